@@ -1,0 +1,457 @@
+"""Loading the shop's catalog and on-hand quantities from a POS export (CSV).
+
+The file is read and checked completely before anything is written; one bad row means nothing is
+imported and every problem is reported with its line number. The write itself is set-based: the
+rows go into a temporary staging table, and a handful of joins insert, update and count.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Engine,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    and_,
+    exists,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
+
+from core.audit import Actor, current_actor
+from core.dbtypes import UTCDateTime, utcnow
+from core.identifiers import BarcodeStatus, parse_barcode, part_number_key
+from core.locations import location_table, resolve_location
+from core.models import AuditEntry, Product, Stock
+
+# name -> (required, what it holds); the README's column table is written from this.
+COLUMNS: dict[str, tuple[bool, str]] = {
+    "sku": (True, "the shop's own product code, unique"),
+    "description": (True, "product name as staff and customers see it"),
+    "price": (True, "selling price, e.g. 24.99 (a decimal comma works in ;-separated files)"),
+    "upc": (False, "UPC-A, EAN-13, EAN-8 or GTIN-14; spaces and hyphens are ignored"),
+    "part_number": (False, "manufacturer part number"),
+    "brand": (False, "brand or manufacturer"),
+    "msrp": (False, "manufacturer's suggested retail price"),
+    "quantity": (False, "units on hand at the location being imported"),
+    "non_inventory": (False, "yes/no: a service or fee with no stock (default no)"),
+    "gift_card": (False, "yes/no: the gift-card placeholder product (default no)"),
+    "active": (False, "yes/no: still sold (default yes)"),
+}
+ALIASES = {
+    "barcode": "upc", "gtin": "upc", "ean": "upc", "upc_ean": "upc",
+    "mpn": "part_number", "manufacturer_part_number": "part_number",
+    "qty": "quantity", "on_hand": "quantity", "name": "description",
+}
+MAX_LENGTH = {"sku": 64, "description": 255, "brand": 100, "upc": 64, "part_number": 64}
+_AMOUNT = re.compile(r"^(\d{1,10})(?:\.(\d+))?$")
+_TRUE = {"1", "y", "yes", "true", "o", "oui", "vrai", "x"}
+_FALSE = {"0", "n", "no", "false", "non", "faux", ""}
+
+# INSERT ... SELECT reports -1 rows on PostgreSQL unless asked to keep the driver's count.
+COUNT_ROWS = {"preserve_rowcount": True}
+product_table = Product.__table__
+stock_table = Stock.__table__
+audit_table = AuditEntry.__table__
+
+# The staging table mirrors the product columns the file can set; money is in cents.
+STAGED = (
+    "sku", "description", "brand", "barcode_raw", "gtin14", "barcode_status", "part_number",
+    "part_number_key", "price", "msrp", "non_inventory", "gift_card_placeholder", "active",
+)
+# Which product columns each file column sets.
+SETS = {
+    "sku": ("sku",),
+    "description": ("description",),
+    "brand": ("brand",),
+    "upc": ("barcode_raw", "gtin14", "barcode_status"),
+    "part_number": ("part_number", "part_number_key"),
+    "price": ("price",),
+    "msrp": ("msrp",),
+    "non_inventory": ("non_inventory",),
+    "gift_card": ("gift_card_placeholder",),
+    "active": ("active",),
+}
+
+
+@dataclass(frozen=True)
+class Problem:
+    line: int
+    message: str
+    column: str | None = None
+
+    def __str__(self) -> str:
+        where = f"line {self.line}"
+        return f"{where}, {self.column}: {self.message}" if self.column else f"{where}: {self.message}"
+
+
+class CatalogImportError(Exception):
+    """The file was refused; nothing was written."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        noun = "problem" if len(problems) == 1 else "problems"
+        super().__init__(f"catalog not imported: {len(problems)} {noun}")
+
+
+@dataclass
+class ParsedCatalog:
+    columns: tuple[str, ...]
+    rows: list[tuple]
+    errors: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+
+    @property
+    def has_quantity(self) -> bool:
+        return "quantity" in self.columns
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    rows: int
+    added: int
+    updated: int
+    stock_changed: int
+    location: str
+    warnings: list[Problem]
+
+    @property
+    def unchanged(self) -> int:
+        return self.rows - self.added - self.updated
+
+
+def parse_amount(text: str, decimal_comma: bool) -> tuple[int | None, str | None]:
+    """Cents for a price written like 24.99 (or 24,99 in a ;-separated file)."""
+    value = text.strip()
+    if decimal_comma and "," in value and "." not in value:
+        value = value.replace(",", ".")
+    match = _AMOUNT.match(value)
+    if not match:
+        if value.startswith("-"):
+            return None, f"negative amount {text!r}"
+        return None, f"not an amount: {text!r} (write it like 1234.50, without currency or separators)"
+    whole, decimals = match.group(1), match.group(2) or ""
+    if len(decimals) > 2:
+        return None, f"{text!r} has more than 2 decimals"
+    return int(whole) * 100 + int(decimals.ljust(2, "0")), None
+
+
+def _parse_flag(text: str) -> bool | None:
+    value = text.strip().casefold()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    return None
+
+
+def _decode(data: bytes) -> tuple[str | None, Problem | None]:
+    try:
+        return data.decode("utf-8-sig"), None
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        byte = data[exc.start]
+        return None, Problem(line, f"not UTF-8 text (byte 0x{byte:02X}); export the file as UTF-8")
+
+
+def _delimiter(text: str) -> str:
+    header = text.split("\n", 1)[0]
+    return ";" if header.count(";") > header.count(",") else ","
+
+
+def parse_catalog(data: bytes) -> ParsedCatalog:
+    """Read and check a whole CSV file without touching the database."""
+    text, problem = _decode(data)
+    if problem:
+        return ParsedCatalog((), [], [problem])
+    if not text.strip():
+        return ParsedCatalog((), [], [Problem(1, "the file is empty")])
+    delimiter = _delimiter(text)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        header = next(reader)
+    except csv.Error as exc:
+        return ParsedCatalog((), [], [Problem(1, f"unreadable header ({exc})")])
+
+    errors: list[Problem] = []
+    columns: list[str] = []
+    for raw_name in header:
+        name = raw_name.strip().casefold().replace(" ", "_").replace("-", "_")
+        name = ALIASES.get(name, name)
+        if name not in COLUMNS:
+            known = ", ".join(COLUMNS)
+            errors.append(Problem(1, f"unknown column {raw_name!r} (known columns: {known})"))
+        elif name in columns:
+            errors.append(Problem(1, f"column {name!r} appears twice"))
+        columns.append(name)
+    missing = [name for name, (required, _) in COLUMNS.items() if required and name not in columns]
+    errors += [Problem(1, f"required column {name!r} is missing") for name in missing]
+    if missing:
+        return ParsedCatalog(tuple(columns), [], errors)
+
+    # Rows are still checked under a header with unknown columns, so one run reports everything.
+    parsed = ParsedCatalog(tuple(c for c in columns if c in COLUMNS), [], errors)
+    position = {name: index for index, name in enumerate(columns) if name in COLUMNS}
+    decimal_comma = delimiter == ";"
+    first_line_of_sku: dict[str, int] = {}
+    while True:
+        try:
+            record = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            parsed.errors.append(Problem(reader.line_num, f"unreadable row ({exc})"))
+            break
+        line = reader.line_num
+        if not record or all(not cell.strip() for cell in record):
+            continue
+        if len(record) != len(columns):
+            parsed.errors.append(
+                Problem(line, f"expected {len(columns)} fields, found {len(record)}")
+            )
+            continue
+        sku = record[position["sku"]].strip()
+        if sku and sku in first_line_of_sku:
+            parsed.errors.append(
+                Problem(line, f"duplicate SKU {sku!r} (first on line {first_line_of_sku[sku]})", "sku")
+            )
+            continue
+        first_line_of_sku.setdefault(sku, line)
+        row = _check_row(record, position, line, decimal_comma, parsed)
+        if row is not None:
+            parsed.rows.append(row)
+    if not parsed.rows and not parsed.errors:
+        parsed.errors.append(Problem(1, "the file has a header but no product rows"))
+    return parsed
+
+
+def _check_row(record, position, line, decimal_comma, parsed: ParsedCatalog) -> tuple | None:
+    errors = parsed.errors
+    before = len(errors)
+
+    def text(name: str) -> str | None:
+        index = position.get(name)
+        if index is None:
+            return None
+        value = record[index].strip()
+        if "\x00" in value:
+            errors.append(Problem(line, "contains a NUL character", name))
+            return None
+        limit = MAX_LENGTH.get(name)
+        if limit and len(value) > limit:
+            errors.append(Problem(line, f"longer than {limit} characters", name))
+            return None
+        return value or None
+
+    sku = text("sku")
+    description = text("description")
+    if sku is None and len(errors) == before:
+        errors.append(Problem(line, "SKU is empty", "sku"))
+    if description is None and len(errors) == before:
+        errors.append(Problem(line, "description is empty", "description"))
+
+    price, problem = parse_amount(record[position["price"]], decimal_comma)
+    if problem:
+        errors.append(Problem(line, problem, "price"))
+    msrp = None
+    if "msrp" in position and record[position["msrp"]].strip():
+        msrp, problem = parse_amount(record[position["msrp"]], decimal_comma)
+        if problem:
+            errors.append(Problem(line, problem, "msrp"))
+
+    quantity = 0
+    if "quantity" in position:
+        raw_quantity = record[position["quantity"]].strip()
+        if raw_quantity:
+            try:
+                quantity = int(raw_quantity)
+            except ValueError:
+                errors.append(Problem(line, f"not a whole number: {raw_quantity!r}", "quantity"))
+            else:
+                if quantity < 0:
+                    errors.append(Problem(line, f"negative quantity {quantity}", "quantity"))
+                elif quantity > 10_000_000:
+                    errors.append(Problem(line, f"implausible quantity {quantity}", "quantity"))
+
+    flags = {}
+    for name, default in (("non_inventory", False), ("gift_card", False), ("active", True)):
+        if name in position:
+            flag = _parse_flag(record[position[name]])
+            if flag is None:
+                errors.append(Problem(line, f"expected yes or no, found {record[position[name]]!r}", name))
+            flags[name] = default if flag is None else flag
+        else:
+            flags[name] = default
+
+    brand = text("brand")
+    part_number = text("part_number")
+    barcode = parse_barcode(text("upc"))
+    if len(errors) > before:
+        return None
+    if barcode and barcode.status is BarcodeStatus.INVALID:
+        parsed.warnings.append(
+            Problem(line, f"barcode {barcode.raw!r} {barcode.reason}; imported but flagged invalid", "upc")
+        )
+    return (
+        sku, description, brand,
+        barcode.raw if barcode else None,
+        barcode.gtin14 if barcode else None,
+        str(barcode.status) if barcode else None,
+        part_number, part_number_key(part_number),
+        price, msrp,
+        flags["non_inventory"], flags["gift_card"], flags["active"],
+        quantity,
+    )
+
+
+def _staging_table() -> Table:
+    types = {"price": BigInteger, "msrp": BigInteger, "non_inventory": Boolean,
+             "gift_card_placeholder": Boolean, "active": Boolean}
+    columns = [Column(name, types.get(name, String)) for name in STAGED]
+    return Table(
+        "catalog_staging", MetaData(), *columns, Column("quantity", Integer),
+        Column("line", Integer, primary_key=True),
+        prefixes=["TEMPORARY"],
+    )
+
+
+def import_catalog(
+    engine: Engine,
+    source: Path | bytes,
+    location: str | None = None,
+    actor: Actor | None = None,
+) -> ImportReport:
+    """Import a catalog file, all or nothing. Raises CatalogImportError listing every bad row."""
+    data = source if isinstance(source, bytes) else Path(source).read_bytes()
+    parsed = parse_catalog(data)
+    if parsed.errors:
+        raise CatalogImportError(parsed.errors + parsed.warnings)
+    actor = actor or current_actor()
+    return _write(engine, parsed, location, actor)
+
+
+def _write(engine: Engine, parsed: ParsedCatalog, location: str | None, actor: Actor) -> ImportReport:
+    staging = _staging_table()
+    now = utcnow()
+    now_param = literal(now, UTCDateTime())
+    updatable = [col for name in parsed.columns if name != "quantity" for col in SETS[name] if col != "sku"]
+    product = product_table
+
+    with engine.begin() as conn:
+        location_id = resolve_location(conn, location)
+        location_name = conn.execute(
+            select(location_table.c.name).where(location_table.c.id == location_id)
+        ).scalar_one()
+        staging.create(conn)
+        placeholders = ", ".join(["?" if conn.dialect.paramstyle == "qmark" else "%s"] * (len(STAGED) + 2))
+        conn.exec_driver_sql(
+            f"INSERT INTO catalog_staging ({', '.join(STAGED)}, quantity, line) VALUES ({placeholders})",
+            [row + (index,) for index, row in enumerate(parsed.rows)],
+        )
+        s = staging.c
+        differs = or_(*(product.c[col].is_distinct_from(s[col]) for col in updatable))
+        same_sku = product.c.sku == s.sku
+
+        price_changes = conn.execute(
+            select(product.c.sku, product.c.price, s.price.label("new_price"))
+            .join(staging, same_sku)
+            .where(product.c.price != s.price)
+        ).all()
+        updated = conn.execute(
+            update(product)
+            .where(same_sku, differs)
+            .values({col: s[col] for col in updatable} | {
+                "version": product.c.version + 1, "updated_at": now_param,
+            })
+        ).rowcount if updatable else 0
+
+        new_columns = ["sku", *updatable]
+        added = conn.execute(
+            insert(product).from_select(
+                [*new_columns, "version", "created_at", "updated_at"],
+                select(*(s[col] for col in new_columns), literal(1), now_param, now_param)
+                .where(~exists().where(same_sku))
+                .order_by(s.line),
+            ),
+            execution_options=COUNT_ROWS,
+        ).rowcount
+
+        stock_changes, stock_changed = [], 0
+        if parsed.has_quantity:
+            stock_changes, stock_changed = _refresh_stock(conn, staging, location_id, now_param)
+
+        audit_rows = [
+            _audit(now, actor, "product", sku, "price", _cents(old), _cents(new))
+            for sku, old, new in price_changes
+        ] + [
+            _audit(now, actor, "stock", sku, f"on_hand@{location_name}", str(old), str(new))
+            for sku, old, new in stock_changes
+        ]
+        if added or updated or stock_changed:
+            audit_rows.append(_audit(
+                now, actor, "catalog", None, None, None, None,
+                note=f"catalog import at {location_name}: {added} added, {updated} updated, "
+                f"{stock_changed} stock quantities changed",
+            ))
+        if audit_rows:
+            conn.execute(insert(audit_table), audit_rows)
+        staging.drop(conn)
+
+    return ImportReport(len(parsed.rows), added, updated, stock_changed, location_name, parsed.warnings)
+
+
+def _refresh_stock(conn, staging: Table, location_id: int, now_param):
+    s = staging.c
+    product, stock = product_table, stock_table
+    stocked = and_(product.c.sku == s.sku, product.c.non_inventory.is_(False))
+    at_location = and_(stock.c.product_id == product.c.id, stock.c.location_id == location_id)
+    changes = conn.execute(
+        select(product.c.sku, stock.c.on_hand, s.quantity)
+        .select_from(staging.join(product, stocked).join(stock, at_location))
+        .where(stock.c.on_hand != s.quantity)
+    ).all()
+    changed = conn.execute(
+        update(stock)
+        .where(stock.c.location_id == location_id, stock.c.product_id == product.c.id,
+               product.c.sku == s.sku, product.c.non_inventory.is_(False),
+               stock.c.on_hand != s.quantity)
+        .values(on_hand=s.quantity, version=stock.c.version + 1, updated_at=now_param)
+    ).rowcount
+    created = conn.execute(
+        insert(stock).from_select(
+            ["product_id", "location_id", "on_hand", "committed", "version", "updated_at"],
+            select(product.c.id, literal(location_id), s.quantity, literal(0), literal(1), now_param)
+            .select_from(staging.join(product, stocked))
+            .where(~exists().where(stock.c.product_id == product.c.id, stock.c.location_id == location_id)),
+        ),
+        execution_options=COUNT_ROWS,
+    ).rowcount
+    return changes, changed + created
+
+
+def _cents(value) -> str:
+    if isinstance(value, Decimal):
+        return f"{value:.2f}"
+    return f"{Decimal(value).scaleb(-2):.2f}"
+
+
+def _audit(now, actor: Actor, entity, entity_id, field_name, old, new, note=None) -> dict:
+    return {
+        "at": now, "actor": actor.user, "client": actor.client, "action": "catalog_import",
+        "entity": entity, "entity_id": entity_id, "field": field_name,
+        "old_value": old, "new_value": new, "note": note,
+    }

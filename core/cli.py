@@ -1,0 +1,148 @@
+"""The `tandem` command. Headless paths import only what they need: never Textual, and for
+`--help` not even the database stack, so cron jobs and scripts start quickly."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+
+DESCRIPTION = """\
+Tandem keeps the shop's point-of-sale inventory and its web store in step.
+Without an action flag it opens the staff console."""
+
+EPILOG = """\
+exit codes: 0 done, 1 refused or failed (the message says why), 2 wrong usage.
+environment: TANDEM_DATABASE_URL, TANDEM_CONFIG (same as --db, --config)."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tandem", description=DESCRIPTION, epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    where = parser.add_argument_group("where things are")
+    where.add_argument("--db", metavar="URL", help="database URL (sqlite:///FILE or postgresql+psycopg://...)")
+    where.add_argument("--config", metavar="PATH", help="settings file (TOML)")
+    actions = parser.add_argument_group("actions (one at a time)").add_mutually_exclusive_group()
+    actions.add_argument("--demo", action="store_true",
+                         help="open the console on a fresh demo shop (needs no account anywhere)")
+    actions.add_argument("--sync", action="store_true",
+                         help="run the headless sync with every web store, for cron or a systemd timer")
+    actions.add_argument("--import-catalog", metavar="FILE.csv",
+                         help="load or refresh products and on-hand quantities from a POS export")
+    actions.add_argument("--paths", action="store_true", help="print where the settings and data live")
+    actions.add_argument("--version", action="store_true", help="print the version")
+    parser.add_argument("--location", metavar="NAME",
+                        help="location whose quantities --import-catalog sets (default: the first)")
+    parser.add_argument("--no-mouse", action="store_true", help="ignore the mouse in the console")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.location and not args.import_catalog:
+        parser.error("--location goes with --import-catalog")
+    if args.version:
+        from core import __version__
+
+        print(f"tandem {__version__}")
+        return EXIT_OK
+
+    from core.db import DatabaseError
+    from core.settings import ConfigError, load_settings
+
+    try:
+        settings = load_settings(db_url=args.db, config_path=args.config)
+        if args.paths:
+            return _print_paths(settings)
+        if args.import_catalog:
+            return _import_catalog(settings, args.import_catalog, args.location)
+        if args.sync:
+            return _sync(settings)
+        return _console(settings, demo=args.demo, mouse=not args.no_mouse)
+    except (ConfigError, DatabaseError) as exc:
+        print(f"tandem: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+def _print_paths(settings) -> int:
+    from core.db import redacted_url
+
+    state = "" if settings.config_file_exists else "  (not created yet; defaults apply)"
+    print(f"settings file  {settings.config_file}{state}")
+    print(f"database       {redacted_url(settings.database_url)}  (from {settings.database_source})")
+    print(f"data directory {settings.data_dir}")
+    print(f"demo database  {redacted_url(settings.demo_database_url)}")
+    return EXIT_OK
+
+
+def _import_catalog(settings, path: str, location: str | None) -> int:
+    from pathlib import Path
+
+    from core.catalog_import import CatalogImportError, import_catalog
+    from core.db import open_database
+    from core.locations import UnknownLocationError
+
+    file = Path(path)
+    if not file.is_file():
+        print(f"tandem: no such file: {path}", file=sys.stderr)
+        return EXIT_ERROR
+    engine = open_database(settings.database_url)
+    try:
+        report = import_catalog(engine, file, location or settings.default_location)
+    except CatalogImportError as exc:
+        print(f"tandem: {file.name}: {exc}; nothing was written.", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return EXIT_ERROR
+    except UnknownLocationError as exc:
+        print(f"tandem: {exc}; nothing was written.", file=sys.stderr)
+        return EXIT_ERROR
+    for warning in report.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    print(
+        f"{file.name}: {report.rows} rows for {report.location}: {report.added} added, "
+        f"{report.updated} updated, {report.unchanged} unchanged; "
+        f"{report.stock_changed} on-hand quantities changed."
+    )
+    return EXIT_OK
+
+
+def _sync(settings) -> int:
+    from core.db import open_database
+    from core.overview import configured_channels
+
+    engine = open_database(settings.database_url)
+    channels = configured_channels(engine)
+    if not channels:
+        print("tandem: no web store is configured, so there is nothing to sync.", file=sys.stderr)
+        return EXIT_OK
+    print(f"tandem: {len(channels)} web store(s) configured; syncing them needs a connector "
+          "this version does not have yet.", file=sys.stderr)
+    return EXIT_ERROR
+
+
+def _console(settings, demo: bool, mouse: bool) -> int:
+    from core.db import open_database
+
+    if demo:
+        from core.demo import create_demo_database
+
+        url = settings.demo_database_url
+        create_demo_database(url)
+    else:
+        url = settings.database_url
+    engine = open_database(url)
+    from tui.app import TandemApp
+
+    TandemApp(engine, settings=settings, demo=demo).run(mouse=mouse)
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

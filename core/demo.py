@@ -1,0 +1,159 @@
+"""A demo bicycle shop: a catalog of a few thousand products over several (invented) brands and
+two locations, loaded through the same catalog import staff use, so the demo shows real paths."""
+
+from __future__ import annotations
+
+import csv
+import io
+import random
+from pathlib import Path
+
+from sqlalchemy import insert
+from sqlalchemy.engine import make_url
+
+from core.audit import Actor
+from core.catalog_import import import_catalog
+from core.db import open_database
+from core.dbtypes import utcnow
+from core.identifiers import with_check_digit
+from core.locations import location_table
+
+DEMO_SEED = 20261127
+DEMO_ACTOR = Actor("demo")
+LOCATIONS = ("Main Street", "Warehouse")
+GIFT_CARD_SKU = "GIFT-CARD"
+SHIPPING_REFUND_SKU = "SHIP-REFUND"
+
+# brand -> (GS1 company prefix, part-number prefix)
+BRANDS = {
+    "Velotek": ("0845012", "VT"),
+    "Kestrel Components": ("0886123", "KC"),
+    "Alpenrad": ("4049731", "AR"),
+    "Cobalt Tyres": ("0712345", "CT"),
+    "Summit Tools": ("0763891", "ST"),
+    "Lumen Lights": ("0619934", "LL"),
+    "Northwind Cycles": ("0850004", "NW"),
+    "Ridgeline": ("0810236", "RL"),
+}
+
+# family -> (price range, variants, brands that make it)
+FAMILIES = {
+    "Inner tube": ((6, 14), ["700x23-25 Presta 48mm", "700x28-32 Presta 60mm", "26x1.9-2.3 Schrader",
+                             "27.5x2.1-2.4 Presta", "29x2.1-2.4 Presta", "20x1.75 Schrader"],
+                   ["Cobalt Tyres", "Alpenrad", "Velotek"]),
+    "Tyre": ((32, 89), ["700x25 folding", "700x28 folding", "700x32 wire", "29x2.35 tubeless",
+                        "27.5x2.6 tubeless", "650b x 47 gravel", "26x2.1 urban"],
+             ["Cobalt Tyres", "Alpenrad"]),
+    "Chain": ((19, 79), ["8-speed 116L", "10-speed 116L", "11-speed 118L", "12-speed 126L"],
+              ["Kestrel Components", "Velotek"]),
+    "Cassette": ((39, 249), ["11-28 10s", "11-32 11s", "11-34 11s", "10-51 12s", "10-45 12s"],
+                 ["Kestrel Components"]),
+    "Brake pads": ((12, 39), ["disc resin", "disc sintered", "rim road", "rim V-brake"],
+                   ["Kestrel Components", "Alpenrad", "Velotek"]),
+    "Helmet": ((59, 229), ["road S", "road M", "road L", "MTB S", "MTB M", "MTB L", "commuter M"],
+               ["Northwind Cycles", "Ridgeline"]),
+    "Light set": ((29, 149), ["400 lm front", "800 lm front", "1200 lm front", "rear 60 lm",
+                              "front+rear USB-C"], ["Lumen Lights"]),
+    "Floor pump": ((39, 119), ["steel", "aluminium", "tubeless booster"], ["Summit Tools", "Velotek"]),
+    "Multi-tool": ((19, 69), ["9 functions", "15 functions", "with chain breaker"],
+                   ["Summit Tools", "Ridgeline"]),
+    "Saddle": ((39, 179), ["road 143mm", "road 155mm", "MTB 140mm", "comfort 180mm"],
+               ["Ridgeline", "Northwind Cycles"]),
+    "Grips": ((14, 39), ["lock-on black", "lock-on blue", "ergonomic", "foam"], ["Ridgeline", "Velotek"]),
+    "Bottle": ((8, 24), ["620 ml", "750 ml", "950 ml insulated"], ["Northwind Cycles", "Velotek"]),
+    "Bottle cage": ((9, 49), ["alloy", "carbon", "side-entry"], ["Velotek", "Ridgeline"]),
+    "Bar tape": ((19, 45), ["black", "white", "red", "gel"], ["Velotek", "Ridgeline"]),
+    "Pedals": ((29, 199), ["flat alloy", "clipless road", "clipless MTB", "commuter"],
+              ["Kestrel Components", "Northwind Cycles"]),
+    "Lock": ((29, 129), ["U-lock", "folding", "chain 110cm", "cable"], ["Summit Tools"]),
+    "Jersey": ((49, 129), ["XS", "S", "M", "L", "XL"], ["Northwind Cycles"]),
+    "Gloves": ((19, 59), ["S", "M", "L", "XL"], ["Northwind Cycles", "Ridgeline"]),
+    "Bike": ((549, 3899), ["hybrid S", "hybrid M", "hybrid L", "gravel 52", "gravel 56", "gravel 58",
+                           "trail M", "trail L", "e-bike M", "e-bike L", "kids 20in", "kids 24in"],
+             ["Northwind Cycles"]),
+}
+COLOURS = ["", "", "", " - black", " - grey", " - red", " - blue", " - green", " - orange"]
+COLUMNS = ["sku", "description", "brand", "upc", "part_number", "price", "msrp", "quantity",
+           "non_inventory", "gift_card", "active"]
+
+
+def demo_catalog_rows(seed: int = DEMO_SEED, target: int = 3000) -> list[dict]:
+    """The demo catalog as CSV rows; deterministic for a given seed."""
+    rng = random.Random(seed)
+    rows: list[dict] = []
+    serial = 0
+    shared_part_numbers: list[str] = []
+    while len(rows) < target:
+        for family, ((low, high), variants, brands) in FAMILIES.items():
+            for brand in brands:
+                prefix, pn_prefix = BRANDS[brand]
+                model = rng.choice(["Pro", "Sport", "Elite", "Trail", "City", "Race", "Tour", "Lite"])
+                for variant in variants:
+                    colour = rng.choice(COLOURS)
+                    serial += 1
+                    price = rng.randint(low, high) + rng.choice([0.0, 0.49, 0.95, 0.99])
+                    part_number = f"{pn_prefix}-{family[:2].upper()}{serial:05d}"
+                    if rng.random() < 0.01 and shared_part_numbers:
+                        # Two brands sometimes use the same part number: matching must not guess.
+                        part_number = rng.choice(shared_part_numbers)
+                    elif rng.random() < 0.01:
+                        shared_part_numbers.append(part_number)
+                    roll = rng.random()
+                    if roll < 0.12:
+                        upc = ""  # no barcode: only the part number can match it
+                    else:
+                        body = (prefix + f"{serial:05d}").rjust(12, "0")[-12:]
+                        upc = with_check_digit(body[1:]) if len(prefix) == 7 and prefix.startswith("0") else with_check_digit(body)
+                        if roll > 0.997:
+                            upc = upc[:-1] + str((int(upc[-1]) + 1) % 10)  # a mistyped barcode
+                    rows.append({
+                        "sku": f"{pn_prefix}{serial:06d}",
+                        "description": f"{brand} {model} {family.lower()} {variant}{colour}",
+                        "brand": brand,
+                        "upc": upc,
+                        "part_number": part_number,
+                        "price": f"{price:.2f}",
+                        "msrp": f"{price * 1.1:.2f}" if rng.random() < 0.6 else "",
+                        "quantity": str(max(0, int(rng.gauss(4, 5)))),
+                        "non_inventory": "no",
+                        "gift_card": "no",
+                        "active": "no" if rng.random() < 0.03 else "yes",
+                    })
+                    if len(rows) >= target:
+                        break
+    rows.append({"sku": GIFT_CARD_SKU, "description": "Gift card (placeholder)", "brand": "", "upc": "",
+                 "part_number": "", "price": "0.00", "msrp": "", "quantity": "", "non_inventory": "yes",
+                 "gift_card": "yes", "active": "yes"})
+    rows.append({"sku": SHIPPING_REFUND_SKU, "description": "Shipping refund", "brand": "", "upc": "",
+                 "part_number": "", "price": "0.00", "msrp": "", "quantity": "", "non_inventory": "yes",
+                 "gift_card": "no", "active": "yes"})
+    return rows
+
+
+def catalog_csv(rows: list[dict], delimiter: str = ",") -> bytes:
+    buffer = io.StringIO(newline="")
+    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, delimiter=delimiter, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue().encode("utf-8")
+
+
+def create_demo_database(url: str, seed: int = DEMO_SEED) -> None:
+    """Start the demo shop afresh at `url` (an existing demo file is replaced)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database:
+        for suffix in ("", "-wal", "-shm"):
+            Path(parsed.database + suffix).unlink(missing_ok=True)
+    engine = open_database(url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(insert(location_table), [{"name": name, "created_at": utcnow()} for name in LOCATIONS])
+        rows = demo_catalog_rows(seed)
+        import_catalog(engine, catalog_csv(rows), LOCATIONS[0], DEMO_ACTOR)
+        rng = random.Random(seed + 1)
+        for row in rows:
+            if row["quantity"]:
+                row["quantity"] = str(rng.choice([0, 0, 0, 1, 2, 5, 10]))
+        import_catalog(engine, catalog_csv(rows), LOCATIONS[1], DEMO_ACTOR)
+    finally:
+        engine.dispose()

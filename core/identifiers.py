@@ -1,0 +1,69 @@
+"""Product identifiers: barcodes in the GTIN family and manufacturer part numbers.
+
+UPC-A (12 digits), EAN-13, EAN-8 and GTIN-14 are one family: each is the same number left-padded
+with zeros to 14 digits. The check digit is validated by python-stdnum (`stdnum.ean` covers all four lengths)
+rather than by hand.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from stdnum import ean as stdnum_ean
+
+_SEPARATORS = str.maketrans("", "", " -")
+GTIN_LENGTHS = (8, 12, 13, 14)
+
+
+class BarcodeStatus(StrEnum):
+    VALID = "valid"
+    INVALID = "invalid"
+
+
+@dataclass(frozen=True)
+class Barcode:
+    raw: str
+    gtin14: str | None
+    status: BarcodeStatus
+    reason: str | None = None
+
+
+def parse_barcode(raw: str | None) -> Barcode | None:
+    """Read a scanned or typed barcode; None when there is none.
+
+    An invalid code keeps its raw text but gets no GTIN-14, so it can never join an automatic match.
+    """
+    if raw is None:
+        return None
+    text = raw.strip()
+    if not text:
+        return None
+    digits = text.translate(_SEPARATORS)
+    if not digits.isdigit() or not digits.isascii():
+        return Barcode(text, None, BarcodeStatus.INVALID, "contains characters other than digits")
+    if len(digits) not in GTIN_LENGTHS:
+        return Barcode(
+            text, None, BarcodeStatus.INVALID, f"has {len(digits)} digits, not 8, 12, 13 or 14"
+        )
+    if not stdnum_ean.is_valid(digits):
+        return Barcode(text, None, BarcodeStatus.INVALID, "has a wrong check digit")
+    return Barcode(text, digits.zfill(14), BarcodeStatus.VALID)
+
+
+def gtin14(raw: str | None) -> str | None:
+    barcode = parse_barcode(raw)
+    return barcode.gtin14 if barcode else None
+
+
+def part_number_key(raw: str | None) -> str | None:
+    """The form part numbers are compared in: trimmed, case-folded, punctuation kept."""
+    if raw is None:
+        return None
+    key = raw.strip().casefold()
+    return key or None
+
+
+def with_check_digit(body: str) -> str:
+    """Complete a GTIN body (all digits but the last) with its check digit."""
+    return body + stdnum_ean.calc_check_digit(body)

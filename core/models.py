@@ -1,0 +1,347 @@
+"""The data model. Money is Decimal (stored as integer cents), times are aware UTC.
+
+Every mutable business row carries a `version` so that two staff terminals editing the same
+thing can be told about it instead of silently overwriting each other.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from sqlalchemy import Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from core.dbtypes import Money, Rate, UTCDateTime, utcnow
+
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def _created() -> datetime:
+    return utcnow()
+
+
+def CreatedAt():  # noqa: N802
+    return Field(default_factory=_created, sa_type=UTCDateTime)
+
+
+class Platform(StrEnum):
+    DEMO = "demo"
+    SHOPIFY = "shopify"
+    WOOCOMMERCE = "woocommerce"
+
+
+class MatchState(StrEnum):
+    UNMATCHED = "unmatched"
+    AMBIGUOUS = "ambiguous"
+    CONFLICT = "conflict"
+    MATCHED = "matched"
+    NOT_SOLD_ONLINE = "not_sold_online"
+
+
+UNRESOLVED_MATCH_STATES = (MatchState.UNMATCHED, MatchState.AMBIGUOUS, MatchState.CONFLICT)
+
+
+class MatchMethod(StrEnum):
+    GTIN = "gtin"
+    PART_NUMBER = "part_number"
+    SKU = "sku"
+    MANUAL = "manual"
+
+
+class SaleState(StrEnum):
+    HELD = "held"
+    WAITING_MATCH = "waiting_match"
+    READY = "ready"
+    GIFT_CARD_TO_ISSUE = "gift_card_to_issue"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+CLOSED_SALE_STATES = (SaleState.COMPLETED, SaleState.CANCELLED)
+
+
+class Fulfillment(StrEnum):
+    STORE = "store"
+    SUPPLIER = "supplier"
+
+
+class LineStock(StrEnum):
+    NONE = "none"
+    COMMITTED = "committed"
+    SOLD = "sold"
+    RELEASED = "released"
+
+
+class Product(SQLModel, table=True):
+    __table_args__ = (
+        Index("ix_product_gtin14", "gtin14"),
+        Index("ix_product_part_number_key", "part_number_key"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    sku: str = Field(max_length=64, unique=True)
+    description: str = Field(max_length=255)
+    brand: str | None = Field(default=None, max_length=100)
+    barcode_raw: str | None = Field(default=None, max_length=64)
+    gtin14: str | None = Field(default=None, max_length=14)
+    barcode_status: str | None = Field(default=None, max_length=10)
+    part_number: str | None = Field(default=None, max_length=64)
+    part_number_key: str | None = Field(default=None, max_length=64)
+    price: Decimal = Field(sa_type=Money())
+    msrp: Decimal | None = Field(default=None, sa_type=Money())
+    non_inventory: bool = False
+    gift_card_placeholder: bool = False
+    active: bool = True
+    version: int = 1
+    created_at: datetime = CreatedAt()
+    updated_at: datetime = CreatedAt()
+
+
+class Location(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100, unique=True)
+    created_at: datetime = CreatedAt()
+
+
+class Stock(SQLModel, table=True):
+    """Units of one product at one location. Available = on hand - committed."""
+
+    product_id: int = Field(foreign_key="product.id", primary_key=True)
+    location_id: int = Field(foreign_key="location.id", primary_key=True)
+    on_hand: int = 0
+    committed: int = 0
+    version: int = 1
+    updated_at: datetime = CreatedAt()
+
+
+class SalesChannel(SQLModel, table=True):
+    """One web store. Credentials are never here: they live in the secrets file."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100, unique=True)
+    platform: str = Field(max_length=20)
+    base_url: str = Field(max_length=500)
+    location_id: int | None = Field(default=None, foreign_key="location.id")
+    safety_buffer: int = 0
+    settings_json: str = Field(default="{}", sa_type=Text)
+    supplier_fulfillment: bool = False
+    supplier_location_id: int | None = Field(default=None, foreign_key="location.id")
+    active: bool = True
+    version: int = 1
+    created_at: datetime = CreatedAt()
+
+
+class WebListing(SQLModel, table=True):
+    """A product (or variant) as the web store lists it."""
+
+    __table_args__ = (
+        UniqueConstraint("channel_id", "external_id"),
+        Index("ix_weblisting_channel_id_gtin14", "channel_id", "gtin14"),
+        Index("ix_weblisting_channel_id_part_number_key", "channel_id", "part_number_key"),
+        Index("ix_weblisting_channel_id_product_code", "channel_id", "product_code"),
+        Index("ix_weblisting_channel_id_match_state", "channel_id", "match_state"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel_id: int = Field(foreign_key="saleschannel.id")
+    external_id: str = Field(max_length=100)
+    external_product_id: str | None = Field(default=None, max_length=100)
+    inventory_item_id: str | None = Field(default=None, max_length=100)
+    product_code: str | None = Field(default=None, max_length=64)
+    barcode_raw: str | None = Field(default=None, max_length=64)
+    gtin14: str | None = Field(default=None, max_length=14)
+    part_number: str | None = Field(default=None, max_length=64)
+    part_number_key: str | None = Field(default=None, max_length=64)
+    title: str = Field(max_length=255)
+    price: Decimal | None = Field(default=None, sa_type=Money())
+    match_state: str = Field(default=MatchState.UNMATCHED, max_length=20)
+    remote_updated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    first_seen_at: datetime = CreatedAt()
+    last_seen_at: datetime = CreatedAt()
+
+
+class ProductLink(SQLModel, table=True):
+    """Which shop product a web listing is. A null product means "not sold online"."""
+
+    __table_args__ = (UniqueConstraint("listing_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel_id: int = Field(foreign_key="saleschannel.id", index=True)
+    listing_id: int = Field(foreign_key="weblisting.id")
+    product_id: int | None = Field(default=None, foreign_key="product.id", index=True)
+    method: str = Field(max_length=20)
+    manual: bool = False
+    linked_by: str = Field(max_length=100)
+    linked_at: datetime = CreatedAt()
+    last_exported_quantity: int | None = None
+    last_exported_price: Decimal | None = Field(default=None, sa_type=Money())
+    last_exported_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class PosCustomer(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200)
+    email: str | None = Field(default=None, max_length=254, index=True)
+    phone: str | None = Field(default=None, max_length=40, index=True)
+    address: str | None = Field(default=None, sa_type=Text)
+    version: int = 1
+    created_at: datetime = CreatedAt()
+
+
+class WebSale(SQLModel, table=True):
+    __table_args__ = (
+        UniqueConstraint("channel_id", "external_id"),
+        Index("ix_websale_state_ordered_at", "state", "ordered_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel_id: int = Field(foreign_key="saleschannel.id")
+    external_id: str = Field(max_length=100)
+    order_number: str = Field(max_length=50, index=True)
+    state: str = Field(default=SaleState.READY, max_length=30)
+    remote_status: str | None = Field(default=None, max_length=50)
+    fulfillment: str = Field(default=Fulfillment.STORE, max_length=20)
+    location_id: int | None = Field(default=None, foreign_key="location.id")
+    shipped_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    held_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    customer_name: str | None = Field(default=None, max_length=200)
+    customer_email: str | None = Field(default=None, max_length=254, index=True)
+    customer_phone: str | None = Field(default=None, max_length=40)
+    billing_address: str | None = Field(default=None, sa_type=Text)
+    shipping_address: str | None = Field(default=None, sa_type=Text)
+    pos_customer_id: int | None = Field(default=None, foreign_key="poscustomer.id")
+    currency: str = Field(default="USD", max_length=3)
+    subtotal: Decimal = Field(default=Decimal("0.00"), sa_type=Money())
+    shipping_charged: Decimal = Field(default=Decimal("0.00"), sa_type=Money())
+    shipping_tax_rate: Decimal = Field(default=Decimal("0"), sa_type=Rate())
+    shipping_tax: Decimal = Field(default=Decimal("0.00"), sa_type=Money())
+    tax_total: Decimal = Field(default=Decimal("0.00"), sa_type=Money())
+    total: Decimal = Field(default=Decimal("0.00"), sa_type=Money())
+    authorized_amount: Decimal = Field(default=Decimal("0.00"), sa_type=Money())
+    captured_amount: Decimal = Field(default=Decimal("0.00"), sa_type=Money())
+    payment_type_id: int | None = Field(default=None, foreign_key="paymenttype.id")
+    ordered_at: datetime = Field(sa_type=UTCDateTime)
+    remote_updated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    imported_at: datetime = CreatedAt()
+    completed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    completed_by: str | None = Field(default=None, max_length=100)
+    version: int = 1
+
+
+class WebSaleLine(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("sale_id", "external_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    sale_id: int = Field(foreign_key="websale.id")
+    external_id: str = Field(max_length=100)
+    listing_id: int | None = Field(default=None, foreign_key="weblisting.id", index=True)
+    product_id: int | None = Field(default=None, foreign_key="product.id", index=True)
+    product_code: str | None = Field(default=None, max_length=64)
+    barcode_raw: str | None = Field(default=None, max_length=64)
+    gtin14: str | None = Field(default=None, max_length=14)
+    part_number: str | None = Field(default=None, max_length=64)
+    title: str = Field(max_length=255)
+    quantity: int
+    unit_price: Decimal = Field(sa_type=Money())
+    discount: Decimal = Field(default=Decimal("0.00"), sa_type=Money())
+    tax_rate: Decimal = Field(default=Decimal("0"), sa_type=Rate())
+    tax_amount: Decimal = Field(default=Decimal("0.00"), sa_type=Money())
+    stock_state: str = Field(default=LineStock.NONE, max_length=20)
+
+
+class PaymentType(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100, unique=True)
+    account: str = Field(max_length=200)
+    card_present: bool = False
+    online: bool = False
+    active: bool = True
+    version: int = 1
+
+
+class SaleReturn(SQLModel, table=True):
+    __tablename__ = "salereturn"
+
+    id: int | None = Field(default=None, primary_key=True)
+    sale_id: int | None = Field(default=None, foreign_key="websale.id", index=True)
+    state: str = Field(default="draft", max_length=20)
+    payment_type_id: int | None = Field(default=None, foreign_key="paymenttype.id")
+    location_id: int | None = Field(default=None, foreign_key="location.id")
+    refund_total: Decimal = Field(default=Decimal("0.00"), sa_type=Money())
+    idempotency_key: str | None = Field(default=None, max_length=64, unique=True)
+    created_by: str = Field(max_length=100)
+    created_at: datetime = CreatedAt()
+    completed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    version: int = 1
+
+
+class ReturnLine(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    return_id: int = Field(foreign_key="salereturn.id", index=True)
+    sale_line_id: int | None = Field(default=None, foreign_key="websaleline.id")
+    product_id: int = Field(foreign_key="product.id")
+    quantity: int
+    unit_price: Decimal = Field(sa_type=Money())
+    tax_rate: Decimal = Field(sa_type=Rate())
+    charged_tax_rate: Decimal = Field(sa_type=Rate())
+    tax_rate_reason: str | None = Field(default=None, max_length=200)
+    restock: bool = True
+    is_shipping: bool = False
+
+
+class GiftCard(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    number: str = Field(max_length=40, unique=True)
+    amount: Decimal = Field(sa_type=Money())
+    balance: Decimal = Field(sa_type=Money())
+    sale_line_id: int | None = Field(default=None, foreign_key="websaleline.id", unique=True)
+    issued_by: str = Field(max_length=100)
+    issued_at: datetime = CreatedAt()
+
+
+class SyncRun(SQLModel, table=True):
+    __table_args__ = (Index("ix_syncrun_started_at", "started_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel_id: int | None = Field(default=None, foreign_key="saleschannel.id")
+    kind: str = Field(max_length=30)
+    status: str = Field(default="running", max_length=20)
+    started_at: datetime = CreatedAt()
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    message: str | None = Field(default=None, sa_type=Text)
+    counts_json: str = Field(default="{}", sa_type=Text)
+    started_by: str = Field(max_length=100)
+
+
+class SyncCursor(SQLModel, table=True):
+    """Where the next sync of a channel resumes; moved only in the transaction that stores data."""
+
+    channel_id: int = Field(foreign_key="saleschannel.id", primary_key=True)
+    name: str = Field(max_length=50, primary_key=True)
+    value: str = Field(max_length=500)
+    updated_at: datetime = CreatedAt()
+
+
+class AuditEntry(SQLModel, table=True):
+    __tablename__ = "auditlog"
+    __table_args__ = (Index("ix_auditlog_entity_entity_id", "entity", "entity_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = CreatedAt()
+    actor: str = Field(max_length=100)
+    client: str | None = Field(default=None, max_length=100)
+    action: str = Field(max_length=50)
+    entity: str = Field(max_length=50)
+    entity_id: str | None = Field(default=None, max_length=100)
+    field: str | None = Field(default=None, max_length=50)
+    old_value: str | None = Field(default=None, sa_type=Text)
+    new_value: str | None = Field(default=None, sa_type=Text)
+    note: str | None = Field(default=None, sa_type=Text)

@@ -1,0 +1,88 @@
+"""The figures on the home screen, each one query."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Engine, func, select
+
+from core.models import (
+    CLOSED_SALE_STATES,
+    UNRESOLVED_MATCH_STATES,
+    Location,
+    Product,
+    SalesChannel,
+    SaleState,
+    SyncRun,
+    WebListing,
+    WebSale,
+)
+
+
+@dataclass(frozen=True)
+class LastSync:
+    started_at: datetime
+    finished_at: datetime | None
+    status: str
+    message: str | None
+
+
+@dataclass(frozen=True)
+class Overview:
+    products: int
+    active_products: int
+    invalid_barcodes: int
+    locations: tuple[str, ...]
+    channels: tuple[str, ...]
+    open_sales: int
+    held_sales: int
+    unresolved_matches: int
+    last_sync: LastSync | None
+
+
+def shop_overview(engine: Engine) -> Overview:
+    product, sale, listing, run = (
+        Product.__table__, WebSale.__table__, WebListing.__table__, SyncRun.__table__,
+    )
+    with engine.connect() as conn:
+        products, active, invalid = conn.execute(
+            select(
+                func.count(),
+                func.count().filter(product.c.active.is_(True)),
+                func.count().filter(product.c.barcode_status == "invalid"),
+            ).select_from(product)
+        ).one()
+        open_sales, held = conn.execute(
+            select(func.count(), func.count().filter(sale.c.state == SaleState.HELD))
+            .where(sale.c.state.not_in(CLOSED_SALE_STATES))
+        ).one()
+        unresolved = conn.execute(
+            select(func.count()).where(listing.c.match_state.in_(UNRESOLVED_MATCH_STATES))
+        ).scalar_one()
+        locations = tuple(conn.execute(select(Location.__table__.c.name).order_by("id")).scalars())
+        channels = tuple(conn.execute(select(SalesChannel.__table__.c.name).order_by("id")).scalars())
+        last = conn.execute(
+            select(run.c.started_at, run.c.finished_at, run.c.status, run.c.message)
+            .order_by(run.c.started_at.desc(), run.c.id.desc())
+            .limit(1)
+        ).first()
+    return Overview(
+        products=products,
+        active_products=active,
+        invalid_barcodes=invalid,
+        locations=locations,
+        channels=channels,
+        open_sales=open_sales,
+        held_sales=held,
+        unresolved_matches=unresolved,
+        last_sync=LastSync(*last) if last else None,
+    )
+
+
+def configured_channels(engine: Engine) -> list[str]:
+    channel = SalesChannel.__table__
+    with engine.connect() as conn:
+        return list(
+            conn.execute(select(channel.c.name).where(channel.c.active.is_(True)).order_by(channel.c.id)).scalars()
+        )

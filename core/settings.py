@@ -1,0 +1,114 @@
+"""Where Tandem keeps its things, and the settings file that may move them.
+
+Precedence for the database: `--db` flag, then `TANDEM_DATABASE_URL`, then the settings file,
+then a SQLite file in the user data directory. The settings file itself comes from `--config`,
+then `TANDEM_CONFIG`, then the user config directory.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import platformdirs
+
+APP_NAME = "tandem"
+KNOWN_SECTIONS = {"database": {"url"}, "shop": {"default_location", "language"}}
+LANGUAGES = ("en", "fr")
+
+
+class ConfigError(Exception):
+    """The settings file cannot be used; the message says where and why."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    config_file: Path
+    config_file_exists: bool
+    data_dir: Path
+    database_url: str
+    database_source: str
+    default_location: str | None = None
+    language: str = "en"
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def demo_database_url(self) -> str:
+        return sqlite_url(self.data_dir / "demo.sqlite")
+
+
+def sqlite_url(path: Path) -> str:
+    return f"sqlite:///{path}"
+
+
+def default_config_file() -> Path:
+    return Path(platformdirs.user_config_dir(APP_NAME)) / "config.toml"
+
+
+def default_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir(APP_NAME))
+
+
+def _read_config(path: Path) -> dict:
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return {}
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read ({exc.strerror})") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: is not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: is not valid TOML ({exc})") from None
+    for section, value in data.items():
+        if section not in KNOWN_SECTIONS:
+            known = ", ".join(sorted(KNOWN_SECTIONS))
+            raise ConfigError(f"{path}: unknown section [{section}] (known: {known})")
+        if not isinstance(value, dict):
+            raise ConfigError(f"{path}: [{section}] must be a table of settings")
+        for key, item in value.items():
+            if key not in KNOWN_SECTIONS[section]:
+                known = ", ".join(sorted(KNOWN_SECTIONS[section]))
+                raise ConfigError(f"{path}: unknown setting {section}.{key} (known: {known})")
+            if not isinstance(item, str) or not item.strip() or "\x00" in item:
+                raise ConfigError(f"{path}: {section}.{key} must be a non-empty text value")
+    language = data.get("shop", {}).get("language")
+    if language is not None and language not in LANGUAGES:
+        raise ConfigError(f"{path}: shop.language must be one of {', '.join(LANGUAGES)}")
+    return data
+
+
+def load_settings(
+    db_url: str | None = None,
+    config_path: str | os.PathLike | None = None,
+    environ: dict[str, str] | None = None,
+) -> Settings:
+    env = os.environ if environ is None else environ
+    if config_path is None and env.get("TANDEM_CONFIG"):
+        config_path = env["TANDEM_CONFIG"]
+    config_file = Path(config_path).expanduser() if config_path else default_config_file()
+    data = _read_config(config_file)
+    data_dir = default_data_dir()
+
+    if db_url:
+        url, source = db_url, "--db"
+    elif env.get("TANDEM_DATABASE_URL"):
+        url, source = env["TANDEM_DATABASE_URL"], "TANDEM_DATABASE_URL"
+    elif data.get("database", {}).get("url"):
+        url, source = data["database"]["url"], str(config_file)
+    else:
+        url, source = sqlite_url(data_dir / "tandem.sqlite"), "default"
+    shop = data.get("shop", {})
+    return Settings(
+        config_file=config_file,
+        config_file_exists=config_file.exists(),
+        data_dir=data_dir,
+        database_url=url,
+        database_source=source,
+        default_location=shop.get("default_location"),
+        language=shop.get("language", "en"),
+    )

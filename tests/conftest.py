@@ -1,0 +1,61 @@
+"""Shared fixtures. Database tests run on SQLite, and also on PostgreSQL when
+TANDEM_TEST_POSTGRES_URL points at a server (`.ci/run` starts one)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+from sqlalchemy import MetaData, create_engine, select, text
+
+from core.db import open_database
+
+POSTGRES_URL = os.environ.get("TANDEM_TEST_POSTGRES_URL")
+BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(tmp_path_factory, monkeypatch):
+    """No test reads or writes the real user's settings or data."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
+    monkeypatch.delenv("TANDEM_DATABASE_URL", raising=False)
+    monkeypatch.delenv("TANDEM_CONFIG", raising=False)
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request, tmp_path):
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'tandem.sqlite'}"
+        return
+    name = f"tandem_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    base = POSTGRES_URL.rsplit("/", 1)[0]
+    try:
+        yield f"{base}/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def engine(database_url):
+    engine = open_database(database_url)
+    yield engine
+    engine.dispose()
+
+
+def dump(engine) -> dict[str, list[tuple]]:
+    """Every row of every table, for 'nothing was written' and 'nothing changed' checks."""
+    metadata = MetaData()
+    metadata.reflect(engine)
+    with engine.connect() as conn:
+        return {
+            name: sorted(conn.execute(select(table)).all(), key=repr)
+            for name, table in sorted(metadata.tables.items())
+        }

@@ -1,0 +1,57 @@
+import os
+from pathlib import Path
+
+import pytest
+
+from core.settings import ConfigError, load_settings
+
+
+def test_defaults_live_in_the_user_directories():
+    settings = load_settings(environ={})
+    data_home, config_home = Path(os.environ["XDG_DATA_HOME"]), Path(os.environ["XDG_CONFIG_HOME"])
+    assert settings.database_url == f"sqlite:///{data_home / 'tandem' / 'tandem.sqlite'}"
+    assert settings.config_file == config_home / "tandem" / "config.toml"
+    assert settings.database_source == "default"
+
+
+def test_flag_beats_environment_beats_settings_file(tmp_path):
+    config = tmp_path / "tandem.toml"
+    config.write_text('[database]\nurl = "sqlite:///from-file.sqlite"\n')
+    env = {"TANDEM_CONFIG": str(config)}
+    assert load_settings(environ=env).database_url == "sqlite:///from-file.sqlite"
+    env["TANDEM_DATABASE_URL"] = "sqlite:///from-env.sqlite"
+    assert load_settings(environ=env).database_url == "sqlite:///from-env.sqlite"
+    assert load_settings(db_url="sqlite:///from-flag.sqlite", environ=env).database_url == "sqlite:///from-flag.sqlite"
+
+
+def test_config_flag_beats_environment(tmp_path):
+    a, b = tmp_path / "a.toml", tmp_path / "b.toml"
+    a.write_text('[shop]\nlanguage = "fr"\n')
+    b.write_text('[shop]\nlanguage = "en"\n')
+    assert load_settings(config_path=a, environ={"TANDEM_CONFIG": str(b)}).language == "fr"
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"[database\n", "not valid TOML"),
+        (b"\xff\xfe", "not UTF-8"),
+        (b"[colours]\nx = 'y'\n", "unknown section [colours]"),
+        (b"[database]\nulr = 'x'\n", "unknown setting database.ulr"),
+        (b"[database]\nurl = 3\n", "must be a non-empty text"),
+        (b"[shop]\nlanguage = 'de'\n", "shop.language must be one of"),
+        (b"database = 1\n", "must be a table"),
+    ],
+)
+def test_bad_settings_files_are_refused_with_the_reason(tmp_path, content, message):
+    path = tmp_path / "bad.toml"
+    path.write_bytes(content)
+    with pytest.raises(ConfigError, match=message.replace("[", r"\[")) as caught:
+        load_settings(config_path=path, environ={})
+    assert str(path) in str(caught.value)
+
+
+def test_missing_settings_file_means_defaults(tmp_path):
+    settings = load_settings(config_path=Path(tmp_path / "none.toml"), environ={})
+    assert not settings.config_file_exists
+    assert settings.language == "en"

@@ -1,0 +1,61 @@
+from sqlalchemy import insert
+
+from core.dbtypes import utcnow
+from core.models import SaleState, SalesChannel, WebSale
+from tui.app import TandemApp
+from tui.screens.home import HomeScreen, StatCard
+
+
+async def settle(app, pilot):
+    await pilot.pause()
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def card_text(app, card_id: str) -> str:
+    card = app.screen.query_one(f"#{card_id}", StatCard)
+    return " / ".join(str(s.render()) for s in card.query("Static"))
+
+
+async def test_home_shows_the_shop_at_a_glance(demo_engine):
+    app = TandemApp(demo_engine, demo=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        assert isinstance(app.screen, HomeScreen)
+        assert card_text(app, "catalog") == "3,015 products / 100 inactive, 5 bad barcodes"
+        assert card_text(app, "sales") == "0 open / none held"
+        assert card_text(app, "sync") == "never / no web store set up yet"
+
+
+async def test_refresh_reads_the_figures_again(demo_engine):
+    app = TandemApp(demo_engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        with demo_engine.begin() as conn:
+            channel = conn.execute(insert(SalesChannel.__table__).values(
+                name="Web", platform="demo", base_url="http://127.0.0.1", created_at=utcnow())
+            ).inserted_primary_key[0]
+            conn.execute(insert(WebSale.__table__), [
+                {"channel_id": channel, "external_id": str(n), "order_number": f"#{n}", "state": state,
+                 "ordered_at": utcnow(), "imported_at": utcnow()}
+                for n, state in enumerate([SaleState.READY, SaleState.HELD, SaleState.COMPLETED])
+            ])
+        await pilot.press("r")
+        await settle(app, pilot)
+        assert card_text(app, "sales") == "2 open / 1 held for the supplier"
+        assert card_text(app, "sync") == "never / no web store synced yet"
+
+
+async def test_q_quits(demo_engine):
+    app = TandemApp(demo_engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("q")
+        await pilot.pause()
+    assert app.return_code == 0
+
+
+def test_home_snapshot_80x24(snap_compare, demo_engine):
+    async def loaded(pilot):
+        await settle(pilot.app, pilot)
+
+    assert snap_compare(TandemApp(demo_engine, demo=True), terminal_size=(80, 24), run_before=loaded)

@@ -1,0 +1,1 @@
+"""Tandem's staff console: screens, widgets and styles over `core`. No SQL lives here."""

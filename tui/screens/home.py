@@ -1,0 +1,96 @@
+"""Home: the state of the shop at a glance, and the way to every other screen."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Grid, Vertical
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Static
+
+from core.overview import Overview, shop_overview
+
+
+def _count(value: int, singular: str, plural: str | None = None) -> str:
+    return f"{value:,} {singular if value == 1 else (plural or singular + 's')}"
+
+
+def _when(moment: datetime) -> str:
+    return moment.astimezone().strftime("%a %d %b %H:%M")
+
+
+class StatCard(Vertical):
+    """A titled box holding one figure and a line of detail."""
+
+    def __init__(self, title: str, *, id: str):
+        super().__init__(id=id, classes="card")
+        self.border_title = title
+
+    def compose(self) -> ComposeResult:
+        yield Static("…", classes="figure")
+        yield Static("", classes="detail")
+
+    def show(self, figure: str, detail: str = "", warn: bool = False) -> None:
+        self.query_one(".figure", Static).update(figure)
+        self.query_one(".detail", Static).update(detail)
+        self.set_class(warn, "warn")
+
+
+class HomeScreen(Screen):
+    BINDINGS = [
+        Binding("r", "refresh", "Refresh", id="home.refresh", tooltip="Read the figures again"),
+    ]
+
+    class OverviewLoaded(Message):
+        def __init__(self, overview: Overview):
+            super().__init__()
+            self.overview = overview
+
+    def compose(self) -> ComposeResult:
+        yield Header(icon="⇄")
+        with Grid(id="cards"):
+            yield StatCard("Catalog", id="catalog")
+            yield StatCard("Web sales", id="sales")
+            yield StatCard("Matching", id="matching")
+            yield StatCard("Last sync", id="sync")
+        yield Static("", id="places")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.action_refresh()
+
+    def action_refresh(self) -> None:
+        self.load_overview()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="overview")
+    def load_overview(self) -> None:
+        self.post_message(self.OverviewLoaded(shop_overview(self.app.engine)))
+
+    @on(OverviewLoaded)
+    def show_overview(self, event: OverviewLoaded) -> None:
+        o = event.overview
+        inactive = o.products - o.active_products
+        catalog_detail = f"{inactive:,} inactive" if inactive else "all active"
+        if o.invalid_barcodes:
+            catalog_detail += f", {_count(o.invalid_barcodes, 'bad barcode')}"
+        self.query_one("#catalog", StatCard).show(_count(o.products, "product"), catalog_detail,
+                                                   warn=bool(o.invalid_barcodes))
+        held = f"{o.held_sales:,} held for the supplier" if o.held_sales else "none held"
+        self.query_one("#sales", StatCard).show(f"{o.open_sales:,} open", held)
+        self.query_one("#matching", StatCard).show(
+            f"{o.unresolved_matches:,} to resolve",
+            "web listings waiting for a person" if o.unresolved_matches else "nothing waiting",
+            warn=bool(o.unresolved_matches),
+        )
+        sync = self.query_one("#sync", StatCard)
+        if o.last_sync is None:
+            sync.show("never", "no web store synced yet" if o.channels else "no web store set up yet")
+        else:
+            sync.show(_when(o.last_sync.started_at), o.last_sync.status, warn=o.last_sync.status != "ok")
+        places = ", ".join(o.locations) or "none yet"
+        stores = ", ".join(o.channels) or "none yet"
+        self.query_one("#places", Static).update(f"Locations: {places}\nWeb stores: {stores}")
