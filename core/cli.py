@@ -128,20 +128,13 @@ def _sync(settings) -> int:
 
 
 def _console(settings, demo: bool, mouse: bool) -> int:
-    from core.db import open_database
-
-    if demo:
-        from core.demo import create_demo_database
-
-        url = settings.demo_database_url
-        create_demo_database(url)
-    else:
-        url = settings.database_url
-    engine = open_database(url)
+    # The console opens the database itself, after its first paint (see tui.app).
     from tui.app import TandemApp
 
-    TandemApp(engine, settings=settings, demo=demo).run(mouse=mouse)
-    return EXIT_OK
+    url = settings.demo_database_url if demo else settings.database_url
+    app = TandemApp(url, demo=demo)
+    app.run(mouse=mouse)
+    return app.return_code or EXIT_OK
 
 
 if __name__ == "__main__":

@@ -1,13 +1,22 @@
-"""The Textual application: holds the database engine and opens the home screen."""
+"""The Textual application: holds the database and opens the home screen.
+
+The database stack (SQLAlchemy, SQLModel, migrations) costs more to import than Textual itself,
+so the app paints first and opens the database from a worker thread: staff see the screen at
+once and the figures a moment later.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import Engine
+import threading
+from typing import TYPE_CHECKING
+
 from textual.app import App
 from textual.binding import Binding
 
-from core.settings import Settings
 from tui.screens.home import HomeScreen
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 
 class TandemApp(App):
@@ -21,12 +30,26 @@ class TandemApp(App):
         Binding("ctrl+p", "command_palette", "Commands", id="commands", show=False),
     ]
 
-    def __init__(self, engine: Engine, settings: Settings | None = None, demo: bool = False):
+    def __init__(self, database: str | Engine, demo: bool = False):
         super().__init__()
-        self.engine = engine
-        self.settings = settings
+        self._database = database
+        self._engine: Engine | None = None if isinstance(database, str) else database
+        self._engine_lock = threading.Lock()
         self.demo = demo
         self.sub_title = "demo shop" if demo else ""
 
     def get_default_screen(self) -> HomeScreen:
         return HomeScreen()
+
+    def engine(self) -> Engine:
+        """The open, migrated database; the first call opens it. Call from worker threads."""
+        with self._engine_lock:
+            if self._engine is None:
+                from core.db import open_database
+
+                if self.demo:
+                    from core.demo import create_demo_database
+
+                    create_demo_database(self._database)
+                self._engine = open_database(self._database)
+            return self._engine

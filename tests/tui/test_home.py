@@ -18,7 +18,7 @@ def card_text(app, card_id: str) -> str:
 
 
 async def test_home_shows_the_shop_at_a_glance(demo_engine):
-    app = TandemApp(demo_engine, demo=True)
+    app = TandemApp(demo_engine)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot)
         assert isinstance(app.screen, HomeScreen)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -12,7 +13,8 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
-from core.overview import Overview, shop_overview
+if TYPE_CHECKING:
+    from core.overview import Overview
 
 
 def _count(value: int, singular: str, plural: str | None = None) -> str:
@@ -50,6 +52,11 @@ class HomeScreen(Screen):
             super().__init__()
             self.overview = overview
 
+    class OverviewFailed(Message):
+        def __init__(self, reason: str):
+            super().__init__()
+            self.reason = reason
+
     def compose(self) -> ComposeResult:
         yield Header(icon="⇄")
         with Grid(id="cards"):
@@ -68,7 +75,21 @@ class HomeScreen(Screen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="overview")
     def load_overview(self) -> None:
-        self.post_message(self.OverviewLoaded(shop_overview(self.app.engine)))
+        # Imported here, off the main thread, so the screen paints before the database stack loads.
+        from core.db import DatabaseError
+        from core.overview import shop_overview
+
+        try:
+            overview = shop_overview(self.app.engine())
+        except DatabaseError as exc:
+            self.post_message(self.OverviewFailed(str(exc)))
+        else:
+            self.post_message(self.OverviewLoaded(overview))
+
+    @on(OverviewFailed)
+    def show_failure(self, event: OverviewFailed) -> None:
+        self.query_one("#places", Static).update(f"The database could not be opened: {event.reason}")
+        self.notify(event.reason, title="Database", severity="error", timeout=30)
 
     @on(OverviewLoaded)
     def show_overview(self, event: OverviewLoaded) -> None:

@@ -1,0 +1,180 @@
+"""Catalog import speed against raw sqlite3, and start-up times. Prints figures; asserts nothing.
+
+    uv run python -m bench.catalog_import [--rows 100000]
+
+Floors (from the foundation issue): import >= 0.5 x a raw sqlite3 import of the same rows
+(csv.reader straight into executemany, no checks); a write-only comparison is printed too;
+`tandem --help` <= 0.2 s; `tandem` start to the home screen's first paint <= 1.2 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from core.audit import Actor
+from core.catalog_import import import_catalog, parse_catalog
+from core.db import open_database
+from core.demo import catalog_csv, demo_catalog_rows
+
+FLOORS = {"import_ratio": 0.5, "help_seconds": 0.2, "first_paint_seconds": 1.2}
+
+
+def fresh_database(directory: Path, name: str) -> Path:
+    path = directory / name
+    open_database(f"sqlite:///{path}").dispose()
+    return path
+
+
+def time_tandem_import(db: Path, data: bytes) -> float:
+    engine = open_database(f"sqlite:///{db}")
+    start = time.perf_counter()
+    import_catalog(engine, data, "Main Street", Actor("bench"))
+    elapsed = time.perf_counter() - start
+    engine.dispose()
+    return elapsed
+
+
+RAW_PRODUCT_INSERT = (
+    "INSERT INTO product (sku, description, brand, barcode_raw, gtin14, barcode_status, part_number,"
+    " part_number_key, price, msrp, non_inventory, gift_card_placeholder, active, version,"
+    " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+RAW_STOCK_INSERT = (
+    "INSERT INTO stock (product_id, location_id, on_hand, committed, version, updated_at)"
+    " VALUES (?, 1, ?, 0, 1, ?)"
+)
+NOW = "2026-01-01 00:00:00"
+
+
+def _raw_connection(db: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(db)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    return conn
+
+
+def time_raw_import(db: Path, data: bytes) -> float:
+    """The least an import of this file can do: csv.reader straight into executemany, no checks."""
+    conn = _raw_connection(db)
+    start = time.perf_counter()
+    reader = csv.reader(io.StringIO(data.decode("utf-8-sig"), newline=""))
+    header = next(reader)
+    at = {name: index for index, name in enumerate(header)}
+    records = list(reader)
+    conn.execute("INSERT INTO location (name, created_at) VALUES ('Main Street', ?)", (NOW,))
+    conn.executemany(RAW_PRODUCT_INSERT, [
+        (r[at["sku"]], r[at["description"]], r[at["brand"]], r[at["upc"]], r[at["upc"]], None,
+         r[at["part_number"]], r[at["part_number"]], r[at["price"]], r[at["msrp"]], 0, 0, 1, 1, NOW, NOW)
+        for r in records
+    ])
+    conn.executemany(RAW_STOCK_INSERT, [(i + 1, r[at["quantity"]], NOW) for i, r in enumerate(records)])
+    conn.commit()
+    elapsed = time.perf_counter() - start
+    conn.close()
+    return elapsed
+
+
+def time_raw_executemany(db: Path, data: bytes) -> float:
+    """Only the writing: the same rows, already parsed, through plain sqlite3."""
+    parsed = parse_catalog(data)
+    products = [row[:13] + (1, NOW, NOW) for row in parsed.rows]
+    stock = [(index + 1, row[13], NOW) for index, row in enumerate(parsed.rows)]
+    conn = _raw_connection(db)
+    start = time.perf_counter()
+    conn.execute("INSERT INTO location (name, created_at) VALUES ('Main Street', ?)", (NOW,))
+    conn.executemany(RAW_PRODUCT_INSERT, products)
+    conn.executemany(RAW_STOCK_INSERT, stock)
+    conn.commit()
+    elapsed = time.perf_counter() - start
+    conn.close()
+    return elapsed
+
+
+def time_help(runs: int = 7) -> float:
+    tandem = Path(sys.executable).with_name("tandem")
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run([str(tandem), "--help"], check=True, capture_output=True)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def time_first_paint(db: Path, runs: int = 3) -> tuple[float | None, float | None]:
+    """Start `tandem` in a real terminal (tmux, 80x24) and watch for the home screen."""
+    if not shutil.which("tmux"):
+        return None, None
+    tandem = Path(sys.executable).with_name("tandem")
+    paints, figures = [], []
+    for run in range(runs):
+        session = f"tandem-bench-{run}"
+        start = time.perf_counter()
+        subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "80", "-y", "24",
+                        f"{tandem} --db sqlite:///{db}"], check=True)
+        painted = shown = None
+        try:
+            while time.perf_counter() - start < 10 and shown is None:
+                screen = subprocess.run(["tmux", "capture-pane", "-p", "-t", session],
+                                        capture_output=True, text=True).stdout
+                now = time.perf_counter() - start
+                if painted is None and "Catalog" in screen:
+                    painted = now
+                if "products" in screen:
+                    shown = now
+                time.sleep(0.005)
+        finally:
+            subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
+        paints.append(painted)
+        figures.append(shown)
+    if None in paints:
+        return None, None
+    return statistics.median(paints), statistics.median(figures)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=100_000)
+    args = parser.parse_args()
+    rows = demo_catalog_rows(target=args.rows)[: args.rows]
+    data = catalog_csv(rows)
+    with tempfile.TemporaryDirectory() as tmp:
+        directory = Path(tmp)
+        raw_import = time_raw_import(fresh_database(directory, "raw_import.sqlite"), data)
+        raw_write = time_raw_executemany(fresh_database(directory, "raw_write.sqlite"), data)
+        ours = time_tandem_import(fresh_database(directory, "tandem.sqlite"), data)
+        again = time_tandem_import(directory / "tandem.sqlite", data)
+        help_seconds = time_help()
+        paint, figures = time_first_paint(directory / "tandem.sqlite")
+
+    n = len(rows)
+    ratio = raw_import / ours
+    print(f"catalog rows                          {n:>9,}")
+    print(f"raw: csv.reader + executemany         {n / raw_import:>9,.0f} rows/s  ({raw_import:.2f} s)")
+    print(f"raw: executemany of parsed rows only  {n / raw_write:>9,.0f} rows/s  ({raw_write:.2f} s)")
+    print(f"tandem import, new catalog            {n / ours:>9,.0f} rows/s  ({ours:.2f} s: read, check, write)")
+    print(f"tandem import, same file again        {n / again:>9,.0f} rows/s  ({again:.2f} s: nothing changes)")
+    print(f"ratio tandem / raw import             {ratio:>9.2f}   floor {FLOORS['import_ratio']}  "
+          f"{'pass' if ratio >= FLOORS['import_ratio'] else 'FAIL'}")
+    print(f"ratio tandem / raw write only         {raw_write / ours:>9.2f}   (for information)")
+    print(f"tandem --help                         {help_seconds:>9.3f} s  floor {FLOORS['help_seconds']}  "
+          f"{'pass' if help_seconds <= FLOORS['help_seconds'] else 'FAIL'}")
+    if paint is None:
+        print("tandem start -> first paint           (tmux not available)")
+    else:
+        print(f"tandem start -> home first paint      {paint:>9.3f} s  floor {FLOORS['first_paint_seconds']}  "
+              f"{'pass' if paint <= FLOORS['first_paint_seconds'] else 'FAIL'}")
+        print(f"tandem start -> figures shown         {figures:>9.3f} s  ({n:,}-product catalog)")
+
+
+if __name__ == "__main__":
+    main()
