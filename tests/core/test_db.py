@@ -55,3 +55,13 @@ def test_migrations_do_not_depend_on_application_code():
     for path in Path(MIGRATIONS_DIR, "versions").glob("*.py"):
         source = path.read_text()
         assert not re.search(r"^\s*(from|import) (core|sqlmodel)\b", source, re.M), path.name
+
+
+def test_an_impossible_database_folder_is_a_clear_error(tmp_path):
+    import pytest
+
+    from core.db import DatabaseError
+
+    (tmp_path / "file").write_text("in the way")
+    with pytest.raises(DatabaseError, match="cannot create the folder"):
+        open_database(f"sqlite:///{tmp_path / 'file' / 'shop.sqlite'}")

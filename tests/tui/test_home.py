@@ -59,3 +59,22 @@ def test_home_snapshot_80x24(snap_compare, demo_engine):
         await settle(pilot.app, pilot)
 
     assert snap_compare(TandemApp(demo_engine, demo=True), terminal_size=(80, 24), run_before=loaded)
+
+
+async def test_the_demo_shop_is_built_after_the_first_paint(tmp_path):
+    app = TandemApp(f"sqlite:///{tmp_path / 'demo.sqlite'}", demo=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        assert card_text(app, "catalog") == "… / "
+        await settle(app, pilot)
+        assert card_text(app, "catalog").startswith("3,015 products")
+        assert app.sub_title == "demo shop"
+
+
+async def test_a_database_that_cannot_be_opened_is_explained_on_screen(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    app = TandemApp(f"sqlite:///{blocker / 'shop.sqlite'}")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        message = str(app.screen.query_one("#places").render())
+        assert message.startswith("The database could not be opened:")

@@ -44,6 +44,7 @@ class StatCard(Vertical):
 
 class HomeScreen(Screen):
     BINDINGS = [
+        Binding("c", "open_catalog", "Catalog", id="home.catalog", tooltip="Search the products"),
         Binding("r", "refresh", "Refresh", id="home.refresh", tooltip="Read the figures again"),
     ]
 
@@ -65,9 +66,19 @@ class HomeScreen(Screen):
             yield StatCard("Matching", id="matching")
             yield StatCard("Last sync", id="sync")
         yield Static("", id="places")
+        yield Static(
+            "[b]c[/b]  Catalog — search the products, see stock at each location",
+            id="menu",
+        )
         yield Footer()
 
-    def on_mount(self) -> None:
+    def action_open_catalog(self) -> None:
+        from tui.screens.catalog import CatalogScreen
+
+        self.app.push_screen(CatalogScreen())
+
+    def on_screen_resume(self) -> None:
+        # Also runs when the screen is first shown, and on coming back from another screen.
         self.action_refresh()
 
     def action_refresh(self) -> None:

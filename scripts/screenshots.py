@@ -1,0 +1,53 @@
+"""Regenerate screenshots/: every screen, from the demo shop, at 80x24 and at 120x36.
+
+    uv run python scripts/screenshots.py
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from core.db import open_database  # noqa: E402
+from core.demo import create_demo_database  # noqa: E402
+from tui.app import TandemApp  # noqa: E402
+
+SIZES = {"": (80, 24), "-wide": (120, 36)}
+# name -> keys pressed from the home screen to reach it
+SCREENS = {"home": [], "catalog": ["c"]}
+
+
+async def shoot(engine, name: str, keys: list[str], size: tuple[int, int], suffix: str) -> Path:
+    app = TandemApp(engine, demo=True)
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        for key in keys:
+            await pilot.press(key)
+            await pilot.pause()
+            await app.workers.wait_for_complete()
+        await pilot.pause()
+        path = ROOT / "screenshots" / f"{name}{suffix}.svg"
+        app.save_screenshot(filename=path.name, path=str(path.parent))
+    return path
+
+
+async def main() -> None:
+    (ROOT / "screenshots").mkdir(exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{Path(tmp) / 'demo.sqlite'}"
+        create_demo_database(url)
+        engine = open_database(url)
+        for name, keys in SCREENS.items():
+            for suffix, size in SIZES.items():
+                print(await shoot(engine, name, keys, size, suffix))
+        engine.dispose()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,80 @@
+from textual.widgets import DataTable, Input
+
+from tui.app import TandemApp
+from tui.screens.catalog import CatalogScreen
+from tui.screens.home import HomeScreen
+
+
+async def settle(app, pilot, wait: float = 0.0):
+    await pilot.pause(wait)
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def status(app) -> str:
+    return str(app.screen.query_one("#status").render())
+
+
+def first_sku(app) -> str:
+    table = app.screen.query_one("#products", DataTable)
+    return str(table.get_row_at(0)[0])
+
+
+async def test_c_opens_the_catalog_and_escape_comes_home(demo_engine):
+    app = TandemApp(demo_engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("c")
+        await settle(app, pilot)
+        assert isinstance(app.screen, CatalogScreen)
+        assert status(app) == "1–100 of 3,015  n next page"
+        await pilot.press("escape")
+        assert isinstance(app.screen, HomeScreen)
+
+
+async def test_pages_move_forward_and_back(demo_engine):
+    app = TandemApp(demo_engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("c")
+        await settle(app, pilot)
+        top = first_sku(app)
+        await pilot.press("n")
+        await settle(app, pilot)
+        assert status(app) == "101–200 of 3,015  n next page  p previous"
+        assert first_sku(app) > top
+        await pilot.press("p")
+        await settle(app, pilot)
+        assert first_sku(app) == top
+
+
+async def test_typing_searches_and_the_detail_follows_the_cursor(demo_engine):
+    app = TandemApp(demo_engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("c")
+        await settle(app, pilot)
+        await pilot.press("slash")
+        assert app.screen.query_one("#search", Input).has_focus
+        await pilot.press(*"helmet road", "n")  # n is text while the search box has focus
+        await settle(app, pilot, 0.3)
+        assert app.screen.query_one("#search", Input).value == "helmet roadn"
+        assert status(app) == "no product matches"
+        await pilot.press("backspace")
+        await settle(app, pilot, 0.3)
+        assert status(app).endswith("of 114  n next page")
+        await pilot.press("enter", "down", "down")
+        await settle(app, pilot)
+        table = app.screen.query_one("#products", DataTable)
+        third = str(table.get_row_at(2)[0])
+        assert f"Part {table.get_row_at(2)[4]}" in str(app.screen.query_one("#detail").render())
+        assert third.startswith("NW")
+
+
+def test_catalog_snapshot_80x24(snap_compare, demo_engine):
+    async def open_catalog(pilot):
+        await settle(pilot.app, pilot)
+        await pilot.press("c")
+        await settle(pilot.app, pilot)
+
+    assert snap_compare(TandemApp(demo_engine, demo=True), terminal_size=(80, 24), run_before=open_catalog)
