@@ -4,11 +4,7 @@ from tui.app import TandemApp
 from tui.screens.catalog import CatalogScreen
 from tui.screens.home import HomeScreen
 
-
-async def settle(app, pilot, wait: float = 0.0):
-    await pilot.pause(wait)
-    await app.workers.wait_for_complete()
-    await pilot.pause()
+from tests.tui.pilot_helpers import press_and_settle, settle
 
 
 def status(app) -> str:
@@ -23,9 +19,7 @@ def first_sku(app) -> str:
 async def test_c_opens_the_catalog_and_escape_comes_home(demo_engine):
     app = TandemApp(demo_engine)
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(app, pilot)
-        await pilot.press("c")
-        await settle(app, pilot)
+        await press_and_settle(app, pilot, "c")
         assert isinstance(app.screen, CatalogScreen)
         assert status(app) == "1–100 of 3,015  n next page"
         await pilot.press("escape")
@@ -35,25 +29,19 @@ async def test_c_opens_the_catalog_and_escape_comes_home(demo_engine):
 async def test_pages_move_forward_and_back(demo_engine):
     app = TandemApp(demo_engine)
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(app, pilot)
-        await pilot.press("c")
-        await settle(app, pilot)
+        await press_and_settle(app, pilot, "c")
         top = first_sku(app)
-        await pilot.press("n")
-        await settle(app, pilot)
+        await press_and_settle(app, pilot, "n")
         assert status(app) == "101–200 of 3,015  n next page  p previous"
         assert first_sku(app) > top
-        await pilot.press("p")
-        await settle(app, pilot)
+        await press_and_settle(app, pilot, "p")
         assert first_sku(app) == top
 
 
 async def test_typing_searches_and_the_detail_follows_the_cursor(demo_engine):
     app = TandemApp(demo_engine)
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(app, pilot)
-        await pilot.press("c")
-        await settle(app, pilot)
+        await press_and_settle(app, pilot, "c")
         await pilot.press("slash")
         assert app.screen.query_one("#search", Input).has_focus
         await pilot.press(*"helmet road", "n")  # n is text while the search box has focus
@@ -73,8 +61,6 @@ async def test_typing_searches_and_the_detail_follows_the_cursor(demo_engine):
 
 def test_catalog_snapshot_80x24(snap_compare, demo_engine):
     async def open_catalog(pilot):
-        await settle(pilot.app, pilot)
-        await pilot.press("c")
-        await settle(pilot.app, pilot)
+        await press_and_settle(pilot.app, pilot, "c")
 
     assert snap_compare(TandemApp(demo_engine, demo=True), terminal_size=(80, 24), run_before=open_catalog)

@@ -5,11 +5,7 @@ from core.models import SaleState, SalesChannel, WebSale
 from tui.app import TandemApp
 from tui.screens.home import HomeScreen, StatCard
 
-
-async def settle(app, pilot):
-    await pilot.pause()
-    await app.workers.wait_for_complete()
-    await pilot.pause()
+from tests.tui.pilot_helpers import settle
 
 
 def card_text(app, card_id: str) -> str:

@@ -65,7 +65,7 @@ class HomeScreen(Screen):
             yield StatCard("Web sales", id="sales")
             yield StatCard("Matching", id="matching")
             yield StatCard("Last sync", id="sync")
-        yield Static("", id="places")
+        yield Static("Opening the shop's database…", id="places")
         yield Static(
             "[b]c[/b]  Catalog — search the products, see stock at each location",
             id="menu",
