@@ -166,6 +166,9 @@ class WebListing(SQLModel, table=True):
     remote_updated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     first_seen_at: datetime = CreatedAt()
     last_seen_at: datetime = CreatedAt()
+    # When what the listing says last changed; the matcher re-examines listings changed since its last run.
+    updated_at: datetime = CreatedAt()
+    version: int = 1
 
 
 class ProductLink(SQLModel, table=True):
@@ -248,6 +251,7 @@ class WebSaleLine(SQLModel, table=True):
     barcode_raw: str | None = Field(default=None, max_length=64)
     gtin14: str | None = Field(default=None, max_length=14)
     part_number: str | None = Field(default=None, max_length=64)
+    part_number_key: str | None = Field(default=None, max_length=64)
     title: str = Field(max_length=255)
     quantity: int
     unit_price: Decimal = Field(sa_type=Money())
