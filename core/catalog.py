@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import Engine, and_, func, or_, select
+from sqlalchemy import Connection, Engine, and_, func, literal, select, update
 
 from core.identifiers import parse_barcode
 from core.models import Location, Product, Stock
@@ -64,52 +64,63 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+def search_text_expression():
+    """What search looks in. The database's own lower() builds it and lowers the typed words too,
+    so both sides agree on every backend."""
+    space = literal(" ")
+    return func.lower(
+        Product.sku + space + func.coalesce(Product.part_number, "") + space
+        + func.coalesce(Product.brand, "") + space + Product.description
+    )
+
+
+def refresh_search_text(conn: Connection) -> int:
+    """Bring every product's search text up to date; set-based, and a no-op when nothing changed."""
+    expression = search_text_expression()
+    return conn.execute(
+        update(Product.__table__).where(Product.search_text.is_distinct_from(expression))
+        .values(search_text=expression)
+    ).rowcount
+
+
 def _search_filter(text: str):
-    """Each word must appear somewhere: SKU or part number (from the start), or description or brand.
-    A whole valid barcode is looked up by its GTIN-14 instead, which a scanner types in one go."""
+    """Each typed word must appear in the SKU, part number, brand or description. A whole valid
+    barcode is looked up by its GTIN-14 instead, as a scanner types it in one go."""
     text = text.strip()
     if not text:
         return None
     barcode = parse_barcode(text)
     if barcode is not None and barcode.gtin14 is not None:
         return Product.gtin14 == barcode.gtin14
-    conditions = []
-    for word in text.casefold().split():
-        starts, contains = f"{_escape_like(word)}%", f"%{_escape_like(word)}%"
-        conditions.append(or_(
-            func.lower(Product.sku).like(starts, escape="\\"),
-            Product.part_number_key.like(starts, escape="\\"),
-            func.lower(Product.description).like(contains, escape="\\"),
-            func.lower(Product.brand).like(contains, escape="\\"),
-        ))
-    return and_(*conditions)
+    return and_(*(
+        Product.search_text.like(func.lower(f"%{_escape_like(word)}%"), escape="\\")
+        for word in text.split()
+    ))
 
 
 def search_products(engine: Engine, text: str = "", after_sku: str | None = None,
-                    limit: int = PAGE_SIZE) -> ProductPage:
-    """One page of products matching `text`, in SKU order, starting after `after_sku`."""
+                    limit: int = PAGE_SIZE, with_total: bool = True) -> ProductPage:
+    """One page of products matching `text`, in SKU order, starting after `after_sku`.
+
+    `with_total=False` skips counting every match (total is then -1), for search-as-you-type."""
     condition = _search_filter(text)
-    stock_totals = (
-        select(Stock.product_id, func.sum(Stock.on_hand).label("on_hand"),
-               func.sum(Stock.committed).label("committed"))
-        .group_by(Stock.product_id)
-        .subquery()
-    )
     page = select(Product.id).order_by(Product.sku).limit(limit + 1)
     if condition is not None:
         page = page.where(condition)
     if after_sku is not None:
         page = page.where(Product.sku > after_sku)
     page = page.subquery()
+    # Stock is summed for the page's products only, never for the whole catalog.
     query = (
         select(
             Product.id, Product.sku, Product.description, Product.brand, Product.part_number,
             Product.barcode_raw, Product.barcode_status, Product.price,
-            func.coalesce(stock_totals.c.on_hand, 0), func.coalesce(stock_totals.c.committed, 0),
+            func.coalesce(func.sum(Stock.on_hand), 0), func.coalesce(func.sum(Stock.committed), 0),
             Product.active, Product.non_inventory,
         )
         .join(page, page.c.id == Product.id)
-        .outerjoin(stock_totals, stock_totals.c.product_id == Product.id)
+        .outerjoin(Stock, Stock.product_id == Product.id)
+        .group_by(Product.id)
         .order_by(Product.sku)
     )
     count = select(func.count()).select_from(Product)
@@ -117,7 +128,7 @@ def search_products(engine: Engine, text: str = "", after_sku: str | None = None
         count = count.where(condition)
     with engine.connect() as conn:
         rows = [ProductRow(*row) for row in conn.execute(query)]
-        total = conn.execute(count).scalar_one()
+        total = conn.execute(count).scalar_one() if with_total else -1
     return ProductPage(rows[:limit], total, len(rows) > limit)
 
 

@@ -34,6 +34,7 @@ from sqlalchemy import (
 )
 
 from core.audit import Actor, current_actor
+from core.catalog import refresh_search_text
 from core.dbtypes import UTCDateTime, utcnow
 from core.identifiers import BarcodeStatus, parse_barcode, part_number_key
 from core.locations import location_table, resolve_location
@@ -437,6 +438,7 @@ def _write(engine: Engine, parsed: ParsedCatalog, location: str | None, actor: A
             execution_options=COUNT_ROWS,
         ).rowcount
 
+        refresh_search_text(conn)
         stock_changes, stock_changed = [], 0
         if parsed.has_quantity:
             stock_changes, stock_changed = _refresh_stock(conn, staging, location_id, now_param)

@@ -100,6 +100,8 @@ class Product(SQLModel, table=True):
     non_inventory: bool = False
     gift_card_placeholder: bool = False
     active: bool = True
+    # SKU, part number, brand and description in lower case, kept by core.catalog for search.
+    search_text: str | None = Field(default=None, sa_type=Text)
     version: int = 1
     created_at: datetime = CreatedAt()
     updated_at: datetime = CreatedAt()

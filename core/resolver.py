@@ -6,15 +6,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Engine, delete, insert, select, update
+from sqlalchemy import Connection, Engine, case, delete, func, insert, literal, or_, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 
 from core.audit import Actor
-from core.dbtypes import utcnow
+from core.dbtypes import UTCDateTime, utcnow
 from core.matching import match_channel, match_sale_lines
 from core.models import (
-    AuditEntry, LineStock, MatchMethod, MatchState, Product, ProductLink, SaleState, WebListing, WebSale,
-    WebSaleLine,
+    CLOSED_SALE_STATES, UNRESOLVED_MATCH_STATES, AuditEntry, LineStock, MatchMethod, MatchState, Product,
+    ProductLink, SalesChannel, SaleState, Stock, WebListing, WebSale, WebSaleLine,
 )
 
 link_table, listing_table = ProductLink.__table__, WebListing.__table__
@@ -177,3 +177,216 @@ def unlink_listing(engine: Engine, listing_id: int, actor: Actor) -> None:
             match_state=MatchState.UNMATCHED.value, version=listing_table.c.version + 1))
         match_channel(conn, listing.channel_id, extra_keys=keys)
         _audit(conn, actor, "unlink", listing, old, None)
+
+
+# --- What the resolver screen shows ------------------------------------------------------------
+
+QUEUE_PAGE = 50
+FUZZY_POOL = 2000  # products the fuzzy ranking looks at, found by the title's words in SQL
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    listing_id: int
+    version: int
+    channel: str
+    title: str
+    state: str
+    barcode: str | None
+    gtin14: str | None
+    part_number: str | None
+    product_code: str | None
+    price: object
+    waiting_lines: int
+    oldest_sale_at: object
+    first_seen_at: object
+
+    @property
+    def sort_key(self) -> tuple:
+        return (0 if self.waiting_lines else 1, self.oldest_sale_at or self.first_seen_at, self.listing_id)
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    items: list[QueueItem]
+    total: int
+    has_more: bool
+
+
+@dataclass(frozen=True)
+class Candidate:
+    product_id: int
+    sku: str
+    description: str
+    part_number: str | None
+    price: object
+    available: int
+    why: str
+    identical: bool
+
+
+def _waiting_lines():
+    return (
+        select(WebSaleLine.listing_id.label("listing_id"), func.count().label("lines"),
+               func.min(WebSale.ordered_at).label("oldest"))
+        .join(WebSale, WebSale.id == WebSaleLine.sale_id)
+        .where(WebSaleLine.product_id.is_(None), WebSaleLine.listing_id.is_not(None),
+               WebSale.state.not_in(CLOSED_SALE_STATES))
+        .group_by(WebSaleLine.listing_id)
+        .subquery()
+    )
+
+
+def resolver_queue(engine: Engine, after: tuple | None = None, limit: int = QUEUE_PAGE) -> QueuePage:
+    """Listings waiting for a person: those holding up sales first, oldest sale first."""
+    waiting = _waiting_lines()
+    group = case((waiting.c.lines.is_(None), 1), else_=0)
+    when = func.coalesce(waiting.c.oldest, WebListing.first_seen_at)
+    unresolved = WebListing.match_state.in_([s.value for s in UNRESOLVED_MATCH_STATES])
+    query = (
+        select(WebListing.id, WebListing.version, SalesChannel.name, WebListing.title, WebListing.match_state,
+               WebListing.barcode_raw, WebListing.gtin14, WebListing.part_number, WebListing.product_code,
+               WebListing.price, func.coalesce(waiting.c.lines, 0), waiting.c.oldest, WebListing.first_seen_at)
+        .join(SalesChannel, SalesChannel.id == WebListing.channel_id)
+        .outerjoin(waiting, waiting.c.listing_id == WebListing.id)
+        .where(unresolved)
+        .order_by(group, when, WebListing.id)
+        .limit(limit + 1)
+    )
+    if after is not None:
+        after_group, after_when, after_id = after
+        query = query.where(tuple_(group, when, WebListing.id)
+                            > tuple_(literal(after_group), literal(after_when, UTCDateTime()), literal(after_id)))
+    with engine.connect() as conn:
+        rows = [QueueItem(*row) for row in conn.execute(query)]
+        total = conn.execute(select(func.count()).select_from(WebListing).where(unresolved)).scalar_one()
+    return QueuePage(rows[:limit], total, len(rows) > limit)
+
+
+def waiting_orders(engine: Engine, listing_id: int, limit: int = 5) -> list[str]:
+    with engine.connect() as conn:
+        return list(conn.execute(
+            select(WebSale.order_number).join(WebSaleLine, WebSaleLine.sale_id == WebSale.id)
+            .where(WebSaleLine.listing_id == listing_id, WebSaleLine.product_id.is_(None),
+                   WebSale.state.not_in(CLOSED_SALE_STATES))
+            .group_by(WebSale.order_number).order_by(func.min(WebSale.ordered_at)).limit(limit)
+        ).scalars())
+
+
+def _available(conn: Connection, product_ids: list[int]) -> dict[int, int]:
+    if not product_ids:
+        return {}
+    return dict(conn.execute(
+        select(Stock.product_id, func.sum(Stock.on_hand - Stock.committed))
+        .where(Stock.product_id.in_(product_ids)).group_by(Stock.product_id)
+    ).all())
+
+
+def candidates_for(engine: Engine, listing_id: int, limit: int = 9) -> list[Candidate]:
+    """Shop products this listing could be: identical keys first (marked with the key), then
+    products whose name, brand or part number look like the listing's, ranked by rapidfuzz."""
+    from rapidfuzz import fuzz, process
+
+    with engine.connect() as conn:
+        listing = conn.execute(
+            select(WebListing.channel_id, WebListing.title, WebListing.gtin14, WebListing.part_number_key,
+                   WebListing.product_code).where(WebListing.id == listing_id)
+        ).first()
+        if listing is None:
+            return []
+        taken = select(ProductLink.product_id).where(
+            ProductLink.channel_id == listing.channel_id, ProductLink.manual.is_(True),
+            ProductLink.product_id.is_not(None))
+        columns = (Product.id, Product.sku, Product.description, Product.part_number, Product.price)
+        found: dict[int, tuple] = {}
+        why: dict[int, list[str]] = {}
+        for label, condition in (
+            ("barcode", Product.gtin14 == listing.gtin14 if listing.gtin14 else None),
+            ("part no.", Product.part_number_key == listing.part_number_key if listing.part_number_key else None),
+            ("SKU=code", Product.sku == listing.product_code if listing.product_code else None),
+        ):
+            if condition is None:
+                continue
+            for row in conn.execute(select(*columns).where(condition, Product.id.not_in(taken)).limit(limit)):
+                found.setdefault(row.id, row)
+                why.setdefault(row.id, []).append(label)
+        identical = list(found)
+        words = sorted({w for w in listing.title.lower().split() if len(w) >= 3}, key=len, reverse=True)[:6]
+        pool = []
+        if words and len(identical) < limit:
+            pool = conn.execute(
+                select(*columns, Product.brand).where(
+                    or_(*(Product.search_text.like(func.lower(f"%{w}%")) for w in words)),
+                    Product.id.not_in(taken), Product.id.not_in(identical or [-1]), Product.active.is_(True),
+                ).limit(FUZZY_POOL)
+            ).all()
+        ranked = process.extract(
+            listing.title, {row.id: f"{row.brand or ''} {row.description} {row.part_number or ''}" for row in pool},
+            scorer=fuzz.token_set_ratio, limit=limit - len(identical), score_cutoff=50,
+        ) if pool else []
+        by_id = {row.id: row for row in pool}
+        chosen = [(pid, " + ".join(why[pid]), True) for pid in identical] + [
+            (key, f"similar {score:.0f}%", False) for _, score, key in ranked
+        ]
+        stock = _available(conn, [pid for pid, _, _ in chosen])
+    rows = found | by_id
+    return [
+        Candidate(pid, rows[pid].sku, rows[pid].description, rows[pid].part_number, rows[pid].price,
+                  max(stock.get(pid, 0) or 0, 0), reason, is_identical)
+        for pid, reason, is_identical in chosen[:limit]
+    ]
+
+
+def explain(engine: Engine, listing_id: int) -> str:
+    """Why this listing needs a person, in a sentence or two for staff."""
+    with engine.connect() as conn:
+        listing = conn.execute(
+            select(WebListing.channel_id, WebListing.match_state, WebListing.barcode_raw, WebListing.gtin14,
+                   WebListing.part_number, WebListing.part_number_key, WebListing.product_code)
+            .where(WebListing.id == listing_id)
+        ).first()
+        if listing is None:
+            return "This listing no longer exists."
+
+        def skus(condition) -> list[str]:
+            return list(conn.execute(select(Product.sku).where(condition).order_by(Product.sku).limit(5)).scalars())
+
+        by_barcode = skus(Product.gtin14 == listing.gtin14) if listing.gtin14 else []
+        by_part = skus(Product.part_number_key == listing.part_number_key) if listing.part_number_key else []
+        others = list(conn.execute(
+            select(WebListing.title).where(
+                WebListing.channel_id == listing.channel_id, WebListing.id != listing_id,
+                or_(WebListing.gtin14 == listing.gtin14 if listing.gtin14 else False,
+                    WebListing.part_number_key == listing.part_number_key if listing.part_number_key else False),
+            ).limit(3)
+        ).scalars())
+    notes = []
+    if listing.barcode_raw and not listing.gtin14:
+        notes.append(f"The web barcode {listing.barcode_raw} is not a valid GTIN (wrong length or check "
+                     "digit), so it cannot be used.")
+    state = listing.match_state
+    if state == MatchState.UNMATCHED:
+        if not listing.gtin14 and not listing.part_number_key:
+            notes.append("The listing has no usable barcode and no part number, so only a person can "
+                         "say which product it is.")
+        else:
+            notes.append("No shop product has this listing's barcode or part number.")
+        if listing.product_code:
+            notes.append(f"Its product code {listing.product_code} is only used for sales, never for the "
+                         "daily export.")
+    elif state == MatchState.CONFLICT:
+        notes.append(f"The barcode points at {', '.join(by_barcode)} but the part number points at "
+                     f"{', '.join(by_part)}. Tandem never guesses which one is right.")
+    elif state == MatchState.AMBIGUOUS:
+        if len(by_barcode) > 1:
+            notes.append(f"Several shop products share the barcode {listing.gtin14}: {', '.join(by_barcode)}.")
+        if len(by_part) > 1:
+            notes.append(f"Several shop products share the part number {listing.part_number}: "
+                         f"{', '.join(by_part)}. Part numbers are not unique between brands.")
+        if others:
+            titles = "; ".join(f"“{t}”" for t in others)
+            notes.append(f"Other web listings carry the same barcode or part number: {titles}. A product "
+                         "is linked automatically only when exactly one listing names it.")
+    else:
+        notes.append("This listing is resolved.")
+    return " ".join(notes)

@@ -1,4 +1,4 @@
-"""listing change tracking; sale lines keep the part number's comparison key
+"""listing change tracking; sale lines keep the part number's comparison key; product search text
 
 Revision ID: 0002
 Revises: 0001
@@ -25,9 +25,17 @@ def upgrade() -> None:
         batch_op.alter_column('version', server_default=None)
     with op.batch_alter_table('websaleline', schema=None) as batch_op:
         batch_op.add_column(sa.Column('part_number_key', sa.String(length=64), nullable=True))
+    with op.batch_alter_table('product', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('search_text', sa.Text(), nullable=True))
+    op.execute(
+        "UPDATE product SET search_text = lower(sku || ' ' || coalesce(part_number, '') || ' '"
+        " || coalesce(brand, '') || ' ' || description)"
+    )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('product', schema=None) as batch_op:
+        batch_op.drop_column('search_text')
     with op.batch_alter_table('websaleline', schema=None) as batch_op:
         batch_op.drop_column('part_number_key')
     with op.batch_alter_table('weblisting', schema=None) as batch_op:
