@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import Connection, Engine, and_, func, literal, select, update
+from sqlalchemy import Engine, and_, func, literal, select
 
 from core.identifiers import parse_barcode
 from core.models import Location, Product, Stock
@@ -64,23 +64,13 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def search_text_expression():
-    """What search looks in. The database's own lower() builds it and lowers the typed words too,
-    so both sides agree on every backend."""
+def search_text_of(sku, part_number, brand, description):
+    """What search looks in, as SQL over the given columns. The database's own lower() builds it
+    and lowers the typed words too, so both sides agree on every backend."""
     space = literal(" ")
     return func.lower(
-        Product.sku + space + func.coalesce(Product.part_number, "") + space
-        + func.coalesce(Product.brand, "") + space + Product.description
+        sku + space + func.coalesce(part_number, "") + space + func.coalesce(brand, "") + space + description
     )
-
-
-def refresh_search_text(conn: Connection) -> int:
-    """Bring every product's search text up to date; set-based, and a no-op when nothing changed."""
-    expression = search_text_expression()
-    return conn.execute(
-        update(Product.__table__).where(Product.search_text.is_distinct_from(expression))
-        .values(search_text=expression)
-    ).rowcount
 
 
 def _search_filter(text: str):

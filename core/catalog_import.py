@@ -34,7 +34,7 @@ from sqlalchemy import (
 )
 
 from core.audit import Actor, current_actor
-from core.catalog import refresh_search_text
+from core.catalog import search_text_of
 from core.dbtypes import UTCDateTime, utcnow
 from core.identifiers import BarcodeStatus, parse_barcode, part_number_key
 from core.locations import location_table, resolve_location
@@ -79,6 +79,7 @@ STAGED = (
     "sku", "description", "brand", "barcode_raw", "gtin14", "barcode_status", "part_number",
     "part_number_key", "price", "msrp", "non_inventory", "gift_card_placeholder", "active",
 )
+SEARCHED = ("sku", "part_number", "brand", "description")
 # Which product columns each file column sets.
 SETS = {
     "sku": ("sku",),
@@ -226,7 +227,7 @@ def _parse_catalog(data: bytes) -> ParsedCatalog:
     if missing:
         return ParsedCatalog(tuple(columns), [], errors)
 
-    records, lines = _read_records(reader, len(columns), errors)
+    records, lines = _read_records(text, delimiter, len(columns), errors)
     # Rows are still checked under a header with unknown columns, so one run reports everything.
     known = [(name, index) for index, name in enumerate(columns) if name in COLUMNS]
     parsed = ParsedCatalog(tuple(name for name, _ in known), [], errors)
@@ -244,7 +245,21 @@ def _parse_catalog(data: bytes) -> ParsedCatalog:
     return parsed
 
 
-def _read_records(reader, width: int, errors: list[Problem]) -> tuple[list[list[str]], list[int]]:
+def _read_records(text: str, delimiter: str, width: int, errors: list[Problem]):
+    """The rows after the header that have the right width, with their line numbers; rows of
+    another width become problems, blank rows are skipped."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        next(reader)
+        records = list(reader)
+    except csv.Error:
+        records = None
+    # The common case, one row per line and all the right width: line numbers follow from positions.
+    if records is not None and reader.line_num == len(records) + 1 and all(len(r) == width for r in records):
+        return records, list(range(2, len(records) + 2))
+
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    next(reader)
     records, lines = [], []
     while True:
         try:
@@ -419,26 +434,32 @@ def _write(engine: Engine, parsed: ParsedCatalog, location: str | None, actor: A
             .join(staging, same_sku)
             .where(product.c.price != s.price)
         ).all()
+        # The search text is rebuilt in the same statements: from the file where it has the
+        # column, from the product's current value where it does not.
+        def source(col):
+            return s[col] if col in updatable or col == "sku" else product.c[col]
+
         updated = conn.execute(
             update(product)
             .where(same_sku, differs)
             .values({col: s[col] for col in updatable} | {
                 "version": product.c.version + 1, "updated_at": now_param,
+                "search_text": search_text_of(*(source(c) for c in SEARCHED)),
             })
         ).rowcount if updatable else 0
 
         new_columns = ["sku", *updatable]
         added = conn.execute(
             insert(product).from_select(
-                [*new_columns, "version", "created_at", "updated_at"],
-                select(*(s[col] for col in new_columns), literal(1), now_param, now_param)
+                [*new_columns, "search_text", "version", "created_at", "updated_at"],
+                select(*(s[col] for col in new_columns), search_text_of(*(s[c] for c in SEARCHED)),
+                       literal(1), now_param, now_param)
                 .where(~exists().where(same_sku))
                 .order_by(s.line),
             ),
             execution_options=COUNT_ROWS,
         ).rowcount
 
-        refresh_search_text(conn)
         stock_changes, stock_changed = [], 0
         if parsed.has_quantity:
             stock_changes, stock_changed = _refresh_stock(conn, staging, location_id, now_param)
@@ -468,6 +489,27 @@ def _refresh_stock(conn, staging: Table, location_id: int, now_param):
     product, stock = product_table, stock_table
     stocked = and_(product.c.sku == s.sku, product.c.non_inventory.is_(False))
     at_location = and_(stock.c.product_id == product.c.id, stock.c.location_id == location_id)
+    if conn.execute(select(stock.c.product_id).where(stock.c.location_id == location_id).limit(1)).first() is None:
+        changes, changed = [], 0  # a first import at this location: nothing to compare or update
+    else:
+        changes, changed = _changed_stock(conn, staging, location_id, now_param)
+    created = conn.execute(
+        insert(stock).from_select(
+            ["product_id", "location_id", "on_hand", "committed", "version", "updated_at"],
+            select(product.c.id, literal(location_id), s.quantity, literal(0), literal(1), now_param)
+            .select_from(staging.join(product, stocked))
+            .where(~exists().where(stock.c.product_id == product.c.id, stock.c.location_id == location_id)),
+        ),
+        execution_options=COUNT_ROWS,
+    ).rowcount
+    return changes, changed + created
+
+
+def _changed_stock(conn, staging: Table, location_id: int, now_param):
+    s = staging.c
+    product, stock = product_table, stock_table
+    stocked = and_(product.c.sku == s.sku, product.c.non_inventory.is_(False))
+    at_location = and_(stock.c.product_id == product.c.id, stock.c.location_id == location_id)
     changes = conn.execute(
         select(product.c.sku, stock.c.on_hand, s.quantity)
         .select_from(staging.join(product, stocked).join(stock, at_location))
@@ -480,16 +522,7 @@ def _refresh_stock(conn, staging: Table, location_id: int, now_param):
                stock.c.on_hand != s.quantity)
         .values(on_hand=s.quantity, version=stock.c.version + 1, updated_at=now_param)
     ).rowcount
-    created = conn.execute(
-        insert(stock).from_select(
-            ["product_id", "location_id", "on_hand", "committed", "version", "updated_at"],
-            select(product.c.id, literal(location_id), s.quantity, literal(0), literal(1), now_param)
-            .select_from(staging.join(product, stocked))
-            .where(~exists().where(stock.c.product_id == product.c.id, stock.c.location_id == location_id)),
-        ),
-        execution_options=COUNT_ROWS,
-    ).rowcount
-    return changes, changed + created
+    return changes, changed
 
 
 def _cents(value) -> str:

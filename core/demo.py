@@ -8,10 +8,16 @@ import io
 import random
 from pathlib import Path
 
-from sqlalchemy import insert
+from decimal import Decimal
+
+from sqlalchemy import insert, select
 from sqlalchemy.engine import make_url
 
 from core.audit import Actor
+from core.channels import add_channel
+from core.listings import ListingData, store_listings
+from core.matching import match_channel
+from core.models import Platform
 from core.catalog_import import import_catalog
 from core.db import open_database
 from core.dbtypes import utcnow
@@ -138,6 +144,48 @@ def catalog_csv(rows: list[dict], delimiter: str = ",") -> bytes:
     return buffer.getvalue().encode("utf-8")
 
 
+DEMO_CHANNEL = "Demo web store"
+
+
+def demo_listings(rows: list[dict], seed: int = DEMO_SEED) -> list[ListingData]:
+    """The demo web store's products: most match by barcode or part number, and some need a person."""
+    rng = random.Random(seed + 2)
+    listings = []
+    products = [row for row in rows if row["non_inventory"] == "no"]
+    for n, row in enumerate(products):
+        roll = rng.random()
+        if roll < 0.18:
+            continue  # not sold online
+        words = row["description"].split()
+        title = " ".join(w for w in words if w not in {"Pro", "Sport", "Elite", "Trail", "City", "Race",
+                                                         "Tour", "Lite", "-"})
+        barcode = part = code = None
+        if roll < 0.70:
+            barcode = row["upc"].zfill(14) if rng.random() < 0.3 and row["upc"] else row["upc"] or None
+            part = row["part_number"] if rng.random() < 0.3 else None
+        elif roll < 0.85:
+            part = row["part_number"].lower()
+        elif roll < 0.90:
+            code = row["sku"]  # only the shop's SKU: good for sales, never for the export
+        elif roll < 0.92 and row["upc"]:
+            barcode = row["upc"][:-1] + str((int(row["upc"][-1]) + 3) % 10)  # mistyped on the web
+        elif roll < 0.94:
+            other = products[rng.randrange(len(products))]
+            barcode, part = row["upc"] or None, other["part_number"]  # the two keys disagree
+        listings.append(ListingData(
+            external_id=f"gid://demo/ProductVariant/{n + 1}", title=title, product_code=code,
+            barcode=barcode, part_number=part, price=Decimal(row["price"]),
+            external_product_id=f"gid://demo/Product/{n + 1}",
+        ))
+        if n % 150 == 0 and row["upc"]:
+            # The same product listed twice: both listings become ambiguous.
+            listings.append(ListingData(
+                external_id=f"gid://demo/ProductVariant/{n + 1}-copy", title=f"{title} (bundle)",
+                barcode=row["upc"], price=Decimal(row["price"]),
+            ))
+    return listings
+
+
 def create_demo_database(url: str, seed: int = DEMO_SEED) -> None:
     """Start the demo shop afresh at `url` (an existing demo file is replaced)."""
     parsed = make_url(url)
@@ -155,5 +203,10 @@ def create_demo_database(url: str, seed: int = DEMO_SEED) -> None:
             if row["quantity"]:
                 row["quantity"] = str(rng.choice([0, 0, 0, 1, 2, 5, 10]))
         import_catalog(engine, catalog_csv(rows), LOCATIONS[1], DEMO_ACTOR)
+        with engine.begin() as conn:
+            location = conn.execute(select(location_table.c.id).where(location_table.c.name == LOCATIONS[0])).scalar()
+            channel = add_channel(conn, DEMO_CHANNEL, Platform.DEMO, "inprocess://demo-store", location)
+            store_listings(conn, channel, demo_listings(rows, seed))
+            match_channel(conn, channel)
     finally:
         engine.dispose()

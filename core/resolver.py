@@ -353,13 +353,15 @@ def explain(engine: Engine, listing_id: int) -> str:
 
         by_barcode = skus(Product.gtin14 == listing.gtin14) if listing.gtin14 else []
         by_part = skus(Product.part_number_key == listing.part_number_key) if listing.part_number_key else []
-        others = list(conn.execute(
-            select(WebListing.title).where(
-                WebListing.channel_id == listing.channel_id, WebListing.id != listing_id,
-                or_(WebListing.gtin14 == listing.gtin14 if listing.gtin14 else False,
-                    WebListing.part_number_key == listing.part_number_key if listing.part_number_key else False),
-            ).limit(3)
-        ).scalars())
+        def other_titles(condition) -> list[str]:
+            return list(conn.execute(
+                select(WebListing.title).where(WebListing.channel_id == listing.channel_id,
+                                               WebListing.id != listing_id, condition).limit(3)
+            ).scalars())
+
+        same_barcode = other_titles(WebListing.gtin14 == listing.gtin14) if listing.gtin14 else []
+        same_part = (other_titles(WebListing.part_number_key == listing.part_number_key)
+                     if listing.part_number_key else [])
     notes = []
     if listing.barcode_raw and not listing.gtin14:
         notes.append(f"The web barcode {listing.barcode_raw} is not a valid GTIN (wrong length or check "
@@ -383,10 +385,12 @@ def explain(engine: Engine, listing_id: int) -> str:
         if len(by_part) > 1:
             notes.append(f"Several shop products share the part number {listing.part_number}: "
                          f"{', '.join(by_part)}. Part numbers are not unique between brands.")
-        if others:
-            titles = "; ".join(f"“{t}”" for t in others)
-            notes.append(f"Other web listings carry the same barcode or part number: {titles}. A product "
-                         "is linked automatically only when exactly one listing names it.")
+        for key, titles in (("barcode", same_barcode), ("part number", same_part)):
+            if titles:
+                quoted = "; ".join(f"“{t}”" for t in titles)
+                notes.append(f"Other web listings carry the same {key}: {quoted}.")
+        if same_barcode or same_part:
+            notes.append("A product is linked automatically only when exactly one listing names it.")
     else:
         notes.append("This listing is resolved.")
     return " ".join(notes)

@@ -21,7 +21,9 @@ if TYPE_CHECKING:
 
 class TandemApp(App):
     # One stylesheet per screen, all loaded here so screens stay plain Python.
-    CSS_PATH = ["styles/app.tcss", "styles/home.tcss", "styles/catalog.tcss"]
+    CSS_PATH = [
+        "styles/app.tcss", "styles/home.tcss", "styles/catalog.tcss", "styles/resolver.tcss",
+    ]
     TITLE = "Tandem"
     # Animations cost bandwidth over SSH and distract at the counter.
     ANIMATION_LEVEL = "none"

@@ -62,3 +62,10 @@ def test_rows_carry_stock_totals_and_detail_has_each_location(engine):
     assert [(s.location, s.on_hand) for s in detail.stock] == [("Main Street", 6)]
     assert detail.gtin14 == "00036000241457"
     assert product_detail(engine, 999_999) is None
+
+
+def test_search_text_follows_changes_and_keeps_columns_the_file_lacks(engine):
+    load(engine)
+    import_catalog(engine, b"sku,description,price\nB-1,Chain 12-speed,39.50\n", None, Actor("t"))
+    assert skus(search_products(engine, "12-speed kestrel")) == ["B-1"]
+    assert search_products(engine, "11-speed").total == 0

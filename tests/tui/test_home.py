@@ -20,7 +20,8 @@ async def test_home_shows_the_shop_at_a_glance(demo_engine):
         assert isinstance(app.screen, HomeScreen)
         assert card_text(app, "catalog") == "3,015 products / 100 inactive, 5 bad barcodes"
         assert card_text(app, "sales") == "0 open / none held"
-        assert card_text(app, "sync") == "never / no web store set up yet"
+        assert card_text(app, "sync") == "never / no web store synced yet"
+        assert card_text(app, "matching") == "678 to resolve / web listings waiting for a person"
 
 
 async def test_refresh_reads_the_figures_again(demo_engine):

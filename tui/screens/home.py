@@ -44,6 +44,8 @@ class StatCard(Vertical):
 
 class HomeScreen(Screen):
     BINDINGS = [
+        Binding("m", "open_resolver", "Matches", id="home.resolver",
+                tooltip="Resolve web listings the rules could not match"),
         Binding("c", "open_catalog", "Catalog", id="home.catalog", tooltip="Search the products"),
         Binding("r", "refresh", "Refresh", id="home.refresh", tooltip="Read the figures again"),
     ]
@@ -67,10 +69,16 @@ class HomeScreen(Screen):
             yield StatCard("Last sync", id="sync")
         yield Static("Opening the shop's database…", id="places")
         yield Static(
+            "[b]m[/b]  Match resolver — link web listings to shop products\n"
             "[b]c[/b]  Catalog — search the products, see stock at each location",
             id="menu",
         )
         yield Footer()
+
+    def action_open_resolver(self) -> None:
+        from tui.screens.resolver import ResolverScreen
+
+        self.app.push_screen(ResolverScreen())
 
     def action_open_catalog(self) -> None:
         from tui.screens.catalog import CatalogScreen

@@ -1,0 +1,333 @@
+"""Match resolver: web listings the rules could not match, one at a time, resolved from the keyboard."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.message import Message
+from textual.screen import ModalScreen, Screen
+from textual.timer import Timer
+from textual.widgets import DataTable, Footer, Header, Input, Static
+
+if TYPE_CHECKING:
+    from core.resolver import Candidate, QueueItem, QueuePage
+
+STATE_LABELS = {"unmatched": "no match", "ambiguous": "ambiguous", "conflict": "conflict"}
+SEARCH_DELAY = 0.12
+
+
+class WhyScreen(ModalScreen[None]):
+    """Why this listing needs a person."""
+
+    BINDINGS = [Binding("escape,q,question_mark,f1,enter", "dismiss", "Close", id="why.close")]
+
+    def __init__(self, title: str, reason: str):
+        super().__init__()
+        self.title_text, self.reason = title, reason
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="why"):
+            yield Static(Text(self.title_text, style="bold"), id="why-title")
+            yield Static(self.reason, id="why-text")
+            yield Static("esc to close", id="why-hint")
+
+
+class ResolverScreen(Screen):
+    BINDINGS = [
+        Binding("escape", "back", "Back", id="resolver.back"),
+        Binding("enter", "link_highlighted", "Link", id="resolver.link", priority=True),
+        Binding("x", "not_sold_online", "Not online", id="resolver.not-online",
+                tooltip="This listing has no product in the shop"),
+        Binding("s", "skip", "Skip", id="resolver.skip", tooltip="Leave it for later; next listing"),
+        Binding("u", "undo", "Undo", id="resolver.undo", tooltip="Take back the last link made here"),
+        Binding("slash", "search", "Search", id="resolver.search", tooltip="Search the whole catalog"),
+        Binding("question_mark,f1", "why", "Why?", id="resolver.why", tooltip="Why this needs a person"),
+        Binding("j", "cursor_down", "Down", show=False, id="resolver.down"),
+        Binding("k", "cursor_up", "Up", show=False, id="resolver.up"),
+        *[Binding(str(n), f"link_number({n})", f"Link {n}", show=False, id=f"resolver.link-{n}")
+          for n in range(1, 10)],
+    ]
+
+    class QueueLoaded(Message):
+        def __init__(self, page: QueuePage, keep_index: int):
+            super().__init__()
+            self.page, self.keep_index = page, keep_index
+
+    class CandidatesLoaded(Message):
+        def __init__(self, listing_id: int, candidates: list[Candidate], orders: list[str], searched: str | None):
+            super().__init__()
+            self.listing_id, self.candidates, self.orders, self.searched = listing_id, candidates, orders, searched
+
+    class Resolved(Message):
+        def __init__(self, text: str, listing_id: int | None, undoable: bool, warning: bool = False):
+            super().__init__()
+            self.text, self.listing_id, self.undoable, self.warning = text, listing_id, undoable, warning
+
+    class Explained(Message):
+        def __init__(self, title: str, reason: str):
+            super().__init__()
+            self.title, self.reason = title, reason
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.page: QueuePage | None = None
+        self.index = 0
+        self.candidates: list[Candidate] = []
+        self.last_decided: int | None = None
+        self._search_timer: Timer | None = None
+
+    # --- layout ---------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Header(icon="⇄")
+        queue = DataTable(id="queue", cursor_type="row", show_cursor=True)
+        queue.add_column("Why", width=10)
+        queue.add_column("Web listing", width=44)
+        queue.add_column("Orders", width=6)
+        queue.add_column("Store", width=8)
+        yield queue
+        yield Static("", id="web-side")
+        yield Input(placeholder="Search the catalog: SKU, part number, barcode, words", id="search")
+        candidates = DataTable(id="candidates", cursor_type="row")
+        candidates.add_column("#", width=1)
+        candidates.add_column("Why", width=14)
+        candidates.add_column("SKU", width=9)
+        candidates.add_column("Product", width=29)
+        candidates.add_column(Text("Price", justify="right"), width=8)
+        candidates.add_column(Text("Avl", justify="right"), width=3)
+        yield candidates
+        yield Static("", id="resolver-status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = "Match resolver"
+        self.query_one("#search", Input).display = False
+        self.query_one("#candidates", DataTable).focus()
+        self.load_queue(0)
+
+    # --- the current item -------------------------------------------------------------------------
+
+    @property
+    def item(self) -> QueueItem | None:
+        if self.page and 0 <= self.index < len(self.page.items):
+            return self.page.items[self.index]
+        return None
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="resolver-queue")
+    def load_queue(self, keep_index: int) -> None:
+        from core.resolver import resolver_queue
+
+        self.post_message(self.QueueLoaded(resolver_queue(self.app.engine()), keep_index))
+
+    @on(QueueLoaded)
+    def show_queue(self, event: QueueLoaded) -> None:
+        self.page = event.page
+        table = self.query_one("#queue", DataTable)
+        table.clear()
+        for item in event.page.items:
+            waiting = str(item.waiting_lines) if item.waiting_lines else ""
+            table.add_row(STATE_LABELS.get(item.state, item.state), item.title, waiting, item.channel,
+                          key=str(item.listing_id))
+        self.index = min(event.keep_index, max(len(event.page.items) - 1, 0))
+        if event.page.items:
+            table.move_cursor(row=self.index)
+        self.show_item()
+
+    def show_item(self) -> None:
+        item = self.item
+        total = self.page.total if self.page else 0
+        self.border_subtitle = ""
+        if item is None:
+            self.query_one("#web-side", Static).update("Nothing to resolve: every web listing is matched "
+                                                        "or marked as not sold online.")
+            self.query_one("#candidates", DataTable).clear()
+            self.query_one("#resolver-status", Static).update(f"{total:,} waiting")
+            return
+        self.query_one("#resolver-status", Static).update(
+            f"{self.index + 1} of {total:,} waiting · 1–9 or Enter link · x not online · s skip · ? why")
+        self.load_candidates(item.listing_id, None)
+
+    def render_web_side(self, item: QueueItem, orders: list[str]) -> None:
+        barcode = item.barcode or "—"
+        if item.barcode and not item.gtin14:
+            barcode += " (invalid)"
+        price = f"{item.price:,.2f}" if item.price is not None else "—"
+        waiting = f"  Orders waiting: {', '.join(orders)}" if orders else ""
+        self.query_one("#web-side", Static).update(
+            f"[b]{item.title}[/b]  {price}\n"
+            f"GTIN {barcode}  Part {item.part_number or '—'}  Code {item.product_code or '—'}{waiting}"
+        )
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="resolver-candidates")
+    def load_candidates(self, listing_id: int, searched: str | None) -> None:
+        from core.catalog import search_products
+        from core.resolver import Candidate, candidates_for, waiting_orders
+
+        engine = self.app.engine()
+        if searched is None:
+            candidates = candidates_for(engine, listing_id)
+        else:
+            page = search_products(engine, searched, limit=9, with_total=False)
+            candidates = [Candidate(r.id, r.sku, r.description, r.part_number, r.price, r.available,
+                                    "search", False) for r in page.rows]
+        self.post_message(self.CandidatesLoaded(listing_id, candidates, waiting_orders(engine, listing_id),
+                                                searched))
+
+    @on(CandidatesLoaded)
+    def show_candidates(self, event: CandidatesLoaded) -> None:
+        item = self.item
+        if item is None or item.listing_id != event.listing_id:
+            return
+        self.render_web_side(item, event.orders)
+        self.candidates = event.candidates
+        table = self.query_one("#candidates", DataTable)
+        table.clear()
+        for number, candidate in enumerate(event.candidates, start=1):
+            why = Text(candidate.why, style="bold" if candidate.identical else "")
+            table.add_row(str(number), why, candidate.sku, candidate.description,
+                          Text(f"{candidate.price:,.2f}", justify="right"),
+                          Text(str(candidate.available), justify="right"), key=str(candidate.product_id))
+        if not event.candidates:
+            hint = "No product in the shop looks like this listing. / to search, x if it is not sold here."
+            self.query_one("#resolver-status", Static).update(hint)
+
+    # --- actions ------------------------------------------------------------------------------------
+
+    def action_back(self) -> None:
+        search = self.query_one("#search", Input)
+        if search.display:
+            search.value = ""
+            search.display = False
+            self.query_one("#candidates", DataTable).focus()
+            if self.item:
+                self.load_candidates(self.item.listing_id, None)
+        else:
+            self.app.pop_screen()
+
+    def action_cursor_down(self) -> None:
+        self.query_one("#candidates", DataTable).action_cursor_down()
+
+    def action_cursor_up(self) -> None:
+        self.query_one("#candidates", DataTable).action_cursor_up()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # While the search box has focus, letters and digits are text; Enter still links.
+        if self.query_one("#search", Input).has_focus and action not in ("back", "link_highlighted", "why"):
+            return False
+        return True
+
+    def action_skip(self) -> None:
+        if self.page and self.index + 1 < len(self.page.items):
+            self.index += 1
+            self.query_one("#queue", DataTable).move_cursor(row=self.index)
+            self.show_item()
+        else:
+            self.notify("That was the last listing on this page.", timeout=3)
+
+    @on(DataTable.RowSelected, "#queue")
+    @on(DataTable.RowHighlighted, "#queue")
+    def queue_moved(self, event) -> None:
+        if self.query_one("#queue", DataTable).has_focus and event.cursor_row != self.index:
+            self.index = event.cursor_row
+            self.show_item()
+
+    def action_link_number(self, number: int) -> None:
+        if number <= len(self.candidates):
+            self.decide(self.candidates[number - 1].product_id)
+
+    def action_link_highlighted(self) -> None:
+        table = self.query_one("#candidates", DataTable)
+        if self.query_one("#search", Input).has_focus:
+            table.focus()
+            return
+        if self.candidates and 0 <= table.cursor_row < len(self.candidates):
+            self.decide(self.candidates[table.cursor_row].product_id)
+
+    def action_not_sold_online(self) -> None:
+        self.decide(None)
+
+    def action_search(self) -> None:
+        search = self.query_one("#search", Input)
+        search.display = True
+        search.focus()
+
+    @on(Input.Changed, "#search")
+    def search_changed(self, event: Input.Changed) -> None:
+        if self._search_timer is not None:
+            self._search_timer.stop()
+        item, text = self.item, event.value
+        if item is not None:
+            self._search_timer = self.set_timer(
+                SEARCH_DELAY, lambda: self.load_candidates(item.listing_id, text if text.strip() else None))
+
+    def action_why(self) -> None:
+        if self.item is not None:
+            self.explain(self.item.listing_id, self.item.title)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="resolver-why")
+    def explain(self, listing_id: int, title: str) -> None:
+        from core.resolver import explain
+
+        self.post_message(self.Explained(title, explain(self.app.engine(), listing_id)))
+
+    @on(Explained)
+    def show_why(self, event: Explained) -> None:
+        self.app.push_screen(WhyScreen(event.title, event.reason))
+
+    def action_undo(self) -> None:
+        if self.last_decided is None:
+            self.notify("Nothing to undo here.", timeout=3)
+            return
+        self.undo(self.last_decided)
+
+    @work(thread=True, exclusive=False, exit_on_error=False, group="resolver-write")
+    def decide(self, product_id: int | None) -> None:
+        from core.audit import current_actor
+        from core.resolver import ResolveError, link_listing, mark_not_sold_online
+
+        item = self.item
+        if item is None:
+            return
+        engine = self.app.engine()
+        try:
+            if product_id is None:
+                mark_not_sold_online(engine, item.listing_id, current_actor(), item.version)
+                text = f"“{item.title}” marked as not sold online. u to undo."
+            else:
+                link_listing(engine, item.listing_id, product_id, current_actor(), item.version)
+                sku = next((c.sku for c in self.candidates if c.product_id == product_id), "the product")
+                text = f"“{item.title}” linked to {sku}. u to undo."
+        except ResolveError as exc:
+            self.post_message(self.Resolved(f"Not saved: {exc}.", None, False, warning=True))
+        else:
+            self.post_message(self.Resolved(text, item.listing_id, True))
+
+    @work(thread=True, exclusive=False, exit_on_error=False, group="resolver-write")
+    def undo(self, listing_id: int) -> None:
+        from core.audit import current_actor
+        from core.resolver import ResolveError, unlink_listing
+
+        try:
+            unlink_listing(self.app.engine(), listing_id, current_actor())
+        except ResolveError as exc:
+            self.post_message(self.Resolved(f"Not saved: {exc}.", None, False, warning=True))
+        else:
+            self.post_message(self.Resolved("Undone: the listing is back in the queue.", None, False))
+
+    @on(Resolved)
+    def after_decision(self, event: Resolved) -> None:
+        self.notify(event.text, severity="warning" if event.warning else "information", timeout=4)
+        if event.undoable:
+            self.last_decided = event.listing_id
+        elif not event.warning:
+            self.last_decided = None
+        search = self.query_one("#search", Input)
+        search.value = ""
+        search.display = False
+        self.query_one("#candidates", DataTable).focus()
+        self.load_queue(self.index)
