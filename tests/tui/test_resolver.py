@@ -129,3 +129,17 @@ def test_why_snapshot_80x24(snap_compare, demo_engine):
         await press_and_settle(pilot.app, pilot, "m", "question_mark")
 
     assert snap_compare(TandemApp(demo_engine, demo=True), terminal_size=(80, 24), run_before=open_it)
+
+
+async def test_skipping_past_a_page_reads_the_next_one_from_the_database(demo_engine):
+    from core.resolver import QUEUE_PAGE
+
+    app = TandemApp(demo_engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_resolver(app, pilot)
+        first_page = [i.listing_id for i in app.screen.page.items]
+        assert len(first_page) == QUEUE_PAGE
+        await press_and_settle(app, pilot, *["s"] * QUEUE_PAGE)
+        assert current(app).listing_id not in first_page
+        status = str(app.screen.query_one("#resolver-status").render())
+        assert status.startswith(f"{QUEUE_PAGE + 1} of 678 waiting")

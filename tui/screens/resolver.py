@@ -76,6 +76,8 @@ class ResolverScreen(Screen):
     def __init__(self) -> None:
         super().__init__()
         self.page: QueuePage | None = None
+        self.page_start: tuple | None = None  # the queue page on screen starts after this item
+        self.page_offset = 0  # how many items come before that page
         self.index = 0
         self.candidates: list[Candidate] = []
         self.last_decided: int | None = None
@@ -119,10 +121,10 @@ class ResolverScreen(Screen):
         return None
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="resolver-queue")
-    def load_queue(self, keep_index: int) -> None:
+    def load_queue(self, keep_index: int, after: tuple | None = None) -> None:
         from core.resolver import resolver_queue
 
-        self.post_message(self.QueueLoaded(resolver_queue(self.app.engine()), keep_index))
+        self.post_message(self.QueueLoaded(resolver_queue(self.app.engine(), after=after), keep_index))
 
     @on(QueueLoaded)
     def show_queue(self, event: QueueLoaded) -> None:
@@ -149,7 +151,8 @@ class ResolverScreen(Screen):
             self.query_one("#resolver-status", Static).update(f"{total:,} waiting")
             return
         self.query_one("#resolver-status", Static).update(
-            f"{self.index + 1} of {total:,} waiting · 1–9 or Enter link · x not online · s skip · ? why")
+            f"{self.page_offset + self.index + 1:,} of {total:,} waiting · 1–9 or Enter link · x not online "
+            "· s skip · ? why")
         self.load_candidates(item.listing_id, None)
 
     def render_web_side(self, item: QueueItem, orders: list[str]) -> None:
@@ -226,8 +229,13 @@ class ResolverScreen(Screen):
             self.index += 1
             self.query_one("#queue", DataTable).move_cursor(row=self.index)
             self.show_item()
+        elif self.page and self.page.has_more:
+            # The next page of the queue, read from the database after the last item shown.
+            self.page_offset += len(self.page.items)
+            self.page_start = self.page.items[-1].sort_key
+            self.load_queue(0, self.page_start)
         else:
-            self.notify("That was the last listing on this page.", timeout=3)
+            self.notify("That was the last listing waiting.", timeout=3)
 
     @on(DataTable.RowSelected, "#queue")
     @on(DataTable.RowHighlighted, "#queue")
@@ -330,4 +338,4 @@ class ResolverScreen(Screen):
         search.value = ""
         search.display = False
         self.query_one("#candidates", DataTable).focus()
-        self.load_queue(self.index)
+        self.load_queue(self.index, self.page_start)
