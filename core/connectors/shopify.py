@@ -1,0 +1,328 @@
+"""Shopify, through the Admin GraphQL API.
+
+Every document this module can send is listed in DOCUMENTS; a test validates each one against
+Shopify's published schema and checks that its worst-case cost stays under the 1,000-point
+query limit. Throttling is cost-based: the store reports its bucket in `extensions.cost`, and a
+THROTTLED answer means waiting for the bucket to refill, not failing.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from datetime import datetime
+from decimal import Decimal
+from typing import Iterator
+
+from core.connectors.base import (
+    ConnectorError, OrderLine, PriceUpdate, RequestCounter, StockUpdate, WebOrder,
+)
+from core.connectors.http import RetryPolicy, StoreClient
+from core.listings import ListingData
+
+DEFAULT_API_VERSION = "2025-01"
+STOCK_BATCH = 250  # inventorySetQuantities: at most 250 quantities per call
+LISTING_PAGE = 200  # variants per page: 200 x 4 points + 2 stays under 1,000
+ORDER_PAGE = 4  # 4 orders x (about 200 points, mostly their 20 lines) + 2 stays under 1,000
+ORDER_LINES = 20  # lines per order in the first answer; more are fetched with ORDER_LINES
+MAX_THROTTLE_WAITS = 20
+
+LISTINGS = """
+query TandemListings($first: Int!, $after: String, $mpnNamespace: String!, $mpnKey: String!) {
+  productVariants(first: $first, after: $after) {
+    edges {
+      node {
+        id
+        sku
+        barcode
+        price
+        title
+        updatedAt
+        product { id title }
+        inventoryItem { id }
+        metafield(namespace: $mpnNamespace, key: $mpnKey) { value }
+      }
+    }
+    pageInfo { hasNextPage endCursor }
+  }
+}
+"""
+
+ORDERS = """
+query TandemOrders($first: Int!, $after: String, $query: String!, $lines: Int!) {
+  orders(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {
+    edges {
+      node {
+        id
+        name
+        createdAt
+        updatedAt
+        cancelledAt
+        tags
+        email
+        phone
+        currencyCode
+        displayFinancialStatus
+        customer { displayName email phone }
+        billingAddress { formatted(withName: true) }
+        shippingAddress { formatted(withName: true) }
+        subtotalPriceSet { shopMoney { amount } }
+        totalShippingPriceSet { shopMoney { amount } }
+        totalTaxSet { shopMoney { amount } }
+        totalPriceSet { shopMoney { amount } }
+        fulfillments(first: 5) { createdAt service { serviceName } }
+        lineItems(first: $lines) {
+          edges {
+            node {
+              id
+              title
+              sku
+              quantity
+              variant { id barcode }
+              originalUnitPriceSet { shopMoney { amount } }
+              totalDiscountSet { shopMoney { amount } }
+              taxLines { rate priceSet { shopMoney { amount } } }
+            }
+          }
+          pageInfo { hasNextPage endCursor }
+        }
+      }
+    }
+    pageInfo { hasNextPage endCursor }
+  }
+}
+"""
+
+# The rest of a large order's lines.
+ORDER_LINES_PAGE = """
+query TandemOrderLines($id: ID!, $after: String, $lines: Int!) {
+  order(id: $id) {
+    lineItems(first: $lines, after: $after) {
+      edges {
+        node {
+          id
+          title
+          sku
+          quantity
+          variant { id barcode }
+          originalUnitPriceSet { shopMoney { amount } }
+          totalDiscountSet { shopMoney { amount } }
+          taxLines { rate priceSet { shopMoney { amount } } }
+        }
+      }
+      pageInfo { hasNextPage endCursor }
+    }
+  }
+}
+"""
+
+SET_STOCK = """
+mutation TandemSetStock($input: InventorySetQuantitiesInput!) {
+  inventorySetQuantities(input: $input) {
+    inventoryAdjustmentGroup { id }
+    userErrors { field message code }
+  }
+}
+"""
+
+# From 2026-04 Shopify requires an idempotency key on inventory mutations.
+SET_STOCK_2026 = """
+mutation TandemSetStock($input: InventorySetQuantitiesInput!, $idempotencyKey: String!) {
+  inventorySetQuantities(input: $input) @idempotent(key: $idempotencyKey) {
+    inventoryAdjustmentGroup { id }
+    userErrors { field message code }
+  }
+}
+"""
+
+SET_PRICES = """
+mutation TandemSetPrices($productId: ID!, $variants: [ProductVariantsBulkInput!]!) {
+  productVariantsBulkUpdate(productId: $productId, variants: $variants) {
+    productVariants { id price }
+    userErrors { field message }
+  }
+}
+"""
+
+DOCUMENTS = {"listings": LISTINGS, "orders": ORDERS, "order_lines": ORDER_LINES_PAGE, "set_stock": SET_STOCK,
+             "set_prices": SET_PRICES}
+DOCUMENTS_2026 = {**DOCUMENTS, "set_stock": SET_STOCK_2026}
+
+
+def _money(money_set: dict | None) -> Decimal:
+    if not money_set:
+        return Decimal("0.00")
+    return Decimal(str(money_set["shopMoney"]["amount"])).quantize(Decimal("0.01"))
+
+
+def _time(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
+
+
+def _address(address: dict | None) -> str | None:
+    return "\n".join(address["formatted"]) if address and address.get("formatted") else None
+
+
+def parse_order(node: dict, supplier_tag: str | None, supplier_service: str | None) -> WebOrder:
+    lines = []
+    for edge in node["lineItems"]["edges"]:
+        item = edge["node"]
+        taxes = item.get("taxLines") or []
+        variant = item.get("variant") or {}
+        lines.append(OrderLine(
+            external_id=item["id"], title=item["title"], quantity=int(item["quantity"]),
+            unit_price=_money(item["originalUnitPriceSet"]), product_code=item.get("sku") or None,
+            barcode=variant.get("barcode") or None, listing_external_id=variant.get("id"),
+            discount=_money(item.get("totalDiscountSet")),
+            tax_rate=(sum((Decimal(str(t["rate"])) for t in taxes), Decimal("0")) * 100).quantize(Decimal("0.0001")),
+            tax_amount=sum((_money(t["priceSet"]) for t in taxes), Decimal("0.00")),
+        ))
+    tags = tuple(node.get("tags") or ())
+    fulfillments = node.get("fulfillments") or []
+    by_supplier = [f for f in fulfillments
+                   if supplier_service and (f.get("service") or {}).get("serviceName") == supplier_service]
+    supplier = bool(supplier_tag and supplier_tag in tags) or bool(by_supplier)
+    shipped = by_supplier or (fulfillments if supplier else [])
+    customer = node.get("customer") or {}
+    return WebOrder(
+        external_id=node["id"], order_number=node["name"],
+        status=str(node.get("displayFinancialStatus") or "").lower(),
+        ordered_at=_time(node["createdAt"]), updated_at=_time(node["updatedAt"]),
+        currency=node.get("currencyCode") or "USD", lines=lines,
+        customer_name=customer.get("displayName"), customer_email=node.get("email") or customer.get("email"),
+        customer_phone=node.get("phone") or customer.get("phone"),
+        billing_address=_address(node.get("billingAddress")), shipping_address=_address(node.get("shippingAddress")),
+        subtotal=_money(node.get("subtotalPriceSet")), shipping=_money(node.get("totalShippingPriceSet")),
+        tax_total=_money(node.get("totalTaxSet")), total=_money(node.get("totalPriceSet")),
+        cancelled=node.get("cancelledAt") is not None, supplier_fulfilled=supplier,
+        shipped_at=_time(min(f["createdAt"] for f in shipped)) if shipped else None, tags=tags,
+    )
+
+
+class ShopifyConnector:
+    stock_batch_size = STOCK_BATCH
+    price_batch_size = 100  # variants of one product per productVariantsBulkUpdate call
+
+    def __init__(self, shop_url: str, access_token: str, *, location_id: str, api_version: str = DEFAULT_API_VERSION,
+                 mpn_metafield: str = "mm-google-shopping.mpn", supplier_tag: str | None = "supplier-fulfilled",
+                 supplier_service: str | None = None, transport=None, policy: RetryPolicy | None = None,
+                 sleep=time.sleep):
+        self.counter = RequestCounter()
+        self.api_version = api_version
+        self.location_id = location_id
+        self.mpn_namespace, _, self.mpn_key = mpn_metafield.partition(".")
+        self.supplier_tag, self.supplier_service = supplier_tag, supplier_service
+        self._sleep = sleep
+        self.client = StoreClient(
+            shop_url, headers={"X-Shopify-Access-Token": access_token, "Content-Type": "application/json"},
+            transport=transport, policy=policy, counter=self.counter, sleep=sleep,
+            credential_hint="the channel's Shopify access token (tandem --set-secret CHANNEL)",
+        )
+        self.documents = DOCUMENTS_2026 if api_version >= "2026-04" else DOCUMENTS
+
+    def close(self) -> None:
+        self.client.close()
+
+    def _graphql(self, kind: str, variables: dict) -> dict:
+        path = f"/admin/api/{self.api_version}/graphql.json"
+        for _ in range(MAX_THROTTLE_WAITS):
+            response = self.client.request("POST", path, kind, json={"query": self.documents[kind], "variables": variables})
+            try:
+                body = response.json()
+            except ValueError:
+                raise ConnectorError(f"the store sent a {kind} answer that is not JSON") from None
+            cost = (body.get("extensions") or {}).get("cost") or {}
+            errors = body.get("errors") or []
+            if any((e.get("extensions") or {}).get("code") == "THROTTLED" for e in errors):
+                self._wait_for_bucket(cost)
+                continue
+            if errors:
+                raise ConnectorError(f"the store refused the {kind} request: {errors[0].get('message', 'unknown error')}")
+            if not isinstance(body.get("data"), dict):
+                raise ConnectorError(f"the store sent a {kind} answer without data")
+            return body["data"]
+        raise ConnectorError("the store kept throttling requests; try again later")
+
+    def _wait_for_bucket(self, cost: dict) -> None:
+        status = cost.get("throttleStatus") or {}
+        needed = float(cost.get("requestedQueryCost") or 100)
+        available = float(status.get("currentlyAvailable") or 0)
+        rate = float(status.get("restoreRate") or 50) or 50
+        seconds = max((needed - available) / rate, 0.1)
+        self.counter.waited_seconds += seconds
+        self._sleep(seconds)
+
+    def listings(self) -> Iterator[list[ListingData]]:
+        after = None
+        while True:
+            data = self._graphql("listings", {"first": LISTING_PAGE, "after": after,
+                                              "mpnNamespace": self.mpn_namespace, "mpnKey": self.mpn_key})
+            connection = data["productVariants"]
+            page = []
+            for edge in connection["edges"]:
+                node = edge["node"]
+                product = node.get("product") or {}
+                title = product.get("title") or ""
+                if node.get("title") and node["title"] != "Default Title":
+                    title = f"{title} {node['title']}".strip()
+                page.append(ListingData(
+                    external_id=node["id"], title=title or node["id"], product_code=node.get("sku"),
+                    barcode=node.get("barcode"), part_number=(node.get("metafield") or {}).get("value"),
+                    price=Decimal(str(node["price"])) if node.get("price") is not None else None,
+                    external_product_id=product.get("id"),
+                    inventory_item_id=(node.get("inventoryItem") or {}).get("id"),
+                    remote_updated_at=_time(node.get("updatedAt")),
+                ))
+            yield page
+            if not connection["pageInfo"]["hasNextPage"]:
+                return
+            after = connection["pageInfo"]["endCursor"]
+
+    def orders_since(self, cursor: str | None) -> Iterator[tuple[list[WebOrder], str | None]]:
+        query = f"updated_at:>='{cursor}'" if cursor else "updated_at:>='1970-01-01T00:00:00Z'"
+        after = None
+        while True:
+            data = self._graphql("orders", {"first": ORDER_PAGE, "after": after, "query": query, "lines": ORDER_LINES})
+            connection = data["orders"]
+            orders = [parse_order(self._all_lines(edge["node"]), self.supplier_tag, self.supplier_service)
+                      for edge in connection["edges"]]
+            newest = max((o.updated_at for o in orders), default=None)
+            yield orders, newest.isoformat().replace("+00:00", "Z") if newest else cursor
+            if not connection["pageInfo"]["hasNextPage"]:
+                return
+            after = connection["pageInfo"]["endCursor"]
+
+    def _all_lines(self, node: dict) -> dict:
+        """The order with every line item, following the line items' own pages."""
+        items = node["lineItems"]
+        while items["pageInfo"]["hasNextPage"]:
+            more = self._graphql("order_lines", {"id": node["id"], "after": items["pageInfo"]["endCursor"],
+                                                 "lines": ORDER_LINES})["order"]["lineItems"]
+            items = {"edges": items["edges"] + more["edges"], "pageInfo": more["pageInfo"]}
+        return {**node, "lineItems": items}
+
+    def set_stock(self, updates: list[StockUpdate]) -> None:
+        if len(updates) > STOCK_BATCH:
+            raise ValueError("too many quantities for one call")
+        quantities = [{"inventoryItemId": u.inventory_item_id, "locationId": self.location_id, "quantity": u.quantity}
+                      for u in updates]
+        variables: dict = {"input": {"name": "available", "reason": "correction", "quantities": quantities}}
+        if self.api_version >= "2026-04":
+            for quantity in quantities:
+                quantity["changeFromQuantity"] = None
+            variables["idempotencyKey"] = str(uuid.uuid4())
+        else:
+            variables["input"]["ignoreCompareQuantity"] = True
+        result = self._graphql("set_stock", variables)["inventorySetQuantities"]
+        if result["userErrors"]:
+            raise ConnectorError(f"the store refused the quantities: {result['userErrors'][0]['message']}")
+
+    def set_prices(self, updates: list[PriceUpdate]) -> None:
+        products = {u.external_product_id for u in updates}
+        if len(products) != 1:
+            raise ValueError("one product's variants per call")
+        variants = [{"id": u.listing_external_id, "price": f"{u.price:.2f}"} for u in updates]
+        result = self._graphql("set_prices", {"productId": products.pop(), "variants": variants})
+        errors = result["productVariantsBulkUpdate"]["userErrors"]
+        if errors:
+            raise ConnectorError(f"the store refused the prices: {errors[0]['message']}")
