@@ -5,19 +5,20 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import random
 from pathlib import Path
 
 from decimal import Decimal
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 from sqlalchemy.engine import make_url
 
 from core.audit import Actor
 from core.channels import add_channel
-from core.listings import ListingData, store_listings
-from core.matching import match_channel
-from core.models import Platform
+from core.listings import ListingData
+from core.models import Platform, SalesChannel
+from core.sync import SyncOptions, run_sync
 from core.catalog_import import import_catalog
 from core.db import open_database
 from core.dbtypes import utcnow
@@ -173,14 +174,13 @@ def demo_listings(rows: list[dict], seed: int = DEMO_SEED) -> list[ListingData]:
             other = products[rng.randrange(len(products))]
             barcode, part = row["upc"] or None, other["part_number"]  # the two keys disagree
         listings.append(ListingData(
-            external_id=f"gid://demo/ProductVariant/{n + 1}", title=title, product_code=code,
+            external_id=f"demo-{n + 1}", title=title, product_code=code,
             barcode=barcode, part_number=part, price=Decimal(row["price"]),
-            external_product_id=f"gid://demo/Product/{n + 1}",
         ))
         if n % 150 == 0 and row["upc"]:
             # The same product listed twice: both listings become ambiguous.
             listings.append(ListingData(
-                external_id=f"gid://demo/ProductVariant/{n + 1}-copy", title=f"{title} (bundle)",
+                external_id=f"demo-{n + 1}-copy", title=f"{title} (bundle)",
                 barcode=row["upc"], price=Decimal(row["price"]),
             ))
     return listings
@@ -206,7 +206,9 @@ def create_demo_database(url: str, seed: int = DEMO_SEED) -> None:
         with engine.begin() as conn:
             location = conn.execute(select(location_table.c.id).where(location_table.c.name == LOCATIONS[0])).scalar()
             channel = add_channel(conn, DEMO_CHANNEL, Platform.DEMO, "inprocess://demo-store", location)
-            store_listings(conn, channel, demo_listings(rows, seed))
-            match_channel(conn, channel)
+            conn.execute(update(SalesChannel.__table__).where(SalesChannel.id == channel).values(
+                settings_json=json.dumps({"seed": seed, "export_time": "00:00"})))
+        # The demo web store is filled the way a real one is: by a sync through the connector.
+        run_sync(engine, options=SyncOptions(export_now=True), log=lambda message: None)
     finally:
         engine.dispose()

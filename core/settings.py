@@ -15,7 +15,15 @@ from pathlib import Path
 import platformdirs
 
 APP_NAME = "tandem"
-KNOWN_SECTIONS = {"database": {"url"}, "shop": {"default_location", "language"}}
+KNOWN_SECTIONS = {"database": {"url"}, "shop": {"default_location", "language"}, "channels": None}
+# name -> (type, required) for each [channels.NAME] table
+CHANNEL_KEYS = {
+    "platform": (str, True), "url": (str, True), "location": (str, False), "store_location_id": (str, False),
+    "api_version": (str, False), "part_number_field": (str, False), "supplier_tag": (str, False),
+    "supplier_service": (str, False), "export_time": (str, False), "time_zone": (str, False),
+    "safety_buffer": (int, False),
+}
+PLATFORMS = ("shopify", "woocommerce", "demo")
 LANGUAGES = ("en", "fr")
 
 
@@ -32,7 +40,11 @@ class Settings:
     database_source: str
     default_location: str | None = None
     language: str = "en"
-    extra: dict = field(default_factory=dict)
+    channels: dict[str, dict] = field(default_factory=dict)
+
+    @property
+    def secrets_file(self) -> Path:
+        return self.config_file.parent / "secrets.toml"
 
     @property
     def demo_database_url(self) -> str:
@@ -70,6 +82,9 @@ def _read_config(path: Path) -> dict:
             raise ConfigError(f"{path}: unknown section [{section}] (known: {known})")
         if not isinstance(value, dict):
             raise ConfigError(f"{path}: [{section}] must be a table of settings")
+        if section == "channels":
+            _check_channels(path, value)
+            continue
         for key, item in value.items():
             if key not in KNOWN_SECTIONS[section]:
                 known = ", ".join(sorted(KNOWN_SECTIONS[section]))
@@ -80,6 +95,28 @@ def _read_config(path: Path) -> dict:
     if language is not None and language not in LANGUAGES:
         raise ConfigError(f"{path}: shop.language must be one of {', '.join(LANGUAGES)}")
     return data
+
+
+def _check_channels(path: Path, channels: dict) -> None:
+    for name, channel in channels.items():
+        where = f"{path}: [channels.{name}]"
+        if not isinstance(channel, dict):
+            raise ConfigError(f"{where} must be a table of settings")
+        for key, item in channel.items():
+            if key in ("access_token", "consumer_key", "consumer_secret", "password", "token", "secret"):
+                raise ConfigError(f"{where}: credentials belong in the secrets file (tandem --set-secret), not here")
+            if key not in CHANNEL_KEYS:
+                raise ConfigError(f"{where}: unknown setting {key!r} (known: {', '.join(CHANNEL_KEYS)})")
+            kind, _ = CHANNEL_KEYS[key]
+            if not isinstance(item, kind) or isinstance(item, bool) or (kind is str and not item.strip()):
+                raise ConfigError(f"{where}: {key} must be {'a whole number' if kind is int else 'non-empty text'}")
+        for key, (_, required) in CHANNEL_KEYS.items():
+            if required and key not in channel:
+                raise ConfigError(f"{where}: {key} is required")
+        if channel["platform"] not in PLATFORMS:
+            raise ConfigError(f"{where}: platform must be one of {', '.join(PLATFORMS)}")
+        if channel.get("safety_buffer", 0) < 0:
+            raise ConfigError(f"{where}: safety_buffer cannot be negative")
 
 
 def load_settings(
@@ -111,4 +148,5 @@ def load_settings(
         database_source=source,
         default_location=shop.get("default_location"),
         language=shop.get("language", "en"),
+        channels=data.get("channels", {}),
     )

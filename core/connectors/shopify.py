@@ -202,6 +202,8 @@ def parse_order(node: dict, supplier_tag: str | None, supplier_service: str | No
 class ShopifyConnector:
     stock_batch_size = STOCK_BATCH
     price_batch_size = 100  # variants of one product per productVariantsBulkUpdate call
+    prices_per_product = True  # productVariantsBulkUpdate takes one product's variants
+    needs_inventory_item = True
 
     def __init__(self, shop_url: str, access_token: str, *, location_id: str, api_version: str = DEFAULT_API_VERSION,
                  mpn_metafield: str = "mm-google-shopping.mpn", supplier_tag: str | None = "supplier-fulfilled",

@@ -1,0 +1,205 @@
+"""The Shopify Admin GraphQL subset Tandem uses, answered from the demo store's state."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import time
+from decimal import Decimal
+
+from core.demo_store.store import LOCATION_ID, DemoStore
+
+OPERATION = re.compile(r"\b(query|mutation)\s+(\w+)")
+UPDATED_SINCE = re.compile(r"updated_at:>=?'([^']+)'")
+MAX_FIRST = 250
+MAX_QUANTITIES = 250
+COSTS = {"TandemListings": lambda v: 2 + v.get("first", 1) * 4,
+         "TandemOrders": lambda v: 2 + v.get("first", 1) * (24 + 2 + v.get("lines", 1) * 9),
+         "TandemOrderLines": lambda v: 3 + v.get("lines", 1) * 9}
+
+
+def _cursor(*key) -> str:
+    return base64.b64encode(json.dumps(key).encode()).decode()
+
+
+def _uncursor(cursor: str | None):
+    return tuple(json.loads(base64.b64decode(cursor))) if cursor else None
+
+
+def _money(amount: Decimal) -> dict:
+    return {"shopMoney": {"amount": f"{amount:.2f}"}}
+
+
+def _cost(store: DemoStore, requested: float, throttle: bool) -> tuple[dict, bool]:
+    now = time.monotonic()
+    if store.bucket_at is not None:
+        store.bucket = min(store.bucket_size, store.bucket + (now - store.bucket_at) * store.restore_rate)
+    store.bucket_at = now
+    if throttle:
+        store.bucket = 0.0
+    allowed = requested <= store.bucket
+    if allowed:
+        store.bucket -= requested
+    return {
+        "requestedQueryCost": requested, "actualQueryCost": requested if allowed else None,
+        "throttleStatus": {"maximumAvailable": store.bucket_size, "currentlyAvailable": store.bucket,
+                           "restoreRate": store.restore_rate},
+    }, allowed
+
+
+def _page(items: list, key, first: int, after: str | None):
+    start = _uncursor(after)
+    if start is not None:
+        items = [item for item in items if key(item) > start]
+    page = items[:first]
+    return page, len(items) > first
+
+
+def _listings(store: DemoStore, v: dict) -> dict:
+    first = v["first"]
+    pairs = store.variants()
+    page, more = _page(pairs, lambda pair: (pair[1].number,), first, v.get("after"))
+    namespace, key = v.get("mpnNamespace"), v.get("mpnKey")
+    edges = [{"node": {
+        "id": variant.gid, "sku": variant.sku, "barcode": variant.barcode, "price": f"{variant.price:.2f}",
+        "title": variant.title, "updatedAt": variant.updated_at,
+        "product": {"id": product.gid, "title": product.title},
+        "inventoryItem": {"id": variant.inventory_item},
+        "metafield": {"value": variant.mpn} if variant.mpn and (namespace, key) == ("mm-google-shopping", "mpn") else None,
+    }} for product, variant in page]
+    end = _cursor(page[-1][1].number) if page else None
+    return {"productVariants": {"edges": edges, "pageInfo": {"hasNextPage": more, "endCursor": end}}}
+
+
+def _line_nodes(order) -> list[dict]:
+    return [{"node": {
+        "id": f"gid://shopify/LineItem/{line.number}", "title": line.title,
+        "sku": line.variant.sku if line.variant else None, "quantity": line.quantity,
+        "variant": {"id": line.variant.gid, "barcode": line.variant.barcode} if line.variant else None,
+        "originalUnitPriceSet": _money(line.unit_price), "totalDiscountSet": _money(Decimal("0")),
+        "taxLines": [{"rate": float(line.tax_rate),
+                      "priceSet": _money((line.unit_price * line.quantity * line.tax_rate).quantize(Decimal("0.01")))}]
+        if line.tax_rate else [],
+    }} for line in order.lines]
+
+
+def _order_node(order, lines: int) -> dict:
+    all_lines = _line_nodes(order)
+    subtotal = sum((line.unit_price * line.quantity for line in order.lines), Decimal("0.00"))
+    tax = sum((Decimal(str(t["priceSet"]["shopMoney"]["amount"])) for e in all_lines for t in e["node"]["taxLines"]),
+              Decimal("0.00"))
+    address = {"formatted": order.address} if order.address else None
+    return {
+        "id": order.gid, "name": order.name, "createdAt": order.created_at, "updatedAt": order.updated_at,
+        "cancelledAt": order.cancelled_at, "tags": order.tags, "email": order.email, "phone": order.phone,
+        "currencyCode": "USD", "displayFinancialStatus": order.financial_status,
+        "customer": {"displayName": order.customer, "email": order.email, "phone": order.phone} if order.customer else None,
+        "billingAddress": address, "shippingAddress": address,
+        "subtotalPriceSet": _money(subtotal), "totalShippingPriceSet": _money(order.shipping),
+        "totalTaxSet": _money(tax), "totalPriceSet": _money(subtotal + order.shipping + tax),
+        "fulfillments": [{"createdAt": order.fulfilled_at, "service": {"serviceName": "Manual"}}]
+        if order.fulfilled_at else [],
+        "lineItems": {"edges": all_lines[:lines], "pageInfo": {
+            "hasNextPage": len(all_lines) > lines,
+            "endCursor": _cursor(lines - 1) if len(all_lines) > lines else None}},
+    }
+
+
+def _orders(store: DemoStore, v: dict, vanish: bool) -> dict:
+    match = UPDATED_SINCE.search(v.get("query") or "")
+    since = match.group(1) if match else ""
+    orders = sorted((o for o in store.orders if o.updated_at >= since), key=lambda o: (o.updated_at, o.number))
+    page, more = _page(orders, lambda o: (o.updated_at, o.number), v["first"], v.get("after"))
+    if vanish and more:
+        # An order deleted while the client pages: keyset cursors mean nothing else is skipped.
+        gone = orders[orders.index(page[-1]) + 1]
+        store.orders.remove(gone)
+        more = any(o for o in orders if (o.updated_at, o.number) > (page[-1].updated_at, page[-1].number) and o is not gone)
+    edges = [{"node": _order_node(o, v.get("lines", 20))} for o in page]
+    end = _cursor(page[-1].updated_at, page[-1].number) if page else None
+    return {"orders": {"edges": edges, "pageInfo": {"hasNextPage": more, "endCursor": end}}}
+
+
+def _order_lines(store: DemoStore, v: dict) -> dict:
+    order = next((o for o in store.orders if o.gid == v["id"]), None)
+    if order is None:
+        return {"order": None}
+    nodes = _line_nodes(order)
+    start = (_uncursor(v.get("after")) or (-1,))[0] + 1
+    lines = v.get("lines", 20)
+    page = nodes[start:start + lines]
+    more = start + lines < len(nodes)
+    return {"order": {"lineItems": {"edges": page, "pageInfo": {
+        "hasNextPage": more, "endCursor": _cursor(start + lines - 1) if more else None}}}}
+
+
+def _set_stock(store: DemoStore, v: dict) -> dict:
+    data = v["input"]
+    quantities = data.get("quantities") or []
+    errors = []
+    if data.get("name") != "available":
+        errors.append({"field": ["input", "name"], "message": "The quantity name must be 'available'.",
+                       "code": "INVALID_NAME"})
+    if len(quantities) > MAX_QUANTITIES:
+        errors.append({"field": ["input", "quantities"], "code": "INVALID_QUANTITY_INPUT",
+                       "message": f"The quantities array exceeds the maximum of {MAX_QUANTITIES}."})
+    items = store.variant_by_item()
+    for index, quantity in enumerate(quantities):
+        if quantity["inventoryItemId"] not in items or quantity["locationId"] != LOCATION_ID:
+            errors.append({"field": ["input", "quantities", str(index)], "code": "INVALID_INVENTORY_ITEM",
+                           "message": "The specified inventory item could not be found."})
+    if errors:
+        return {"inventorySetQuantities": {"inventoryAdjustmentGroup": None, "userErrors": errors}}
+    for quantity in quantities:
+        items[quantity["inventoryItemId"]].available[LOCATION_ID] = int(quantity["quantity"])
+    return {"inventorySetQuantities": {"inventoryAdjustmentGroup": {"id": "gid://shopify/InventoryAdjustmentGroup/1"},
+                                       "userErrors": []}}
+
+
+def _set_prices(store: DemoStore, v: dict) -> dict:
+    product = next((p for p in store.products if p.gid == v["productId"]), None)
+    if product is None:
+        return {"productVariantsBulkUpdate": {"productVariants": None, "userErrors": [
+            {"field": ["productId"], "message": "Product does not exist"}]}}
+    by_gid = {variant.gid: variant for variant in product.variants}
+    unknown = [item["id"] for item in v["variants"] if item["id"] not in by_gid]
+    if unknown:
+        return {"productVariantsBulkUpdate": {"productVariants": None, "userErrors": [
+            {"field": ["variants", "0", "id"], "message": "Product variant does not exist"}]}}
+    for item in v["variants"]:
+        by_gid[item["id"]].price = Decimal(item["price"])
+        by_gid[item["id"]].updated_at = store.touch()
+    return {"productVariantsBulkUpdate": {"productVariants": [
+        {"id": item["id"], "price": item["price"]} for item in v["variants"]], "userErrors": []}}
+
+
+def handle_graphql(store: DemoStore, token: str | None, body: bytes, fault: str | None) -> tuple[int, dict, bytes]:
+    if token != store.access_token:
+        return 401, {}, json.dumps({"errors": "[API] Invalid API key or access token"}).encode()
+    try:
+        request = json.loads(body)
+        document, variables = request["query"], request.get("variables") or {}
+    except (ValueError, KeyError, TypeError):
+        return 400, {}, json.dumps({"errors": [{"message": "Bad request: expected {query, variables}"}]}).encode()
+    match = OPERATION.search(document)
+    name = match.group(2) if match else ""
+    with store.lock:
+        store.requests[name] += 1
+        if int(variables.get("first") or 0) > MAX_FIRST:
+            return 200, {}, json.dumps({"errors": [{"message": f"first exceeds {MAX_FIRST}"}]}).encode()
+        cost, allowed = _cost(store, COSTS.get(name, lambda v: 10)(variables), throttle=fault == "throttle")
+        if not allowed:
+            return 200, {}, json.dumps({"errors": [{"message": "Throttled", "extensions": {"code": "THROTTLED"}}],
+                                        "extensions": {"cost": cost}}).encode()
+        handlers = {
+            "TandemListings": lambda: _listings(store, variables),
+            "TandemOrders": lambda: _orders(store, variables, vanish=fault == "vanish"),
+            "TandemOrderLines": lambda: _order_lines(store, variables),
+            "TandemSetStock": lambda: _set_stock(store, variables),
+            "TandemSetPrices": lambda: _set_prices(store, variables),
+        }
+        if name not in handlers:
+            return 200, {}, json.dumps({"errors": [{"message": f"the demo store does not answer {name!r}"}]}).encode()
+        data = handlers[name]()
+    return 200, {}, json.dumps({"data": data, "extensions": {"cost": cost}}).encode()

@@ -1,0 +1,118 @@
+"""The demo store's state: products with variants, inventory per location, orders, and faults."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter, deque
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+
+LOCATION_ID = "gid://shopify/Location/1"
+FAULTS = ("429", "500", "timeout", "drop", "malformed", "throttle", "401", "vanish")
+
+
+@dataclass
+class DemoVariant:
+    number: int
+    title: str
+    sku: str | None
+    barcode: str | None
+    price: Decimal
+    mpn: str | None = None
+    available: dict[str, int] = field(default_factory=dict)
+    updated_at: str = "2026-11-01T00:00:00Z"
+
+    @property
+    def gid(self) -> str:
+        return f"gid://shopify/ProductVariant/{self.number}"
+
+    @property
+    def inventory_item(self) -> str:
+        return f"gid://shopify/InventoryItem/{self.number}"
+
+
+@dataclass
+class DemoProduct:
+    number: int
+    title: str
+    variants: list[DemoVariant]
+
+    @property
+    def gid(self) -> str:
+        return f"gid://shopify/Product/{self.number}"
+
+
+@dataclass
+class DemoOrderLine:
+    number: int
+    variant: DemoVariant | None
+    title: str
+    quantity: int
+    unit_price: Decimal
+    tax_rate: Decimal = Decimal("0")  # a fraction, as Shopify reports it (0.0825)
+
+
+@dataclass
+class DemoOrder:
+    number: int
+    name: str
+    created_at: str
+    updated_at: str
+    email: str | None
+    customer: str | None
+    phone: str | None
+    address: list[str]
+    lines: list[DemoOrderLine]
+    shipping: Decimal = Decimal("0.00")
+    tags: list[str] = field(default_factory=list)
+    cancelled_at: str | None = None
+    financial_status: str = "AUTHORIZED"
+    fulfilled_at: str | None = None
+
+    @property
+    def gid(self) -> str:
+        return f"gid://shopify/Order/{self.number}"
+
+
+class DemoStore:
+    """Everything the store knows. One lock guards it: the loopback server answers from threads."""
+
+    def __init__(self, products: list[DemoProduct] | None = None, orders: list[DemoOrder] | None = None,
+                 *, access_token: str = "demo-token", consumer_key: str = "ck_demo", consumer_secret: str = "cs_demo",
+                 bucket_size: float = 1000.0, restore_rate: float = 50.0):
+        self.products = products or []
+        self.orders = orders or []
+        self.access_token = access_token
+        self.consumer_key, self.consumer_secret = consumer_key, consumer_secret
+        self.bucket_size, self.restore_rate = bucket_size, restore_rate
+        self.bucket = bucket_size
+        self.bucket_at: float | None = None
+        self.lock = threading.RLock()
+        self.faults: deque[str] = deque()
+        self.requests: Counter[str] = Counter()
+        self.timeout_seconds = 3.0
+        self.seen_nonces: set[str] = set()
+
+    def fail_next(self, *faults: str) -> None:
+        for fault in faults:
+            if fault not in FAULTS:
+                raise ValueError(f"unknown fault {fault!r}")
+        with self.lock:
+            self.faults.extend(faults)
+
+    def next_fault(self) -> str | None:
+        with self.lock:
+            return self.faults.popleft() if self.faults else None
+
+    def variants(self) -> list[tuple[DemoProduct, DemoVariant]]:
+        return [(product, variant) for product in self.products for variant in product.variants]
+
+    def variant_by_gid(self) -> dict[str, DemoVariant]:
+        return {variant.gid: variant for _, variant in self.variants()}
+
+    def variant_by_item(self) -> dict[str, DemoVariant]:
+        return {variant.inventory_item: variant for _, variant in self.variants()}
+
+    def touch(self) -> str:
+        return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

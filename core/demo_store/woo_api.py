@@ -1,0 +1,165 @@
+"""The WooCommerce REST v3 subset Tandem uses, answered from the demo store's state."""
+
+from __future__ import annotations
+
+import base64
+import hmac
+import json
+import math
+from decimal import Decimal
+from urllib.parse import parse_qsl
+
+from core.connectors.woocommerce import oauth_signature
+from core.demo_store.store import LOCATION_ID, DemoStore
+
+API = "/wp-json/wc/v3"
+BATCH_LIMIT = 100
+
+
+def _error(status: int, code: str, message: str) -> tuple[int, dict, bytes]:
+    return status, {}, json.dumps({"code": code, "message": message, "data": {"status": status}}).encode()
+
+
+def _authorised(store: DemoStore, method: str, url: str, query: dict, authorization: str | None) -> bool:
+    if authorization and authorization.startswith("Basic "):
+        key, _, secret = base64.b64decode(authorization[6:]).decode().partition(":")
+        return hmac.compare_digest(key, store.consumer_key) and hmac.compare_digest(secret, store.consumer_secret)
+    signature = query.pop("oauth_signature", None)
+    if not signature or query.get("oauth_consumer_key") != store.consumer_key:
+        return False
+    expected = oauth_signature(method, url, query, store.consumer_secret)
+    if not hmac.compare_digest(signature.encode(), expected.encode()):
+        return False
+    nonce = query.get("oauth_nonce", "")
+    if nonce in store.seen_nonces:  # a replayed request
+        return False
+    store.seen_nonces.add(nonce)
+    return True
+
+
+def _meta(mpn: str | None) -> list[dict]:
+    return [{"id": 1, "key": "mpn", "value": mpn}] if mpn else []
+
+
+def _product(product) -> dict:
+    variant = product.variants[0]
+    simple = len(product.variants) == 1
+    return {
+        "id": product.number, "name": product.title, "type": "simple" if simple else "variable",
+        "sku": variant.sku or "" if simple else "", "price": f"{variant.price:.2f}",
+        "regular_price": f"{variant.price:.2f}", "global_unique_id": (variant.barcode or "") if simple else "",
+        "manage_stock": True, "stock_quantity": variant.available.get(LOCATION_ID, 0) if simple else None,
+        "date_modified_gmt": variant.updated_at.rstrip("Z"), "meta_data": _meta(variant.mpn) if simple else [],
+        "variations": [] if simple else [v.number for v in product.variants],
+    }
+
+
+def _variation(variant) -> dict:
+    return {
+        "id": variant.number, "sku": variant.sku or "", "price": f"{variant.price:.2f}",
+        "regular_price": f"{variant.price:.2f}", "global_unique_id": variant.barcode or "",
+        "stock_quantity": variant.available.get(LOCATION_ID, 0), "manage_stock": True,
+        "date_modified_gmt": variant.updated_at.rstrip("Z"), "meta_data": _meta(variant.mpn),
+        "attributes": [{"id": 0, "name": "Option", "option": variant.title}],
+    }
+
+
+def _order(order, variant_parent: dict) -> dict:
+    first, _, last = (order.customer or "").partition(" ")
+    items = []
+    for line in order.lines:
+        subtotal = line.unit_price * line.quantity
+        tax = (subtotal * line.tax_rate).quantize(Decimal("0.01"))
+        parent = variant_parent.get(line.variant.number) if line.variant else None
+        simple = parent is not None and len(parent.variants) == 1
+        items.append({
+            "id": line.number, "name": line.title, "quantity": line.quantity,
+            "product_id": parent.number if parent else 0, "variation_id": 0 if simple or not line.variant else line.variant.number,
+            "subtotal": f"{subtotal:.2f}", "total": f"{subtotal:.2f}", "total_tax": f"{tax:.2f}",
+            "sku": (line.variant.sku or "") if line.variant else "", "price": float(line.unit_price),
+            "global_unique_id": (line.variant.barcode or "") if line.variant else "",
+        })
+    tax_total = sum((Decimal(i["total_tax"]) for i in items), Decimal("0.00"))
+    subtotal = sum((Decimal(i["total"]) for i in items), Decimal("0.00"))
+    address = {"first_name": first, "last_name": last, "address_1": order.address[1] if len(order.address) > 1 else "",
+               "city": order.address[2] if len(order.address) > 2 else "", "country": "US"}
+    supplier = "supplier-fulfilled" in order.tags
+    return {
+        "id": order.number, "number": order.name.lstrip("#"),
+        "status": "cancelled" if order.cancelled_at else "processing", "currency": "USD",
+        "date_created_gmt": order.created_at.rstrip("Z"), "date_modified_gmt": order.updated_at.rstrip("Z"),
+        "billing": address | {"email": order.email or "", "phone": order.phone or ""}, "shipping": address,
+        "shipping_total": f"{order.shipping:.2f}", "shipping_tax": "0.00", "total_tax": f"{tax_total:.2f}",
+        "total": f"{subtotal + order.shipping + tax_total:.2f}", "line_items": items,
+        "meta_data": [{"id": 1, "key": "supplier_fulfilled", "value": "yes"},
+                      {"id": 2, "key": "supplier_shipped_at", "value": (order.fulfilled_at or "").rstrip("Z")}]
+        if supplier else [],
+    }
+
+
+def _paged(items: list, query: dict) -> tuple[int, dict, bytes]:
+    per_page = min(int(query.get("per_page", 10)), 100)
+    page = max(int(query.get("page", 1)), 1)
+    total_pages = max(math.ceil(len(items) / per_page), 1)
+    chunk = items[(page - 1) * per_page: page * per_page]
+    headers = {"X-WP-Total": str(len(items)), "X-WP-TotalPages": str(total_pages)}
+    return 200, headers, json.dumps(chunk).encode()
+
+
+def _batch(store: DemoStore, variants_by_id: dict, body: bytes, kind: str) -> tuple[int, dict, bytes]:
+    try:
+        request = json.loads(body)
+    except ValueError:
+        return _error(400, "rest_invalid_json", "Invalid JSON body passed.")
+    updates = request.get("update") or []
+    if len(updates) > BATCH_LIMIT:
+        return _error(413, "woocommerce_rest_request_entity_too_large",
+                      f"Unable to accept more than {BATCH_LIMIT} items for this request.")
+    answered = []
+    for item in updates:
+        variant = variants_by_id.get(item.get("id"))
+        if variant is None:
+            answered.append({"id": item.get("id"), "error": {"code": f"woocommerce_rest_{kind}_invalid_id",
+                                                              "message": "Invalid ID.", "data": {"status": 400}}})
+            continue
+        if "stock_quantity" in item:
+            variant.available[LOCATION_ID] = int(item["stock_quantity"])
+        if "regular_price" in item:
+            variant.price = Decimal(item["regular_price"])
+            variant.updated_at = store.touch()
+        answered.append(_variation(variant) | {"id": item["id"]})
+    return 200, {}, json.dumps({"update": answered}).encode()
+
+
+def handle_rest(store: DemoStore, method: str, url: str, path: str, query_string: str, authorization: str | None,
+                body: bytes, fault: str | None) -> tuple[int, dict, bytes]:
+    query = dict(parse_qsl(query_string, keep_blank_values=True))
+    with store.lock:
+        if not _authorised(store, method, url, dict(query), authorization):
+            return _error(401, "woocommerce_rest_authentication_error", "Invalid signature - provided signature does not match.")
+        route = path[len(API):]
+        store.requests[f"{method} {route.split('/')[1] if '/' in route else route}"] += 1
+        simple = {p.number: p.variants[0] for p in store.products if len(p.variants) == 1}
+        parent_of = {v.number: p for p in store.products for v in p.variants}
+        if method == "GET" and route == "/products":
+            return _paged([_product(p) for p in sorted(store.products, key=lambda p: p.number)], query)
+        if method == "GET" and route.startswith("/products/") and route.endswith("/variations"):
+            product = next((p for p in store.products if str(p.number) == route.split("/")[2]), None)
+            if product is None:
+                return _error(404, "woocommerce_rest_product_invalid_id", "Invalid ID.")
+            return _paged([_variation(v) for v in product.variants], query)
+        if method == "GET" and route == "/orders":
+            since = query.get("modified_after", "")
+            orders = sorted((o for o in store.orders if o.updated_at.rstrip("Z") > since),
+                            key=lambda o: (o.updated_at, o.number))
+            if fault == "vanish" and len(orders) > int(query.get("per_page", 10)):
+                store.orders.remove(orders[0])
+            return _paged([_order(o, parent_of) for o in orders], query)
+        if method == "POST" and route == "/products/batch":
+            return _batch(store, simple, body, "product")
+        if method == "POST" and route.startswith("/products/") and route.endswith("/variations/batch"):
+            product = next((p for p in store.products if str(p.number) == route.split("/")[2]), None)
+            if product is None:
+                return _error(404, "woocommerce_rest_product_invalid_id", "Invalid ID.")
+            return _batch(store, {v.number: v for v in product.variants}, body, "product_variation")
+    return _error(404, "rest_no_route", "No route was found matching the URL and request method.")

@@ -1,0 +1,114 @@
+"""The daily export: available quantity and selling price of every matched product, sent to the
+web store in batches of the platform's documented maximum.
+
+Only what changed since the last successful export is sent (unless `full`). Each link remembers
+what was last accepted by the store, and that mark moves batch by batch, right after the store
+accepted the batch, so a run cut short resends only what the store had not yet accepted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from itertools import groupby
+
+from sqlalchemy import Connection, Engine, bindparam, case, func, literal, or_, select, update
+
+from core.connectors.base import Connector, PriceUpdate, StockUpdate
+from core.dbtypes import Money, utcnow
+from core.models import Location, Product, ProductLink, SalesChannel, Stock, WebListing
+
+link_table = ProductLink.__table__
+
+
+@dataclass
+class ExportPlan:
+    stock: list[tuple[int, StockUpdate]] = field(default_factory=list)
+    prices: list[tuple[int, PriceUpdate]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ExportReport:
+    quantities_sent: int
+    prices_sent: int
+    requests: int
+    dry_run: bool = False
+
+
+def _stock_location(conn: Connection, channel_id: int) -> int | None:
+    location = conn.execute(select(SalesChannel.location_id).where(SalesChannel.id == channel_id)).scalar()
+    if location is None:
+        location = conn.execute(select(Location.id).order_by(Location.id).limit(1)).scalar()
+    return location
+
+
+def plan_export(conn: Connection, channel_id: int, full: bool = False) -> ExportPlan:
+    """What would be sent now, computed in one query: available = on hand - committed - buffer, not below 0."""
+    buffer = conn.execute(select(SalesChannel.safety_buffer).where(SalesChannel.id == channel_id)).scalar() or 0
+    location = _stock_location(conn, channel_id)
+    raw = func.coalesce(Stock.on_hand, 0) - func.coalesce(Stock.committed, 0) - literal(buffer)
+    available = case((raw < 0, 0), else_=raw)
+    # Until Tandem has sent a price, the one the store listed is what the store has.
+    store_price = func.coalesce(ProductLink.last_exported_price, WebListing.price)
+    rows = conn.execute(
+        select(ProductLink.id, WebListing.external_id, WebListing.external_product_id, WebListing.inventory_item_id,
+               available.label("available"), Product.price, ProductLink.last_exported_quantity,
+               store_price.label("store_price"))
+        .join(WebListing, WebListing.id == ProductLink.listing_id)
+        .join(Product, Product.id == ProductLink.product_id)
+        .outerjoin(Stock, (Stock.product_id == Product.id) & (Stock.location_id == location))
+        .where(ProductLink.channel_id == channel_id, ProductLink.product_id.is_not(None),
+               Product.non_inventory.is_(False))
+        .where(literal(full) | or_(ProductLink.last_exported_quantity.is_distinct_from(available),
+                                   store_price.is_distinct_from(Product.price)))
+        .order_by(WebListing.external_product_id, ProductLink.id)
+    ).all()
+    plan = ExportPlan()
+    for row in rows:
+        if full or row.last_exported_quantity != row.available:
+            plan.stock.append((row.id, StockUpdate(row.external_id, row.inventory_item_id, int(row.available))))
+        if full or row.store_price != row.price:
+            plan.prices.append((row.id, PriceUpdate(row.external_id, row.external_product_id, row.price)))
+    return plan
+
+
+def _mark(engine: Engine, column: str, sent: list[tuple[int, object]]) -> None:
+    value_type = Money() if column == "last_exported_price" else None
+    with engine.begin() as conn:
+        conn.execute(
+            update(link_table).where(link_table.c.id == bindparam("link"))
+            .values({column: bindparam("value", type_=value_type), "last_exported_at": bindparam("at")}),
+            [{"link": link, "value": value, "at": utcnow()} for link, value in sent],
+        )
+
+
+def _price_batches(connector: Connector, prices: list[tuple[int, PriceUpdate]]):
+    size = connector.price_batch_size
+    if getattr(connector, "prices_per_product", False):
+        for _, group in groupby(prices, key=lambda item: item[1].external_product_id):
+            group = list(group)
+            for start in range(0, len(group), size):
+                yield group[start:start + size]
+    else:
+        for start in range(0, len(prices), size):
+            yield prices[start:start + size]
+
+
+def run_export(engine: Engine, channel_id: int, connector: Connector, *, full: bool = False,
+               dry_run: bool = False) -> tuple[ExportReport, ExportPlan]:
+    with engine.connect() as conn:
+        plan = plan_export(conn, channel_id, full)
+    if dry_run:
+        return ExportReport(len(plan.stock), len(plan.prices), 0, dry_run=True), plan
+    before = connector.counter.requests
+    size = connector.stock_batch_size
+    stock = [item for item in plan.stock if item[1].inventory_item_id or not getattr(connector, "needs_inventory_item", False)]
+    for start in range(0, len(stock), size):
+        batch = stock[start:start + size]
+        connector.set_stock([update for _, update in batch])
+        _mark(engine, "last_exported_quantity", [(link, update.quantity) for link, update in batch])
+    for batch in _price_batches(connector, plan.prices):
+        connector.set_prices([update for _, update in batch])
+        _mark(engine, "last_exported_price", [(link, update.price) for link, update in batch])
+    return ExportReport(len(stock), len(plan.prices), connector.counter.requests - before), plan
+
+

@@ -1,0 +1,89 @@
+"""Web orders as web sales. Storing the same order again never doubles it: a sale is keyed by
+(channel, order id) and a line by (sale, line id), inserted with ON CONFLICT DO NOTHING, so even
+two concurrent syncs cannot duplicate one. What a sale then does to stock, holds and payments
+belongs to the sales inbox; here an order is recorded and its lines matched."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from core.connectors.base import WebOrder
+from core.dbtypes import utcnow
+from core.identifiers import parse_barcode, part_number_key
+from core.matching import match_sale_lines
+from core.models import SaleState, WebListing, WebSale, WebSaleLine
+
+sale_table, line_table = WebSale.__table__, WebSaleLine.__table__
+
+
+@dataclass(frozen=True)
+class OrdersReport:
+    new: int
+    updated: int
+
+
+def _insert_ignoring_duplicates(conn: Connection, table, rows: list[dict], keys: list[str]) -> None:
+    if not rows:
+        return
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    conn.execute(dialect.insert(table).on_conflict_do_nothing(index_elements=keys), rows)
+
+
+def store_orders(conn: Connection, channel_id: int, orders: list[WebOrder]) -> OrdersReport:
+    if not orders:
+        return OrdersReport(0, 0)
+    ids = [order.external_id for order in orders]
+    known = dict(conn.execute(select(sale_table.c.external_id, sale_table.c.id).where(
+        sale_table.c.channel_id == channel_id, sale_table.c.external_id.in_(ids))).all())
+    now = utcnow()
+    _insert_ignoring_duplicates(conn, sale_table, [{
+        "channel_id": channel_id, "external_id": o.external_id, "order_number": o.order_number,
+        "state": SaleState.CANCELLED.value if o.cancelled else SaleState.WAITING_MATCH.value,
+        "remote_status": o.status[:50], "fulfillment": "supplier" if o.supplier_fulfilled else "store",
+        "shipped_at": o.shipped_at, "customer_name": o.customer_name, "customer_email": o.customer_email,
+        "customer_phone": o.customer_phone, "billing_address": o.billing_address,
+        "shipping_address": o.shipping_address, "currency": o.currency[:3], "subtotal": o.subtotal,
+        "shipping_charged": o.shipping, "shipping_tax": o.shipping_tax, "tax_total": o.tax_total, "total": o.total,
+        "authorized_amount": o.total, "ordered_at": o.ordered_at, "remote_updated_at": o.updated_at,
+        "imported_at": now, "version": 1,
+    } for o in orders if o.external_id not in known], ["channel_id", "external_id"])
+    for o in orders:
+        if o.external_id in known:
+            values = {"remote_status": o.status[:50], "remote_updated_at": o.updated_at, "version": sale_table.c.version + 1}
+            if o.cancelled:
+                values["state"] = SaleState.CANCELLED.value
+            conn.execute(update(sale_table).where(
+                sale_table.c.id == known[o.external_id],
+                sale_table.c.remote_updated_at.is_distinct_from(o.updated_at)).values(values))
+    sale_ids = dict(conn.execute(select(sale_table.c.external_id, sale_table.c.id).where(
+        sale_table.c.channel_id == channel_id, sale_table.c.external_id.in_(ids))).all())
+    listing_ids = dict(conn.execute(select(WebListing.external_id, WebListing.id).where(
+        WebListing.channel_id == channel_id,
+        WebListing.external_id.in_({l.listing_external_id for o in orders for l in o.lines if l.listing_external_id}),
+    )).all())
+    lines = []
+    for o in orders:
+        for line in o.lines:
+            barcode = parse_barcode(line.barcode)
+            lines.append({
+                "sale_id": sale_ids[o.external_id], "external_id": line.external_id,
+                "listing_id": listing_ids.get(line.listing_external_id), "product_code": line.product_code,
+                "barcode_raw": barcode.raw if barcode else None, "gtin14": barcode.gtin14 if barcode else None,
+                "part_number": line.part_number, "part_number_key": part_number_key(line.part_number),
+                "title": (line.title or "")[:255], "quantity": line.quantity, "unit_price": line.unit_price,
+                "discount": line.discount, "tax_rate": line.tax_rate, "tax_amount": line.tax_amount,
+                "stock_state": "none",
+            })
+    _insert_ignoring_duplicates(conn, line_table, lines, ["sale_id", "external_id"])
+    match_sale_lines(conn, channel_id)
+    waiting = select(line_table.c.sale_id).where(line_table.c.product_id.is_(None))
+    conn.execute(update(sale_table).where(
+        sale_table.c.channel_id == channel_id, sale_table.c.state == SaleState.WAITING_MATCH.value,
+        sale_table.c.id.not_in(waiting)).values(state=SaleState.READY.value))
+    return OrdersReport(new=len([o for o in orders if o.external_id not in known]),
+                        updated=len([o for o in orders if o.external_id in known]))
+
+

@@ -1,0 +1,116 @@
+"""Store credentials: outside the database, in a file only its owner can read, or in the environment.
+
+The file is `secrets.toml` beside the settings file, one table per channel:
+
+    ["Main web store"]
+    access_token = "..."
+
+A variable TANDEM_SECRET_<CHANNEL>_<NAME> (letters upper-cased, anything else turned into `_`)
+wins over the file. Values are wrapped in `Secret`, whose printed form never shows them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import stat
+import tomllib
+from pathlib import Path
+
+NEEDED = {
+    "shopify": ("access_token",),
+    "woocommerce": ("consumer_key", "consumer_secret"),
+    "demo": (),
+}
+
+
+class SecretsError(Exception):
+    pass
+
+
+class Secret:
+    """A credential that can be used but not printed, logged or shown in a traceback's locals."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str):
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('****')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+def secrets_file(config_file: Path) -> Path:
+    return config_file.parent / "secrets.toml"
+
+
+def env_name(channel: str, name: str) -> str:
+    return "TANDEM_SECRET_" + re.sub(r"[^A-Z0-9]", "_", f"{channel}_{name}".upper())
+
+
+def _check_private(path: Path) -> None:
+    mode = path.stat().st_mode
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise SecretsError(
+            f"{path} can be read by other users (mode {stat.S_IMODE(mode):03o}); "
+            f"make it private with: chmod 600 {path}"
+        )
+
+
+def _read(path: Path) -> dict:
+    if not path.exists():
+        return {}
+    _check_private(path)
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError):
+        raise SecretsError(f"{path} is not a valid secrets file (TOML)") from None
+
+
+def channel_secrets(path: Path, channel: str, platform: str, environ: dict | None = None) -> dict[str, Secret]:
+    """The credentials a channel needs; a clear error names what is missing (never its value)."""
+    env = os.environ if environ is None else environ
+    stored = _read(path).get(channel, {})
+    found, missing = {}, []
+    for name in NEEDED.get(platform, ()):
+        value = env.get(env_name(channel, name)) or stored.get(name)
+        if value:
+            found[name] = Secret(str(value))
+        else:
+            missing.append(name)
+    if missing:
+        raise SecretsError(
+            f"channel {channel!r} has no {', '.join(missing)}: run `tandem --set-secret {json.dumps(channel)}` "
+            f"or set {env_name(channel, missing[0])}"
+        )
+    return found
+
+
+def save_secret(path: Path, channel: str, name: str, value: str) -> None:
+    """Write one credential, keeping the others; the file is created private (0600)."""
+    data = _read(path)
+    data.setdefault(channel, {})[name] = value
+    lines = []
+    for section, values in data.items():
+        lines.append(f"[{json.dumps(section)}]")
+        lines += [f"{key} = {json.dumps(str(item))}" for key, item in values.items()]
+        lines.append("")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".tmp")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write("\n".join(lines))
+    os.chmod(temporary, 0o600)
+    os.replace(temporary, path)

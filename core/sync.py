@@ -1,0 +1,279 @@
+"""The headless sync (`tandem --sync`), for cron or a systemd timer.
+
+For each channel: web listings -> matching -> orders since the saved cursor -> the export, when
+it is due (each channel has an export time and time zone) or when asked. Every step commits what
+it stored before its cursor or mark moves, so killing the process at any moment and running again
+finishes the job with nothing lost and nothing doubled. One sync runs at a time per database.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import sys
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, time as clock
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import Engine, insert, select, text, update
+from sqlalchemy.engine import make_url
+
+from core.audit import current_actor
+from core.connectors.base import ConnectorError
+from core.dbtypes import utcnow
+from core.export import run_export
+from core.listings import store_listings
+from core.locations import location_table
+from core.matching import match_channel
+from core.models import MatchState, SalesChannel, SyncCursor, SyncRun
+from core.orders import store_orders
+from core.secrets import SecretsError, channel_secrets
+
+EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_BUSY = 0, 1, 2, 3
+ORDERS_CURSOR, EXPORTED_ON = "orders_updated_at", "exported_on"
+PG_SYNC_LOCK = 727002
+
+
+class SyncBusy(Exception):
+    pass
+
+
+@dataclass
+class ChannelResult:
+    channel: str
+    status: str = "ok"
+    listings_seen: int = 0
+    matched: int = 0
+    ambiguous: int = 0
+    conflict: int = 0
+    unmatched: int = 0
+    orders_imported: int = 0
+    orders_updated: int = 0
+    orders_held: int = 0
+    export_ran: bool = False
+    items_exported: int = 0
+    prices_exported: int = 0
+    api_requests: int = 0
+    retries: int = 0
+    error: str | None = None
+
+
+@dataclass
+class SyncOptions:
+    full: bool = False
+    dry_run: bool = False
+    export_now: bool = False
+    now: datetime | None = None
+
+
+@dataclass
+class SyncReport:
+    channels: list[ChannelResult] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_FAILED if any(c.status != "ok" for c in self.channels) else EXIT_OK
+
+    def to_json(self) -> str:
+        return json.dumps({"channels": [asdict(c) for c in self.channels], "exit_code": self.exit_code}, indent=2)
+
+
+@contextmanager
+def sync_lock(engine: Engine):
+    """One sync per database: a PostgreSQL advisory lock (so it holds across machines), or on
+    SQLite an exclusive lock on a file beside the database. Both vanish if the process dies."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            if not conn.execute(text(f"SELECT pg_try_advisory_lock({PG_SYNC_LOCK})")).scalar():
+                raise SyncBusy("another tandem --sync is running on this database")
+            try:
+                yield
+            finally:
+                conn.execute(text(f"SELECT pg_advisory_unlock({PG_SYNC_LOCK})"))
+        return
+    database = make_url(str(engine.url)).database or "memory"
+    descriptor = os.open(f"{database}.sync-lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise SyncBusy("another tandem --sync is running on this database") from None
+        yield
+    finally:
+        os.close(descriptor)
+
+
+def apply_channel_settings(engine: Engine, channels: dict[str, dict]) -> None:
+    """Channels declared in the settings file become (or update) channel rows."""
+    with engine.begin() as conn:
+        for name, spec in channels.items():
+            location_id = None
+            if spec.get("location"):
+                location_id = conn.execute(select(location_table.c.id).where(
+                    location_table.c.name == spec["location"])).scalar()
+                if location_id is None:
+                    raise SecretsError(f"channel {name!r}: no shop location named {spec['location']!r}")
+            settings_json = json.dumps({k: v for k, v in spec.items()
+                                        if k not in ("platform", "url", "location", "safety_buffer")}, sort_keys=True)
+            values = {"platform": spec["platform"], "base_url": spec["url"], "location_id": location_id,
+                      "safety_buffer": spec.get("safety_buffer", 0), "settings_json": settings_json}
+            updated = conn.execute(update(SalesChannel.__table__).where(SalesChannel.name == name).values(values)).rowcount
+            if not updated:
+                conn.execute(insert(SalesChannel.__table__).values(name=name, created_at=utcnow(), **values))
+
+
+def open_connector(channel, settings_json: dict, secrets_path, demo_store=None):
+    from core.connectors.shopify import ShopifyConnector
+    from core.connectors.woocommerce import WooCommerceConnector
+
+    if channel.platform == "demo":
+        import httpx
+
+        from core.demo_store.app import make_app
+        from core.demo_store.runtime import demo_store_for
+        from core.demo_store.store import LOCATION_ID
+
+        store = demo_store or demo_store_for(channel)
+        return ShopifyConnector("http://127.0.0.1", store.access_token, location_id=LOCATION_ID,
+                                transport=httpx.WSGITransport(app=make_app(store)))
+    secrets = channel_secrets(secrets_path, channel.name, channel.platform)
+    if channel.platform == "shopify":
+        return ShopifyConnector(
+            channel.base_url, secrets["access_token"].reveal(),
+            location_id=settings_json.get("store_location_id", ""),
+            api_version=settings_json.get("api_version", "2025-01"),
+            mpn_metafield=settings_json.get("part_number_field", "mm-google-shopping.mpn"),
+            supplier_tag=settings_json.get("supplier_tag", "supplier-fulfilled"),
+            supplier_service=settings_json.get("supplier_service"),
+        )
+    return WooCommerceConnector(
+        channel.base_url, secrets["consumer_key"].reveal(), secrets["consumer_secret"].reveal(),
+        mpn_meta_key=settings_json.get("part_number_field", "mpn"),
+        supplier_meta_key=settings_json.get("supplier_tag", "supplier_fulfilled"),
+    )
+
+
+def _cursor(engine: Engine, channel_id: int, name: str) -> str | None:
+    with engine.connect() as conn:
+        return conn.execute(select(SyncCursor.value).where(
+            SyncCursor.channel_id == channel_id, SyncCursor.name == name)).scalar()
+
+
+def _save_cursor(conn, channel_id: int, name: str, value: str) -> None:
+    table = SyncCursor.__table__
+    if not conn.execute(update(table).where(table.c.channel_id == channel_id, table.c.name == name)
+                        .values(value=value, updated_at=utcnow())).rowcount:
+        conn.execute(insert(table).values(channel_id=channel_id, name=name, value=value, updated_at=utcnow()))
+
+
+def _zone(name: str | None):
+    if not name:
+        return datetime.now().astimezone().tzinfo
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SecretsError(f"unknown time zone {name!r}") from None
+
+
+def export_due(engine: Engine, channel_id: int, settings_json: dict, now: datetime) -> bool:
+    """Due once a day, from the channel's export time in its own time zone."""
+    local = now.astimezone(_zone(settings_json.get("time_zone")))
+    hours, _, minutes = settings_json.get("export_time", "06:00").partition(":")
+    if local.time() < clock(int(hours), int(minutes or 0)):
+        return False
+    return (_cursor(engine, channel_id, EXPORTED_ON) or "") < local.date().isoformat()
+
+
+def sync_channel(engine: Engine, channel, connector, options: SyncOptions, log) -> ChannelResult:
+    result = ChannelResult(channel.name)
+    settings_json = json.loads(channel.settings_json or "{}")
+    seen = 0
+    for page in connector.listings():
+        with engine.begin() as conn:
+            store_listings(conn, channel.id, page)
+        seen += len(page)
+    result.listings_seen = seen
+    log(f"{channel.name}: {seen:,} web listings read")
+    with engine.begin() as conn:
+        match_channel(conn, channel.id)
+        states = dict(conn.execute(text(
+            "SELECT match_state, COUNT(*) FROM weblisting WHERE channel_id = :c GROUP BY match_state"),
+            {"c": channel.id}).all())
+    result.matched = states.get(MatchState.MATCHED.value, 0)
+    result.ambiguous = states.get(MatchState.AMBIGUOUS.value, 0)
+    result.conflict = states.get(MatchState.CONFLICT.value, 0)
+    result.unmatched = states.get(MatchState.UNMATCHED.value, 0)
+    log(f"{channel.name}: {result.matched:,} matched, {result.ambiguous + result.conflict + result.unmatched:,} "
+        "waiting for a person")
+
+    cursor = _cursor(engine, channel.id, ORDERS_CURSOR)
+    for orders, next_cursor in connector.orders_since(cursor):
+        # The orders and the cursor that covers them are committed together.
+        with engine.begin() as conn:
+            stored = store_orders(conn, channel.id, orders)
+            if next_cursor and next_cursor != cursor:
+                _save_cursor(conn, channel.id, ORDERS_CURSOR, next_cursor)
+        result.orders_imported += stored.new
+        result.orders_updated += stored.updated
+        result.orders_held += sum(1 for o in orders if o.supplier_fulfilled)
+    log(f"{channel.name}: {result.orders_imported:,} new orders, {result.orders_updated:,} updated")
+
+    now = options.now or utcnow()
+    if options.full or options.export_now or options.dry_run or export_due(engine, channel.id, settings_json, now):
+        report, plan = run_export(engine, channel.id, connector, full=options.full, dry_run=options.dry_run)
+        result.export_ran = not options.dry_run
+        result.items_exported, result.prices_exported = report.quantities_sent, report.prices_sent
+        if options.dry_run:
+            for _, item in plan.stock:
+                print(f"would set {item.listing_external_id} available={item.quantity}")
+            for _, item in plan.prices:
+                print(f"would set {item.listing_external_id} price={item.price:.2f}")
+        else:
+            local = now.astimezone(_zone(settings_json.get("time_zone")))
+            with engine.begin() as conn:
+                _save_cursor(conn, channel.id, EXPORTED_ON, local.date().isoformat())
+        verb = "would send" if options.dry_run else "sent"
+        log(f"{channel.name}: export {verb} {report.quantities_sent:,} quantities and {report.prices_sent:,} prices")
+    else:
+        log(f"{channel.name}: export not due yet")
+    return result
+
+
+def run_sync(engine: Engine, *, options: SyncOptions | None = None, secrets_path=None, connectors=None,
+             log=None) -> SyncReport:
+    """Sync every active channel. `connectors` maps channel names to ready connectors (tests, demo)."""
+    options = options or SyncOptions()
+    log = log or (lambda message: print(f"tandem sync: {message}", file=sys.stderr))
+    report = SyncReport()
+    actor = str(current_actor())
+    with sync_lock(engine):
+        with engine.connect() as conn:
+            channels = conn.execute(select(SalesChannel.__table__).where(SalesChannel.active.is_(True))
+                                    .order_by(SalesChannel.id)).all()
+        for channel in channels:
+            with engine.begin() as conn:
+                run_id = conn.execute(insert(SyncRun.__table__).values(
+                    channel_id=channel.id, kind="sync", status="running", started_at=utcnow(), started_by=actor,
+                    counts_json="{}")).inserted_primary_key[0]
+            connector = None
+            result = ChannelResult(channel.name)
+            try:
+                connector = (connectors or {}).get(channel.name) or open_connector(
+                    channel, json.loads(channel.settings_json or "{}"), secrets_path)
+                result = sync_channel(engine, channel, connector, options, log)
+            except (ConnectorError, SecretsError) as exc:
+                result.status, result.error = "failed", str(exc)
+                log(f"{channel.name}: failed: {exc}")
+            finally:
+                if connector is not None:
+                    result.api_requests, result.retries = connector.counter.requests, connector.counter.retries
+                    if not connectors:
+                        connector.close()
+            with engine.begin() as conn:
+                conn.execute(update(SyncRun.__table__).where(SyncRun.id == run_id).values(
+                    status=result.status, finished_at=utcnow(), message=result.error,
+                    counts_json=json.dumps(asdict(result))))
+            report.channels.append(result)
+    return report
