@@ -47,6 +47,17 @@ UNION ALL
 SELECT gtin14, part_number_key FROM weblisting WHERE channel_id = :channel AND updated_at >= :since
 """
 
+# A changed listing can change what its products' other listings see (a product named by two
+# listings is ambiguous for both), so the keys of products sharing a changed key count too.
+_EXPAND_KEYS = """
+INSERT INTO m_keys (gtin14, part_key)
+SELECT p.gtin14, p.part_number_key FROM product p
+  WHERE p.gtin14 IN (SELECT gtin14 FROM m_keys WHERE gtin14 IS NOT NULL)
+UNION ALL
+SELECT p.gtin14, p.part_number_key FROM product p
+  WHERE p.part_number_key IN (SELECT part_key FROM m_keys WHERE part_key IS NOT NULL)
+"""
+
 # The listings to (re)examine: never manually decided ones; on a full run all others; otherwise
 # the unresolved ones, the changed ones, those linked to a changed product, and those sharing a
 # key with anything that changed.
@@ -200,6 +211,7 @@ def match_channel(conn: Connection, channel_id: int, *, full: bool = False,
     if extra_keys:
         conn.execute(text("INSERT INTO m_keys (gtin14, part_key) VALUES (:g, :p)"),
                      [{"g": g, "p": p} for g, p in extra_keys])
+    conn.execute(text(_EXPAND_KEYS), params)
     conn.execute(text(_SCOPE), params)
     conn.execute(text(_CANDIDATES), params)
     conn.execute(text(_REVERSE), params)
