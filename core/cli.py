@@ -8,15 +8,18 @@ import sys
 
 EXIT_OK = 0
 EXIT_ERROR = 1
-EXIT_USAGE = 2
+EXIT_USAGE = 2  # wrong usage or a configuration error
+EXIT_BUSY = 3  # another sync holds the lock
 
 DESCRIPTION = """\
 Tandem keeps the shop's point-of-sale inventory and its web store in step.
 Without an action flag it opens the staff console."""
 
 EPILOG = """\
-exit codes: 0 done, 1 refused or failed (the message says why), 2 wrong usage.
-environment: TANDEM_DATABASE_URL, TANDEM_CONFIG (same as --db, --config)."""
+exit codes: 0 done, 1 refused or failed (the message says why), 2 wrong usage or settings,
+3 another sync is already running on this database.
+environment: TANDEM_DATABASE_URL, TANDEM_CONFIG (same as --db, --config),
+TANDEM_SECRET_<CHANNEL>_<NAME> (store credentials, instead of the secrets file)."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -34,11 +37,18 @@ def build_parser() -> argparse.ArgumentParser:
                          help="run the headless sync with every web store, for cron or a systemd timer")
     actions.add_argument("--import-catalog", metavar="FILE.csv",
                          help="load or refresh products and on-hand quantities from a POS export")
+    actions.add_argument("--set-secret", metavar="CHANNEL",
+                         help="store a web store's credentials (asked for without echo)")
     actions.add_argument("--paths", action="store_true", help="print where the settings and data live")
     actions.add_argument("--version", action="store_true", help="print the version")
     parser.add_argument("--location", metavar="NAME",
                         help="location whose quantities --import-catalog sets (default: the first)")
     parser.add_argument("--no-mouse", action="store_true", help="ignore the mouse in the console")
+    sync = parser.add_argument_group("with --sync")
+    sync.add_argument("--full", action="store_true", help="export every matched product, changed or not")
+    sync.add_argument("--export-now", action="store_true", help="export changes now, even if not due yet")
+    sync.add_argument("--dry-run", action="store_true", help="print what the export would send; send nothing")
+    sync.add_argument("--json", action="store_true", help="print a summary object on stdout")
     return parser
 
 
@@ -47,6 +57,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.location and not args.import_catalog:
         parser.error("--location goes with --import-catalog")
+    if (args.full or args.export_now or args.dry_run or args.json) and not args.sync:
+        parser.error("--full, --export-now, --dry-run and --json go with --sync")
     if args.version:
         from core import __version__
 
@@ -54,18 +66,24 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_OK
 
     from core.db import DatabaseError
+    from core.secrets import SecretsError
     from core.settings import ConfigError, load_settings
 
     try:
         settings = load_settings(db_url=args.db, config_path=args.config)
         if args.paths:
             return _print_paths(settings)
+        if args.set_secret:
+            return _set_secret(settings, args.set_secret)
         if args.import_catalog:
             return _import_catalog(settings, args.import_catalog, args.location)
         if args.sync:
-            return _sync(settings)
+            return _sync(settings, args)
         return _console(settings, demo=args.demo, mouse=not args.no_mouse)
-    except (ConfigError, DatabaseError) as exc:
+    except (ConfigError, SecretsError) as exc:
+        print(f"tandem: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except DatabaseError as exc:
         print(f"tandem: {exc}", file=sys.stderr)
         return EXIT_ERROR
 
@@ -77,6 +95,7 @@ def _print_paths(settings) -> int:
     print(f"settings file  {settings.config_file}{state}")
     print(f"database       {redacted_url(settings.database_url)}  (from {settings.database_source})")
     print(f"data directory {settings.data_dir}")
+    print(f"secrets file   {settings.secrets_file}")
     print(f"demo database  {redacted_url(settings.demo_database_url)}")
     return EXIT_OK
 
@@ -113,18 +132,43 @@ def _import_catalog(settings, path: str, location: str | None) -> int:
     return EXIT_OK
 
 
-def _sync(settings) -> int:
+def _sync(settings, args) -> int:
     from core.db import open_database
-    from core.overview import configured_channels
+    from core.sync import SyncBusy, SyncOptions, apply_channel_settings, run_sync
 
     engine = open_database(settings.database_url)
-    channels = configured_channels(engine)
-    if not channels:
+    apply_channel_settings(engine, settings.channels)
+    options = SyncOptions(full=args.full, dry_run=args.dry_run, export_now=args.export_now)
+    try:
+        report = run_sync(engine, options=options, secrets_path=settings.secrets_file)
+    except SyncBusy as exc:
+        print(f"tandem: {exc}", file=sys.stderr)
+        return EXIT_BUSY
+    if not report.channels:
         print("tandem: no web store is configured, so there is nothing to sync.", file=sys.stderr)
-        return EXIT_OK
-    print(f"tandem: {len(channels)} web store(s) configured; syncing them needs a connector "
-          "this version does not have yet.", file=sys.stderr)
-    return EXIT_ERROR
+    if args.json:
+        print(report.to_json())
+    return report.exit_code
+
+
+def _set_secret(settings, channel: str) -> int:
+    import getpass
+
+    from core.secrets import NEEDED, save_secret
+
+    spec = settings.channels.get(channel)
+    if spec is None:
+        known = ", ".join(settings.channels) or "none"
+        print(f"tandem: no channel {channel!r} in {settings.config_file} (channels: {known})", file=sys.stderr)
+        return EXIT_USAGE
+    for name in NEEDED.get(spec["platform"], ()):
+        value = getpass.getpass(f"{channel} {name.replace('_', ' ')}: ")
+        if not value.strip():
+            print("tandem: nothing entered; nothing was saved.", file=sys.stderr)
+            return EXIT_ERROR
+        save_secret(settings.secrets_file, channel, name, value.strip())
+    print(f"saved in {settings.secrets_file} (readable by you only)")
+    return EXIT_OK
 
 
 def _console(settings, demo: bool, mouse: bool) -> int:

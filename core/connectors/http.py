@@ -93,7 +93,8 @@ class StoreClient:
             asked = _retry_after(exception.response)
             if asked is not None:
                 return min(asked, self.policy.max_wait)
-        return wait_exponential_jitter(initial=self.policy.initial_wait, max=self.policy.max_wait)(state)
+        return wait_exponential_jitter(multiplier=self.policy.initial_wait, max=self.policy.max_wait,
+                                       jitter=self.policy.initial_wait)(state)
 
     def request(self, method: str, path: str, kind: str, **kwargs) -> httpx.Response:
         def retryable(exc: BaseException) -> bool:

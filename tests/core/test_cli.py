@@ -60,7 +60,7 @@ def test_import_catalog_of_a_missing_file(capsys, tmp_path):
 def test_a_bad_settings_file_is_a_clear_error(capsys, tmp_path):
     config = tmp_path / "c.toml"
     config.write_text("[database\n")
-    assert main(["--paths", "--config", str(config)]) == 1
+    assert main(["--paths", "--config", str(config)]) == 2
     assert capsys.readouterr().err.startswith(f"tandem: {config}: is not valid TOML")
 
 

@@ -1,0 +1,210 @@
+"""Both connectors against the demo store on a real loopback port: real HTTP, real pagination,
+real batches, and every way the store can misbehave."""
+
+from decimal import Decimal
+
+import httpx
+import pytest
+
+from core.connectors.base import ConnectorError, CredentialError, PriceUpdate, StockUpdate
+from core.connectors.http import RetryPolicy, StoreClient
+from core.demo_store.app import LoopbackServer
+from core.demo_store.store import LOCATION_ID
+
+from tests.core.connectors.conftest import FAST, SECRET, TOKEN, make_store, shopify, woo
+
+CONNECTORS = {"shopify": shopify, "woocommerce": woo}
+
+
+@pytest.fixture(params=list(CONNECTORS))
+def connect(request, server, sleeps):
+    made = []
+
+    def connect_to(**kwargs):
+        connector = CONNECTORS[request.param](server, sleeps, **kwargs)
+        made.append(connector)
+        return connector
+
+    connect_to.platform = request.param
+    yield connect_to
+    for connector in made:
+        connector.close()
+
+
+def all_listings(connector):
+    return [listing for page in connector.listings() for listing in page]
+
+
+def all_orders(connector, cursor=None):
+    pages = list(connector.orders_since(cursor))
+    return [order for orders, _ in pages for order in orders], pages[-1][1]
+
+
+def test_listings_carry_gtin_part_number_code_and_price(connect, store):
+    listings = all_listings(connect())
+    assert len(listings) == 10
+    first, variant = listings[0], store.products[0].variants[0]
+    assert (first.barcode, first.part_number, first.product_code, first.price) == (
+        variant.barcode, variant.mpn, variant.sku, variant.price)
+
+
+def test_listings_follow_every_page():
+    store = make_store(products=450)
+    with LoopbackServer(store) as server:
+        connector = shopify(server, lambda s: None)
+        assert len(all_listings(connector)) == 450
+        assert store.requests["TandemListings"] == 3  # 200 a page
+        connector = woo(server, lambda s: None)
+        assert len(all_listings(connector)) == 450
+        assert store.requests["GET products"] == 5  # 100 a page
+
+
+def test_variations_are_listed_under_their_product():
+    store = make_store(products=3, variants=3)
+    with LoopbackServer(store) as server:
+        listings = all_listings(woo(server, lambda s: None))
+        assert [l.external_id for l in listings][:3] == ["variation:1:1", "variation:1:2", "variation:1:3"]
+        assert len(all_listings(shopify(server, lambda s: None))) == 9
+
+
+def test_orders_since_a_cursor_page_by_page():
+    store = make_store(orders=11, lines=2)
+    with LoopbackServer(store) as server:
+        for connector in (shopify(server, lambda s: None), woo(server, lambda s: None)):
+            orders, cursor = all_orders(connector)
+            assert len(orders) == 11 and all(len(o.lines) == 2 for o in orders)
+            assert orders[0].lines[0].tax_rate == Decimal("8.0000")
+            later, _ = all_orders(connector, cursor)
+            assert len(later) <= 1, "only orders changed at or after the cursor come back"
+
+
+def test_a_large_order_brings_all_its_lines():
+    store = make_store(products=60, orders=1, lines=45)
+    with LoopbackServer(store) as server:
+        orders, _ = all_orders(shopify(server, lambda s: None))
+        assert len(orders[0].lines) == 45
+        assert store.requests["TandemOrderLines"] == 2
+
+
+def test_quantities_and_prices_are_set_in_batches(connect, store):
+    connector = connect()
+    listings = all_listings(connector)
+    connector.set_stock([StockUpdate(l.external_id, l.inventory_item_id, 7) for l in listings])
+    assert all(v.available[LOCATION_ID] == 7 for _, v in store.variants())
+    first = listings[0]
+    connector.set_prices([PriceUpdate(first.external_id, first.external_product_id, Decimal("99.95"))])
+    assert store.products[0].variants[0].price == Decimal("99.95")
+
+
+def test_stock_batches_at_the_documented_maximum():
+    store = make_store(products=600)
+    with LoopbackServer(store) as server:
+        for connector, size, kind in ((shopify(server, lambda s: None), 250, "TandemSetStock"),
+                                      (woo(server, lambda s: None), 100, "POST products")):
+            listings = all_listings(connector)
+            with pytest.raises(ValueError) if size == 250 else _nothing():
+                if size == 250:
+                    connector.set_stock([StockUpdate(l.external_id, l.inventory_item_id, 1) for l in listings[:251]])
+            for start in range(0, 600, size):
+                connector.set_stock([StockUpdate(l.external_id, l.inventory_item_id, 3)
+                                     for l in listings[start:start + size]])
+            assert store.requests[kind] == -(-600 // size)
+
+
+class _nothing:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def test_429_waits_for_retry_after_then_succeeds(connect, store, sleeps):
+    store.fail_next("429", "429")
+    assert len(all_listings(connect())) == 10
+    assert sleeps[:2] == [1.0, 1.0]
+
+
+def test_5xx_is_retried_then_succeeds(connect, store):
+    store.fail_next("500", "500")
+    connector = connect()
+    assert len(all_listings(connector)) == 10
+    assert connector.counter.retries == 2
+
+
+def test_retries_are_bounded_and_end_in_a_clear_failure(connect, store):
+    store.fail_next(*["500"] * 10)
+    with pytest.raises(ConnectorError, match="kept answering HTTP 500 after 4 attempts"):
+        all_listings(connect())
+
+
+def test_a_timeout_is_retried(connect, store):
+    store.timeout_seconds = 0.5
+    store.fail_next("timeout")
+    connector = connect()
+    connector.client._client.timeout = httpx.Timeout(0.2)
+    assert len(all_listings(connector)) == 10
+    assert connector.counter.retries == 1
+
+
+def test_a_connection_cut_mid_answer_is_retried(connect, store):
+    store.fail_next("drop")
+    connector = connect()
+    assert len(all_listings(connector)) == 10
+    assert connector.counter.retries == 1
+
+
+def test_malformed_json_is_a_clear_error_not_a_traceback(connect, store):
+    store.fail_next("malformed")
+    with pytest.raises(ConnectorError, match="not JSON"):
+        all_listings(connect())
+
+
+def test_shopify_throttling_waits_for_the_bucket_instead_of_failing(server, store, sleeps):
+    store.fail_next("throttle")
+    connector = shopify(server, sleeps)
+    assert len(all_listings(connector)) == 10
+    assert sleeps and sleeps[0] > 0, "it waited for the bucket to refill"
+
+
+def test_401_stops_at_once_and_names_the_credential_to_fix(connect, store):
+    connector = connect(**({"token": "shpat_wrong"} if connect.platform == "shopify" else {"secret": "cs_wrong"}))
+    with pytest.raises(CredentialError) as caught:
+        all_listings(connector)
+    message = str(caught.value)
+    assert "HTTP 401" in message
+    assert ("access token" if connect.platform == "shopify" else "consumer key and secret") in message
+    assert "shpat_wrong" not in message and "cs_wrong" not in message and SECRET not in message
+    assert connector.counter.requests == 1, "no retry on refused credentials"
+
+
+def test_an_order_vanishing_between_pages_does_not_break_the_sync():
+    store = make_store(orders=12)
+    with LoopbackServer(store) as server:
+        store.fail_next("vanish")
+        orders, _ = all_orders(shopify(server, lambda s: None))
+        assert len(orders) == 11 and len({o.external_id for o in orders}) == 11
+
+
+@pytest.mark.parametrize("url", ["http://shop.example.com", "http://10.0.0.5:8080", "ftp://127.0.0.1"])
+def test_plain_http_is_refused_except_to_loopback(url):
+    with pytest.raises(ConnectorError, match="refusing plain http|not a web store address"):
+        StoreClient(url)
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:8080", "http://localhost:1", "http://[::1]:80", "https://shop.example.com"])
+def test_https_and_loopback_http_are_accepted(url):
+    StoreClient(url).close()
+
+
+def test_tls_verification_is_always_on():
+    client = StoreClient("https://shop.example.com")
+    assert client._client._transport._pool._ssl_context.verify_mode.name == "CERT_REQUIRED"
+    client.close()
+
+
+def test_woocommerce_signs_plain_http_requests_and_the_store_checks_them(server, store):
+    connector = woo(server, lambda s: None)
+    all_listings(connector)
+    assert store.seen_nonces, "OAuth 1.0a nonces were seen"
+    assert TOKEN not in str(store.seen_nonces)
