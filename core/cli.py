@@ -138,9 +138,21 @@ def _sync(settings, args) -> int:
 
     engine = open_database(settings.database_url)
     apply_channel_settings(engine, settings.channels)
-    options = SyncOptions(full=args.full, dry_run=args.dry_run, export_now=args.export_now)
+    options = SyncOptions(full=args.full, dry_run=args.dry_run, export_now=args.export_now, print_plan=not args.json)
     try:
-        report = run_sync(engine, options=options, secrets_path=settings.secrets_file)
+        if sys.stderr.isatty():
+            # On a terminal, one live status line; in cron's mail or a journal, plain lines.
+            from rich.console import Console
+
+            with Console(stderr=True).status("tandem sync: starting") as status:
+                report = run_sync(engine, options=options, secrets_path=settings.secrets_file,
+                                  log=lambda message: status.update(f"tandem sync: {message}"))
+            for result in report.channels:
+                state = "ok" if result.status == "ok" else f"failed: {result.error}"
+                print(f"tandem sync: {result.channel}: {state}; {result.orders_imported} new orders, "
+                      f"{result.items_exported} quantities sent", file=sys.stderr)
+        else:
+            report = run_sync(engine, options=options, secrets_path=settings.secrets_file)
     except SyncBusy as exc:
         print(f"tandem: {exc}", file=sys.stderr)
         return EXIT_BUSY

@@ -290,7 +290,7 @@ def candidates_for(engine: Engine, listing_id: int, limit: int = 9) -> list[Cand
     with engine.connect() as conn:
         listing = conn.execute(
             select(WebListing.channel_id, WebListing.title, WebListing.gtin14, WebListing.part_number_key,
-                   WebListing.product_code).where(WebListing.id == listing_id)
+                   WebListing.product_code, WebListing.price).where(WebListing.id == listing_id)
         ).first()
         if listing is None:
             return []
@@ -322,9 +322,13 @@ def candidates_for(engine: Engine, listing_id: int, limit: int = 9) -> list[Cand
             ).all()
         ranked = process.extract(
             listing.title, {row.id: f"{row.brand or ''} {row.description} {row.part_number or ''}" for row in pool},
-            scorer=fuzz.token_set_ratio, limit=limit - len(identical), score_cutoff=50,
+            scorer=fuzz.token_set_ratio, limit=limit * 4, score_cutoff=50,
         ) if pool else []
         by_id = {row.id: row for row in pool}
+        # Names alike often tie (every size of one model); the price the store asks breaks the tie.
+        if listing.price is not None:
+            ranked.sort(key=lambda hit: (-round(hit[1]), abs(by_id[hit[2]].price - listing.price)))
+        ranked = ranked[: limit - len(identical)]
         chosen = [(pid, " + ".join(why[pid]), True) for pid in identical] + [
             (key, f"similar {score:.0f}%", False) for _, score, key in ranked
         ]

@@ -30,6 +30,7 @@ from core.matching import match_channel
 from core.models import MatchState, SalesChannel, SyncCursor, SyncRun
 from core.orders import store_orders
 from core.secrets import SecretsError, channel_secrets
+from core.settings import ConfigError
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_BUSY = 0, 1, 2, 3
 ORDERS_CURSOR, EXPORTED_ON = "orders_updated_at", "exported_on"
@@ -65,6 +66,7 @@ class SyncOptions:
     full: bool = False
     dry_run: bool = False
     export_now: bool = False
+    print_plan: bool = True  # with dry_run: list what would be sent on stdout
     now: datetime | None = None
 
 
@@ -114,7 +116,7 @@ def apply_channel_settings(engine: Engine, channels: dict[str, dict]) -> None:
                 location_id = conn.execute(select(location_table.c.id).where(
                     location_table.c.name == spec["location"])).scalar()
                 if location_id is None:
-                    raise SecretsError(f"channel {name!r}: no shop location named {spec['location']!r}")
+                    raise ConfigError(f"channel {name!r}: no shop location named {spec['location']!r}")
             settings_json = json.dumps({k: v for k, v in spec.items()
                                         if k not in ("platform", "url", "location", "safety_buffer")}, sort_keys=True)
             values = {"platform": spec["platform"], "base_url": spec["url"], "location_id": location_id,
@@ -174,7 +176,7 @@ def _zone(name: str | None):
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise SecretsError(f"unknown time zone {name!r}") from None
+        raise ConfigError(f"unknown time zone {name!r}") from None
 
 
 def export_due(engine: Engine, channel_id: int, settings_json: dict, now: datetime) -> bool:
@@ -225,12 +227,12 @@ def sync_channel(engine: Engine, channel, connector, options: SyncOptions, log) 
         report, plan = run_export(engine, channel.id, connector, full=options.full, dry_run=options.dry_run)
         result.export_ran = not options.dry_run
         result.items_exported, result.prices_exported = report.quantities_sent, report.prices_sent
-        if options.dry_run:
+        if options.dry_run and options.print_plan:
             for _, item in plan.stock:
                 print(f"would set {item.listing_external_id} available={item.quantity}")
             for _, item in plan.prices:
                 print(f"would set {item.listing_external_id} price={item.price:.2f}")
-        else:
+        if not options.dry_run:
             local = now.astimezone(_zone(settings_json.get("time_zone")))
             with engine.begin() as conn:
                 _save_cursor(conn, channel.id, EXPORTED_ON, local.date().isoformat())
@@ -263,7 +265,7 @@ def run_sync(engine: Engine, *, options: SyncOptions | None = None, secrets_path
                 connector = (connectors or {}).get(channel.name) or open_connector(
                     channel, json.loads(channel.settings_json or "{}"), secrets_path)
                 result = sync_channel(engine, channel, connector, options, log)
-            except (ConnectorError, SecretsError) as exc:
+            except (ConnectorError, SecretsError, ConfigError) as exc:
                 result.status, result.error = "failed", str(exc)
                 log(f"{channel.name}: failed: {exc}")
             finally:

@@ -93,6 +93,8 @@ class DemoStore:
         self.requests: Counter[str] = Counter()
         self.timeout_seconds = 3.0
         self.seen_nonces: set[str] = set()
+        self._by_item: dict[str, DemoVariant] | None = None
+        self._woo: tuple[dict, dict] | None = None
 
     def fail_next(self, *faults: str) -> None:
         for fault in faults:
@@ -108,11 +110,18 @@ class DemoStore:
     def variants(self) -> list[tuple[DemoProduct, DemoVariant]]:
         return [(product, variant) for product in self.products for variant in product.variants]
 
-    def variant_by_gid(self) -> dict[str, DemoVariant]:
-        return {variant.gid: variant for _, variant in self.variants()}
+    def woo_indexes(self) -> tuple[dict[int, DemoVariant], dict[int, DemoProduct]]:
+        """Simple products' variants by product number, and each variant's product."""
+        if self._woo is None:
+            simple = {p.number: p.variants[0] for p in self.products if len(p.variants) == 1}
+            self._woo = (simple, {v.number: p for p in self.products for v in p.variants})
+        return self._woo
 
     def variant_by_item(self) -> dict[str, DemoVariant]:
-        return {variant.inventory_item: variant for _, variant in self.variants()}
+        # Products never change shape after the store is built, so the index is built once.
+        if self._by_item is None:
+            self._by_item = {variant.inventory_item: variant for _, variant in self.variants()}
+        return self._by_item
 
     def touch(self) -> str:
         return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

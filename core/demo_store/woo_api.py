@@ -139,8 +139,7 @@ def handle_rest(store: DemoStore, method: str, url: str, path: str, query_string
             return _error(401, "woocommerce_rest_authentication_error", "Invalid signature - provided signature does not match.")
         route = path[len(API):]
         store.requests[f"{method} {route.split('/')[1] if '/' in route else route}"] += 1
-        simple = {p.number: p.variants[0] for p in store.products if len(p.variants) == 1}
-        parent_of = {v.number: p for p in store.products for v in p.variants}
+        simple, parent_of = store.woo_indexes()
         if method == "GET" and route == "/products":
             return _paged([_product(p) for p in sorted(store.products, key=lambda p: p.number)], query)
         if method == "GET" and route.startswith("/products/") and route.endswith("/variations"):
