@@ -103,4 +103,10 @@ class Connector(Protocol):
     def set_prices(self, updates: list[PriceUpdate]) -> None:
         """One call for at most `price_batch_size` updates."""
 
+    def capture(self, order_external_id: str, amount: Decimal) -> str | None:
+        """Capture an authorised payment; None where the platform cannot (captured elsewhere)."""
+
+    def complete(self, order_external_id: str) -> None:
+        """Mark the order fulfilled or completed on the website."""
+
     def close(self) -> None: ...

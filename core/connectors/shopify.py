@@ -144,8 +144,41 @@ mutation TandemSetPrices($productId: ID!, $variants: [ProductVariantsBulkInput!]
 }
 """
 
+# Capturing an authorised payment: find the authorisation, then capture it.
+CAPTURABLE = """
+query TandemCapturable($id: ID!) {
+  order(id: $id) {
+    transactions(first: 10, capturable: true) {
+      id
+      kind
+      status
+      amountSet { shopMoney { amount currencyCode } }
+    }
+    fulfillmentOrders(first: 10) { edges { node { id status } } }
+  }
+}
+"""
+
+CAPTURE = """
+mutation TandemCapture($input: OrderCaptureInput!) {
+  orderCapture(input: $input) {
+    transaction { id status }
+    userErrors { field message }
+  }
+}
+"""
+
+FULFIL = """
+mutation TandemFulfil($fulfillment: FulfillmentInput!) {
+  fulfillmentCreate(fulfillment: $fulfillment) {
+    fulfillment { id status }
+    userErrors { field message }
+  }
+}
+"""
+
 DOCUMENTS = {"listings": LISTINGS, "orders": ORDERS, "order_lines": ORDER_LINES_PAGE, "set_stock": SET_STOCK,
-             "set_prices": SET_PRICES}
+             "set_prices": SET_PRICES, "capturable": CAPTURABLE, "capture": CAPTURE, "fulfil": FULFIL}
 DOCUMENTS_2026 = {**DOCUMENTS, "set_stock": SET_STOCK_2026}
 
 
@@ -318,6 +351,38 @@ class ShopifyConnector:
         result = self._graphql("set_stock", variables)["inventorySetQuantities"]
         if result["userErrors"]:
             raise ConnectorError(f"the store refused the quantities: {result['userErrors'][0]['message']}")
+
+    def capture(self, order_external_id: str, amount: Decimal) -> str:
+        """Capture an authorised payment; returns the capture's transaction id."""
+        order = self._graphql("capturable", {"id": order_external_id})["order"]
+        if order is None:
+            raise ConnectorError("the store no longer has this order")
+        authorisations = [t for t in order["transactions"] if t["kind"] == "AUTHORIZATION"]
+        if not authorisations:
+            raise ConnectorError("the order has no authorised payment left to capture")
+        authorisation = authorisations[0]
+        money = authorisation["amountSet"]["shopMoney"]
+        if amount > Decimal(str(money["amount"])):
+            raise ConnectorError(f"cannot capture {amount:.2f}: only {money['amount']} was authorised")
+        result = self._graphql("capture", {"input": {
+            "id": order_external_id, "parentTransactionId": authorisation["id"], "amount": f"{amount:.2f}",
+            "currency": money["currencyCode"]}})["orderCapture"]
+        if result["userErrors"]:
+            raise ConnectorError(f"the store refused the capture: {result['userErrors'][0]['message']}")
+        return result["transaction"]["id"]
+
+    def complete(self, order_external_id: str) -> None:
+        """Mark the order fulfilled (picked up or shipped by the shop)."""
+        order = self._graphql("capturable", {"id": order_external_id})["order"]
+        open_orders = [edge["node"]["id"] for edge in (order or {}).get("fulfillmentOrders", {}).get("edges", [])
+                       if edge["node"]["status"] in ("OPEN", "IN_PROGRESS")]
+        if not open_orders:
+            return  # nothing left to fulfil: already done
+        result = self._graphql("fulfil", {"fulfillment": {
+            "lineItemsByFulfillmentOrder": [{"fulfillmentOrderId": fid} for fid in open_orders],
+            "notifyCustomer": False}})["fulfillmentCreate"]
+        if result["userErrors"]:
+            raise ConnectorError(f"the store refused to mark the order fulfilled: {result['userErrors'][0]['message']}")
 
     def set_prices(self, updates: list[PriceUpdate]) -> None:
         products = {u.external_product_id for u in updates}

@@ -235,6 +235,18 @@ class WooCommerceConnector:
                 response = self.client.request("POST", f"{API}{path}", kind, json={"update": items[start:start + BATCH]})
                 check_batch_response(self._json(response, kind))
 
+    def capture(self, order_external_id: str, amount: Decimal) -> str | None:
+        """WooCommerce's REST API cannot capture: payment gateways capture on their own side.
+        None tells the caller to record that the payment was captured elsewhere."""
+        return None
+
+    def complete(self, order_external_id: str) -> None:
+        response = self.client.request("PUT", f"{API}/orders/{order_external_id}", "complete",
+                                       json={"status": "completed"})
+        order = self._json(response, "complete")
+        if not isinstance(order, dict) or order.get("status") != "completed":
+            raise ConnectorError("the store did not mark the order completed")
+
     def set_stock(self, updates: list[StockUpdate]) -> None:
         self._batch([(u.listing_external_id, {"manage_stock": True, "stock_quantity": u.quantity}) for u in updates],
                     "set_stock")

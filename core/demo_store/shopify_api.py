@@ -174,6 +174,58 @@ def _set_prices(store: DemoStore, v: dict) -> dict:
         {"id": item["id"], "price": item["price"]} for item in v["variants"]], "userErrors": []}}
 
 
+def _order_by_gid(store: DemoStore, gid: str):
+    return next((o for o in store.orders if o.gid == gid), None)
+
+
+def _order_total(order) -> Decimal:
+    subtotal = sum((line.unit_price * line.quantity for line in order.lines), Decimal("0.00"))
+    tax = sum(((line.unit_price * line.quantity * line.tax_rate).quantize(Decimal("0.01")) for line in order.lines),
+              Decimal("0.00"))
+    return subtotal + order.shipping + tax
+
+
+def _capturable(store: DemoStore, v: dict) -> dict:
+    order = _order_by_gid(store, v["id"])
+    if order is None:
+        return {"order": None}
+    transactions = []
+    if order.financial_status == "AUTHORIZED":
+        transactions.append({"id": f"gid://shopify/OrderTransaction/{order.number}1", "kind": "AUTHORIZATION",
+                             "status": "SUCCESS", "amountSet": {"shopMoney": {
+                                 "amount": f"{_order_total(order):.2f}", "currencyCode": "USD"}}})
+    status = "CLOSED" if order.fulfilled_at else "OPEN"
+    return {"order": {"transactions": transactions, "fulfillmentOrders": {"edges": [
+        {"node": {"id": f"gid://shopify/FulfillmentOrder/{order.number}", "status": status}}]}}}
+
+
+def _capture(store: DemoStore, v: dict) -> dict:
+    data = v["input"]
+    order = _order_by_gid(store, data["id"])
+    if order is None or order.financial_status != "AUTHORIZED":
+        return {"orderCapture": {"transaction": None, "userErrors": [
+            {"field": ["input", "id"], "message": "The order has no capturable authorization."}]}}
+    if Decimal(data["amount"]) > _order_total(order):
+        return {"orderCapture": {"transaction": None, "userErrors": [
+            {"field": ["input", "amount"], "message": "Amount exceeds the authorized amount."}]}}
+    order.financial_status = "PAID"
+    order.updated_at = store.touch()
+    return {"orderCapture": {"transaction": {"id": f"gid://shopify/OrderTransaction/{order.number}2",
+                                             "status": "SUCCESS"}, "userErrors": []}}
+
+
+def _fulfil(store: DemoStore, v: dict) -> dict:
+    ids = [item["fulfillmentOrderId"] for item in v["fulfillment"]["lineItemsByFulfillmentOrder"]]
+    orders = [o for o in store.orders if f"gid://shopify/FulfillmentOrder/{o.number}" in ids]
+    if not orders:
+        return {"fulfillmentCreate": {"fulfillment": None, "userErrors": [
+            {"field": ["fulfillment"], "message": "Fulfillment order does not exist."}]}}
+    for order in orders:
+        order.fulfilled_at = order.updated_at = store.touch()
+    return {"fulfillmentCreate": {"fulfillment": {"id": "gid://shopify/Fulfillment/1", "status": "SUCCESS"},
+                                  "userErrors": []}}
+
+
 def handle_graphql(store: DemoStore, token: str | None, body: bytes, fault: str | None) -> tuple[int, dict, bytes]:
     if token != store.access_token:
         return 401, {}, json.dumps({"errors": "[API] Invalid API key or access token"}).encode()
@@ -198,6 +250,9 @@ def handle_graphql(store: DemoStore, token: str | None, body: bytes, fault: str 
             "TandemOrderLines": lambda: _order_lines(store, variables),
             "TandemSetStock": lambda: _set_stock(store, variables),
             "TandemSetPrices": lambda: _set_prices(store, variables),
+            "TandemCapturable": lambda: _capturable(store, variables),
+            "TandemCapture": lambda: _capture(store, variables),
+            "TandemFulfil": lambda: _fulfil(store, variables),
         }
         if name not in handlers:
             return 200, {}, json.dumps({"errors": [{"message": f"the demo store does not answer {name!r}"}]}).encode()

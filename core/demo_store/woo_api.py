@@ -86,7 +86,8 @@ def _order(order, variant_parent: dict) -> dict:
     supplier = "supplier-fulfilled" in order.tags
     return {
         "id": order.number, "number": order.name.lstrip("#"),
-        "status": "cancelled" if order.cancelled_at else "processing", "currency": "USD",
+        "status": "cancelled" if order.cancelled_at else ("completed" if order.fulfilled_at and "supplier-fulfilled"
+                                                         not in order.tags else "processing"), "currency": "USD",
         "date_created_gmt": order.created_at.rstrip("Z"), "date_modified_gmt": order.updated_at.rstrip("Z"),
         "billing": address | {"email": order.email or "", "phone": order.phone or ""}, "shipping": address,
         "shipping_total": f"{order.shipping:.2f}", "shipping_tax": "0.00", "total_tax": f"{tax_total:.2f}",
@@ -154,6 +155,14 @@ def handle_rest(store: DemoStore, method: str, url: str, path: str, query_string
             if fault == "vanish" and len(orders) > int(query.get("per_page", 10)):
                 store.orders.remove(orders[0])
             return _paged([_order(o, parent_of) for o in orders], query)
+        if method == "PUT" and route.startswith("/orders/"):
+            order = next((o for o in store.orders if str(o.number) == route.split("/")[2]), None)
+            if order is None:
+                return _error(404, "woocommerce_rest_shop_order_invalid_id", "Invalid ID.")
+            if json.loads(body or b"{}").get("status") == "completed":
+                order.fulfilled_at = order.updated_at = store.touch()
+            return 200, {}, json.dumps(_order(order, parent_of) | {"status": "completed" if order.fulfilled_at
+                                                                    else "processing"}).encode()
         if method == "POST" and route == "/products/batch":
             return _batch(store, simple, body, "product")
         if method == "POST" and route.startswith("/products/") and route.endswith("/variations/batch"):

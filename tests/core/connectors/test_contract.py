@@ -208,3 +208,25 @@ def test_woocommerce_signs_plain_http_requests_and_the_store_checks_them(server,
     all_listings(connector)
     assert store.seen_nonces, "OAuth 1.0a nonces were seen"
     assert TOKEN not in str(store.seen_nonces)
+
+
+def test_shopify_captures_the_authorised_amount_and_marks_the_order_fulfilled(server, store):
+    connector = shopify(server, lambda s: None)
+    order = store.orders[0]
+    with pytest.raises(ConnectorError, match="only .* was authorised"):
+        connector.capture(order.gid, Decimal("9999.00"))
+    assert connector.capture(order.gid, Decimal("13.50")).startswith("gid://shopify/OrderTransaction/")
+    assert order.financial_status == "PAID"
+    with pytest.raises(ConnectorError, match="no authorised payment left"):
+        connector.capture(order.gid, Decimal("13.50"))
+    connector.complete(order.gid)
+    assert order.fulfilled_at is not None
+    connector.complete(order.gid)  # already fulfilled: nothing to do, no error
+
+
+def test_woocommerce_cannot_capture_but_completes_the_order(server, store):
+    connector = woo(server, lambda s: None)
+    order = store.orders[0]
+    assert connector.capture(str(order.number), Decimal("13.50")) is None
+    connector.complete(str(order.number))
+    assert order.fulfilled_at is not None

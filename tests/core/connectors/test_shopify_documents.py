@@ -58,7 +58,13 @@ VARIABLES_FOR = {
     "listings": {"first": shopify.LISTING_PAGE},
     "orders": {"first": shopify.ORDER_PAGE, "lines": shopify.ORDER_LINES},
     "order_lines": {"lines": shopify.ORDER_LINES},
+    "capturable": {},
 }
+QUERIES = [name for name, document in shopify.DOCUMENTS.items() if document.lstrip().startswith("query")]
+
+
+def test_every_query_has_its_page_sizes_listed_for_the_cost_check():
+    assert sorted(QUERIES) == sorted(VARIABLES_FOR)
 
 
 def cost(schema, document: str, variables: dict) -> int:
@@ -107,7 +113,7 @@ def cost(schema, document: str, variables: dict) -> int:
     return objects(schema.query_type, operation.selection_set.selections)
 
 
-@pytest.mark.parametrize("name", ["listings", "orders", "order_lines"])
+@pytest.mark.parametrize("name", QUERIES)
 def test_every_query_costs_less_than_the_limit_at_the_page_sizes_used(schema, name):
     estimated = cost(schema, shopify.DOCUMENTS[name], VARIABLES_FOR[name])
     assert 0 < estimated <= QUERY_COST_LIMIT, estimated
