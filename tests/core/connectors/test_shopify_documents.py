@@ -14,7 +14,7 @@ from graphql.language import FieldNode, OperationDefinitionNode, VariableNode
 
 from core.connectors import shopify
 
-SCHEMA_FILE = Path(__file__).resolve().parents[3].parent / "shared/platforms/shopify/admin_schema_2025-01.json.gz"
+SCHEMA_FILE = Path(__file__).resolve().parents[2] / "platforms/shopify/admin_schema_2025-01.json.gz"
 QUERY_COST_LIMIT = 1000
 
 

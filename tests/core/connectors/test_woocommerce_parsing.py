@@ -11,7 +11,7 @@ from core.connectors.woocommerce import (
     check_batch_response, oauth_signature, parse_order, parse_product, parse_variation,
 )
 
-EXAMPLES = Path(__file__).resolve().parents[3].parent / "shared/platforms/woocommerce"
+EXAMPLES = Path(__file__).resolve().parents[2] / "platforms/woocommerce"
 
 
 def example(name):
