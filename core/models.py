@@ -6,7 +6,7 @@ thing can be told about it instead of silently overwriting each other.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
@@ -61,6 +61,7 @@ class SaleState(StrEnum):
     WAITING_MATCH = "waiting_match"
     READY = "ready"
     GIFT_CARD_TO_ISSUE = "gift_card_to_issue"
+    CAPTURE_FAILED = "capture_failed"
     COMPLETED = "completed"
     CANCELLED = "cancelled"
 
@@ -238,6 +239,7 @@ class WebSale(SQLModel, table=True):
     imported_at: datetime = CreatedAt()
     completed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     completed_by: str | None = Field(default=None, max_length=100)
+    capture_error: str | None = Field(default=None, sa_type=Text)
     version: int = 1
 
 
@@ -271,6 +273,32 @@ class PaymentType(SQLModel, table=True):
     online: bool = False
     active: bool = True
     version: int = 1
+
+
+class Payment(SQLModel, table=True):
+    """Money received for a web sale, under a payment type (and so an accounting account)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    sale_id: int = Field(foreign_key="websale.id", index=True)
+    payment_type_id: int = Field(foreign_key="paymenttype.id")
+    amount: Decimal = Field(sa_type=Money())
+    reference: str | None = Field(default=None, max_length=200)
+    captured_elsewhere: bool = False
+    received_at: datetime = CreatedAt()
+    received_by: str = Field(max_length=100)
+
+
+class SupplierDocument(SQLModel, table=True):
+    """One of the three signed documents a channel needs before supplier fulfillment (SPEC §4)."""
+
+    __table_args__ = (UniqueConstraint("channel_id", "kind"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel_id: int = Field(foreign_key="saleschannel.id")
+    kind: str = Field(max_length=40)
+    signed_on: date
+    recorded_by: str = Field(max_length=100)
+    recorded_at: datetime = CreatedAt()
 
 
 class SaleReturn(SQLModel, table=True):

@@ -1,7 +1,7 @@
 """Web orders as web sales. Storing the same order again never doubles it: a sale is keyed by
 (channel, order id) and a line by (sale, line id), inserted with ON CONFLICT DO NOTHING, so even
 two concurrent syncs cannot duplicate one. What a sale then does to stock, holds and payments
-belongs to the sales inbox; here an order is recorded and its lines matched."""
+follows in core.sales (settle_sales), in the same transaction."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from core.connectors.base import WebOrder
 from core.dbtypes import utcnow
 from core.identifiers import parse_barcode, part_number_key
-from core.matching import match_sale_lines
+from core.sales import hold_fields, settle_sales
 from core.models import SaleState, WebListing, WebSale, WebSaleLine
 
 sale_table, line_table = WebSale.__table__, WebSaleLine.__table__
@@ -42,7 +42,8 @@ def store_orders(conn: Connection, channel_id: int, orders: list[WebOrder]) -> O
     _insert_ignoring_duplicates(conn, sale_table, [{
         "channel_id": channel_id, "external_id": o.external_id, "order_number": o.order_number,
         "state": SaleState.CANCELLED.value if o.cancelled else SaleState.WAITING_MATCH.value,
-        "remote_status": o.status[:50], "fulfillment": "supplier" if o.supplier_fulfilled else "store",
+        "remote_status": o.status[:50], "held_until": None,
+        **hold_fields(conn, channel_id, o.supplier_fulfilled, o.shipped_at, o.ordered_at, now),
         "shipped_at": o.shipped_at, "customer_name": o.customer_name, "customer_email": o.customer_email,
         "customer_phone": o.customer_phone, "billing_address": o.billing_address,
         "shipping_address": o.shipping_address, "currency": o.currency[:3], "subtotal": o.subtotal,
@@ -53,11 +54,13 @@ def store_orders(conn: Connection, channel_id: int, orders: list[WebOrder]) -> O
     for o in orders:
         if o.external_id in known:
             values = {"remote_status": o.status[:50], "remote_updated_at": o.updated_at, "version": sale_table.c.version + 1}
+            changed = (sale_table.c.id == known[o.external_id]) & sale_table.c.remote_updated_at.is_distinct_from(o.updated_at)
+            conn.execute(update(sale_table).where(changed).values(values))
             if o.cancelled:
-                values["state"] = SaleState.CANCELLED.value
-            conn.execute(update(sale_table).where(
-                sale_table.c.id == known[o.external_id],
-                sale_table.c.remote_updated_at.is_distinct_from(o.updated_at)).values(values))
+                # Cancelled on the web before the shop completed it: settle_sales releases its stock.
+                conn.execute(update(sale_table).where(
+                    sale_table.c.id == known[o.external_id], sale_table.c.state.not_in(
+                        [SaleState.COMPLETED.value, SaleState.CANCELLED.value])).values(state=SaleState.CANCELLED.value))
     sale_ids = dict(conn.execute(select(sale_table.c.external_id, sale_table.c.id).where(
         sale_table.c.channel_id == channel_id, sale_table.c.external_id.in_(ids))).all())
     listing_ids = dict(conn.execute(select(WebListing.external_id, WebListing.id).where(
@@ -78,11 +81,7 @@ def store_orders(conn: Connection, channel_id: int, orders: list[WebOrder]) -> O
                 "stock_state": "none",
             })
     _insert_ignoring_duplicates(conn, line_table, lines, ["sale_id", "external_id"])
-    match_sale_lines(conn, channel_id)
-    waiting = select(line_table.c.sale_id).where(line_table.c.product_id.is_(None))
-    conn.execute(update(sale_table).where(
-        sale_table.c.channel_id == channel_id, sale_table.c.state == SaleState.WAITING_MATCH.value,
-        sale_table.c.id.not_in(waiting)).values(state=SaleState.READY.value))
+    settle_sales(conn, channel_id, now)
     return OrdersReport(new=len([o for o in orders if o.external_id not in known]),
                         updated=len([o for o in orders if o.external_id in known]))
 

@@ -40,6 +40,19 @@ def shop(engine):
         yield engine, store, server
 
 
+def committed_by_orders(store) -> dict[int, int]:
+    committed = {}
+    for order in store.orders:
+        for line in order.lines:
+            committed[line.variant.number] = committed.get(line.variant.number, 0) + line.quantity
+    return committed
+
+
+def shop_available(store, variant) -> int:
+    """What the shop has for this variant: on hand (number % 7) less what web orders committed."""
+    return max(variant.number % 7 - committed_by_orders(store).get(variant.number, 0), 0)
+
+
 def connectors(server, platform="shopify"):
     make = shopify if platform == "shopify" else woo
     return {"Web": make(server, lambda s: None)}
@@ -57,8 +70,8 @@ def test_a_sync_reads_matches_imports_and_exports(shop):
     assert report.exit_code == 0 and result.status == "ok"
     assert (result.listings_seen, result.matched, result.orders_imported) == (30, 30, 5)
     assert result.items_exported == 30 and result.prices_exported == 30
-    # The store now has what the shop has: on hand (number % 7), nothing committed yet.
-    assert all(v.available[LOCATION_ID] == v.number % 7 for _, v in store.variants())
+    assert sum(committed_by_orders(store).values()) == 10
+    assert all(v.available[LOCATION_ID] == shop_available(store, v) for _, v in store.variants())
     assert count(engine, WebSale) == 5 and count(engine, WebSaleLine) == 10
     with engine.connect() as conn:
         run = conn.execute(select(SyncRun.status, SyncRun.counts_json)).one()
@@ -80,10 +93,10 @@ def test_an_immediate_second_run_exports_nothing_and_doubles_nothing(shop):
 def test_only_changed_quantities_are_sent(shop):
     engine, store, server = shop
     run_sync(engine, options=SyncOptions(export_now=True), connectors=connectors(server), **QUIET)
-    import_catalog(engine, b"sku,description,price,quantity\nPOS-3,Product 3,14.00,40\n", "Main Street", Actor("t"))
+    import_catalog(engine, b"sku,description,price,quantity\nPOS-20,Product 20,31.00,40\n", "Main Street", Actor("t"))
     report = run_sync(engine, options=SyncOptions(export_now=True), connectors=connectors(server), **QUIET)
     assert report.channels[0].items_exported == 1
-    assert store.products[2].variants[0].available[LOCATION_ID] == 40
+    assert store.products[19].variants[0].available[LOCATION_ID] == 40
 
 
 def test_dry_run_sends_nothing(shop, capsys):
@@ -91,7 +104,7 @@ def test_dry_run_sends_nothing(shop, capsys):
     report = run_sync(engine, options=SyncOptions(dry_run=True), connectors=connectors(server), **QUIET)
     assert report.channels[0].items_exported == 30
     assert store.requests["TandemSetStock"] == 0
-    assert "would set gid://shopify/ProductVariant/1 available=1" in capsys.readouterr().out
+    assert "would set gid://shopify/ProductVariant/20 available=6" in capsys.readouterr().out
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).where(ProductLink.last_exported_quantity.is_not(None))).scalar() == 0
 
@@ -155,7 +168,7 @@ def test_woocommerce_sync_end_to_end(engine):
     result = report.channels[0]
     assert (result.status, result.matched, result.orders_imported, result.items_exported) == ("ok", 120, 4, 120)
     assert store.requests["POST products"] == 4  # 120 quantities, then 120 prices: 100 + 20 each
-    assert all(v.available[LOCATION_ID] == v.number % 7 for _, v in store.variants())
+    assert all(v.available[LOCATION_ID] == shop_available(store, v) for _, v in store.variants())
 
 
 def test_a_second_sync_is_refused_while_one_runs(shop):

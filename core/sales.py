@@ -1,0 +1,460 @@
+"""Web sales after import: holds, stock, gift cards, customers, pickup and payment (SPEC §2, §4-5,
+§7-9, §12-13, §16). Stock moves are transitions of each line's `stock_state`, made with a
+conditional UPDATE ... RETURNING, so each movement happens exactly once whatever the order and
+number of imports, and two terminals cannot apply it twice."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import Connection, Engine, bindparam, func, insert, literal, or_, select, tuple_, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+
+from core.audit import Actor
+from core.connectors.base import ConnectorError
+from core.dbtypes import UTCDateTime, utcnow
+from core.holds import release_time
+from core.models import (
+    CLOSED_SALE_STATES, AuditEntry, Fulfillment, GiftCard, LineStock, Location, Payment, PaymentType, PosCustomer,
+    Product, SalesChannel, SaleState, Stock, SupplierDocument, WebSale, WebSaleLine,
+)
+
+sale_table, line_table, stock_table = WebSale.__table__, WebSaleLine.__table__, Stock.__table__
+DOCUMENTS = {
+    "internet_addendum": "the brand's Internet addendum",
+    "packing_slip_form": "the custom packing-slip information form",
+    "retailer_contract": "a current retailer contract",
+}
+OPEN_FOR_STOCK = (SaleState.WAITING_MATCH, SaleState.READY, SaleState.GIFT_CARD_TO_ISSUE, SaleState.CAPTURE_FAILED)
+
+
+class SaleError(Exception):
+    """The action was refused; the message is for staff."""
+
+
+# --- after every import ---------------------------------------------------------------------------
+
+def settle_sales(conn: Connection, channel_id: int, now: datetime | None = None) -> None:
+    """Bring a channel's open sales up to date: holds released when due, lines matched, states,
+    stock committed for store-fulfilled lines, released for cancelled sales."""
+    from core.matching import match_sale_lines
+
+    now = now or utcnow()
+    conn.execute(update(sale_table).where(
+        sale_table.c.channel_id == channel_id, sale_table.c.state == SaleState.HELD.value,
+        sale_table.c.held_until <= now).values(state=SaleState.WAITING_MATCH.value))
+    match_sale_lines(conn, channel_id)
+    _refresh_states(conn, channel_id)
+    _commit_stock(conn, channel_id)
+    _release_stock(conn, select(sale_table.c.id).where(
+        sale_table.c.channel_id == channel_id, sale_table.c.state == SaleState.CANCELLED.value))
+
+
+def _refresh_states(conn: Connection, channel_id: int) -> None:
+    waiting = select(line_table.c.sale_id).where(line_table.c.product_id.is_(None))
+    placeholder_without_card = (
+        select(line_table.c.sale_id)
+        .join(Product.__table__, Product.id == line_table.c.product_id)
+        .outerjoin(GiftCard.__table__, GiftCard.sale_line_id == line_table.c.id)
+        .where(Product.gift_card_placeholder.is_(True), GiftCard.id.is_(None))
+    )
+    movable = sale_table.c.state.in_([SaleState.WAITING_MATCH.value, SaleState.READY.value,
+                                      SaleState.GIFT_CARD_TO_ISSUE.value])
+    mine = sale_table.c.channel_id == channel_id
+    conn.execute(update(sale_table).where(mine, movable, sale_table.c.id.in_(waiting))
+                 .values(state=SaleState.WAITING_MATCH.value))
+    conn.execute(update(sale_table).where(mine, movable, sale_table.c.id.not_in(waiting),
+                                          sale_table.c.id.in_(placeholder_without_card))
+                 .values(state=SaleState.GIFT_CARD_TO_ISSUE.value))
+    conn.execute(update(sale_table).where(mine, movable, sale_table.c.id.not_in(waiting),
+                                          sale_table.c.id.not_in(placeholder_without_card))
+                 .values(state=SaleState.READY.value))
+
+
+def _first_location(conn: Connection) -> int | None:
+    return conn.execute(select(Location.id).order_by(Location.id).limit(1)).scalar()
+
+
+def _move(conn: Connection, lines_query, new_state: LineStock, on_hand_sign: int, committed_sign: int) -> int:
+    """Move the selected lines to `new_state` and apply their quantities to stock, once."""
+    moved = conn.execute(
+        update(line_table).where(line_table.c.id.in_(lines_query))
+        .values(stock_state=new_state.value)
+        .returning(line_table.c.product_id, line_table.c.quantity, line_table.c.sale_id)
+    ).all()
+    if not moved:
+        return 0
+    # Each sale's stock is at its own location, else its channel's, else the shop's first one.
+    first_location = _first_location(conn)
+    locations = dict(conn.execute(
+        select(sale_table.c.id, func.coalesce(sale_table.c.location_id, SalesChannel.location_id))
+        .join(SalesChannel, SalesChannel.id == sale_table.c.channel_id)
+        .where(sale_table.c.id.in_({sale for _, _, sale in moved}))
+    ).all())
+    totals: dict[tuple[int, int], int] = defaultdict(int)
+    for product, quantity, sale in moved:
+        totals[(product, locations.get(sale) or first_location)] += quantity
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    conn.execute(dialect.insert(stock_table).on_conflict_do_nothing(index_elements=["product_id", "location_id"]), [
+        {"product_id": p, "location_id": loc, "on_hand": 0, "committed": 0, "version": 1, "updated_at": utcnow()}
+        for p, loc in totals
+    ])
+    conn.execute(
+        update(stock_table).where(stock_table.c.product_id == bindparam("p"), stock_table.c.location_id == bindparam("l"))
+        .values(on_hand=stock_table.c.on_hand + bindparam("dh"), committed=stock_table.c.committed + bindparam("dc"),
+                version=stock_table.c.version + 1),
+        [{"p": p, "l": loc, "dh": on_hand_sign * q, "dc": committed_sign * q} for (p, loc), q in totals.items()],
+    )
+    return len(moved)
+
+
+def _stock_lines(state: LineStock, sales):
+    return (select(line_table.c.id)
+            .join(Product.__table__, Product.id == line_table.c.product_id)
+            .where(line_table.c.stock_state == state.value, Product.non_inventory.is_(False),
+                   line_table.c.sale_id.in_(sales)))
+
+
+def _commit_stock(conn: Connection, channel_id: int) -> int:
+    sales = select(sale_table.c.id).where(
+        sale_table.c.channel_id == channel_id, sale_table.c.fulfillment == Fulfillment.STORE.value,
+        sale_table.c.state.in_([s.value for s in OPEN_FOR_STOCK]))
+    return _move(conn, _stock_lines(LineStock.NONE, sales), LineStock.COMMITTED, 0, +1)
+
+
+def _release_stock(conn: Connection, sales) -> int:
+    return _move(conn, _stock_lines(LineStock.COMMITTED, sales), LineStock.RELEASED, 0, -1)
+
+
+def _sell_stock(conn: Connection, sale_id: int) -> int:
+    sale = select(sale_table.c.id).where(sale_table.c.id == sale_id, sale_table.c.fulfillment == Fulfillment.STORE.value)
+    sold = _move(conn, _stock_lines(LineStock.COMMITTED, sale), LineStock.SOLD, -1, -1)
+    # Lines matched too late to be committed leave on-hand stock directly.
+    return sold + _move(conn, _stock_lines(LineStock.NONE, sale), LineStock.SOLD, -1, 0)
+
+
+def hold_fields(conn: Connection, channel_id: int, supplier: bool, shipped_at: datetime | None,
+                ordered_at: datetime, now: datetime) -> dict:
+    """How a new order is recorded: supplier-shipped orders wait for their release time (and are
+    routed to the channel's supplier location when it has one); store orders go to the channel's."""
+    channel = conn.execute(select(SalesChannel.supplier_fulfillment, SalesChannel.supplier_location_id,
+                                  SalesChannel.location_id, SalesChannel.settings_json)
+                           .where(SalesChannel.id == channel_id)).one()
+    if not (supplier and channel.supplier_fulfillment):
+        return {"fulfillment": Fulfillment.STORE.value, "location_id": channel.location_id}
+    country = json.loads(channel.settings_json or "{}").get("holiday_country", "US")
+    until = release_time(shipped_at or ordered_at, country)
+    fields = {"fulfillment": Fulfillment.SUPPLIER.value, "held_until": until,
+              "location_id": channel.supplier_location_id or channel.location_id}
+    if now < until:
+        fields["state"] = SaleState.HELD.value
+    return fields
+
+
+# --- supplier fulfillment -----------------------------------------------------------------------
+
+def record_supplier_document(engine: Engine, channel_id: int, kind: str, signed_on: date, actor: Actor) -> None:
+    if kind not in DOCUMENTS:
+        raise SaleError(f"unknown document {kind!r} (one of: {', '.join(DOCUMENTS)})")
+    with engine.begin() as conn:
+        table = SupplierDocument.__table__
+        if not conn.execute(update(table).where(table.c.channel_id == channel_id, table.c.kind == kind)
+                            .values(signed_on=signed_on, recorded_by=str(actor), recorded_at=utcnow())).rowcount:
+            conn.execute(insert(table).values(channel_id=channel_id, kind=kind, signed_on=signed_on,
+                                              recorded_by=str(actor), recorded_at=utcnow()))
+        _audit(conn, actor, "supplier_document", "saleschannel", channel_id, kind, None, signed_on.isoformat())
+
+
+def enable_supplier_fulfillment(engine: Engine, channel_id: int, actor: Actor, route_to: int | None = None) -> None:
+    """Switch supplier fulfillment on; refused until the three signed documents are on file."""
+    with engine.begin() as conn:
+        on_file = set(conn.execute(select(SupplierDocument.kind).where(SupplierDocument.channel_id == channel_id)).scalars())
+        missing = [DOCUMENTS[kind] for kind in DOCUMENTS if kind not in on_file]
+        if missing:
+            raise SaleError("supplier fulfillment needs signed documents on file first; missing: " + "; ".join(missing))
+        conn.execute(update(SalesChannel.__table__).where(SalesChannel.id == channel_id).values(
+            supplier_fulfillment=True, supplier_location_id=route_to, version=SalesChannel.version + 1))
+        _audit(conn, actor, "supplier_fulfillment", "saleschannel", channel_id, "supplier_fulfillment", "off", "on")
+
+
+# --- staff actions ---------------------------------------------------------------------------------
+
+def _audit(conn, actor: Actor, action: str, entity: str, entity_id, field, old, new, note=None) -> None:
+    conn.execute(insert(AuditEntry.__table__).values(
+        at=utcnow(), actor=actor.user, client=actor.client, action=action, entity=entity, entity_id=str(entity_id),
+        field=field, old_value=None if old is None else str(old), new_value=None if new is None else str(new),
+        note=note))
+
+
+def _sale(conn: Connection, sale_id: int):
+    sale = conn.execute(select(sale_table).where(sale_table.c.id == sale_id)).first()
+    if sale is None:
+        raise SaleError("that sale no longer exists")
+    return sale
+
+
+def _claim(conn: Connection, sale_id: int, seen_version: int, **values) -> None:
+    claimed = conn.execute(update(sale_table).where(sale_table.c.id == sale_id, sale_table.c.version == seen_version)
+                           .values(version=sale_table.c.version + 1, **values)).rowcount
+    if claimed != 1:
+        raise SaleError("someone else changed this sale a moment ago; look at it again")
+
+
+@dataclass(frozen=True)
+class PickupChecks:
+    card_matches: bool = False
+    signature: bool = False
+    photo_id: bool = False
+
+    @property
+    def missing(self) -> list[str]:
+        names = {"card_matches": "the card matches the order", "signature": "the holder signed",
+                 "photo_id": "government photo ID seen"}
+        return [text for name, text in names.items() if not getattr(self, name)]
+
+
+def complete_sale(engine: Engine, sale_id: int, actor: Actor, seen_version: int, *, connector=None,
+                  checks: PickupChecks | None = None, pickup: bool = True) -> str:
+    """Capture the authorised payment and complete the sale; a refused capture leaves it open
+    with the reason. Returns a sentence for staff."""
+    with engine.connect() as conn:
+        sale = _sale(conn, sale_id)
+    if sale.version != seen_version:
+        raise SaleError("someone else changed this sale a moment ago; look at it again")
+    if sale.state not in (SaleState.READY.value, SaleState.CAPTURE_FAILED.value):
+        reasons = {SaleState.WAITING_MATCH.value: "some lines still need a match",
+                   SaleState.GIFT_CARD_TO_ISSUE.value: "a gift card is still to issue",
+                   SaleState.HELD.value: "it is held for the supplier",
+                   SaleState.COMPLETED.value: "it is already completed", SaleState.CANCELLED.value: "it was cancelled"}
+        raise SaleError(f"this sale cannot be completed: {reasons.get(sale.state, sale.state)}")
+    if pickup:
+        missing = (checks or PickupChecks()).missing
+        if missing:
+            raise SaleError("confirm the pickup checks first: " + "; ".join(missing))
+    reference, elsewhere = None, connector is None
+    if connector is not None:
+        try:
+            reference = connector.capture(sale.external_id, sale.authorized_amount)
+            elsewhere = reference is None
+        except ConnectorError as exc:
+            with engine.begin() as conn:
+                _claim(conn, sale_id, seen_version, state=SaleState.CAPTURE_FAILED.value, capture_error=str(exc))
+                _audit(conn, actor, "capture_failed", "websale", sale_id, "state", sale.state, "capture_failed", str(exc))
+            raise SaleError(f"the payment could not be captured: {exc}") from None
+    with engine.begin() as conn:
+        online = conn.execute(select(PaymentType.id).where(PaymentType.online.is_(True), PaymentType.active.is_(True),
+                                                          PaymentType.card_present.is_(False))
+                              .order_by(PaymentType.id).limit(1)).scalar()
+        if online is None:
+            raise SaleError("no online payment type is set up; add one in the payment settings")
+        _claim(conn, sale_id, seen_version, state=SaleState.COMPLETED.value, completed_at=utcnow(),
+               completed_by=str(actor), captured_amount=sale.authorized_amount, capture_error=None,
+               payment_type_id=online)
+        conn.execute(insert(Payment.__table__).values(
+            sale_id=sale_id, payment_type_id=online, amount=sale.authorized_amount, reference=reference,
+            captured_elsewhere=elsewhere, received_at=utcnow(), received_by=str(actor)))
+        _sell_stock(conn, sale_id)
+        note = "pickup checks confirmed" if pickup else "shipped"
+        _audit(conn, actor, "complete", "websale", sale_id, "state", sale.state, "completed", note)
+    how = "captured" if not elsewhere else "recorded as captured elsewhere"
+    return f"Sale {sale.order_number} completed; {sale.authorized_amount:,.2f} {how}."
+
+
+def cancel_sale(engine: Engine, sale_id: int, actor: Actor, seen_version: int) -> None:
+    with engine.begin() as conn:
+        sale = _sale(conn, sale_id)
+        if sale.state in (SaleState.COMPLETED.value, SaleState.CANCELLED.value):
+            raise SaleError(f"this sale is already {sale.state}")
+        _claim(conn, sale_id, seen_version, state=SaleState.CANCELLED.value)
+        _release_stock(conn, select(sale_table.c.id).where(sale_table.c.id == sale_id))
+        _audit(conn, actor, "cancel", "websale", sale_id, "state", sale.state, "cancelled")
+
+
+def issue_gift_card(engine: Engine, line_id: int, number: str, actor: Actor) -> Decimal:
+    """Replace a gift-card placeholder line with a real card: its number, and the line's amount."""
+    number = number.strip()
+    if not number or len(number) > 40:
+        raise SaleError("a gift card number is 1 to 40 characters")
+    with engine.begin() as conn:
+        line = conn.execute(select(line_table.c.sale_id, line_table.c.unit_price, line_table.c.quantity,
+                                   Product.gift_card_placeholder, WebSale.channel_id)
+                            .join(Product, Product.id == line_table.c.product_id)
+                            .join(WebSale, WebSale.id == line_table.c.sale_id)
+                            .where(line_table.c.id == line_id)).first()
+        if line is None or not line.gift_card_placeholder:
+            raise SaleError("that line is not a gift card")
+        amount = line.unit_price * line.quantity
+        try:
+            with conn.begin_nested():
+                conn.execute(insert(GiftCard.__table__).values(number=number, amount=amount, balance=amount,
+                                                               sale_line_id=line_id, issued_by=str(actor),
+                                                               issued_at=utcnow()))
+        except IntegrityError:
+            raise SaleError(f"gift card {number} already exists, or this line already has a card") from None
+        _refresh_states(conn, line.channel_id)
+        _audit(conn, actor, "issue_gift_card", "websale", line.sale_id, "gift_card", None, number, f"{amount:.2f}")
+    return amount
+
+
+def suggest_customers(engine: Engine, sale_id: int) -> list[tuple[int, str, str | None, str | None]]:
+    """POS customers with the web customer's email or phone; only ever suggested."""
+    with engine.connect() as conn:
+        sale = _sale(conn, sale_id)
+        conditions = []
+        if sale.customer_email:
+            conditions.append(func.lower(PosCustomer.email) == sale.customer_email.lower())
+        if sale.customer_phone:
+            conditions.append(PosCustomer.phone == sale.customer_phone)
+        if not conditions:
+            return []
+        return [tuple(row) for row in conn.execute(
+            select(PosCustomer.id, PosCustomer.name, PosCustomer.email, PosCustomer.phone)
+            .where(or_(*conditions)).order_by(PosCustomer.id).limit(9))]
+
+
+def link_customer(engine: Engine, sale_id: int, customer_id: int, actor: Actor, seen_version: int) -> None:
+    with engine.begin() as conn:
+        sale = _sale(conn, sale_id)
+        if conn.execute(select(PosCustomer.id).where(PosCustomer.id == customer_id)).scalar() is None:
+            raise SaleError("that customer no longer exists")
+        _claim(conn, sale_id, seen_version, pos_customer_id=customer_id)
+        _audit(conn, actor, "link_customer", "websale", sale_id, "pos_customer", sale.pos_customer_id, customer_id)
+
+
+def create_customer_from_sale(engine: Engine, sale_id: int, actor: Actor, seen_version: int) -> int:
+    with engine.begin() as conn:
+        sale = _sale(conn, sale_id)
+        if not sale.customer_name:
+            raise SaleError("the web sale has no customer name to start from")
+        customer = conn.execute(insert(PosCustomer.__table__).values(
+            name=sale.customer_name, email=sale.customer_email, phone=sale.customer_phone,
+            address=sale.billing_address, created_at=utcnow(), version=1)).inserted_primary_key[0]
+        _claim(conn, sale_id, seen_version, pos_customer_id=customer)
+        _audit(conn, actor, "create_customer", "poscustomer", customer, None, None, sale.customer_name,
+               f"from web sale {sale.order_number}")
+    return customer
+
+
+# --- what the inbox shows ----------------------------------------------------------------------------
+
+STATUS_LABELS = {
+    SaleState.HELD.value: "held", SaleState.WAITING_MATCH.value: "needs match",
+    SaleState.GIFT_CARD_TO_ISSUE.value: "gift card", SaleState.CAPTURE_FAILED.value: "capture failed",
+    SaleState.COMPLETED.value: "completed", SaleState.CANCELLED.value: "cancelled",
+}
+FILTERS = (None, SaleState.READY.value, SaleState.WAITING_MATCH.value, SaleState.GIFT_CARD_TO_ISSUE.value,
+           SaleState.HELD.value, SaleState.CAPTURE_FAILED.value)
+
+
+@dataclass(frozen=True)
+class InboxRow:
+    sale_id: int
+    version: int
+    order_number: str
+    channel: str
+    customer: str | None
+    total: Decimal
+    state: str
+    shipping: Decimal
+    held_until: datetime | None
+    ordered_at: datetime
+
+    @property
+    def status(self) -> str:
+        if self.state == SaleState.READY.value:
+            return "ready to ship" if self.shipping > 0 else "ready for pickup"
+        if self.state == SaleState.HELD.value and self.held_until:
+            return "held until " + self.held_until.astimezone().strftime("%a %d %b %H:%M")
+        return STATUS_LABELS.get(self.state, self.state)
+
+    @property
+    def key(self) -> tuple:
+        return (self.ordered_at, self.sale_id)
+
+
+@dataclass(frozen=True)
+class InboxPage:
+    rows: list[InboxRow]
+    total: int
+    has_more: bool
+
+
+def inbox(engine: Engine, *, status: str | None = None, channel_id: int | None = None, history: bool = False,
+          after: tuple | None = None, limit: int = 50) -> InboxPage:
+    """Open web sales, newest first (or, with `history`, completed and cancelled ones), a page at a time."""
+    conditions = [sale_table.c.state.in_(CLOSED_SALE_STATES) if history else sale_table.c.state.not_in(CLOSED_SALE_STATES)]
+    if status:
+        conditions.append(sale_table.c.state == status)
+    if channel_id:
+        conditions.append(sale_table.c.channel_id == channel_id)
+    query = (select(sale_table.c.id, sale_table.c.version, sale_table.c.order_number, SalesChannel.name,
+                    sale_table.c.customer_name, sale_table.c.total, sale_table.c.state, sale_table.c.shipping_charged,
+                    sale_table.c.held_until, sale_table.c.ordered_at)
+             .join(SalesChannel, SalesChannel.id == sale_table.c.channel_id)
+             .where(*conditions)
+             .order_by(sale_table.c.ordered_at.desc(), sale_table.c.id.desc()).limit(limit + 1))
+    if after is not None:
+        query = query.where(tuple_(sale_table.c.ordered_at, sale_table.c.id)
+                            < tuple_(literal(after[0], UTCDateTime()), literal(after[1])))
+    with engine.connect() as conn:
+        rows = [InboxRow(*row) for row in conn.execute(query)]
+        total = conn.execute(select(func.count()).select_from(sale_table).where(*conditions)).scalar_one()
+    return InboxPage(rows[:limit], total, len(rows) > limit)
+
+
+@dataclass(frozen=True)
+class SaleLineView:
+    id: int
+    title: str
+    quantity: int
+    unit_price: Decimal
+    tax_rate: Decimal
+    sku: str | None
+    listing_id: int | None
+    gift_card_placeholder: bool
+    gift_card: str | None
+
+
+@dataclass(frozen=True)
+class SaleDetail:
+    sale: object
+    channel: str
+    lines: list[SaleLineView]
+    payments: list[tuple]
+    pos_customer: str | None
+    history: list[tuple]
+
+    @property
+    def row(self) -> InboxRow:
+        s = self.sale
+        return InboxRow(s.id, s.version, s.order_number, self.channel, s.customer_name, s.total, s.state,
+                        s.shipping_charged, s.held_until, s.ordered_at)
+
+
+def sale_detail(engine: Engine, sale_id: int) -> SaleDetail:
+    with engine.connect() as conn:
+        sale = _sale(conn, sale_id)
+        channel = conn.execute(select(SalesChannel.name).where(SalesChannel.id == sale.channel_id)).scalar()
+        lines = [SaleLineView(*row) for row in conn.execute(
+            select(line_table.c.id, line_table.c.title, line_table.c.quantity, line_table.c.unit_price,
+                   line_table.c.tax_rate, Product.sku, line_table.c.listing_id,
+                   func.coalesce(Product.gift_card_placeholder, False), GiftCard.number)
+            .outerjoin(Product, Product.id == line_table.c.product_id)
+            .outerjoin(GiftCard, GiftCard.sale_line_id == line_table.c.id)
+            .where(line_table.c.sale_id == sale_id).order_by(line_table.c.id))]
+        payments = [tuple(row) for row in conn.execute(
+            select(PaymentType.name, PaymentType.account, Payment.amount, Payment.reference, Payment.captured_elsewhere)
+            .join(PaymentType, PaymentType.id == Payment.payment_type_id).where(Payment.sale_id == sale_id))]
+        pos_customer = conn.execute(select(PosCustomer.name).where(PosCustomer.id == sale.pos_customer_id)).scalar() \
+            if sale.pos_customer_id else None
+        history = [tuple(row) for row in conn.execute(
+            select(AuditEntry.at, AuditEntry.actor, AuditEntry.action, AuditEntry.new_value)
+            .where(AuditEntry.entity == "websale", AuditEntry.entity_id == str(sale_id)).order_by(AuditEntry.id))]
+    return SaleDetail(sale, channel, lines, payments, pos_customer, history)
+
+

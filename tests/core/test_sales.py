@@ -1,0 +1,267 @@
+"""The rules of web sales after import (SPEC §2, §4-5, §7-9, §12-13, §16)."""
+
+import random
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, insert, select
+
+from core.audit import Actor
+from core.catalog_import import import_catalog
+from core.channels import add_channel
+from core.connectors.base import ConnectorError, OrderLine, WebOrder
+from core.dbtypes import utcnow
+from core.models import (
+    AuditEntry, GiftCard, Location, Payment, PaymentType, Platform, PosCustomer, Product, SalesChannel, Stock,
+    WebSale, WebSaleLine,
+)
+from core.orders import store_orders
+from core.sales import (
+    PickupChecks, SaleError, cancel_sale, complete_sale, create_customer_from_sale, enable_supplier_fulfillment,
+    inbox, issue_gift_card, link_customer, record_supplier_document, settle_sales, suggest_customers,
+)
+
+ANNA = Actor("anna", "192.0.2.1")
+ALL_CHECKS = PickupChecks(card_matches=True, signature=True, photo_id=True)
+CATALOG = b"""sku,description,upc,price,quantity,non_inventory,gift_card
+TUBE,Tube 700x25,036000241457,8.99,10,no,no
+CHAIN,Chain 11s,,39.50,5,no,no
+GIFT-CARD,Gift card,,0.00,,yes,yes
+"""
+
+
+@pytest.fixture
+def channel(engine):
+    import_catalog(engine, CATALOG, "Main Street", ANNA)
+    with engine.begin() as conn:
+        return add_channel(conn, "Web", Platform.SHOPIFY, "https://shop.example.com",
+                           conn.execute(select(Location.id)).scalar())
+
+
+def order(number: int, *lines: tuple[str, int], cancelled=False, supplier=False, shipped_at=None,
+          email="ana@example.com", updated=0) -> WebOrder:
+    when = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
+    return WebOrder(
+        external_id=f"o{number}", order_number=f"#{number}", status="authorized", ordered_at=when,
+        updated_at=when + timedelta(minutes=updated), currency="USD", customer_name="Ana Lima", customer_email=email,
+        customer_phone="555-0100", total=Decimal("50.00"), cancelled=cancelled, supplier_fulfilled=supplier,
+        shipped_at=shipped_at,
+        lines=[OrderLine(f"{number}-{n}", code, qty, Decimal("10.00"), product_code=code, tax_rate=Decimal("8.25"))
+               for n, (code, qty) in enumerate(lines)],
+    )
+
+
+def stock(engine, sku="TUBE"):
+    with engine.connect() as conn:
+        return tuple(conn.execute(select(Stock.on_hand, Stock.committed).join(Product, Product.id == Stock.product_id)
+                                  .where(Product.sku == sku)).one())
+
+
+def sale(engine, number):
+    with engine.connect() as conn:
+        return conn.execute(select(WebSale.__table__).where(WebSale.order_number == f"#{number}")).one()
+
+
+def store(engine, channel, *orders, now=None):
+    with engine.begin() as conn:
+        store_orders(conn, channel, list(orders))
+        if now:
+            settle_sales(conn, channel, now)
+
+
+def test_an_imported_matched_line_commits_its_units_once_whatever_the_replays(engine, channel):
+    orders = [order(1, ("TUBE", 2)), order(2, ("TUBE", 1), ("CHAIN", 1)), order(3, ("CHAIN", 2))]
+    rng = random.Random(4)
+    for _ in range(3):
+        shuffled = orders[:]
+        rng.shuffle(shuffled)
+        for one in shuffled:
+            store(engine, channel, one)
+    assert stock(engine, "TUBE") == (10, 3) and stock(engine, "CHAIN") == (5, 3)
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(WebSale)).scalar() == 3
+        assert conn.execute(select(func.count()).select_from(WebSaleLine)).scalar() == 4
+
+
+def test_cancelled_on_the_web_before_completion_releases_the_units_once(engine, channel):
+    store(engine, channel, order(1, ("TUBE", 2)))
+    assert stock(engine) == (10, 2)
+    for _ in range(2):
+        store(engine, channel, order(1, ("TUBE", 2), cancelled=True, updated=5))
+    assert stock(engine) == (10, 0)
+    assert sale(engine, 1).state == "cancelled"
+
+
+def test_completing_moves_units_from_committed_to_sold_once(engine, channel):
+    store(engine, channel, order(1, ("TUBE", 2)))
+    s = sale(engine, 1)
+    complete_sale(engine, s.id, ANNA, s.version, checks=ALL_CHECKS)
+    assert stock(engine) == (8, 0)
+    store(engine, channel, order(1, ("TUBE", 2), updated=9))
+    store(engine, channel, order(1, ("TUBE", 2), cancelled=True, updated=10))
+    assert stock(engine) == (8, 0) and sale(engine, 1).state == "completed"
+
+
+def test_staff_cancel_releases_the_units(engine, channel):
+    store(engine, channel, order(1, ("TUBE", 3)))
+    s = sale(engine, 1)
+    cancel_sale(engine, s.id, ANNA, s.version)
+    assert stock(engine) == (10, 0)
+    with pytest.raises(SaleError, match="already cancelled"):
+        cancel_sale(engine, s.id, ANNA, s.version + 1)
+
+
+def test_supplier_fulfillment_needs_the_three_signed_documents(engine, channel):
+    with pytest.raises(SaleError, match="Internet addendum.*packing-slip.*retailer contract"):
+        enable_supplier_fulfillment(engine, channel, ANNA)
+    record_supplier_document(engine, channel, "internet_addendum", date(2026, 1, 5), ANNA)
+    record_supplier_document(engine, channel, "packing_slip_form", date(2026, 1, 5), ANNA)
+    with pytest.raises(SaleError, match="missing: a current retailer contract"):
+        enable_supplier_fulfillment(engine, channel, ANNA)
+    record_supplier_document(engine, channel, "retailer_contract", date(2026, 1, 6), ANNA)
+    enable_supplier_fulfillment(engine, channel, ANNA)
+    with engine.connect() as conn:
+        assert conn.execute(select(SalesChannel.supplier_fulfillment).where(SalesChannel.id == channel)).scalar()
+
+
+def enable_supplier(engine, channel, route_to=None):
+    for kind in ("internet_addendum", "packing_slip_form", "retailer_contract"):
+        record_supplier_document(engine, channel, kind, date(2026, 1, 5), ANNA)
+    enable_supplier_fulfillment(engine, channel, ANNA, route_to)
+
+
+def test_supplier_orders_are_held_until_0230_eastern_on_the_next_business_day(engine, channel):
+    with engine.begin() as conn:
+        warehouse = conn.execute(insert(Location.__table__).values(name="Warehouse", created_at=utcnow())).inserted_primary_key[0]
+    enable_supplier(engine, channel, route_to=warehouse)
+    shipped = datetime(2026, 11, 25, 20, 0, tzinfo=UTC)  # Wednesday before Thanksgiving
+    store(engine, channel, order(1, ("TUBE", 1), supplier=True, shipped_at=shipped),
+          now=datetime(2026, 11, 26, 12, 0, tzinfo=UTC))
+    held = sale(engine, 1)
+    assert held.state == "held" and held.fulfillment == "supplier" and held.location_id == warehouse
+    assert held.held_until == datetime(2026, 11, 27, 7, 30, tzinfo=UTC)  # Friday 02:30 EST
+    row = inbox(engine).rows[0]
+    assert row.status.startswith("held until ")
+    with engine.begin() as conn:
+        settle_sales(conn, channel, datetime(2026, 11, 27, 7, 29, tzinfo=UTC))
+    assert sale(engine, 1).state == "held"
+    with engine.begin() as conn:
+        settle_sales(conn, channel, datetime(2026, 11, 27, 7, 30, tzinfo=UTC))
+    assert sale(engine, 1).state == "ready"
+    assert stock(engine) == (10, 0), "the supplier's shipment never touches the shop's stock"
+    released = sale(engine, 1)
+    complete_sale(engine, released.id, ANNA, released.version, pickup=False)
+    assert stock(engine) == (10, 0)
+
+
+def test_supplier_marks_are_ignored_while_supplier_fulfillment_is_off(engine, channel):
+    store(engine, channel, order(1, ("TUBE", 1), supplier=True, shipped_at=datetime(2026, 11, 25, tzinfo=UTC)))
+    assert sale(engine, 1).fulfillment == "store" and stock(engine) == (10, 1)
+
+
+def test_a_gift_card_placeholder_waits_for_a_real_card(engine, channel):
+    store(engine, channel, order(1, ("GIFT-CARD", 1), ("TUBE", 1)))
+    s = sale(engine, 1)
+    assert s.state == "gift_card_to_issue"
+    with pytest.raises(SaleError, match="gift card is still to issue"):
+        complete_sale(engine, s.id, ANNA, s.version, checks=ALL_CHECKS)
+    with engine.connect() as conn:
+        line = conn.execute(select(WebSaleLine.id).where(WebSaleLine.product_code == "GIFT-CARD")).scalar()
+    assert issue_gift_card(engine, line, "GC-0001", ANNA) == Decimal("10.00")
+    with engine.connect() as conn:
+        card = conn.execute(select(GiftCard.amount, GiftCard.balance, GiftCard.issued_by)).one()
+    assert card == (Decimal("10.00"), Decimal("10.00"), "anna@192.0.2.1")
+    assert sale(engine, 1).state == "ready"
+    assert stock(engine, "TUBE") == (10, 1)
+    with pytest.raises(SaleError, match="already"):
+        issue_gift_card(engine, line, "GC-0002", ANNA)
+
+
+def test_web_customers_never_touch_pos_customers_by_themselves(engine, channel):
+    with engine.begin() as conn:
+        existing = conn.execute(insert(PosCustomer.__table__).values(
+            name="Ana L.", email="ANA@example.com", phone="555-9999", created_at=utcnow())).inserted_primary_key[0]
+    store(engine, channel, order(1, ("TUBE", 1)))
+    with engine.connect() as conn:
+        customers = conn.execute(select(PosCustomer.__table__)).all()
+    assert len(customers) == 1 and customers[0].name == "Ana L." and customers[0].phone == "555-9999"
+    s = sale(engine, 1)
+    assert s.pos_customer_id is None and s.customer_name == "Ana Lima"
+    assert [c[0] for c in suggest_customers(engine, s.id)] == [existing]
+    link_customer(engine, s.id, existing, ANNA, s.version)
+    assert sale(engine, 1).pos_customer_id == existing
+    store(engine, channel, order(2, ("TUBE", 1), email="new@example.com"))
+    s2 = sale(engine, 2)
+    created = create_customer_from_sale(engine, s2.id, ANNA, s2.version)
+    with engine.connect() as conn:
+        assert conn.execute(select(PosCustomer.name, PosCustomer.email).where(PosCustomer.id == created)).one() == (
+            "Ana Lima", "new@example.com")
+        actions = set(conn.execute(select(AuditEntry.action)).scalars())
+    assert {"link_customer", "create_customer"} <= actions
+
+
+class FakeConnector:
+    def __init__(self, fail: str | None = None, platform_captures=True):
+        self.fail, self.captured, self.platform_captures = fail, [], platform_captures
+
+    def capture(self, external_id, amount):
+        if self.fail:
+            raise ConnectorError(self.fail)
+        self.captured.append((external_id, amount))
+        return "gid://shopify/OrderTransaction/9" if self.platform_captures else None
+
+
+def test_pickup_needs_the_checks_captures_and_records_a_card_not_present_payment(engine, channel):
+    store(engine, channel, order(1, ("TUBE", 1)))
+    s = sale(engine, 1)
+    with pytest.raises(SaleError, match="government photo ID"):
+        complete_sale(engine, s.id, ANNA, s.version, checks=PickupChecks(card_matches=True, signature=True))
+    connector = FakeConnector()
+    message = complete_sale(engine, s.id, ANNA, s.version, checks=ALL_CHECKS, connector=connector)
+    assert "completed; 50.00 captured" in message and connector.captured == [("o1", Decimal("50.00"))]
+    with engine.connect() as conn:
+        payment = conn.execute(select(Payment.amount, Payment.reference, PaymentType.account, PaymentType.card_present)
+                               .join(PaymentType, PaymentType.id == Payment.payment_type_id)).one()
+    assert payment == (Decimal("50.00"), "gid://shopify/OrderTransaction/9", "Online merchant account", False)
+    assert inbox(engine).total == 0, "completed sales leave the inbox"
+    assert [r.order_number for r in inbox(engine, history=True).rows] == ["#1"]
+
+
+def test_a_failed_capture_leaves_the_sale_open_with_the_reason(engine, channel):
+    store(engine, channel, order(1, ("TUBE", 1)))
+    s = sale(engine, 1)
+    with pytest.raises(SaleError, match="could not be captured: authorization expired"):
+        complete_sale(engine, s.id, ANNA, s.version, checks=ALL_CHECKS, connector=FakeConnector("authorization expired"))
+    failed = sale(engine, 1)
+    assert failed.state == "capture_failed" and failed.capture_error == "authorization expired"
+    assert stock(engine) == (10, 1)
+    assert inbox(engine).rows[0].status == "capture failed"
+    complete_sale(engine, failed.id, ANNA, failed.version, checks=ALL_CHECKS, connector=FakeConnector(platform_captures=False))
+    assert sale(engine, 1).state == "completed" and stock(engine) == (9, 0)
+    with engine.connect() as conn:
+        assert conn.execute(select(Payment.captured_elsewhere)).scalar() is True
+
+
+def test_two_people_completing_the_same_sale(engine, channel):
+    store(engine, channel, order(1, ("TUBE", 1)))
+    s = sale(engine, 1)
+    complete_sale(engine, s.id, ANNA, s.version, checks=ALL_CHECKS)
+    with pytest.raises(SaleError):
+        complete_sale(engine, s.id, Actor("bruno"), s.version, checks=ALL_CHECKS)
+    assert stock(engine) == (9, 0)
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(Payment)).scalar() == 1
+
+
+def test_the_inbox_pages_newest_first_and_filters(engine, channel):
+    for n in range(1, 8):
+        store(engine, channel, replace(order(n, ("TUBE", 1)), ordered_at=datetime(2026, 11, 20 + n, tzinfo=UTC)))
+    store(engine, channel, replace(order(9, ("NOPE", 1)), ordered_at=datetime(2026, 11, 29, tzinfo=UTC)))
+    first = inbox(engine, limit=3)
+    assert [r.order_number for r in first.rows] == ["#9", "#7", "#6"] and first.total == 8 and first.has_more
+    second = inbox(engine, limit=3, after=first.rows[-1].key)
+    assert [r.order_number for r in second.rows] == ["#5", "#4", "#3"]
+    assert [r.order_number for r in inbox(engine, status="waiting_match").rows] == ["#9"]
+    assert inbox(engine).rows[0].status == "needs match" and inbox(engine).rows[1].status == "ready for pickup"
