@@ -188,7 +188,12 @@ def _console(settings, demo: bool, mouse: bool) -> int:
     from tui.app import TandemApp
 
     url = settings.demo_database_url if demo else settings.database_url
-    app = TandemApp(url, demo=demo)
+    if not demo and settings.channels:
+        from core.db import open_database
+        from core.sync import apply_channel_settings
+
+        apply_channel_settings(open_database(url), settings.channels)
+    app = TandemApp(url, demo=demo, settings=settings)
     app.run(mouse=mouse)
     return app.return_code or EXIT_OK
 

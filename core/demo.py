@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import date
 import random
 from pathlib import Path
 
@@ -208,6 +209,12 @@ def create_demo_database(url: str, seed: int = DEMO_SEED) -> None:
             channel = add_channel(conn, DEMO_CHANNEL, Platform.DEMO, "inprocess://demo-store", location)
             conn.execute(update(SalesChannel.__table__).where(SalesChannel.id == channel).values(
                 settings_json=json.dumps({"seed": seed, "export_time": "00:00"})))
+        # The demo shop takes part in supplier fulfillment: its three documents are on file.
+        from core.sales import DOCUMENTS, enable_supplier_fulfillment, record_supplier_document
+
+        for kind in DOCUMENTS:
+            record_supplier_document(engine, channel, kind, date(2026, 1, 15), DEMO_ACTOR)
+        enable_supplier_fulfillment(engine, channel, DEMO_ACTOR)
         # The demo web store is filled the way a real one is: by a sync through the connector.
         run_sync(engine, options=SyncOptions(export_now=True), log=lambda message: None)
     finally:

@@ -237,8 +237,10 @@ def _waiting_lines():
     )
 
 
-def resolver_queue(engine: Engine, after: tuple | None = None, limit: int = QUEUE_PAGE) -> QueuePage:
-    """Listings waiting for a person: those holding up sales first, oldest sale first."""
+def resolver_queue(engine: Engine, after: tuple | None = None, limit: int = QUEUE_PAGE,
+                   only_listing: int | None = None) -> QueuePage:
+    """Listings waiting for a person: those holding up sales first, oldest sale first.
+    `only_listing` narrows it to one listing (the sale screen's "resolve this line")."""
     waiting = _waiting_lines()
     group = case((waiting.c.lines.is_(None), 1), else_=0)
     when = func.coalesce(waiting.c.oldest, WebListing.first_seen_at)
@@ -253,6 +255,9 @@ def resolver_queue(engine: Engine, after: tuple | None = None, limit: int = QUEU
         .order_by(group, when, WebListing.id)
         .limit(limit + 1)
     )
+    if only_listing is not None:
+        unresolved = unresolved & (WebListing.id == only_listing)
+        query = query.where(WebListing.id == only_listing)
     if after is not None:
         after_group, after_when, after_id = after
         query = query.where(tuple_(group, when, WebListing.id)

@@ -458,3 +458,38 @@ def sale_detail(engine: Engine, sale_id: int) -> SaleDetail:
     return SaleDetail(sale, channel, lines, payments, pos_customer, history)
 
 
+
+
+def complete_with_store(engine: Engine, sale_id: int, actor: Actor, seen_version: int, *, secrets_path=None,
+                        checks: PickupChecks | None = None, pickup: bool = True) -> str:
+    """Complete a sale through its web store: capture there where the platform can, and, when
+    the channel asks for it (`push_status`), mark the order fulfilled on the website too."""
+    from core.sync import open_connector
+
+    with engine.connect() as conn:
+        channel = conn.execute(select(SalesChannel.__table__).join(WebSale, WebSale.channel_id == SalesChannel.id)
+                               .where(WebSale.id == sale_id)).first()
+    if channel is None:
+        raise SaleError("that sale no longer exists")
+    settings = json.loads(channel.settings_json or "{}")
+    try:
+        connector = open_connector(channel, settings, secrets_path)
+    except Exception as exc:  # missing credentials and the like: the sale stays as it is
+        raise SaleError(f"cannot reach the web store: {exc}") from None
+    try:
+        message = complete_sale(engine, sale_id, actor, seen_version, connector=connector, checks=checks, pickup=pickup)
+        if settings.get("push_status"):
+            external = _external_id(engine, sale_id)
+            try:
+                connector.complete(external)
+                message += " The website shows it fulfilled."
+            except ConnectorError as exc:
+                message += f" The website could not be updated ({exc}); the sale is complete here."
+        return message
+    finally:
+        connector.close()
+
+
+def _external_id(engine: Engine, sale_id: int) -> str:
+    with engine.connect() as conn:
+        return conn.execute(select(sale_table.c.external_id).where(sale_table.c.id == sale_id)).scalar_one()

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 class TandemApp(App):
     # One stylesheet per screen, all loaded here so screens stay plain Python.
     CSS_PATH = [
-        "styles/app.tcss", "styles/home.tcss", "styles/catalog.tcss", "styles/resolver.tcss",
+        "styles/app.tcss", "styles/home.tcss", "styles/catalog.tcss", "styles/resolver.tcss", "styles/sales.tcss",
     ]
     TITLE = "Tandem"
     # Animations cost bandwidth over SSH and distract at the counter.
@@ -32,8 +32,9 @@ class TandemApp(App):
         Binding("ctrl+p", "command_palette", "Commands", id="commands", show=False),
     ]
 
-    def __init__(self, database: str | Engine, demo: bool = False):
+    def __init__(self, database: str | Engine, demo: bool = False, settings=None):
         super().__init__()
+        self.settings = settings
         self._database = database
         self._engine: Engine | None = None if isinstance(database, str) else database
         self._engine_lock = threading.Lock()

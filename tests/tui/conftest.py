@@ -1,12 +1,12 @@
 import shutil
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from core.db import open_database
 from core.demo import create_demo_database
-from core.models import SyncRun
+from core.models import SyncRun, WebSale
 
 
 PINNED_SYNC_TIME = datetime(2026, 11, 27, 6, 0, tzinfo=UTC)
@@ -21,6 +21,12 @@ def demo_file(tmp_path_factory):
     engine = open_database(url)
     with engine.begin() as conn:
         conn.execute(update(SyncRun).values(started_at=PINNED_SYNC_TIME, finished_at=PINNED_SYNC_TIME))
+        # The demo's orders are "the last day", relative to now; pin them too.
+        for sale_id, in conn.execute(select(WebSale.id)).all():
+            conn.execute(update(WebSale).where(WebSale.id == sale_id).values(
+                ordered_at=PINNED_SYNC_TIME - timedelta(minutes=23 * sale_id)))
+        conn.execute(update(WebSale).where(WebSale.held_until.is_not(None)).values(
+            held_until=datetime(2030, 3, 4, 7, 30, tzinfo=UTC)))
     engine.dispose()
     return path
 

@@ -44,6 +44,7 @@ class StatCard(Vertical):
 
 class HomeScreen(Screen):
     BINDINGS = [
+        Binding("s", "open_inbox", "Sales", id="home.inbox", tooltip="The web sales to handle"),
         Binding("m", "open_resolver", "Matches", id="home.resolver",
                 tooltip="Resolve web listings the rules could not match"),
         Binding("c", "open_catalog", "Catalog", id="home.catalog", tooltip="Search the products"),
@@ -69,11 +70,17 @@ class HomeScreen(Screen):
             yield StatCard("Last sync", id="sync")
         yield Static("Opening the shop's database…", id="places")
         yield Static(
+            "[b]s[/b]  Sales inbox — web sales to pick up, ship, or finish\n"
             "[b]m[/b]  Match resolver — link web listings to shop products\n"
             "[b]c[/b]  Catalog — search the products, see stock at each location",
             id="menu",
         )
         yield Footer()
+
+    def action_open_inbox(self) -> None:
+        from tui.screens.inbox import InboxScreen
+
+        self.app.push_screen(InboxScreen())
 
     def action_open_resolver(self) -> None:
         from tui.screens.resolver import ResolverScreen

@@ -73,8 +73,10 @@ class ResolverScreen(Screen):
             super().__init__()
             self.title, self.reason = title, reason
 
-    def __init__(self) -> None:
+    def __init__(self, only_listing: int | None = None) -> None:
         super().__init__()
+        # Opened from a sale for one line's listing: resolve it, then go back to the sale.
+        self.only_listing = only_listing
         self.page: QueuePage | None = None
         self.page_start: tuple | None = None  # the queue page on screen starts after this item
         self.page_offset = 0  # how many items come before that page
@@ -124,7 +126,8 @@ class ResolverScreen(Screen):
     def load_queue(self, keep_index: int, after: tuple | None = None) -> None:
         from core.resolver import resolver_queue
 
-        self.post_message(self.QueueLoaded(resolver_queue(self.app.engine(), after=after), keep_index))
+        page = resolver_queue(self.app.engine(), after=after, only_listing=self.only_listing)
+        self.post_message(self.QueueLoaded(page, keep_index))
 
     @on(QueueLoaded)
     def show_queue(self, event: QueueLoaded) -> None:
@@ -330,6 +333,9 @@ class ResolverScreen(Screen):
     @on(Resolved)
     def after_decision(self, event: Resolved) -> None:
         self.notify(event.text, severity="warning" if event.warning else "information", timeout=4)
+        if self.only_listing is not None and event.undoable:
+            self.app.pop_screen()
+            return
         if event.undoable:
             self.last_decided = event.listing_id
         elif not event.warning:

@@ -1,0 +1,135 @@
+"""The sales inbox, a sale, and its actions, from the keyboard, checked in the database."""
+
+from sqlalchemy import select
+
+from core.models import AuditEntry, GiftCard, Payment, Product, Stock, WebSale
+from tui.app import TandemApp
+from tui.screens.inbox import InboxScreen
+from tui.screens.pickup import PickupScreen
+from tui.screens.resolver import ResolverScreen
+from tui.screens.sale import SaleScreen
+
+from tests.tui.pilot_helpers import press_and_settle, settle
+
+
+def sale_row(engine, order_number):
+    with engine.connect() as conn:
+        return conn.execute(select(WebSale.__table__).where(WebSale.order_number == order_number)).one()
+
+
+async def open_sale(app, pilot, order_number):
+    await press_and_settle(app, pilot, "s")
+    assert isinstance(app.screen, InboxScreen)
+    keys = [str(r.order_number) for r in app.screen.page.rows]
+    for _ in range(keys.index(order_number)):
+        await pilot.press("down")
+    await press_and_settle(app, pilot, "enter")
+    assert isinstance(app.screen, SaleScreen) and app.screen.detail.sale.order_number == order_number
+
+
+def first_with(app, state):
+    return next(r.order_number for r in app.screen.page.rows if r.state == state)
+
+
+async def test_the_inbox_lists_open_sales_newest_first_and_filters(demo_engine):
+    app = TandemApp(demo_engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await press_and_settle(app, pilot, "s")
+        rows = app.screen.page.rows
+        assert len(rows) == 40 and all(a.ordered_at >= b.ordered_at for a, b in zip(rows, rows[1:]))
+        assert {r.status.split(" until")[0] for r in rows} >= {"ready for pickup", "needs match", "held", "gift card"}
+        await press_and_settle(app, pilot, "f", "f")
+        assert {r.state for r in app.screen.page.rows} == {"waiting_match"}
+        await press_and_settle(app, pilot, "h")
+        assert {r.state for r in app.screen.page.rows} == {"cancelled"}
+
+
+async def test_complete_pickup_with_the_three_checks(demo_engine):
+    app = TandemApp(demo_engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await press_and_settle(app, pilot, "s")
+        number = next(r.order_number for r in app.screen.page.rows if r.status == "ready for pickup")
+        await press_and_settle(app, pilot, "escape")
+        await open_sale(app, pilot, number)
+        await press_and_settle(app, pilot, "p")
+        assert isinstance(app.screen, PickupScreen)
+        await press_and_settle(app, pilot, "1", "2", "enter")
+        assert isinstance(app.screen, PickupScreen), "two checks out of three are not enough"
+        await press_and_settle(app, pilot, "3", "enter")
+        await settle(app, pilot, 0.2)
+        sale = sale_row(demo_engine, number)
+        assert sale.state == "completed" and sale.completed_by
+        with demo_engine.connect() as conn:
+            assert conn.execute(select(Payment.amount).where(Payment.sale_id == sale.id)).scalar() == sale.total
+        await press_and_settle(app, pilot, "escape")
+        assert number not in [r.order_number for r in app.screen.page.rows], "completed sales leave the inbox"
+
+
+async def test_issue_a_gift_card_from_the_sale(demo_engine):
+    app = TandemApp(demo_engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await press_and_settle(app, pilot, "s")
+        number = first_with(app, "gift_card_to_issue")
+        await press_and_settle(app, pilot, "escape")
+        await open_sale(app, pilot, number)
+        await press_and_settle(app, pilot, "g")
+        await pilot.press(*"GC-7001", "enter")
+        await settle(app, pilot, 0.2)
+        with demo_engine.connect() as conn:
+            assert conn.execute(select(GiftCard.number, GiftCard.balance)).one() == ("GC-7001", sale_row(demo_engine, number).total)
+        assert sale_row(demo_engine, number).state == "ready"
+
+
+async def test_a_line_that_needs_a_match_jumps_to_the_resolver_and_back(demo_engine):
+    app = TandemApp(demo_engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await press_and_settle(app, pilot, "s")
+        number = first_with(app, "waiting_match")
+        await press_and_settle(app, pilot, "escape")
+        await open_sale(app, pilot, number)
+        lines = app.screen.detail.lines
+        for _ in range(next(i for i, line in enumerate(lines) if line.sku is None)):
+            await pilot.press("down")
+        await press_and_settle(app, pilot, "m")
+        assert isinstance(app.screen, ResolverScreen) and app.screen.page.total == 1
+        await press_and_settle(app, pilot, "1")
+        await settle(app, pilot, 0.2)
+        assert isinstance(app.screen, SaleScreen), "back on the sale once the line is resolved"
+        assert all(line.sku for line in app.screen.detail.lines) or sale_row(demo_engine, number).state != "waiting_match"
+
+
+async def test_cancel_asks_first_and_releases_stock(demo_engine):
+    app = TandemApp(demo_engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await press_and_settle(app, pilot, "s")
+        number = next(r.order_number for r in app.screen.page.rows if r.status == "ready to ship")
+        await press_and_settle(app, pilot, "escape")
+        await open_sale(app, pilot, number)
+        await press_and_settle(app, pilot, "x", "n")
+        assert sale_row(demo_engine, number).state == "ready"
+        await press_and_settle(app, pilot, "x", "y")
+        await settle(app, pilot, 0.2)
+        assert sale_row(demo_engine, number).state == "cancelled"
+        with demo_engine.connect() as conn:
+            assert conn.execute(select(AuditEntry.action).where(AuditEntry.action == "cancel")).scalar() == "cancel"
+
+
+def test_inbox_snapshot_80x24(snap_compare, demo_engine):
+    async def go(pilot):
+        await press_and_settle(pilot.app, pilot, "s")
+
+    assert snap_compare(TandemApp(demo_engine, demo=True), terminal_size=(80, 24), run_before=go)
+
+
+def test_sale_snapshot_80x24(snap_compare, demo_engine):
+    async def go(pilot):
+        await press_and_settle(pilot.app, pilot, "s", "enter")
+
+    assert snap_compare(TandemApp(demo_engine, demo=True), terminal_size=(80, 24), run_before=go)
+
+
+def test_pickup_checks_snapshot_80x24(snap_compare, demo_engine):
+    async def go(pilot):
+        await press_and_settle(pilot.app, pilot, "s", "enter", "p", "1")
+
+    assert snap_compare(TandemApp(demo_engine, demo=True), terminal_size=(80, 24), run_before=go)

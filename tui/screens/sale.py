@@ -1,0 +1,206 @@
+"""One web sale: its lines, payment, customer and history, and what staff can do with it."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static
+
+if TYPE_CHECKING:
+    from core.sales import SaleDetail
+
+
+class SaleScreen(Screen):
+    BINDINGS = [
+        Binding("escape", "back", "Back", id="sale.back"),
+        Binding("p", "pickup", "Pickup", id="sale.pickup", tooltip="Complete pickup: checks, capture, done"),
+        Binding("s", "shipped", "Shipped", id="sale.shipped", tooltip="Capture and complete a shipped sale"),
+        Binding("g", "gift_card", "Gift card", id="sale.gift-card", tooltip="Issue the gift card for this line"),
+        Binding("m", "resolve", "Match", id="sale.match", tooltip="Resolve this line's match"),
+        Binding("l", "customer", "Customer", id="sale.customer", tooltip="Link or create the POS customer"),
+        Binding("x", "cancel_sale", "Cancel sale", id="sale.cancel"),
+    ]
+
+    class Loaded(Message):
+        def __init__(self, detail: SaleDetail):
+            super().__init__()
+            self.detail = detail
+
+    class Done(Message):
+        def __init__(self, text: str, warning: bool = False):
+            super().__init__()
+            self.text, self.warning = text, warning
+
+    def __init__(self, sale_id: int):
+        super().__init__()
+        self.sale_id = sale_id
+        self.detail: SaleDetail | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header(icon="⇄")
+        yield Static("", id="sale-summary")
+        lines = DataTable(id="sale-lines", cursor_type="row")
+        lines.add_column("Line", width=30)
+        lines.add_column(Text("Qty", justify="right"), width=3)
+        lines.add_column(Text("Price", justify="right"), width=8)
+        lines.add_column(Text("Tax %", justify="right"), width=6)
+        lines.add_column("Shop product", width=16)
+        yield lines
+        yield Static("", id="sale-payment")
+        yield Static("", id="sale-history")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#sale-lines", DataTable).focus()
+
+    def on_screen_resume(self) -> None:
+        self.load()
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="sale")
+    def load(self) -> None:
+        from core.sales import sale_detail
+
+        self.post_message(self.Loaded(sale_detail(self.app.engine(), self.sale_id)))
+
+    @on(Loaded)
+    def show(self, event: Loaded) -> None:
+        self.detail = d = event.detail
+        s, row = d.sale, d.row
+        self.sub_title = f"Sale {s.order_number}"
+        contact = " · ".join(part for part in (s.customer_email, s.customer_phone) if part)
+        pos = f"POS customer: {d.pos_customer}" if d.pos_customer else "no POS customer linked (l)"
+        problem = f"\n[b]Capture failed:[/b] {s.capture_error}" if s.capture_error and s.state == "capture_failed" else ""
+        self.query_one("#sale-summary", Static).update(
+            f"[b]{s.order_number}[/b]  {row.status}  ·  {d.channel}  ·  "
+            f"{s.ordered_at.astimezone().strftime('%a %d %b %H:%M')}\n"
+            f"{s.customer_name or 'no name'}  {contact}  ·  {pos}{problem}")
+        table = self.query_one("#sale-lines", DataTable)
+        keep = table.cursor_row
+        table.clear()
+        for line in d.lines:
+            if line.sku is None:
+                product = Text("needs match (m)", style="bold")
+            elif line.gift_card_placeholder:
+                product = Text(f"card {line.gift_card}" if line.gift_card else "gift card to issue (g)",
+                               style="" if line.gift_card else "bold")
+            else:
+                product = line.sku
+            table.add_row(line.title, Text(str(line.quantity), justify="right"),
+                          Text(f"{line.unit_price:,.2f}", justify="right"),
+                          Text(f"{line.tax_rate.normalize():f}", justify="right"), product, key=str(line.id))
+        if d.lines:
+            table.move_cursor(row=min(keep, len(d.lines) - 1))
+        paid = "; ".join(f"{name} ({account}) {amount:,.2f}" + (" captured elsewhere" if elsewhere else "")
+                         for name, account, amount, _, elsewhere in d.payments)
+        shipping = f" · shipping {s.shipping_charged:,.2f}" if s.shipping_charged else ""
+        self.query_one("#sale-payment", Static).update(
+            f"Total {s.total:,.2f}{shipping} · authorised {s.authorized_amount:,.2f} · "
+            + (f"paid: {paid}" if paid else "not captured yet"))
+        history = [f"{at.astimezone().strftime('%d %b %H:%M')} {actor} {action.replace('_', ' ')}"
+                   for at, actor, action, _ in d.history[-2:]]
+        self.query_one("#sale-history", Static).update("History: " + ("; ".join(history) if history else "imported"))
+
+    def _line(self):
+        table = self.query_one("#sale-lines", DataTable)
+        if not self.detail or not self.detail.lines:
+            return None
+        return self.detail.lines[min(table.cursor_row, len(self.detail.lines) - 1)]
+
+    def action_pickup(self) -> None:
+        from tui.screens.pickup import PickupScreen
+
+        if self.detail:
+            self.app.push_screen(PickupScreen(self.detail.sale.order_number, self.detail.sale.authorized_amount),
+                                 self._pickup_confirmed)
+
+    def _pickup_confirmed(self, checks) -> None:
+        if checks is not None:
+            self.complete(checks, True)
+
+    def action_shipped(self) -> None:
+        self.complete(None, False)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="sale-write")
+    def complete(self, checks, pickup: bool) -> None:
+        from core.audit import current_actor
+        from core.sales import SaleError, complete_with_store
+
+        settings = getattr(self.app, "settings", None)
+        try:
+            text = complete_with_store(self.app.engine(), self.sale_id, current_actor(), self.detail.sale.version,
+                                       secrets_path=settings.secrets_file if settings else None,
+                                       checks=checks, pickup=pickup)
+        except SaleError as exc:
+            self.post_message(self.Done(f"Not completed: {exc}.", warning=True))
+        else:
+            self.post_message(self.Done(text))
+
+    def action_gift_card(self) -> None:
+        from tui.screens.gift_card import GiftCardScreen
+
+        line = self._line()
+        if line is None or not line.gift_card_placeholder or line.gift_card:
+            self.notify("Put the cursor on a gift card line still to issue.", timeout=3)
+            return
+        self.app.push_screen(GiftCardScreen(line.unit_price * line.quantity),
+                             lambda number: number and self.issue(line.id, number))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="sale-write")
+    def issue(self, line_id: int, number: str) -> None:
+        from core.audit import current_actor
+        from core.sales import SaleError, issue_gift_card
+
+        try:
+            amount = issue_gift_card(self.app.engine(), line_id, number, current_actor())
+        except SaleError as exc:
+            self.post_message(self.Done(f"Not issued: {exc}.", warning=True))
+        else:
+            self.post_message(self.Done(f"Gift card {number} issued for {amount:,.2f}."))
+
+    def action_resolve(self) -> None:
+        from tui.screens.resolver import ResolverScreen
+
+        line = self._line()
+        if line is None or line.sku is not None or line.listing_id is None:
+            self.notify("Put the cursor on a line that needs a match.", timeout=3)
+            return
+        self.app.push_screen(ResolverScreen(only_listing=line.listing_id))
+
+    def action_customer(self) -> None:
+        from tui.screens.customer import CustomerScreen
+
+        if self.detail:
+            self.app.push_screen(CustomerScreen(self.sale_id, self.detail.sale.version))
+
+    def action_cancel_sale(self) -> None:
+        from tui.screens.confirm import ConfirmScreen
+
+        if self.detail:
+            self.app.push_screen(ConfirmScreen(f"Cancel sale {self.detail.sale.order_number}? Its units go back to "
+                                               "available stock."), lambda yes: yes and self.cancel())
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="sale-write")
+    def cancel(self) -> None:
+        from core.audit import current_actor
+        from core.sales import SaleError, cancel_sale
+
+        try:
+            cancel_sale(self.app.engine(), self.sale_id, current_actor(), self.detail.sale.version)
+        except SaleError as exc:
+            self.post_message(self.Done(f"Not cancelled: {exc}.", warning=True))
+        else:
+            self.post_message(self.Done("Sale cancelled."))
+
+    @on(Done)
+    def done(self, event: Done) -> None:
+        self.notify(event.text, severity="warning" if event.warning else "information", timeout=5)
+        self.load()
