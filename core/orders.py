@@ -81,7 +81,7 @@ def store_orders(conn: Connection, channel_id: int, orders: list[WebOrder]) -> O
                 "stock_state": "none",
             })
     _insert_ignoring_duplicates(conn, line_table, lines, ["sale_id", "external_id"])
-    settle_sales(conn, channel_id, now)
+    settle_sales(conn, channel_id, now, sale_ids=list(sale_ids.values()))
     return OrdersReport(new=len([o for o in orders if o.external_id not in known]),
                         updated=len([o for o in orders if o.external_id in known]))
 

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from core.audit import Actor
 from core.dbtypes import UTCDateTime, utcnow
-from core.matching import match_channel, match_sale_lines
+from core.matching import match_channel
 from core.models import (
     CLOSED_SALE_STATES, UNRESOLVED_MATCH_STATES, AuditEntry, LineStock, MatchMethod, MatchState, Product,
     ProductLink, SalesChannel, SaleState, Stock, WebListing, WebSale, WebSaleLine,
@@ -93,15 +93,11 @@ def _audit(conn: Connection, actor: Actor, action: str, listing: _Listing, old: 
 
 
 def _refresh_sales(conn: Connection, channel_id: int) -> None:
-    """Sale lines waiting on a listing take its product; sales with every line matched become ready."""
-    match_sale_lines(conn, channel_id)
-    waiting = select(WebSaleLine.sale_id).where(WebSaleLine.product_id.is_(None))
-    conn.execute(
-        update(WebSale.__table__)
-        .where(WebSale.channel_id == channel_id, WebSale.state == SaleState.WAITING_MATCH.value,
-               WebSale.id.not_in(waiting))
-        .values(state=SaleState.READY.value, version=WebSale.version + 1)
-    )
+    """Sale lines waiting on a listing take its product at once: sales become ready and their
+    units are committed, exactly as if the sync had matched them."""
+    from core.sales import settle_sales
+
+    settle_sales(conn, channel_id)
 
 
 def _decide(engine: Engine, listing_id: int, product_id: int | None, actor: Actor, seen_version: int) -> None:

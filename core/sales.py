@@ -39,23 +39,30 @@ class SaleError(Exception):
 
 # --- after every import ---------------------------------------------------------------------------
 
-def settle_sales(conn: Connection, channel_id: int, now: datetime | None = None) -> None:
+def settle_sales(conn: Connection, channel_id: int, now: datetime | None = None,
+                 sale_ids: list[int] | None = None) -> None:
     """Bring a channel's open sales up to date: holds released when due, lines matched, states,
-    stock committed for store-fulfilled lines, released for cancelled sales."""
+    stock committed for store-fulfilled lines, released for cancelled sales. With `sale_ids`
+    (an import page), only those sales and the holds released now are looked at."""
     from core.matching import match_sale_lines
 
     now = now or utcnow()
-    conn.execute(update(sale_table).where(
-        sale_table.c.channel_id == channel_id, sale_table.c.state == SaleState.HELD.value,
-        sale_table.c.held_until <= now).values(state=SaleState.WAITING_MATCH.value))
+    released = [row for row, in conn.execute(
+        update(sale_table).where(sale_table.c.channel_id == channel_id, sale_table.c.state == SaleState.HELD.value,
+                                 sale_table.c.held_until <= now)
+        .values(state=SaleState.WAITING_MATCH.value).returning(sale_table.c.id))]
     match_sale_lines(conn, channel_id)
-    _refresh_states(conn, channel_id)
-    _commit_stock(conn, channel_id)
-    _release_stock(conn, select(sale_table.c.id).where(
-        sale_table.c.channel_id == channel_id, sale_table.c.state == SaleState.CANCELLED.value))
+    scope = None if sale_ids is None else [*sale_ids, *released]
+    _refresh_states(conn, channel_id, scope)
+    _commit_stock(conn, channel_id, scope)
+    cancelled = select(sale_table.c.id).where(sale_table.c.channel_id == channel_id,
+                                              sale_table.c.state == SaleState.CANCELLED.value)
+    if scope is not None:
+        cancelled = cancelled.where(sale_table.c.id.in_(scope))
+    _release_stock(conn, cancelled)
 
 
-def _refresh_states(conn: Connection, channel_id: int) -> None:
+def _refresh_states(conn: Connection, channel_id: int, scope: list[int] | None = None) -> None:
     waiting = select(line_table.c.sale_id).where(line_table.c.product_id.is_(None))
     placeholder_without_card = (
         select(line_table.c.sale_id)
@@ -66,6 +73,10 @@ def _refresh_states(conn: Connection, channel_id: int) -> None:
     movable = sale_table.c.state.in_([SaleState.WAITING_MATCH.value, SaleState.READY.value,
                                       SaleState.GIFT_CARD_TO_ISSUE.value])
     mine = sale_table.c.channel_id == channel_id
+    if scope is not None:
+        mine = mine & sale_table.c.id.in_(scope)
+        waiting = waiting.where(line_table.c.sale_id.in_(scope))
+        placeholder_without_card = placeholder_without_card.where(line_table.c.sale_id.in_(scope))
     conn.execute(update(sale_table).where(mine, movable, sale_table.c.id.in_(waiting))
                  .values(state=SaleState.WAITING_MATCH.value))
     conn.execute(update(sale_table).where(mine, movable, sale_table.c.id.not_in(waiting),
@@ -120,10 +131,12 @@ def _stock_lines(state: LineStock, sales):
                    line_table.c.sale_id.in_(sales)))
 
 
-def _commit_stock(conn: Connection, channel_id: int) -> int:
+def _commit_stock(conn: Connection, channel_id: int, scope: list[int] | None = None) -> int:
     sales = select(sale_table.c.id).where(
         sale_table.c.channel_id == channel_id, sale_table.c.fulfillment == Fulfillment.STORE.value,
         sale_table.c.state.in_([s.value for s in OPEN_FOR_STOCK]))
+    if scope is not None:
+        sales = sales.where(sale_table.c.id.in_(scope))
     return _move(conn, _stock_lines(LineStock.NONE, sales), LineStock.COMMITTED, 0, +1)
 
 

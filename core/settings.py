@@ -21,7 +21,7 @@ CHANNEL_KEYS = {
     "platform": (str, True), "url": (str, True), "location": (str, False), "store_location_id": (str, False),
     "api_version": (str, False), "part_number_field": (str, False), "supplier_tag": (str, False),
     "supplier_service": (str, False), "export_time": (str, False), "time_zone": (str, False),
-    "safety_buffer": (int, False),
+    "safety_buffer": (int, False), "push_status": (bool, False), "holiday_country": (str, False),
 }
 PLATFORMS = ("shopify", "woocommerce", "demo")
 LANGUAGES = ("en", "fr")
@@ -108,8 +108,10 @@ def _check_channels(path: Path, channels: dict) -> None:
             if key not in CHANNEL_KEYS:
                 raise ConfigError(f"{where}: unknown setting {key!r} (known: {', '.join(CHANNEL_KEYS)})")
             kind, _ = CHANNEL_KEYS[key]
-            if not isinstance(item, kind) or isinstance(item, bool) or (kind is str and not item.strip()):
-                raise ConfigError(f"{where}: {key} must be {'a whole number' if kind is int else 'non-empty text'}")
+            wrong_bool = isinstance(item, bool) != (kind is bool)
+            if not isinstance(item, kind) or wrong_bool or (kind is str and not item.strip()):
+                expected = {int: "a whole number", bool: "true or false", str: "non-empty text"}[kind]
+                raise ConfigError(f"{where}: {key} must be {expected}")
         for key, (_, required) in CHANNEL_KEYS.items():
             if required and key not in channel:
                 raise ConfigError(f"{where}: {key} is required")

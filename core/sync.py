@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, time as clock
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import Engine, insert, select, text, update
+from sqlalchemy import Engine, func, insert, select, text, update
 from sqlalchemy.engine import make_url
 
 from core.audit import current_actor
@@ -27,8 +27,9 @@ from core.export import run_export
 from core.listings import store_listings
 from core.locations import location_table
 from core.matching import match_channel
-from core.models import MatchState, SalesChannel, SyncCursor, SyncRun
+from core.models import MatchState, SalesChannel, SaleState, SyncCursor, SyncRun, WebSale
 from core.orders import store_orders
+from core.sales import settle_sales
 from core.secrets import SecretsError, channel_secrets
 from core.settings import ConfigError
 
@@ -219,8 +220,13 @@ def sync_channel(engine: Engine, channel, connector, options: SyncOptions, log) 
                 _save_cursor(conn, channel.id, ORDERS_CURSOR, next_cursor)
         result.orders_imported += stored.new
         result.orders_updated += stored.updated
-        result.orders_held += sum(1 for o in orders if o.supplier_fulfilled)
-    log(f"{channel.name}: {result.orders_imported:,} new orders, {result.orders_updated:,} updated")
+    # Holds that fell due and lines whose listing was just matched move on even without new orders.
+    with engine.begin() as conn:
+        settle_sales(conn, channel.id)
+        result.orders_held = conn.execute(select(func.count()).select_from(WebSale).where(
+            WebSale.channel_id == channel.id, WebSale.state == SaleState.HELD.value)).scalar_one()
+    log(f"{channel.name}: {result.orders_imported:,} new orders, {result.orders_updated:,} updated, "
+        f"{result.orders_held:,} held for the supplier")
 
     now = options.now or utcnow()
     if options.full or options.export_now or options.dry_run or export_due(engine, channel.id, settings_json, now):

@@ -6,14 +6,14 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from core.audit import Actor
 from core.catalog_import import import_catalog
 from core.cli import main
 from core.demo_store.app import LoopbackServer
 from core.demo_store.store import LOCATION_ID
-from core.models import ProductLink, SyncCursor, SyncRun, WebSale, WebSaleLine
+from core.models import ProductLink, SalesChannel, SyncCursor, SyncRun, WebSale, WebSaleLine
 from core.sync import ORDERS_CURSOR, SyncBusy, SyncOptions, apply_channel_settings, export_due, run_sync, sync_lock
 
 from tests.conftest import dump
@@ -257,3 +257,27 @@ def test_credentials_in_the_settings_file_are_refused(tmp_path, capsys):
     config.write_text('[channels.Web]\nplatform = "shopify"\nurl = "https://x.example.com"\naccess_token = "abc"\n')
     assert main(["--paths", "--config", str(config)]) == 2
     assert "credentials belong in the secrets file" in capsys.readouterr().err
+
+
+def test_a_sync_releases_holds_that_fell_due_even_without_new_orders(shop):
+    from datetime import UTC, datetime
+
+    from core.models import WebSale
+    from core.sales import enable_supplier_fulfillment, record_supplier_document
+
+    engine, store, server = shop
+    with engine.connect() as conn:
+        channel = conn.execute(select(SalesChannel.id)).scalar()
+    for kind in ("internet_addendum", "packing_slip_form", "retailer_contract"):
+        record_supplier_document(engine, channel, kind, datetime(2026, 1, 1).date(), Actor("t"))
+    enable_supplier_fulfillment(engine, channel, Actor("t"))
+    store.orders[0].tags = ["supplier-fulfilled"]
+    store.orders[0].fulfilled_at = "2099-01-01T12:00:00Z"  # shipped far in the future: held
+    store.orders[1].tags = ["supplier-fulfilled"]
+    store.orders[1].fulfilled_at = "2026-01-02T12:00:00Z"  # released long ago
+    report = run_sync(engine, connectors=connectors(server), **QUIET)
+    assert report.channels[0].orders_held == 1
+    with engine.begin() as conn:
+        conn.execute(update(WebSale).where(WebSale.state == "held").values(held_until=datetime(2026, 1, 1, tzinfo=UTC)))
+    report = run_sync(engine, connectors=connectors(server), **QUIET)
+    assert report.channels[0].orders_imported == 0 and report.channels[0].orders_held == 0
