@@ -19,7 +19,10 @@ from tui.app import TandemApp  # noqa: E402
 
 SIZES = {"": (80, 24), "-wide": (120, 36)}
 # name -> keys pressed from the home screen to reach it
-SCREENS = {"home": [], "resolver": ["m"], "resolver-why": ["m", "question_mark"], "catalog": ["c"]}
+SCREENS = {
+    "home": [], "inbox": ["s"], "sale": ["s", "enter"], "pickup-checks": ["s", "enter", "p", "1"],
+    "resolver": ["m"], "resolver-why": ["m", "question_mark"], "catalog": ["c"],
+}
 
 
 async def shoot(engine, name: str, keys: list[str], size: tuple[int, int], suffix: str) -> Path:
