@@ -20,3 +20,9 @@ def add_channel(conn: Connection, name: str, platform: Platform, base_url: str,
 
 def channel_id_by_name(conn: Connection, name: str) -> int | None:
     return conn.execute(select(channel_table.c.id).where(channel_table.c.name == name)).scalar()
+
+
+def list_channels(engine) -> list[tuple[int, str]]:
+    with engine.connect() as conn:
+        return [tuple(row) for row in conn.execute(select(channel_table.c.id, channel_table.c.name)
+                                                   .order_by(channel_table.c.id))]

@@ -382,7 +382,7 @@ class InboxRow:
         if self.state == SaleState.READY.value:
             return "ready to ship" if self.shipping > 0 else "ready for pickup"
         if self.state == SaleState.HELD.value and self.held_until:
-            return "held until " + self.held_until.astimezone().strftime("%a %d %b %H:%M")
+            return "held until " + self.held_until.astimezone().strftime("%d %b %H:%M")
         return STATUS_LABELS.get(self.state, self.state)
 
     @property

@@ -42,6 +42,9 @@ async def test_the_inbox_lists_open_sales_newest_first_and_filters(demo_engine):
         assert {r.state for r in app.screen.page.rows} == {"waiting_match"}
         await press_and_settle(app, pilot, "h")
         assert {r.state for r in app.screen.page.rows} == {"cancelled"}
+        await press_and_settle(app, pilot, "h", "c")
+        assert "from Demo web store" in str(app.screen.query_one("#inbox-filter").render())
+        assert len(app.screen.page.rows) == 40
 
 
 async def test_complete_pickup_with_the_three_checks(demo_engine):

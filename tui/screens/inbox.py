@@ -23,6 +23,7 @@ class InboxScreen(Screen):
     BINDINGS = [
         Binding("escape", "back", "Back", id="inbox.back"),
         Binding("f", "next_filter", "Filter", id="inbox.filter", tooltip="Cycle the status filter"),
+        Binding("c", "next_channel", "Store", id="inbox.channel", tooltip="Cycle the web store filter"),
         Binding("h", "toggle_history", "History", id="inbox.history", tooltip="Completed and cancelled sales"),
         Binding("n", "next_page", "Next page", id="inbox.next"),
         Binding("p", "previous_page", "Prev page", id="inbox.previous"),
@@ -37,6 +38,8 @@ class InboxScreen(Screen):
     def __init__(self) -> None:
         super().__init__()
         self.status_filter: str | None = None
+        self.channel: tuple[int, str] | None = None
+        self.channels: list[tuple[int, str]] = []
         self.history = False
         self.page_starts: list[tuple | None] = [None]
         self.page: InboxPage | None = None
@@ -46,8 +49,8 @@ class InboxScreen(Screen):
         yield Static("", id="inbox-filter")
         table = DataTable(id="sales", cursor_type="row", zebra_stripes=True)
         table.add_column("Order", width=7)
-        table.add_column("Status", width=22)
-        table.add_column("Customer", width=17)
+        table.add_column("Status", width=23)
+        table.add_column("Customer", width=15)
         table.add_column(Text("Total", justify="right"), width=9)
         table.add_column("Ordered", width=12)
         yield table
@@ -74,6 +77,12 @@ class InboxScreen(Screen):
         self.page_starts = [None]
         self.load(None)
 
+    def action_next_channel(self) -> None:
+        options = [None, *self.channels]
+        self.channel = options[(options.index(self.channel) + 1) % len(options)]
+        self.page_starts = [None]
+        self.load(None)
+
     def action_toggle_history(self) -> None:
         self.history = not self.history
         self.status_filter = None
@@ -92,10 +101,13 @@ class InboxScreen(Screen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="inbox")
     def load(self, after: tuple | None) -> None:
+        from core.channels import list_channels
         from core.sales import inbox
 
-        self.post_message(self.PageLoaded(inbox(self.app.engine(), status=self.status_filter, history=self.history,
-                                                after=after)))
+        engine = self.app.engine()
+        self.channels = list_channels(engine)
+        self.post_message(self.PageLoaded(inbox(engine, status=self.status_filter, history=self.history,
+                                                channel_id=self.channel[0] if self.channel else None, after=after)))
 
     @on(PageLoaded)
     def show(self, event: PageLoaded) -> None:
@@ -111,7 +123,8 @@ class InboxScreen(Screen):
         if event.page.rows:
             table.move_cursor(row=min(keep, len(event.page.rows) - 1))
         what = "history: completed and cancelled" if self.history else FILTER_NAMES[self.status_filter]
-        self.query_one("#inbox-filter", Static).update(f"Showing {what} · f filter · h history")
+        where = f" from {self.channel[1]}" if self.channel else ""
+        self.query_one("#inbox-filter", Static).update(f"Showing {what}{where} · f status · c store · h history")
         start = (len(self.page_starts) - 1) * 50
         shown = len(event.page.rows)
         where = f"{start + 1:,}–{start + shown:,} of {event.page.total:,}" if shown else "no sales here"
