@@ -1,0 +1,76 @@
+"""Payment types and the accounting account each one posts to."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Engine, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from core.audit import Actor
+from core.dbtypes import utcnow
+from core.models import AuditEntry, PaymentType
+
+
+class PaymentTypeError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class PaymentTypeView:
+    id: int
+    name: str
+    account: str
+    card_present: bool
+    online: bool
+    version: int
+
+
+def list_payment_types(engine: Engine) -> list[PaymentTypeView]:
+    with engine.connect() as conn:
+        return [PaymentTypeView(*row) for row in conn.execute(
+            select(PaymentType.id, PaymentType.name, PaymentType.account, PaymentType.card_present, PaymentType.online,
+                   PaymentType.version).where(PaymentType.active.is_(True)).order_by(PaymentType.id))]
+
+
+def update_payment_type(engine: Engine, type_id: int, actor: Actor, seen_version: int, *, account: str | None = None,
+                        card_present: bool | None = None) -> None:
+    values = {}
+    if account is not None:
+        if not account.strip() or len(account) > 200:
+            raise PaymentTypeError("an account name is 1 to 200 characters")
+        values["account"] = account.strip()
+    if card_present is not None:
+        values["card_present"] = card_present
+    with engine.begin() as conn:
+        old = conn.execute(select(PaymentType.__table__).where(PaymentType.id == type_id)).first()
+        if old is None:
+            raise PaymentTypeError("that payment type no longer exists")
+        if old.online and values.get("card_present"):
+            raise PaymentTypeError("an online payment is never card-present")
+        changed = conn.execute(update(PaymentType.__table__).where(
+            PaymentType.id == type_id, PaymentType.version == seen_version)
+            .values(version=PaymentType.version + 1, **values)).rowcount
+        if changed != 1:
+            raise PaymentTypeError("someone else changed this payment type a moment ago")
+        for name, new in values.items():
+            conn.execute(insert(AuditEntry.__table__).values(
+                at=utcnow(), actor=actor.user, client=actor.client, action="payment_type", entity="paymenttype",
+                entity_id=str(type_id), field=name, old_value=str(getattr(old, name)), new_value=str(new)))
+
+
+def add_payment_type(engine: Engine, name: str, account: str, actor: Actor, *, card_present: bool = False,
+                     online: bool = False) -> int:
+    if not name.strip() or not account.strip():
+        raise PaymentTypeError("a payment type needs a name and an account")
+    try:
+        with engine.begin() as conn:
+            new = conn.execute(insert(PaymentType.__table__).values(
+                name=name.strip(), account=account.strip(), card_present=card_present and not online, online=online,
+                active=True, version=1)).inserted_primary_key[0]
+            conn.execute(insert(AuditEntry.__table__).values(
+                at=utcnow(), actor=actor.user, client=actor.client, action="add_payment_type", entity="paymenttype",
+                entity_id=str(new), new_value=f"{name.strip()} -> {account.strip()}"))
+            return new
+    except IntegrityError:
+        raise PaymentTypeError(f"a payment type named {name.strip()!r} already exists") from None

@@ -1,0 +1,281 @@
+"""Returns of web sales (SPEC §14-15): returned quantities are negative, each line's tax rate
+defaults to the rate actually charged and may be changed (audited, with a reason), shipping is
+refunded with a non-inventory product at quantity -1, returned units go back on hand unless
+marked "do not restock", and the refund goes to the original payment's type and account.
+
+Amounts are Decimal, each line's tax rounded half-up to the cent, so the total shown is the total
+refunded."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from sqlalchemy import Connection, Engine, func, insert, or_, select, update
+
+from core.audit import Actor
+from core.dbtypes import utcnow
+from core.identifiers import parse_barcode
+from core.models import (
+    AuditEntry, Location, Payment, Product, ReturnLine, SaleReturn, SaleState, Stock, WebSale, WebSaleLine,
+)
+
+SHIPPING_REFUND_SKU = "SHIP-REFUND"
+CENT = Decimal("0.01")
+return_table, rline_table = SaleReturn.__table__, ReturnLine.__table__
+
+
+class ReturnError(Exception):
+    """The change was refused and nothing was saved; the message is for staff."""
+
+
+def line_amounts(quantity: int, unit_price: Decimal, tax_rate: Decimal) -> tuple[Decimal, Decimal, Decimal]:
+    """Net, tax and total of one return line, the tax rounded half-up to the cent."""
+    net = (unit_price * quantity).quantize(CENT, ROUND_HALF_UP)
+    tax = (net * tax_rate / 100).quantize(CENT, ROUND_HALF_UP)
+    return net, tax, net + tax
+
+
+@dataclass(frozen=True)
+class ReturnLineView:
+    id: int
+    sale_line_id: int | None
+    title: str
+    quantity: int
+    unit_price: Decimal
+    tax_rate: Decimal
+    charged_tax_rate: Decimal
+    restock: bool
+    is_shipping: bool
+    sold: int
+    returned_elsewhere: int
+
+    @property
+    def amounts(self) -> tuple[Decimal, Decimal, Decimal]:
+        return line_amounts(self.quantity, self.unit_price, self.tax_rate)
+
+
+@dataclass(frozen=True)
+class ReturnView:
+    id: int
+    version: int
+    sale_id: int | None
+    order_number: str | None
+    state: str
+    lines: list[ReturnLineView]
+
+    @property
+    def totals(self) -> tuple[Decimal, Decimal, Decimal]:
+        amounts = [line.amounts for line in self.lines if line.quantity]
+        return (sum((a[0] for a in amounts), Decimal("0.00")), sum((a[1] for a in amounts), Decimal("0.00")),
+                sum((a[2] for a in amounts), Decimal("0.00")))
+
+
+def find_sales(engine: Engine, text: str, limit: int = 9) -> list[tuple[int, str, str | None, Decimal]]:
+    """Completed web sales by order number, customer email, or a scanned barcode of a line."""
+    text = text.strip()
+    if not text:
+        return []
+    sale = WebSale.__table__
+    conditions = [sale.c.order_number == text, sale.c.order_number == f"#{text.lstrip('#')}",
+                  func.lower(sale.c.customer_email) == text.lower()]
+    barcode = parse_barcode(text)
+    if barcode and barcode.gtin14:
+        conditions.append(sale.c.id.in_(
+            select(WebSaleLine.sale_id).outerjoin(Product, Product.id == WebSaleLine.product_id)
+            .where(or_(WebSaleLine.gtin14 == barcode.gtin14, Product.gtin14 == barcode.gtin14))))
+    with engine.connect() as conn:
+        return [tuple(row) for row in conn.execute(
+            select(sale.c.id, sale.c.order_number, sale.c.customer_name, sale.c.total)
+            .where(or_(*conditions), sale.c.state == SaleState.COMPLETED.value)
+            .order_by(sale.c.ordered_at.desc()).limit(limit))]
+
+
+def _audit(conn, actor: Actor, action: str, return_id: int, field, old, new, note=None) -> None:
+    conn.execute(insert(AuditEntry.__table__).values(
+        at=utcnow(), actor=actor.user, client=actor.client, action=action, entity="salereturn",
+        entity_id=str(return_id), field=field, old_value=None if old is None else str(old),
+        new_value=None if new is None else str(new), note=note))
+
+
+def start_return(engine: Engine, sale_id: int, actor: Actor) -> int:
+    """A draft return for a completed web sale, one line per sold line at quantity 0."""
+    with engine.begin() as conn:
+        sale = conn.execute(select(WebSale.__table__).where(WebSale.id == sale_id)).first()
+        if sale is None or sale.state != SaleState.COMPLETED.value:
+            raise ReturnError("only a completed web sale can be returned")
+        return_id = conn.execute(insert(return_table).values(
+            sale_id=sale_id, state="draft", payment_type_id=sale.payment_type_id, location_id=sale.location_id,
+            refund_total=Decimal("0.00"), created_by=str(actor), created_at=utcnow(), version=1,
+        )).inserted_primary_key[0]
+        lines = conn.execute(select(WebSaleLine.id, WebSaleLine.product_id, WebSaleLine.unit_price,
+                                    WebSaleLine.tax_rate).where(WebSaleLine.sale_id == sale_id,
+                                                                WebSaleLine.product_id.is_not(None))
+                             .order_by(WebSaleLine.id)).all()
+        if lines:
+            conn.execute(insert(rline_table), [{
+                "return_id": return_id, "sale_line_id": line.id, "product_id": line.product_id, "quantity": 0,
+                "unit_price": line.unit_price, "tax_rate": line.tax_rate, "charged_tax_rate": line.tax_rate,
+                "restock": True, "is_shipping": False,
+            } for line in lines])
+        _audit(conn, actor, "start_return", return_id, None, None, sale.order_number)
+    return return_id
+
+
+def _returned_elsewhere(conn: Connection, sale_line_id: int, return_id: int) -> int:
+    """Units of this sale line already on other returns that were not abandoned."""
+    return -(conn.execute(
+        select(func.coalesce(func.sum(rline_table.c.quantity), 0))
+        .join(return_table, return_table.c.id == rline_table.c.return_id)
+        .where(rline_table.c.sale_line_id == sale_line_id, rline_table.c.return_id != return_id,
+               return_table.c.state.in_(["draft", "completed"]))
+    ).scalar())
+
+
+def _draft_line(conn: Connection, line_id: int):
+    line = conn.execute(select(rline_table, return_table.c.state, return_table.c.sale_id)
+                        .join(return_table, return_table.c.id == rline_table.c.return_id)
+                        .where(rline_table.c.id == line_id)).first()
+    if line is None:
+        raise ReturnError("that return line no longer exists")
+    if line.state != "draft":
+        raise ReturnError("this return is already completed")
+    return line
+
+
+def set_quantity(engine: Engine, line_id: int, units: int, actor: Actor) -> None:
+    """How many units come back (entered positive, stored negative)."""
+    with engine.begin() as conn:
+        line = _draft_line(conn, line_id)
+        if line.is_shipping:
+            raise ReturnError("the shipping refund is always one")
+        if units < 0:
+            raise ReturnError("enter how many units come back, as a positive number")
+        sold = conn.execute(select(WebSaleLine.quantity).where(WebSaleLine.id == line.sale_line_id)).scalar()
+        other = _returned_elsewhere(conn, line.sale_line_id, line.return_id)
+        if units > sold - other:
+            raise ReturnError(f"only {sold - other} of {sold} sold can still come back")
+        conn.execute(update(rline_table).where(rline_table.c.id == line_id).values(quantity=-units))
+
+
+def set_tax_rate(engine: Engine, line_id: int, rate: Decimal, reason: str, actor: Actor) -> None:
+    """Change a return line's tax rate; who, from what, to what and why go to the audit log."""
+    if not reason or not reason.strip():
+        raise ReturnError("say briefly why the tax rate changes")
+    try:
+        rate = Decimal(str(rate))
+    except ArithmeticError:
+        raise ReturnError("the tax rate is a number of percent, like 8.25") from None
+    if not Decimal("0") <= rate <= Decimal("100"):
+        raise ReturnError("a tax rate is between 0 and 100 %")
+    if rate != rate.quantize(Decimal("0.0001")):
+        raise ReturnError("a tax rate has at most 4 decimals")
+    with engine.begin() as conn:
+        line = _draft_line(conn, line_id)
+        conn.execute(update(rline_table).where(rline_table.c.id == line_id)
+                     .values(tax_rate=rate, tax_rate_reason=reason.strip()[:200]))
+        _audit(conn, actor, "tax_rate", line.return_id, f"line {line_id} tax_rate", f"{line.tax_rate.normalize():f}",
+               f"{rate.normalize():f}", reason.strip())
+
+
+def set_restock(engine: Engine, line_id: int, restock: bool, actor: Actor) -> None:
+    with engine.begin() as conn:
+        line = _draft_line(conn, line_id)
+        conn.execute(update(rline_table).where(rline_table.c.id == line_id).values(restock=restock))
+        _audit(conn, actor, "restock", line.return_id, f"line {line_id} restock", line.restock, restock)
+
+
+def add_shipping_refund(engine: Engine, return_id: int, actor: Actor, amount: Decimal | None = None) -> int:
+    """A shipping-refund line: the non-inventory product at -1, priced at the shipping charged
+    (or less), taxed at the shipping tax rate charged."""
+    with engine.begin() as conn:
+        ret = conn.execute(select(return_table).where(return_table.c.id == return_id)).first()
+        if ret is None or ret.state != "draft":
+            raise ReturnError("this return is already completed")
+        sale = conn.execute(select(WebSale.__table__).where(WebSale.id == ret.sale_id)).first()
+        product = conn.execute(select(Product.id).where(Product.sku == SHIPPING_REFUND_SKU,
+                                                        Product.non_inventory.is_(True))).scalar()
+        if product is None:
+            raise ReturnError(f"the catalog has no non-inventory product {SHIPPING_REFUND_SKU} for shipping refunds")
+        if sale.shipping_charged <= 0:
+            raise ReturnError("no shipping was charged on this sale")
+        exists = conn.execute(select(rline_table.c.id).where(rline_table.c.return_id == return_id,
+                                                             rline_table.c.is_shipping.is_(True))).scalar()
+        if exists:
+            raise ReturnError("the shipping refund is already on this return")
+        price = sale.shipping_charged if amount is None else Decimal(amount)
+        if price <= 0 or price > sale.shipping_charged:
+            raise ReturnError(f"the shipping refund is more than 0 and at most the {sale.shipping_charged:.2f} charged")
+        rate = sale.shipping_tax_rate
+        if not rate and sale.shipping_tax and sale.shipping_charged:
+            rate = (sale.shipping_tax / sale.shipping_charged * 100).quantize(Decimal("0.0001"))
+        line = conn.execute(insert(rline_table).values(
+            return_id=return_id, sale_line_id=None, product_id=product, quantity=-1, unit_price=price, tax_rate=rate,
+            charged_tax_rate=rate, restock=False, is_shipping=True)).inserted_primary_key[0]
+        _audit(conn, actor, "shipping_refund", return_id, "shipping", None, f"{price:.2f}")
+    return line
+
+
+def return_view(engine: Engine, return_id: int) -> ReturnView:
+    with engine.connect() as conn:
+        ret = conn.execute(select(return_table, WebSale.order_number)
+                           .outerjoin(WebSale, WebSale.id == return_table.c.sale_id)
+                           .where(return_table.c.id == return_id)).first()
+        if ret is None:
+            raise ReturnError("that return no longer exists")
+        rows = conn.execute(
+            select(rline_table, func.coalesce(WebSaleLine.title, Product.description).label("title"),
+                   func.coalesce(WebSaleLine.quantity, 1).label("sold"))
+            .outerjoin(WebSaleLine, WebSaleLine.id == rline_table.c.sale_line_id)
+            .join(Product, Product.id == rline_table.c.product_id)
+            .where(rline_table.c.return_id == return_id).order_by(rline_table.c.is_shipping, rline_table.c.id)
+        ).all()
+        lines = [ReturnLineView(r.id, r.sale_line_id, r.title, r.quantity, r.unit_price, r.tax_rate,
+                                r.charged_tax_rate, r.restock, r.is_shipping, r.sold,
+                                _returned_elsewhere(conn, r.sale_line_id, return_id) if r.sale_line_id else 0)
+                 for r in rows]
+    return ReturnView(ret.id, ret.version, ret.sale_id, ret.order_number, ret.state, lines)
+
+
+def complete_return(engine: Engine, return_id: int, actor: Actor, seen_version: int) -> Decimal:
+    """Post the return: units back on hand where restocked, the refund to the original payment's
+    type (and so its account). Returns the amount refunded (negative)."""
+    view = return_view(engine, return_id)
+    lines = [line for line in view.lines if line.quantity]
+    if not lines:
+        raise ReturnError("nothing is being returned yet")
+    _, _, total = view.totals
+    with engine.begin() as conn:
+        claimed = conn.execute(update(return_table).where(
+            return_table.c.id == return_id, return_table.c.version == seen_version, return_table.c.state == "draft")
+            .values(state="completed", completed_at=utcnow(), refund_total=total, version=return_table.c.version + 1)
+        ).rowcount
+        if claimed != 1:
+            raise ReturnError("this return changed or was completed a moment ago; look at it again")
+        ret = conn.execute(select(return_table).where(return_table.c.id == return_id)).one()
+        for line in lines:
+            if line.sale_line_id is None:
+                continue
+            sold = conn.execute(select(WebSaleLine.quantity).where(WebSaleLine.id == line.sale_line_id)).scalar()
+            if -line.quantity > sold - _returned_elsewhere(conn, line.sale_line_id, return_id):
+                raise ReturnError(f"{line.title}: more would come back than was sold")
+        location = ret.location_id or conn.execute(select(Location.id).order_by(Location.id).limit(1)).scalar()
+        restocked = conn.execute(
+            select(rline_table.c.product_id, func.sum(-rline_table.c.quantity))
+            .join(Product, Product.id == rline_table.c.product_id)
+            .where(rline_table.c.return_id == return_id, rline_table.c.restock.is_(True),
+                   Product.non_inventory.is_(False), rline_table.c.quantity < 0)
+            .group_by(rline_table.c.product_id)).all()
+        for product_id, units in restocked:
+            if not conn.execute(update(Stock.__table__).where(Stock.product_id == product_id, Stock.location_id == location)
+                                .values(on_hand=Stock.on_hand + units, version=Stock.version + 1)).rowcount:
+                conn.execute(insert(Stock.__table__).values(product_id=product_id, location_id=location, on_hand=units,
+                                                            committed=0, version=1, updated_at=utcnow()))
+        if ret.payment_type_id is None:
+            raise ReturnError("the sale has no recorded payment to refund to")
+        conn.execute(insert(Payment.__table__).values(
+            sale_id=ret.sale_id, payment_type_id=ret.payment_type_id, amount=total,
+            reference=f"return {return_id}", captured_elsewhere=False, received_at=utcnow(), received_by=str(actor)))
+        _audit(conn, actor, "complete_return", return_id, "refund_total", None, f"{total:.2f}")
+    return total
+

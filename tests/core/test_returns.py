@@ -1,0 +1,181 @@
+"""Returns, tax edits, shipping refunds, and reconciliation by account (SPEC §7, §14-15)."""
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select
+
+from core.audit import Actor
+from core.catalog_import import import_catalog
+from core.channels import add_channel
+from core.connectors.base import OrderLine, WebOrder
+from core.models import AuditEntry, Location, Payment, PaymentType, Platform, Product, Stock, WebSale
+from core.orders import store_orders
+from core.reconciliation import parse_iif, reconciliation, to_csv, to_iif
+from core.returns import (
+    ReturnError, add_shipping_refund, complete_return, find_sales, line_amounts, return_view, set_quantity,
+    set_restock, set_tax_rate, start_return,
+)
+from core.sales import PickupChecks, complete_sale
+
+ANNA = Actor("anna", "192.0.2.1")
+CATALOG = b"""sku,description,upc,price,quantity,non_inventory
+TUBE,Tube 700x25,036000241457,8.99,10,no
+LIGHT,Front light,,45.00,4,no
+SHIP-REFUND,Shipping refund,,0.00,,yes
+"""
+
+
+@pytest.fixture
+def sold(engine):
+    """A completed web sale: 3 tubes taxed 8.25 %, 1 light untaxed online, 9.95 shipping taxed 5 %."""
+    import_catalog(engine, CATALOG, "Main Street", ANNA)
+    with engine.begin() as conn:
+        channel = add_channel(conn, "Web", Platform.SHOPIFY, "https://shop.example.com",
+                              conn.execute(select(Location.id)).scalar())
+        now = datetime(2026, 11, 26, 15, 0, tzinfo=UTC)
+        store_orders(conn, channel, [WebOrder(
+            "o1", "#1001", "authorized", now, now, "USD", customer_email="kim@example.com",
+            shipping=Decimal("9.95"), shipping_tax=Decimal("0.50"), total=Decimal("84.17"),
+            lines=[OrderLine("l1", "Tube 700x25", 3, Decimal("8.99"), product_code="TUBE", tax_rate=Decimal("8.25"),
+                             barcode="036000241457"),
+                   OrderLine("l2", "Front light", 1, Decimal("45.00"), product_code="LIGHT", tax_rate=Decimal("0"))])])
+    with engine.connect() as conn:
+        sale = conn.execute(select(WebSale.__table__)).one()
+    complete_sale(engine, sale.id, ANNA, sale.version, checks=PickupChecks(True, True, True))
+    return sale.id
+
+
+def lines(engine, return_id):
+    return {line.title: line for line in return_view(engine, return_id).lines}
+
+
+def on_hand(engine, sku):
+    with engine.connect() as conn:
+        return conn.execute(select(Stock.on_hand).join(Product, Product.id == Stock.product_id)
+                            .where(Product.sku == sku)).scalar()
+
+
+def test_the_sale_is_found_by_order_number_email_or_scanned_barcode(engine, sold):
+    for text in ("#1001", "1001", "KIM@example.com", "0036000241457"):
+        assert [row[0] for row in find_sales(engine, text)] == [sold], text
+    assert find_sales(engine, "#9999") == []
+
+
+def test_each_line_defaults_to_the_rate_actually_charged(engine, sold):
+    ret = start_return(engine, sold, ANNA)
+    by_title = lines(engine, ret)
+    assert by_title["Tube 700x25"].tax_rate == Decimal("8.25")
+    assert by_title["Front light"].tax_rate == Decimal("0"), "untaxed online, refunded untaxed"
+    set_quantity(engine, by_title["Front light"].id, 1, ANNA)
+    assert return_view(engine, ret).totals == (Decimal("-45.00"), Decimal("0.00"), Decimal("-45.00"))
+
+
+def test_a_rate_change_needs_a_reason_and_is_audited(engine, sold):
+    ret = start_return(engine, sold, ANNA)
+    tube = lines(engine, ret)["Tube 700x25"]
+    with pytest.raises(ReturnError, match="why"):
+        set_tax_rate(engine, tube.id, Decimal("0"), " ", ANNA)
+    for bad in (Decimal("-1"), Decimal("100.5")):
+        with pytest.raises(ReturnError, match="between 0 and 100"):
+            set_tax_rate(engine, tube.id, bad, "typo", ANNA)
+    set_tax_rate(engine, tube.id, Decimal("0"), "internet sales are untaxed here", ANNA)
+    assert lines(engine, ret)["Tube 700x25"].tax_rate == Decimal("0")
+    assert lines(engine, ret)["Tube 700x25"].charged_tax_rate == Decimal("8.25")
+    with engine.connect() as conn:
+        entry = conn.execute(select(AuditEntry.__table__).where(AuditEntry.action == "tax_rate")).one()
+    assert (entry.actor, entry.client, entry.old_value, entry.new_value, entry.note) == (
+        "anna", "192.0.2.1", "8.25", "0", "internet sales are untaxed here")
+
+
+def test_the_shipping_refund_is_minus_one_times_what_was_charged(engine, sold):
+    ret = start_return(engine, sold, ANNA)
+    add_shipping_refund(engine, ret, ANNA)
+    shipping = lines(engine, ret)["Shipping refund"]
+    assert (shipping.quantity, shipping.unit_price, shipping.is_shipping) == (-1, Decimal("9.95"), True)
+    assert shipping.tax_rate == Decimal("5.0251"), "the shipping tax rate charged (0.50 on 9.95)"
+    with pytest.raises(ReturnError, match="already"):
+        add_shipping_refund(engine, ret, ANNA)
+    other = start_return(engine, sold, ANNA)
+    with pytest.raises(ReturnError, match="at most the 9.95 charged"):
+        add_shipping_refund(engine, other, ANNA, Decimal("12.00"))
+
+
+def test_partial_returns_across_two_returns_never_exceed_the_sale(engine, sold):
+    first = start_return(engine, sold, ANNA)
+    set_quantity(engine, lines(engine, first)["Tube 700x25"].id, 2, ANNA)
+    complete_return(engine, first, ANNA, return_view(engine, first).version)
+    second = start_return(engine, sold, ANNA)
+    tube = lines(engine, second)["Tube 700x25"]
+    assert tube.returned_elsewhere == 2
+    with pytest.raises(ReturnError, match="only 1 of 3 sold can still come back"):
+        set_quantity(engine, tube.id, 2, ANNA)
+    set_quantity(engine, tube.id, 1, ANNA)
+    with pytest.raises(ReturnError):
+        set_quantity(engine, tube.id, -1, ANNA)
+
+
+def test_returned_units_go_back_on_hand_unless_marked_do_not_restock(engine, sold):
+    assert on_hand(engine, "TUBE") == 7 and on_hand(engine, "LIGHT") == 3
+    ret = start_return(engine, sold, ANNA)
+    by_title = lines(engine, ret)
+    set_quantity(engine, by_title["Tube 700x25"].id, 2, ANNA)
+    set_quantity(engine, by_title["Front light"].id, 1, ANNA)
+    set_restock(engine, by_title["Front light"].id, False, ANNA)  # damaged
+    add_shipping_refund(engine, ret, ANNA)
+    complete_return(engine, ret, ANNA, return_view(engine, ret).version)
+    assert on_hand(engine, "TUBE") == 9 and on_hand(engine, "LIGHT") == 3
+
+
+@pytest.mark.parametrize(("quantity", "price", "rate", "net", "tax", "total"), [
+    (-1, "19.99", "14.975", "-19.99", "-2.99", "-22.98"),
+    (-3, "33.33", "4.7125", "-99.99", "-4.71", "-104.70"),
+    (-1, "10.00", "8.875", "-10.00", "-0.89", "-10.89"),
+    (-1, "2.50", "5", "-2.50", "-0.13", "-2.63"),
+    (-2, "0.05", "10", "-0.10", "-0.01", "-0.11"),
+    (-1, "9.95", "0", "-9.95", "0.00", "-9.95"),
+])
+def test_rounding_on_awkward_rates_matches_the_hand_computed_table(quantity, price, rate, net, tax, total):
+    assert line_amounts(quantity, Decimal(price), Decimal(rate)) == (Decimal(net), Decimal(tax), Decimal(total))
+
+
+def test_the_refund_goes_to_the_original_payments_account_and_the_totals_are_exact(engine, sold):
+    ret = start_return(engine, sold, ANNA)
+    by_title = lines(engine, ret)
+    set_quantity(engine, by_title["Tube 700x25"].id, 1, ANNA)
+    set_tax_rate(engine, by_title["Tube 700x25"].id, Decimal("14.975"), "provincial rate", ANNA)
+    add_shipping_refund(engine, ret, ANNA)
+    shown = return_view(engine, ret).totals[2]
+    refunded = complete_return(engine, ret, ANNA, return_view(engine, ret).version)
+    assert refunded == shown == Decimal("-8.99") + Decimal("-1.35") + Decimal("-9.95") + Decimal("-0.50")
+    with engine.connect() as conn:
+        payments = conn.execute(select(Payment.amount, PaymentType.account)
+                                .join(PaymentType, PaymentType.id == Payment.payment_type_id)
+                                .order_by(Payment.id)).all()
+    assert payments[-1] == (refunded, "Online merchant account")
+    assert payments[0].account == payments[-1].account
+    with pytest.raises(ReturnError, match="completed"):
+        set_quantity(engine, by_title["Front light"].id, 1, ANNA)
+
+
+def test_reconciliation_by_account_in_csv_and_iif(engine, sold):
+    ret = start_return(engine, sold, ANNA)
+    set_quantity(engine, lines(engine, ret)["Front light"].id, 1, ANNA)
+    complete_return(engine, ret, ANNA, return_view(engine, ret).version)
+    today = datetime.now().astimezone().date()
+    entries = reconciliation(engine, today - timedelta(days=1), today + timedelta(days=1))
+    assert len(entries) == 1
+    entry = entries[0]
+    assert (entry.account, entry.payments_in, entry.refunds_out, entry.net, entry.count) == (
+        "Online merchant account", Decimal("84.17"), Decimal("-45.00"), Decimal("39.17"), 2)
+    with engine.connect() as conn:
+        in_db = conn.execute(select(func.sum(Payment.__table__.c.amount))).scalar()
+    csv_rows = to_csv(entries).splitlines()
+    assert csv_rows[0] == "date,account,payments_in,refunds_out,net,count,references"
+    assert Decimal(csv_rows[1].split(",")[4]) == in_db
+    transactions = parse_iif(to_iif(entries))
+    assert len(transactions) == 1
+    for transaction in transactions:
+        assert sum(amount for _, amount in transaction) == 0
+        assert transaction[0] == ("Online merchant account", Decimal("39.17"))
