@@ -39,11 +39,17 @@ def build_parser() -> argparse.ArgumentParser:
                          help="load or refresh products and on-hand quantities from a POS export")
     actions.add_argument("--set-secret", metavar="CHANNEL",
                          help="store a web store's credentials (asked for without echo)")
+    actions.add_argument("--export-reconciliation", metavar="DATE",
+                         help="write the payments by account for DATE (YYYY-MM-DD) to --out")
     actions.add_argument("--paths", action="store_true", help="print where the settings and data live")
     actions.add_argument("--version", action="store_true", help="print the version")
     parser.add_argument("--location", metavar="NAME",
                         help="location whose quantities --import-catalog sets (default: the first)")
     parser.add_argument("--no-mouse", action="store_true", help="ignore the mouse in the console")
+    report = parser.add_argument_group("with --export-reconciliation")
+    report.add_argument("--to", metavar="DATE", help="last day of the period (default: the same day)")
+    report.add_argument("--format", choices=("csv", "iif"), default="csv", help="CSV, or a QuickBooks IIF deposit file")
+    report.add_argument("--out", metavar="FILE", help="where to write it")
     sync = parser.add_argument_group("with --sync")
     sync.add_argument("--full", action="store_true", help="export every matched product, changed or not")
     sync.add_argument("--export-now", action="store_true", help="export changes now, even if not due yet")
@@ -59,6 +65,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--location goes with --import-catalog")
     if (args.full or args.export_now or args.dry_run or args.json) and not args.sync:
         parser.error("--full, --export-now, --dry-run and --json go with --sync")
+    if args.export_reconciliation and not args.out:
+        parser.error("--export-reconciliation needs --out FILE")
+    if (args.to or args.out) and not args.export_reconciliation:
+        parser.error("--to and --out go with --export-reconciliation")
     if args.version:
         from core import __version__
 
@@ -79,6 +89,8 @@ def main(argv: list[str] | None = None) -> int:
             return _import_catalog(settings, args.import_catalog, args.location)
         if args.sync:
             return _sync(settings, args)
+        if args.export_reconciliation:
+            return _export_reconciliation(settings, args)
         return _console(settings, demo=args.demo, mouse=not args.no_mouse)
     except (ConfigError, SecretsError) as exc:
         print(f"tandem: {exc}", file=sys.stderr)
@@ -161,6 +173,33 @@ def _sync(settings, args) -> int:
     if args.json:
         print(report.to_json())
     return report.exit_code
+
+
+def _export_reconciliation(settings, args) -> int:
+    from datetime import date
+    from pathlib import Path
+
+    from core.db import open_database
+    from core.reconciliation import reconciliation, to_csv, to_iif
+
+    try:
+        first = date.fromisoformat(args.export_reconciliation)
+        last = date.fromisoformat(args.to) if args.to else first
+    except ValueError:
+        print("tandem: dates are written YYYY-MM-DD", file=sys.stderr)
+        return EXIT_USAGE
+    if last < first:
+        print("tandem: --to is before the first day", file=sys.stderr)
+        return EXIT_USAGE
+    entries = reconciliation(open_database(settings.database_url), first, last)
+    text = to_iif(entries) if args.format == "iif" else to_csv(entries)
+    try:
+        Path(args.out).write_text(text, encoding="utf-8", newline="")
+    except OSError as exc:
+        print(f"tandem: cannot write {args.out} ({exc.strerror})", file=sys.stderr)
+        return EXIT_ERROR
+    print(f"{args.out}: {len(entries)} account-days, {first} to {last}")
+    return EXIT_OK
 
 
 def _set_secret(settings, channel: str) -> int:

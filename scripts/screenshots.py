@@ -22,6 +22,7 @@ SIZES = {"": (80, 24), "-wide": (120, 36)}
 SCREENS = {
     "home": [], "inbox": ["s"], "sale": ["s", "enter"], "pickup-checks": ["s", "enter", "p", "1"],
     "resolver": ["m"], "resolver-why": ["m", "question_mark"], "catalog": ["c"],
+    "returns": ["t", *"#1100", "enter"], "accounts": ["a"],
 }
 
 

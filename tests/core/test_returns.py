@@ -179,3 +179,17 @@ def test_reconciliation_by_account_in_csv_and_iif(engine, sold):
     for transaction in transactions:
         assert sum(amount for _, amount in transaction) == 0
         assert transaction[0] == ("Online merchant account", Decimal("39.17"))
+
+
+def test_the_cli_exports_reconciliation_files(engine, sold, tmp_path, database_url, capsys):
+    from core.cli import main
+
+    today = datetime.now().astimezone().date().isoformat()
+    out = tmp_path / "deposit.iif"
+    assert main(["--export-reconciliation", today, "--format", "iif", "--out", str(out), "--db", database_url]) == 0
+    assert [sum(a for _, a in t) for t in parse_iif(out.read_text())] == [0]
+    csv_out = tmp_path / "day.csv"
+    assert main(["--export-reconciliation", today, "--out", str(csv_out), "--db", database_url]) == 0
+    assert "Online merchant account,84.17,0.00,84.17,1" in csv_out.read_text()
+    assert main(["--export-reconciliation", "27/11/2026", "--out", str(csv_out), "--db", database_url]) == 2
+    assert "YYYY-MM-DD" in capsys.readouterr().err

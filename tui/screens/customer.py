@@ -56,6 +56,8 @@ class CustomerScreen(ModalScreen):
             options.add_option(Option(f"{name}  {email or ''}  {phone or ''}", id=str(customer_id)))
         if not event.customers:
             options.add_option(Option("No POS customer shares this email or phone", disabled=True))
+        else:
+            options.highlighted = 0
         options.focus()
 
     @on(OptionList.OptionSelected)

@@ -45,6 +45,8 @@ class StatCard(Vertical):
 class HomeScreen(Screen):
     BINDINGS = [
         Binding("s", "open_inbox", "Sales", id="home.inbox", tooltip="The web sales to handle"),
+        Binding("t", "open_returns", "Returns", id="home.returns", tooltip="Returns and tax editor"),
+        Binding("a", "open_accounts", "Accounts", id="home.accounts", tooltip="Payment types and reconciliation"),
         Binding("m", "open_resolver", "Matches", id="home.resolver",
                 tooltip="Resolve web listings the rules could not match"),
         Binding("c", "open_catalog", "Catalog", id="home.catalog", tooltip="Search the products"),
@@ -71,6 +73,8 @@ class HomeScreen(Screen):
         yield Static("Opening the shop's database…", id="places")
         yield Static(
             "[b]s[/b]  Sales inbox — web sales to pick up, ship, or finish\n"
+            "[b]t[/b]  Returns — refunds with per-line tax rates and shipping\n"
+            "[b]a[/b]  Accounts — payment types and the day's reconciliation\n"
             "[b]m[/b]  Match resolver — link web listings to shop products\n"
             "[b]c[/b]  Catalog — search the products, see stock at each location",
             id="menu",
@@ -81,6 +85,16 @@ class HomeScreen(Screen):
         from tui.screens.inbox import InboxScreen
 
         self.app.push_screen(InboxScreen())
+
+    def action_open_returns(self) -> None:
+        from tui.screens.returns import ReturnsScreen
+
+        self.app.push_screen(ReturnsScreen())
+
+    def action_open_accounts(self) -> None:
+        from tui.screens.accounts import AccountsScreen
+
+        self.app.push_screen(AccountsScreen())
 
     def action_open_resolver(self) -> None:
         from tui.screens.resolver import ResolverScreen

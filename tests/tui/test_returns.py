@@ -1,0 +1,99 @@
+"""The returns and tax editor, from the keyboard: the whole flow and its refusals."""
+
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from core.audit import Actor
+from core.models import AuditEntry, Payment, ReturnLine, SaleReturn, WebSale
+from core.sales import PickupChecks, complete_sale
+from tui.app import TandemApp
+from tui.screens.returns import ReturnsScreen
+
+from tests.tui.pilot_helpers import press_and_settle, settle
+
+
+def a_completed_sale_with_shipping(engine) -> str:
+    with engine.connect() as conn:
+        sale = conn.execute(select(WebSale.__table__).where(WebSale.state == "ready", WebSale.shipping_charged > 0)
+                            .order_by(WebSale.id)).first()
+    complete_sale(engine, sale.id, Actor("anna"), sale.version, pickup=False)
+    return sale.order_number
+
+
+async def open_return(app, pilot, order_number):
+    await press_and_settle(app, pilot, "t")
+    assert isinstance(app.screen, ReturnsScreen)
+    await pilot.press(*order_number, "enter")
+    await settle(app, pilot)
+    await press_and_settle(app, pilot, "enter")
+    assert app.screen.view is not None and app.screen.view.order_number == order_number
+
+
+async def test_the_whole_return_flow(demo_engine):
+    number = a_completed_sale_with_shipping(demo_engine)
+    app = TandemApp(demo_engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_return(app, pilot, number)
+        first = app.screen.view.lines[0]
+        await press_and_settle(app, pilot, "plus")
+        assert app.screen.view.lines[0].quantity == -1
+        await press_and_settle(app, pilot, "t")
+        await pilot.press("ctrl+a", *"0", "enter", *"untaxed online", "enter")
+        await settle(app, pilot, 0.2)
+        assert app.screen.view.lines[0].tax_rate == Decimal("0")
+        await press_and_settle(app, pilot, "s")
+        assert app.screen.view.lines[-1].is_shipping and app.screen.view.lines[-1].quantity == -1
+        total = app.screen.view.totals[2]
+        assert str(f"total {total:,.2f}") in str(app.screen.query_one("#refund-total").render())
+        await press_and_settle(app, pilot, "c", "y")
+        await settle(app, pilot, 0.2)
+        assert app.screen.view.state == "completed"
+    with demo_engine.connect() as conn:
+        posted = conn.execute(select(SaleReturn.refund_total, SaleReturn.state)).one()
+        refund = conn.execute(select(Payment.amount).where(Payment.amount < 0)).scalar()
+        audit = conn.execute(select(AuditEntry.note).where(AuditEntry.action == "tax_rate")).scalar()
+    assert posted == (total, "completed") and refund == total
+    assert audit == "untaxed online" and first.charged_tax_rate >= 0
+
+
+async def test_impossible_input_is_refused_and_nothing_changes(demo_engine):
+    number = a_completed_sale_with_shipping(demo_engine)
+    app = TandemApp(demo_engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_return(app, pilot, number)
+        sold = app.screen.view.lines[0].sold
+        await press_and_settle(app, pilot, *["plus"] * (sold + 1))
+        assert app.screen.view.lines[0].quantity == -sold
+        assert any("can still come back" in n.message for n in app._notifications)
+        before = app.screen.view.lines[0].tax_rate
+        await press_and_settle(app, pilot, "t")
+        await pilot.press("ctrl+a", *"150", "enter", *"typo", "enter")
+        await settle(app, pilot, 0.2)
+        assert app.screen.view.lines[0].tax_rate == before
+        assert any("between 0 and 100" in n.message for n in app._notifications)
+        await press_and_settle(app, pilot, "minus")
+        await press_and_settle(app, pilot, *["minus"] * sold)
+        assert app.screen.view.lines[0].quantity == 0
+        await press_and_settle(app, pilot, "c", "y")
+        assert any("nothing is being returned" in n.message for n in app._notifications)
+    with demo_engine.connect() as conn:
+        assert conn.execute(select(SaleReturn.state)).scalar() == "draft"
+        assert conn.execute(select(ReturnLine.quantity)).scalars().all().count(0) >= 1
+
+
+def test_returns_snapshot_80x24(snap_compare, demo_engine):
+    number = a_completed_sale_with_shipping(demo_engine)
+
+    async def go(pilot):
+        await open_return(pilot.app, pilot, number)
+        await press_and_settle(pilot.app, pilot, "plus", "s")
+
+    assert snap_compare(TandemApp(demo_engine, demo=True), terminal_size=(80, 24), run_before=go)
+
+
+def test_accounts_snapshot_80x24(snap_compare, demo_engine):
+    async def go(pilot):
+        await press_and_settle(pilot.app, pilot, "a")
+
+    assert snap_compare(TandemApp(demo_engine, demo=True), terminal_size=(80, 24), run_before=go)

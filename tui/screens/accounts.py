@@ -1,0 +1,124 @@
+"""Payment types with their accounting accounts, and the day's reconciliation by account."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static
+
+
+class AccountsScreen(Screen):
+    BINDINGS = [
+        Binding("escape", "back", "Back", id="accounts.back"),
+        Binding("e", "edit_account", "Account", id="accounts.edit", tooltip="Change the accounting account"),
+        Binding("p", "toggle_present", "Card present", id="accounts.present"),
+        Binding("b", "day(-1)", "Day before", id="accounts.before"),
+        Binding("f", "day(1)", "Day after", id="accounts.after"),
+    ]
+
+    class Loaded(Message):
+        def __init__(self, types: list, entries: list, note: str | None = None, warning: bool = False):
+            super().__init__()
+            self.types, self.entries, self.note, self.warning = types, entries, note, warning
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.day: date = datetime.now().astimezone().date()
+        self.types: list = []
+
+    def compose(self) -> ComposeResult:
+        yield Header(icon="⇄")
+        yield Static("Payment types — each posts to one accounting account", classes="accounts-title")
+        types = DataTable(id="payment-types", cursor_type="row")
+        types.add_column("Payment type", width=18)
+        types.add_column("Account", width=32)
+        types.add_column("Card present", width=12)
+        types.add_column("Online", width=6)
+        yield types
+        yield Static("", id="reconciliation-title", classes="accounts-title")
+        days = DataTable(id="reconciliation", cursor_type="none")
+        days.add_column("Account", width=30)
+        days.add_column(Text("In", justify="right"), width=10)
+        days.add_column(Text("Refunds", justify="right"), width=10)
+        days.add_column(Text("Net", justify="right"), width=10)
+        days.add_column(Text("#", justify="right"), width=4)
+        yield days
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = "Accounts"
+        self.query_one("#payment-types").focus()
+        self.load()
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    def action_day(self, step: int) -> None:
+        self.day += timedelta(days=step)
+        self.load()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="accounts")
+    def load(self, note: str | None = None, warning: bool = False) -> None:
+        from core.payment_types import list_payment_types
+        from core.reconciliation import reconciliation
+
+        engine = self.app.engine()
+        self.post_message(self.Loaded(list_payment_types(engine), reconciliation(engine, self.day), note, warning))
+
+    @on(Loaded)
+    def show(self, event: Loaded) -> None:
+        if event.note:
+            self.notify(event.note, severity="warning" if event.warning else "information")
+        self.types = event.types
+        table = self.query_one("#payment-types", DataTable)
+        keep = table.cursor_row
+        table.clear()
+        for t in event.types:
+            table.add_row(t.name, t.account, "yes" if t.card_present else "no", "yes" if t.online else "", key=str(t.id))
+        if event.types:
+            table.move_cursor(row=min(keep, len(event.types) - 1))
+        self.query_one("#reconciliation-title", Static).update(
+            f"Reconciliation for {self.day:%a %d %b %Y} by account · b/f other days · "
+            "tandem --export-reconciliation for CSV or IIF")
+        days = self.query_one("#reconciliation", DataTable)
+        days.clear()
+        for e in event.entries:
+            days.add_row(e.account, *(Text(f"{v:,.2f}", justify="right") for v in (e.payments_in, e.refunds_out, e.net)),
+                         Text(str(e.count), justify="right"))
+        if not event.entries:
+            days.add_row("No payments or refunds this day", "", "", "", "")
+
+    def _current(self):
+        table = self.query_one("#payment-types", DataTable)
+        return self.types[table.cursor_row] if self.types else None
+
+    def action_edit_account(self) -> None:
+        from tui.screens.prompt import PromptScreen
+
+        current = self._current()
+        if current:
+            self.app.push_screen(PromptScreen(f"Accounting account for {current.name}", current.account),
+                                 lambda account: account and self.save(current, account=account))
+
+    def action_toggle_present(self) -> None:
+        current = self._current()
+        if current:
+            self.save(current, card_present=not current.card_present)
+
+    @work(thread=True, exit_on_error=False, group="accounts-write")
+    def save(self, current, **changes) -> None:
+        from core.audit import current_actor
+        from core.payment_types import PaymentTypeError, update_payment_type
+
+        try:
+            update_payment_type(self.app.engine(), current.id, current_actor(), current.version, **changes)
+        except PaymentTypeError as exc:
+            self.load(f"Not saved: {exc}.", True)
+        else:
+            self.load("Saved.")

@@ -1,0 +1,222 @@
+"""Returns and tax editor: find the sale, choose what comes back, adjust each line's tax rate,
+add the shipping refund, and confirm the refund."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Input, OptionList, Static
+from textual.widgets.option_list import Option
+
+if TYPE_CHECKING:
+    from core.returns import ReturnView
+
+
+def _rate(rate: Decimal) -> str:
+    return f"{rate.normalize():f}"
+
+
+class ReturnsScreen(Screen):
+    BINDINGS = [
+        Binding("escape", "back", "Back", id="returns.back"),
+        Binding("plus,equals_sign", "more", "+1", id="returns.more", tooltip="One more unit comes back"),
+        Binding("minus", "less", "-1", id="returns.less", tooltip="One unit fewer"),
+        Binding("t", "tax", "Tax rate", id="returns.tax", tooltip="Change this line's tax rate"),
+        Binding("r", "restock", "Restock", id="returns.restock", tooltip="Restock or not (damaged)"),
+        Binding("s", "shipping", "Shipping", id="returns.shipping", tooltip="Add the shipping refund"),
+        Binding("c", "confirm", "Confirm", id="returns.confirm", tooltip="Post the refund"),
+    ]
+
+    class Found(Message):
+        def __init__(self, sales: list[tuple]):
+            super().__init__()
+            self.sales = sales
+
+    class Loaded(Message):
+        def __init__(self, view: ReturnView | None, note: str | None = None, warning: bool = False):
+            super().__init__()
+            self.view, self.note, self.warning = view, note, warning
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.view: ReturnView | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header(icon="⇄")
+        yield Input(placeholder="Order number, customer email, or scan a barcode", id="find")
+        yield OptionList(id="found")
+        table = DataTable(id="return-lines", cursor_type="row")
+        table.add_column("Line", width=20)
+        table.add_column(Text("Sold", justify="right"), width=4)
+        table.add_column(Text("Back", justify="right"), width=4)
+        table.add_column(Text("Price", justify="right"), width=7)
+        table.add_column(Text("Tax% was→now", justify="right"), width=13)
+        table.add_column("Stock", width=5)
+        table.add_column(Text("Refund", justify="right"), width=8)
+        yield table
+        yield Static("", id="refund-total")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = "Returns"
+        self.query_one("#return-lines").display = False
+        self.query_one("#found").display = False
+        self.query_one("#find", Input).focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("more", "less", "tax", "restock", "shipping", "confirm"):
+            return self.view is not None and self.view.state == "draft" and not self.query_one("#find").has_focus
+        return True
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    # --- finding the sale -----------------------------------------------------------------------------
+
+    @on(Input.Submitted, "#find")
+    def find(self, event: Input.Submitted) -> None:
+        self.search(event.value)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="returns-find")
+    def search(self, text: str) -> None:
+        from core.returns import find_sales
+
+        self.post_message(self.Found(find_sales(self.app.engine(), text)))
+
+    @on(Found)
+    def show_found(self, event: Found) -> None:
+        found = self.query_one("#found", OptionList)
+        found.clear_options()
+        for sale_id, number, customer, total in event.sales:
+            found.add_option(Option(f"{number}  {customer or ''}  {total:,.2f}", id=str(sale_id)))
+        if not event.sales:
+            found.add_option(Option("No completed web sale matches", disabled=True))
+        found.display = True
+        found.highlighted = 0 if event.sales else None
+        found.focus()
+
+    @on(OptionList.OptionSelected, "#found")
+    def chosen(self, event: OptionList.OptionSelected) -> None:
+        self.start(int(event.option.id))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="returns-write")
+    def start(self, sale_id: int) -> None:
+        from core.audit import current_actor
+        from core.returns import ReturnError, return_view, start_return
+
+        try:
+            return_id = start_return(self.app.engine(), sale_id, current_actor())
+        except ReturnError as exc:
+            self.post_message(self.Loaded(None, f"Not started: {exc}.", True))
+        else:
+            self.post_message(self.Loaded(return_view(self.app.engine(), return_id)))
+
+    # --- editing --------------------------------------------------------------------------------------
+
+    @on(Loaded)
+    def show(self, event: Loaded) -> None:
+        if event.note:
+            self.notify(event.note, severity="warning" if event.warning else "information", timeout=5)
+        if event.view is None:
+            return
+        self.view = view = event.view
+        self.sub_title = f"Return for {view.order_number}" + ("" if view.state == "draft" else " (posted)")
+        self.query_one("#find").display = False
+        self.query_one("#found").display = False
+        table = self.query_one("#return-lines", DataTable)
+        table.display = True
+        keep = table.cursor_row
+        table.clear()
+        for line in view.lines:
+            _, _, total = line.amounts
+            changed = line.tax_rate != line.charged_tax_rate
+            rate = Text(f"{_rate(line.charged_tax_rate)}→{_rate(line.tax_rate)}" if changed else _rate(line.tax_rate),
+                        justify="right", style="bold" if changed else "")
+            table.add_row(line.title, Text(str(line.sold), justify="right"),
+                          Text(str(-line.quantity), justify="right"), Text(f"{line.unit_price:,.2f}", justify="right"),
+                          rate, "—" if line.is_shipping else ("yes" if line.restock else "no"),
+                          Text(f"{total:,.2f}", justify="right"), key=str(line.id))
+        if view.lines:
+            table.move_cursor(row=min(keep, len(view.lines) - 1))
+        table.focus()
+        net, tax, total = view.totals
+        state = "" if view.state == "draft" else "  — posted"
+        self.query_one("#refund-total", Static).update(
+            f"Refund: net {net:,.2f} · tax {tax:,.2f} · [b]total {total:,.2f}[/b]{state}\n"
+            "+/- units · t tax rate · r restock · s shipping · c confirm")
+        self.refresh_bindings()
+
+    def _line(self):
+        table = self.query_one("#return-lines", DataTable)
+        if self.view is None or not self.view.lines:
+            return None
+        return self.view.lines[min(table.cursor_row, len(self.view.lines) - 1)]
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="returns-write")
+    def change(self, what: str, *args) -> None:
+        from core import returns
+        from core.audit import current_actor
+
+        engine, actor = self.app.engine(), current_actor()
+        try:
+            note = None
+            if what == "quantity":
+                returns.set_quantity(engine, args[0], args[1], actor)
+            elif what == "tax":
+                returns.set_tax_rate(engine, args[0], args[1], args[2], actor)
+            elif what == "restock":
+                returns.set_restock(engine, args[0], args[1], actor)
+            elif what == "shipping":
+                returns.add_shipping_refund(engine, self.view.id, actor)
+            elif what == "confirm":
+                refunded = returns.complete_return(engine, self.view.id, actor, self.view.version)
+                note = f"Refund of {-refunded:,.2f} posted to the original payment's account."
+        except returns.ReturnError as exc:
+            self.post_message(self.Loaded(returns.return_view(engine, self.view.id), f"Not changed: {exc}.", True))
+        else:
+            self.post_message(self.Loaded(returns.return_view(engine, self.view.id), note))
+
+    def action_more(self) -> None:
+        line = self._line()
+        if line and not line.is_shipping:
+            self.change("quantity", line.id, -line.quantity + 1)
+
+    def action_less(self) -> None:
+        line = self._line()
+        if line and not line.is_shipping:
+            self.change("quantity", line.id, -line.quantity - 1)
+
+    def action_restock(self) -> None:
+        line = self._line()
+        if line and not line.is_shipping:
+            self.change("restock", line.id, not line.restock)
+
+    def action_shipping(self) -> None:
+        self.change("shipping")
+
+    def action_tax(self) -> None:
+        from tui.screens.tax_rate import TaxRateScreen
+
+        line = self._line()
+        if line:
+            self.app.push_screen(TaxRateScreen(line.title, line.charged_tax_rate, line.tax_rate),
+                                 lambda answer: answer and self.change("tax", line.id, *answer))
+
+    def action_confirm(self) -> None:
+        from tui.screens.confirm import ConfirmScreen
+
+        net, tax, total = self.view.totals
+        back = sum(-line.quantity for line in self.view.lines if not line.is_shipping)
+        shipping = any(line.is_shipping for line in self.view.lines)
+        self.app.push_screen(ConfirmScreen(
+            f"Post this return for {self.view.order_number}?\n{back} unit(s) back"
+            + (" and the shipping" if shipping else "")
+            + f"; refund {-total:,.2f} (net {-net:,.2f}, tax {-tax:,.2f}) to the original payment."),
+            lambda yes: yes and self.change("confirm"))

@@ -1,0 +1,43 @@
+"""Change a return line's tax rate: the new rate and a short reason (both required)."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Static
+
+
+class TaxRateScreen(ModalScreen):
+    BINDINGS = [Binding("escape", "dismiss_none", "Cancel", id="tax-rate.cancel")]
+
+    def __init__(self, title: str, charged: Decimal, current: Decimal):
+        super().__init__()
+        self.title_text, self.charged, self.current = title, charged, current
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="tax-rate"):
+            yield Static(f"[b]Tax rate for {self.title_text}[/b]\nCharged on the sale: {self.charged.normalize():f} %")
+            yield Input(value=f"{self.current.normalize():f}", placeholder="Rate in percent, e.g. 8.25", id="rate")
+            yield Input(placeholder="Why it changes (required)", id="reason")
+            yield Static("Tab next field · Enter save · Esc cancel", id="tax-rate-hint")
+
+    def on_mount(self) -> None:
+        self.query_one("#rate", Input).focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "rate":
+            self.query_one("#reason", Input).focus()
+            return
+        try:
+            rate = Decimal(self.query_one("#rate", Input).value.strip().rstrip("%").replace(",", "."))
+        except InvalidOperation:
+            self.notify("The rate is a number of percent, like 8.25.", severity="warning")
+            return
+        self.dismiss((rate, self.query_one("#reason", Input).value))
+
+    def action_dismiss_none(self) -> None:
+        self.dismiss(None)
