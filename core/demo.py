@@ -189,6 +189,9 @@ def demo_listings(rows: list[dict], seed: int = DEMO_SEED) -> list[ListingData]:
 
 def create_demo_database(url: str, seed: int = DEMO_SEED) -> None:
     """Start the demo shop afresh at `url` (an existing demo file is replaced)."""
+    from core.demo_store.runtime import reset_demo_stores
+
+    reset_demo_stores()
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite" and parsed.database:
         for suffix in ("", "-wal", "-shm"):
@@ -217,5 +220,10 @@ def create_demo_database(url: str, seed: int = DEMO_SEED) -> None:
         enable_supplier_fulfillment(engine, channel, DEMO_ACTOR)
         # The demo web store is filled the way a real one is: by a sync through the connector.
         run_sync(engine, options=SyncOptions(export_now=True), log=lambda message: None)
+        # A little history: the first few ready sales were picked up already.
+        from core.sales import complete_with_store, inbox
+
+        for row in [r for r in inbox(engine).rows if r.state == "ready"][-3:]:
+            complete_with_store(engine, row.sale_id, DEMO_ACTOR, row.version, pickup=False)
     finally:
         engine.dispose()

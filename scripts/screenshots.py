@@ -22,7 +22,7 @@ SIZES = {"": (80, 24), "-wide": (120, 36)}
 SCREENS = {
     "home": [], "inbox": ["s"], "sale": ["s", "enter"], "pickup-checks": ["s", "enter", "p", "1"],
     "resolver": ["m"], "resolver-why": ["m", "question_mark"], "catalog": ["c"],
-    "returns": ["t", *"#1100", "enter"], "accounts": ["a"],
+    "returns": ["t", "COMPLETED", "enter", "enter", "plus"], "accounts": ["a"],
 }
 
 
@@ -32,6 +32,11 @@ async def shoot(engine, name: str, keys: list[str], size: tuple[int, int], suffi
         await pilot.pause()
         await app.workers.wait_for_complete()
         for key in keys:
+            if key == "COMPLETED":  # the order number of a completed demo sale
+                from core.sales import inbox
+
+                await pilot.press(*inbox(engine, history=True).rows[0].order_number)
+                continue
             await pilot.press(key)
             await pilot.pause()
             await app.workers.wait_for_complete()

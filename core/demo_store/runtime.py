@@ -86,3 +86,8 @@ def demo_store_for(channel) -> DemoStore:
     from core.demo import DEMO_SEED
 
     return _store(int(json.loads(channel.settings_json or "{}").get("seed", DEMO_SEED)))
+
+
+def reset_demo_stores() -> None:
+    """Forget the process's demo stores: a fresh demo shop gets a fresh web store too."""
+    _store.cache_clear()

@@ -6,7 +6,7 @@ from sqlalchemy import select, update
 
 from core.db import open_database
 from core.demo import create_demo_database
-from core.models import SyncRun, WebSale
+from core.models import AuditEntry, Payment, SyncRun, WebSale
 
 
 PINNED_SYNC_TIME = datetime(2026, 11, 27, 6, 0, tzinfo=UTC)
@@ -27,6 +27,8 @@ def demo_file(tmp_path_factory):
                 ordered_at=PINNED_SYNC_TIME - timedelta(minutes=23 * sale_id)))
         conn.execute(update(WebSale).where(WebSale.held_until.is_not(None)).values(
             held_until=datetime(2030, 3, 4, 7, 30, tzinfo=UTC)))
+        conn.execute(update(Payment).values(received_at=PINNED_SYNC_TIME))
+        conn.execute(update(AuditEntry).values(at=PINNED_SYNC_TIME))
     engine.dispose()
     return path
 

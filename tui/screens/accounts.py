@@ -27,9 +27,9 @@ class AccountsScreen(Screen):
             super().__init__()
             self.types, self.entries, self.note, self.warning = types, entries, note, warning
 
-    def __init__(self) -> None:
+    def __init__(self, day: date | None = None) -> None:
         super().__init__()
-        self.day: date = datetime.now().astimezone().date()
+        self.day: date = day or datetime.now().astimezone().date()
         self.types: list = []
 
     def compose(self) -> ComposeResult:

@@ -21,7 +21,8 @@ class TaxRateScreen(ModalScreen):
     def compose(self) -> ComposeResult:
         with Vertical(id="tax-rate"):
             yield Static(f"[b]Tax rate for {self.title_text}[/b]\nCharged on the sale: {self.charged.normalize():f} %")
-            yield Input(value=f"{self.current.normalize():f}", placeholder="Rate in percent, e.g. 8.25", id="rate")
+            yield Input(value=f"{self.current.normalize():f}", placeholder="Rate in percent, e.g. 8.25", id="rate",
+                        select_on_focus=True)
             yield Input(placeholder="Why it changes (required)", id="reason")
             yield Static("Tab next field · Enter save · Esc cancel", id="tax-rate-hint")
 
