@@ -216,6 +216,23 @@ def add_shipping_refund(engine: Engine, return_id: int, actor: Actor, amount: De
     return line
 
 
+def set_shipping_amount(engine: Engine, line_id: int, amount: Decimal, actor: Actor) -> None:
+    """Refund less shipping than was charged; never more."""
+    try:
+        amount = Decimal(str(amount)).quantize(CENT)
+    except ArithmeticError:
+        raise ReturnError("the amount is a number, like 9.95") from None
+    with engine.begin() as conn:
+        line = _draft_line(conn, line_id)
+        if not line.is_shipping:
+            raise ReturnError("only the shipping refund's amount can be changed; products keep the price charged")
+        charged = conn.execute(select(WebSale.shipping_charged).where(WebSale.id == line.sale_id)).scalar()
+        if not Decimal("0") < amount <= charged:
+            raise ReturnError(f"the shipping refund is more than 0 and at most the {charged:.2f} charged")
+        conn.execute(update(rline_table).where(rline_table.c.id == line_id).values(unit_price=amount))
+        _audit(conn, actor, "shipping_refund", line.return_id, "shipping", f"{line.unit_price:.2f}", f"{amount:.2f}")
+
+
 def return_view(engine: Engine, return_id: int) -> ReturnView:
     with engine.connect() as conn:
         ret = conn.execute(select(return_table, WebSale.order_number)

@@ -193,3 +193,22 @@ def test_the_cli_exports_reconciliation_files(engine, sold, tmp_path, database_u
     assert "Online merchant account,84.17,0.00,84.17,1" in csv_out.read_text()
     assert main(["--export-reconciliation", "27/11/2026", "--out", str(csv_out), "--db", database_url]) == 2
     assert "YYYY-MM-DD" in capsys.readouterr().err
+
+
+def test_the_shipping_refund_amount_may_be_lowered_never_raised(engine, sold):
+    from core.returns import set_shipping_amount
+
+    ret = start_return(engine, sold, ANNA)
+    line = add_shipping_refund(engine, ret, ANNA)
+    with pytest.raises(ReturnError, match="at most the 9.95 charged"):
+        set_shipping_amount(engine, line, Decimal("10.00"), ANNA)
+    set_shipping_amount(engine, line, Decimal("4.00"), ANNA)
+    assert lines(engine, ret)["Shipping refund"].unit_price == Decimal("4.00")
+    with pytest.raises(ReturnError, match="only the shipping"):
+        set_shipping_amount(engine, lines(engine, ret)["Tube 700x25"].id, Decimal("1.00"), ANNA)
+
+
+def test_nothing_to_return_is_refused(engine, sold):
+    ret = start_return(engine, sold, ANNA)
+    with pytest.raises(ReturnError, match="nothing is being returned"):
+        complete_return(engine, ret, ANNA, return_view(engine, ret).version)

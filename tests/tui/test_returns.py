@@ -75,11 +75,22 @@ async def test_impossible_input_is_refused_and_nothing_changes(demo_engine):
         await settle(app, pilot, 0.2)
         assert app.screen.view.lines[0].tax_rate == before
         assert any("between 0 and 100" in n.message for n in app._notifications)
+        await press_and_settle(app, pilot, "s")
+        shipping = app.screen.view.lines[-1]
+        await press_and_settle(app, pilot, *["down"] * (len(app.screen.view.lines) - 1), "a")
+        await pilot.press(*"99.00", "enter")
+        await settle(app, pilot, 0.2)
+        assert app.screen.view.lines[-1].unit_price == shipping.unit_price
+        assert any("at most the" in n.message for n in app._notifications)
+        await press_and_settle(app, pilot, "a")
+        await pilot.press(*"5.00", "enter")
+        await settle(app, pilot, 0.2)
+        assert app.screen.view.lines[-1].unit_price == Decimal("5.00")
+        await press_and_settle(app, pilot, *["up"] * len(app.screen.view.lines))
         await press_and_settle(app, pilot, "minus")
         await press_and_settle(app, pilot, *["minus"] * sold)
         assert app.screen.view.lines[0].quantity == 0
-        await press_and_settle(app, pilot, "c", "y")
-        assert any("nothing is being returned" in n.message for n in app._notifications)
+        assert app.screen.view.lines[-1].quantity == -1, "the shipping refund remains"
     with demo_engine.connect() as conn:
         assert conn.execute(select(SaleReturn.state)).scalar() == "draft"
         assert conn.execute(select(ReturnLine.quantity)).scalars().all().count(0) >= 1

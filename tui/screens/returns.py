@@ -31,6 +31,7 @@ class ReturnsScreen(Screen):
         Binding("t", "tax", "Tax rate", id="returns.tax", tooltip="Change this line's tax rate"),
         Binding("r", "restock", "Restock", id="returns.restock", tooltip="Restock or not (damaged)"),
         Binding("s", "shipping", "Shipping", id="returns.shipping", tooltip="Add the shipping refund"),
+        Binding("a", "amount", "Amount", id="returns.amount", tooltip="Refund less shipping than was charged"),
         Binding("c", "confirm", "Confirm", id="returns.confirm", tooltip="Post the refund"),
     ]
 
@@ -71,7 +72,7 @@ class ReturnsScreen(Screen):
         self.query_one("#find", Input).focus()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("more", "less", "tax", "restock", "shipping", "confirm"):
+        if action in ("more", "less", "tax", "restock", "shipping", "amount", "confirm"):
             return self.view is not None and self.view.state == "draft" and not self.query_one("#find").has_focus
         return True
 
@@ -150,7 +151,7 @@ class ReturnsScreen(Screen):
         state = "" if view.state == "draft" else "  — posted"
         self.query_one("#refund-total", Static).update(
             f"Refund: net {net:,.2f} · tax {tax:,.2f} · [b]total {total:,.2f}[/b]{state}\n"
-            "+/- units · t tax rate · r restock · s shipping · c confirm")
+            "+/- units · t tax rate · r restock · s shipping (a amount) · c confirm")
         self.refresh_bindings()
 
     def _line(self):
@@ -175,6 +176,8 @@ class ReturnsScreen(Screen):
                 returns.set_restock(engine, args[0], args[1], actor)
             elif what == "shipping":
                 returns.add_shipping_refund(engine, self.view.id, actor)
+            elif what == "amount":
+                returns.set_shipping_amount(engine, args[0], args[1], actor)
             elif what == "confirm":
                 refunded = returns.complete_return(engine, self.view.id, actor, self.view.version)
                 note = f"Refund of {-refunded:,.2f} posted to the original payment's account."
@@ -200,6 +203,16 @@ class ReturnsScreen(Screen):
 
     def action_shipping(self) -> None:
         self.change("shipping")
+
+    def action_amount(self) -> None:
+        from tui.screens.prompt import PromptScreen
+
+        line = self._line()
+        if line is None or not line.is_shipping:
+            self.notify("Put the cursor on the shipping refund line.", timeout=3)
+            return
+        self.app.push_screen(PromptScreen("Shipping to refund", f"{line.unit_price:.2f}"),
+                             lambda text: text and self.change("amount", line.id, text.replace(",", ".")))
 
     def action_tax(self) -> None:
         from tui.screens.tax_rate import TaxRateScreen
