@@ -48,6 +48,20 @@ query TandemListings($first: Int!, $after: String, $mpnNamespace: String!, $mpnK
 }
 """
 
+# What Tandem reads of an order line, shared by the two documents that read lines.
+LINE_ITEM_FRAGMENT = """
+fragment TandemLineItem on LineItem {
+  id
+  title
+  sku
+  quantity
+  variant { id barcode }
+  originalUnitPriceSet { shopMoney { amount } }
+  totalDiscountSet { shopMoney { amount } }
+  taxLines { rate priceSet { shopMoney { amount } } }
+}
+"""
+
 ORDERS = """
 query TandemOrders($first: Int!, $after: String, $query: String!, $lines: Int!) {
   orders(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {
@@ -72,18 +86,7 @@ query TandemOrders($first: Int!, $after: String, $query: String!, $lines: Int!) 
         totalPriceSet { shopMoney { amount } }
         fulfillments(first: 5) { createdAt service { serviceName } }
         lineItems(first: $lines) {
-          edges {
-            node {
-              id
-              title
-              sku
-              quantity
-              variant { id barcode }
-              originalUnitPriceSet { shopMoney { amount } }
-              totalDiscountSet { shopMoney { amount } }
-              taxLines { rate priceSet { shopMoney { amount } } }
-            }
-          }
+          edges { node { ...TandemLineItem } }
           pageInfo { hasNextPage endCursor }
         }
       }
@@ -91,30 +94,19 @@ query TandemOrders($first: Int!, $after: String, $query: String!, $lines: Int!) 
     pageInfo { hasNextPage endCursor }
   }
 }
-"""
+""" + LINE_ITEM_FRAGMENT
 
 # The rest of a large order's lines.
 ORDER_LINES_PAGE = """
 query TandemOrderLines($id: ID!, $after: String, $lines: Int!) {
   order(id: $id) {
     lineItems(first: $lines, after: $after) {
-      edges {
-        node {
-          id
-          title
-          sku
-          quantity
-          variant { id barcode }
-          originalUnitPriceSet { shopMoney { amount } }
-          totalDiscountSet { shopMoney { amount } }
-          taxLines { rate priceSet { shopMoney { amount } } }
-        }
-      }
+      edges { node { ...TandemLineItem } }
       pageInfo { hasNextPage endCursor }
     }
   }
 }
-"""
+""" + LINE_ITEM_FRAGMENT
 
 SET_STOCK = """
 mutation TandemSetStock($input: InventorySetQuantitiesInput!) {

@@ -10,7 +10,9 @@ from graphql import (
     GraphQLInterfaceType, GraphQLObjectType, build_client_schema, extend_schema, get_named_type, parse,
     validate,
 )
-from graphql.language import FieldNode, OperationDefinitionNode, VariableNode
+from graphql.language import (
+    FieldNode, FragmentDefinitionNode, FragmentSpreadNode, OperationDefinitionNode, VariableNode,
+)
 
 from core.connectors import shopify
 
@@ -71,9 +73,18 @@ def cost(schema, document: str, variables: dict) -> int:
     """Shopify's calculated query cost, worst case: an object costs 1 plus what it selects; a
     connection 2 plus `first` times its node (edges and pageInfo are free); a list field with
     `first` that many times its item; scalars and enums nothing; a mutation 10."""
-    operation = next(d for d in parse(document).definitions if isinstance(d, OperationDefinitionNode))
+    definitions = parse(document).definitions
+    operation = next(d for d in definitions if isinstance(d, OperationDefinitionNode))
+    fragments = {d.name.value: d for d in definitions if isinstance(d, FragmentDefinitionNode)}
     if operation.operation.value == "mutation":
         return 10
+
+    def fields(selections):
+        for selection in selections:
+            if isinstance(selection, FragmentSpreadNode):
+                yield from fields(fragments[selection.name.value].selection_set.selections)
+            else:
+                yield selection
 
     def first_of(field: FieldNode) -> int | None:
         for argument in field.arguments:
@@ -84,7 +95,7 @@ def cost(schema, document: str, variables: dict) -> int:
 
     def objects(parent, selections) -> int:
         total = 0
-        for field in selections:
+        for field in fields(selections):
             named = get_named_type(parent.fields[field.name.value].type)
             if not isinstance(named, (GraphQLObjectType, GraphQLInterfaceType)):
                 continue
@@ -98,10 +109,10 @@ def cost(schema, document: str, variables: dict) -> int:
         return total
 
     def connection_node(connection, selections) -> int:
-        for field in selections:
+        for field in fields(selections):
             if field.name.value == "edges":
                 edge = get_named_type(connection.fields["edges"].type)
-                for inner in field.selection_set.selections:
+                for inner in fields(field.selection_set.selections):
                     if inner.name.value == "node":
                         node = get_named_type(edge.fields["node"].type)
                         return 1 + objects(node, inner.selection_set.selections)
