@@ -39,7 +39,7 @@ class Settings:
     database_url: str
     database_source: str
     default_location: str | None = None
-    language: str = "en"
+    language: str | None = None  # None: from the locale
     channels: dict[str, dict] = field(default_factory=dict)
 
     @property
@@ -149,6 +149,6 @@ def load_settings(
         database_url=url,
         database_source=source,
         default_location=shop.get("default_location"),
-        language=shop.get("language", "en"),
+        language=shop.get("language"),
         channels=data.get("channels", {}),
     )

@@ -30,6 +30,7 @@ class TandemApp(App):
     BINDINGS = [
         Binding("q", "quit", "Quit", id="quit", tooltip="Leave Tandem"),
         Binding("ctrl+p", "command_palette", "Commands", id="commands", show=False),
+        Binding("f1,question_mark", "help", "Help", id="help", tooltip="Questions and answers for this screen"),
     ]
 
     def __init__(self, database: str | Engine, demo: bool = False, settings=None):
@@ -43,6 +44,16 @@ class TandemApp(App):
 
     def get_default_screen(self) -> HomeScreen:
         return HomeScreen()
+
+    def action_help(self, topic: str | None = None, context: str | None = None) -> None:
+        from core.faq import default_language
+        from tui.screens.faq import FaqScreen
+
+        if isinstance(self.screen, FaqScreen):
+            return
+        context = context or getattr(self.screen, "HELP_CONTEXT", "home")
+        language = default_language(self.settings.language if self.settings else None)
+        self.push_screen(FaqScreen(context, language, topic))
 
     def engine(self) -> Engine:
         """The open, migrated database; the first call opens it. Call from worker threads."""

@@ -54,4 +54,4 @@ def test_bad_settings_files_are_refused_with_the_reason(tmp_path, content, messa
 def test_missing_settings_file_means_defaults(tmp_path):
     settings = load_settings(config_path=Path(tmp_path / "none.toml"), environ={})
     assert not settings.config_file_exists
-    assert settings.language == "en"
+    assert settings.language is None, "then the help panel follows the locale"

@@ -14,6 +14,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 
 
 class AccountsScreen(Screen):
+    HELP_CONTEXT = "accounts"  # which FAQ entries F1 opens on
     BINDINGS = [
         Binding("escape", "back", "Back", id="accounts.back"),
         Binding("e", "edit_account", "Account", id="accounts.edit", tooltip="Change the accounting account"),

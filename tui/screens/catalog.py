@@ -26,6 +26,7 @@ def _barcode(row) -> str:
 
 
 class CatalogScreen(Screen):
+    HELP_CONTEXT = "catalog"  # which FAQ entries F1 opens on
     BINDINGS = [
         Binding("escape", "back", "Back", id="catalog.back", tooltip="Back to the table, then home"),
         Binding("slash", "search", "Search", id="catalog.search", tooltip="Type to search the catalog"),

@@ -43,6 +43,7 @@ class StatCard(Vertical):
 
 
 class HomeScreen(Screen):
+    HELP_CONTEXT = "home"  # which FAQ entries F1 opens on
     BINDINGS = [
         Binding("s", "open_inbox", "Sales", id="home.inbox", tooltip="The web sales to handle"),
         Binding("t", "open_returns", "Returns", id="home.returns", tooltip="Returns and tax editor"),

@@ -20,6 +20,7 @@ FILTER_NAMES = {None: "all open", "ready": "ready", "waiting_match": "needs matc
 
 
 class InboxScreen(Screen):
+    HELP_CONTEXT = "inbox"  # which FAQ entries F1 opens on
     BINDINGS = [
         Binding("escape", "back", "Back", id="inbox.back"),
         Binding("f", "next_filter", "Filter", id="inbox.filter", tooltip="Cycle the status filter"),

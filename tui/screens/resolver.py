@@ -24,7 +24,10 @@ SEARCH_DELAY = 0.12
 class WhyScreen(ModalScreen[None]):
     """Why this listing needs a person."""
 
-    BINDINGS = [Binding("escape,q,question_mark,f1,enter", "dismiss", "Close", id="why.close")]
+    BINDINGS = [
+        Binding("escape,q,question_mark,f1,enter", "dismiss", "Close", id="why.close"),
+        Binding("h", "faq", "Help entry", id="why.faq", tooltip="The help panel's entry on matching"),
+    ]
 
     def __init__(self, title: str, reason: str):
         super().__init__()
@@ -34,10 +37,15 @@ class WhyScreen(ModalScreen[None]):
         with Vertical(id="why"):
             yield Static(Text(self.title_text, style="bold"), id="why-title")
             yield Static(self.reason, id="why-text")
-            yield Static("esc to close", id="why-hint")
+            yield Static("esc close · h the help entry on matching", id="why-hint")
+
+    def action_faq(self) -> None:
+        self.dismiss()
+        self.app.action_help(topic="why_ambiguous", context="resolver")
 
 
 class ResolverScreen(Screen):
+    HELP_CONTEXT = "resolver"  # which FAQ entries F1 opens on
     BINDINGS = [
         Binding("escape", "back", "Back", id="resolver.back"),
         Binding("enter", "link_highlighted", "Link", id="resolver.link", priority=True),

@@ -24,6 +24,7 @@ def _rate(rate: Decimal) -> str:
 
 
 class ReturnsScreen(Screen):
+    HELP_CONTEXT = "returns"  # which FAQ entries F1 opens on
     BINDINGS = [
         Binding("escape", "back", "Back", id="returns.back"),
         Binding("plus,equals_sign", "more", "+1", id="returns.more", tooltip="One more unit comes back"),

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
 
 class SaleScreen(Screen):
+    HELP_CONTEXT = "sale"  # which FAQ entries F1 opens on
     BINDINGS = [
         Binding("escape", "back", "Back", id="sale.back"),
         Binding("p", "pickup", "Pickup", id="sale.pickup", tooltip="Complete pickup: checks, capture, done"),

@@ -1,0 +1,68 @@
+"""The help panel from the keyboard: F1 on each screen opens its entries; search; language."""
+
+import pytest
+
+from core import faq
+from tui.app import TandemApp
+from tui.screens.faq import FaqScreen
+
+from tests.tui.pilot_helpers import press_and_settle, settle
+
+SCREEN_KEYS = {"home": [], "inbox": ["s"], "sale": ["s", "enter"], "resolver": ["m"], "returns": ["t"],
+               "accounts": ["a"], "catalog": ["c"]}
+
+
+@pytest.mark.parametrize("screen", SCREEN_KEYS)
+async def test_f1_opens_the_help_on_the_entries_for_this_screen(demo_engine, screen):
+    app = TandemApp(demo_engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await press_and_settle(app, pilot, *SCREEN_KEYS[screen])
+        if screen == "returns":
+            await pilot.press("escape")  # leave the search box
+            await press_and_settle(app, pilot, "t")
+        # In the resolver, F1 first explains the listing; h goes on to the help panel.
+        await press_and_settle(app, pilot, "f1", *(["h"] if screen == "resolver" else []))
+        assert isinstance(app.screen, FaqScreen) and app.screen.context == screen
+        mine = [entry.topic for entry in faq.for_screen(screen)]
+        assert app.screen.topics[: len(mine)] == mine
+        await press_and_settle(app, pilot, "escape")
+        assert not isinstance(app.screen, FaqScreen)
+
+
+async def test_search_as_you_type_and_switch_language(demo_engine):
+    app = TandemApp(demo_engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await press_and_settle(app, pilot, "question_mark")
+        await pilot.press(*"ecommerce")
+        await settle(app, pilot)
+        assert "how_it_works" in app.screen.topics
+        await press_and_settle(app, pilot, "f2")
+        assert app.screen.language == "fr"
+        assert "intégration e-commerce" in str(app.screen.query_one("#faq-answer").render())
+        for _ in "ecommerce":
+            await pilot.press("backspace")
+        await pilot.press(*"remboursement")
+        await settle(app, pilot)
+        assert app.screen.topics == ["refund_shipping"]
+
+
+async def test_the_why_panel_links_to_its_help_entry(demo_engine):
+    app = TandemApp(demo_engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await press_and_settle(app, pilot, "m", "question_mark", "h")
+        assert isinstance(app.screen, FaqScreen)
+        assert "ambiguous" in str(app.screen.query_one("#faq-answer").render())
+
+
+def test_help_snapshot_80x24_english(snap_compare, demo_engine):
+    async def go(pilot):
+        await press_and_settle(pilot.app, pilot, "f1")
+
+    assert snap_compare(TandemApp(demo_engine, demo=True), terminal_size=(80, 24), run_before=go)
+
+
+def test_help_snapshot_80x24_french(snap_compare, demo_engine):
+    async def go(pilot):
+        await press_and_settle(pilot.app, pilot, "f1", "f2")
+
+    assert snap_compare(TandemApp(demo_engine, demo=True), terminal_size=(80, 24), run_before=go)

@@ -1,0 +1,102 @@
+"""The help panel: Tandem's questions and answers in English and French, searched as you type."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Input, OptionList, Static
+from textual.widgets.option_list import Option
+
+from core import faq
+
+TITLES = {"en": "Help", "fr": "Aide"}
+HINTS = {
+    "en": "Type to search every question · ↑↓ choose · F2 or ctrl+l français · Esc back",
+    "fr": "Tapez pour chercher · ↑↓ choisir · F2 ou ctrl+l English · Échap retour",
+}
+
+
+class FaqScreen(Screen):
+    BINDINGS = [
+        Binding("escape", "back", "Back", id="faq.back"),
+        Binding("f2,ctrl+l", "switch_language", "Language", id="faq.language", priority=True),
+        Binding("down", "next", "Next", show=False, id="faq.next", priority=True),
+        Binding("up", "previous", "Previous", show=False, id="faq.previous", priority=True),
+    ]
+
+    def __init__(self, context: str = "home", language: str = "en", topic: str | None = None):
+        super().__init__()
+        self.context, self.language, self.topic = context, language, topic
+        self.entries: list[faq.Entry] = []
+
+    def compose(self) -> ComposeResult:
+        yield Header(icon="⇄")
+        yield Input(placeholder="", id="faq-search")
+        yield OptionList(id="faq-questions")
+        yield Static("", id="faq-answer")
+        yield Static("", id="faq-hint")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#faq-search", Input).focus()
+        self.show(initial=True)
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    def action_switch_language(self) -> None:
+        self.language = "fr" if self.language == "en" else "en"
+        self.show()
+
+    def action_next(self) -> None:
+        self.query_one("#faq-questions", OptionList).action_cursor_down()
+
+    def action_previous(self) -> None:
+        self.query_one("#faq-questions", OptionList).action_cursor_up()
+
+    @on(Input.Changed, "#faq-search")
+    def searched(self) -> None:
+        self.show()
+
+    def show(self, initial: bool = False) -> None:
+        query = self.query_one("#faq-search", Input).value
+        if query.strip():
+            self.entries = faq.search(query, self.language)
+        else:
+            # This screen's questions first, then the rest.
+            mine = faq.for_screen(self.context)
+            self.entries = mine + [e for e in faq.ENTRIES if e not in mine]
+        self.sub_title = TITLES[self.language]
+        self.query_one("#faq-search", Input).placeholder = (
+            "Chercher : remboursement, carte-cadeau, e-commerce…" if self.language == "fr"
+            else "Search: refund, gift card, supplier, e-commerce…")
+        self.query_one("#faq-hint", Static).update(HINTS[self.language])
+        options = self.query_one("#faq-questions", OptionList)
+        options.clear_options()
+        for entry in self.entries:
+            options.add_option(Option(entry.text(self.language)[0], id=entry.topic))
+        if not self.entries:
+            self.query_one("#faq-answer", Static).update(
+                "Aucune question ne correspond." if self.language == "fr" else "No question matches.")
+            return
+        start = 0
+        if initial and self.topic:
+            start = next((i for i, e in enumerate(self.entries) if e.topic == self.topic), 0)
+        options.highlighted = start
+        self.answer(self.entries[start])
+
+    @on(OptionList.OptionHighlighted, "#faq-questions")
+    def highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        entry = next((e for e in self.entries if e.topic == event.option.id), None)
+        if entry:
+            self.answer(entry)
+
+    def answer(self, entry: faq.Entry) -> None:
+        question, text = entry.text(self.language)
+        self.query_one("#faq-answer", Static).update(f"[b]{question}[/b]\n\n{text}")
+
+    @property
+    def topics(self) -> list[str]:
+        return [entry.topic for entry in self.entries]
