@@ -33,8 +33,8 @@ ENTRIES: tuple[Entry, ...] = (
         "timer, does both; the home screen shows when it last ran.",
     ), (
         "Que fait Tandem entre la boutique et le site marchand ?",
-        "C'est l'intégration e-commerce de la boutique, et elle fait deux choses chaque jour. Il envoie au site la quantité disponible et le prix de vente de chaque produit "
-        "commun aux deux (l'export), et il rapatrie les commandes du site dans la boutique sous forme de ventes "
+        "C'est l'intégration e-commerce de la boutique, et elle fait deux choses chaque jour. Elle envoie au site la quantité disponible et le prix de vente de chaque produit "
+        "commun aux deux (l'export), et elle rapatrie les commandes du site dans la boutique sous forme de ventes "
         "Web, pour que le stock et les rapports en tiennent compte (l'import). `tandem --sync`, lancé par cron "
         "ou un minuteur systemd, fait les deux ; l'accueil indique sa dernière exécution.",
     )),

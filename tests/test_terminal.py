@@ -1,0 +1,104 @@
+"""The real `tandem` process in a real terminal (tmux at 80x24), driven only by keys, as staff
+would over SSH; and what happens when the connection drops."""
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux (.ci/run installs it)")
+TANDEM = str(Path(sys.executable).with_name("tandem"))
+
+
+class Terminal:
+    def __init__(self, name: str, env: dict, tmp: Path):
+        self.name = f"tandem-test-{name}-{os.getpid()}"
+        environment = {**os.environ, "XDG_DATA_HOME": str(tmp / "data"), "XDG_CONFIG_HOME": str(tmp / "config"), **env}
+        subprocess.run(["tmux", "new-session", "-d", "-s", self.name, "-x", "80", "-y", "24",
+                        f"exec {TANDEM} --demo"], check=True, env=environment)
+
+    def screen(self) -> str:
+        return subprocess.run(["tmux", "capture-pane", "-p", "-t", self.name], capture_output=True, text=True).stdout
+
+    def wait_for(self, text: str, seconds: float = 20) -> str:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            screen = self.screen()
+            if text in screen:
+                return screen
+            time.sleep(0.05)
+        raise AssertionError(f"{text!r} never appeared; the screen was:\n{self.screen()}")
+
+    def keys(self, *keys: str) -> None:
+        for key in keys:
+            subprocess.run(["tmux", "send-keys", "-t", self.name, key], check=True)
+            time.sleep(0.25)  # a lone Escape must not merge with the next key into Alt+key
+
+    def pid(self) -> int:
+        out = subprocess.run(["tmux", "list-panes", "-t", self.name, "-F", "#{pane_pid}"], capture_output=True, text=True)
+        return int(out.stdout.split()[0])
+
+    def alive(self) -> bool:
+        return subprocess.run(["tmux", "has-session", "-t", self.name], capture_output=True).returncode == 0
+
+    def close(self) -> None:
+        subprocess.run(["tmux", "kill-session", "-t", self.name], capture_output=True)
+
+
+@pytest.mark.parametrize("env", [{}, {"TERM": "xterm", "NO_COLOR": "1"}], ids=["default", "xterm-no-color"])
+def test_every_screen_by_keys_only_then_quit(tmp_path, env):
+    terminal = Terminal("walk", env, tmp_path)
+    try:
+        terminal.wait_for("products")
+        for key, title in (("s", "Sales inbox"), ("m", "Match resolver"), ("c", "Catalog"), ("t", "Returns"),
+                           ("a", "Accounts")):
+            terminal.keys(key)
+            terminal.wait_for(title)
+            terminal.keys("Escape")
+            if key == "t":
+                terminal.keys("Escape")  # first out of the search box
+            terminal.wait_for("Last sync")
+        terminal.keys("s")
+        terminal.wait_for("Sales inbox")
+        terminal.keys("Enter")
+        terminal.wait_for("Total")
+        terminal.keys("Escape", "Escape")
+        terminal.wait_for("Last sync")
+        terminal.keys("F1")
+        terminal.wait_for("Help")
+        terminal.keys("g", "i", "f", "t")
+        terminal.wait_for("gift cards")
+        terminal.keys("F2")
+        terminal.wait_for("Aide")
+        terminal.keys("Escape")
+        terminal.wait_for("Last sync")
+        terminal.keys("q")
+        deadline = time.monotonic() + 5
+        while terminal.alive() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not terminal.alive(), "q quits"
+    finally:
+        terminal.close()
+
+
+def test_the_app_exits_when_the_terminal_hangs_up(tmp_path):
+    terminal = Terminal("hangup", {}, tmp_path)
+    try:
+        terminal.wait_for("products")
+        pid = terminal.pid()
+        os.kill(pid, 0)
+        terminal.close()  # tmux sends SIGHUP to the program, as sshd does when a connection drops
+        deadline = time.monotonic() + 2
+        while time.monotonic() < deadline:
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                return
+            time.sleep(0.05)
+        raise AssertionError("tandem was still running 2 s after the hang-up")
+    finally:
+        terminal.close()
