@@ -15,7 +15,6 @@ import tempfile
 import time
 from pathlib import Path
 
-from sqlalchemy import update
 
 from core.audit import Actor
 from core.catalog import search_products
@@ -25,7 +24,7 @@ from core.db import open_database
 from core.demo import catalog_csv, demo_catalog_rows
 from core.listings import ListingData, store_listings
 from core.matching import match_channel
-from core.models import MatchState, Platform, Product
+from core.models import MatchState, Platform
 
 FLOORS = {"scaling_ratio": 12.0, "search_p95_ms": 50.0}
 TYPED = ["kestrel chain 11", "helmet road m", "KC-CH0", "cobalt tyre 700x28", "lumen 800"]

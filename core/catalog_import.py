@@ -488,7 +488,6 @@ def _refresh_stock(conn, staging: Table, location_id: int, now_param):
     s = staging.c
     product, stock = product_table, stock_table
     stocked = and_(product.c.sku == s.sku, product.c.non_inventory.is_(False))
-    at_location = and_(stock.c.product_id == product.c.id, stock.c.location_id == location_id)
     if conn.execute(select(stock.c.product_id).where(stock.c.location_id == location_id).limit(1)).first() is None:
         changes, changed = [], 0  # a first import at this location: nothing to compare or update
     else:

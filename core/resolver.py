@@ -14,7 +14,7 @@ from core.dbtypes import UTCDateTime, utcnow
 from core.matching import match_channel
 from core.models import (
     CLOSED_SALE_STATES, UNRESOLVED_MATCH_STATES, AuditEntry, LineStock, MatchMethod, MatchState, Product,
-    ProductLink, SalesChannel, SaleState, Stock, WebListing, WebSale, WebSaleLine,
+    ProductLink, SalesChannel, Stock, WebListing, WebSale, WebSaleLine,
 )
 
 link_table, listing_table = ProductLink.__table__, WebListing.__table__

@@ -17,7 +17,7 @@ from core.models import ProductLink, SalesChannel, SyncCursor, SyncRun, WebSale,
 from core.sync import ORDERS_CURSOR, SyncBusy, SyncOptions, apply_channel_settings, export_due, run_sync, sync_lock
 
 from tests.conftest import dump
-from tests.core.connectors.conftest import FAST, KEY, SECRET, TOKEN, make_store, shopify, woo
+from tests.core.connectors.conftest import TOKEN, make_store, shopify, woo
 
 QUIET = {"log": lambda message: None}
 

@@ -2,7 +2,7 @@
 
 from sqlalchemy import select
 
-from core.models import AuditEntry, GiftCard, Payment, Product, Stock, WebSale
+from core.models import AuditEntry, GiftCard, Payment, WebSale
 from tui.app import TandemApp
 from tui.screens.inbox import InboxScreen
 from tui.screens.pickup import PickupScreen

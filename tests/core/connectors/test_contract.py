@@ -7,11 +7,11 @@ import httpx
 import pytest
 
 from core.connectors.base import ConnectorError, CredentialError, PriceUpdate, StockUpdate
-from core.connectors.http import RetryPolicy, StoreClient
+from core.connectors.http import StoreClient
 from core.demo_store.app import LoopbackServer
 from core.demo_store.store import LOCATION_ID
 
-from tests.core.connectors.conftest import FAST, SECRET, TOKEN, make_store, shopify, woo
+from tests.core.connectors.conftest import SECRET, TOKEN, make_store, shopify, woo
 
 CONNECTORS = {"shopify": shopify, "woocommerce": woo}
 
