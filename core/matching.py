@@ -75,6 +75,16 @@ WHERE l.channel_id = :channel
        OR l.part_number_key IN (SELECT part_key FROM m_keys WHERE part_key IS NOT NULL))
 """
 
+# Only the listings around given keys: what a person's link or unlink can change.
+_SCOPE_AROUND = """
+INSERT INTO m_scope (listing_id)
+SELECT l.id FROM weblisting l
+WHERE l.channel_id = :channel
+  AND NOT EXISTS (SELECT 1 FROM productlink k WHERE k.listing_id = l.id AND k.manual = :yes)
+  AND (l.gtin14 IN (SELECT gtin14 FROM m_keys WHERE gtin14 IS NOT NULL)
+       OR l.part_number_key IN (SELECT part_key FROM m_keys WHERE part_key IS NOT NULL))
+"""
+
 # A product a person linked in this channel is no candidate for anything else.
 _FREE_PRODUCT = """NOT EXISTS (SELECT 1 FROM productlink k
                   WHERE k.channel_id = :channel AND k.manual = :yes AND k.product_id = p.id)"""
@@ -191,11 +201,13 @@ def _save_watermark(conn: Connection, channel_id: int, started: datetime) -> Non
 
 
 def match_channel(conn: Connection, channel_id: int, *, full: bool = False,
-                  extra_keys: list[tuple[str | None, str | None]] = ()) -> MatchSummary:
+                  extra_keys: list[tuple[str | None, str | None]] = (), around_only: bool = False) -> MatchSummary:
     """Apply the matching rules to a channel's listings, in the caller's transaction.
 
     `extra_keys` are (gtin14, part key) pairs whose listings must be re-examined too, e.g. the
-    keys of a product a person just linked or unlinked.
+    keys of a product a person just linked or unlinked. With `around_only`, only those listings
+    (and the ones sharing a product with them) are examined, and the next sync's incremental run
+    is left to pick up everything else: a person's link stays quick on a large channel.
     """
     started = utcnow()
     since = _since(conn, channel_id)
@@ -207,12 +219,13 @@ def match_channel(conn: Connection, channel_id: int, *, full: bool = False,
     }
     for statement in _CREATE:
         conn.execute(text(statement))
-    conn.execute(text(_DIRTY_KEYS), params)
+    if not around_only:
+        conn.execute(text(_DIRTY_KEYS), params)
     if extra_keys:
         conn.execute(text("INSERT INTO m_keys (gtin14, part_key) VALUES (:g, :p)"),
                      [{"g": g, "p": p} for g, p in extra_keys])
     conn.execute(text(_EXPAND_KEYS), params)
-    conn.execute(text(_SCOPE), params)
+    conn.execute(text(_SCOPE_AROUND if around_only else _SCOPE), params)
     conn.execute(text(_CANDIDATES), params)
     conn.execute(text(_REVERSE), params)
     conn.execute(text(_RESULT), params)
@@ -222,7 +235,8 @@ def match_channel(conn: Connection, channel_id: int, *, full: bool = False,
     linked = conn.execute(text(_ADD_LINKS), params, execution_options={"preserve_rowcount": True}).rowcount
     for statement in _DROP:
         conn.execute(text(statement))
-    _save_watermark(conn, channel_id, started)
+    if not around_only:
+        _save_watermark(conn, channel_id, started)
     return MatchSummary(sum(states.values()), states, linked, unlinked)
 
 

@@ -134,7 +134,7 @@ def _decide(engine: Engine, listing_id: int, product_id: int | None, actor: Acto
                 ))
         except IntegrityError:
             raise AlreadyResolvedError("someone else resolved this listing a moment ago") from None
-        match_channel(conn, listing.channel_id, extra_keys=keys)
+        match_channel(conn, listing.channel_id, extra_keys=keys, around_only=True)
         _refresh_sales(conn, listing.channel_id)
         _audit(conn, actor, "link" if product_id else "not_sold_online", listing, old,
                sku if product_id is not None else "not sold online")
@@ -171,7 +171,7 @@ def unlink_listing(engine: Engine, listing_id: int, actor: Actor) -> None:
         conn.execute(delete(link_table).where(link_table.c.listing_id == listing_id))
         conn.execute(update(listing_table).where(listing_table.c.id == listing_id).values(
             match_state=MatchState.UNMATCHED.value, version=listing_table.c.version + 1))
-        match_channel(conn, listing.channel_id, extra_keys=keys)
+        match_channel(conn, listing.channel_id, extra_keys=keys, around_only=True)
         _audit(conn, actor, "unlink", listing, old, None)
 
 

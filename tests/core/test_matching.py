@@ -162,6 +162,11 @@ def test_a_manual_link_can_make_an_ambiguous_listing_resolvable(engine):
     link_listing(engine, listing, product_id(engine, "B"), CLERK, version)
     assert states_and_links(engine, channel) == (
         {"w1": "matched", "w2": "matched"}, {"w1": "A", "w2": "B"})
+    # What the quick re-examination around the link decided is what a full run decides.
+    with engine.begin() as conn:
+        match_channel(conn, channel, full=True)
+    assert states_and_links(engine, channel) == (
+        {"w1": "matched", "w2": "matched"}, {"w1": "A", "w2": "B"})
 
 
 def test_not_sold_online_is_a_manual_decision_that_reruns_keep(engine):
