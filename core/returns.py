@@ -8,6 +8,8 @@ refunded."""
 
 from __future__ import annotations
 
+import json
+import uuid
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -105,7 +107,7 @@ def start_return(engine: Engine, sale_id: int, actor: Actor) -> int:
         if sale is None or sale.state != SaleState.COMPLETED.value:
             raise ReturnError("only a completed web sale can be returned")
         return_id = conn.execute(insert(return_table).values(
-            sale_id=sale_id, state="draft", payment_type_id=sale.payment_type_id, location_id=sale.location_id,
+            sale_id=sale_id, state="draft", idempotency_key=uuid.uuid4().hex, payment_type_id=sale.payment_type_id, location_id=sale.location_id,
             refund_total=Decimal("0.00"), created_by=str(actor), created_at=utcnow(), version=1,
         )).inserted_primary_key[0]
         lines = conn.execute(select(WebSaleLine.id, WebSaleLine.product_id, WebSaleLine.unit_price,
@@ -296,3 +298,33 @@ def complete_return(engine: Engine, return_id: int, actor: Actor, seen_version: 
         _audit(conn, actor, "complete_return", return_id, "refund_total", None, f"{total:.2f}")
     return total
 
+
+def refund_on_website(engine: Engine, return_id: int, actor: Actor, secrets_path=None) -> str | None:
+    """For a channel with `refund_on_website`, create the posted return's refund on the website
+    too. The return's idempotency key travels with the refund, so running this again (after a
+    lost answer, say) never refunds twice. None when the channel does not ask for it."""
+    from core.connectors.base import ConnectorError
+    from core.models import SalesChannel
+    from core.sync import open_connector
+
+    with engine.connect() as conn:
+        ret = conn.execute(select(return_table).where(return_table.c.id == return_id)).one()
+        sale = conn.execute(select(WebSale.__table__).where(WebSale.id == ret.sale_id)).one()
+        channel = conn.execute(select(SalesChannel.__table__).where(SalesChannel.id == sale.channel_id)).one()
+    settings = json.loads(channel.settings_json or "{}")
+    if not settings.get("refund_on_website"):
+        return None
+    if ret.state != "completed":
+        raise ReturnError("post the return first")
+    connector = open_connector(channel, settings, secrets_path)
+    try:
+        reference = connector.refund(sale.external_id, -ret.refund_total, ret.idempotency_key)
+    except ConnectorError as exc:
+        with engine.begin() as conn:
+            _audit(conn, actor, "website_refund_failed", return_id, "website_refund", None, None, str(exc))
+        raise ReturnError(f"refunded here, but the website refused: {exc}") from None
+    finally:
+        connector.close()
+    with engine.begin() as conn:
+        _audit(conn, actor, "website_refund", return_id, "website_refund", None, reference)
+    return reference

@@ -22,6 +22,7 @@ CHANNEL_KEYS = {
     "api_version": (str, False), "part_number_field": (str, False), "supplier_tag": (str, False),
     "supplier_service": (str, False), "export_time": (str, False), "time_zone": (str, False),
     "safety_buffer": (int, False), "push_status": (bool, False), "holiday_country": (str, False),
+    "refund_on_website": (bool, False),
 }
 PLATFORMS = ("shopify", "woocommerce", "demo")
 LANGUAGES = ("en", "fr")

@@ -169,8 +169,28 @@ mutation TandemFulfil($fulfillment: FulfillmentInput!) {
 }
 """
 
+# Refunds: what was already refunded (by note) and which transaction to refund against.
+REFUNDABLE = """
+query TandemRefundable($id: ID!) {
+  order(id: $id) {
+    refunds(first: 50) { note }
+    transactions(first: 10) { id kind status gateway }
+  }
+}
+"""
+
+REFUND = """
+mutation TandemRefund($input: RefundInput!) {
+  refundCreate(input: $input) {
+    refund { id }
+    userErrors { field message }
+  }
+}
+"""
+
 DOCUMENTS = {"listings": LISTINGS, "orders": ORDERS, "order_lines": ORDER_LINES_PAGE, "set_stock": SET_STOCK,
-             "set_prices": SET_PRICES, "capturable": CAPTURABLE, "capture": CAPTURE, "fulfil": FULFIL}
+             "set_prices": SET_PRICES, "capturable": CAPTURABLE, "capture": CAPTURE, "fulfil": FULFIL,
+             "refundable": REFUNDABLE, "refund": REFUND}
 DOCUMENTS_2026 = {**DOCUMENTS, "set_stock": SET_STOCK_2026}
 
 
@@ -362,6 +382,26 @@ class ShopifyConnector:
         if result["userErrors"]:
             raise ConnectorError(f"the store refused the capture: {result['userErrors'][0]['message']}")
         return result["transaction"]["id"]
+
+    def refund(self, order_external_id: str, amount: Decimal, key: str) -> str:
+        """Refund on the website, once: the refund's note carries `key`, and a refund whose note
+        already has it is not made again (a retry after a lost answer refunds nothing twice)."""
+        order = self._graphql("refundable", {"id": order_external_id})["order"]
+        if order is None:
+            raise ConnectorError("the store no longer has this order")
+        note = f"Tandem return {key}"
+        if any(note in (refund.get("note") or "") for refund in order["refunds"]):
+            return "already refunded"
+        paid = [t for t in order["transactions"] if t["kind"] in ("CAPTURE", "SALE") and t["status"] == "SUCCESS"]
+        if not paid:
+            raise ConnectorError("the order has no captured payment to refund")
+        result = self._graphql("refund", {"input": {
+            "orderId": order_external_id, "note": note, "notify": False,
+            "transactions": [{"orderId": order_external_id, "parentId": paid[0]["id"], "gateway": paid[0]["gateway"],
+                              "kind": "REFUND", "amount": f"{amount:.2f}"}]}})["refundCreate"]
+        if result["userErrors"]:
+            raise ConnectorError(f"the store refused the refund: {result['userErrors'][0]['message']}")
+        return result["refund"]["id"]
 
     def complete(self, order_external_id: str) -> None:
         """Mark the order fulfilled (picked up or shipped by the shop)."""

@@ -240,6 +240,17 @@ class WooCommerceConnector:
         None tells the caller to record that the payment was captured elsewhere."""
         return None
 
+    def refund(self, order_external_id: str, amount: Decimal, key: str) -> str:
+        """An order refund on the website, once: its reason carries `key`, checked before refunding."""
+        reason = f"Tandem return {key}"
+        existing = self._json(self.client.request("GET", f"{API}/orders/{order_external_id}/refunds", "refund"), "refund")
+        if any(reason in (refund.get("reason") or "") for refund in existing or []):
+            return "already refunded"
+        response = self.client.request("POST", f"{API}/orders/{order_external_id}/refunds", "refund",
+                                       json={"amount": f"{amount:.2f}", "reason": reason, "api_refund": True})
+        created = self._json(response, "refund")
+        return str(created.get("id", ""))
+
     def complete(self, order_external_id: str) -> None:
         response = self.client.request("PUT", f"{API}/orders/{order_external_id}", "complete",
                                        json={"status": "completed"})

@@ -45,7 +45,7 @@ def make_app(store: DemoStore):
                 environ.get("HTTP_AUTHORIZATION"), body, fault)
         else:
             status, headers, payload = 404, {}, b'{"errors": "Not Found"}'
-        reason = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 413: "Payload Too Large"}
+        reason = {200: "OK", 201: "Created", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 413: "Payload Too Large"}
         if fault == "drop":
             # Promise more than is sent: the client sees the connection cut mid-answer.
             start_response(f"{status} {reason.get(status, 'OK')}",

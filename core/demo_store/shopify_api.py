@@ -226,6 +226,32 @@ def _fulfil(store: DemoStore, v: dict) -> dict:
                                   "userErrors": []}}
 
 
+def _refundable(store: DemoStore, v: dict) -> dict:
+    order = _order_by_gid(store, v["id"])
+    if order is None:
+        return {"order": None}
+    paid = [{"id": f"gid://shopify/OrderTransaction/{order.number}2", "kind": "CAPTURE", "status": "SUCCESS",
+             "gateway": "demo"}] if order.financial_status in ("PAID", "PARTIALLY_REFUNDED") else []
+    return {"order": {"refunds": [{"note": r["note"]} for r in order.refunds], "transactions": paid}}
+
+
+def _refund(store: DemoStore, v: dict) -> dict:
+    data = v["input"]
+    order = _order_by_gid(store, data["orderId"])
+    amount = sum((Decimal(t["amount"]) for t in data.get("transactions") or []), Decimal("0.00"))
+    refunded = sum((r["amount"] for r in (order.refunds if order else [])), Decimal("0.00"))
+    if order is None or order.financial_status not in ("PAID", "PARTIALLY_REFUNDED"):
+        return {"refundCreate": {"refund": None, "userErrors": [{"field": ["orderId"], "message": "Order is not paid."}]}}
+    if amount <= 0 or refunded + amount > _order_total(order):
+        return {"refundCreate": {"refund": None, "userErrors": [
+            {"field": ["transactions"], "message": "Refund amount exceeds the amount paid."}]}}
+    order.refunds.append({"note": data.get("note") or "", "amount": amount})
+    order.financial_status = "PARTIALLY_REFUNDED"
+    order.updated_at = store.touch()
+    return {"refundCreate": {"refund": {"id": f"gid://shopify/Refund/{order.number}{len(order.refunds)}"},
+                             "userErrors": []}}
+
+
 def handle_graphql(store: DemoStore, token: str | None, body: bytes, fault: str | None) -> tuple[int, dict, bytes]:
     if token != store.access_token:
         return 401, {}, json.dumps({"errors": "[API] Invalid API key or access token"}).encode()
@@ -253,6 +279,8 @@ def handle_graphql(store: DemoStore, token: str | None, body: bytes, fault: str 
             "TandemCapturable": lambda: _capturable(store, variables),
             "TandemCapture": lambda: _capture(store, variables),
             "TandemFulfil": lambda: _fulfil(store, variables),
+            "TandemRefundable": lambda: _refundable(store, variables),
+            "TandemRefund": lambda: _refund(store, variables),
         }
         if name not in handlers:
             return 200, {}, json.dumps({"errors": [{"message": f"the demo store does not answer {name!r}"}]}).encode()

@@ -69,6 +69,7 @@ class DemoOrder:
     cancelled_at: str | None = None
     financial_status: str = "AUTHORIZED"
     fulfilled_at: str | None = None
+    refunds: list[dict] = field(default_factory=list)
 
     @property
     def gid(self) -> str:

@@ -155,6 +155,17 @@ def handle_rest(store: DemoStore, method: str, url: str, path: str, query_string
             if fault == "vanish" and len(orders) > int(query.get("per_page", 10)):
                 store.orders.remove(orders[0])
             return _paged([_order(o, parent_of) for o in orders], query)
+        if route.startswith("/orders/") and route.endswith("/refunds"):
+            order = next((o for o in store.orders if str(o.number) == route.split("/")[2]), None)
+            if order is None:
+                return _error(404, "woocommerce_rest_shop_order_invalid_id", "Invalid ID.")
+            if method == "GET":
+                return 200, {}, json.dumps([{"id": n + 1, "reason": r["note"], "amount": f"{r['amount']:.2f}"}
+                                            for n, r in enumerate(order.refunds)]).encode()
+            request = json.loads(body or b"{}")
+            order.refunds.append({"note": request.get("reason", ""), "amount": Decimal(request["amount"])})
+            return 201, {}, json.dumps({"id": len(order.refunds), "reason": request.get("reason", ""),
+                                        "amount": request["amount"]}).encode()
         if method == "PUT" and route.startswith("/orders/"):
             order = next((o for o in store.orders if str(o.number) == route.split("/")[2]), None)
             if order is None:

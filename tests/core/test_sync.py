@@ -281,3 +281,29 @@ def test_a_sync_releases_holds_that_fell_due_even_without_new_orders(shop):
         conn.execute(update(WebSale).where(WebSale.state == "held").values(held_until=datetime(2026, 1, 1, tzinfo=UTC)))
     report = run_sync(engine, connectors=connectors(server), **QUIET)
     assert report.channels[0].orders_imported == 0 and report.channels[0].orders_held == 0
+
+
+def test_a_posted_return_is_refunded_on_the_website_once(shop, tmp_path):
+    import json as json_module
+
+    from core.returns import complete_return, refund_on_website, return_view, set_quantity, start_return
+    from core.sales import complete_sale
+    from core.secrets import save_secret
+
+    engine, store, server = shop
+    run_sync(engine, connectors=connectors(server), **QUIET)
+    with engine.begin() as conn:
+        conn.execute(update(SalesChannel).values(settings_json=json_module.dumps(
+            {"store_location_id": LOCATION_ID, "refund_on_website": True})))
+        sale = conn.execute(select(WebSale.__table__).where(WebSale.state == "ready").order_by(WebSale.id)).first()
+    complete_sale(engine, sale.id, Actor("t"), sale.version, connector=shopify(server, lambda s: None), pickup=False)
+    ret = start_return(engine, sale.id, Actor("t"))
+    set_quantity(engine, return_view(engine, ret).lines[0].id, 1, Actor("t"))
+    refunded = complete_return(engine, ret, Actor("t"), return_view(engine, ret).version)
+    secrets = tmp_path / "secrets.toml"
+    save_secret(secrets, "Web", "access_token", TOKEN)
+    reference = refund_on_website(engine, ret, Actor("t"), secrets)
+    assert reference.startswith("gid://shopify/Refund/")
+    assert refund_on_website(engine, ret, Actor("t"), secrets) == "already refunded"
+    order = next(o for o in store.orders if o.gid == sale.external_id)
+    assert [r["amount"] for r in order.refunds] == [-refunded]

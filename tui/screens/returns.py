@@ -182,6 +182,10 @@ class ReturnsScreen(Screen):
             elif what == "confirm":
                 refunded = returns.complete_return(engine, self.view.id, actor, self.view.version)
                 note = f"Refund of {-refunded:,.2f} posted to the original payment's account."
+                settings = getattr(self.app, "settings", None)
+                if returns.refund_on_website(engine, self.view.id, actor,
+                                             settings.secrets_file if settings else None):
+                    note += " The website refunded it too."
         except returns.ReturnError as exc:
             self.post_message(self.Loaded(returns.return_view(engine, self.view.id), f"Not changed: {exc}.", True))
         else:

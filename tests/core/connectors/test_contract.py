@@ -230,3 +230,15 @@ def test_woocommerce_cannot_capture_but_completes_the_order(server, store):
     assert connector.capture(str(order.number), Decimal("13.50")) is None
     connector.complete(str(order.number))
     assert order.fulfilled_at is not None
+
+
+def test_a_website_refund_is_made_once_per_key(connect, store):
+    connector = connect()
+    order = store.orders[0]
+    order.financial_status = "PAID"
+    external = order.gid if connect.platform == "shopify" else str(order.number)
+    first = connector.refund(external, Decimal("5.00"), "key-1")
+    assert connector.refund(external, Decimal("5.00"), "key-1") == "already refunded"
+    assert first != "already refunded" and len(order.refunds) == 1
+    connector.refund(external, Decimal("2.00"), "key-2")
+    assert [r["amount"] for r in order.refunds] == [Decimal("5.00"), Decimal("2.00")]
