@@ -26,3 +26,19 @@ def current_actor(environ: dict[str, str] | None = None) -> Actor:
     ssh = env.get("SSH_CLIENT") or env.get("SSH_CONNECTION") or ""
     client = ssh.split()[0] if ssh.split() else None
     return Actor(user=user, client=client)
+
+
+def record(conn, actor: Actor, action: str, entity: str, entity_id=None, field: str | None = None,
+           old=None, new=None, note: str | None = None) -> None:
+    """Write one audit entry (who, from where, what, old value -> new value) in the caller's transaction."""
+    from sqlalchemy import insert
+
+    from core.dbtypes import utcnow
+    from core.models import AuditEntry
+
+    def text(value):
+        return None if value is None else str(value)
+
+    conn.execute(insert(AuditEntry.__table__).values(
+        at=utcnow(), actor=actor.user, client=actor.client, action=action, entity=entity,
+        entity_id=text(entity_id), field=field, old_value=text(old), new_value=text(new), note=note))

@@ -35,6 +35,7 @@ from sqlalchemy import (
 
 from core.audit import Actor, current_actor
 from core.catalog import search_text_of
+from core.db import COUNT_ROWS
 from core.dbtypes import UTCDateTime, utcnow
 from core.identifiers import BarcodeStatus, parse_barcode, part_number_key
 from core.locations import location_table, resolve_location
@@ -68,8 +69,6 @@ FLAG_WORDS = dict.fromkeys(["1", "y", "yes", "true", "o", "oui", "vrai", "x"], T
     ["0", "n", "no", "false", "non", "faux", ""], False
 )
 
-# INSERT ... SELECT reports -1 rows on PostgreSQL unless asked to keep the driver's count.
-COUNT_ROWS = {"preserve_rowcount": True}
 product_table = Product.__table__
 stock_table = Stock.__table__
 audit_table = AuditEntry.__table__

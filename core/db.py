@@ -97,3 +97,18 @@ def redacted_url(url: str) -> str:
         return make_url(url).render_as_string(hide_password=True)
     except ArgumentError:
         return url
+
+
+# INSERT ... SELECT reports -1 rows on PostgreSQL unless asked to keep the driver's count.
+COUNT_ROWS = {"preserve_rowcount": True}
+
+
+def insert_ignoring_duplicates(conn, table, rows: list[dict], keys: list[str]) -> None:
+    """INSERT ... ON CONFLICT DO NOTHING on the unique `keys`: the database, not a prior check,
+    keeps a row from being stored twice, even by two processes at once."""
+    if not rows:
+        return
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    conn.execute(dialect.insert(table).on_conflict_do_nothing(index_elements=keys), rows)

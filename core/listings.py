@@ -16,12 +16,12 @@ from sqlalchemy import (
     literal, or_, update,
 )
 
+from core.db import COUNT_ROWS
 from core.dbtypes import UTCDateTime, to_cents, utcnow
 from core.identifiers import parse_barcode, part_number_key
 from core.models import WebListing
 
 listing_table = WebListing.__table__
-COUNT_ROWS = {"preserve_rowcount": True}
 # The columns a store's data sets; a change in any of them counts as a change of the listing.
 CONTENT = ("external_product_id", "inventory_item_id", "product_code", "barcode_raw", "gtin14",
            "part_number", "part_number_key", "title", "price", "remote_updated_at")

@@ -8,9 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from core.connectors.base import WebOrder
+from core.db import insert_ignoring_duplicates
 from core.dbtypes import utcnow
 from core.identifiers import parse_barcode, part_number_key
 from core.sales import hold_fields, settle_sales
@@ -25,13 +25,6 @@ class OrdersReport:
     updated: int
 
 
-def _insert_ignoring_duplicates(conn: Connection, table, rows: list[dict], keys: list[str]) -> None:
-    if not rows:
-        return
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    conn.execute(dialect.insert(table).on_conflict_do_nothing(index_elements=keys), rows)
-
-
 def store_orders(conn: Connection, channel_id: int, orders: list[WebOrder]) -> OrdersReport:
     if not orders:
         return OrdersReport(0, 0)
@@ -39,7 +32,7 @@ def store_orders(conn: Connection, channel_id: int, orders: list[WebOrder]) -> O
     known = dict(conn.execute(select(sale_table.c.external_id, sale_table.c.id).where(
         sale_table.c.channel_id == channel_id, sale_table.c.external_id.in_(ids))).all())
     now = utcnow()
-    _insert_ignoring_duplicates(conn, sale_table, [{
+    insert_ignoring_duplicates(conn, sale_table, [{
         "channel_id": channel_id, "external_id": o.external_id, "order_number": o.order_number,
         "state": SaleState.CANCELLED.value if o.cancelled else SaleState.WAITING_MATCH.value,
         "remote_status": o.status[:50], "held_until": None,
@@ -80,7 +73,7 @@ def store_orders(conn: Connection, channel_id: int, orders: list[WebOrder]) -> O
                 "discount": line.discount, "tax_rate": line.tax_rate, "tax_amount": line.tax_amount,
                 "stock_state": "none",
             })
-    _insert_ignoring_duplicates(conn, line_table, lines, ["sale_id", "external_id"])
+    insert_ignoring_duplicates(conn, line_table, lines, ["sale_id", "external_id"])
     settle_sales(conn, channel_id, now, sale_ids=list(sale_ids.values()))
     return OrdersReport(new=len([o for o in orders if o.external_id not in known]),
                         updated=len([o for o in orders if o.external_id in known]))

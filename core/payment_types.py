@@ -8,8 +8,8 @@ from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from core.audit import Actor
-from core.dbtypes import utcnow
-from core.models import AuditEntry, PaymentType
+from core.audit import record as audit
+from core.models import PaymentType
 
 
 class PaymentTypeError(Exception):
@@ -54,9 +54,7 @@ def update_payment_type(engine: Engine, type_id: int, actor: Actor, seen_version
         if changed != 1:
             raise PaymentTypeError("someone else changed this payment type a moment ago")
         for name, new in values.items():
-            conn.execute(insert(AuditEntry.__table__).values(
-                at=utcnow(), actor=actor.user, client=actor.client, action="payment_type", entity="paymenttype",
-                entity_id=str(type_id), field=name, old_value=str(getattr(old, name)), new_value=str(new)))
+            audit(conn, actor, "payment_type", "paymenttype", type_id, name, getattr(old, name), new)
 
 
 def add_payment_type(engine: Engine, name: str, account: str, actor: Actor, *, card_present: bool = False,
@@ -68,9 +66,7 @@ def add_payment_type(engine: Engine, name: str, account: str, actor: Actor, *, c
             new = conn.execute(insert(PaymentType.__table__).values(
                 name=name.strip(), account=account.strip(), card_present=card_present and not online, online=online,
                 active=True, version=1)).inserted_primary_key[0]
-            conn.execute(insert(AuditEntry.__table__).values(
-                at=utcnow(), actor=actor.user, client=actor.client, action="add_payment_type", entity="paymenttype",
-                entity_id=str(new), new_value=f"{name.strip()} -> {account.strip()}"))
+            audit(conn, actor, "add_payment_type", "paymenttype", new, new=f"{name.strip()} -> {account.strip()}")
             return new
     except IntegrityError:
         raise PaymentTypeError(f"a payment type named {name.strip()!r} already exists") from None

@@ -10,10 +10,11 @@ from sqlalchemy import Connection, Engine, case, delete, func, insert, literal, 
 from sqlalchemy.exc import IntegrityError
 
 from core.audit import Actor
+from core.audit import record as audit
 from core.dbtypes import UTCDateTime, utcnow
 from core.matching import match_channel
 from core.models import (
-    CLOSED_SALE_STATES, UNRESOLVED_MATCH_STATES, AuditEntry, LineStock, MatchMethod, MatchState, Product,
+    CLOSED_SALE_STATES, UNRESOLVED_MATCH_STATES, LineStock, MatchMethod, MatchState, Product,
     ProductLink, SalesChannel, Stock, WebListing, WebSale, WebSaleLine,
 )
 
@@ -85,11 +86,7 @@ def _product_keys(conn: Connection, product_id: int) -> tuple[str, str | None, s
 
 def _audit(conn: Connection, actor: Actor, action: str, listing: _Listing, old: str | None,
            new: str | None) -> None:
-    conn.execute(insert(AuditEntry.__table__).values(
-        at=utcnow(), actor=actor.user, client=actor.client, action=action, entity="weblisting",
-        entity_id=str(listing.id), field="product", old_value=old, new_value=new,
-        note=listing.title,
-    ))
+    audit(conn, actor, action, "weblisting", listing.id, "product", old, new, listing.title)
 
 
 def _refresh_sales(conn: Connection, channel_id: int) -> None:

@@ -16,10 +16,11 @@ from decimal import ROUND_HALF_UP, Decimal
 from sqlalchemy import Connection, Engine, func, insert, or_, select, update
 
 from core.audit import Actor
+from core.audit import record as audit
 from core.dbtypes import utcnow
 from core.identifiers import parse_barcode
 from core.models import (
-    AuditEntry, Location, Payment, Product, ReturnLine, SaleReturn, SaleState, Stock, WebSale, WebSaleLine,
+    Location, Payment, Product, ReturnLine, SaleReturn, SaleState, Stock, WebSale, WebSaleLine,
 )
 
 SHIPPING_REFUND_SKU = "SHIP-REFUND"
@@ -94,10 +95,7 @@ def find_sales(engine: Engine, text: str, limit: int = 9) -> list[tuple[int, str
 
 
 def _audit(conn, actor: Actor, action: str, return_id: int, field, old, new, note=None) -> None:
-    conn.execute(insert(AuditEntry.__table__).values(
-        at=utcnow(), actor=actor.user, client=actor.client, action=action, entity="salereturn",
-        entity_id=str(return_id), field=field, old_value=None if old is None else str(old),
-        new_value=None if new is None else str(new), note=note))
+    audit(conn, actor, action, "salereturn", return_id, field, old, new, note)
 
 
 def start_return(engine: Engine, sale_id: int, actor: Actor) -> int:

@@ -12,11 +12,12 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import Connection, Engine, bindparam, func, insert, literal, or_, select, tuple_, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from core.audit import Actor
+from core.audit import record as audit
 from core.connectors.base import ConnectorError
+from core.db import insert_ignoring_duplicates
 from core.dbtypes import UTCDateTime, utcnow
 from core.holds import release_time
 from core.models import (
@@ -110,11 +111,10 @@ def _move(conn: Connection, lines_query, new_state: LineStock, on_hand_sign: int
     totals: dict[tuple[int, int], int] = defaultdict(int)
     for product, quantity, sale in moved:
         totals[(product, locations.get(sale) or first_location)] += quantity
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    conn.execute(dialect.insert(stock_table).on_conflict_do_nothing(index_elements=["product_id", "location_id"]), [
+    insert_ignoring_duplicates(conn, stock_table, [
         {"product_id": p, "location_id": loc, "on_hand": 0, "committed": 0, "version": 1, "updated_at": utcnow()}
         for p, loc in totals
-    ])
+    ], ["product_id", "location_id"])
     conn.execute(
         update(stock_table).where(stock_table.c.product_id == bindparam("p"), stock_table.c.location_id == bindparam("l"))
         .values(on_hand=stock_table.c.on_hand + bindparam("dh"), committed=stock_table.c.committed + bindparam("dc"),
@@ -180,7 +180,7 @@ def record_supplier_document(engine: Engine, channel_id: int, kind: str, signed_
                             .values(signed_on=signed_on, recorded_by=str(actor), recorded_at=utcnow())).rowcount:
             conn.execute(insert(table).values(channel_id=channel_id, kind=kind, signed_on=signed_on,
                                               recorded_by=str(actor), recorded_at=utcnow()))
-        _audit(conn, actor, "supplier_document", "saleschannel", channel_id, kind, None, signed_on.isoformat())
+        audit(conn, actor, "supplier_document", "saleschannel", channel_id, kind, None, signed_on.isoformat())
 
 
 def enable_supplier_fulfillment(engine: Engine, channel_id: int, actor: Actor, route_to: int | None = None) -> None:
@@ -192,17 +192,10 @@ def enable_supplier_fulfillment(engine: Engine, channel_id: int, actor: Actor, r
             raise SaleError("supplier fulfillment needs signed documents on file first; missing: " + "; ".join(missing))
         conn.execute(update(SalesChannel.__table__).where(SalesChannel.id == channel_id).values(
             supplier_fulfillment=True, supplier_location_id=route_to, version=SalesChannel.version + 1))
-        _audit(conn, actor, "supplier_fulfillment", "saleschannel", channel_id, "supplier_fulfillment", "off", "on")
+        audit(conn, actor, "supplier_fulfillment", "saleschannel", channel_id, "supplier_fulfillment", "off", "on")
 
 
 # --- staff actions ---------------------------------------------------------------------------------
-
-def _audit(conn, actor: Actor, action: str, entity: str, entity_id, field, old, new, note=None) -> None:
-    conn.execute(insert(AuditEntry.__table__).values(
-        at=utcnow(), actor=actor.user, client=actor.client, action=action, entity=entity, entity_id=str(entity_id),
-        field=field, old_value=None if old is None else str(old), new_value=None if new is None else str(new),
-        note=note))
-
 
 def _sale(conn: Connection, sale_id: int):
     sale = conn.execute(select(sale_table).where(sale_table.c.id == sale_id)).first()
@@ -257,7 +250,7 @@ def complete_sale(engine: Engine, sale_id: int, actor: Actor, seen_version: int,
         except ConnectorError as exc:
             with engine.begin() as conn:
                 _claim(conn, sale_id, seen_version, state=SaleState.CAPTURE_FAILED.value, capture_error=str(exc))
-                _audit(conn, actor, "capture_failed", "websale", sale_id, "state", sale.state, "capture_failed", str(exc))
+                audit(conn, actor, "capture_failed", "websale", sale_id, "state", sale.state, "capture_failed", str(exc))
             raise SaleError(f"the payment could not be captured: {exc}") from None
     with engine.begin() as conn:
         online = conn.execute(select(PaymentType.id).where(PaymentType.online.is_(True), PaymentType.active.is_(True),
@@ -273,7 +266,7 @@ def complete_sale(engine: Engine, sale_id: int, actor: Actor, seen_version: int,
             captured_elsewhere=elsewhere, received_at=utcnow(), received_by=str(actor)))
         _sell_stock(conn, sale_id)
         note = "pickup checks confirmed" if pickup else "shipped"
-        _audit(conn, actor, "complete", "websale", sale_id, "state", sale.state, "completed", note)
+        audit(conn, actor, "complete", "websale", sale_id, "state", sale.state, "completed", note)
     how = "captured" if not elsewhere else "recorded as captured elsewhere"
     return f"Sale {sale.order_number} completed; {sale.authorized_amount:,.2f} {how}."
 
@@ -285,7 +278,7 @@ def cancel_sale(engine: Engine, sale_id: int, actor: Actor, seen_version: int) -
             raise SaleError(f"this sale is already {sale.state}")
         _claim(conn, sale_id, seen_version, state=SaleState.CANCELLED.value)
         _release_stock(conn, select(sale_table.c.id).where(sale_table.c.id == sale_id))
-        _audit(conn, actor, "cancel", "websale", sale_id, "state", sale.state, "cancelled")
+        audit(conn, actor, "cancel", "websale", sale_id, "state", sale.state, "cancelled")
 
 
 def issue_gift_card(engine: Engine, line_id: int, number: str, actor: Actor) -> Decimal:
@@ -310,7 +303,7 @@ def issue_gift_card(engine: Engine, line_id: int, number: str, actor: Actor) -> 
         except IntegrityError:
             raise SaleError(f"gift card {number} already exists, or this line already has a card") from None
         _refresh_states(conn, line.channel_id)
-        _audit(conn, actor, "issue_gift_card", "websale", line.sale_id, "gift_card", None, number, f"{amount:.2f}")
+        audit(conn, actor, "issue_gift_card", "websale", line.sale_id, "gift_card", None, number, f"{amount:.2f}")
     return amount
 
 
@@ -336,7 +329,7 @@ def link_customer(engine: Engine, sale_id: int, customer_id: int, actor: Actor, 
         if conn.execute(select(PosCustomer.id).where(PosCustomer.id == customer_id)).scalar() is None:
             raise SaleError("that customer no longer exists")
         _claim(conn, sale_id, seen_version, pos_customer_id=customer_id)
-        _audit(conn, actor, "link_customer", "websale", sale_id, "pos_customer", sale.pos_customer_id, customer_id)
+        audit(conn, actor, "link_customer", "websale", sale_id, "pos_customer", sale.pos_customer_id, customer_id)
 
 
 def create_customer_from_sale(engine: Engine, sale_id: int, actor: Actor, seen_version: int) -> int:
@@ -348,7 +341,7 @@ def create_customer_from_sale(engine: Engine, sale_id: int, actor: Actor, seen_v
             name=sale.customer_name, email=sale.customer_email, phone=sale.customer_phone,
             address=sale.billing_address, created_at=utcnow(), version=1)).inserted_primary_key[0]
         _claim(conn, sale_id, seen_version, pos_customer_id=customer)
-        _audit(conn, actor, "create_customer", "poscustomer", customer, None, None, sale.customer_name,
+        audit(conn, actor, "create_customer", "poscustomer", customer, None, None, sale.customer_name,
                f"from web sale {sale.order_number}")
     return customer
 
@@ -480,7 +473,8 @@ def complete_with_store(engine: Engine, sale_id: int, actor: Actor, seen_version
     from core.sync import open_connector
 
     with engine.connect() as conn:
-        channel = conn.execute(select(SalesChannel.__table__).join(WebSale, WebSale.channel_id == SalesChannel.id)
+        channel = conn.execute(select(SalesChannel.__table__, WebSale.external_id.label("order_external_id"))
+                               .join(WebSale, WebSale.channel_id == SalesChannel.id)
                                .where(WebSale.id == sale_id)).first()
     if channel is None:
         raise SaleError("that sale no longer exists")
@@ -492,9 +486,8 @@ def complete_with_store(engine: Engine, sale_id: int, actor: Actor, seen_version
     try:
         message = complete_sale(engine, sale_id, actor, seen_version, connector=connector, checks=checks, pickup=pickup)
         if settings.get("push_status"):
-            external = _external_id(engine, sale_id)
             try:
-                connector.complete(external)
+                connector.complete(channel.order_external_id)
                 message += " The website shows it fulfilled."
             except ConnectorError as exc:
                 message += f" The website could not be updated ({exc}); the sale is complete here."
@@ -502,7 +495,3 @@ def complete_with_store(engine: Engine, sale_id: int, actor: Actor, seen_version
     finally:
         connector.close()
 
-
-def _external_id(engine: Engine, sale_id: int) -> str:
-    with engine.connect() as conn:
-        return conn.execute(select(sale_table.c.external_id).where(sale_table.c.id == sale_id)).scalar_one()

@@ -307,3 +307,23 @@ def test_a_posted_return_is_refunded_on_the_website_once(shop, tmp_path):
     assert refund_on_website(engine, ret, Actor("t"), secrets) == "already refunded"
     order = next(o for o in store.orders if o.gid == sale.external_id)
     assert [r["amount"] for r in order.refunds] == [-refunded]
+
+
+def test_completing_a_sale_can_mark_it_fulfilled_on_the_website(shop, tmp_path):
+    import json as json_module
+
+    from core.sales import complete_with_store
+    from core.secrets import save_secret
+
+    engine, store, server = shop
+    run_sync(engine, connectors=connectors(server), **QUIET)
+    with engine.begin() as conn:
+        conn.execute(update(SalesChannel).values(settings_json=json_module.dumps(
+            {"store_location_id": LOCATION_ID, "push_status": True})))
+        sale = conn.execute(select(WebSale.__table__).where(WebSale.state == "ready").order_by(WebSale.id)).first()
+    secrets = tmp_path / "secrets.toml"
+    save_secret(secrets, "Web", "access_token", TOKEN)
+    message = complete_with_store(engine, sale.id, Actor("t"), sale.version, secrets_path=secrets, pickup=False)
+    assert "captured" in message and "The website shows it fulfilled." in message
+    order = next(o for o in store.orders if o.gid == sale.external_id)
+    assert order.financial_status == "PAID" and order.fulfilled_at is not None
