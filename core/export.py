@@ -81,6 +81,23 @@ def _mark(engine: Engine, column: str, sent: list[tuple[int, object]]) -> None:
         )
 
 
+def _adopt_listed_prices(engine: Engine, channel_id: int) -> None:
+    """A link never exported whose listing already shows the shop's price is marked as having it.
+
+    Without this, a run killed after the store took a price but before the mark was written would
+    leave that link unmarked for good (the rerun reads the new price and has nothing to send), while
+    an uninterrupted run marks it: the marks must not depend on where a run was cut.
+    """
+    listed = (select(WebListing.price).where(WebListing.id == link_table.c.listing_id)
+              .scalar_subquery())
+    price = select(Product.price).where(Product.id == link_table.c.product_id).scalar_subquery()
+    with engine.begin() as conn:
+        conn.execute(update(link_table).where(
+            link_table.c.channel_id == channel_id, link_table.c.product_id.is_not(None),
+            link_table.c.last_exported_price.is_(None), listed == price,
+        ).values(last_exported_price=price))
+
+
 def _price_batches(connector: Connector, prices: list[tuple[int, PriceUpdate]]):
     size = connector.price_batch_size
     if getattr(connector, "prices_per_product", False):
@@ -100,6 +117,7 @@ def run_export(engine: Engine, channel_id: int, connector: Connector, *, full: b
     if dry_run:
         return ExportReport(len(plan.stock), len(plan.prices), 0, dry_run=True), plan
     before = connector.counter.requests
+    _adopt_listed_prices(engine, channel_id)
     size = connector.stock_batch_size
     stock = [item for item in plan.stock if item[1].inventory_item_id or not getattr(connector, "needs_inventory_item", False)]
     for start in range(0, len(stock), size):

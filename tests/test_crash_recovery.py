@@ -1,0 +1,252 @@
+"""Kill `tandem --sync` with SIGKILL anywhere, run it again, and nothing is lost or doubled.
+
+A shop with two web stores (Shopify and WooCommerce, both the demo store on loopback ports) is
+synced once cleanly. Then, many times over, the same shop starts from the same state, a sync is
+killed at one point (a step of its own, found by counting what the clean run did, or a random
+moment), and a second sync runs to the end. After that rerun the database must equal the clean
+run's (sales, lines, stock, links, export marks, cursors, customers, audit) and each store must
+hold exactly the quantities and prices the clean run left there.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from sqlalchemy import DateTime, MetaData, select
+
+from core.audit import Actor
+from core.catalog_import import import_catalog
+from core.db import open_database
+from core.demo_store.app import LoopbackServer
+from core.demo_store.store import LOCATION_ID
+from core.models import ProductLink, SalesChannel, WebListing
+from core.secrets import save_secret
+
+from tests.core.connectors.conftest import KEY, SECRET, TOKEN, make_store
+from tests.crash_harness import TARGETS
+
+ROOT = Path(__file__).resolve().parents[1]
+STEP_RUNS, RANDOM_RUNS = 48, 16
+# Rows a crashed run legitimately leaves behind: its own "running" sync record.
+NOT_COMPARED = {"syncrun"}
+# Each copy of the shop has its stores on ports of its own. A listing mirrors what the store said
+# when last read: a rerun reads again listings whose price the killed run's export had already
+# changed on the store, so it sees the new price. The export marks on the links are what must
+# come out the same.
+PER_RUN_COLUMNS = {"saleschannel.base_url", "weblisting.price"}
+# Edit counters for the optimistic checks count statements, and a rerun's pages break differently
+# (two lines for one product in one page are one update, in two pages two); the values they
+# guard are compared.
+EDIT_COUNTER = "version"
+# Cursors whose value is the moment something ran, not what was read.
+MOMENT_CURSORS = {"matched_at"}
+
+
+def build_stores():
+    shopify = make_store(products=520, orders=26, lines=2)
+    woo = make_store(products=330, orders=12, lines=3)
+    for order in shopify.orders[::5]:
+        order.cancelled_at = order.updated_at
+    return shopify, woo
+
+
+def catalog(store) -> bytes:
+    """Every web product has its shop product; a few shop prices differ, so prices go out too."""
+    rows = ["sku,description,upc,part_number,price,quantity"]
+    for _, v in store.variants():
+        price = v.price + 1 if v.number % 40 == 0 else v.price
+        rows.append(f"POS-{v.number},Product {v.number},{v.barcode},{v.mpn},{price},{v.number % 9}")
+    return ("\n".join(rows) + "\n").encode()
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory):
+    """The shop before any sync: its catalog imported, nothing else."""
+    root = tmp_path_factory.mktemp("crash-template")
+    shopify, _ = build_stores()
+    engine = open_database(f"sqlite:///{root / 'shop.sqlite'}")
+    import_catalog(engine, catalog(shopify), "Main Street", Actor("t"))
+    engine.dispose()  # the last connection folds the write-ahead log back into the file that is copied
+    return root / "shop.sqlite"
+
+
+class Run:
+    """One copy of the shop, its two stores on loopback, and `tandem --sync` against them."""
+
+    def __init__(self, template: Path, directory: Path):
+        directory.mkdir(parents=True)
+        self.directory = directory
+        self.database = directory / "shop.sqlite"
+        shutil.copy(template, self.database)
+        self.stores = build_stores()
+        self.servers = [LoopbackServer(store).__enter__() for store in self.stores]
+        self.config = directory / "config.toml"
+        self.config.write_text(
+            f'[channels.Web]\nplatform = "shopify"\nurl = "{self.servers[0].url}"\nlocation = "Main Street"\n'
+            f'store_location_id = "{LOCATION_ID}"\nexport_time = "00:00"\ntime_zone = "UTC"\n'
+            f'[channels.Woo]\nplatform = "woocommerce"\nurl = "{self.servers[1].url}"\nlocation = "Main Street"\n'
+            f'export_time = "00:00"\ntime_zone = "UTC"\n')
+        secrets = directory / "secrets.toml"
+        save_secret(secrets, "Web", "access_token", TOKEN)
+        save_secret(secrets, "Woo", "consumer_key", KEY)
+        save_secret(secrets, "Woo", "consumer_secret", SECRET)
+
+    def command(self, *harness: str) -> list[str]:
+        tandem = ["--sync", "--json", "--db", f"sqlite:///{self.database}", "--config", str(self.config)]
+        return [sys.executable, "-m", "tests.crash_harness", *harness, "--", *tandem]
+
+    def run(self, *harness: str, kill_after: float | None = None) -> subprocess.CompletedProcess:
+        process = subprocess.Popen(self.command(*harness), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                   text=True)
+        try:
+            out, err = process.communicate(timeout=kill_after)
+        except subprocess.TimeoutExpired:
+            process.send_signal(signal.SIGKILL)
+            out, err = process.communicate()
+        return subprocess.CompletedProcess(process.args, process.returncode, out, err)
+
+    def finish(self) -> subprocess.CompletedProcess:
+        rerun = self.run("--count", str(self.directory / "rerun-counts.json"))
+        assert rerun.returncode == 0, rerun.stderr
+        return rerun
+
+    def close(self) -> None:
+        for server in self.servers:
+            server.__exit__(None, None, None)
+
+    def store_state(self) -> list[dict]:
+        return [{v.number: (v.available[LOCATION_ID], v.price) for _, v in store.variants()} for store in self.stores]
+
+    def export_marks(self) -> dict[str, dict[int, tuple]]:
+        """Per channel: variant number -> (quantity, price) the links say the store accepted."""
+        engine = open_database(f"sqlite:///{self.database}")
+        with engine.connect() as conn:
+            rows = conn.execute(
+                select(SalesChannel.name, WebListing.external_id, ProductLink.last_exported_quantity,
+                       ProductLink.last_exported_price)
+                .join(WebListing, WebListing.id == ProductLink.listing_id)
+                .join(SalesChannel, SalesChannel.id == ProductLink.channel_id)).all()
+        engine.dispose()
+        marks: dict[str, dict[int, tuple]] = {}
+        for channel, external_id, quantity, price in rows:
+            number = int(external_id.rsplit("/", 1)[-1].rsplit(":", 1)[-1])
+            marks.setdefault(channel, {})[number] = (quantity, price)
+        return marks
+
+    def database_state(self) -> dict[str, list[tuple]]:
+        """Every table but the sync records, without the columns that say when a row was written."""
+        engine = open_database(f"sqlite:///{self.database}")
+        metadata = MetaData()
+        metadata.reflect(engine)
+        state = {}
+        with engine.connect() as conn:
+            for name, table in sorted(metadata.tables.items()):
+                if name in NOT_COMPARED:
+                    continue
+                columns = [c for c in table.columns
+                           if not isinstance(c.type, DateTime) and c.name != EDIT_COUNTER
+                           and f"{name}.{c.name}" not in PER_RUN_COLUMNS]
+                query = select(*columns)
+                if name == "synccursor":
+                    query = query.where(table.c.name.not_in(MOMENT_CURSORS))
+                state[name] = sorted(conn.execute(query).all(), key=repr)
+        engine.dispose()
+        return state
+
+
+@pytest.fixture(scope="module")
+def clean(template, tmp_path_factory):
+    """The reference: one sync that nobody interrupts, and how many times it took each step."""
+    run = Run(template, tmp_path_factory.mktemp("clean") / "run")
+    counts_file = run.directory / "counts.json"
+    started = time.monotonic()
+    finished = run.run("--count", str(counts_file))
+    elapsed = time.monotonic() - started
+    try:
+        assert finished.returncode == 0, finished.stderr
+        report = json.loads(finished.stdout)
+        assert [c["status"] for c in report["channels"]] == ["ok", "ok"]
+        yield {"database": run.database_state(), "stores": run.store_state(), "marks": run.export_marks(),
+               "counts": json.loads(counts_file.read_text()), "seconds": elapsed, "report": report}
+    finally:
+        run.close()
+
+
+def kill_points(counts: dict[str, int], rng: random.Random) -> list[tuple]:
+    """Every step of the clean run, before and after its first, second, middle and last call."""
+    points = []
+    for target in TARGETS:
+        total = counts.get(target, 0)
+        for nth in sorted({1, 2, (total + 1) // 2, total} - {0}):
+            if nth <= total:
+                points += [(target, nth, "before"), (target, nth, "after")]
+    rng.shuffle(points)
+    return points
+
+
+def test_the_clean_run_goes_through_every_step(clean):
+    """The kill points below are only as good as the steps they come from."""
+    counts = clean["counts"]
+    assert all(counts.get(target, 0) > 0 for target in TARGETS), counts
+    assert counts["core.sync:store_orders"] >= 8, "several pages of orders"
+    assert counts["core.connectors.shopify:ShopifyConnector.set_stock"] >= 3, "several export batches"
+    assert counts["core.connectors.woocommerce:WooCommerceConnector.set_stock"] >= 4
+    assert clean["report"]["channels"][0]["orders_imported"] == 26
+    quantities = {n: available for n, (available, _) in clean["stores"][0].items()}
+    assert any(q != 1 for q in quantities.values()), "the export changed the store's quantities"
+
+
+def test_a_sync_killed_at_any_point_and_rerun_ends_as_a_clean_run_does(template, clean, tmp_path):
+    rng = random.Random(20261127)
+    steps = kill_points(clean["counts"], rng)
+    assert len(steps) >= STEP_RUNS
+    plans = [("step", point) for point in steps[:STEP_RUNS]]
+    plans += [("random", rng.uniform(0.3, clean["seconds"])) for _ in range(RANDOM_RUNS)]
+
+    def crash_and_rerun(numbered):
+        number, (kind, point) = numbered
+        run = Run(template, tmp_path / f"run-{number}")
+        try:
+            if kind == "step":
+                target, nth, when = point
+                crashed = run.run(target, str(nth), when)
+                assert crashed.returncode == -signal.SIGKILL, (point, crashed.stderr)
+            else:
+                crashed = run.run("--count", str(run.directory / "counts.json"), kill_after=point)
+            run.finish()
+            return kind, point, crashed.returncode, run.database_state(), run.store_state()
+        finally:
+            run.close()
+
+    killed_at_random = 0
+    pool = ThreadPoolExecutor(max_workers=2)  # two cores: a crash and a rerun of another copy overlap
+    try:
+        for kind, point, code, database, stores in pool.map(crash_and_rerun, enumerate(plans)):
+            killed_at_random += kind == "random" and code == -signal.SIGKILL
+            differing = [table for table in clean["database"] if database[table] != clean["database"][table]]
+            assert not differing, (f"{differing} differ after a kill at {point}",
+                                   [(set(database[t]) ^ set(clean["database"][t])) for t in differing])
+            assert stores == clean["stores"], f"a store's quantities or prices differ after a kill at {point}"
+    finally:
+        pool.shutdown(cancel_futures=True)
+    assert killed_at_random >= RANDOM_RUNS // 2, "most random kills land while the sync is still working"
+
+
+def test_the_export_marks_record_exactly_what_each_store_holds(clean):
+    """What the database says each store accepted is what each store has, so a rerun resends
+    nothing that arrived and skips nothing that did not."""
+    marks = clean["marks"]
+    assert set(marks) == {"Web", "Woo"}
+    for channel, store in zip(("Web", "Woo"), clean["stores"]):
+        assert len(marks[channel]) == len(store)
+        assert marks[channel] == store, f"{channel}: marks and store disagree"
