@@ -44,11 +44,12 @@ def store_orders(conn: Connection, channel_id: int, orders: list[WebOrder]) -> O
         "authorized_amount": o.total, "ordered_at": o.ordered_at, "remote_updated_at": o.updated_at,
         "imported_at": now, "version": 1,
     } for o in orders if o.external_id not in known], ["channel_id", "external_id"])
+    updated = 0  # orders read again unchanged (pages overlap by design) are not counted
     for o in orders:
         if o.external_id in known:
             values = {"remote_status": o.status[:50], "remote_updated_at": o.updated_at, "version": sale_table.c.version + 1}
             changed = (sale_table.c.id == known[o.external_id]) & sale_table.c.remote_updated_at.is_distinct_from(o.updated_at)
-            conn.execute(update(sale_table).where(changed).values(values))
+            updated += conn.execute(update(sale_table).where(changed).values(values)).rowcount
             if o.cancelled:
                 # Cancelled on the web before the shop completed it: settle_sales releases its stock.
                 conn.execute(update(sale_table).where(
@@ -76,6 +77,6 @@ def store_orders(conn: Connection, channel_id: int, orders: list[WebOrder]) -> O
     insert_ignoring_duplicates(conn, line_table, lines, ["sale_id", "external_id"])
     settle_sales(conn, channel_id, now, sale_ids=list(sale_ids.values()))
     return OrdersReport(new=len([o for o in orders if o.external_id not in known]),
-                        updated=len([o for o in orders if o.external_id in known]))
+                        updated=updated)
 
 

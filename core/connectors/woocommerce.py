@@ -3,7 +3,7 @@
 Credentials are a consumer key and secret: HTTP Basic over https, or a one-legged OAuth 1.0a
 signature (HMAC-SHA256) over plain http, which core.connectors.http only allows to loopback.
 Writes use the batch endpoints, at most 100 items a call; orders are read with
-`modified_after`, 100 a page, following X-WP-TotalPages.
+`modified_after`, 100 a page, walking forward by modification time.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import hmac
 import secrets
 import time
 from collections import defaultdict
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Iterator
 from urllib.parse import quote, urlsplit
@@ -32,6 +32,15 @@ PAGE = 100
 
 def _enc(value: str) -> str:
     return quote(str(value), safe="~-._")
+
+
+def _second_before(moment: str) -> str:
+    """The second before a cursor, as `modified_after` wants it (ISO 8601, UTC, no zone)."""
+    try:
+        parsed = datetime.fromisoformat(moment.replace("Z", "+00:00"))
+    except ValueError:
+        raise ConnectorError(f"the saved order cursor {moment!r} is not a date") from None
+    return (parsed.replace(tzinfo=None) - timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%S")
 
 
 def oauth_signature(method: str, url: str, params: dict[str, str], consumer_secret: str) -> str:
@@ -213,13 +222,40 @@ class WooCommerceConnector:
             yield page
 
     def orders_since(self, cursor: str | None) -> Iterator[tuple[list[WebOrder], str | None]]:
+        """Orders modified after the cursor, oldest first, each page with the cursor that covers it.
+
+        Pages are walked by time, not by page number: every request asks again for what was
+        modified after the newest second already read, less one second. An order deleted or
+        edited meanwhile then shifts nothing (with page numbers, the order after a deleted one
+        would be skipped), and orders sharing the cursor's second are read again rather than
+        lost, since `modified_after` is strict and WooCommerce keeps whole seconds. What is read
+        twice is stored once. Only when a whole page shares one second does it fall back to the
+        next page number for that second.
+        """
         params = {"orderby": "modified", "order": "asc", "dates_are_gmt": "true"}
-        if cursor:
-            params["modified_after"] = cursor
-        for items in self._pages("/orders", "orders", params):
+        after = _second_before(cursor) if cursor else None
+        seen: set[str] = set()
+        page = 1
+        while True:
+            query = {**params, **({"modified_after": after} if after else {}), "per_page": PAGE, "page": page}
+            response = self.client.request("GET", f"{API}/orders", "orders", params=query)
+            items = self._json(response, "orders")
+            if not isinstance(items, list):
+                raise ConnectorError("the store sent an orders answer that is not a list")
             orders = [parse_order(o, self.supplier_key, self.shipped_key) for o in items]
             newest = max((o.updated_at for o in orders if o.updated_at), default=None)
-            yield orders, newest.strftime("%Y-%m-%dT%H:%M:%S") if newest else cursor
+            fresh = [o for o in orders if o.external_id not in seen]
+            seen.update(o.external_id for o in orders)
+            cursor = newest.strftime("%Y-%m-%dT%H:%M:%S") if newest else cursor
+            yield fresh, cursor
+            total_pages = int(response.headers.get("X-WP-TotalPages", "1") or 1)
+            if page >= total_pages or len(items) < PAGE or newest is None:
+                return
+            following = _second_before(cursor)
+            if following == after:
+                page += 1  # a whole page in one second: only the page number can move on
+            else:
+                after, page = following, 1
 
     def _batch(self, updates: list[tuple[str, dict]], kind: str) -> None:
         """Updates keyed by listing id; simple products in one call, each parent's variations in another."""

@@ -178,12 +178,43 @@ def test_401_stops_at_once_and_names_the_credential_to_fix(connect, store):
     assert connector.counter.requests == 1, "no retry on refused credentials"
 
 
-def test_an_order_vanishing_between_pages_does_not_break_the_sync():
-    store = make_store(orders=12)
+@pytest.mark.parametrize("platform", list(CONNECTORS))
+def test_an_order_vanishing_between_pages_costs_no_other_order(platform):
+    store = make_store(orders=230)
     with LoopbackServer(store) as server:
+        pages = CONNECTORS[platform](server, lambda s: None).orders_since(None)
+        first, _ = next(pages)
+        before = {str(o.number) if platform == "woocommerce" else o.gid for o in store.orders}
         store.fail_next("vanish")
-        orders, _ = all_orders(shopify(server, lambda s: None))
-        assert len(orders) == 11 and len({o.external_id for o in orders}) == 11
+        read = [o.external_id for o in first] + [o.external_id for orders, _ in pages for o in orders]
+        gone = before - {str(o.number) if platform == "woocommerce" else o.gid for o in store.orders}
+    assert len(gone) == 1
+    assert before - gone <= set(read), "every order that still exists was read"
+    assert len(read) == len(set(read)), "and none twice"
+
+
+def test_woocommerce_orders_sharing_a_second_across_pages_are_all_read_once():
+    store = make_store(orders=250)
+    for order in store.orders[:180]:
+        order.updated_at = "2026-11-26T11:00:00Z"  # more than a page in one second
+    with LoopbackServer(store) as server:
+        pages = list(woo(server, lambda s: None).orders_since(None))
+    read = [o.external_id for orders, _ in pages for o in orders]
+    assert sorted(read) == sorted(str(o.number) for o in store.orders)
+
+
+def test_woocommerce_resuming_from_a_cursor_rereads_its_second_instead_of_losing_it():
+    """`modified_after` is strict: a sync stopped after a page whose last second goes on into the
+    next page must not skip the rest of that second when it resumes."""
+    store = make_store(orders=150)
+    with LoopbackServer(store) as server:
+        connector = woo(server, lambda s: None)
+        first, cursor = next(connector.orders_since(None))
+        resumed = [o.external_id for orders, _ in connector.orders_since(cursor) for o in orders]
+    same_second = [str(o.number) for o in store.orders if o.updated_at.rstrip("Z") == cursor]
+    assert len(same_second) > 1
+    assert set(same_second) <= set(resumed)
+    assert {o.external_id for o in first} | set(resumed) == {str(o.number) for o in store.orders}
 
 
 @pytest.mark.parametrize("url", ["http://shop.example.com", "http://10.0.0.5:8080", "ftp://127.0.0.1"])
