@@ -58,6 +58,24 @@ def make_engine(url: str) -> Engine:
     )
 
 
+BUSY_WORDS = ("database is locked", "database is busy", "deadlock detected", "lock timeout",
+              "could not serialize", "canceling statement due to lock timeout")
+
+
+def describe_failure(exc: BaseException) -> str:
+    """Words for a person when an operation failed for a reason of the database, not of theirs.
+    Every operation is one transaction, so in each case nothing was saved."""
+    if isinstance(exc, DatabaseError):
+        return f"{exc}."
+    if isinstance(exc, OperationalError):
+        reason = str(exc.orig).lower()
+        if any(word in reason for word in BUSY_WORDS):
+            return ("The database was busy with another change (a sync or an import); nothing was saved. "
+                    "Try again in a moment.")
+        return "The database could not be reached; nothing was saved. Check the connection and try again."
+    return f"That did not work and nothing was saved ({type(exc).__name__}: {exc})."
+
+
 def current_revision(engine: Engine) -> str | None:
     with engine.connect() as conn:
         if not inspect(conn).has_table("alembic_version"):

@@ -12,8 +12,10 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
+from tui.failures import ReportsFailures
 
-class AccountsScreen(Screen):
+
+class AccountsScreen(ReportsFailures, Screen):
     HELP_CONTEXT = "accounts"  # which FAQ entries F1 opens on
     BINDINGS = [
         Binding("escape", "back", "Back", id="accounts.back"),

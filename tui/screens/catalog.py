@@ -13,6 +13,8 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
+from tui.failures import ReportsFailures
+
 if TYPE_CHECKING:
     from core.catalog import ProductDetail, ProductPage
 
@@ -25,7 +27,7 @@ def _barcode(row) -> str:
     return f"{row.barcode} (invalid)" if row.barcode_status == "invalid" else row.barcode
 
 
-class CatalogScreen(Screen):
+class CatalogScreen(ReportsFailures, Screen):
     HELP_CONTEXT = "catalog"  # which FAQ entries F1 opens on
     BINDINGS = [
         Binding("escape", "back", "Back", id="catalog.back", tooltip="Back to the table, then home"),

@@ -12,8 +12,10 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from tui.failures import ReportsFailures
 
-class CustomerScreen(ModalScreen):
+
+class CustomerScreen(ReportsFailures, ModalScreen):
     BINDINGS = [
         Binding("c", "create", "Create from sale", id="customer.create"),
         Binding("escape", "dismiss_none", "Close", id="customer.close"),

@@ -13,6 +13,8 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
+from tui.failures import ReportsFailures
+
 if TYPE_CHECKING:
     from core.overview import Overview
 
@@ -42,7 +44,7 @@ class StatCard(Vertical):
         self.set_class(warn, "warn")
 
 
-class HomeScreen(Screen):
+class HomeScreen(ReportsFailures, Screen):
     HELP_CONTEXT = "home"  # which FAQ entries F1 opens on
     BINDINGS = [
         Binding("s", "open_inbox", "Sales", id="home.inbox", tooltip="The web sales to handle"),

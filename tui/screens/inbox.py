@@ -12,6 +12,8 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
+from tui.failures import ReportsFailures
+
 if TYPE_CHECKING:
     from core.sales import InboxPage
 
@@ -19,7 +21,7 @@ FILTER_NAMES = {None: "all open", "ready": "ready", "waiting_match": "needs matc
                 "gift_card_to_issue": "gift card to issue", "held": "held", "capture_failed": "capture failed"}
 
 
-class InboxScreen(Screen):
+class InboxScreen(ReportsFailures, Screen):
     HELP_CONTEXT = "inbox"  # which FAQ entries F1 opens on
     BINDINGS = [
         Binding("escape", "back", "Back", id="inbox.back"),

@@ -14,6 +14,8 @@ from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
+from tui.failures import ReportsFailures
+
 if TYPE_CHECKING:
     from core.resolver import Candidate, QueueItem, QueuePage
 
@@ -44,7 +46,7 @@ class WhyScreen(ModalScreen[None]):
         self.app.action_help(topic="why_ambiguous", context="resolver")
 
 
-class ResolverScreen(Screen):
+class ResolverScreen(ReportsFailures, Screen):
     HELP_CONTEXT = "resolver"  # which FAQ entries F1 opens on
     BINDINGS = [
         Binding("escape", "back", "Back", id="resolver.back"),

@@ -15,6 +15,8 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from tui.failures import ReportsFailures
+
 if TYPE_CHECKING:
     from core.returns import ReturnView
 
@@ -23,7 +25,7 @@ def _rate(rate: Decimal) -> str:
     return f"{rate.normalize():f}"
 
 
-class ReturnsScreen(Screen):
+class ReturnsScreen(ReportsFailures, Screen):
     HELP_CONTEXT = "returns"  # which FAQ entries F1 opens on
     BINDINGS = [
         Binding("escape", "back", "Back", id="returns.back"),

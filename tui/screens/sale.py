@@ -12,11 +12,13 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
+from tui.failures import ReportsFailures
+
 if TYPE_CHECKING:
     from core.sales import SaleDetail
 
 
-class SaleScreen(Screen):
+class SaleScreen(ReportsFailures, Screen):
     HELP_CONTEXT = "sale"  # which FAQ entries F1 opens on
     BINDINGS = [
         Binding("escape", "back", "Back", id="sale.back"),
