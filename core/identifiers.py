@@ -57,11 +57,15 @@ def gtin14(raw: str | None) -> str | None:
     return barcode.gtin14 if barcode else None
 
 
+PART_NUMBER_KEY_LENGTH = 64
+
+
 def part_number_key(raw: str | None) -> str | None:
-    """The form part numbers are compared in: trimmed, case-folded, punctuation kept."""
+    """The form part numbers are compared in: trimmed, case-folded, punctuation kept; no longer
+    than the column that holds it (case-folding can lengthen text: "ß" becomes "ss")."""
     if raw is None:
         return None
-    key = raw.strip().casefold()
+    key = raw.strip().casefold()[:PART_NUMBER_KEY_LENGTH]
     return key or None
 
 

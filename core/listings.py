@@ -47,15 +47,20 @@ class StoreReport:
     seen: int
 
 
+def _text(value: str | None, limit: int) -> str | None:
+    """Store text as the columns keep it: no NUL bytes (PostgreSQL refuses them), cut to length."""
+    return (value or "").replace("\x00", "").strip()[:limit] or None
+
+
 def _staged(listing: ListingData) -> tuple:
-    barcode = parse_barcode(listing.barcode)
-    part = (listing.part_number or "").strip() or None
+    barcode = parse_barcode(_text(listing.barcode, 64))
+    part = _text(listing.part_number, 64)
     remote = listing.remote_updated_at
     return (
         listing.external_id, listing.external_product_id, listing.inventory_item_id,
-        (listing.product_code or "").strip() or None,
+        _text(listing.product_code, 64),
         barcode.raw if barcode else None, barcode.gtin14 if barcode else None,
-        part, part_number_key(part), listing.title.strip()[:255] or listing.external_id,
+        part, part_number_key(part), _text(listing.title, 255) or listing.external_id,
         to_cents(listing.price) if listing.price is not None else None,
         UTCDateTime().process_bind_param(remote, None) if remote else None,
     )

@@ -8,9 +8,11 @@ then `TANDEM_CONFIG`, then the user config directory.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
 
@@ -24,6 +26,7 @@ CHANNEL_KEYS = {
     "safety_buffer": (int, False), "push_status": (bool, False), "holiday_country": (str, False),
     "refund_on_website": (bool, False),
 }
+EXPORT_TIME = re.compile(r"([01]?[0-9]|2[0-3]):[0-5][0-9]")
 PLATFORMS = ("shopify", "woocommerce", "demo")
 LANGUAGES = ("en", "fr")
 
@@ -98,9 +101,15 @@ def _read_config(path: Path) -> dict:
     return data
 
 
+MAX_SAFETY_BUFFER = 1_000_000
+NAME_LENGTH, URL_LENGTH = 100, 500
+
+
 def _check_channels(path: Path, channels: dict) -> None:
     for name, channel in channels.items():
-        where = f"{path}: [channels.{name}]"
+        where = f"{path}: [channels.{name[:NAME_LENGTH]!s}]"
+        if not name.strip() or len(name) > NAME_LENGTH or "\x00" in name:
+            raise ConfigError(f"{where}: a channel name is 1 to {NAME_LENGTH} characters of text")
         if not isinstance(channel, dict):
             raise ConfigError(f"{where} must be a table of settings")
         for key, item in channel.items():
@@ -110,16 +119,28 @@ def _check_channels(path: Path, channels: dict) -> None:
                 raise ConfigError(f"{where}: unknown setting {key!r} (known: {', '.join(CHANNEL_KEYS)})")
             kind, _ = CHANNEL_KEYS[key]
             wrong_bool = isinstance(item, bool) != (kind is bool)
-            if not isinstance(item, kind) or wrong_bool or (kind is str and not item.strip()):
+            if not isinstance(item, kind) or wrong_bool or (kind is str and (not item.strip() or "\x00" in item)):
                 expected = {int: "a whole number", bool: "true or false", str: "non-empty text"}[kind]
                 raise ConfigError(f"{where}: {key} must be {expected}")
+            if kind is str and len(item) > URL_LENGTH:
+                raise ConfigError(f"{where}: {key} is longer than {URL_LENGTH} characters")
         for key, (_, required) in CHANNEL_KEYS.items():
             if required and key not in channel:
                 raise ConfigError(f"{where}: {key} is required")
         if channel["platform"] not in PLATFORMS:
             raise ConfigError(f"{where}: platform must be one of {', '.join(PLATFORMS)}")
-        if channel.get("safety_buffer", 0) < 0:
-            raise ConfigError(f"{where}: safety_buffer cannot be negative")
+        if not 0 <= channel.get("safety_buffer", 0) <= MAX_SAFETY_BUFFER:
+            raise ConfigError(f"{where}: safety_buffer is a number of units from 0 to {MAX_SAFETY_BUFFER:,}")
+        if not channel["url"].startswith(("https://", "http://")):
+            raise ConfigError(f"{where}: url must start with https:// (or http:// for a store on this machine)")
+        if "export_time" in channel and not EXPORT_TIME.fullmatch(channel["export_time"]):
+            raise ConfigError(f"{where}: export_time is a time of day like 06:00")
+        if "time_zone" in channel:
+            try:
+                ZoneInfo(channel["time_zone"])
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ConfigError(f"{where}: unknown time_zone {channel['time_zone']!r} "
+                                  "(a name like America/New_York)") from None
 
 
 def load_settings(

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime
-from decimal import Decimal
-from typing import Iterator, Protocol
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Callable, Iterator, Protocol
 
 from core.listings import ListingData
 
@@ -110,3 +110,98 @@ class Connector(Protocol):
         """Mark the order fulfilled or completed on the website."""
 
     def close(self) -> None: ...
+
+
+# Beyond these no shop's order goes; a store sending them is broken, and saying so beats storing it.
+MAX_LINE_QUANTITY = 100_000
+MAX_AMOUNT = Decimal("10000000.00")
+ID_LENGTH = 100
+# The longest text each field keeps (the database's columns); longer text is cut, never refused.
+ORDER_TEXT = {"order_number": 50, "status": 50, "currency": 3, "customer_name": 200, "customer_email": 254,
+              "customer_phone": 40, "billing_address": 2000, "shipping_address": 2000}
+LINE_TEXT = {"title": 255, "product_code": 64, "barcode": 64, "part_number": 64}
+ORDER_MONEY = ("subtotal", "shipping", "shipping_tax", "tax_total", "total")
+LINE_MONEY = ("unit_price", "discount", "tax_amount")
+CENT = Decimal("0.01")
+
+
+def read_order(raw, parse: Callable[..., WebOrder], *args) -> WebOrder:
+    """One order from the store's JSON, parsed and checked. Anything that does not fit what the
+    platform documents is a ConnectorError naming the order: never a traceback, never half an order."""
+    label = raw.get("name") or raw.get("number") or raw.get("id") if isinstance(raw, dict) else None
+    try:
+        order = parse(raw, *args)
+    except ConnectorError as exc:
+        raise ConnectorError(f"order {label!s:.40}: {exc}") from None
+    except (KeyError, TypeError, ValueError, ArithmeticError, AttributeError, IndexError) as exc:
+        if isinstance(exc, KeyError) and exc.args:
+            detail = f"no {exc.args[0]!s:.40} field"
+        elif isinstance(exc, ArithmeticError):
+            detail = "an amount that is not a number"
+        elif isinstance(exc, ValueError):
+            detail = "a value of the wrong kind"
+        else:
+            detail = "a field of the wrong type"
+        raise ConnectorError(f"the store sent order {label!s:.40} in a shape Tandem cannot read ({detail})") from None
+    return checked_order(order, label)
+
+
+def _text(value, limit: int, what: str, label) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ConnectorError(f"order {label!s:.40}: {what} is not text")
+    return value.replace("\x00", "")[:limit]
+
+
+def _identifier(value, what: str, label) -> str:
+    if not isinstance(value, str) or not value or len(value) > ID_LENGTH or "\x00" in value:
+        raise ConnectorError(f"order {label!s:.40}: its {what} is not a usable identifier")
+    return value
+
+
+def _amount(value, what: str, label) -> Decimal:
+    if not isinstance(value, Decimal) or not value.is_finite() or abs(value) > MAX_AMOUNT:
+        raise ConnectorError(f"order {label!s:.40}: {what} {value!s:.30} is not an amount a shop charges")
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def _moment(value, what: str, label, required: bool = True) -> datetime | None:
+    if value is None and not required:
+        return None
+    if not isinstance(value, datetime):
+        raise ConnectorError(f"order {label!s:.40}: it has no {what}")
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+def checked_order(order: WebOrder, label=None) -> WebOrder:
+    """Identifiers usable, texts cut to what is kept (and rid of NUL bytes, which no database
+    keeps), amounts finite and in cents, quantities those of a real order."""
+    label = label or order.external_id
+    lines = []
+    for line in order.lines:
+        if isinstance(line.quantity, bool) or not isinstance(line.quantity, int) \
+                or not 0 <= line.quantity <= MAX_LINE_QUANTITY:
+            raise ConnectorError(f"order {label!s:.40}: a line asks for {line.quantity!s:.20} units")
+        rate = line.tax_rate
+        if not isinstance(rate, Decimal) or not rate.is_finite() or not 0 <= rate <= 100:
+            raise ConnectorError(f"order {label!s:.40}: a tax rate of {rate!s:.20} %")
+        lines.append(replace(
+            line, external_id=_identifier(line.external_id, "line id", label),
+            listing_external_id=(_identifier(line.listing_external_id, "product id", label)
+                                 if line.listing_external_id is not None else None),
+            **{name: _text(getattr(line, name), limit, name, label) for name, limit in LINE_TEXT.items()},
+            **{name: _amount(getattr(line, name), name.replace("_", " "), label) for name in LINE_MONEY},
+        ))
+    if any(not isinstance(line.title, str) for line in lines):
+        raise ConnectorError(f"order {label!s:.40}: a line has no title")
+    if not isinstance(order.order_number, str) or not order.order_number.strip("\x00"):
+        raise ConnectorError(f"order {label!s:.40}: it has no order number")
+    return replace(
+        order, external_id=_identifier(order.external_id, "id", label), lines=lines,
+        ordered_at=_moment(order.ordered_at, "creation date", label),
+        updated_at=_moment(order.updated_at, "modification date", label),
+        shipped_at=_moment(order.shipped_at, "shipping date", label, required=False),
+        **{name: _text(getattr(order, name), limit, name, label) for name, limit in ORDER_TEXT.items()},
+        **{name: _amount(getattr(order, name), name.replace("_", " "), label) for name in ORDER_MONEY},
+    )

@@ -11,11 +11,11 @@ from __future__ import annotations
 import time
 import uuid
 from datetime import datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Iterator
 
 from core.connectors.base import (
-    ConnectorError, OrderLine, PriceUpdate, RequestCounter, StockUpdate, WebOrder,
+    ConnectorError, OrderLine, PriceUpdate, RequestCounter, StockUpdate, WebOrder, read_order,
 )
 from core.connectors.http import RetryPolicy, StoreClient
 from core.listings import ListingData
@@ -197,7 +197,7 @@ DOCUMENTS_2026 = {**DOCUMENTS, "set_stock": SET_STOCK_2026}
 def _money(money_set: dict | None) -> Decimal:
     if not money_set:
         return Decimal("0.00")
-    return Decimal(str(money_set["shopMoney"]["amount"])).quantize(Decimal("0.01"))
+    return Decimal(str(money_set["shopMoney"]["amount"])).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
 def _time(value: str | None) -> datetime | None:
@@ -331,7 +331,7 @@ class ShopifyConnector:
         while True:
             data = self._graphql("orders", {"first": ORDER_PAGE, "after": after, "query": query, "lines": ORDER_LINES})
             connection = data["orders"]
-            orders = [parse_order(self._all_lines(edge["node"]), self.supplier_tag, self.supplier_service)
+            orders = [read_order(self._all_lines(edge["node"]), parse_order, self.supplier_tag, self.supplier_service)
                       for edge in connection["edges"]]
             newest = max((o.updated_at for o in orders), default=None)
             yield orders, newest.isoformat().replace("+00:00", "Z") if newest else cursor

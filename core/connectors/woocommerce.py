@@ -15,13 +15,15 @@ import secrets
 import time
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Iterator
 from urllib.parse import quote, urlsplit
 
 import httpx
 
-from core.connectors.base import ConnectorError, OrderLine, PriceUpdate, RequestCounter, StockUpdate, WebOrder
+from core.connectors.base import (
+    ConnectorError, OrderLine, PriceUpdate, RequestCounter, StockUpdate, WebOrder, read_order,
+)
 from core.connectors.http import RetryPolicy, StoreClient
 from core.listings import ListingData
 
@@ -72,7 +74,7 @@ class OAuth1Auth(httpx.Auth):
 
 def _money(value) -> Decimal:
     try:
-        return Decimal(str(value or "0")).quantize(Decimal("0.01"))
+        return Decimal(str(value or "0")).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
     except InvalidOperation:
         raise ConnectorError(f"the store sent an amount that is not a number: {value!r}") from None
 
@@ -242,7 +244,7 @@ class WooCommerceConnector:
             items = self._json(response, "orders")
             if not isinstance(items, list):
                 raise ConnectorError("the store sent an orders answer that is not a list")
-            orders = [parse_order(o, self.supplier_key, self.shipped_key) for o in items]
+            orders = [read_order(o, parse_order, self.supplier_key, self.shipped_key) for o in items]
             newest = max((o.updated_at for o in orders if o.updated_at), default=None)
             fresh = [o for o in orders if o.external_id not in seen]
             seen.update(o.external_id for o in orders)

@@ -46,3 +46,9 @@ def test_check_digit_completion_produces_valid_codes():
     code = with_check_digit("03600024145")
     assert code == "036000241457"
     assert parse_barcode(code).status is BarcodeStatus.VALID
+
+
+def test_a_part_number_key_never_outgrows_its_column():
+    from core.identifiers import PART_NUMBER_KEY_LENGTH, part_number_key
+
+    assert len(part_number_key("ß" * 64)) == PART_NUMBER_KEY_LENGTH
