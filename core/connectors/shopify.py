@@ -22,7 +22,7 @@ from core.listings import ListingData
 
 DEFAULT_API_VERSION = "2025-01"
 STOCK_BATCH = 250  # inventorySetQuantities: at most 250 quantities per call
-LISTING_PAGE = 200  # variants per page: 200 x 4 points + 2 stays under 1,000
+LISTING_PAGE = 249  # variants per page: 249 x 4 points + 2 = 998, the most under the 1,000-point cap
 ORDER_PAGE = 4  # 4 orders x (about 200 points, mostly their 20 lines) + 2 stays under 1,000
 ORDER_LINES = 20  # lines per order in the first answer; more are fetched with ORDER_LINES
 MAX_THROTTLE_WAITS = 20
