@@ -22,6 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.table import Figure, at_least, at_most, info, print_table
 from core.audit import Actor
 from core.catalog_import import import_catalog, parse_catalog
 from core.db import open_database
@@ -143,42 +144,45 @@ def time_first_paint(db: Path, runs: int = 3) -> tuple[float | None, float | Non
     return statistics.median(paints), statistics.median(figures)
 
 
-def main() -> None:
+def run(argv: list[str] | None = None) -> list[Figure]:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=100_000)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     rows = demo_catalog_rows(target=args.rows)[: args.rows]
     data = catalog_csv(rows)
     with tempfile.TemporaryDirectory() as tmp:
         directory = Path(tmp)
         # Interleaved runs, best of each: the machine's noise hits both sides alike.
         raw_import = raw_write = ours = float("inf")
-        for run in range(RUNS):
-            raw_import = min(raw_import, time_raw_import(fresh_database(directory, f"raw{run}.sqlite"), data))
-            raw_write = min(raw_write, time_raw_executemany(fresh_database(directory, f"w{run}.sqlite"), data))
-            ours = min(ours, time_tandem_import(fresh_database(directory, f"tandem{run}.sqlite"), data))
+        for run_number in range(RUNS):
+            raw_import = min(raw_import, time_raw_import(fresh_database(directory, f"raw{run_number}.sqlite"), data))
+            raw_write = min(raw_write, time_raw_executemany(fresh_database(directory, f"w{run_number}.sqlite"), data))
+            ours = min(ours, time_tandem_import(fresh_database(directory, f"tandem{run_number}.sqlite"), data))
         again = time_tandem_import(directory / "tandem0.sqlite", data)
         help_seconds = time_help()
         paint, figures = time_first_paint(directory / "tandem0.sqlite")
 
     n = len(rows)
-    ratio = raw_import / ours
     print(f"catalog rows                          {n:>9,}")
     print(f"raw: csv.reader + executemany         {n / raw_import:>9,.0f} rows/s  ({raw_import:.2f} s)")
     print(f"raw: executemany of parsed rows only  {n / raw_write:>9,.0f} rows/s  ({raw_write:.2f} s)")
     print(f"tandem import, new catalog            {n / ours:>9,.0f} rows/s  ({ours:.2f} s: read, check, write)")
     print(f"tandem import, same file again        {n / again:>9,.0f} rows/s  ({again:.2f} s: nothing changes)")
-    print(f"ratio tandem / raw import             {ratio:>9.2f}   floor {FLOORS['import_ratio']}  "
-          f"{'pass' if ratio >= FLOORS['import_ratio'] else 'FAIL'}")
-    print(f"ratio tandem / raw write only         {raw_write / ours:>9.2f}   (for information)")
-    print(f"tandem --help                         {help_seconds:>9.3f} s  floor {FLOORS['help_seconds']}  "
-          f"{'pass' if help_seconds <= FLOORS['help_seconds'] else 'FAIL'}")
-    if paint is None:
-        print("tandem start -> first paint           (tmux not available)")
-    else:
-        print(f"tandem start -> home first paint      {paint:>9.3f} s  floor {FLOORS['first_paint_seconds']}  "
-              f"{'pass' if paint <= FLOORS['first_paint_seconds'] else 'FAIL'}")
-        print(f"tandem start -> figures shown         {figures:>9.3f} s  ({n:,}-product catalog)")
+    results = [
+        info(f"catalog import, {n:,} rows", ours, "s"),
+        at_least("catalog import / raw csv+executemany", raw_import / ours, FLOORS["import_ratio"], "ratio"),
+        info("catalog import / raw write only", raw_write / ours, "ratio"),
+        info("catalog re-import, nothing changed", again, "s"),
+        at_most("tandem --help", help_seconds, FLOORS["help_seconds"], "s"),
+    ]
+    if paint is not None:
+        results += [at_most("start to home first paint", paint, FLOORS["first_paint_seconds"], "s"),
+                    info(f"start to figures shown ({n:,} products)", figures, "s")]
+    return results
+
+
+def main() -> None:
+    print_table(run())
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ import time
 from decimal import Decimal
 from pathlib import Path
 
+from bench.table import Figure, at_most, info, print_table
 from core.audit import Actor
 from core.catalog_import import import_catalog
 from core.channels import add_channel
@@ -83,25 +84,33 @@ def measure(directory: Path, platform: str, products: int, changed: int) -> dict
             "second_run_requests": again.requests, "store_correct": correct}
 
 
-def main() -> None:
+def run(argv: list[str] | None = None) -> list[Figure]:
     parser = argparse.ArgumentParser()
     parser.add_argument("--products", type=int, default=100_000)
     parser.add_argument("--changed", type=int, default=20_000)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
+    results = []
     with tempfile.TemporaryDirectory() as tmp:
         for platform in ("shopify", "woocommerce"):
             figures = measure(Path(tmp), platform, args.products, args.changed)
             minimum = math.ceil(figures["sent"] / BATCH[platform])
-            ratio = figures["requests"] / minimum if minimum else 0
-            print(f"{platform}: {args.products:,} matched products, {figures['sent']:,} changed")
-            print(f"  API requests made                 {figures['requests']:>8,}")
-            print(f"  platform minimum (ceil(n/{BATCH[platform]}))      {minimum:>8,}")
-            print(f"  ratio                             {ratio:>8.2f}   floor 1.0  {'pass' if ratio == 1.0 else 'FAIL'}")
-            print(f"  one item per call would make      {figures['sent']:>8,}")
-            print(f"  wall time                         {figures['seconds']:>8.2f} s")
-            print(f"  immediate second run, requests    {figures['second_run_requests']:>8,}   floor 0  "
-                  f"{'pass' if figures['second_run_requests'] == 0 else 'FAIL'}")
-            print(f"  store holds the shop's quantities {'yes' if figures['store_correct'] else 'NO'}")
+            print(f"{platform}: {args.products:,} matched products, {figures['sent']:,} changed; one item per call "
+                  f"would make {figures['sent']:,} requests; store holds the shop's quantities: "
+                  f"{'yes' if figures['store_correct'] else 'NO'}")
+            results += [
+                info(f"{platform} export, {figures['sent']:,} changes", figures["seconds"], "s"),
+                info(f"{platform} export requests (minimum {minimum:,})", figures["requests"], "requests"),
+                at_most(f"{platform} export requests / platform minimum",
+                        figures["requests"] / minimum if minimum else 0, 1.0, "ratio"),
+                at_most(f"{platform} immediate second export", figures["second_run_requests"], 0, "requests"),
+                Figure(f"{platform} store holds the shop's quantities", float(figures["store_correct"]), "",
+                       "yes", figures["store_correct"]),
+            ]
+    return results
+
+
+def main() -> None:
+    print_table(run())
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 
+from bench.table import Figure, at_most, info, print_table
 from core.audit import Actor
 from core.catalog import search_products
 from core.catalog_import import import_catalog
@@ -83,10 +84,10 @@ def search_latencies(engine) -> list[float]:
     return latencies
 
 
-def main() -> None:
+def run(argv: list[str] | None = None) -> list[Figure]:
     parser = argparse.ArgumentParser()
     parser.add_argument("--products", type=int, default=100_000)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     small = args.products // 10
     with tempfile.TemporaryDirectory() as tmp:
         directory = Path(tmp)
@@ -107,22 +108,26 @@ def main() -> None:
         incremental_time, incremental = timed_match(engine, channel, full=False)
         latencies = search_latencies(engine)
 
-    ratio = full_time / small_time
     p50 = statistics.median(latencies)
     p95 = statistics.quantiles(latencies, n=20)[-1]
     print(f"products x listings                 {args.products:,} x {summary.examined:,}")
     print(f"states: matched {summary.count(MatchState.MATCHED):,}, ambiguous "
           f"{summary.count(MatchState.AMBIGUOUS):,}, conflict {summary.count(MatchState.CONFLICT):,}, "
           f"unmatched {summary.count(MatchState.UNMATCHED):,}")
-    print(f"full match, {small:,}                 {small_time:>8.2f} s")
-    print(f"full match, {args.products:,}               {full_time:>8.2f} s")
-    print(f"ratio {args.products:,}/{small:,}                {ratio:>8.1f}    floor <= {FLOORS['scaling_ratio']}  "
-          f"{'pass' if ratio <= FLOORS['scaling_ratio'] else 'FAIL'}")
-    print(f"incremental after 1% changes        {incremental_time:>8.2f} s  "
-          f"({incremental.examined:,} listings examined, {incremental_time / full_time:.0%} of full)")
-    print(f"resolver search per keystroke p50   {p50:>8.1f} ms")
-    print(f"resolver search per keystroke p95   {p95:>8.1f} ms  floor <= {FLOORS['search_p95_ms']}  "
-          f"{'pass' if p95 <= FLOORS['search_p95_ms'] else 'FAIL'}")
+    print(f"incremental run examined {incremental.examined:,} listings, {incremental_time / full_time:.0%} of full")
+    return [
+        info(f"full match, {small:,} x {small:,}", small_time, "s"),
+        info(f"full match, {args.products:,} x {args.products:,}", full_time, "s"),
+        at_most(f"match time ratio {args.products:,} / {small:,}", full_time / small_time,
+                FLOORS["scaling_ratio"], "ratio"),
+        info("incremental match after 1% changes", incremental_time, "s"),
+        info("resolver search per keystroke p50", p50, "ms"),
+        at_most("resolver search per keystroke p95", p95, FLOORS["search_p95_ms"], "ms"),
+    ]
+
+
+def main() -> None:
+    print_table(run())
 
 
 if __name__ == "__main__":

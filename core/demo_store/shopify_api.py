@@ -6,6 +6,7 @@ import base64
 import json
 import re
 import time
+from bisect import bisect_right
 from decimal import Decimal
 
 from core.demo_store.store import LOCATION_ID, DemoStore
@@ -58,8 +59,10 @@ def _page(items: list, key, first: int, after: str | None):
 
 def _listings(store: DemoStore, v: dict) -> dict:
     first = v["first"]
-    pairs = store.variants()
-    page, more = _page(pairs, lambda pair: (pair[1].number,), first, v.get("after"))
+    numbers, pairs = store.variants_in_order()
+    after = _uncursor(v.get("after"))
+    start = bisect_right(numbers, after[0]) if after else 0
+    page, more = pairs[start:start + first], start + first < len(pairs)
     namespace, key = v.get("mpnNamespace"), v.get("mpnKey")
     edges = [{"node": {
         "id": variant.gid, "sku": variant.sku, "barcode": variant.barcode, "price": f"{variant.price:.2f}",

@@ -95,6 +95,8 @@ class DemoStore:
         self.timeout_seconds = 3.0
         self.seen_nonces: set[str] = set()
         self._by_item: dict[str, DemoVariant] | None = None
+        self._products_in_order: list[DemoProduct] | None = None
+        self._variants_in_order: tuple[list[int], list] | None = None
         self._woo: tuple[dict, dict] | None = None
 
     def fail_next(self, *faults: str) -> None:
@@ -117,6 +119,18 @@ class DemoStore:
             simple = {p.number: p.variants[0] for p in self.products if len(p.variants) == 1}
             self._woo = (simple, {v.number: p for p in self.products for v in p.variants})
         return self._woo
+
+    def products_in_order(self) -> list[DemoProduct]:
+        if self._products_in_order is None:
+            self._products_in_order = sorted(self.products, key=lambda p: p.number)
+        return self._products_in_order
+
+    def variants_in_order(self) -> tuple[list[int], list[tuple[DemoProduct, DemoVariant]]]:
+        """Every variant by number, with the numbers alone for bisecting a page's start."""
+        if self._variants_in_order is None:
+            pairs = sorted(self.variants(), key=lambda pair: pair[1].number)
+            self._variants_in_order = ([variant.number for _, variant in pairs], pairs)
+        return self._variants_in_order
 
     def variant_by_item(self) -> dict[str, DemoVariant]:
         # Products never change shape after the store is built, so the index is built once.

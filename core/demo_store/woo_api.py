@@ -98,11 +98,12 @@ def _order(order, variant_parent: dict) -> dict:
     }
 
 
-def _paged(items: list, query: dict) -> tuple[int, dict, bytes]:
+def _paged(items: list, query: dict, render=lambda item: item) -> tuple[int, dict, bytes]:
+    """One page of `items`; only that page is rendered, so a large store answers as fast as a small one."""
     per_page = min(int(query.get("per_page", 10)), 100)
     page = max(int(query.get("page", 1)), 1)
     total_pages = max(math.ceil(len(items) / per_page), 1)
-    chunk = items[(page - 1) * per_page: page * per_page]
+    chunk = [render(item) for item in items[(page - 1) * per_page: page * per_page]]
     headers = {"X-WP-Total": str(len(items)), "X-WP-TotalPages": str(total_pages)}
     return 200, headers, json.dumps(chunk).encode()
 
@@ -142,19 +143,19 @@ def handle_rest(store: DemoStore, method: str, url: str, path: str, query_string
         store.requests[f"{method} {route.split('/')[1] if '/' in route else route}"] += 1
         simple, parent_of = store.woo_indexes()
         if method == "GET" and route == "/products":
-            return _paged([_product(p) for p in sorted(store.products, key=lambda p: p.number)], query)
+            return _paged(store.products_in_order(), query, _product)
         if method == "GET" and route.startswith("/products/") and route.endswith("/variations"):
             product = next((p for p in store.products if str(p.number) == route.split("/")[2]), None)
             if product is None:
                 return _error(404, "woocommerce_rest_product_invalid_id", "Invalid ID.")
-            return _paged([_variation(v) for v in product.variants], query)
+            return _paged(product.variants, query, _variation)
         if method == "GET" and route == "/orders":
             since = query.get("modified_after", "")
             orders = sorted((o for o in store.orders if o.updated_at.rstrip("Z") > since),
                             key=lambda o: (o.updated_at, o.number))
             if fault == "vanish" and len(orders) > int(query.get("per_page", 10)):
                 store.orders.remove(orders[0])
-            return _paged([_order(o, parent_of) for o in orders], query)
+            return _paged(orders, query, lambda o: _order(o, parent_of))
         if route.startswith("/orders/") and route.endswith("/refunds"):
             order = next((o for o in store.orders if str(o.number) == route.split("/")[2]), None)
             if order is None:

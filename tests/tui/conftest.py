@@ -1,21 +1,24 @@
+"""The demo shop for screen tests: built once per session with its clock pinned, and copied for
+each test. Behaviour tests run on SQLite and on PostgreSQL (a database cloned from a template);
+pictures of screens are taken on SQLite only, since the two draw the same rows."""
+
 import shutil
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import create_engine, select, text, update
 
 from core.db import open_database
 from core.demo import create_demo_database
 from core.models import AuditEntry, Payment, SyncRun, WebSale
 
+from tests.conftest import BACKENDS, POSTGRES_URL
 
 PINNED_SYNC_TIME = datetime(2026, 11, 27, 6, 0, tzinfo=UTC)
 
 
-@pytest.fixture(scope="session")
-def demo_file(tmp_path_factory):
-    path = tmp_path_factory.mktemp("demo") / "demo.sqlite"
-    url = f"sqlite:///{path}"
+def build_pinned_demo(url: str) -> None:
     create_demo_database(url)
     # Pictures of screens must not change with the clock: the demo's sync gets a fixed time.
     engine = open_database(url)
@@ -30,14 +33,62 @@ def demo_file(tmp_path_factory):
         conn.execute(update(Payment).values(received_at=PINNED_SYNC_TIME))
         conn.execute(update(AuditEntry).values(at=PINNED_SYNC_TIME))
     engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def demo_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("demo") / "demo.sqlite"
+    build_pinned_demo(f"sqlite:///{path}")
     return path
 
 
+@pytest.fixture(scope="session")
+def demo_template_postgres():
+    """The demo shop in a PostgreSQL database that each test's database is cloned from."""
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    name = f"tandem_demo_template_{uuid.uuid4().hex[:8]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    build_pinned_demo(f"{POSTGRES_URL.rsplit('/', 1)[0]}/{name}")
+    yield admin, name
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_demo_web_store():
+    """The built-in demo web store lives as long as the process; each test gets its own, so a
+    payment one test captured is not already captured in the next."""
+    from core.demo_store.runtime import reset_demo_stores
+
+    reset_demo_stores()
+
+
 @pytest.fixture
-def demo_engine(demo_file, tmp_path):
+def sqlite_demo_engine(demo_file, tmp_path):
     """A private copy of the demo shop, so a test may change it."""
     copy = tmp_path / "demo.sqlite"
     shutil.copy(demo_file, copy)
     engine = open_database(f"sqlite:///{copy}")
     yield engine
     engine.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def demo_engine(request):
+    """A private copy of the demo shop on each database Tandem runs on."""
+    if request.param == "sqlite":
+        yield request.getfixturevalue("sqlite_demo_engine")
+        return
+    admin, template = request.getfixturevalue("demo_template_postgres")
+    name = f"tandem_demo_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    engine = open_database(f"{POSTGRES_URL.rsplit('/', 1)[0]}/{name}")
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

@@ -59,8 +59,8 @@ async def test_typing_searches_and_the_detail_follows_the_cursor(demo_engine):
         assert third.startswith("NW")
 
 
-def test_catalog_snapshot_80x24(snap_compare, demo_engine):
+def test_catalog_snapshot_80x24(snap_compare, sqlite_demo_engine):
     async def open_catalog(pilot):
         await press_and_settle(pilot.app, pilot, "c")
 
-    assert snap_compare(TandemApp(demo_engine, demo=True), terminal_size=(80, 24), run_before=open_catalog)
+    assert snap_compare(TandemApp(sqlite_demo_engine, demo=True), terminal_size=(80, 24), run_before=open_catalog)

@@ -54,15 +54,15 @@ async def test_the_why_panel_links_to_its_help_entry(demo_engine):
         assert "ambiguous" in str(app.screen.query_one("#faq-answer").render())
 
 
-def test_help_snapshot_80x24_english(snap_compare, demo_engine):
+def test_help_snapshot_80x24_english(snap_compare, sqlite_demo_engine):
     async def go(pilot):
         await press_and_settle(pilot.app, pilot, "f1")
 
-    assert snap_compare(TandemApp(demo_engine, demo=True), terminal_size=(80, 24), run_before=go)
+    assert snap_compare(TandemApp(sqlite_demo_engine, demo=True), terminal_size=(80, 24), run_before=go)
 
 
-def test_help_snapshot_80x24_french(snap_compare, demo_engine):
+def test_help_snapshot_80x24_french(snap_compare, sqlite_demo_engine):
     async def go(pilot):
         await press_and_settle(pilot.app, pilot, "f1", "f2")
 
-    assert snap_compare(TandemApp(demo_engine, demo=True), terminal_size=(80, 24), run_before=go)
+    assert snap_compare(TandemApp(sqlite_demo_engine, demo=True), terminal_size=(80, 24), run_before=go)

@@ -50,11 +50,11 @@ async def test_q_quits(demo_engine):
     assert app.return_code == 0
 
 
-def test_home_snapshot_80x24(snap_compare, demo_engine):
+def test_home_snapshot_80x24(snap_compare, sqlite_demo_engine):
     async def loaded(pilot):
         await settle(pilot.app, pilot)
 
-    assert snap_compare(TandemApp(demo_engine, demo=True), terminal_size=(80, 24), run_before=loaded)
+    assert snap_compare(TandemApp(sqlite_demo_engine, demo=True), terminal_size=(80, 24), run_before=loaded)
 
 
 async def test_the_demo_shop_is_built_after_the_first_paint(tmp_path):

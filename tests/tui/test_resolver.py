@@ -117,18 +117,18 @@ async def test_two_people_resolving_the_same_listing(demo_engine):
         assert any("colleague already resolved" in m for m in messages), messages
 
 
-def test_resolver_snapshot_80x24(snap_compare, demo_engine):
+def test_resolver_snapshot_80x24(snap_compare, sqlite_demo_engine):
     async def open_it(pilot):
         await press_and_settle(pilot.app, pilot, "m")
 
-    assert snap_compare(TandemApp(demo_engine, demo=True), terminal_size=(80, 24), run_before=open_it)
+    assert snap_compare(TandemApp(sqlite_demo_engine, demo=True), terminal_size=(80, 24), run_before=open_it)
 
 
-def test_why_snapshot_80x24(snap_compare, demo_engine):
+def test_why_snapshot_80x24(snap_compare, sqlite_demo_engine):
     async def open_it(pilot):
         await press_and_settle(pilot.app, pilot, "m", "question_mark")
 
-    assert snap_compare(TandemApp(demo_engine, demo=True), terminal_size=(80, 24), run_before=open_it)
+    assert snap_compare(TandemApp(sqlite_demo_engine, demo=True), terminal_size=(80, 24), run_before=open_it)
 
 
 async def test_skipping_past_a_page_reads_the_next_one_from_the_database(demo_engine):

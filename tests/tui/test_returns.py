@@ -96,17 +96,17 @@ async def test_impossible_input_is_refused_and_nothing_changes(demo_engine):
         assert conn.execute(select(ReturnLine.quantity)).scalars().all().count(0) >= 1
 
 
-def test_returns_snapshot_80x24(snap_compare, demo_engine):
-    number = a_completed_sale_with_shipping(demo_engine)
+def test_returns_snapshot_80x24(snap_compare, sqlite_demo_engine):
+    number = a_completed_sale_with_shipping(sqlite_demo_engine)
 
     async def go(pilot):
         await open_return(pilot.app, pilot, number)
         await press_and_settle(pilot.app, pilot, "plus", "s")
 
-    assert snap_compare(TandemApp(demo_engine, demo=True), terminal_size=(80, 24), run_before=go)
+    assert snap_compare(TandemApp(sqlite_demo_engine, demo=True), terminal_size=(80, 24), run_before=go)
 
 
-def test_accounts_snapshot_80x24(snap_compare, demo_engine):
+def test_accounts_snapshot_80x24(snap_compare, sqlite_demo_engine):
     from tests.tui.conftest import PINNED_SYNC_TIME
     from tui.screens.accounts import AccountsScreen
 
@@ -115,7 +115,7 @@ def test_accounts_snapshot_80x24(snap_compare, demo_engine):
         pilot.app.push_screen(AccountsScreen(day=PINNED_SYNC_TIME.astimezone().date()))
         await settle(pilot.app, pilot)
 
-    assert snap_compare(TandemApp(demo_engine, demo=True), terminal_size=(80, 24), run_before=go)
+    assert snap_compare(TandemApp(sqlite_demo_engine, demo=True), terminal_size=(80, 24), run_before=go)
 
 
 async def test_a_is_the_accounts_screen_and_e_changes_an_account(demo_engine):

@@ -117,22 +117,22 @@ async def test_cancel_asks_first_and_releases_stock(demo_engine):
             assert conn.execute(select(AuditEntry.action).where(AuditEntry.action == "cancel")).scalar() == "cancel"
 
 
-def test_inbox_snapshot_80x24(snap_compare, demo_engine):
+def test_inbox_snapshot_80x24(snap_compare, sqlite_demo_engine):
     async def go(pilot):
         await press_and_settle(pilot.app, pilot, "s")
 
-    assert snap_compare(TandemApp(demo_engine, demo=True), terminal_size=(80, 24), run_before=go)
+    assert snap_compare(TandemApp(sqlite_demo_engine, demo=True), terminal_size=(80, 24), run_before=go)
 
 
-def test_sale_snapshot_80x24(snap_compare, demo_engine):
+def test_sale_snapshot_80x24(snap_compare, sqlite_demo_engine):
     async def go(pilot):
         await press_and_settle(pilot.app, pilot, "s", "enter")
 
-    assert snap_compare(TandemApp(demo_engine, demo=True), terminal_size=(80, 24), run_before=go)
+    assert snap_compare(TandemApp(sqlite_demo_engine, demo=True), terminal_size=(80, 24), run_before=go)
 
 
-def test_pickup_checks_snapshot_80x24(snap_compare, demo_engine):
+def test_pickup_checks_snapshot_80x24(snap_compare, sqlite_demo_engine):
     async def go(pilot):
         await press_and_settle(pilot.app, pilot, "s", "enter", "p", "1")
 
-    assert snap_compare(TandemApp(demo_engine, demo=True), terminal_size=(80, 24), run_before=go)
+    assert snap_compare(TandemApp(sqlite_demo_engine, demo=True), terminal_size=(80, 24), run_before=go)

@@ -1,0 +1,230 @@
+"""The nightly sync end to end, as cron runs it: `tandem --sync` in its own process against the
+demo store on a loopback port, over real HTTP.
+
+    uv run python -m bench.nightly_sync [--products 100000 --orders 5000 --changed 0.2]
+    uv run python -m bench.nightly_sync --memory [--products 1000000]
+
+The shop has 5 locations and 100,000 products, all listed on the web store and already synced
+once. Then a day goes by: 5,000 web orders arrive and 20 % of the stock changes at every location.
+The nightly run is measured: wall time, API requests against the least the platform allows for
+the same work, and the sync process's peak memory (its own maximum resident size, read from the
+kernel when it exits; the store runs in this process and is not counted).
+
+`--memory` is the large-shop check: the first sync of a 1,000,000-product shop (every listing
+read and matched, every quantity sent) must stay under 500 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+from bench.table import Figure, at_most, info, print_table
+from core.audit import Actor
+from core.catalog_import import import_catalog
+from core.db import open_database
+from core.demo_store.app import LoopbackServer
+from core.demo_store.store import LOCATION_ID, DemoOrder, DemoOrderLine, DemoProduct, DemoStore, DemoVariant
+from core.export import plan_export
+from core.identifiers import with_check_digit
+from core.locations import location_table
+from core.secrets import save_secret
+from core.dbtypes import utcnow
+
+ROOT = Path(__file__).resolve().parents[1]
+LOCATIONS = [f"Shop {n}" for n in range(1, 6)]
+MEMORY_FLOOR_MB = 500
+REQUEST_RATIO_FLOOR = 1.05
+# The most one request may carry, by platform: (listings per page, orders per page, stock per call).
+# Shopify's listings and orders are bounded by the 1,000-point query cost, not by `first`
+# alone: 249 variants at 4 points, 4 orders asking for 20 lines each.
+PER_REQUEST = {"shopify": (249, 4, 250), "woocommerce": (100, 100, 100)}
+
+
+def barcode(n: int) -> str:
+    return with_check_digit(f"2{n:011d}")
+
+
+def price(n: int) -> Decimal:
+    return Decimal(f"{n % 90 + 5}.{n % 100:02d}")
+
+
+def catalog(numbers, quantity) -> bytes:
+    rows = "".join(f"P{n},Product {n},{barcode(n)},{price(n)},{quantity(n)}\n" for n in numbers)
+    return ("sku,description,upc,price,quantity\n" + rows).encode()
+
+
+def build_store(products: int) -> DemoStore:
+    return DemoStore([DemoProduct(n, f"Product {n}", [DemoVariant(n, "Default Title", f"P{n}", barcode(n), price(n),
+                                                                   available={LOCATION_ID: 0})])
+                      for n in range(1, products + 1)],
+                     bucket_size=10_000_000, restore_rate=10_000_000)
+
+
+def add_orders(store: DemoStore, count: int, rng: random.Random) -> None:
+    """A day of web orders, one to three lines each, a few seconds apart."""
+    variants = [p.variants[0] for p in store.products]
+    start = datetime.now(UTC) - timedelta(hours=20)
+    for n in range(count):
+        stamp = (start + timedelta(seconds=7 * n)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        lines = [DemoOrderLine(10 * n + k, variant, variant.title, rng.randint(1, 2), variant.price, Decimal("0.08"))
+                 for k, variant in enumerate(rng.sample(variants, rng.randint(1, 3)))]
+        store.orders.append(DemoOrder(number=100_000 + n, name=f"#{100_000 + n}", created_at=stamp, updated_at=stamp,
+                                      email=f"c{n}@example.com", customer=f"Customer {n}", phone=None,
+                                      address=["1 Main St"], lines=lines))
+
+
+@dataclass
+class SyncRun:
+    seconds: float
+    peak_mb: float
+    exit_code: int
+    output: str
+    errors: str
+
+
+def run_sync_process(url: str, config: Path, *options: str) -> SyncRun:
+    """`tandem --sync` as cron starts it; its peak memory comes from wait4 (this child alone)."""
+    command = [sys.executable, "-m", "core.cli", "--sync", "--json", "--db", url, "--config", str(config), *options]
+    start = time.perf_counter()
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    streams: dict[str, str] = {}
+    readers = [threading.Thread(target=lambda name, pipe: streams.__setitem__(name, pipe.read()), args=item)
+               for item in (("out", process.stdout), ("err", process.stderr))]
+    for reader in readers:
+        reader.start()
+    _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - start
+    for reader in readers:
+        reader.join()
+    process.returncode = os.waitstatus_to_exitcode(status)
+    return SyncRun(seconds, usage.ru_maxrss / 1024, process.returncode, streams["out"], streams["err"])
+
+
+class Shop:
+    """A shop database with its locations and catalog, and its web store on loopback."""
+
+    def __init__(self, directory: Path, platform: str, products: int, locations: list[str], rng: random.Random):
+        self.platform, self.products = platform, products
+        self.url = f"sqlite:///{directory / f'{platform}.sqlite'}"
+        self.engine = open_database(self.url)
+        with self.engine.begin() as conn:
+            conn.execute(location_table.insert(), [{"name": name, "created_at": utcnow()} for name in locations])
+        for name in locations:
+            import_catalog(self.engine, catalog(range(1, products + 1), lambda n: rng.randint(0, 20)), name,
+                           Actor("bench"))
+        self.store = build_store(products)
+        self.server = LoopbackServer(self.store).__enter__()
+        self.config = directory / f"{platform}.toml"
+        self.config.write_text(
+            f'[channels.Web]\nplatform = "{platform}"\nurl = "{self.server.url}"\nlocation = "{locations[0]}"\n'
+            f'store_location_id = "{LOCATION_ID}"\nexport_time = "00:00"\ntime_zone = "UTC"\n')
+        secrets = directory / "secrets.toml"
+        if platform == "shopify":
+            save_secret(secrets, "Web", "access_token", self.store.access_token)
+        else:
+            save_secret(secrets, "Web", "consumer_key", self.store.consumer_key)
+            save_secret(secrets, "Web", "consumer_secret", self.store.consumer_secret)
+
+    def sync(self, *options: str) -> SyncRun:
+        run = run_sync_process(self.url, self.config, *options)
+        if run.exit_code != 0:
+            raise SystemExit(f"the sync failed ({run.exit_code}): {run.errors[-2000:]}")
+        return run
+
+    def in_step(self) -> bool:
+        """Nothing left to send: the store holds what the shop has."""
+        with self.engine.connect() as conn:
+            plan = plan_export(conn, 1)
+        return not plan.stock and not plan.prices
+
+    def close(self) -> None:
+        self.server.__exit__(None, None, None)
+        self.engine.dispose()
+
+
+def nightly(directory: Path, platform: str, products: int, orders: int, changed: float) -> list[Figure]:
+    import json
+
+    rng = random.Random(2026)
+    shop = Shop(directory, platform, products, LOCATIONS, rng)
+    try:
+        first = shop.sync("--export-now")
+        add_orders(shop.store, orders, rng)
+        touched = rng.sample(range(1, products + 1), int(products * changed))
+        for name in LOCATIONS:
+            import_catalog(shop.engine, catalog(sorted(touched), lambda n: rng.randint(0, 30)), name, Actor("bench"))
+        before = sum(shop.store.requests.values())
+        night = shop.sync("--export-now")
+        requests = sum(shop.store.requests.values()) - before
+        result = json.loads(night.output)["channels"][0]
+        listings_page, orders_page, stock_batch = PER_REQUEST[platform]
+        minimum = (math.ceil(products / listings_page) + math.ceil(orders / orders_page)
+                   + math.ceil(result["items_exported"] / stock_batch))
+        print(f"{platform}: first sync {first.seconds:.1f} s, {first.peak_mb:.0f} MB; the night: "
+              f"{result['orders_imported']:,} orders, {result['items_exported']:,} quantities sent, "
+              f"{requests:,} requests (least possible {minimum:,}: listings, orders, stock)")
+        complete = result["orders_imported"] == orders and shop.in_step()
+        return [
+            info(f"{platform} nightly sync, wall time", night.seconds, "s"),
+            info(f"{platform} nightly sync, requests (least {minimum:,})", requests, "requests"),
+            at_most(f"{platform} nightly requests / platform minimum", requests / minimum, REQUEST_RATIO_FLOOR,
+                    "ratio"),
+            at_most(f"{platform} nightly sync, peak memory", night.peak_mb, MEMORY_FLOOR_MB, "MB"),
+            Figure(f"{platform} nightly: every order in, store in step", float(complete), "", "yes", complete),
+        ]
+    finally:
+        shop.close()
+
+
+def memory_check(directory: Path, products: int) -> list[Figure]:
+    rng = random.Random(1)
+    print(f"memory: building a {products:,}-product shop and its web store ...", flush=True)
+    shop = Shop(directory, "shopify", products, LOCATIONS[:1], rng)
+    try:
+        first = shop.sync("--export-now")
+        print(f"memory: first sync of {products:,} products took {first.seconds:.0f} s", flush=True)
+        return [
+            info(f"first sync of {products:,} products, wall time", first.seconds, "s"),
+            at_most(f"first sync of {products:,} products, peak memory", first.peak_mb, MEMORY_FLOOR_MB, "MB"),
+            Figure(f"{products:,} products: store in step", float(shop.in_step()), "", "yes", shop.in_step()),
+        ]
+    finally:
+        shop.close()
+
+
+def run(argv: list[str] | None = None) -> list[Figure]:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--products", type=int, default=None)
+    parser.add_argument("--orders", type=int, default=5_000)
+    parser.add_argument("--changed", type=float, default=0.2)
+    parser.add_argument("--platform", choices=["shopify", "woocommerce", "both"], default="both")
+    parser.add_argument("--memory", action="store_true", help="the 1,000,000-product memory check instead")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory() as tmp:
+        if args.memory:
+            return memory_check(Path(tmp), args.products or 1_000_000)
+        platforms = ["shopify", "woocommerce"] if args.platform == "both" else [args.platform]
+        figures = []
+        for platform in platforms:
+            figures += nightly(Path(tmp), platform, args.products or 100_000, args.orders, args.changed)
+        return figures
+
+
+def main() -> None:
+    print_table(run())
+
+
+if __name__ == "__main__":
+    main()
