@@ -9,7 +9,7 @@ accepted the batch, so a run cut short resends only what the store had not yet a
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from itertools import groupby
+from typing import Iterator
 
 from sqlalchemy import Connection, Engine, bindparam, case, func, literal, or_, select, update
 
@@ -18,6 +18,7 @@ from core.dbtypes import Money, utcnow
 from core.models import Location, Product, ProductLink, SalesChannel, Stock, WebListing
 
 link_table = ProductLink.__table__
+STREAM_CHUNK = 2_000  # plan rows read from the database at a time
 
 
 @dataclass
@@ -41,15 +42,17 @@ def _stock_location(conn: Connection, channel_id: int) -> int | None:
     return location
 
 
-def plan_export(conn: Connection, channel_id: int, full: bool = False) -> ExportPlan:
-    """What would be sent now, computed in one query: available = on hand - committed - buffer, not below 0."""
+def _planned(conn: Connection, channel_id: int, full: bool) -> Iterator[tuple[int, StockUpdate | PriceUpdate]]:
+    """What is to be sent, one update at a time, computed in one query streamed in chunks (so a
+    million-product export never holds its whole plan): available = on hand - committed - buffer,
+    not below 0. In the order of the store's products, so one product's prices come together."""
     buffer = conn.execute(select(SalesChannel.safety_buffer).where(SalesChannel.id == channel_id)).scalar() or 0
     location = _stock_location(conn, channel_id)
     raw = func.coalesce(Stock.on_hand, 0) - func.coalesce(Stock.committed, 0) - literal(buffer)
     available = case((raw < 0, 0), else_=raw)
     # Until Tandem has sent a price, the one the store listed is what the store has.
     store_price = func.coalesce(ProductLink.last_exported_price, WebListing.price)
-    rows = conn.execute(
+    rows = conn.execution_options(yield_per=STREAM_CHUNK).execute(
         select(ProductLink.id, WebListing.external_id, WebListing.external_product_id, WebListing.inventory_item_id,
                available.label("available"), Product.price, ProductLink.last_exported_quantity,
                store_price.label("store_price"))
@@ -61,13 +64,19 @@ def plan_export(conn: Connection, channel_id: int, full: bool = False) -> Export
         .where(literal(full) | or_(ProductLink.last_exported_quantity.is_distinct_from(available),
                                    store_price.is_distinct_from(Product.price)))
         .order_by(WebListing.external_product_id, ProductLink.id)
-    ).all()
-    plan = ExportPlan()
+    )
     for row in rows:
         if full or row.last_exported_quantity != row.available:
-            plan.stock.append((row.id, StockUpdate(row.external_id, row.inventory_item_id, int(row.available))))
+            yield row.id, StockUpdate(row.external_id, row.inventory_item_id, int(row.available))
         if full or row.store_price != row.price:
-            plan.prices.append((row.id, PriceUpdate(row.external_id, row.external_product_id, row.price)))
+            yield row.id, PriceUpdate(row.external_id, row.external_product_id, row.price)
+
+
+def plan_export(conn: Connection, channel_id: int, full: bool = False) -> ExportPlan:
+    """The whole plan at once: for a dry run's listing and for tests."""
+    plan = ExportPlan()
+    for link, update_ in _planned(conn, channel_id, full):
+        (plan.stock if isinstance(update_, StockUpdate) else plan.prices).append((link, update_))
     return plan
 
 
@@ -98,35 +107,51 @@ def _adopt_listed_prices(engine: Engine, channel_id: int) -> None:
         ).values(last_exported_price=price))
 
 
-def _price_batches(connector: Connector, prices: list[tuple[int, PriceUpdate]]):
-    size = connector.price_batch_size
-    if getattr(connector, "prices_per_product", False):
-        for _, group in groupby(prices, key=lambda item: item[1].external_product_id):
-            group = list(group)
-            for start in range(0, len(group), size):
-                yield group[start:start + size]
-    else:
-        for start in range(0, len(prices), size):
-            yield prices[start:start + size]
-
-
 def run_export(engine: Engine, channel_id: int, connector: Connector, *, full: bool = False,
                dry_run: bool = False) -> tuple[ExportReport, ExportPlan]:
-    with engine.connect() as conn:
-        plan = plan_export(conn, channel_id, full)
+    """Send the plan batch by batch as it is read, each batch's mark written once the store took it."""
     if dry_run:
+        with engine.connect() as conn:
+            plan = plan_export(conn, channel_id, full)
         return ExportReport(len(plan.stock), len(plan.prices), 0, dry_run=True), plan
     before = connector.counter.requests
     _adopt_listed_prices(engine, channel_id)
-    size = connector.stock_batch_size
-    stock = [item for item in plan.stock if item[1].inventory_item_id or not getattr(connector, "needs_inventory_item", False)]
-    for start in range(0, len(stock), size):
-        batch = stock[start:start + size]
-        connector.set_stock([update for _, update in batch])
-        _mark(engine, "last_exported_quantity", [(link, update.quantity) for link, update in batch])
-    for batch in _price_batches(connector, plan.prices):
-        connector.set_prices([update for _, update in batch])
-        _mark(engine, "last_exported_price", [(link, update.price) for link, update in batch])
-    return ExportReport(len(stock), len(plan.prices), connector.counter.requests - before), plan
+    skips_unstocked = getattr(connector, "needs_inventory_item", False)
+    per_product = getattr(connector, "prices_per_product", False)
+    stock: list[tuple[int, StockUpdate]] = []
+    prices: list[tuple[int, PriceUpdate]] = []
+    sent_stock = sent_prices = 0
 
+    def send_stock() -> None:
+        nonlocal sent_stock
+        connector.set_stock([update_ for _, update_ in stock])
+        _mark(engine, "last_exported_quantity", [(link, update_.quantity) for link, update_ in stock])
+        sent_stock += len(stock)
+        stock.clear()
 
+    def send_prices() -> None:
+        nonlocal sent_prices
+        connector.set_prices([update_ for _, update_ in prices])
+        _mark(engine, "last_exported_price", [(link, update_.price) for link, update_ in prices])
+        sent_prices += len(prices)
+        prices.clear()
+
+    with engine.connect() as conn:
+        for link, update_ in _planned(conn, channel_id, full):
+            if isinstance(update_, StockUpdate):
+                if skips_unstocked and not update_.inventory_item_id:
+                    continue  # a listing the store keeps no stock for
+                stock.append((link, update_))
+                if len(stock) == connector.stock_batch_size:
+                    send_stock()
+            else:
+                if per_product and prices and prices[-1][1].external_product_id != update_.external_product_id:
+                    send_prices()  # one product's variants per call
+                prices.append((link, update_))
+                if len(prices) == connector.price_batch_size:
+                    send_prices()
+    if stock:
+        send_stock()
+    if prices:
+        send_prices()
+    return ExportReport(sent_stock, sent_prices, connector.counter.requests - before), ExportPlan()

@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from sqlalchemy import (
     BigInteger, Column, Connection, DateTime, Integer, MetaData, String, Table, exists, insert,
-    literal, or_, update,
+    literal, or_, select, update,
 )
 
 from core.db import COUNT_ROWS
@@ -91,7 +91,8 @@ def store_listings(conn: Connection, channel_id: int, listings: list[ListingData
     ])
     now = literal(utcnow(), UTCDateTime())
     s, l = staging.c, listing_table.c
-    same = (l.channel_id == channel_id) & (l.external_id == s.external_id)
+    # The IN list lets SQLite walk the page's rows by index instead of the channel's whole table.
+    same = (l.channel_id == channel_id) & (l.external_id == s.external_id) & l.external_id.in_(select(s.external_id))
     changed = conn.execute(
         update(listing_table)
         .where(same, or_(*(l[name].is_distinct_from(s[name]) for name in CONTENT)))
