@@ -120,21 +120,20 @@ def run_export(engine: Engine, channel_id: int, connector: Connector, *, full: b
     per_product = getattr(connector, "prices_per_product", False)
     stock: list[tuple[int, StockUpdate]] = []
     prices: list[tuple[int, PriceUpdate]] = []
-    sent_stock = sent_prices = 0
+    sent = {"last_exported_quantity": 0, "last_exported_price": 0}
+
+    def send(batch: list, to_store, column: str) -> None:
+        to_store([update_ for _, update_ in batch])
+        _mark(engine, column, [(link, update_.quantity if column == "last_exported_quantity" else update_.price)
+                               for link, update_ in batch])
+        sent[column] += len(batch)
+        batch.clear()
 
     def send_stock() -> None:
-        nonlocal sent_stock
-        connector.set_stock([update_ for _, update_ in stock])
-        _mark(engine, "last_exported_quantity", [(link, update_.quantity) for link, update_ in stock])
-        sent_stock += len(stock)
-        stock.clear()
+        send(stock, connector.set_stock, "last_exported_quantity")
 
     def send_prices() -> None:
-        nonlocal sent_prices
-        connector.set_prices([update_ for _, update_ in prices])
-        _mark(engine, "last_exported_price", [(link, update_.price) for link, update_ in prices])
-        sent_prices += len(prices)
-        prices.clear()
+        send(prices, connector.set_prices, "last_exported_price")
 
     with engine.connect() as conn:
         for link, update_ in _planned(conn, channel_id, full):
@@ -154,4 +153,5 @@ def run_export(engine: Engine, channel_id: int, connector: Connector, *, full: b
         send_stock()
     if prices:
         send_prices()
-    return ExportReport(sent_stock, sent_prices, connector.counter.requests - before), ExportPlan()
+    return (ExportReport(sent["last_exported_quantity"], sent["last_exported_price"],
+                         connector.counter.requests - before), ExportPlan())
