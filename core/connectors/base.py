@@ -128,7 +128,7 @@ CENT = Decimal("0.01")
 def read_order(raw, parse: Callable[..., WebOrder], *args) -> WebOrder:
     """One order from the store's JSON, parsed and checked. Anything that does not fit what the
     platform documents is a ConnectorError naming the order: never a traceback, never half an order."""
-    label = raw.get("name") or raw.get("number") or raw.get("id") if isinstance(raw, dict) else None
+    label = (raw.get("name") or raw.get("number") or raw.get("id")) if isinstance(raw, dict) else None
     try:
         order = parse(raw, *args)
     except ConnectorError as exc:

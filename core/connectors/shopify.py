@@ -331,13 +331,16 @@ class ShopifyConnector:
         while True:
             data = self._graphql("orders", {"first": ORDER_PAGE, "after": after, "query": query, "lines": ORDER_LINES})
             connection = data["orders"]
-            orders = [read_order(self._all_lines(edge["node"]), parse_order, self.supplier_tag, self.supplier_service)
+            orders = [read_order(edge.get("node") if isinstance(edge, dict) else edge, self._parse_whole_order)
                       for edge in connection["edges"]]
             newest = max((o.updated_at for o in orders), default=None)
             yield orders, newest.isoformat().replace("+00:00", "Z") if newest else cursor
             if not connection["pageInfo"]["hasNextPage"]:
                 return
             after = connection["pageInfo"]["endCursor"]
+
+    def _parse_whole_order(self, node: dict) -> WebOrder:
+        return parse_order(self._all_lines(node), self.supplier_tag, self.supplier_service)
 
     def _all_lines(self, node: dict) -> dict:
         """The order with every line item, following the line items' own pages."""

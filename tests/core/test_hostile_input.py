@@ -214,6 +214,8 @@ def test_woocommerce_orders_from_a_broken_store(engine, channel, raw):
     ("shopify", ("totalPriceSet", "shopMoney", "amount"), "NaN", "not an amount a shop charges"),
     ("shopify", ("createdAt",), None, "no creation date"),
     ("shopify", ("id",), "x" * 500, "not a usable identifier"),
+    ("shopify", (), None, "cannot read"),
+    ("woocommerce", (), ["not", "an", "order"], "cannot read"),
 ])
 def test_what_a_broken_order_is_refused_with(platform, path, value, words):
     make, parse, args = PARSERS[platform]
