@@ -55,3 +55,27 @@ def test_missing_settings_file_means_defaults(tmp_path):
     settings = load_settings(config_path=Path(tmp_path / "none.toml"), environ={})
     assert not settings.config_file_exists
     assert settings.language is None, "then the help panel follows the locale"
+
+
+@pytest.mark.parametrize(("line", "words"), [
+    ('export_time = "25:00"', "export_time is a time of day"),
+    ('export_time = ":"', "export_time is a time of day"),
+    ('time_zone = "Mars/Olympus"', "unknown time_zone 'Mars/Olympus'"),
+    ("safety_buffer = 100000000000000000000", "safety_buffer is a number of units"),
+    ('location = "Main\\u0000Street"', "location must be non-empty text"),
+])
+def test_a_channel_setting_the_sync_could_not_use_is_refused_at_load(tmp_path, line, words):
+    config = tmp_path / "config.toml"
+    config.write_text(f'[channels.Web]\nplatform = "shopify"\nurl = "https://shop.example.com"\n{line}\n')
+    with pytest.raises(ConfigError, match=words):
+        load_settings(config_path=config, environ={})
+
+
+def test_a_store_address_must_be_a_web_address(tmp_path):
+    config = tmp_path / "config.toml"
+    config.write_text('[channels.Web]\nplatform = "shopify"\nurl = "ftp://shop.example.com"\n')
+    with pytest.raises(ConfigError, match="url must start with https://"):
+        load_settings(config_path=config, environ={})
+    config.write_text('[channels.Web]\nplatform = "shopify"\nurl = "https://shop.example.com"\n'
+                      'export_time = "6:30"\ntime_zone = "America/New_York"\n')
+    assert load_settings(config_path=config, environ={}).channels["Web"]["export_time"] == "6:30"
