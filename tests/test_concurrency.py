@@ -19,14 +19,14 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select
 
+from core.db import open_database
 from core.demo import DEMO_CHANNEL, DEMO_SEED, create_demo_database
 from core.demo_store.app import LoopbackServer
 from core.demo_store.runtime import build_demo_store
 from core.demo_store.store import LOCATION_ID, DemoOrder, DemoOrderLine
-from core.db import open_database
-from core.models import ProductLink, SaleState, WebListing, WebSale
+from core.models import ProductLink, SaleState, WebSale
 from core.secrets import save_secret
 from core.settings import Settings
 from core.sync import SyncOptions, apply_channel_settings, run_sync
@@ -105,8 +105,21 @@ def shop(database_url, tmp_path):
         engine.dispose()
 
 
-def errors_shown(app) -> list[str]:
-    return [n.message for n in app._notifications if n.severity == "error" or "locked" in n.message.lower()]
+def record_notifications(app) -> list[tuple[str, str]]:
+    """Every message the app shows, kept (on screen they fade after a few seconds)."""
+    shown: list[tuple[str, str]] = []
+    show = app.notify
+
+    def notify(message, *args, **kwargs):
+        shown.append((str(message), kwargs.get("severity", "information")))
+        return show(message, *args, **kwargs)
+
+    app.notify = notify
+    return shown
+
+
+def errors_in(shown: list[tuple[str, str]]) -> list[str]:
+    return [message for message, severity in shown if severity == "error" or "locked" in message.lower()]
 
 
 async def ready_for_pickup(app, pilot) -> list[str]:
@@ -140,6 +153,7 @@ async def test_two_sessions_and_the_sync_at_once(shop, database_url):
     # Two terminals: each its own process in real life, here each its own connections.
     first = TandemApp(open_database(database_url), settings=settings)
     second = TandemApp(open_database(database_url), settings=settings)
+    first_saw, second_saw = record_notifications(first), record_notifications(second)
     loop.start()
     try:
         async with first.run_test(size=(80, 24)) as one, second.run_test(size=(80, 24)) as two:
@@ -153,8 +167,7 @@ async def test_two_sessions_and_the_sync_at_once(shop, database_url):
                 sale = conn.execute(select(WebSale.state, WebSale.completed_by, WebSale.version)
                                     .where(WebSale.order_number == order)).one()
             assert sale.state == SaleState.COMPLETED.value
-            told = [n.message for n in second._notifications if "Not completed" in n.message]
-            assert told, [n.message for n in second._notifications]
+            assert any("Not completed" in message for message, _ in second_saw), second_saw
 
             # Both open the resolver on the same listing; the first links it, the second is told.
             await press_and_settle(first, one, "escape", "escape", "m")
@@ -168,8 +181,8 @@ async def test_two_sessions_and_the_sync_at_once(shop, database_url):
             with engine.connect() as conn:
                 linked = conn.execute(select(ProductLink.product_id).where(ProductLink.listing_id == listing)).scalar()
             assert linked == chosen, "the first decision stands"
-            assert any("already resolved" in n.message or "someone else" in n.message
-                       for n in second._notifications), [n.message for n in second._notifications]
+            assert any("already resolved" in message or "someone else" in message
+                       for message, _ in second_saw), second_saw
 
             # Then each works through their own part of the queue while syncs keep running.
             for _ in range(6):
@@ -186,7 +199,7 @@ async def test_two_sessions_and_the_sync_at_once(shop, database_url):
                     assert conn.execute(select(WebSale.state).where(WebSale.order_number == order)).scalar() == \
                         SaleState.COMPLETED.value
                 await press_and_settle(app, pilot, "escape", "escape")
-            assert errors_shown(first) == [] and errors_shown(second) == []
+            assert errors_in(first_saw) == [] and errors_in(second_saw) == []
     finally:
         loop.stop.set()
         loop.join(timeout=180)
