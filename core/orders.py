@@ -6,6 +6,7 @@ follows in core.sales (settle_sales), in the same transaction."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import Connection, select, update
 
@@ -25,13 +26,16 @@ class OrdersReport:
     updated: int
 
 
-def store_orders(conn: Connection, channel_id: int, orders: list[WebOrder]) -> OrdersReport:
+def store_orders(conn: Connection, channel_id: int, orders: list[WebOrder],
+                 now: datetime | None = None) -> OrdersReport:
+    """Store a page of orders in the caller's transaction. `now` decides which holds have already
+    fallen due (the sync passes its own clock, tests a fixed one)."""
     if not orders:
         return OrdersReport(0, 0)
     ids = [order.external_id for order in orders]
     known = dict(conn.execute(select(sale_table.c.external_id, sale_table.c.id).where(
         sale_table.c.channel_id == channel_id, sale_table.c.external_id.in_(ids))).all())
-    now = utcnow()
+    now = now or utcnow()
     insert_ignoring_duplicates(conn, sale_table, [{
         "channel_id": channel_id, "external_id": o.external_id, "order_number": o.order_number,
         "state": SaleState.CANCELLED.value if o.cancelled else SaleState.WAITING_MATCH.value,

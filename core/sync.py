@@ -215,14 +215,14 @@ def sync_channel(engine: Engine, channel, connector, options: SyncOptions, log) 
     for orders, next_cursor in connector.orders_since(cursor):
         # The orders and the cursor that covers them are committed together.
         with engine.begin() as conn:
-            stored = store_orders(conn, channel.id, orders)
+            stored = store_orders(conn, channel.id, orders, options.now)
             if next_cursor and next_cursor != cursor:
                 _save_cursor(conn, channel.id, ORDERS_CURSOR, next_cursor)
         result.orders_imported += stored.new
         result.orders_updated += stored.updated
     # Holds that fell due and lines whose listing was just matched move on even without new orders.
     with engine.begin() as conn:
-        settle_sales(conn, channel.id)
+        settle_sales(conn, channel.id, options.now)
         result.orders_held = conn.execute(select(func.count()).select_from(WebSale).where(
             WebSale.channel_id == channel.id, WebSale.state == SaleState.HELD.value)).scalar_one()
     log(f"{channel.name}: {result.orders_imported:,} new orders, {result.orders_updated:,} updated, "

@@ -58,8 +58,10 @@ def demo_orders(products: list[DemoProduct], rng: random.Random, now: datetime) 
                           address=[name, rng.choice(STREETS), "Springfield"], lines=lines,
                           shipping=Decimal("9.95") if rng.random() < 0.4 else Decimal("0.00"))
         if number % 13 == 0:
+            # Shipped by the supplier within the hour, so whatever the time of day the demo starts,
+            # these wait for their release on the next business day.
             order.tags = ["supplier-fulfilled"]
-            order.fulfilled_at = _iso(created + timedelta(hours=3))
+            order.fulfilled_at = _iso(max(created, now - timedelta(hours=1)))
         orders.append(order)
     gift = products[-1].variants[0]
     orders.append(DemoOrder(number=5100, name="#1100", created_at=_iso(now - timedelta(hours=5)),

@@ -66,7 +66,7 @@ def sale(engine, number):
 
 def store(engine, channel, *orders, now=None):
     with engine.begin() as conn:
-        store_orders(conn, channel, list(orders))
+        store_orders(conn, channel, list(orders), now)
         if now:
             settle_sales(conn, channel, now)
 
