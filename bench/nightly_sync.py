@@ -29,6 +29,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+from bench.export import barcode
 from bench.table import Figure, at_most, info, print_table
 from core.audit import Actor
 from core.catalog_import import import_catalog
@@ -36,7 +37,6 @@ from core.db import open_database
 from core.demo_store.app import LoopbackServer
 from core.demo_store.store import LOCATION_ID, DemoOrder, DemoOrderLine, DemoProduct, DemoStore, DemoVariant
 from core.export import plan_export
-from core.identifiers import with_check_digit
 from core.locations import location_table
 from core.secrets import save_secret
 from core.dbtypes import utcnow
@@ -49,10 +49,6 @@ REQUEST_RATIO_FLOOR = 1.05
 # Shopify's listings and orders are bounded by the 1,000-point query cost, not by `first`
 # alone: 249 variants at 4 points, 4 orders asking for 20 lines each.
 PER_REQUEST = {"shopify": (249, 4, 250), "woocommerce": (100, 100, 100)}
-
-
-def barcode(n: int) -> str:
-    return with_check_digit(f"2{n:011d}")
 
 
 def price(n: int) -> Decimal:

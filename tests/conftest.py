@@ -25,22 +25,38 @@ def _isolated_home(tmp_path_factory, monkeypatch):
     monkeypatch.delenv("TANDEM_CONFIG", raising=False)
 
 
+def new_postgres_database(template_url: str | None = None) -> str:
+    """A fresh database on the test server, or a clone of `template_url`'s; returns its URL."""
+    name = f"tandem_test_{uuid.uuid4().hex[:12]}"
+    clone = f' TEMPLATE "{template_url.rsplit("/", 1)[1]}"' if template_url else ""
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"{clone}'))
+    finally:
+        admin.dispose()
+    return f"{POSTGRES_URL.rsplit('/', 1)[0]}/{name}"
+
+
+def drop_postgres_database(url: str) -> None:
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
+
+
 @pytest.fixture(params=BACKENDS)
 def database_url(request, tmp_path):
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'tandem.sqlite'}"
         return
-    name = f"tandem_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    base = POSTGRES_URL.rsplit("/", 1)[0]
+    url = new_postgres_database()
     try:
-        yield f"{base}/{name}"
+        yield url
     finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        drop_postgres_database(url)
 
 
 @pytest.fixture

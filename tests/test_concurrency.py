@@ -33,9 +33,8 @@ from core.sync import SyncOptions, apply_channel_settings, run_sync
 from tui.app import TandemApp
 from tui.screens.pickup import PickupScreen
 from tui.screens.resolver import ResolverScreen
-from tui.screens.sale import SaleScreen
 
-from tests.tui.pilot_helpers import press_and_settle, settle
+from tests.tui.pilot_helpers import open_sale, press_and_settle, settle
 
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "shpat_concurrency_test_token"
@@ -128,16 +127,6 @@ async def ready_for_pickup(app, pilot) -> list[str]:
     ready = [r.order_number for r in app.screen.page.rows if r.status == "ready for pickup"]
     await press_and_settle(app, pilot, "escape")
     return ready
-
-
-async def open_sale(app, pilot, order_number):
-    """Through the inbox, as staff do: s, arrow to the order, Enter."""
-    await press_and_settle(app, pilot, "s")
-    keys = [str(r.order_number) for r in app.screen.page.rows]
-    for _ in range(keys.index(order_number)):
-        await pilot.press("down")
-    await press_and_settle(app, pilot, "enter")
-    assert isinstance(app.screen, SaleScreen) and app.screen.detail.sale.order_number == order_number
 
 
 async def pickup(app, pilot):

@@ -19,12 +19,11 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from sqlalchemy import DateTime, MetaData, create_engine, select, text
+from sqlalchemy import DateTime, MetaData, select, text
 
 from core.audit import Actor
 from core.catalog_import import import_catalog
@@ -34,7 +33,7 @@ from core.demo_store.store import LOCATION_ID
 from core.models import ProductLink, SalesChannel, WebListing
 from core.secrets import save_secret
 
-from tests.conftest import BACKENDS, POSTGRES_URL
+from tests.conftest import BACKENDS, drop_postgres_database, new_postgres_database
 from tests.core.connectors.conftest import KEY, SECRET, TOKEN, make_store
 from tests.crash_harness import TARGETS
 
@@ -81,39 +80,25 @@ class Template:
     def __init__(self, backend: str, root: Path):
         self.backend, self.root = backend, root
         self._copying = threading.Lock()  # PostgreSQL clones one database from a template at a time
-        if backend == "sqlite":
-            self.url = f"sqlite:///{root / 'shop.sqlite'}"
-        else:
-            self.admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-            self.name = f"tandem_crash_{uuid.uuid4().hex[:10]}"
-            self._execute(f'CREATE DATABASE "{self.name}"')
-            self.url = f"{POSTGRES_URL.rsplit('/', 1)[0]}/{self.name}"
+        self.url = f"sqlite:///{root / 'shop.sqlite'}" if backend == "sqlite" else new_postgres_database()
         shopify, _ = build_stores()
         engine = open_database(self.url)
         import_catalog(engine, catalog(shopify), "Main Street", Actor("t"))
         engine.dispose()  # on SQLite the last connection folds the write-ahead log back into the file
 
-    def _execute(self, statement: str) -> None:
-        with self.admin.connect() as conn:
-            conn.execute(text(statement))
-
     def copy(self, directory: Path) -> str:
         if self.backend == "sqlite":
             shutil.copy(self.root / "shop.sqlite", directory / "shop.sqlite")
             return f"sqlite:///{directory / 'shop.sqlite'}"
-        name = f"tandem_crash_{uuid.uuid4().hex[:10]}"
         with self._copying:
-            self._execute(f'CREATE DATABASE "{name}" TEMPLATE "{self.name}"')
-        return f"{POSTGRES_URL.rsplit('/', 1)[0]}/{name}"
+            return new_postgres_database(self.url)
 
     def drop(self, url: str) -> None:
         if self.backend == "postgresql":
-            self._execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
+            drop_postgres_database(url)
 
     def close(self) -> None:
-        if self.backend == "postgresql":
-            self._execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
-            self.admin.dispose()
+        self.drop(self.url)
 
 
 @pytest.fixture(scope="module", params=BACKENDS)

@@ -3,17 +3,16 @@ each test. Behaviour tests run on SQLite and on PostgreSQL (a database cloned fr
 pictures of screens are taken on SQLite only, since the two draw the same rows."""
 
 import shutil
-import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import create_engine, select, text, update
+from sqlalchemy import select, update
 
 from core.db import open_database
 from core.demo import create_demo_database
 from core.models import AuditEntry, Payment, SyncRun, WebSale
 
-from tests.conftest import BACKENDS, POSTGRES_URL
+from tests.conftest import BACKENDS, drop_postgres_database, new_postgres_database
 
 PINNED_SYNC_TIME = datetime(2026, 11, 27, 6, 0, tzinfo=UTC)
 
@@ -45,15 +44,10 @@ def demo_file(tmp_path_factory):
 @pytest.fixture(scope="session")
 def demo_template_postgres():
     """The demo shop in a PostgreSQL database that each test's database is cloned from."""
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    name = f"tandem_demo_template_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    build_pinned_demo(f"{POSTGRES_URL.rsplit('/', 1)[0]}/{name}")
-    yield admin, name
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    url = new_postgres_database()
+    build_pinned_demo(url)
+    yield url
+    drop_postgres_database(url)
 
 
 @pytest.fixture(autouse=True)
@@ -81,14 +75,10 @@ def demo_engine(request):
     if request.param == "sqlite":
         yield request.getfixturevalue("sqlite_demo_engine")
         return
-    admin, template = request.getfixturevalue("demo_template_postgres")
-    name = f"tandem_demo_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
-    engine = open_database(f"{POSTGRES_URL.rsplit('/', 1)[0]}/{name}")
+    url = new_postgres_database(request.getfixturevalue("demo_template_postgres"))
+    engine = open_database(url)
     try:
         yield engine
     finally:
         engine.dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        drop_postgres_database(url)

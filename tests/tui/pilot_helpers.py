@@ -13,3 +13,17 @@ async def press_and_settle(app, pilot, *keys: str) -> None:
     for key in keys:
         await pilot.press(key)
         await settle(app, pilot)
+
+
+async def open_sale(app, pilot, order_number: str) -> None:
+    """Through the inbox, as staff do: s, arrow down to the order, Enter."""
+    from tui.screens.inbox import InboxScreen
+    from tui.screens.sale import SaleScreen
+
+    await press_and_settle(app, pilot, "s")
+    assert isinstance(app.screen, InboxScreen)
+    keys = [str(r.order_number) for r in app.screen.page.rows]
+    for _ in range(keys.index(order_number)):
+        await pilot.press("down")
+    await press_and_settle(app, pilot, "enter")
+    assert isinstance(app.screen, SaleScreen) and app.screen.detail.sale.order_number == order_number

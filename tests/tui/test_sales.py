@@ -4,27 +4,16 @@ from sqlalchemy import select
 
 from core.models import AuditEntry, GiftCard, Payment, WebSale
 from tui.app import TandemApp
-from tui.screens.inbox import InboxScreen
 from tui.screens.pickup import PickupScreen
 from tui.screens.resolver import ResolverScreen
 from tui.screens.sale import SaleScreen
 
-from tests.tui.pilot_helpers import press_and_settle, settle
+from tests.tui.pilot_helpers import open_sale, press_and_settle, settle
 
 
 def sale_row(engine, order_number):
     with engine.connect() as conn:
         return conn.execute(select(WebSale.__table__).where(WebSale.order_number == order_number)).one()
-
-
-async def open_sale(app, pilot, order_number):
-    await press_and_settle(app, pilot, "s")
-    assert isinstance(app.screen, InboxScreen)
-    keys = [str(r.order_number) for r in app.screen.page.rows]
-    for _ in range(keys.index(order_number)):
-        await pilot.press("down")
-    await press_and_settle(app, pilot, "enter")
-    assert isinstance(app.screen, SaleScreen) and app.screen.detail.sale.order_number == order_number
 
 
 def first_with(app, state):
