@@ -25,26 +25,25 @@ def _isolated_home(tmp_path_factory, monkeypatch):
     monkeypatch.delenv("TANDEM_CONFIG", raising=False)
 
 
+def _on_postgres_server(statement: str) -> None:
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")  # CREATE/DROP DATABASE refuse transactions
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(statement))
+    finally:
+        admin.dispose()
+
+
 def new_postgres_database(template_url: str | None = None) -> str:
     """A fresh database on the test server, or a clone of `template_url`'s; returns its URL."""
     name = f"tandem_test_{uuid.uuid4().hex[:12]}"
     clone = f' TEMPLATE "{template_url.rsplit("/", 1)[1]}"' if template_url else ""
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"{clone}'))
-    finally:
-        admin.dispose()
+    _on_postgres_server(f'CREATE DATABASE "{name}"{clone}')
     return f"{POSTGRES_URL.rsplit('/', 1)[0]}/{name}"
 
 
 def drop_postgres_database(url: str) -> None:
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)'))
-    finally:
-        admin.dispose()
+    _on_postgres_server(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
 
 
 @pytest.fixture(params=BACKENDS)
