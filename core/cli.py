@@ -22,6 +22,9 @@ environment: TANDEM_DATABASE_URL, TANDEM_CONFIG (same as --db, --config),
 TANDEM_SECRET_<CHANNEL>_<NAME> (store credentials, instead of the secrets file)."""
 
 
+DEMO_TIME_ZONE = "America/New_York"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tandem", description=DESCRIPTION, epilog=EPILOG,
@@ -81,6 +84,10 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         settings = load_settings(db_url=args.db, config_path=args.config)
+        from core.shoptime import set_shop_zone
+
+        # The demo shop is in Eastern time, where supplier orders are released.
+        set_shop_zone(settings.time_zone or (DEMO_TIME_ZONE if args.demo else None))
         if args.paths:
             return _print_paths(settings)
         if args.set_secret:

@@ -6,6 +6,7 @@ with SCHEMA_HEAD first and Alembic is only imported when there is something to a
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from sqlalchemy import create_engine, event, inspect, text
@@ -13,7 +14,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 
 # The newest migration in core/migrations/versions; a test keeps the two in step.
-SCHEMA_HEAD = "0003"
+SCHEMA_HEAD = "0004"
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
@@ -34,18 +35,40 @@ def _sqlite_pragmas(dbapi_connection, _record):
     cursor.close()
 
 
+def _create_private(database: Path) -> None:
+    """The SQLite file holds customers' names, emails and phones: a folder Tandem creates is 0700
+    and a database file it creates is 0600, whatever the umask. SQLite gives its -wal and -shm
+    files the database file's permissions."""
+    folder = database.parent
+    try:
+        missing = [parent for parent in (folder, *folder.parents) if not parent.exists()]
+        for parent in reversed(missing):
+            parent.mkdir(mode=0o700, exist_ok=True)
+            os.chmod(parent, 0o700)  # mkdir's mode is cut by the umask; this is not
+    except OSError as exc:
+        raise DatabaseError(f"cannot create the folder {folder} ({exc.strerror})") from None
+    try:
+        descriptor = os.open(database, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    except (NotADirectoryError, FileNotFoundError) as exc:
+        raise DatabaseError(f"cannot create the folder {folder} ({exc.strerror})") from None
+    except OSError as exc:
+        raise DatabaseError(f"cannot create the database file {database} ({exc.strerror})") from None
+    try:
+        os.fchmod(descriptor, 0o600)
+    finally:
+        os.close(descriptor)
+
+
 def make_engine(url: str) -> Engine:
     try:
         parsed = make_url(url)
     except ArgumentError:
         raise DatabaseError(f"not a database URL: {url!r}") from None
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            folder = Path(parsed.database).expanduser().parent
-            try:
-                folder.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
-                raise DatabaseError(f"cannot create the folder {folder} ({exc.strerror})") from None
+        if parsed.database and parsed.database != ":memory:" and not parsed.database.startswith("file:"):
+            _create_private(Path(parsed.database).expanduser())
         engine = create_engine(
             parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
         )

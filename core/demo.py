@@ -221,9 +221,11 @@ def create_demo_database(url: str, seed: int = DEMO_SEED) -> None:
         # The demo web store is filled the way a real one is: by a sync through the connector.
         run_sync(engine, options=SyncOptions(export_now=True), log=lambda message: None)
         # A little history: the first few ready sales were picked up already.
-        from core.sales import complete_with_store, inbox
+        from core.sales import PickupChecks, complete_with_store, inbox
 
         for row in [r for r in inbox(engine).rows if r.state == "ready"][-3:]:
-            complete_with_store(engine, row.sale_id, DEMO_ACTOR, row.version, pickup=False)
+            pickup = row.status == "ready for pickup"
+            complete_with_store(engine, row.sale_id, DEMO_ACTOR, row.version, pickup=pickup,
+                                checks=PickupChecks(True, True, True) if pickup else None)
     finally:
         engine.dispose()

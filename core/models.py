@@ -329,6 +329,9 @@ class ReturnLine(SQLModel, table=True):
     tax_rate_reason: str | None = Field(default=None, max_length=200)
     restock: bool = True
     is_shipping: bool = False
+    # What the line refunded, written when its return is posted (negative, like the quantity).
+    refunded_net: Decimal | None = Field(default=None, sa_type=Money())
+    refunded_tax: Decimal | None = Field(default=None, sa_type=Money())
 
 
 class GiftCard(SQLModel, table=True):

@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from sqlalchemy import Engine, select
 
+from core.shoptime import shop_zone
 from core.models import Payment, PaymentType, WebSale
 
 SALES_ACCOUNT = "Web sales"
@@ -33,9 +34,9 @@ class AccountDay:
 
 
 def reconciliation(engine: Engine, first: date, last: date | None = None, tz=None) -> list[AccountDay]:
-    """Days are the shop's local days (the machine's time zone unless one is given)."""
+    """Days are the shop's local days (its time zone unless one is given)."""
     last = last or first
-    tz = tz or datetime.now().astimezone().tzinfo
+    tz = tz or shop_zone()
     start = datetime.combine(first, time.min, tzinfo=tz)
     end = datetime.combine(last + timedelta(days=1), time.min, tzinfo=tz)
     with engine.connect() as conn:

@@ -13,6 +13,7 @@ from core.audit import Actor
 from core.audit import record as audit
 from core.dbtypes import UTCDateTime, utcnow
 from core.matching import match_channel
+from core.shoptime import shown
 from core.models import (
     CLOSED_SALE_STATES, UNRESOLVED_MATCH_STATES, LineStock, MatchMethod, MatchState, Product,
     ProductLink, SalesChannel, Stock, WebListing, WebSale, WebSaleLine,
@@ -59,7 +60,7 @@ def _manual_link(conn: Connection, listing_id: int):
 def _check_unchanged(conn: Connection, listing: _Listing, seen_version: int) -> None:
     manual = _manual_link(conn, listing.id)
     if manual is not None:
-        when = manual.linked_at.astimezone().strftime("%d %b %H:%M")
+        when = shown(manual.linked_at)
         raise AlreadyResolvedError(f"{manual.linked_by} already resolved this listing ({when})")
     if listing.version != seen_version:
         raise AlreadyResolvedError("this listing changed since it was shown; look at it again")
@@ -147,8 +148,14 @@ def mark_not_sold_online(engine: Engine, listing_id: int, actor: Actor, seen_ver
     _decide(engine, listing_id, None, actor, seen_version)
 
 
-def unlink_listing(engine: Engine, listing_id: int, actor: Actor) -> None:
-    """Take a manual decision back: the listing goes through the rules again."""
+def unlink_listing(engine: Engine, listing_id: int, actor: Actor) -> str:
+    """Take a manual decision back: the listing goes through the rules again, and the lines of open
+    sales that the link gave a product give it back, their committed units released. Lines of
+    completed sales keep their product (their stock has left the shop); the sentence returned
+    says so."""
+    from core.sales import release_lines, settle_sales
+
+    kept = 0
     with engine.begin() as conn:
         listing = _listing(conn, listing_id)
         manual = _manual_link(conn, listing_id)
@@ -160,16 +167,27 @@ def unlink_listing(engine: Engine, listing_id: int, actor: Actor) -> None:
             sku, gtin, part = _product_keys(conn, manual.product_id)
             keys.append((gtin, part))
             old = sku
-            # Lines of open sales that only had this product through the link wait again.
+            through_link = (WebSaleLine.listing_id == listing_id) & (WebSaleLine.product_id == manual.product_id)
+            open_sales = select(WebSale.id).where(WebSale.state.not_in(CLOSED_SALE_STATES))
+            # Lines of open sales that had this product through the link wait again, units released.
+            release_lines(conn, select(WebSaleLine.id).where(
+                through_link, WebSaleLine.sale_id.in_(open_sales), WebSaleLine.stock_state == LineStock.COMMITTED.value))
             conn.execute(update(WebSaleLine.__table__).where(
-                WebSaleLine.listing_id == listing_id, WebSaleLine.product_id == manual.product_id,
-                WebSaleLine.stock_state == LineStock.NONE.value,
-            ).values(product_id=None))
+                through_link, WebSaleLine.sale_id.in_(open_sales),
+                WebSaleLine.stock_state == LineStock.NONE.value).values(product_id=None))
+            kept = conn.execute(select(func.count(func.distinct(WebSaleLine.sale_id))).where(
+                through_link, WebSaleLine.stock_state == LineStock.SOLD.value)).scalar_one()
         conn.execute(delete(link_table).where(link_table.c.listing_id == listing_id))
         conn.execute(update(listing_table).where(listing_table.c.id == listing_id).values(
             match_state=MatchState.UNMATCHED.value, version=listing_table.c.version + 1))
         match_channel(conn, listing.channel_id, extra_keys=keys, around_only=True)
+        settle_sales(conn, listing.channel_id)
         _audit(conn, actor, "unlink", listing, old, None)
+    text = "Undone: the listing is back in the queue."
+    if kept:
+        text += (f" {kept} completed sale(s) keep {old}: their units already left the shop"
+                 " (a return brings them back).")
+    return text
 
 
 # --- What the resolver screen shows ------------------------------------------------------------
@@ -259,6 +277,17 @@ def resolver_queue(engine: Engine, after: tuple | None = None, limit: int = QUEU
         rows = [QueueItem(*row) for row in conn.execute(query)]
         total = conn.execute(select(func.count()).select_from(WebListing).where(unresolved)).scalar_one()
     return QueuePage(rows[:limit], total, len(rows) > limit)
+
+
+def waiting_sales(engine: Engine, listing_id: int) -> tuple[int, int]:
+    """How many lines, in how many open sales, wait on this listing for a product."""
+    with engine.connect() as conn:
+        lines, sales = conn.execute(
+            select(func.count(), func.count(func.distinct(WebSaleLine.sale_id)))
+            .join(WebSale, WebSale.id == WebSaleLine.sale_id)
+            .where(WebSaleLine.listing_id == listing_id, WebSaleLine.product_id.is_(None),
+                   WebSale.state.not_in(CLOSED_SALE_STATES))).one()
+    return lines, sales
 
 
 def waiting_orders(engine: Engine, listing_id: int, limit: int = 5) -> list[str]:

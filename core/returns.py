@@ -13,14 +13,14 @@ import uuid
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import Connection, Engine, func, insert, or_, select, update
+from sqlalchemy import Connection, Engine, bindparam, func, insert, or_, select, update
 
 from core.audit import Actor
 from core.audit import record as audit
 from core.dbtypes import utcnow
 from core.identifiers import parse_barcode
 from core.models import (
-    Location, Payment, Product, ReturnLine, SaleReturn, SaleState, Stock, WebSale, WebSaleLine,
+    Location, Payment, Product, ReturnLine, SaleReturn, SalesChannel, SaleState, Stock, WebSale, WebSaleLine,
 )
 
 SHIPPING_REFUND_SKU = "SHIP-REFUND"
@@ -33,10 +33,33 @@ class ReturnError(Exception):
 
 
 def line_amounts(quantity: int, unit_price: Decimal, tax_rate: Decimal) -> tuple[Decimal, Decimal, Decimal]:
-    """Net, tax and total of one return line, the tax rounded half-up to the cent."""
+    """Net, tax and total of one return line at a rate a person chose, the tax rounded half-up to the cent."""
     net = (unit_price * quantity).quantize(CENT, ROUND_HALF_UP)
     tax = (net * tax_rate / 100).quantize(CENT, ROUND_HALF_UP)
     return net, tax, net + tax
+
+
+def share(total: Decimal, whole: Decimal | int, before: Decimal | int, part: Decimal | int) -> Decimal:
+    """The part of `total` (money charged for `whole` units or cents) that belongs to `part` more
+    of them after `before` were already refunded. The running total is rounded, not each part,
+    so all parts together come to exactly `total`, and never more."""
+    if whole <= 0:
+        return Decimal("0.00")
+
+    def up_to(count) -> Decimal:
+        return (total * Decimal(count) / Decimal(whole)).quantize(CENT, ROUND_HALF_UP)
+
+    return up_to(before + part) - up_to(before)
+
+
+@dataclass(frozen=True)
+class Charged:
+    """What the sale charged for one return line's sale line (or its shipping), and how much of it
+    completed returns already refunded: units for a product line, money for shipping."""
+    net: Decimal
+    tax: Decimal
+    whole: Decimal | int  # units sold, or shipping charged
+    before: Decimal | int  # units, or shipping, refunded by completed returns
 
 
 @dataclass(frozen=True)
@@ -52,10 +75,25 @@ class ReturnLineView:
     is_shipping: bool
     sold: int
     returned_elsewhere: int
+    charged: Charged | None = None
+    refunded: tuple[Decimal, Decimal] | None = None  # net and tax, once the return is posted
 
     @property
     def amounts(self) -> tuple[Decimal, Decimal, Decimal]:
-        return line_amounts(self.quantity, self.unit_price, self.tax_rate)
+        """At the rate charged, the refund is this line's share of the net and tax actually charged
+        (a full return gives back exactly what was charged); an edited rate recomputes the tax.
+        A posted line shows what it refunded."""
+        if self.refunded is not None:
+            return self.refunded[0], self.refunded[1], self.refunded[0] + self.refunded[1]
+        if self.charged is None or not self.quantity:
+            return line_amounts(self.quantity, self.unit_price, self.tax_rate)
+        part = self.unit_price if self.is_shipping else -self.quantity
+        net = -share(self.charged.net, self.charged.whole, self.charged.before, part)
+        if self.tax_rate == self.charged_tax_rate:
+            tax = -share(self.charged.tax, self.charged.whole, self.charged.before, part)
+        else:
+            tax = (net * self.tax_rate / 100).quantize(CENT, ROUND_HALF_UP)
+        return net, tax, net + tax
 
 
 @dataclass(frozen=True)
@@ -66,6 +104,7 @@ class ReturnView:
     order_number: str | None
     state: str
     lines: list[ReturnLineView]
+    shipping_left: Decimal = Decimal("0.00")  # shipping not yet refunded by completed returns
 
     @property
     def totals(self) -> tuple[Decimal, Decimal, Decimal]:
@@ -104,8 +143,13 @@ def start_return(engine: Engine, sale_id: int, actor: Actor) -> int:
         sale = conn.execute(select(WebSale.__table__).where(WebSale.id == sale_id)).first()
         if sale is None or sale.state != SaleState.COMPLETED.value:
             raise ReturnError("only a completed web sale can be returned")
+        # Units come back where the sale took them from: its location, else its channel's, else the first.
+        location = (sale.location_id
+                    or conn.execute(select(SalesChannel.location_id).where(SalesChannel.id == sale.channel_id)).scalar()
+                    or conn.execute(select(Location.id).order_by(Location.id).limit(1)).scalar())
         return_id = conn.execute(insert(return_table).values(
-            sale_id=sale_id, state="draft", idempotency_key=uuid.uuid4().hex, payment_type_id=sale.payment_type_id, location_id=sale.location_id,
+            sale_id=sale_id, state="draft", idempotency_key=uuid.uuid4().hex, payment_type_id=sale.payment_type_id,
+            location_id=location,
             refund_total=Decimal("0.00"), created_by=str(actor), created_at=utcnow(), version=1,
         )).inserted_primary_key[0]
         lines = conn.execute(select(WebSaleLine.id, WebSaleLine.product_id, WebSaleLine.unit_price,
@@ -123,13 +167,38 @@ def start_return(engine: Engine, sale_id: int, actor: Actor) -> int:
 
 
 def _returned_elsewhere(conn: Connection, sale_line_id: int, return_id: int) -> int:
-    """Units of this sale line already on other returns that were not abandoned."""
+    """Units of this sale line that other, completed returns took back. A draft reserves nothing:
+    until it is posted it is only a screen, and the check at posting keeps two drafts honest."""
     return -(conn.execute(
         select(func.coalesce(func.sum(rline_table.c.quantity), 0))
         .join(return_table, return_table.c.id == rline_table.c.return_id)
         .where(rline_table.c.sale_line_id == sale_line_id, rline_table.c.return_id != return_id,
-               return_table.c.state.in_(["draft", "completed"]))
+               return_table.c.state == "completed")
     ).scalar())
+
+
+def _shipping_refunded(conn: Connection, sale_id: int, return_id: int) -> Decimal:
+    """Shipping that other, completed returns of this sale already refunded."""
+    return conn.execute(
+        select(func.coalesce(func.sum(rline_table.c.unit_price), 0))
+        .join(return_table, return_table.c.id == rline_table.c.return_id)
+        .where(return_table.c.sale_id == sale_id, return_table.c.id != return_id,
+               return_table.c.state == "completed", rline_table.c.is_shipping.is_(True))
+    ).scalar() or Decimal("0.00")
+
+
+def _shipping_tax_charged(sale) -> Decimal:
+    if sale.shipping_tax:
+        return sale.shipping_tax
+    return (sale.shipping_charged * sale.shipping_tax_rate / 100).quantize(CENT, ROUND_HALF_UP)
+
+
+def _line_charged(unit_price: Decimal, quantity: int, discount: Decimal | None, tax_amount: Decimal | None,
+                  tax_rate: Decimal) -> tuple[Decimal, Decimal]:
+    """Net and tax a sale line was charged. A store that did not say the tax amount charged it at its rate."""
+    net = (unit_price * quantity - (discount or 0)).quantize(CENT, ROUND_HALF_UP)
+    tax = tax_amount if tax_amount else (net * tax_rate / 100).quantize(CENT, ROUND_HALF_UP)
+    return net, tax
 
 
 def _draft_line(conn: Connection, line_id: int):
@@ -203,9 +272,12 @@ def add_shipping_refund(engine: Engine, return_id: int, actor: Actor, amount: De
                                                              rline_table.c.is_shipping.is_(True))).scalar()
         if exists:
             raise ReturnError("the shipping refund is already on this return")
-        price = sale.shipping_charged if amount is None else Decimal(amount)
-        if price <= 0 or price > sale.shipping_charged:
-            raise ReturnError(f"the shipping refund is more than 0 and at most the {sale.shipping_charged:.2f} charged")
+        left = sale.shipping_charged - _shipping_refunded(conn, sale.id, return_id)
+        if left <= 0:
+            raise ReturnError(f"the {sale.shipping_charged:.2f} of shipping was already refunded by an earlier return")
+        price = left if amount is None else Decimal(amount)
+        if price <= 0 or price > left:
+            raise ReturnError(_shipping_limit(sale.shipping_charged, left))
         rate = sale.shipping_tax_rate
         if not rate and sale.shipping_tax and sale.shipping_charged:
             rate = (sale.shipping_tax / sale.shipping_charged * 100).quantize(Decimal("0.0001"))
@@ -214,6 +286,13 @@ def add_shipping_refund(engine: Engine, return_id: int, actor: Actor, amount: De
             charged_tax_rate=rate, restock=False, is_shipping=True)).inserted_primary_key[0]
         _audit(conn, actor, "shipping_refund", return_id, "shipping", None, f"{price:.2f}")
     return line
+
+
+def _shipping_limit(charged: Decimal, left: Decimal) -> str:
+    if left == charged:
+        return f"the shipping refund is more than 0 and at most the {charged:.2f} charged"
+    return (f"the shipping refund is more than 0 and at most the {left:.2f} left of the {charged:.2f} charged "
+            "(earlier returns refunded the rest)")
 
 
 def set_shipping_amount(engine: Engine, line_id: int, amount: Decimal, actor: Actor) -> None:
@@ -227,61 +306,108 @@ def set_shipping_amount(engine: Engine, line_id: int, amount: Decimal, actor: Ac
         if not line.is_shipping:
             raise ReturnError("only the shipping refund's amount can be changed; products keep the price charged")
         charged = conn.execute(select(WebSale.shipping_charged).where(WebSale.id == line.sale_id)).scalar()
-        if not Decimal("0") < amount <= charged:
-            raise ReturnError(f"the shipping refund is more than 0 and at most the {charged:.2f} charged")
+        left = charged - _shipping_refunded(conn, line.sale_id, line.return_id)
+        if not Decimal("0") < amount <= left:
+            raise ReturnError(_shipping_limit(charged, left))
         conn.execute(update(rline_table).where(rline_table.c.id == line_id).values(unit_price=amount))
         _audit(conn, actor, "shipping_refund", line.return_id, "shipping", f"{line.unit_price:.2f}", f"{amount:.2f}")
 
 
 def return_view(engine: Engine, return_id: int) -> ReturnView:
     with engine.connect() as conn:
-        ret = conn.execute(select(return_table, WebSale.order_number)
-                           .outerjoin(WebSale, WebSale.id == return_table.c.sale_id)
-                           .where(return_table.c.id == return_id)).first()
-        if ret is None:
-            raise ReturnError("that return no longer exists")
-        rows = conn.execute(
-            select(rline_table, func.coalesce(WebSaleLine.title, Product.description).label("title"),
-                   func.coalesce(WebSaleLine.quantity, 1).label("sold"))
-            .outerjoin(WebSaleLine, WebSaleLine.id == rline_table.c.sale_line_id)
-            .join(Product, Product.id == rline_table.c.product_id)
-            .where(rline_table.c.return_id == return_id).order_by(rline_table.c.is_shipping, rline_table.c.id)
-        ).all()
-        lines = [ReturnLineView(r.id, r.sale_line_id, r.title, r.quantity, r.unit_price, r.tax_rate,
-                                r.charged_tax_rate, r.restock, r.is_shipping, r.sold,
-                                _returned_elsewhere(conn, r.sale_line_id, return_id) if r.sale_line_id else 0)
-                 for r in rows]
-    return ReturnView(ret.id, ret.version, ret.sale_id, ret.order_number, ret.state, lines)
+        return _view(conn, return_id)
+
+
+def _view(conn: Connection, return_id: int) -> ReturnView:
+    ret = conn.execute(select(return_table, WebSale.order_number)
+                       .outerjoin(WebSale, WebSale.id == return_table.c.sale_id)
+                       .where(return_table.c.id == return_id)).first()
+    if ret is None:
+        raise ReturnError("that return no longer exists")
+    sale = conn.execute(select(WebSale.__table__).where(WebSale.id == ret.sale_id)).first()
+    rows = conn.execute(
+        select(rline_table, func.coalesce(WebSaleLine.title, Product.description).label("title"),
+               func.coalesce(WebSaleLine.quantity, 1).label("sold"), WebSaleLine.unit_price.label("sold_price"),
+               WebSaleLine.quantity.label("sold_quantity"), WebSaleLine.discount, WebSaleLine.tax_amount,
+               WebSaleLine.tax_rate.label("sold_rate"))
+        .outerjoin(WebSaleLine, WebSaleLine.id == rline_table.c.sale_line_id)
+        .join(Product, Product.id == rline_table.c.product_id)
+        .where(rline_table.c.return_id == return_id).order_by(rline_table.c.is_shipping, rline_table.c.id)
+    ).all()
+    shipping_before = _shipping_refunded(conn, sale.id, return_id) if sale is not None else Decimal("0.00")
+    lines = []
+    for r in rows:
+        before = _returned_elsewhere(conn, r.sale_line_id, return_id) if r.sale_line_id else 0
+        if r.is_shipping and sale is not None:
+            charged = Charged(sale.shipping_charged, _shipping_tax_charged(sale), sale.shipping_charged,
+                              shipping_before)
+        elif r.sale_line_id:
+            net, tax = _line_charged(r.sold_price, r.sold_quantity, r.discount, r.tax_amount, r.sold_rate)
+            charged = Charged(net, tax, r.sold_quantity, before)
+        else:
+            charged = None
+        refunded = (r.refunded_net, r.refunded_tax) if r.refunded_net is not None else None
+        lines.append(ReturnLineView(r.id, r.sale_line_id, r.title, r.quantity, r.unit_price, r.tax_rate,
+                                    r.charged_tax_rate, r.restock, r.is_shipping, r.sold, before, charged, refunded))
+    left = (sale.shipping_charged - shipping_before) if sale is not None else Decimal("0.00")
+    return ReturnView(ret.id, ret.version, ret.sale_id, ret.order_number, ret.state, lines, left)
+
+
+def abandon_return(engine: Engine, return_id: int, actor: Actor) -> bool:
+    """Leave a draft unposted: it refunds nothing and reserves nothing. False when it was not a draft."""
+    with engine.begin() as conn:
+        left = conn.execute(update(return_table).where(return_table.c.id == return_id, return_table.c.state == "draft")
+                            .values(state="abandoned", version=return_table.c.version + 1)).rowcount
+        if left:
+            _audit(conn, actor, "abandon_return", return_id, "state", "draft", "abandoned")
+    return bool(left)
 
 
 def complete_return(engine: Engine, return_id: int, actor: Actor, seen_version: int) -> Decimal:
     """Post the return: units back on hand where restocked, the refund to the original payment's
-    type (and so its account). Returns the amount refunded (negative)."""
-    view = return_view(engine, return_id)
-    lines = [line for line in view.lines if line.quantity]
-    if not lines:
-        raise ReturnError("nothing is being returned yet")
-    _, _, total = view.totals
+    type (and so its account). Returns the amount refunded (negative). The amounts are worked
+    out inside the posting transaction, with the sale locked, against the returns completed
+    before it, so two returns posted at once can never refund one unit or one cent twice."""
     with engine.begin() as conn:
+        sale_id = conn.execute(select(return_table.c.sale_id).where(return_table.c.id == return_id)).scalar()
+        # One return of a sale is posted at a time (PostgreSQL row lock; SQLite has one writer anyway).
+        sale = conn.execute(select(WebSale.__table__).where(WebSale.id == sale_id).with_for_update()).first()
         claimed = conn.execute(update(return_table).where(
             return_table.c.id == return_id, return_table.c.version == seen_version, return_table.c.state == "draft")
-            .values(state="completed", completed_at=utcnow(), refund_total=total, version=return_table.c.version + 1)
-        ).rowcount
+            .values(version=return_table.c.version + 1)).rowcount
         if claimed != 1:
             raise ReturnError("this return changed or was completed a moment ago; look at it again")
-        ret = conn.execute(select(return_table).where(return_table.c.id == return_id)).one()
+        view = _view(conn, return_id)
+        lines = [line for line in view.lines if line.quantity]
+        if not lines:
+            raise ReturnError("nothing is being returned yet")
         for line in lines:
-            if line.sale_line_id is None:
-                continue
-            sold = conn.execute(select(WebSaleLine.quantity).where(WebSaleLine.id == line.sale_line_id)).scalar()
-            if -line.quantity > sold - _returned_elsewhere(conn, line.sale_line_id, return_id):
-                raise ReturnError(f"{line.title}: more would come back than was sold")
+            if line.is_shipping:
+                if line.unit_price > view.shipping_left:
+                    raise ReturnError(_shipping_limit(sale.shipping_charged, view.shipping_left))
+            elif -line.quantity > line.sold - line.returned_elsewhere:
+                raise ReturnError(f"{line.title}: only {line.sold - line.returned_elsewhere} of {line.sold} sold "
+                                  "can still come back (another return was posted meanwhile)")
+        _, _, total = view.totals
+        refunded_before = conn.execute(
+            select(func.coalesce(func.sum(return_table.c.refund_total), 0))
+            .where(return_table.c.sale_id == sale_id, return_table.c.state == "completed")).scalar()
+        if sale.captured_amount + refunded_before + total < 0:
+            raise ReturnError(f"this would refund more than the {sale.captured_amount:,.2f} captured on the sale "
+                              f"({-refunded_before:,.2f} already refunded)")
+        conn.execute(update(return_table).where(return_table.c.id == return_id)
+                     .values(state="completed", completed_at=utcnow(), refund_total=total))
+        conn.execute(update(rline_table).where(rline_table.c.id == bindparam("line"))
+                     .values(refunded_net=bindparam("net"), refunded_tax=bindparam("tax")),
+                     [{"line": line.id, "net": line.amounts[0], "tax": line.amounts[1]} for line in lines])
+        ret = conn.execute(select(return_table).where(return_table.c.id == return_id)).one()
         location = ret.location_id or conn.execute(select(Location.id).order_by(Location.id).limit(1)).scalar()
         restocked = conn.execute(
             select(rline_table.c.product_id, func.sum(-rline_table.c.quantity))
             .join(Product, Product.id == rline_table.c.product_id)
             .where(rline_table.c.return_id == return_id, rline_table.c.restock.is_(True),
-                   Product.non_inventory.is_(False), rline_table.c.quantity < 0)
+                   Product.non_inventory.is_(False), Product.gift_card_placeholder.is_(False),
+                   rline_table.c.quantity < 0)
             .group_by(rline_table.c.product_id)).all()
         for product_id, units in restocked:
             if not conn.execute(update(Stock.__table__).where(Stock.product_id == product_id, Stock.location_id == location)

@@ -20,8 +20,9 @@ from core.connectors.base import ConnectorError
 from core.db import insert_ignoring_duplicates
 from core.dbtypes import UTCDateTime, utcnow
 from core.holds import release_time
+from core.shoptime import shown
 from core.models import (
-    CLOSED_SALE_STATES, AuditEntry, Fulfillment, GiftCard, LineStock, Location, Payment, PaymentType, PosCustomer,
+    CLOSED_SALE_STATES, UNRESOLVED_MATCH_STATES, AuditEntry, ProductLink, WebListing, Fulfillment, GiftCard, LineStock, Location, Payment, PaymentType, PosCustomer,
     Product, SalesChannel, SaleState, Stock, SupplierDocument, WebSale, WebSaleLine,
 )
 
@@ -125,10 +126,11 @@ def _move(conn: Connection, lines_query, new_state: LineStock, on_hand_sign: int
 
 
 def _stock_lines(state: LineStock, sales):
+    # Gift-card placeholders and non-inventory products (services, shipping) hold no units.
     return (select(line_table.c.id)
             .join(Product.__table__, Product.id == line_table.c.product_id)
             .where(line_table.c.stock_state == state.value, Product.non_inventory.is_(False),
-                   line_table.c.sale_id.in_(sales)))
+                   Product.gift_card_placeholder.is_(False), line_table.c.sale_id.in_(sales)))
 
 
 def _commit_stock(conn: Connection, channel_id: int, scope: list[int] | None = None) -> int:
@@ -142,6 +144,14 @@ def _commit_stock(conn: Connection, channel_id: int, scope: list[int] | None = N
 
 def _release_stock(conn: Connection, sales) -> int:
     return _move(conn, _stock_lines(LineStock.COMMITTED, sales), LineStock.RELEASED, 0, -1)
+
+
+def release_lines(conn: Connection, lines) -> int:
+    """Give back the committed units of the selected lines (a decision taken back): they are as
+    if never committed, ready to commit again on whatever product they end up with."""
+    committed = (select(line_table.c.id)
+                 .where(line_table.c.id.in_(lines), line_table.c.stock_state == LineStock.COMMITTED.value))
+    return _move(conn, committed, LineStock.NONE, 0, -1)
 
 
 def _sell_stock(conn: Connection, sale_id: int) -> int:
@@ -211,6 +221,12 @@ def _claim(conn: Connection, sale_id: int, seen_version: int, **values) -> None:
         raise SaleError("someone else changed this sale a moment ago; look at it again")
 
 
+def ships(shipping_charged: Decimal, fulfillment: str) -> bool:
+    """Whether a sale travels to the customer (shipping was charged, or the supplier ships it)
+    rather than being picked up at the counter, where the card and holder are checked."""
+    return shipping_charged > 0 or fulfillment == Fulfillment.SUPPLIER.value
+
+
 @dataclass(frozen=True)
 class PickupChecks:
     card_matches: bool = False
@@ -238,6 +254,10 @@ def complete_sale(engine: Engine, sale_id: int, actor: Actor, seen_version: int,
                    SaleState.HELD.value: "it is held for the supplier",
                    SaleState.COMPLETED.value: "it is already completed", SaleState.CANCELLED.value: "it was cancelled"}
         raise SaleError(f"this sale cannot be completed: {reasons.get(sale.state, sale.state)}")
+    if pickup and ships(sale.shipping_charged, sale.fulfillment):
+        raise SaleError("this sale is shipped to the customer, not picked up: mark it shipped")
+    if not pickup and not ships(sale.shipping_charged, sale.fulfillment):
+        raise SaleError("the customer picks this sale up: complete it with the pickup checks")
     if pickup:
         missing = (checks or PickupChecks()).missing
         if missing:
@@ -305,6 +325,30 @@ def issue_gift_card(engine: Engine, line_id: int, number: str, actor: Actor) -> 
         _refresh_states(conn, line.channel_id)
         audit(conn, actor, "issue_gift_card", "websale", line.sale_id, "gift_card", None, number, f"{amount:.2f}")
     return amount
+
+
+def put_line_on_product(engine: Engine, line_id: int, product_id: int, actor: Actor) -> str:
+    """Give one waiting line of an open sale its shop product by hand, whatever became of its web
+    listing (marked not sold online, say): the sale is settled at once, as after a link.
+    Returns the product's SKU."""
+    with engine.begin() as conn:
+        line = conn.execute(select(line_table.c.sale_id, line_table.c.product_id, sale_table.c.state,
+                                   sale_table.c.channel_id, sale_table.c.order_number)
+                            .join(sale_table, sale_table.c.id == line_table.c.sale_id)
+                            .where(line_table.c.id == line_id)).first()
+        if line is None:
+            raise SaleError("that sale line no longer exists")
+        if line.state in (SaleState.COMPLETED.value, SaleState.CANCELLED.value, SaleState.HELD.value):
+            raise SaleError(f"the sale is {STATUS_LABELS[line.state]}; its lines cannot change")
+        sku = conn.execute(select(Product.sku).where(Product.id == product_id, Product.active.is_(True))).scalar()
+        if sku is None:
+            raise SaleError("that product no longer exists or is inactive")
+        if not conn.execute(update(line_table).where(line_table.c.id == line_id, line_table.c.product_id.is_(None))
+                            .values(product_id=product_id)).rowcount:
+            raise SaleError("this line already has a shop product")
+        settle_sales(conn, line.channel_id, sale_ids=[line.sale_id])
+        audit(conn, actor, "line_product", "websale", line.sale_id, f"line {line_id} product", None, sku)
+    return sku
 
 
 def suggest_customers(engine: Engine, sale_id: int) -> list[tuple[int, str, str | None, str | None]]:
@@ -375,7 +419,7 @@ class InboxRow:
         if self.state == SaleState.READY.value:
             return "ready to ship" if self.shipping > 0 else "ready for pickup"
         if self.state == SaleState.HELD.value and self.held_until:
-            return "held until " + self.held_until.astimezone().strftime("%d %b %H:%M")
+            return "held until " + shown(self.held_until, zone=True)
         return STATUS_LABELS.get(self.state, self.state)
 
     @property
@@ -424,6 +468,18 @@ class SaleLineView:
     listing_id: int | None
     gift_card_placeholder: bool
     gift_card: str | None
+    stock_state: str = LineStock.NONE.value
+    listing_state: str | None = None  # the listing's match state, None when the line has no listing
+    manual_link: bool = False  # a person linked this line's listing (so `u` can take it back)
+
+    @property
+    def needs_product(self) -> bool:
+        return self.sku is None
+
+    @property
+    def in_resolver(self) -> bool:
+        """The line's listing waits in the match resolver; otherwise a product is chosen for the line itself."""
+        return self.listing_state in {s.value for s in UNRESOLVED_MATCH_STATES}
 
 
 @dataclass(frozen=True)
@@ -436,22 +492,51 @@ class SaleDetail:
     history: list[tuple]
 
     @property
+    def actions(self) -> tuple[str, ...]:
+        """What staff can do with this sale now, by its state; the screen offers exactly these."""
+        return sale_actions(self.sale.state, self.sale.shipping_charged, self.sale.fulfillment, self.lines)
+
+    @property
     def row(self) -> InboxRow:
         s = self.sale
         return InboxRow(s.id, s.version, s.order_number, self.channel, s.customer_name, s.total, s.state,
                         s.shipping_charged, s.held_until, s.ordered_at)
 
 
+FORWARD_ACTIONS = ("pickup", "ship", "gift_card", "match")
+
+
+def sale_actions(state: str, shipping_charged: Decimal, fulfillment: str, lines: list[SaleLineView]) -> tuple[str, ...]:
+    """The actions that apply to a sale in `state`. Every open sale has one that moves it forward
+    (`FORWARD_ACTIONS`), except a held one, which its release time moves forward by itself."""
+    if state in (SaleState.COMPLETED.value, SaleState.CANCELLED.value):
+        return ()
+    actions = []
+    if state in (SaleState.READY.value, SaleState.CAPTURE_FAILED.value):
+        actions.append("ship" if ships(shipping_charged, fulfillment) else "pickup")
+    if state == SaleState.GIFT_CARD_TO_ISSUE.value:
+        actions.append("gift_card")
+    if any(line.needs_product for line in lines):
+        actions.append("match")
+    if any(line.manual_link and line.stock_state != LineStock.SOLD.value and line.listing_id for line in lines):
+        actions.append("undo_match")
+    actions += ["customer", "cancel"]
+    return tuple(actions)
+
+
 def sale_detail(engine: Engine, sale_id: int) -> SaleDetail:
     with engine.connect() as conn:
         sale = _sale(conn, sale_id)
         channel = conn.execute(select(SalesChannel.name).where(SalesChannel.id == sale.channel_id)).scalar()
-        lines = [SaleLineView(*row) for row in conn.execute(
+        lines = [SaleLineView(*row[:-1], manual_link=bool(row[-1])) for row in conn.execute(
             select(line_table.c.id, line_table.c.title, line_table.c.quantity, line_table.c.unit_price,
                    line_table.c.tax_rate, Product.sku, line_table.c.listing_id,
-                   func.coalesce(Product.gift_card_placeholder, False), GiftCard.number)
+                   func.coalesce(Product.gift_card_placeholder, False), GiftCard.number, line_table.c.stock_state,
+                   WebListing.match_state, ProductLink.manual)
             .outerjoin(Product, Product.id == line_table.c.product_id)
             .outerjoin(GiftCard, GiftCard.sale_line_id == line_table.c.id)
+            .outerjoin(WebListing, WebListing.id == line_table.c.listing_id)
+            .outerjoin(ProductLink, ProductLink.listing_id == line_table.c.listing_id)
             .where(line_table.c.sale_id == sale_id).order_by(line_table.c.id))]
         payments = [tuple(row) for row in conn.execute(
             select(PaymentType.name, PaymentType.account, Payment.amount, Payment.reference, Payment.captured_elsewhere)

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import platformdirs
 
 APP_NAME = "tandem"
-KNOWN_SECTIONS = {"database": {"url"}, "shop": {"default_location", "language"}, "channels": None}
+KNOWN_SECTIONS = {"database": {"url"}, "shop": {"default_location", "language", "time_zone"}, "channels": None}
 # name -> (type, required) for each [channels.NAME] table
 CHANNEL_KEYS = {
     "platform": (str, True), "url": (str, True), "location": (str, False), "store_location_id": (str, False),
@@ -44,6 +44,7 @@ class Settings:
     database_source: str
     default_location: str | None = None
     language: str | None = None  # None: from the locale
+    time_zone: str | None = None  # the shop's; None: the machine's
     channels: dict[str, dict] = field(default_factory=dict)
 
     @property
@@ -95,6 +96,12 @@ def _read_config(path: Path) -> dict:
                 raise ConfigError(f"{path}: unknown setting {section}.{key} (known: {known})")
             if not isinstance(item, str) or not item.strip() or "\x00" in item:
                 raise ConfigError(f"{path}: {section}.{key} must be a non-empty text value")
+    zone = data.get("shop", {}).get("time_zone")
+    if zone is not None:
+        try:
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ConfigError(f"{path}: unknown shop.time_zone {zone!r} (a name like America/Toronto)") from None
     language = data.get("shop", {}).get("language")
     if language is not None and language not in LANGUAGES:
         raise ConfigError(f"{path}: shop.language must be one of {', '.join(LANGUAGES)}")
@@ -172,5 +179,6 @@ def load_settings(
         database_source=source,
         default_location=shop.get("default_location"),
         language=shop.get("language"),
+        time_zone=shop.get("time_zone"),
         channels=data.get("channels", {}),
     )

@@ -32,6 +32,7 @@ from core.orders import store_orders
 from core.sales import settle_sales
 from core.secrets import SecretsError, channel_secrets
 from core.settings import ConfigError
+from core.shoptime import shop_zone
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_BUSY = 0, 1, 2, 3
 ORDERS_CURSOR, EXPORTED_ON = "orders_updated_at", "exported_on"
@@ -173,7 +174,7 @@ def _save_cursor(conn, channel_id: int, name: str, value: str) -> None:
 
 def _zone(name: str | None):
     if not name:
-        return datetime.now().astimezone().tzinfo
+        return shop_zone()
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):

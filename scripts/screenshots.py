@@ -13,14 +13,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from core.cli import DEMO_TIME_ZONE  # noqa: E402
 from core.db import open_database  # noqa: E402
 from core.demo import create_demo_database  # noqa: E402
+from core.shoptime import set_shop_zone  # noqa: E402
 from tui.app import TandemApp  # noqa: E402
 
 SIZES = {"": (80, 24), "-wide": (120, 36)}
 # name -> keys pressed from the home screen to reach it
 SCREENS = {
-    "home": [], "inbox": ["s"], "sale": ["s", "enter"], "pickup-checks": ["s", "enter", "p", "1"],
+    "home": [], "inbox": ["s"], "sale": ["s", "enter"], "pickup-checks": ["s", "PICKUP", "enter", "p", "1"],
     "resolver": ["m"], "resolver-why": ["m", "question_mark"], "catalog": ["c"],
     "returns": ["t", "COMPLETED", "enter", "enter", "plus"], "accounts": ["a"],
     "help-en": ["f1"], "help-fr": ["f1", "f2"],
@@ -38,6 +40,10 @@ async def shoot(engine, name: str, keys: list[str], size: tuple[int, int], suffi
 
                 await pilot.press(*inbox(engine, history=True).rows[0].order_number)
                 continue
+            if key == "PICKUP":  # down the inbox to the first sale picked up at the counter
+                rows = pilot.app.screen.page.rows
+                await pilot.press(*["down"] * next(i for i, r in enumerate(rows) if r.status == "ready for pickup"))
+                continue
             await pilot.press(key)
             await pilot.pause()
             await app.workers.wait_for_complete()
@@ -48,6 +54,7 @@ async def shoot(engine, name: str, keys: list[str], size: tuple[int, int], suffi
 
 
 async def main() -> None:
+    set_shop_zone(DEMO_TIME_ZONE)
     (ROOT / "screenshots").mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{Path(tmp) / 'demo.sqlite'}"

@@ -4,12 +4,18 @@ TANDEM_TEST_POSTGRES_URL points at a server (`.ci/run` starts one)."""
 from __future__ import annotations
 
 import os
+import time
 import uuid
 
 import pytest
 from sqlalchemy import MetaData, create_engine, select, text
 
 from core.db import open_database
+
+# No test may pass or fail by the host's time zone: every process of the suite runs in UTC (the
+# shop's own zone is a setting, and the tests that need one set it).
+os.environ["TZ"] = "UTC"
+time.tzset()
 
 POSTGRES_URL = os.environ.get("TANDEM_TEST_POSTGRES_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
@@ -23,6 +29,11 @@ def _isolated_home(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
     monkeypatch.delenv("TANDEM_DATABASE_URL", raising=False)
     monkeypatch.delenv("TANDEM_CONFIG", raising=False)
+    from core.shoptime import set_shop_zone
+
+    set_shop_zone(None)
+    yield
+    set_shop_zone(None)
 
 
 def _on_postgres_server(statement: str) -> None:

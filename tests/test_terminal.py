@@ -33,6 +33,15 @@ class Terminal:
             time.sleep(0.05)
         raise AssertionError(f"{text!r} never appeared; the screen was:\n{self.screen()}")
 
+    def wait_gone(self, text: str, seconds: float = 20) -> str:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            screen = self.screen()
+            if text not in screen:
+                return screen
+            time.sleep(0.05)
+        raise AssertionError(f"{text!r} never went away; the screen was:\n{self.screen()}")
+
     def keys(self, *keys: str) -> None:
         for key in keys:
             subprocess.run(["tmux", "send-keys", "-t", self.name, key], check=True)
@@ -63,26 +72,37 @@ def test_every_screen_by_keys_only_then_quit(tmp_path, env):
                 terminal.keys("Escape")  # first out of the search box
             terminal.wait_for("Last sync")
         terminal.keys("s")
-        terminal.wait_for("Sales inbox")
-        terminal.keys("Enter")
-        terminal.wait_for("Total")
+        inbox = terminal.wait_for("Enter opens a sale")
+        rows = [line for line in inbox.splitlines() if line.lstrip().startswith("#")]
+        pickup_row = next(n for n, line in enumerate(rows) if "ready for pickup" in line)
+        order = rows[pickup_row].split()[0]
+        terminal.keys(*["Down"] * pickup_row, "Enter")
+        terminal.wait_for("authorised")  # only the sale screen says it
+        assert order in terminal.screen()
         terminal.keys("p")
         terminal.wait_for("Pickup of")
-        terminal.keys("Escape", "Escape", "Escape")
+        terminal.keys("Escape")
+        terminal.wait_gone("Pickup of")
+        terminal.keys("Escape")
+        terminal.wait_for("Enter opens a sale")
+        terminal.keys("Escape")
         terminal.wait_for("Last sync")
         terminal.keys("F1")
-        terminal.wait_for("Help")
+        terminal.wait_for("Type to search every question")
         terminal.keys("g", "i", "f", "t")
-        terminal.wait_for("gift cards")
+        terminal.wait_gone("What matters most for selling online?")  # the search leaves the gift-card question
+        terminal.wait_for("How do I sell gift cards")
         terminal.keys("F2")
         terminal.wait_for("Aide")
         terminal.keys("Escape")
         terminal.wait_for("Last sync")
         terminal.keys("q")
+        terminal.wait_for("Leave Tandem?")
+        terminal.keys("y")
         deadline = time.monotonic() + 5
         while terminal.alive() and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert not terminal.alive(), "q quits"
+        assert not terminal.alive(), "q then y quits"
     finally:
         terminal.close()
 

@@ -287,7 +287,7 @@ def test_a_posted_return_is_refunded_on_the_website_once(shop, tmp_path):
     import json as json_module
 
     from core.returns import complete_return, refund_on_website, return_view, set_quantity, start_return
-    from core.sales import complete_sale
+    from core.sales import PickupChecks, complete_sale
     from core.secrets import save_secret
 
     engine, store, server = shop
@@ -296,7 +296,8 @@ def test_a_posted_return_is_refunded_on_the_website_once(shop, tmp_path):
         conn.execute(update(SalesChannel).values(settings_json=json_module.dumps(
             {"store_location_id": LOCATION_ID, "refund_on_website": True})))
         sale = conn.execute(select(WebSale.__table__).where(WebSale.state == "ready").order_by(WebSale.id)).first()
-    complete_sale(engine, sale.id, Actor("t"), sale.version, connector=shopify(server, lambda s: None), pickup=False)
+    complete_sale(engine, sale.id, Actor("t"), sale.version, connector=shopify(server, lambda s: None),
+                  pickup=sale.shipping_charged == 0, checks=PickupChecks(True, True, True))
     ret = start_return(engine, sale.id, Actor("t"))
     set_quantity(engine, return_view(engine, ret).lines[0].id, 1, Actor("t"))
     refunded = complete_return(engine, ret, Actor("t"), return_view(engine, ret).version)
@@ -312,7 +313,7 @@ def test_a_posted_return_is_refunded_on_the_website_once(shop, tmp_path):
 def test_completing_a_sale_can_mark_it_fulfilled_on_the_website(shop, tmp_path):
     import json as json_module
 
-    from core.sales import complete_with_store
+    from core.sales import PickupChecks, complete_with_store
     from core.secrets import save_secret
 
     engine, store, server = shop
@@ -323,7 +324,8 @@ def test_completing_a_sale_can_mark_it_fulfilled_on_the_website(shop, tmp_path):
         sale = conn.execute(select(WebSale.__table__).where(WebSale.state == "ready").order_by(WebSale.id)).first()
     secrets = tmp_path / "secrets.toml"
     save_secret(secrets, "Web", "access_token", TOKEN)
-    message = complete_with_store(engine, sale.id, Actor("t"), sale.version, secrets_path=secrets, pickup=False)
+    message = complete_with_store(engine, sale.id, Actor("t"), sale.version, secrets_path=secrets,
+                                  pickup=sale.shipping_charged == 0, checks=PickupChecks(True, True, True))
     assert "captured" in message and "The website shows it fulfilled." in message
     order = next(o for o in store.orders if o.gid == sale.external_id)
     assert order.financial_status == "PAID" and order.fulfilled_at is not None

@@ -42,10 +42,19 @@ async def test_refresh_reads_the_figures_again(demo_engine):
         assert card_text(app, "sales") == "39 open / 4 held for the supplier"
 
 
-async def test_q_quits(demo_engine):
+async def test_q_on_home_asks_before_quitting(demo_engine):
+    from tui.screens.confirm import ConfirmScreen
+
     app = TandemApp(demo_engine)
     async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
         await pilot.press("q")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen), "q asks first"
+        await pilot.press("n")
+        await pilot.pause()
+        assert app.is_running and not isinstance(app.screen, ConfirmScreen)
+        await pilot.press("q", "y")
         await pilot.pause()
     assert app.return_code == 0
 

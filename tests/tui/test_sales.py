@@ -122,6 +122,10 @@ def test_sale_snapshot_80x24(snap_compare, sqlite_demo_engine):
 
 def test_pickup_checks_snapshot_80x24(snap_compare, sqlite_demo_engine):
     async def go(pilot):
-        await press_and_settle(pilot.app, pilot, "s", "enter", "p", "1")
+        await press_and_settle(pilot.app, pilot, "s")
+        number = next(r.order_number for r in pilot.app.screen.page.rows if r.status == "ready for pickup")
+        await press_and_settle(pilot.app, pilot, "escape")
+        await open_sale(pilot.app, pilot, number)
+        await press_and_settle(pilot.app, pilot, "p", "1")
 
     assert snap_compare(TandemApp(sqlite_demo_engine, demo=True), terminal_size=(80, 24), run_before=go)

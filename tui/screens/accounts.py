@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from rich.text import Text
 from textual import on, work
@@ -32,7 +32,9 @@ class AccountsScreen(ReportsFailures, Screen):
 
     def __init__(self, day: date | None = None) -> None:
         super().__init__()
-        self.day: date = day or datetime.now().astimezone().date()
+        from core.shoptime import today
+
+        self.day: date = day or today()
         self.types: list = []
 
     def compose(self) -> ComposeResult:

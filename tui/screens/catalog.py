@@ -46,8 +46,11 @@ class CatalogScreen(ReportsFailures, Screen):
             super().__init__()
             self.detail = detail
 
-    def __init__(self) -> None:
+    def __init__(self, pick_for: str | None = None) -> None:
+        """With `pick_for` (a web sale line's title), Enter chooses the highlighted product and
+        returns its id to the caller; esc returns None."""
         super().__init__()
+        self.pick_for = pick_for
         self.query_text = ""
         # The SKU each page starts after; the last entry is the page on screen.
         self.page_starts: list[str | None] = [None]
@@ -71,16 +74,27 @@ class CatalogScreen(ReportsFailures, Screen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.sub_title = "Catalog"
-        self.query_one("#products", DataTable).focus()
+        if self.pick_for is not None:
+            self.sub_title = f"Choose the shop product for “{self.pick_for}” — Enter chooses, esc leaves"
+            self.query_one("#search", Input).focus()
+        else:
+            self.sub_title = "Catalog"
+            self.query_one("#products", DataTable).focus()
         self.load_page("", [None])
 
     def action_back(self) -> None:
         search = self.query_one("#search", Input)
-        if search.has_focus:
+        if search.has_focus and self.pick_for is None:
             self.query_one("#products", DataTable).focus()
+        elif self.pick_for is not None:
+            self.dismiss(None)
         else:
             self.app.pop_screen()
+
+    @on(DataTable.RowSelected, "#products")
+    def product_chosen(self, event: DataTable.RowSelected) -> None:
+        if self.pick_for is not None and event.row_key.value is not None:
+            self.dismiss(int(event.row_key.value))
 
     def action_search(self) -> None:
         self.query_one("#search", Input).focus()

@@ -24,7 +24,9 @@ def _count(value: int, singular: str, plural: str | None = None) -> str:
 
 
 def _when(moment: datetime) -> str:
-    return moment.astimezone().strftime("%a %d %b %H:%M")
+    from core.shoptime import shown
+
+    return shown(moment, "%a %d %b %H:%M")
 
 
 class StatCard(Vertical):
@@ -54,6 +56,7 @@ class HomeScreen(ReportsFailures, Screen):
                 tooltip="Resolve web listings the rules could not match"),
         Binding("c", "open_catalog", "Catalog", id="home.catalog", tooltip="Search the products"),
         Binding("r", "refresh", "Refresh", id="home.refresh", tooltip="Read the figures again"),
+        Binding("q", "leave", "Quit", id="home.quit", tooltip="Leave Tandem (asks first)"),
     ]
 
     class OverviewLoaded(Message):
@@ -83,6 +86,11 @@ class HomeScreen(ReportsFailures, Screen):
             id="menu",
         )
         yield Footer()
+
+    def action_leave(self) -> None:
+        from tui.screens.confirm import ConfirmScreen
+
+        self.app.push_screen(ConfirmScreen("Leave Tandem?"), lambda yes: yes and self.app.exit())
 
     def action_open_inbox(self) -> None:
         from tui.screens.inbox import InboxScreen

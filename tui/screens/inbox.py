@@ -12,6 +12,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
+from core.shoptime import shown
 from tui.failures import ReportsFailures
 
 if TYPE_CHECKING:
@@ -52,8 +53,8 @@ class InboxScreen(ReportsFailures, Screen):
         yield Static("", id="inbox-filter")
         table = DataTable(id="sales", cursor_type="row", zebra_stripes=True)
         table.add_column("Order", width=7)
-        table.add_column("Status", width=23)
-        table.add_column("Customer", width=15)
+        table.add_column("Status", width=27)
+        table.add_column("Customer", width=13)
         table.add_column(Text("Total", justify="right"), width=9)
         table.add_column("Ordered", width=12)
         yield table
@@ -122,15 +123,15 @@ class InboxScreen(ReportsFailures, Screen):
             style = "bold" if row.state in ("waiting_match", "gift_card_to_issue", "capture_failed") else ""
             table.add_row(row.order_number, Text(row.status, style=style), row.customer or "—",
                           Text(f"{row.total:,.2f}", justify="right"),
-                          row.ordered_at.astimezone().strftime("%d %b %H:%M"), key=str(row.sale_id))
+                          shown(row.ordered_at), key=str(row.sale_id))
         if event.page.rows:
             table.move_cursor(row=min(keep, len(event.page.rows) - 1))
         what = "history: completed and cancelled" if self.history else FILTER_NAMES[self.status_filter]
         where = f" from {self.channel[1]}" if self.channel else ""
         self.query_one("#inbox-filter", Static).update(f"Showing {what}{where} · f status · c store · h history")
         start = (len(self.page_starts) - 1) * 50
-        shown = len(event.page.rows)
-        where = f"{start + 1:,}–{start + shown:,} of {event.page.total:,}" if shown else "no sales here"
+        count = len(event.page.rows)
+        where = f"{start + 1:,}–{start + count:,} of {event.page.total:,}" if count else "no sales here"
         self.query_one("#inbox-status", Static).update(f"{where} · Enter opens a sale"
                                                        + (" · n next page" if event.page.has_more else ""))
 

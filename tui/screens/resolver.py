@@ -270,7 +270,19 @@ class ResolverScreen(ReportsFailures, Screen):
             self.decide(self.candidates[table.cursor_row].product_id)
 
     def action_not_sold_online(self) -> None:
-        self.decide(None)
+        from tui.screens.confirm import ConfirmScreen
+
+        item = self.item
+        if item is None:
+            return
+        if not item.waiting_lines:
+            self.decide(None)
+            return
+        lines = f"{item.waiting_lines} line{'s' if item.waiting_lines != 1 else ''} of open web sales wait"
+        self.app.push_screen(ConfirmScreen(
+            f"“{item.title}”: {lines} on this listing. Mark it not sold online? Those lines then need "
+            "a shop product chosen on each sale (m on the line)."),
+            lambda yes: yes and self.decide(None))
 
     def action_search(self) -> None:
         search = self.query_one("#search", Input)
@@ -334,11 +346,11 @@ class ResolverScreen(ReportsFailures, Screen):
         from core.resolver import ResolveError, unlink_listing
 
         try:
-            unlink_listing(self.app.engine(), listing_id, current_actor())
+            text = unlink_listing(self.app.engine(), listing_id, current_actor())
         except ResolveError as exc:
             self.post_message(self.Resolved(f"Not saved: {exc}.", None, False, warning=True))
         else:
-            self.post_message(self.Resolved("Undone: the listing is back in the queue.", None, False))
+            self.post_message(self.Resolved(text, None, False))
 
     @on(Resolved)
     def after_decision(self, event: Resolved) -> None:

@@ -80,6 +80,20 @@ class ReturnsScreen(ReportsFailures, Screen):
         return True
 
     def action_back(self) -> None:
+        view = self.view
+        if view is not None and view.state == "draft":
+            app = self.app
+
+            def abandon() -> None:
+                from core.audit import current_actor
+                from core.returns import abandon_return
+
+                # An unposted return refunds nothing and holds no units; leaving it says so.
+                if abandon_return(app.engine(), view.id, current_actor()) and any(line.quantity for line in view.lines):
+                    app.call_from_thread(app.notify, "Return left unposted: nothing was refunded.", timeout=4)
+
+            # The app's worker, not the screen's: it must finish after this screen is gone.
+            app.run_worker(abandon, thread=True, exit_on_error=False, group="returns-abandon")
         self.app.pop_screen()
 
     # --- finding the sale -----------------------------------------------------------------------------
@@ -152,8 +166,11 @@ class ReturnsScreen(ReportsFailures, Screen):
         table.focus()
         net, tax, total = view.totals
         state = "" if view.state == "draft" else "  — posted"
+        shipping = ""
+        if view.state == "draft" and not any(line.is_shipping for line in view.lines) and view.shipping_left > 0:
+            shipping = f" · shipping left to refund {view.shipping_left:,.2f}"
         self.query_one("#refund-total", Static).update(
-            f"Refund: net {net:,.2f} · tax {tax:,.2f} · [b]total {total:,.2f}[/b]{state}\n"
+            f"Refund: net {net:,.2f} · tax {tax:,.2f} · [b]total {total:,.2f}[/b]{state}{shipping}\n"
             "+/- units · t tax rate · r restock · s shipping (a amount) · c confirm")
         self.refresh_bindings()
 

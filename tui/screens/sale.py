@@ -12,6 +12,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
+from core.shoptime import shown
 from tui.failures import ReportsFailures
 
 if TYPE_CHECKING:
@@ -26,9 +27,14 @@ class SaleScreen(ReportsFailures, Screen):
         Binding("s", "shipped", "Shipped", id="sale.shipped", tooltip="Capture and complete a shipped sale"),
         Binding("g", "gift_card", "Gift card", id="sale.gift-card", tooltip="Issue the gift card for this line"),
         Binding("m", "resolve", "Match", id="sale.match", tooltip="Resolve this line's match"),
+        Binding("u", "undo_match", "Undo match", id="sale.undo-match",
+                tooltip="Take back the link that gave this line its product"),
         Binding("l", "customer", "Customer", id="sale.customer", tooltip="Link or create the POS customer"),
         Binding("x", "cancel_sale", "Cancel sale", id="sale.cancel"),
     ]
+    # Each action is offered only while the sale's state allows it (core.sales.sale_actions).
+    ACTION_NEEDS = {"pickup": "pickup", "shipped": "ship", "gift_card": "gift_card", "resolve": "match",
+                    "undo_match": "undo_match", "customer": "customer", "cancel_sale": "cancel"}
 
     class Loaded(Message):
         def __init__(self, detail: SaleDetail):
@@ -65,6 +71,12 @@ class SaleScreen(ReportsFailures, Screen):
     def on_screen_resume(self) -> None:
         self.load()
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        needs = self.ACTION_NEEDS.get(action)
+        if needs is None:
+            return True
+        return self.detail is not None and needs in self.detail.actions
+
     def action_back(self) -> None:
         self.app.pop_screen()
 
@@ -84,7 +96,7 @@ class SaleScreen(ReportsFailures, Screen):
         problem = f"\n[b]Capture failed:[/b] {s.capture_error}" if s.capture_error and s.state == "capture_failed" else ""
         self.query_one("#sale-summary", Static).update(
             f"[b]{s.order_number}[/b]  {row.status}  ·  {d.channel}  ·  "
-            f"{s.ordered_at.astimezone().strftime('%a %d %b %H:%M')}\n"
+            f"{shown(s.ordered_at, '%a %d %b %H:%M')}\n"
             f"{s.customer_name or 'no name'}  {contact}  ·  {pos}{problem}")
         table = self.query_one("#sale-lines", DataTable)
         keep = table.cursor_row
@@ -108,9 +120,10 @@ class SaleScreen(ReportsFailures, Screen):
         self.query_one("#sale-payment", Static).update(
             f"Total {s.total:,.2f}{shipping} · authorised {s.authorized_amount:,.2f} · "
             + (f"paid: {paid}" if paid else "not captured yet"))
-        history = [f"{at.astimezone().strftime('%d %b %H:%M')} {actor} {action.replace('_', ' ')}"
+        history = [f"{shown(at)} {actor} {action.replace('_', ' ')}"
                    for at, actor, action, _ in d.history[-2:]]
         self.query_one("#sale-history", Static).update("History: " + ("; ".join(history) if history else "imported"))
+        self.refresh_bindings()
 
     def _line(self):
         table = self.query_one("#sale-lines", DataTable)
@@ -130,7 +143,13 @@ class SaleScreen(ReportsFailures, Screen):
             self.complete(checks, True)
 
     def action_shipped(self) -> None:
-        self.complete(None, False)
+        from tui.screens.confirm import ConfirmScreen
+
+        if self.detail:
+            sale = self.detail.sale
+            self.app.push_screen(ConfirmScreen(f"Sale {sale.order_number} has left the shop? Its payment of "
+                                               f"{sale.authorized_amount:,.2f} is captured and the sale completed."),
+                                 lambda yes: yes and self.complete(None, False))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="sale-write")
     def complete(self, checks, pickup: bool) -> None:
@@ -170,13 +189,53 @@ class SaleScreen(ReportsFailures, Screen):
             self.post_message(self.Done(f"Gift card {number} issued for {amount:,.2f}."))
 
     def action_resolve(self) -> None:
+        from tui.screens.catalog import CatalogScreen
         from tui.screens.resolver import ResolverScreen
 
         line = self._line()
-        if line is None or line.sku is not None or line.listing_id is None:
+        if line is None or not line.needs_product:
             self.notify("Put the cursor on a line that needs a match.", timeout=3)
             return
-        self.app.push_screen(ResolverScreen(only_listing=line.listing_id))
+        if line.in_resolver:
+            self.app.push_screen(ResolverScreen(only_listing=line.listing_id))
+        else:
+            # The listing was decided (not sold online, say) or there is none: choose this line's product.
+            self.app.push_screen(CatalogScreen(pick_for=line.title),
+                                 lambda product_id: product_id and self.put_on_product(line.id, product_id))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="sale-write")
+    def put_on_product(self, line_id: int, product_id: int) -> None:
+        from core.audit import current_actor
+        from core.sales import SaleError, put_line_on_product
+
+        try:
+            sku = put_line_on_product(self.app.engine(), line_id, product_id, current_actor())
+        except SaleError as exc:
+            self.post_message(self.Done(f"Not changed: {exc}.", warning=True))
+        else:
+            self.post_message(self.Done(f"The line is now {sku}."))
+
+    def action_undo_match(self) -> None:
+        line = self._line()
+        undoable = [l for l in self.detail.lines if l.manual_link and l.listing_id and l.stock_state != "sold"]
+        if line not in undoable:
+            if len(undoable) != 1:
+                self.notify("Put the cursor on a line whose match a person made.", timeout=3)
+                return
+            line = undoable[0]
+        self.undo_match(line.listing_id)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="sale-write")
+    def undo_match(self, listing_id: int) -> None:
+        from core.audit import current_actor
+        from core.resolver import ResolveError, unlink_listing
+
+        try:
+            text = unlink_listing(self.app.engine(), listing_id, current_actor())
+        except ResolveError as exc:
+            self.post_message(self.Done(f"Not undone: {exc}.", warning=True))
+        else:
+            self.post_message(self.Done(text))
 
     def action_customer(self) -> None:
         from tui.screens.customer import CustomerScreen
