@@ -263,6 +263,7 @@ class WebSaleLine(SQLModel, table=True):
     tax_rate: Decimal = Field(default=Decimal("0"), sa_type=Rate())
     tax_amount: Decimal = Field(default=Decimal("0.00"), sa_type=Money())
     stock_state: str = Field(default=LineStock.NONE, max_length=20)
+    product_by_hand: bool = False  # a person chose this line's product (not a listing's link)
 
 
 class PaymentType(SQLModel, table=True):

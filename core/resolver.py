@@ -167,7 +167,8 @@ def unlink_listing(engine: Engine, listing_id: int, actor: Actor) -> str:
             sku, gtin, part = _product_keys(conn, manual.product_id)
             keys.append((gtin, part))
             old = sku
-            through_link = (WebSaleLine.listing_id == listing_id) & (WebSaleLine.product_id == manual.product_id)
+            through_link = ((WebSaleLine.listing_id == listing_id) & (WebSaleLine.product_id == manual.product_id)
+                            & WebSaleLine.product_by_hand.is_(False))
             open_sales = select(WebSale.id).where(WebSale.state.not_in(CLOSED_SALE_STATES))
             # Lines of open sales that had this product through the link wait again, units released.
             release_lines(conn, select(WebSaleLine.id).where(

@@ -399,7 +399,7 @@ def complete_return(engine: Engine, return_id: int, actor: Actor, seen_version: 
                      .values(state="completed", completed_at=utcnow(), refund_total=total))
         conn.execute(update(rline_table).where(rline_table.c.id == bindparam("line"))
                      .values(refunded_net=bindparam("net"), refunded_tax=bindparam("tax")),
-                     [{"line": line.id, "net": line.amounts[0], "tax": line.amounts[1]} for line in lines])
+                     [{"line": line.id, "net": line.amounts[0], "tax": line.amounts[1]} for line in view.lines])
         ret = conn.execute(select(return_table).where(return_table.c.id == return_id)).one()
         location = ret.location_id or conn.execute(select(Location.id).order_by(Location.id).limit(1)).scalar()
         restocked = conn.execute(

@@ -344,7 +344,7 @@ def put_line_on_product(engine: Engine, line_id: int, product_id: int, actor: Ac
         if sku is None:
             raise SaleError("that product no longer exists or is inactive")
         if not conn.execute(update(line_table).where(line_table.c.id == line_id, line_table.c.product_id.is_(None))
-                            .values(product_id=product_id)).rowcount:
+                            .values(product_id=product_id, product_by_hand=True)).rowcount:
             raise SaleError("this line already has a shop product")
         settle_sales(conn, line.channel_id, sale_ids=[line.sale_id])
         audit(conn, actor, "line_product", "websale", line.sale_id, f"line {line_id} product", None, sku)

@@ -17,7 +17,7 @@ from core.returns import (
     ReturnError, add_shipping_refund, complete_return, find_sales, line_amounts, return_view, set_quantity,
     set_restock, set_tax_rate, start_return,
 )
-from core.sales import PickupChecks, complete_sale
+from core.sales import complete_sale
 
 ANNA = Actor("anna", "192.0.2.1")
 CATALOG = b"""sku,description,upc,price,quantity,non_inventory
