@@ -38,7 +38,8 @@ async def shoot(engine, name: str, keys: list[str], size: tuple[int, int], suffi
             if key == "COMPLETED":  # the order number of a completed demo sale
                 from core.sales import inbox
 
-                await pilot.press(*inbox(engine, history=True).rows[0].order_number)
+                rows = inbox(engine, history=True).rows
+                await pilot.press(*next(r for r in rows if r.state == "completed").order_number)
                 continue
             if key == "PICKUP":  # down the inbox to the first sale picked up at the counter
                 rows = pilot.app.screen.page.rows

@@ -30,7 +30,7 @@ class TandemApp(App):
     BINDINGS = [
         # No letter quits from every screen: someone typing a name must never drop their session.
         # ctrl+q leaves at once from anywhere; `q` on the home screen asks first.
-        Binding("ctrl+q", "quit", "Quit", id="quit", tooltip="Leave Tandem", priority=True),
+        Binding("ctrl+q", "quit", "Quit", id="quit", tooltip="Leave Tandem", priority=True, show=False),
         Binding("ctrl+p", "command_palette", "Commands", id="commands", show=False),
         Binding("f1,question_mark", "help", "Help", id="help", tooltip="Questions and answers for this screen"),
     ]

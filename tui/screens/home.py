@@ -55,7 +55,7 @@ class HomeScreen(ReportsFailures, Screen):
         Binding("m", "open_resolver", "Matches", id="home.resolver",
                 tooltip="Resolve web listings the rules could not match"),
         Binding("c", "open_catalog", "Catalog", id="home.catalog", tooltip="Search the products"),
-        Binding("r", "refresh", "Refresh", id="home.refresh", tooltip="Read the figures again"),
+        Binding("r", "refresh", "Refresh", id="home.refresh", tooltip="Read the figures again", show=False),
         Binding("q", "leave", "Quit", id="home.quit", tooltip="Leave Tandem (asks first)"),
     ]
 

@@ -54,7 +54,7 @@ class InboxScreen(ReportsFailures, Screen):
         table = DataTable(id="sales", cursor_type="row", zebra_stripes=True)
         table.add_column("Order", width=7)
         table.add_column("Status", width=27)
-        table.add_column("Customer", width=13)
+        table.add_column("Customer", width=12)
         table.add_column(Text("Total", justify="right"), width=9)
         table.add_column("Ordered", width=12)
         yield table
