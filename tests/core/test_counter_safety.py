@@ -147,10 +147,7 @@ def test_an_abandoned_draft_holds_no_units(engine, channel):
 
 # 4. "Not sold online" strands no sale: the line can still be given a product.
 def test_not_sold_online_with_waiting_lines_leaves_a_way_forward(engine, channel):
-    with engine.begin() as conn:
-        conn.execute(WebListing.__table__.insert().values(
-            channel_id=channel, external_id="L1", title="Mystery wheel", match_state="unmatched"))
-        listing = conn.execute(select(WebListing.id, WebListing.version)).one()
+    listing = unmatched_listing(engine, channel, "Mystery wheel")
     sale = store(engine, channel, 1, line(1, "Mystery wheel", 1, "26.00", listing="L1"))
     assert reread(engine, sale.id).state == "waiting_match"
     assert waiting_sales(engine, listing.id) == (1, 1)
@@ -165,6 +162,14 @@ def test_not_sold_online_with_waiting_lines_leaves_a_way_forward(engine, channel
         put_line_on_product(engine, detail.lines[0].id, wheel, ANNA)
 
 
+def unmatched_listing(engine, channel, title):
+    """A web listing no rule could match, external id L1."""
+    with engine.begin() as conn:
+        conn.execute(WebListing.__table__.insert().values(
+            channel_id=channel, external_id="L1", title=title, match_state="unmatched"))
+        return conn.execute(select(WebListing.id, WebListing.version)).one()
+
+
 def product_id(engine, sku):
     with engine.connect() as conn:
         return conn.execute(select(Product.id).where(Product.sku == sku)).scalar()
@@ -172,10 +177,7 @@ def product_id(engine, sku):
 
 # 5. Undo reverses exactly what the link did, committed stock included.
 def test_undo_of_a_link_releases_the_units_it_committed(engine, channel):
-    with engine.begin() as conn:
-        conn.execute(WebListing.__table__.insert().values(
-            channel_id=channel, external_id="L1", title="Wheel, web name", match_state="unmatched"))
-        listing = conn.execute(select(WebListing.id, WebListing.version)).one()
+    listing = unmatched_listing(engine, channel, "Wheel, web name")
     open_sale = store(engine, channel, 1, line(1, "Wheel, web name", 2, "26.00", listing="L1"))
     done_sale = store(engine, channel, 2, line(1, "Wheel, web name", 1, "26.00", listing="L1"))
     before = stock(engine, "WHEEL")
