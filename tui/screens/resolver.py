@@ -278,7 +278,8 @@ class ResolverScreen(ReportsFailures, Screen):
         if not item.waiting_lines:
             self.decide(None)
             return
-        lines = f"{item.waiting_lines} line{'s' if item.waiting_lines != 1 else ''} of open web sales wait"
+        one = item.waiting_lines == 1
+        lines = f"{item.waiting_lines} line{'' if one else 's'} of open web sales wait{'s' if one else ''}"
         self.app.push_screen(ConfirmScreen(
             f"“{item.title}”: {lines} on this listing. Mark it not sold online? Those lines then need "
             "a shop product chosen on each sale (m on the line)."),

@@ -57,8 +57,9 @@ class ReturnsScreen(ReportsFailures, Screen):
         yield Input(placeholder="Order number, customer email, or scan a barcode", id="find")
         yield OptionList(id="found")
         table = DataTable(id="return-lines", cursor_type="row")
-        table.add_column("Line", width=20)
-        table.add_column(Text("Sold", justify="right"), width=4)
+        table.add_column("Line", width=19)
+        # "1/2": one of the two sold can still come back, earlier returns took the other.
+        table.add_column(Text("Sold", justify="right"), width=5)
         table.add_column(Text("Back", justify="right"), width=4)
         table.add_column(Text("Price", justify="right"), width=7)
         table.add_column(Text("Tax% was→now", justify="right"), width=13)
@@ -157,7 +158,9 @@ class ReturnsScreen(ReportsFailures, Screen):
             changed = line.tax_rate != line.charged_tax_rate
             rate = Text(f"{_rate(line.charged_tax_rate)}→{_rate(line.tax_rate)}" if changed else _rate(line.tax_rate),
                         justify="right", style="bold" if changed else "")
-            table.add_row(line.title, Text(str(line.sold), justify="right"),
+            left = line.sold - line.returned_elsewhere
+            sold = f"{left}/{line.sold}" if line.returned_elsewhere and not line.is_shipping else str(line.sold)
+            table.add_row(line.title, Text(sold, justify="right"),
                           Text(str(-line.quantity), justify="right"), Text(f"{line.unit_price:,.2f}", justify="right"),
                           rate, "—" if line.is_shipping else ("yes" if line.restock else "no"),
                           Text(f"{total:,.2f}", justify="right"), key=str(line.id))
