@@ -202,8 +202,10 @@ async def test_two_sessions_and_the_sync_at_once(shop, database_url):
 
 def test_a_second_sync_is_turned_away_with_code_3_while_the_first_runs(shop):
     engine, store, command, _ = shop
-    store.timeout_seconds = 4.0
-    store.fail_next("timeout")  # the first sync's first request hangs a while, lock held
+    # The first sync's first request hangs, lock held, until the second has been turned away:
+    # however slowly this machine starts the second process, the first is still running.
+    store.timeout_seconds = 25.0
+    store.fail_next("timeout")
     first = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 30
@@ -215,5 +217,6 @@ def test_a_second_sync_is_turned_away_with_code_3_while_the_first_runs(shop):
         assert second.returncode == 3
         assert "another tandem --sync is running" in second.stderr
     finally:
+        store.hang_over.set()
         out, err = first.communicate(timeout=120)
     assert first.returncode == 0, err

@@ -4,7 +4,6 @@ loopback port by a small threaded server for tests that need real HTTP."""
 from __future__ import annotations
 
 import threading
-import time
 from socketserver import ThreadingMixIn
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
@@ -22,7 +21,8 @@ def make_app(store: DemoStore):
         body = environ["wsgi.input"].read(length) if length else b""
         fault = store.next_fault()
         if fault == "timeout":
-            time.sleep(store.timeout_seconds)
+            # A hung request; a test may end the hang early once it has seen what it waited for.
+            store.hang_over.wait(store.timeout_seconds)
         if fault == "429":
             start_response("429 Too Many Requests", [("Retry-After", "1"), ("Content-Type", "application/json")])
             return [b'{"errors": "Exceeded 2 calls per second for api client. Reduce request rates to resume uninterrupted service."}']

@@ -93,6 +93,7 @@ class DemoStore:
         self.faults: deque[str] = deque()
         self.requests: Counter[str] = Counter()
         self.timeout_seconds = 3.0
+        self.hang_over = threading.Event()
         self.seen_nonces: set[str] = set()
         self._by_item: dict[str, DemoVariant] | None = None
         self._products_in_order: list[DemoProduct] | None = None

@@ -206,7 +206,11 @@ class Shop(RuleBasedStateMachine):
             self.at_the_counter(data.draw(st.lists(self.COUNTER_TASK, min_size=1, max_size=4), label="tasks"))
         elif moment == "return" and self.has(("completed",)):
             which = data.draw(st.sampled_from(["shipped", "returned before", "any"]), label="which sale")
-            self.a_return(data.draw(st.integers(0, 10_000), label="pick"), which, data)
+            sale = self._returnable(data.draw(st.integers(0, 10_000), label="pick"), which)
+            self.a_return(sale, data)
+            # Customers come back: a second return on the same sale, its shipping and tax already part-refunded.
+            if data.draw(st.booleans(), label="a second return on the same sale"):
+                self.a_return(sale, data)
         elif moment == "web changes" and self.orders:
             self.the_web_changes(data.draw(st.sampled_from(["downloaded again", "downloaded again", "cancelled"])),
                                  data.draw(st.lists(st.integers(0, 10_000), min_size=1, max_size=6)),
@@ -411,8 +415,7 @@ class Shop(RuleBasedStateMachine):
 
     # --- returns -----------------------------------------------------------------------------------------
 
-    def a_return(self, pick, which, data):
-        sale = self._returnable(pick, which)
+    def a_return(self, sale, data):
         ret = start_return(self.engine, sale.id, STAFF)
         restocked: dict[int, int] = {}
         for line in return_view(self.engine, ret).lines:
@@ -452,7 +455,7 @@ class Shop(RuleBasedStateMachine):
             except ReturnError as refused:
                 event(f"a return refused at posting: {str(refused).split(':')[0][:40]}")
                 return
-            event("a return posted" + (" (a later one)" if which == "returned before" else ""))
+            event("a return posted")
             for product, units in restocked.items():
                 if self.kinds[product] == "inventory":
                     self.on_hand[product] += units
