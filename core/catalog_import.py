@@ -1,8 +1,17 @@
 """Loading the shop's catalog and on-hand quantities from a POS export (CSV).
 
 The file is read and checked completely before anything is written; one bad row means nothing is
-imported and every problem is reported with its line number. The write itself is set-based: the
-rows go into a temporary staging table, and a handful of joins insert, update and count.
+imported and every problem is reported with its line number. It is streamed: a chunk of rows at a
+time is checked and put into a temporary staging table, so a million-line file needs no more
+memory than a small one. Staging touches only the connection's temporary tables, so the write
+lock is taken only afterwards, for the set-based write: a handful of joins insert, update, count
+and audit.
+
+SKUs are compared without regard to capitals: `abc-1` and `ABC-1` name one product, so a file
+that has both, or that spells an existing SKU with other capitals, is refused with the lines
+named (a POS export keeps one spelling; a second product by accident would split its stock).
+Only ASCII digits are numbers: a POS export writes prices and quantities in them, and `²` or
+Arabic-Indic digits in a price column are a mistake to report, not a value to guess.
 """
 
 from __future__ import annotations
@@ -11,9 +20,10 @@ import csv
 import gc
 import io
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
+from typing import BinaryIO, Iterator
 
 from sqlalchemy import (
     BigInteger,
@@ -25,13 +35,20 @@ from sqlalchemy import (
     String,
     Table,
     and_,
+    cast,
     exists,
+    func,
     insert,
     literal,
+    literal_column,
     or_,
     select,
+    text,
+    type_coerce,
     update,
 )
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from core.audit import Actor, current_actor
 from core.catalog import search_text_of
@@ -64,7 +81,10 @@ ALIASES = {
 MAX_LENGTH = {"sku": 64, "description": 255, "brand": 100, "upc": 64, "part_number": 64}
 MAX_QUANTITY = 10_000_000
 FLAG_DEFAULTS = (("non_inventory", False), ("gift_card", False), ("active", True))
-_AMOUNT = re.compile(r"^(\d{1,10})(?:\.(\d+))?$")
+_AMOUNT = re.compile(r"^([0-9]{1,10})(?:\.([0-9]+))?$", re.ASCII)
+CHUNK_ROWS = 20_000  # rows checked and staged at a time: memory stays flat whatever the file's length
+MAX_PROBLEMS = 1_000  # problems listed; more are counted
+PG_IMPORT_LOCK = 727003
 FLAG_WORDS = dict.fromkeys(["1", "y", "yes", "true", "o", "oui", "vrai", "x"], True) | dict.fromkeys(
     ["0", "n", "no", "false", "non", "faux", ""], False
 )
@@ -108,18 +128,39 @@ class Problem:
 class CatalogImportError(Exception):
     """The file was refused; nothing was written."""
 
-    def __init__(self, problems: list[Problem]):
+    def __init__(self, problems: list[Problem], total: int | None = None):
         self.problems = problems
-        noun = "problem" if len(problems) == 1 else "problems"
-        super().__init__(f"catalog not imported: {len(problems)} {noun}")
+        self.total = max(total or 0, len(problems))
+        noun = "problem" if self.total == 1 else "problems"
+        more = f" (the first {len(problems):,} are listed)" if self.total > len(problems) else ""
+        super().__init__(f"catalog not imported: {self.total:,} {noun}{more}")
+
+
+class Problems:
+    """Problems found so far: the first MAX_PROBLEMS kept, all of them counted."""
+
+    def __init__(self):
+        self.kept: list[Problem] = []
+        self.count = 0
+
+    def add(self, problem: Problem) -> None:
+        self.count += 1
+        if len(self.kept) < MAX_PROBLEMS:
+            self.kept.append(problem)
+
+    def __bool__(self) -> bool:
+        return self.count > 0
+
+    def sorted(self) -> list[Problem]:
+        return sorted(self.kept, key=lambda p: p.line)
 
 
 @dataclass
-class ParsedCatalog:
-    columns: tuple[str, ...]
-    rows: list[tuple]  # STAGED values, then quantity, then the row's position in the file
-    errors: list[Problem] = field(default_factory=list)
-    warnings: list[Problem] = field(default_factory=list)
+class Header:
+    columns: tuple[str, ...]  # the known columns, in the order the rows' values come
+    positions: tuple[int, ...]  # where each is in a file row
+    width: int
+    delimiter: str
 
     @property
     def has_quantity(self) -> bool:
@@ -134,6 +175,7 @@ class ImportReport:
     stock_changed: int
     location: str
     warnings: list[Problem]
+    more_warnings: int = 0
 
     @property
     def unchanged(self) -> int:
@@ -144,8 +186,8 @@ def parse_amount(text: str, decimal_comma: bool) -> tuple[int | None, str | None
     """Cents for a price written like 24.99 (or 24,99 in a ;-separated file)."""
     value = text.strip()
     whole, dot, decimals = value.partition(".")
-    if whole.isdigit() and whole.isascii() and len(whole) <= 10 and (
-        not dot or (decimals.isdigit() and decimals.isascii() and len(decimals) <= 2)
+    if whole.isascii() and whole.isdigit() and len(whole) <= 10 and (
+        not dot or (decimals.isascii() and decimals.isdigit() and len(decimals) <= 2)
     ):
         return int(whole) * 100 + int(decimals.ljust(2, "0") or 0), None
     if decimal_comma and "," in value and "." not in value:
@@ -154,141 +196,119 @@ def parse_amount(text: str, decimal_comma: bool) -> tuple[int | None, str | None
     if not match:
         if value.startswith("-"):
             return None, f"negative amount {text!r}"
-        return None, f"not an amount: {text!r} (write it like 1234.50, without currency or separators)"
+        return None, f"not an amount: {text!r} (write it like 1234.50, with the digits 0-9, without currency or separators)"
     whole, decimals = match.group(1), match.group(2) or ""
     if len(decimals) > 2:
         return None, f"{text!r} has more than 2 decimals"
     return int(whole) * 100 + int(decimals.ljust(2, "0")), None
 
 
-def _decode(data: bytes) -> tuple[str | None, Problem | None]:
+def is_count(value: str) -> bool:
+    return value.isascii() and value.isdigit()
+
+
+def _text_lines(stream: BinaryIO, problems: Problems) -> Iterator[str]:
+    """The file's lines as text, each decoded alone so a bad byte or a NUL is named by its line."""
+    for number, raw in enumerate(stream, start=1):
+        try:
+            line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+        except UnicodeDecodeError as exc:
+            problems.add(Problem(number, f"not UTF-8 text (byte 0x{raw[exc.start]:02X}); export the file as UTF-8"))
+            line = raw.decode("utf-8", "replace")
+        if "\x00" in line:
+            problems.add(Problem(number, "contains a NUL byte (is this a spreadsheet rather than CSV?)"))
+            line = line.replace("\x00", "")
+        yield line
+
+
+def _read_header(first_line: str, problems: Problems) -> Header | None:
+    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
     try:
-        return data.decode("utf-8-sig"), None
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        byte = data[exc.start]
-        return None, Problem(line, f"not UTF-8 text (byte 0x{byte:02X}); export the file as UTF-8")
-
-
-def _delimiter(text: str) -> str:
-    header = text.split("\n", 1)[0]
-    return ";" if header.count(";") > header.count(",") else ","
-
-
-def parse_catalog(data: bytes) -> ParsedCatalog:
-    """Read and check a whole CSV file without touching the database.
-
-    Checks run column by column over the whole file (list comprehensions rather than a Python
-    function per row and field), with the cyclic garbage collector paused: the file creates
-    millions of small objects and no cycles, and collection passes would otherwise double the time.
-    """
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        return _parse_catalog(data)
-    finally:
-        if collecting:
-            gc.enable()
-
-
-def _parse_catalog(data: bytes) -> ParsedCatalog:
-    text, problem = _decode(data)
-    if problem:
-        return ParsedCatalog((), [], [problem])
-    if not text.strip():
-        return ParsedCatalog((), [], [Problem(1, "the file is empty")])
-    if "\x00" in text:
-        # A NUL byte means a binary or corrupted file; name each line it is on.
-        return ParsedCatalog((), [], [
-            Problem(number, "contains a NUL byte (is this a spreadsheet rather than CSV?)")
-            for number, line in enumerate(text.split("\n"), start=1) if "\x00" in line
-        ])
-    delimiter = _delimiter(text)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    try:
-        header = next(reader)
-    except csv.Error as exc:
-        return ParsedCatalog((), [], [Problem(1, f"unreadable header ({exc})")])
-
-    errors: list[Problem] = []
+        header = next(csv.reader([first_line], delimiter=delimiter))
+    except (csv.Error, StopIteration) as exc:
+        problems.add(Problem(1, f"unreadable header ({exc})"))
+        return None
     columns: list[str] = []
     for raw_name in header:
         name = raw_name.strip().casefold().replace(" ", "_").replace("-", "_")
         name = ALIASES.get(name, name)
         if name not in COLUMNS:
-            known = ", ".join(COLUMNS)
-            errors.append(Problem(1, f"unknown column {raw_name!r} (known columns: {known})"))
+            problems.add(Problem(1, f"unknown column {raw_name!r} (known columns: {', '.join(COLUMNS)})"))
         elif name in columns:
-            errors.append(Problem(1, f"column {name!r} appears twice"))
+            problems.add(Problem(1, f"column {name!r} appears twice"))
         columns.append(name)
     missing = [name for name, (required, _) in COLUMNS.items() if required and name not in columns]
-    errors += [Problem(1, f"required column {name!r} is missing") for name in missing]
+    for name in missing:
+        problems.add(Problem(1, f"required column {name!r} is missing"))
     if missing:
-        return ParsedCatalog(tuple(columns), [], errors)
-
-    records, lines = _read_records(text, delimiter, len(columns), errors)
+        return None
     # Rows are still checked under a header with unknown columns, so one run reports everything.
     known = [(name, index) for index, name in enumerate(columns) if name in COLUMNS]
-    parsed = ParsedCatalog(tuple(name for name, _ in known), [], errors)
-    if not records:
-        if not errors:
-            errors.append(Problem(1, "the file has a header but no product rows"))
-        return parsed
-    cells = {name: [cell.strip() for cell in column]
-             for (name, _), column in zip(known, _columns_of(records, known))}
-    checked = _check_columns(cells, lines, delimiter == ";", parsed)
-    if parsed.errors:
-        parsed.errors.sort(key=lambda p: p.line)
-        return parsed
-    parsed.rows = list(zip(*checked, range(len(lines))))
-    return parsed
+    return Header(tuple(name for name, _ in known), tuple(index for _, index in known), len(columns), delimiter)
 
 
-def _read_records(text: str, delimiter: str, width: int, errors: list[Problem]):
-    """The rows after the header that have the right width, with their line numbers; rows of
-    another width become problems, blank rows are skipped."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+def read_catalog(stream: BinaryIO, problems: Problems,
+                 warnings: Problems | None = None) -> Iterator[tuple[Header, list[tuple]]]:
+    """The file's rows, checked and converted a chunk at a time: staging values, then quantity,
+    then the row's line number. Problems go to `problems`; rows with problems still come (with
+    None where a value was bad) so that duplicates are found among all of them."""
+    warnings = Problems() if warnings is None else warnings
+    lines = _text_lines(stream, problems)
+    first = next(lines, None)
+    if first is None or (not first.strip() and not problems):
+        problems.add(Problem(1, "the file is empty"))
+        return
+    header = _read_header(first.rstrip("\r\n"), problems)
+    if header is None:
+        return
+    reader = csv.reader(lines, delimiter=header.delimiter)
+    records: list[list[str]] = []
+    numbers: list[int] = []
+    seen_rows = False
+    collecting = gc.isenabled()
+    gc.disable()  # a chunk makes many small objects and no cycles; collection passes would double the time
     try:
-        next(reader)
-        records = list(reader)
-    except csv.Error:
-        records = None
-    # The common case, one row per line and all the right width: line numbers follow from positions.
-    if records is not None and reader.line_num == len(records) + 1 and all(len(r) == width for r in records):
-        return records, list(range(2, len(records) + 2))
-
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    next(reader)
-    records, lines = [], []
-    while True:
-        try:
-            record = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            errors.append(Problem(reader.line_num, f"unreadable row ({exc})"))
-            break
-        if not record or (len(record) == 1 and not record[0].strip()):
-            continue
-        if len(record) != width:
-            if all(not cell.strip() for cell in record):
+        while True:
+            try:
+                record = next(reader)
+            except StopIteration:
+                break
+            except csv.Error as exc:
+                problems.add(Problem(reader.line_num + 1, f"unreadable row ({exc})"))
+                break
+            if len(record) != header.width:
+                if not record or all(not cell.strip() for cell in record):
+                    continue
+                problems.add(Problem(reader.line_num + 1, f"expected {header.width} fields, found {len(record)}"))
                 continue
-            errors.append(Problem(reader.line_num, f"expected {width} fields, found {len(record)}"))
-            continue
-        records.append(record)
-        lines.append(reader.line_num)
-    return records, lines
+            records.append(record)
+            numbers.append(reader.line_num + 1)
+            if len(records) == CHUNK_ROWS:
+                seen_rows = True
+                yield header, _check_chunk(header, records, numbers, problems, warnings)
+                records, numbers = [], []
+        if records:
+            seen_rows = True
+            yield header, _check_chunk(header, records, numbers, problems, warnings)
+    finally:
+        if collecting:
+            gc.enable()
+    if not seen_rows and not problems:
+        problems.add(Problem(1, "the file has a header but no product rows"))
 
 
-def _columns_of(records, known):
+def _check_chunk(header: Header, records: list[list[str]], lines: list[int], problems: Problems,
+                 warnings: Problems) -> list[tuple]:
     transposed = list(zip(*records))
-    return [transposed[index] for _, index in known]
+    cells = {name: [cell.strip() for cell in transposed[index]]
+             for name, index in zip(header.columns, header.positions)}
+    return list(zip(*_check_columns(cells, lines, header.delimiter == ";", problems, warnings), lines))
 
 
 def _check_columns(cells: dict[str, list[str]], lines: list[int], decimal_comma: bool,
-                   parsed: ParsedCatalog) -> list[list]:
-    """Every column checked and converted; problems go to `parsed`. Returns staging columns."""
-    errors = parsed.errors
+                   problems: Problems, warnings: Problems) -> list[list]:
+    """Every column of a chunk checked and converted (column by column: list comprehensions rather
+    than a Python function per row and field). Returns the staging columns."""
     count = len(lines)
 
     def report(name, message_for):
@@ -296,21 +316,15 @@ def _check_columns(cells: dict[str, list[str]], lines: list[int], decimal_comma:
         for line, value in zip(lines, cells[name]):
             message = message_for(value)
             if message:
-                errors.append(Problem(line, message, name))
+                problems.add(Problem(line, message, name))
 
     for name, limit in MAX_LENGTH.items():
         if name in cells and max(map(len, cells[name])) > limit:
             report(name, lambda v, limit=limit: f"longer than {limit} characters" if len(v) > limit else None)
 
     skus = cells["sku"]
-    first_line: dict[str, int] = {}
-    for line, sku in zip(lines, skus):
-        if not sku:
-            errors.append(Problem(line, "SKU is empty", "sku"))
-        elif sku in first_line:
-            errors.append(Problem(line, f"duplicate SKU {sku!r} (first on line {first_line[sku]})", "sku"))
-        else:
-            first_line[sku] = line
+    if not all(skus):
+        report("sku", lambda v: None if v else "SKU is empty")
     if not all(cells["description"]):
         report("description", lambda v: None if v else "description is empty")
 
@@ -323,21 +337,22 @@ def _check_columns(cells: dict[str, list[str]], lines: list[int], decimal_comma:
                           for v in cells[name]]
         for line, (_, problem) in zip(lines, parsed_amounts):
             if problem:
-                errors.append(Problem(line, problem, name))
+                problems.add(Problem(line, problem, name))
         amounts[name] = [cents for cents, _ in parsed_amounts]
 
     quantities = [0] * count
     if "quantity" in cells:
         raw = cells["quantity"]
-        quantities = [int(v) if v.isdigit() else 0 for v in raw]
+        quantities = [int(v) if is_count(v) else 0 for v in raw]
         for line, value, quantity in zip(lines, raw, quantities):
-            if value and not value.isdigit():
-                if value.startswith("-") and value[1:].isdigit():
-                    errors.append(Problem(line, f"negative quantity {value}", "quantity"))
+            if value and not is_count(value):
+                if value.startswith("-") and is_count(value[1:]):
+                    problems.add(Problem(line, f"negative quantity {value}", "quantity"))
                 else:
-                    errors.append(Problem(line, f"not a whole number: {value!r}", "quantity"))
+                    problems.add(Problem(line, f"not a whole number: {value!r} (digits 0-9 only)",
+                                         "quantity"))
             elif quantity > MAX_QUANTITY:
-                errors.append(Problem(line, f"implausible quantity {quantity}", "quantity"))
+                problems.add(Problem(line, f"implausible quantity {quantity}", "quantity"))
 
     flags = []
     for name, default in FLAG_DEFAULTS:
@@ -348,18 +363,15 @@ def _check_columns(cells: dict[str, list[str]], lines: list[int], decimal_comma:
         if None in values:
             for line, raw_flag, flag in zip(lines, cells[name], values):
                 if flag is None:
-                    errors.append(Problem(line, f"expected yes or no, found {raw_flag!r}", name))
-        flags.append([default if raw == "" else v for v, raw in zip(values, cells[name])])
+                    problems.add(Problem(line, f"expected yes or no, found {raw_flag!r}", name))
+        flags.append([default if raw == "" or v is None else v for v, raw in zip(values, cells[name])])
 
     none = [None] * count
     barcodes = [parse_barcode(v) if v else None for v in cells.get("upc", none)]
+    part_numbers = [v or None for v in cells.get("part_number", none)]
     for line, barcode in zip(lines, barcodes):
         if barcode is not None and barcode.status is BarcodeStatus.INVALID:
-            parsed.warnings.append(Problem(
-                line, f"barcode {barcode.raw!r} {barcode.reason}; imported but flagged invalid", "upc"
-            ))
-    part_numbers = [v or None for v in cells.get("part_number", none)]
-    part_number_keys = list(map(part_number_key, part_numbers))
+            warnings.add(Problem(line, f"barcode {barcode.raw!r} {barcode.reason}; imported but flagged invalid", "upc"))
     return [
         skus,
         cells["description"],
@@ -368,7 +380,7 @@ def _check_columns(cells: dict[str, list[str]], lines: list[int], decimal_comma:
         [b.gtin14 if b else None for b in barcodes],
         [b.status.value if b else None for b in barcodes],
         part_numbers,
-        part_number_keys,
+        list(map(part_number_key, part_numbers)),
         amounts["price"],
         amounts["msrp"],
         *flags,
@@ -394,103 +406,153 @@ def import_catalog(
     actor: Actor | None = None,
 ) -> ImportReport:
     """Import a catalog file, all or nothing. Raises CatalogImportError listing every bad row."""
-    data = source if isinstance(source, bytes) else Path(source).read_bytes()
-    parsed = parse_catalog(data)
-    if parsed.errors:
-        raise CatalogImportError(parsed.errors + parsed.warnings)
     actor = actor or current_actor()
-    return _write(engine, parsed, location, actor)
+    with (io.BytesIO(source) if isinstance(source, bytes) else open(source, "rb")) as stream, \
+            engine.connect() as conn:
+        staging = _staging_table()
+        # Staging writes only this connection's temporary table: no lock on the shop's tables yet.
+        staging.drop(conn, checkfirst=True)
+        staging.create(conn)
+        try:
+            header, rows, warnings = _stage(conn, staging, stream)
+            conn.commit()
+            conn.execution_options(tandem_writes=True)
+            with conn.begin():
+                report = _write(conn, staging, header, rows, location, actor)
+            return ImportReport(**report, warnings=warnings.sorted(), more_warnings=warnings.count - len(warnings.kept))
+        finally:
+            if conn.in_transaction():
+                conn.rollback()
+            conn.execution_options(tandem_writes=False)
+            try:
+                with conn.begin():
+                    staging.drop(conn, checkfirst=True)
+            except SQLAlchemyError:
+                pass  # the temporary table goes with the connection; the next import drops it first anyway
 
 
-def _write(engine: Engine, parsed: ParsedCatalog, location: str | None, actor: Actor) -> ImportReport:
-    staging = _staging_table()
+def _stage(conn, staging: Table, stream: BinaryIO) -> tuple[Header, int, Problems]:
+    problems, warnings = Problems(), Problems()
+    placeholders = ", ".join(["?" if conn.dialect.paramstyle == "qmark" else "%s"] * (len(STAGED) + 2))
+    statement = f"INSERT INTO catalog_staging ({', '.join(STAGED)}, quantity, line) VALUES ({placeholders})"
+    header, rows = None, 0
+    for header, chunk in read_catalog(stream, problems, warnings):
+        # Straight to the driver's executemany: SQLAlchemy would otherwise inspect every parameter tuple.
+        cursor = conn.connection.cursor()
+        cursor.executemany(statement, chunk)
+        cursor.close()
+        rows += len(chunk)
+    if header is not None and rows:
+        _find_duplicates(conn, staging, problems)
+    if problems or header is None:
+        raise CatalogImportError(problems.sorted() + warnings.sorted(), problems.count + warnings.count)
+    return header, rows, warnings
+
+
+def _find_duplicates(conn, staging: Table, problems: Problems) -> None:
+    """Two rows of the file with one SKU (capitals aside), and a row spelling an existing SKU with
+    other capitals: set-based, so the check costs no memory whatever the file's length."""
+    s = staging.c
+    first = select(func.lower(s.sku).label("folded"), func.min(s.line).label("line")) \
+        .where(s.sku != "").group_by(func.lower(s.sku)).having(func.count() > 1).subquery()
+    twin = staging.alias("twin")
+    duplicates = conn.execute(
+        select(s.line, s.sku, twin.c.sku, first.c.line)
+        .join(first, func.lower(s.sku) == first.c.folded)
+        .join(twin, twin.c.line == first.c.line)
+        .where(s.line != first.c.line).order_by(s.line).limit(MAX_PROBLEMS))
+    for line, sku, first_sku, first_line in duplicates:
+        same = "" if sku == first_sku else f", written {first_sku!r} there"
+        problems.add(Problem(line, f"duplicate SKU {sku!r} (first on line {first_line}{same})", "sku"))
+    product = product_table
+    respelled = conn.execute(
+        select(s.line, s.sku, product.c.sku)
+        .join(product, func.lower(product.c.sku) == func.lower(s.sku))
+        .where(product.c.sku != s.sku).order_by(s.line).limit(MAX_PROBLEMS))
+    for line, sku, existing in respelled:
+        problems.add(Problem(line, f"SKU {sku!r} is the catalog's {existing!r} with other capitals; "
+                                   f"write it {existing!r} (SKUs ignore capitals)", "sku"))
+
+
+def _write(conn, staging: Table, header: Header, rows: int, location: str | None, actor: Actor) -> dict:
     now = utcnow()
     now_param = literal(now, UTCDateTime())
-    updatable = [col for name in parsed.columns if name != "quantity" for col in SETS[name] if col != "sku"]
+    updatable = [col for name in header.columns if name != "quantity" for col in SETS[name] if col != "sku"]
     product = product_table
+    if conn.dialect.name == "postgresql":
+        # Two imports at once would both insert the same new SKUs; the second waits, then updates.
+        conn.execute(text(f"SELECT pg_advisory_xact_lock({PG_IMPORT_LOCK})"))
 
-    with engine.begin() as conn:
-        location_id = resolve_location(conn, location)
-        location_name = conn.execute(
-            select(location_table.c.name).where(location_table.c.id == location_id)
-        ).scalar_one()
-        staging.create(conn)
-        placeholders = ", ".join(["?" if conn.dialect.paramstyle == "qmark" else "%s"] * (len(STAGED) + 2))
-        # Straight to the driver's executemany: SQLAlchemy would otherwise inspect all 100,000
-        # parameter tuples in Python before handing them over.
-        cursor = conn.connection.cursor()
-        cursor.executemany(
-            f"INSERT INTO catalog_staging ({', '.join(STAGED)}, quantity, line) VALUES ({placeholders})",
-            parsed.rows,
-        )
-        cursor.close()
-        s = staging.c
-        differs = or_(*(product.c[col].is_distinct_from(s[col]) for col in updatable))
-        same_sku = product.c.sku == s.sku
+    location_id = resolve_location(conn, location)
+    location_name = conn.execute(select(location_table.c.name).where(location_table.c.id == location_id)).scalar_one()
+    s = staging.c
+    differs = or_(*(product.c[col].is_distinct_from(s[col]) for col in updatable))
+    same_sku = product.c.sku == s.sku
+    actor_values = {"at": now_param, "actor": literal(actor.user), "client": literal(actor.client),
+                    "action": literal("catalog_import")}
 
-        price_changes = conn.execute(
-            select(product.c.sku, product.c.price, s.price.label("new_price"))
-            .join(staging, same_sku)
-            .where(product.c.price != s.price)
-        ).all()
-        # The search text is rebuilt in the same statements: from the file where it has the
-        # column, from the product's current value where it does not.
-        def source(col):
-            return s[col] if col in updatable or col == "sku" else product.c[col]
+    # Old and new prices go to the audit in one INSERT ... SELECT, before the update changes them.
+    if "price" in updatable:
+        conn.execute(insert(audit_table).from_select(
+            [*actor_values, "entity", "entity_id", "field", "old_value", "new_value"],
+            select(*actor_values.values(), literal("product"), product.c.sku, literal("price"),
+                   _money_text(conn, product.c.price), _money_text(conn, s.price))
+            .join(staging, same_sku).where(product.c.price != s.price).order_by(s.line)))
 
-        updated = conn.execute(
-            update(product)
-            .where(same_sku, differs)
-            .values({col: s[col] for col in updatable} | {
-                "version": product.c.version + 1, "updated_at": now_param,
-                "search_text": search_text_of(*(source(c) for c in SEARCHED)),
-            })
-        ).rowcount if updatable else 0
+    def source(col):
+        return s[col] if col in updatable or col == "sku" else product.c[col]
 
-        new_columns = ["sku", *updatable]
-        added = conn.execute(
-            insert(product).from_select(
-                [*new_columns, "search_text", "version", "created_at", "updated_at"],
-                select(*(s[col] for col in new_columns), search_text_of(*(s[c] for c in SEARCHED)),
-                       literal(1), now_param, now_param)
-                .where(~exists().where(same_sku))
-                .order_by(s.line),
-            ),
-            execution_options=COUNT_ROWS,
-        ).rowcount
+    updated = conn.execute(
+        update(product)
+        .where(same_sku, differs)
+        .values({col: s[col] for col in updatable} | {
+            "version": product.c.version + 1, "updated_at": now_param,
+            "search_text": search_text_of(*(source(c) for c in SEARCHED)),
+        })
+    ).rowcount if updatable else 0
 
-        stock_changes, stock_changed = [], 0
-        if parsed.has_quantity:
-            stock_changes, stock_changed = _refresh_stock(conn, staging, location_id, now_param)
+    new_columns = ["sku", *updatable]
+    added = conn.execute(
+        insert(product).from_select(
+            [*new_columns, "search_text", "version", "created_at", "updated_at"],
+            select(*(s[col] for col in new_columns), search_text_of(*(s[c] for c in SEARCHED)),
+                   literal(1), now_param, now_param)
+            .where(~exists().where(same_sku))
+            .order_by(s.line),
+        ),
+        execution_options=COUNT_ROWS,
+    ).rowcount
 
-        audit_rows = [
-            _audit(now, actor, "product", sku, "price", _cents(old), _cents(new))
-            for sku, old, new in price_changes
-        ] + [
-            _audit(now, actor, "stock", sku, f"on_hand@{location_name}", str(old), str(new))
-            for sku, old, new in stock_changes
-        ]
-        if added or updated or stock_changed:
-            audit_rows.append(_audit(
-                now, actor, "catalog", None, None, None, None,
-                note=f"catalog import at {location_name}: {added} added, {updated} updated, "
-                f"{stock_changed} stock quantities changed",
-            ))
-        if audit_rows:
-            conn.execute(insert(audit_table), audit_rows)
-        staging.drop(conn)
+    stock_changed = 0
+    if header.has_quantity:
+        stock_changed = _refresh_stock(conn, staging, location_id, location_name, now_param, actor_values)
 
-    return ImportReport(len(parsed.rows), added, updated, stock_changed, location_name, parsed.warnings)
+    if added or updated or stock_changed:
+        conn.execute(insert(audit_table), [_audit(
+            now, actor, "catalog", None, None, None, None,
+            note=f"catalog import at {location_name}: {added} added, {updated} updated, "
+            f"{stock_changed} stock quantities changed",
+        )])
+    return {"rows": rows, "added": added, "updated": updated, "stock_changed": stock_changed,
+            "location": location_name}
 
 
-def _refresh_stock(conn, staging: Table, location_id: int, now_param):
+def _money_text(conn, cents):
+    """Cents as text like 12.50, in SQL."""
+    amount = type_coerce(cents, BigInteger) / literal_column("100.0")
+    if conn.dialect.name == "postgresql":
+        return func.to_char(amount, "FM999999999990.00")
+    return func.printf("%.2f", amount)
+
+
+def _refresh_stock(conn, staging: Table, location_id: int, location_name: str, now_param, actor_values) -> int:
     s = staging.c
     product, stock = product_table, stock_table
     stocked = and_(product.c.sku == s.sku, product.c.non_inventory.is_(False))
-    if conn.execute(select(stock.c.product_id).where(stock.c.location_id == location_id).limit(1)).first() is None:
-        changes, changed = [], 0  # a first import at this location: nothing to compare or update
-    else:
-        changes, changed = _changed_stock(conn, staging, location_id, now_param)
+    changed = 0
+    if conn.execute(select(stock.c.product_id).where(stock.c.location_id == location_id).limit(1)).first() is not None:
+        changed = _changed_stock(conn, staging, location_id, location_name, now_param, actor_values)
+    # else a first import at this location: nothing to compare or update
     created = conn.execute(
         insert(stock).from_select(
             ["product_id", "location_id", "on_hand", "committed", "version", "updated_at"],
@@ -500,27 +562,27 @@ def _refresh_stock(conn, staging: Table, location_id: int, now_param):
         ),
         execution_options=COUNT_ROWS,
     ).rowcount
-    return changes, changed + created
+    return changed + created
 
 
-def _changed_stock(conn, staging: Table, location_id: int, now_param):
+def _changed_stock(conn, staging: Table, location_id: int, location_name: str, now_param, actor_values) -> int:
     s = staging.c
     product, stock = product_table, stock_table
     stocked = and_(product.c.sku == s.sku, product.c.non_inventory.is_(False))
     at_location = and_(stock.c.product_id == product.c.id, stock.c.location_id == location_id)
-    changes = conn.execute(
-        select(product.c.sku, stock.c.on_hand, s.quantity)
+    conn.execute(insert(audit_table).from_select(
+        [*actor_values, "entity", "entity_id", "field", "old_value", "new_value"],
+        select(*actor_values.values(), literal("stock"), product.c.sku, literal(f"on_hand@{location_name}"),
+               cast(stock.c.on_hand, String), cast(s.quantity, String))
         .select_from(staging.join(product, stocked).join(stock, at_location))
-        .where(stock.c.on_hand != s.quantity)
-    ).all()
-    changed = conn.execute(
+        .where(stock.c.on_hand != s.quantity).order_by(s.line)))
+    return conn.execute(
         update(stock)
         .where(stock.c.location_id == location_id, stock.c.product_id == product.c.id,
                product.c.sku == s.sku, product.c.non_inventory.is_(False),
                stock.c.on_hand != s.quantity)
         .values(on_hand=s.quantity, version=stock.c.version + 1, updated_at=now_param)
     ).rowcount
-    return changes, changed
 
 
 def _cents(value) -> str:

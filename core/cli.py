@@ -78,12 +78,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"tandem {__version__}")
         return EXIT_OK
 
-    from core.db import DatabaseError
-    from core.secrets import SecretsError
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from core.db import DatabaseError, describe_failure, remember_database_password
+    from core.secrets import SecretsError, redact
     from core.settings import ConfigError, load_settings
 
     try:
         settings = load_settings(db_url=args.db, config_path=args.config)
+        remember_database_password(settings.database_url)
         from core.shoptime import set_shop_zone
 
         # The demo shop is in Eastern time, where supplier orders are released.
@@ -100,10 +103,18 @@ def main(argv: list[str] | None = None) -> int:
             return _export_reconciliation(settings, args)
         return _console(settings, demo=args.demo, mouse=not args.no_mouse)
     except (ConfigError, SecretsError) as exc:
-        print(f"tandem: {exc}", file=sys.stderr)
+        print(f"tandem: {redact(exc)}", file=sys.stderr)
         return EXIT_USAGE
     except DatabaseError as exc:
-        print(f"tandem: {exc}", file=sys.stderr)
+        print(f"tandem: {redact(exc)}", file=sys.stderr)
+        return EXIT_ERROR
+    except SQLAlchemyError as exc:
+        # Each action is one transaction: whatever went wrong, nothing of it was written.
+        print(f"tandem: {redact(describe_failure(exc))}", file=sys.stderr)
+        return EXIT_ERROR
+    except OSError as exc:
+        where = f" ({exc.filename})" if exc.filename else ""
+        print(f"tandem: {exc.strerror or exc}{where}; nothing was written.", file=sys.stderr)
         return EXIT_ERROR
 
 

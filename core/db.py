@@ -7,14 +7,15 @@ with SCHEMA_HEAD first and Alembic is only imported when there is something to a
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import create_engine, event, inspect, text
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 
 # The newest migration in core/migrations/versions; a test keeps the two in step.
-SCHEMA_HEAD = "0004"
+SCHEMA_HEAD = "0005"
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
@@ -23,7 +24,28 @@ class DatabaseError(Exception):
     """The database cannot be opened or migrated; the message is meant for people."""
 
 
+class SQLiteEngine(Engine):
+    """`engine.begin()` is how Tandem writes, and on SQLite it takes the write lock at once
+    (BEGIN IMMEDIATE): waiting for it then obeys the busy timeout. A transaction that starts by
+    reading and writes later cannot wait: SQLite refuses the upgrade at once with "database is
+    locked" whenever another writer got in between. Reads (`engine.connect()`) stay deferred, so
+    the console keeps reading while an import writes."""
+
+    @contextmanager
+    def begin(self):
+        with self.connect() as conn:
+            conn.execution_options(tandem_writes=True)
+            with conn.begin():
+                yield conn
+
+
+def _sqlite_begin(conn) -> None:
+    # pysqlite's own BEGIN is switched off (isolation_level None); the transaction is begun here.
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("tandem_writes") else "BEGIN")
+
+
 def _sqlite_pragmas(dbapi_connection, _record):
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
@@ -73,6 +95,8 @@ def make_engine(url: str) -> Engine:
             parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
         )
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
+        engine.__class__ = SQLiteEngine
         return engine
     if parsed.get_backend_name() == "postgresql":
         if parsed.drivername == "postgresql":
@@ -87,17 +111,40 @@ BUSY_WORDS = ("database is locked", "database is busy", "deadlock detected", "lo
               "could not serialize", "canceling statement due to lock timeout")
 
 
+# (words in the driver's message, what to tell a person); the first that matches wins.
+KNOWN_FAILURES = (
+    (BUSY_WORDS, "The database was busy with another change (a sync or an import) for too long; nothing was "
+                 "saved. Try again in a moment."),
+    (("readonly database", "read-only", "read only"),
+     "The database cannot be written (the file or its folder is read-only); nothing was saved. "
+     "Give the user running Tandem write access to both."),
+    (("disk is full", "no space left", "disk full"),
+     "The disk holding the database is full; nothing was saved. Free some space and try again."),
+    (("file is not a database", "disk image is malformed", "not a database"),
+     "The database file is damaged or is not a Tandem database; nothing was saved. Restore it from a backup "
+     "(or point --db at the right file)."),
+    (("expression tree is too large", "too many terms", "stack depth limit"),
+     "That request was too large for the database; nothing was saved. Make it shorter."),
+)
+
+
+def known_failure(exc: DBAPIError) -> str | None:
+    reason = str(exc.orig).lower()
+    return next((message for words, message in KNOWN_FAILURES if any(word in reason for word in words)), None)
+
+
 def describe_failure(exc: BaseException) -> str:
     """Words for a person when an operation failed for a reason of the database, not of theirs.
     Every operation is one transaction, so in each case nothing was saved."""
     if isinstance(exc, DatabaseError):
         return f"{exc}."
-    if isinstance(exc, OperationalError):
-        reason = str(exc.orig).lower()
-        if any(word in reason for word in BUSY_WORDS):
-            return ("The database was busy with another change (a sync or an import); nothing was saved. "
-                    "Try again in a moment.")
-        return "The database could not be reached; nothing was saved. Check the connection and try again."
+    if isinstance(exc, DBAPIError):
+        if known := known_failure(exc):
+            return known
+        if isinstance(exc, OperationalError):
+            return "The database could not be reached; nothing was saved. Check the connection and try again."
+        first_line = str(exc.orig).strip().splitlines()[0] if str(exc.orig).strip() else type(exc.orig).__name__
+        return f"The database refused the change ({first_line[:200]}); nothing was saved."
     return f"That did not work and nothing was saved ({type(exc).__name__}: {exc})."
 
 
@@ -108,11 +155,20 @@ def current_revision(engine: Engine) -> str | None:
         return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
+def known_revisions() -> set[str]:
+    return {path.name.split("_", 1)[0] for path in (MIGRATIONS_DIR / "versions").glob("[0-9]*_*.py")}
+
+
 def migrate(engine: Engine) -> None:
     """Apply every migration not yet applied. Safe to call at every start."""
     try:
-        if current_revision(engine) == SCHEMA_HEAD:
+        revision = current_revision(engine)
+        if revision == SCHEMA_HEAD:
             return
+        if revision is not None and revision not in known_revisions():
+            raise DatabaseError(
+                f"this database was last used by a newer Tandem (schema {revision}; this one knows up to "
+                f"{SCHEMA_HEAD}): install the newer Tandem, or open a backup made before the upgrade")
         from alembic import command
         from alembic.config import Config
 
@@ -124,14 +180,29 @@ def migrate(engine: Engine) -> None:
                 conn.execute(text("SELECT pg_advisory_xact_lock(727001)"))
             config.attributes["connection"] = conn
             command.upgrade(config, "head")
-    except OperationalError as exc:
-        raise DatabaseError(f"cannot open the database: {exc.orig}") from None
+    except DBAPIError as exc:
+        if known := known_failure(exc):
+            raise DatabaseError(known.rstrip(".")) from None
+        reason = (str(exc.orig).strip().splitlines() or [type(exc.orig).__name__])[0]
+        raise DatabaseError(f"cannot open the database: {reason[:200]}") from None
 
 
 def open_database(url: str) -> Engine:
     engine = make_engine(url)
     migrate(engine)
     return engine
+
+
+def remember_database_password(url: str) -> None:
+    """The database password is a secret like the stores' credentials: never printed."""
+    from core.secrets import remember
+
+    try:
+        password = make_url(url).password
+    except ArgumentError:
+        return
+    if password:
+        remember(str(password))
 
 
 def redacted_url(url: str) -> str:

@@ -10,7 +10,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import Index, Text, UniqueConstraint
+from sqlalchemy import Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from core.dbtypes import Money, Rate, UTCDateTime, utcnow
@@ -85,6 +85,8 @@ class Product(SQLModel, table=True):
     __table_args__ = (
         Index("ix_product_gtin14", "gtin14"),
         Index("ix_product_part_number_key", "part_number_key"),
+        # SKUs ignore capitals (core.catalog_import): the import's check joins on lower(sku).
+        Index("ix_product_sku_folded", text("lower(sku)")),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -76,8 +76,17 @@ def shop_overview(engine: Engine) -> Overview:
         open_sales=open_sales,
         held_sales=held,
         unresolved_matches=unresolved,
-        last_sync=LastSync(*last) if last else None,
+        last_sync=_alive(engine, LastSync(*last)) if last else None,
     )
+
+
+def _alive(engine: Engine, last: LastSync) -> LastSync:
+    """A run row says "running" after its process was killed; with no sync holding the lock, it is not."""
+    from core.synclock import INTERRUPTED, sync_running
+
+    if last.status == "running" and not sync_running(engine):
+        return LastSync(last.started_at, last.finished_at, INTERRUPTED, last.message)
+    return last
 
 
 def configured_channels(engine: Engine) -> list[str]:

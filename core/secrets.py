@@ -11,12 +11,17 @@ wins over the file. Values are wrapped in `Secret`, whose printed form never sho
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
 import stat
+import threading
 import tomllib
 from pathlib import Path
+from urllib.parse import quote
+
+import tomli_w
 
 NEEDED = {
     "shopify": ("access_token",),
@@ -29,6 +34,39 @@ class SecretsError(Exception):
     pass
 
 
+# Every credential this process has loaded, in each form a server or proxy might echo back.
+_KNOWN: set[str] = set()
+_KNOWN_LOCK = threading.Lock()
+MASK = "****"
+SHORTEST_SECRET = 4  # shorter values would mask ordinary words
+
+
+def remember(value: str) -> None:
+    """Make `value` (and its URL-encoded and Basic-auth forms) unprintable by `redact`."""
+    if not isinstance(value, str) or len(value) < SHORTEST_SECRET:
+        return
+    with _KNOWN_LOCK:
+        _KNOWN.update({value, quote(value, safe=""), quote(value)})
+
+
+def remember_pair(user: str, password: str) -> None:
+    """An HTTP Basic credential: both halves and the header's base64 form."""
+    remember(user)
+    remember(password)
+    remember(base64.b64encode(f"{user}:{password}".encode()).decode())
+
+
+def redact(text) -> str:
+    """`text` with every known secret value masked; applied to whatever Tandem prints, logs or stores."""
+    text = "" if text is None else str(text)
+    with _KNOWN_LOCK:
+        known = sorted(_KNOWN, key=len, reverse=True)
+    for value in known:
+        if value in text:
+            text = text.replace(value, MASK)
+    return text
+
+
 class Secret:
     """A credential that can be used but not printed, logged or shown in a traceback's locals."""
 
@@ -36,6 +74,7 @@ class Secret:
 
     def __init__(self, value: str):
         self._value = value
+        remember(value)
 
     def reveal(self) -> str:
         return self._value
@@ -102,15 +141,12 @@ def save_secret(path: Path, channel: str, name: str, value: str) -> None:
     """Write one credential, keeping the others; the file is created private (0600)."""
     data = _read(path)
     data.setdefault(channel, {})[name] = value
-    lines = []
-    for section, values in data.items():
-        lines.append(f"[{json.dumps(section)}]")
-        lines += [f"{key} = {json.dumps(str(item))}" for key, item in values.items()]
-        lines.append("")
+    # A TOML library writes it: any channel name (quotes, emoji, newlines) comes back as it went in.
+    text = tomli_w.dumps(data)
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_suffix(".tmp")
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-        handle.write("\n".join(lines))
+        handle.write(text)
     os.chmod(temporary, 0o600)
     os.replace(temporary, path)

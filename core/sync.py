@@ -8,20 +8,18 @@ finishes the job with nothing lost and nothing doubled. One sync runs at a time 
 
 from __future__ import annotations
 
-import fcntl
 import json
-import os
 import sys
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, time as clock
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import Engine, func, insert, select, text, update
-from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 
 from core.audit import current_actor
 from core.connectors.base import ConnectorError
+from core.db import describe_failure
 from core.dbtypes import utcnow
 from core.export import run_export
 from core.listings import store_listings
@@ -30,17 +28,15 @@ from core.matching import match_channel
 from core.models import MatchState, SalesChannel, SaleState, SyncCursor, SyncRun, WebSale
 from core.orders import store_orders
 from core.sales import settle_sales
-from core.secrets import SecretsError, channel_secrets
+from core.secrets import SecretsError, channel_secrets, redact
 from core.settings import ConfigError
 from core.shoptime import shop_zone
+from core.synclock import INTERRUPTED, SyncBusy, close_dead_runs, sync_lock
+
+__all__ = ["SyncBusy", "sync_lock", "run_sync", "sync_channel", "apply_channel_settings"]
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_BUSY = 0, 1, 2, 3
 ORDERS_CURSOR, EXPORTED_ON = "orders_updated_at", "exported_on"
-PG_SYNC_LOCK = 727002
-
-
-class SyncBusy(Exception):
-    pass
 
 
 @dataclass
@@ -82,31 +78,6 @@ class SyncReport:
 
     def to_json(self) -> str:
         return json.dumps({"channels": [asdict(c) for c in self.channels], "exit_code": self.exit_code}, indent=2)
-
-
-@contextmanager
-def sync_lock(engine: Engine):
-    """One sync per database: a PostgreSQL advisory lock (so it holds across machines), or on
-    SQLite an exclusive lock on a file beside the database. Both vanish if the process dies."""
-    if engine.dialect.name == "postgresql":
-        with engine.connect() as conn:
-            if not conn.execute(text(f"SELECT pg_try_advisory_lock({PG_SYNC_LOCK})")).scalar():
-                raise SyncBusy("another tandem --sync is running on this database")
-            try:
-                yield
-            finally:
-                conn.execute(text(f"SELECT pg_advisory_unlock({PG_SYNC_LOCK})"))
-        return
-    database = make_url(str(engine.url)).database or "memory"
-    descriptor = os.open(f"{database}.sync-lock", os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        try:
-            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise SyncBusy("another tandem --sync is running on this database") from None
-        yield
-    finally:
-        os.close(descriptor)
 
 
 def apply_channel_settings(engine: Engine, channels: dict[str, dict]) -> None:
@@ -190,8 +161,10 @@ def export_due(engine: Engine, channel_id: int, settings_json: dict, now: dateti
     return (_cursor(engine, channel_id, EXPORTED_ON) or "") < local.date().isoformat()
 
 
-def sync_channel(engine: Engine, channel, connector, options: SyncOptions, log) -> ChannelResult:
-    result = ChannelResult(channel.name)
+def sync_channel(engine: Engine, channel, connector, options: SyncOptions, log,
+                 result: ChannelResult | None = None) -> ChannelResult:
+    """One channel's sync; `result` is filled as it goes, so a failure half-way still reports what was done."""
+    result = result or ChannelResult(channel.name)
     settings_json = json.loads(channel.settings_json or "{}")
     seen = 0
     for page in connector.listings():
@@ -250,14 +223,35 @@ def sync_channel(engine: Engine, channel, connector, options: SyncOptions, log) 
     return result
 
 
+def _failure(exc: Exception) -> str:
+    if isinstance(exc, (ConnectorError, SecretsError, ConfigError)):
+        return str(exc)
+    if isinstance(exc, SQLAlchemyError):
+        return describe_failure(exc)
+    # Not a fault the store or the settings explain: say what it was, in one line.
+    return f"stopped by an unexpected {type(exc).__name__}: {exc}"
+
+
 def run_sync(engine: Engine, *, options: SyncOptions | None = None, secrets_path=None, connectors=None,
              log=None) -> SyncReport:
-    """Sync every active channel. `connectors` maps channel names to ready connectors (tests, demo)."""
+    """Sync every active channel. `connectors` maps channel names to ready connectors (tests, demo).
+
+    A channel that fails never stops the others, and its run row is always closed: "ok", "failed"
+    with the reason, or "interrupted" when the process is stopped meanwhile. Rows of syncs that were
+    killed outright are marked interrupted by the next sync. No secret reaches a log line, the
+    report or the database: every message goes through `redact`.
+    """
     options = options or SyncOptions()
-    log = log or (lambda message: print(f"tandem sync: {message}", file=sys.stderr))
+    write = log or (lambda message: print(f"tandem sync: {message}", file=sys.stderr))
+
+    def log(message: str) -> None:
+        write(redact(message))
+
     report = SyncReport()
     actor = str(current_actor())
     with sync_lock(engine):
+        if close_dead_runs(engine):
+            log("an earlier sync had stopped before finishing; this one carries on from what it saved")
         with engine.connect() as conn:
             channels = conn.execute(select(SalesChannel.__table__).where(SalesChannel.active.is_(True))
                                     .order_by(SalesChannel.id)).all()
@@ -268,21 +262,36 @@ def run_sync(engine: Engine, *, options: SyncOptions | None = None, secrets_path
                     counts_json="{}")).inserted_primary_key[0]
             connector = None
             result = ChannelResult(channel.name)
+            status = INTERRUPTED  # what the row says if this process is stopped before the end
             try:
                 connector = (connectors or {}).get(channel.name) or open_connector(
                     channel, json.loads(channel.settings_json or "{}"), secrets_path)
-                result = sync_channel(engine, channel, connector, options, log)
-            except (ConnectorError, SecretsError, ConfigError) as exc:
-                result.status, result.error = "failed", str(exc)
-                log(f"{channel.name}: failed: {exc}")
+                sync_channel(engine, channel, connector, options, log, result)
+                status = result.status
+            except Exception as exc:  # noqa: BLE001 - one channel's fault must not stop the others
+                result.status, result.error = "failed", redact(_failure(exc))
+                status = "failed"
+                log(f"{channel.name}: failed: {result.error}")
             finally:
                 if connector is not None:
                     result.api_requests, result.retries = connector.counter.requests, connector.counter.retries
                     if not connectors:
-                        connector.close()
-            with engine.begin() as conn:
-                conn.execute(update(SyncRun.__table__).where(SyncRun.id == run_id).values(
-                    status=result.status, finished_at=utcnow(), message=result.error,
-                    counts_json=json.dumps(asdict(result))))
+                        try:
+                            connector.close()
+                        except Exception:  # noqa: BLE001 - closing a socket must not hide the result
+                            pass
+                _finish_run(engine, run_id, status, result, log)
             report.channels.append(result)
     return report
+
+
+def _finish_run(engine: Engine, run_id: int, status: str, result: ChannelResult, log) -> None:
+    message = result.error if status != INTERRUPTED else "this sync was stopped before it finished"
+    try:
+        with engine.begin() as conn:
+            conn.execute(update(SyncRun.__table__).where(SyncRun.id == run_id).values(
+                status=status, finished_at=utcnow(), message=redact(message) if message else None,
+                counts_json=json.dumps(asdict(result))))
+    except SQLAlchemyError as exc:
+        # The next sync marks the row interrupted; the channel's own result still goes out.
+        log(f"{result.channel}: could not record the end of this sync ({describe_failure(exc)})")

@@ -2,16 +2,54 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Callable, Iterator, Protocol
 
 from core.listings import ListingData
+from core.secrets import redact
 
 
 class ConnectorError(Exception):
-    """The store could not be reached or refused the request; the message is meant for staff."""
+    """The store could not be reached or refused the request; the message is meant for staff.
+    Store text often echoes the request, so every known secret is masked out of it at once."""
+
+    def __init__(self, message: str = ""):
+        super().__init__(redact(message))
+
+
+class OutcomeUnknown(ConnectorError):
+    """A request that changes the store was sent, and its answer was lost: the store may or may not
+    have acted. Never resent blindly; the caller reads the store's state first."""
+
+
+class StoreRefusal(ConnectorError):
+    """The store answered with a reason why it will not do this; asking again changes nothing."""
+
+
+SHAPE_ERRORS = (KeyError, TypeError, ValueError, ArithmeticError, AttributeError, IndexError)
+
+
+@contextmanager
+def reading(kind: str):
+    """Around code that reads a store's answer: a field missing or of the wrong type becomes a
+    ConnectorError saying which answer and what was wrong, never a traceback."""
+    try:
+        yield
+    except ConnectorError:
+        raise
+    except SHAPE_ERRORS as exc:
+        if isinstance(exc, KeyError) and exc.args:
+            detail = f"no {exc.args[0]!s:.40} field"
+        elif isinstance(exc, ArithmeticError):
+            detail = "an amount that is not a number"
+        elif isinstance(exc, ValueError):
+            detail = "a value of the wrong kind"
+        else:
+            detail = "a field of the wrong type"
+        raise ConnectorError(f"the store sent a {kind} answer Tandem cannot read ({detail})") from None
 
 
 class CredentialError(ConnectorError):

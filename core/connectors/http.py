@@ -3,11 +3,20 @@
 Retries come from tenacity: connect errors, timeouts, dropped connections, 429 (after the
 Retry-After the store asks for) and 5xx are tried again with exponential backoff and jitter,
 up to a number of attempts and a total time. 401 and 403 stop at once.
+
+A request that changes the store in a way that must not happen twice (a refund, a capture) is
+sent with `idempotent=False`: it is retried only when it surely never reached the store (the
+connection could not be made, or 429). Any other failure raises OutcomeUnknown, and the
+connector reads the store's state before deciding to send it again.
+
+A refusal the store explains (WooCommerce's `{"code", "message"}` body, even under HTTP 500, as
+when a payment gateway cannot refund) is shown as the store gave it and is not retried.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import re
 import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -18,7 +27,7 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
-from core.connectors.base import ConnectorError, CredentialError, RequestCounter
+from core.connectors.base import ConnectorError, CredentialError, OutcomeUnknown, RequestCounter, StoreRefusal
 
 USER_AGENT = "Tandem (point-of-sale sync)"
 
@@ -35,6 +44,34 @@ class RetryableStatus(Exception):
     def __init__(self, response: httpx.Response):
         super().__init__(f"HTTP {response.status_code}")
         self.response = response
+
+
+# Failures after which the request surely never reached the store.
+NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+# WordPress's own code for a crash, which may pass; any other code under a 5xx is the store's decision.
+PASSING_CODES = {"internal_server_error"}
+REASON_LENGTH = 300
+TAGS, SPACES = re.compile(r"<[^>]*>"), re.compile(r"\s+")
+
+
+def store_reason(response: httpx.Response) -> tuple[str | None, str | None]:
+    """The store's own (code, reason) from an error answer, as short one-line text, if it gave one."""
+    try:
+        body = response.json()
+    except ValueError:
+        return None, None
+    code, message = None, None
+    if isinstance(body, dict):
+        code = body.get("code") if isinstance(body.get("code"), str) else None
+        message = body.get("message")
+        errors = body.get("errors")
+        if message is None and errors:
+            first = errors[0] if isinstance(errors, list) and errors else errors
+            message = first.get("message") if isinstance(first, dict) else first
+    if not isinstance(message, str) or not message.strip():
+        return code, None
+    text = SPACES.sub(" ", TAGS.sub(" ", message)).strip()
+    return code, (text[:REASON_LENGTH] + "…" if len(text) > REASON_LENGTH else text) or None
 
 
 def is_loopback(host: str) -> bool:
@@ -96,9 +133,13 @@ class StoreClient:
         return wait_exponential_jitter(multiplier=self.policy.initial_wait, max=self.policy.max_wait,
                                        jitter=self.policy.initial_wait)(state)
 
-    def request(self, method: str, path: str, kind: str, **kwargs) -> httpx.Response:
+    def request(self, method: str, path: str, kind: str, *, idempotent: bool = True, **kwargs) -> httpx.Response:
         def retryable(exc: BaseException) -> bool:
-            return isinstance(exc, (httpx.TransportError, RetryableStatus))
+            if isinstance(exc, RetryableStatus):
+                return idempotent or exc.response.status_code == 429
+            if isinstance(exc, httpx.TransportError):
+                return idempotent or isinstance(exc, NOT_SENT)
+            return False
 
         def before_sleep(state: RetryCallState) -> None:
             self.counter.retries += 1
@@ -112,13 +153,19 @@ class StoreClient:
         try:
             return retrying(self._once, method, path, kind, **kwargs)
         except RetryableStatus as exc:
+            if not idempotent and exc.response.status_code != 429:
+                raise OutcomeUnknown(f"the store answered HTTP {exc.response.status_code} to the {kind}; "
+                                     "it may or may not have been made") from None
             raise ConnectorError(
                 f"the store kept answering HTTP {exc.response.status_code} after "
                 f"{self.policy.attempts} attempts; nothing was changed for this step"
             ) from None
-        except httpx.TimeoutException:
-            raise ConnectorError("the store did not answer in time, even after retrying") from None
         except httpx.TransportError as exc:
+            if not idempotent and not isinstance(exc, NOT_SENT):
+                raise OutcomeUnknown(f"the connection was lost during the {kind}; "
+                                     "it may or may not have been made") from None
+            if isinstance(exc, httpx.TimeoutException):
+                raise ConnectorError("the store did not answer in time, even after retrying") from None
             raise ConnectorError(f"could not talk to the store ({type(exc).__name__}), even after retrying") from None
 
     def _once(self, method: str, path: str, kind: str, **kwargs) -> httpx.Response:
@@ -128,8 +175,13 @@ class StoreClient:
             raise CredentialError(
                 f"the store refused the request (HTTP {response.status_code}): check {self.credential_hint}"
             )
-        if response.status_code == 429 or response.status_code >= 500:
+        if response.status_code == 429:
             raise RetryableStatus(response)
         if response.status_code >= 400:
-            raise ConnectorError(f"the store rejected a {kind} request (HTTP {response.status_code})")
+            code, reason = store_reason(response)
+            if response.status_code >= 500 and (code is None or code in PASSING_CODES or reason is None):
+                raise RetryableStatus(response)
+            if reason:
+                raise StoreRefusal(f"the store refused the {kind}: {reason}")
+            raise StoreRefusal(f"the store rejected a {kind} request (HTTP {response.status_code})")
         return response

@@ -15,10 +15,12 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Iterator
 
 from core.connectors.base import (
-    ConnectorError, OrderLine, PriceUpdate, RequestCounter, StockUpdate, WebOrder, read_order,
+    ConnectorError, OrderLine, OutcomeUnknown, PriceUpdate, RequestCounter, StockUpdate, WebOrder, read_order,
+    reading,
 )
 from core.connectors.http import RetryPolicy, StoreClient
 from core.listings import ListingData
+from core.secrets import remember
 
 DEFAULT_API_VERSION = "2025-01"
 STOCK_BATCH = 250  # inventorySetQuantities: at most 250 quantities per call
@@ -26,6 +28,9 @@ LISTING_PAGE = 249  # variants per page: 249 x 4 points + 2 = 998, the most unde
 ORDER_PAGE = 4  # 4 orders x (about 200 points, mostly their 20 lines) + 2 stays under 1,000
 ORDER_LINES = 20  # lines per order in the first answer; more are fetched with ORDER_LINES
 MAX_THROTTLE_WAITS = 20
+CONFIRM_ATTEMPTS = 3  # sends of one refund or capture, each after reading that the store has none
+# Mutations that must not happen twice: a lost answer is followed by reading the order, not by resending.
+NOT_IDEMPOTENT = {"capture", "refund", "fulfil"}
 
 LISTINGS = """
 query TandemListings($first: Int!, $after: String, $mpnNamespace: String!, $mpnKey: String!) {
@@ -151,6 +156,20 @@ query TandemCapturable($id: ID!) {
 }
 """
 
+# After a capture whose answer was lost: the captures already made against the order.
+CAPTURES = """
+query TandemCaptures($id: ID!) {
+  order(id: $id) {
+    transactions(first: 50) {
+      id
+      kind
+      status
+      parentTransaction { id }
+    }
+  }
+}
+"""
+
 CAPTURE = """
 mutation TandemCapture($input: OrderCaptureInput!) {
   orderCapture(input: $input) {
@@ -173,7 +192,7 @@ mutation TandemFulfil($fulfillment: FulfillmentInput!) {
 REFUNDABLE = """
 query TandemRefundable($id: ID!) {
   order(id: $id) {
-    refunds(first: 50) { note }
+    refunds(first: 50) { id note }
     transactions(first: 10) { id kind status gateway }
   }
 }
@@ -189,7 +208,7 @@ mutation TandemRefund($input: RefundInput!) {
 """
 
 DOCUMENTS = {"listings": LISTINGS, "orders": ORDERS, "order_lines": ORDER_LINES_PAGE, "set_stock": SET_STOCK,
-             "set_prices": SET_PRICES, "capturable": CAPTURABLE, "capture": CAPTURE, "fulfil": FULFIL,
+             "set_prices": SET_PRICES, "capturable": CAPTURABLE, "captures": CAPTURES, "capture": CAPTURE, "fulfil": FULFIL,
              "refundable": REFUNDABLE, "refund": REFUND}
 DOCUMENTS_2026 = {**DOCUMENTS, "set_stock": SET_STOCK_2026}
 
@@ -255,6 +274,7 @@ class ShopifyConnector:
                  supplier_service: str | None = None, transport=None, policy: RetryPolicy | None = None,
                  sleep=time.sleep):
         self.counter = RequestCounter()
+        remember(access_token)
         self.api_version = api_version
         self.location_id = location_id
         self.mpn_namespace, _, self.mpn_key = mpn_metafield.partition(".")
@@ -273,14 +293,22 @@ class ShopifyConnector:
     def _graphql(self, kind: str, variables: dict) -> dict:
         path = f"/admin/api/{self.api_version}/graphql.json"
         for _ in range(MAX_THROTTLE_WAITS):
-            response = self.client.request("POST", path, kind, json={"query": self.documents[kind], "variables": variables})
+            response = self.client.request("POST", path, kind, idempotent=kind not in NOT_IDEMPOTENT,
+                                           json={"query": self.documents[kind], "variables": variables})
             try:
                 body = response.json()
             except ValueError:
                 raise ConnectorError(f"the store sent a {kind} answer that is not JSON") from None
-            cost = (body.get("extensions") or {}).get("cost") or {}
-            errors = body.get("errors") or []
-            if any((e.get("extensions") or {}).get("code") == "THROTTLED" for e in errors):
+            with reading(kind):
+                if not isinstance(body, dict):
+                    raise TypeError
+                cost = (body.get("extensions") or {}).get("cost") or {}
+                errors = body.get("errors") or []
+                if isinstance(errors, (str, dict)):
+                    errors = [errors]
+                errors = [e if isinstance(e, dict) else {"message": str(e)} for e in errors]
+                throttled = any((e.get("extensions") or {}).get("code") == "THROTTLED" for e in errors)
+            if throttled:
                 self._wait_for_bucket(cost)
                 continue
             if errors:
@@ -304,40 +332,49 @@ class ShopifyConnector:
         while True:
             data = self._graphql("listings", {"first": LISTING_PAGE, "after": after,
                                               "mpnNamespace": self.mpn_namespace, "mpnKey": self.mpn_key})
-            connection = data["productVariants"]
-            page = []
-            for edge in connection["edges"]:
-                node = edge["node"]
-                product = node.get("product") or {}
-                title = product.get("title") or ""
-                if node.get("title") and node["title"] != "Default Title":
-                    title = f"{title} {node['title']}".strip()
-                page.append(ListingData(
-                    external_id=node["id"], title=title or node["id"], product_code=node.get("sku"),
-                    barcode=node.get("barcode"), part_number=(node.get("metafield") or {}).get("value"),
-                    price=Decimal(str(node["price"])) if node.get("price") is not None else None,
-                    external_product_id=product.get("id"),
-                    inventory_item_id=(node.get("inventoryItem") or {}).get("id"),
-                    remote_updated_at=_time(node.get("updatedAt")),
-                ))
+            with reading("listings"):
+                page, more, after = self._listing_page(data)
             yield page
-            if not connection["pageInfo"]["hasNextPage"]:
+            if not more:
                 return
-            after = connection["pageInfo"]["endCursor"]
+
+    def _listing_page(self, data: dict) -> tuple[list[ListingData], bool, str | None]:
+        connection = data["productVariants"]
+        page = []
+        for edge in connection["edges"]:
+            node = edge["node"]
+            product = node.get("product") or {}
+            title = product.get("title") or ""
+            if node.get("title") and node["title"] != "Default Title":
+                title = f"{title} {node['title']}".strip()
+            page.append(ListingData(
+                external_id=node["id"], title=title or node["id"], product_code=node.get("sku"),
+                barcode=node.get("barcode"), part_number=(node.get("metafield") or {}).get("value"),
+                price=Decimal(str(node["price"])) if node.get("price") is not None else None,
+                external_product_id=product.get("id"),
+                inventory_item_id=(node.get("inventoryItem") or {}).get("id"),
+                remote_updated_at=_time(node.get("updatedAt")),
+            ))
+        return page, bool(connection["pageInfo"]["hasNextPage"]), connection["pageInfo"]["endCursor"]
 
     def orders_since(self, cursor: str | None) -> Iterator[tuple[list[WebOrder], str | None]]:
         query = f"updated_at:>='{cursor}'" if cursor else "updated_at:>='1970-01-01T00:00:00Z'"
         after = None
         while True:
             data = self._graphql("orders", {"first": ORDER_PAGE, "after": after, "query": query, "lines": ORDER_LINES})
-            connection = data["orders"]
+            with reading("orders"):
+                connection = data["orders"]
+                edges, more, end = connection["edges"], bool(connection["pageInfo"]["hasNextPage"]), \
+                    connection["pageInfo"]["endCursor"]
+                if not isinstance(edges, list):
+                    raise TypeError
             orders = [read_order(edge.get("node") if isinstance(edge, dict) else edge, self._parse_whole_order)
-                      for edge in connection["edges"]]
+                      for edge in edges]
             newest = max((o.updated_at for o in orders), default=None)
             yield orders, newest.isoformat().replace("+00:00", "Z") if newest else cursor
-            if not connection["pageInfo"]["hasNextPage"]:
+            if not more:
                 return
-            after = connection["pageInfo"]["endCursor"]
+            after = end
 
     def _parse_whole_order(self, node: dict) -> WebOrder:
         return parse_order(self._all_lines(node), self.supplier_tag, self.supplier_service)
@@ -363,61 +400,129 @@ class ShopifyConnector:
             variables["idempotencyKey"] = str(uuid.uuid4())
         else:
             variables["input"]["ignoreCompareQuantity"] = True
-        result = self._graphql("set_stock", variables)["inventorySetQuantities"]
-        if result["userErrors"]:
-            raise ConnectorError(f"the store refused the quantities: {result['userErrors'][0]['message']}")
+        data = self._graphql("set_stock", variables)
+        with reading("set_stock"):
+            errors = data["inventorySetQuantities"]["userErrors"]
+            if errors:
+                raise ConnectorError(f"the store refused the quantities: {errors[0]['message']}")
+
+    def _capture_made(self, order_external_id: str, authorisation_id: str) -> str | None:
+        """The successful capture of this authorisation the store already has, if any."""
+        data = self._graphql("captures", {"id": order_external_id})
+        with reading("captures"):
+            for transaction in (data["order"] or {}).get("transactions") or []:
+                parent = (transaction.get("parentTransaction") or {}).get("id")
+                if transaction["kind"] == "CAPTURE" and transaction["status"] == "SUCCESS" \
+                        and parent == authorisation_id:
+                    return transaction["id"]
+        return None
 
     def capture(self, order_external_id: str, amount: Decimal) -> str:
-        """Capture an authorised payment; returns the capture's transaction id."""
-        order = self._graphql("capturable", {"id": order_external_id})["order"]
-        if order is None:
-            raise ConnectorError("the store no longer has this order")
-        authorisations = [t for t in order["transactions"] if t["kind"] == "AUTHORIZATION"]
-        if not authorisations:
-            raise ConnectorError("the order has no authorised payment left to capture")
-        authorisation = authorisations[0]
-        money = authorisation["amountSet"]["shopMoney"]
-        if amount > Decimal(str(money["amount"])):
-            raise ConnectorError(f"cannot capture {amount:.2f}: only {money['amount']} was authorised")
-        result = self._graphql("capture", {"input": {
-            "id": order_external_id, "parentTransactionId": authorisation["id"], "amount": f"{amount:.2f}",
-            "currency": money["currencyCode"]}})["orderCapture"]
-        if result["userErrors"]:
-            raise ConnectorError(f"the store refused the capture: {result['userErrors'][0]['message']}")
-        return result["transaction"]["id"]
+        """Capture an authorised payment once; returns the capture's transaction id.
+
+        When the capture's answer is lost, the order's transactions are read: a capture of this
+        authorisation that the store made is taken as the answer, and only when there is none is
+        the capture sent again."""
+        data = self._graphql("capturable", {"id": order_external_id})
+        with reading("capturable"):
+            order = data["order"]
+            if order is None:
+                raise ConnectorError("the store no longer has this order")
+            authorisations = [t for t in order["transactions"] if t["kind"] == "AUTHORIZATION"]
+            if not authorisations:
+                raise ConnectorError("the order has no authorised payment left to capture")
+            authorisation = authorisations[0]
+            money = authorisation["amountSet"]["shopMoney"]
+            if amount > Decimal(str(money["amount"])):
+                raise ConnectorError(f"cannot capture {amount:.2f}: only {money['amount']} was authorised")
+        for attempt in range(CONFIRM_ATTEMPTS):
+            if attempt and (made := self._capture_made(order_external_id, authorisation["id"])):
+                return made
+            try:
+                data = self._graphql("capture", {"input": {
+                    "id": order_external_id, "parentTransactionId": authorisation["id"], "amount": f"{amount:.2f}",
+                    "currency": money["currencyCode"]}})
+            except OutcomeUnknown:
+                continue
+            with reading("capture"):
+                result = data["orderCapture"]
+                if result["userErrors"]:
+                    raise ConnectorError(f"the store refused the capture: {result['userErrors'][0]['message']}")
+                return result["transaction"]["id"]
+        if made := self._capture_made(order_external_id, authorisation["id"]):
+            return made
+        raise OutcomeUnknown("the store's answer to the capture was lost several times and the order shows no "
+                             "capture; look at the order on the website before trying again")
+
+    def _refund_made(self, order_external_id: str, note: str) -> tuple[dict, str | None]:
+        """The order's refundable state, and the id of a refund already made under `note`."""
+        data = self._graphql("refundable", {"id": order_external_id})
+        with reading("refundable"):
+            order = data["order"]
+            if order is None:
+                raise ConnectorError("the store no longer has this order")
+            made = next((refund.get("id") or "already refunded" for refund in order["refunds"]
+                         if note in (refund.get("note") or "")), None)
+            return order, made
 
     def refund(self, order_external_id: str, amount: Decimal, key: str) -> str:
-        """Refund on the website, once: the refund's note carries `key`, and a refund whose note
-        already has it is not made again (a retry after a lost answer refunds nothing twice)."""
-        order = self._graphql("refundable", {"id": order_external_id})["order"]
-        if order is None:
-            raise ConnectorError("the store no longer has this order")
+        """Refund on the website, once: the refund's note carries `key`. Before every send the
+        order's refunds are read, and a refund whose note has the key is the answer; so a lost
+        answer, a retry or a second click never refunds twice."""
         note = f"Tandem return {key}"
-        if any(note in (refund.get("note") or "") for refund in order["refunds"]):
-            return "already refunded"
-        paid = [t for t in order["transactions"] if t["kind"] in ("CAPTURE", "SALE") and t["status"] == "SUCCESS"]
-        if not paid:
-            raise ConnectorError("the order has no captured payment to refund")
-        result = self._graphql("refund", {"input": {
-            "orderId": order_external_id, "note": note, "notify": False,
-            "transactions": [{"orderId": order_external_id, "parentId": paid[0]["id"], "gateway": paid[0]["gateway"],
-                              "kind": "REFUND", "amount": f"{amount:.2f}"}]}})["refundCreate"]
-        if result["userErrors"]:
-            raise ConnectorError(f"the store refused the refund: {result['userErrors'][0]['message']}")
-        return result["refund"]["id"]
+        for _ in range(CONFIRM_ATTEMPTS):
+            order, made = self._refund_made(order_external_id, note)
+            if made:
+                return made
+            with reading("refundable"):
+                paid = [t for t in order["transactions"] if t["kind"] in ("CAPTURE", "SALE") and t["status"] == "SUCCESS"]
+            if not paid:
+                raise ConnectorError("the order has no captured payment to refund")
+            try:
+                data = self._graphql("refund", {"input": {
+                    "orderId": order_external_id, "note": note, "notify": False,
+                    "transactions": [{"orderId": order_external_id, "parentId": paid[0]["id"],
+                                      "gateway": paid[0]["gateway"], "kind": "REFUND", "amount": f"{amount:.2f}"}]}})
+            except OutcomeUnknown:
+                continue
+            with reading("refund"):
+                result = data["refundCreate"]
+                if result["userErrors"]:
+                    raise ConnectorError(f"the store refused the refund: {result['userErrors'][0]['message']}")
+                return result["refund"]["id"]
+        _, made = self._refund_made(order_external_id, note)
+        if made:
+            return made
+        raise OutcomeUnknown("the store's answer to the refund was lost several times and the order shows no such "
+                             "refund; look at the order on the website before trying again")
+
+    def _open_fulfilment_orders(self, order_external_id: str) -> list[str]:
+        data = self._graphql("capturable", {"id": order_external_id})
+        with reading("capturable"):
+            return [edge["node"]["id"] for edge in (data["order"] or {}).get("fulfillmentOrders", {}).get("edges", [])
+                    if edge["node"]["status"] in ("OPEN", "IN_PROGRESS")]
 
     def complete(self, order_external_id: str) -> None:
-        """Mark the order fulfilled (picked up or shipped by the shop)."""
-        order = self._graphql("capturable", {"id": order_external_id})["order"]
-        open_orders = [edge["node"]["id"] for edge in (order or {}).get("fulfillmentOrders", {}).get("edges", [])
-                       if edge["node"]["status"] in ("OPEN", "IN_PROGRESS")]
-        if not open_orders:
-            return  # nothing left to fulfil: already done
-        result = self._graphql("fulfil", {"fulfillment": {
-            "lineItemsByFulfillmentOrder": [{"fulfillmentOrderId": fid} for fid in open_orders],
-            "notifyCustomer": False}})["fulfillmentCreate"]
-        if result["userErrors"]:
-            raise ConnectorError(f"the store refused to mark the order fulfilled: {result['userErrors'][0]['message']}")
+        """Mark the order fulfilled (picked up or shipped by the shop); after a lost answer the
+        order is read again, and what is fulfilled by then is not fulfilled twice."""
+        for _ in range(CONFIRM_ATTEMPTS):
+            open_orders = self._open_fulfilment_orders(order_external_id)
+            if not open_orders:
+                return  # nothing left to fulfil: already done
+            try:
+                data = self._graphql("fulfil", {"fulfillment": {
+                    "lineItemsByFulfillmentOrder": [{"fulfillmentOrderId": fid} for fid in open_orders],
+                    "notifyCustomer": False}})
+            except OutcomeUnknown:
+                continue
+            with reading("fulfil"):
+                result = data["fulfillmentCreate"]
+                if result["userErrors"]:
+                    raise ConnectorError(
+                        f"the store refused to mark the order fulfilled: {result['userErrors'][0]['message']}")
+            return
+        if self._open_fulfilment_orders(order_external_id):
+            raise OutcomeUnknown("the store's answer was lost several times; the order is not fulfilled yet")
 
     def set_prices(self, updates: list[PriceUpdate]) -> None:
         products = {u.external_product_id for u in updates}
@@ -425,6 +530,7 @@ class ShopifyConnector:
             raise ValueError("one product's variants per call")
         variants = [{"id": u.listing_external_id, "price": f"{u.price:.2f}"} for u in updates]
         result = self._graphql("set_prices", {"productId": products.pop(), "variants": variants})
-        errors = result["productVariantsBulkUpdate"]["userErrors"]
-        if errors:
-            raise ConnectorError(f"the store refused the prices: {errors[0]['message']}")
+        with reading("set_prices"):
+            errors = result["productVariantsBulkUpdate"]["userErrors"]
+            if errors:
+                raise ConnectorError(f"the store refused the prices: {errors[0]['message']}")

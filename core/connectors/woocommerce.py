@@ -22,14 +22,17 @@ from urllib.parse import quote, urlsplit
 import httpx
 
 from core.connectors.base import (
-    ConnectorError, OrderLine, PriceUpdate, RequestCounter, StockUpdate, WebOrder, read_order,
+    ConnectorError, OrderLine, OutcomeUnknown, PriceUpdate, RequestCounter, StockUpdate, WebOrder, read_order,
+    reading,
 )
 from core.connectors.http import RetryPolicy, StoreClient
 from core.listings import ListingData
+from core.secrets import remember_pair
 
 API = "/wp-json/wc/v3"
 BATCH = 100  # the documented maximum of items in one batch request
 PAGE = 100
+CONFIRM_ATTEMPTS = 3  # sends of one refund or completion, each after reading that the store has none
 
 
 def _enc(value: str) -> str:
@@ -164,7 +167,16 @@ def parse_order(order: dict, supplier_meta: str | None, shipped_meta: str | None
     )
 
 
+def _total_pages(response: httpx.Response) -> int:
+    try:
+        return int(response.headers.get("X-WP-TotalPages", "1") or 1)
+    except ValueError:
+        raise ConnectorError("the store sent a page count that is not a number") from None
+
+
 def check_batch_response(body: dict) -> None:
+    if not isinstance(body, dict):
+        raise ConnectorError("the store sent a batch answer that is not an object")
     for action in ("create", "update", "delete"):
         for item in body.get(action) or []:
             if isinstance(item, dict) and item.get("error"):
@@ -181,6 +193,7 @@ class WooCommerceConnector:
                  shipped_meta_key: str | None = "supplier_shipped_at", transport=None,
                  policy: RetryPolicy | None = None, sleep=time.sleep):
         self.counter = RequestCounter()
+        remember_pair(consumer_key, consumer_secret)
         scheme = urlsplit(store_url).scheme
         auth = httpx.BasicAuth(consumer_key, consumer_secret) if scheme == "https" else OAuth1Auth(
             consumer_key, consumer_secret)
@@ -207,8 +220,7 @@ class WooCommerceConnector:
             if not isinstance(items, list):
                 raise ConnectorError(f"the store sent a {kind} answer that is not a list")
             yield items
-            total_pages = int(response.headers.get("X-WP-TotalPages", "1") or 1)
-            if page >= total_pages or not items:
+            if page >= _total_pages(response) or not items:
                 return
             page += 1
 
@@ -216,11 +228,15 @@ class WooCommerceConnector:
         for products in self._pages("/products", "listings", {"orderby": "id", "order": "asc"}):
             page = []
             for product in products:
-                if product.get("type") == "variable" and product.get("variations"):
-                    for variations in self._pages(f"/products/{product['id']}/variations", "listings", {}):
+                with reading("products"):
+                    variable = product.get("type") == "variable" and product.get("variations")
+                    if not variable:
+                        page.append(parse_product(product, self.mpn_key))
+                        continue
+                    path = f"/products/{int(product['id'])}/variations"
+                for variations in self._pages(path, "listings", {}):
+                    with reading("variations"):
                         page += [parse_variation(product, v, self.mpn_key) for v in variations]
-                else:
-                    page.append(parse_product(product, self.mpn_key))
             yield page
 
     def orders_since(self, cursor: str | None) -> Iterator[tuple[list[WebOrder], str | None]]:
@@ -250,8 +266,7 @@ class WooCommerceConnector:
             seen.update(o.external_id for o in orders)
             cursor = newest.strftime("%Y-%m-%dT%H:%M:%S") if newest else cursor
             yield fresh, cursor
-            total_pages = int(response.headers.get("X-WP-TotalPages", "1") or 1)
-            if page >= total_pages or len(items) < PAGE or newest is None:
+            if page >= _total_pages(response) or len(items) < PAGE or newest is None:
                 return
             following = _second_before(cursor)
             if following == after:
@@ -278,23 +293,57 @@ class WooCommerceConnector:
         None tells the caller to record that the payment was captured elsewhere."""
         return None
 
+    def _refund_made(self, order_external_id: str, reason: str) -> str | None:
+        existing = self._json(self.client.request("GET", f"{API}/orders/{order_external_id}/refunds", "refund"),
+                              "refund")
+        with reading("refunds"):
+            return next((str(refund.get("id") or "already refunded") for refund in existing or []
+                         if reason in (refund.get("reason") or "")), None)
+
     def refund(self, order_external_id: str, amount: Decimal, key: str) -> str:
-        """An order refund on the website, once: its reason carries `key`, checked before refunding."""
+        """An order refund on the website, once: its reason carries `key`. Before every send the
+        order's refunds are read, and one with the key is the answer; a lost answer is never
+        followed by a blind second refund."""
         reason = f"Tandem return {key}"
-        existing = self._json(self.client.request("GET", f"{API}/orders/{order_external_id}/refunds", "refund"), "refund")
-        if any(reason in (refund.get("reason") or "") for refund in existing or []):
-            return "already refunded"
-        response = self.client.request("POST", f"{API}/orders/{order_external_id}/refunds", "refund",
-                                       json={"amount": f"{amount:.2f}", "reason": reason, "api_refund": True})
-        created = self._json(response, "refund")
-        return str(created.get("id", ""))
+        for _ in range(CONFIRM_ATTEMPTS):
+            if made := self._refund_made(order_external_id, reason):
+                return made
+            try:
+                response = self.client.request(
+                    "POST", f"{API}/orders/{order_external_id}/refunds", "refund", idempotent=False,
+                    json={"amount": f"{amount:.2f}", "reason": reason, "api_refund": True})
+            except OutcomeUnknown:
+                continue
+            created = self._json(response, "refund")
+            with reading("refund"):
+                return str(created.get("id", ""))
+        if made := self._refund_made(order_external_id, reason):
+            return made
+        raise OutcomeUnknown("the store's answer to the refund was lost several times and the order shows no such "
+                             "refund; look at the order on the website before trying again")
+
+    def _status(self, order_external_id: str) -> str | None:
+        order = self._json(self.client.request("GET", f"{API}/orders/{order_external_id}", "complete"), "complete")
+        with reading("order"):
+            return order.get("status")
 
     def complete(self, order_external_id: str) -> None:
-        response = self.client.request("PUT", f"{API}/orders/{order_external_id}", "complete",
-                                       json={"status": "completed"})
-        order = self._json(response, "complete")
-        if not isinstance(order, dict) or order.get("status") != "completed":
-            raise ConnectorError("the store did not mark the order completed")
+        """Mark the order completed (which is when many gateways capture). After a lost answer the
+        order is read first: one already completed is not completed again."""
+        for attempt in range(CONFIRM_ATTEMPTS):
+            if attempt and self._status(order_external_id) == "completed":
+                return
+            try:
+                response = self.client.request("PUT", f"{API}/orders/{order_external_id}", "complete",
+                                               idempotent=False, json={"status": "completed"})
+            except OutcomeUnknown:
+                continue
+            order = self._json(response, "complete")
+            if not isinstance(order, dict) or order.get("status") != "completed":
+                raise ConnectorError("the store did not mark the order completed")
+            return
+        if self._status(order_external_id) != "completed":
+            raise OutcomeUnknown("the store's answer was lost several times; the order is not completed yet")
 
     def set_stock(self, updates: list[StockUpdate]) -> None:
         self._batch([(u.listing_external_id, {"manage_stock": True, "stock_quantity": u.quantity}) for u in updates],

@@ -3,6 +3,7 @@ loopback port by a small threaded server for tests that need real HTTP."""
 
 from __future__ import annotations
 
+import json
 import threading
 from socketserver import ThreadingMixIn
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
@@ -32,6 +33,15 @@ def make_app(store: DemoStore):
         if fault == "401":
             start_response("401 Unauthorized", [("Content-Type", "application/json")])
             return [b'{"errors": "[API] Invalid API key or access token"}']
+        if fault == "echo":
+            # A store (or a proxy before it) that quotes the whole request back in its error text.
+            headers = {key: value for key, value in environ.items() if key.startswith("HTTP_")}
+            echoed = f"cannot handle {method} {path}?{environ.get('QUERY_STRING', '')} with {headers}"
+            if path.endswith("/graphql.json"):
+                start_response("200 OK", [("Content-Type", "application/json")])
+                return [json.dumps({"errors": [{"message": echoed}]}).encode()]
+            start_response("400 Bad Request", [("Content-Type", "application/json")])
+            return [json.dumps({"code": "rest_invalid_request", "message": echoed, "data": {"status": 400}}).encode()]
         if fault == "malformed":
             start_response("200 OK", [("Content-Type", "application/json")])
             return [b'{"data": {"productVariants": {"edges": [']

@@ -202,6 +202,17 @@ def _capturable(store: DemoStore, v: dict) -> dict:
         {"node": {"id": f"gid://shopify/FulfillmentOrder/{order.number}", "status": status}}]}}}
 
 
+def _captures(store: DemoStore, v: dict) -> dict:
+    order = _order_by_gid(store, v["id"])
+    if order is None:
+        return {"order": None}
+    authorisation = f"gid://shopify/OrderTransaction/{order.number}1"
+    transactions = [{"id": authorisation, "kind": "AUTHORIZATION", "status": "SUCCESS", "parentTransaction": None}]
+    transactions += [{"id": f"gid://shopify/OrderTransaction/{order.number}2", "kind": "CAPTURE", "status": "SUCCESS",
+                      "parentTransaction": {"id": authorisation}} for _ in range(order.captures)]
+    return {"order": {"transactions": transactions}}
+
+
 def _capture(store: DemoStore, v: dict) -> dict:
     data = v["input"]
     order = _order_by_gid(store, data["id"])
@@ -212,6 +223,7 @@ def _capture(store: DemoStore, v: dict) -> dict:
         return {"orderCapture": {"transaction": None, "userErrors": [
             {"field": ["input", "amount"], "message": "Amount exceeds the authorized amount."}]}}
     order.financial_status = "PAID"
+    order.captures += 1
     order.updated_at = store.touch()
     return {"orderCapture": {"transaction": {"id": f"gid://shopify/OrderTransaction/{order.number}2",
                                              "status": "SUCCESS"}, "userErrors": []}}
@@ -235,7 +247,8 @@ def _refundable(store: DemoStore, v: dict) -> dict:
         return {"order": None}
     paid = [{"id": f"gid://shopify/OrderTransaction/{order.number}2", "kind": "CAPTURE", "status": "SUCCESS",
              "gateway": "demo"}] if order.financial_status in ("PAID", "PARTIALLY_REFUNDED") else []
-    return {"order": {"refunds": [{"note": r["note"]} for r in order.refunds], "transactions": paid}}
+    return {"order": {"refunds": [{"id": f"gid://shopify/Refund/{order.number}{n + 1}", "note": r["note"]}
+                                  for n, r in enumerate(order.refunds)], "transactions": paid}}
 
 
 def _refund(store: DemoStore, v: dict) -> dict:
@@ -281,6 +294,7 @@ def handle_graphql(store: DemoStore, token: str | None, body: bytes, fault: str 
             "TandemSetPrices": lambda: _set_prices(store, variables),
             "TandemCapturable": lambda: _capturable(store, variables),
             "TandemCapture": lambda: _capture(store, variables),
+            "TandemCaptures": lambda: _captures(store, variables),
             "TandemFulfil": lambda: _fulfil(store, variables),
             "TandemRefundable": lambda: _refundable(store, variables),
             "TandemRefund": lambda: _refund(store, variables),
@@ -288,4 +302,6 @@ def handle_graphql(store: DemoStore, token: str | None, body: bytes, fault: str 
         if name not in handlers:
             return 200, {}, json.dumps({"errors": [{"message": f"the demo store does not answer {name!r}"}]}).encode()
         data = handlers[name]()
+        if fault == "shapeless":
+            data = {}  # a 200 answer whose data lacks what was asked for
     return 200, {}, json.dumps({"data": data, "extensions": {"cost": cost}}).encode()

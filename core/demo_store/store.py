@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 LOCATION_ID = "gid://shopify/Location/1"
-FAULTS = ("429", "500", "timeout", "drop", "malformed", "throttle", "401", "vanish")
+FAULTS = ("429", "500", "timeout", "drop", "malformed", "throttle", "401", "vanish", "echo", "shapeless", "pass")
 
 
 @dataclass
@@ -70,6 +70,8 @@ class DemoOrder:
     financial_status: str = "AUTHORIZED"
     fulfilled_at: str | None = None
     refunds: list[dict] = field(default_factory=list)
+    payment_method: str = "stripe"  # WooCommerce's gateway id; "bacs" (bank transfer) cannot refund by API
+    captures: int = 0  # payments taken: Shopify's orderCapture, or a gateway capturing as WooCommerce completes
 
     @property
     def gid(self) -> str:

@@ -85,7 +85,7 @@ def _order(order, variant_parent: dict) -> dict:
                "city": order.address[2] if len(order.address) > 2 else "", "country": "US"}
     supplier = "supplier-fulfilled" in order.tags
     return {
-        "id": order.number, "number": order.name.lstrip("#"),
+        "id": order.number, "number": order.name.lstrip("#"), "payment_method": order.payment_method,
         "status": "cancelled" if order.cancelled_at else ("completed" if order.fulfilled_at and "supplier-fulfilled"
                                                          not in order.tags else "processing"), "currency": "USD",
         "date_created_gmt": order.created_at.rstrip("Z"), "date_modified_gmt": order.updated_at.rstrip("Z"),
@@ -143,6 +143,9 @@ def handle_rest(store: DemoStore, method: str, url: str, path: str, query_string
         store.requests[f"{method} {route.split('/')[1] if '/' in route else route}"] += 1
         simple, parent_of = store.woo_indexes()
         if method == "GET" and route == "/products":
+            if fault == "shapeless":  # products without their id
+                return _paged(store.products_in_order(), query, lambda p: {k: v for k, v in _product(p).items()
+                                                                          if k != "id"})
             return _paged(store.products_in_order(), query, _product)
         if method == "GET" and route.startswith("/products/") and route.endswith("/variations"):
             product = next((p for p in store.products if str(p.number) == route.split("/")[2]), None)
@@ -164,14 +167,28 @@ def handle_rest(store: DemoStore, method: str, url: str, path: str, query_string
                 return 200, {}, json.dumps([{"id": n + 1, "reason": r["note"], "amount": f"{r['amount']:.2f}"}
                                             for n, r in enumerate(order.refunds)]).encode()
             request = json.loads(body or b"{}")
+            if order.payment_method == "bacs" and request.get("api_refund", True):
+                # What wc_create_refund answers when the gateway cannot refund, passed on by the REST API.
+                return _error(500, "woocommerce_rest_cannot_create_order_refund",
+                              "The payment gateway for this order does not support automatic refunds.")
             order.refunds.append({"note": request.get("reason", ""), "amount": Decimal(request["amount"])})
             return 201, {}, json.dumps({"id": len(order.refunds), "reason": request.get("reason", ""),
                                         "amount": request["amount"]}).encode()
+        if method == "GET" and route.startswith("/orders/") and route.count("/") == 2:
+            order = next((o for o in store.orders if str(o.number) == route.split("/")[2]), None)
+            if order is None:
+                return _error(404, "woocommerce_rest_shop_order_invalid_id", "Invalid ID.")
+            return 200, {}, json.dumps(_order(order, parent_of) | {"status": "completed" if order.fulfilled_at
+                                                                    else "processing"}).encode()
         if method == "PUT" and route.startswith("/orders/"):
             order = next((o for o in store.orders if str(o.number) == route.split("/")[2]), None)
             if order is None:
                 return _error(404, "woocommerce_rest_shop_order_invalid_id", "Invalid ID.")
-            if json.loads(body or b"{}").get("status") == "completed":
+            store.requests["complete order"] += 1
+            if json.loads(body or b"{}").get("status") == "completed" and not order.fulfilled_at:
+                # The status changes once; a gateway that captures on completion captures then.
+                if order.financial_status == "AUTHORIZED":
+                    order.financial_status, order.captures = "PAID", order.captures + 1
                 order.fulfilled_at = order.updated_at = store.touch()
             return 200, {}, json.dumps(_order(order, parent_of) | {"status": "completed" if order.fulfilled_at
                                                                     else "processing"}).encode()

@@ -61,6 +61,7 @@ VARIABLES_FOR = {
     "orders": {"first": shopify.ORDER_PAGE, "lines": shopify.ORDER_LINES},
     "order_lines": {"lines": shopify.ORDER_LINES},
     "capturable": {},
+    "captures": {},
     "refundable": {},
 }
 QUERIES = [name for name, document in shopify.DOCUMENTS.items() if document.lstrip().startswith("query")]

@@ -1,0 +1,70 @@
+"""One sync per database, and whether one is running now.
+
+A PostgreSQL advisory lock (so it holds across machines), or on SQLite an exclusive lock on a file
+beside the database. Both vanish with the process that held them, so a killed sync never leaves
+the lock behind; its run row, though, stays "running" until `close_dead_runs` marks it.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from contextlib import contextmanager
+
+from sqlalchemy import Engine, text, update
+from sqlalchemy.engine import make_url
+
+from core.dbtypes import utcnow
+from core.models import SyncRun
+
+PG_SYNC_LOCK = 727002
+INTERRUPTED = "interrupted"
+INTERRUPTED_MESSAGE = ("this sync stopped before it finished (the process was killed or the machine went down); "
+                       "the next sync carried on from what it had saved")
+
+
+class SyncBusy(Exception):
+    pass
+
+
+def _lock_file(engine: Engine) -> str:
+    return f"{make_url(str(engine.url)).database or 'memory'}.sync-lock"
+
+
+@contextmanager
+def sync_lock(engine: Engine):
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            if not conn.execute(text(f"SELECT pg_try_advisory_lock({PG_SYNC_LOCK})")).scalar():
+                raise SyncBusy("another tandem --sync is running on this database")
+            try:
+                yield
+            finally:
+                conn.execute(text(f"SELECT pg_advisory_unlock({PG_SYNC_LOCK})"))
+        return
+    descriptor = os.open(_lock_file(engine), os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise SyncBusy("another tandem --sync is running on this database") from None
+        yield
+    finally:
+        os.close(descriptor)
+
+
+def sync_running(engine: Engine) -> bool:
+    """Whether some process holds the sync lock right now (this one included)."""
+    try:
+        with sync_lock(engine):
+            return False
+    except SyncBusy:
+        return True
+
+
+def close_dead_runs(engine: Engine) -> int:
+    """Mark as interrupted every run row still "running". Call only while holding the sync lock:
+    then no live sync can own such a row."""
+    with engine.begin() as conn:
+        return conn.execute(update(SyncRun.__table__).where(SyncRun.status == "running").values(
+            status=INTERRUPTED, finished_at=utcnow(), message=INTERRUPTED_MESSAGE)).rowcount
