@@ -26,7 +26,7 @@ FULL = [
     ("memory, 1,000,000 products", nightly_sync.run, ["--memory"]),
 ]
 QUICK = [
-    ("catalog import", catalog_import.run, ["--rows", "10000"]),
+    ("catalog import", catalog_import.run, ["--rows", "10000", "--memory-rows", "100000"]),
     ("matching", matching.run, ["--products", "10000"]),
     ("export", export.run, ["--products", "10000", "--changed", "2000"]),
     ("inbox", inbox.run, ["--products", "10000", "--orders", "1000"]),

@@ -6,12 +6,15 @@ what the first one does, and only the rows on screen ever leave the database.
 
 from __future__ import annotations
 
+import unicodedata
+
 from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import Engine, and_, func, literal, select
 
 from core.identifiers import parse_barcode
+from core.limits import SEARCH_CHARACTERS, SEARCH_WORDS
 from core.models import Location, Product, Stock
 
 PAGE_SIZE = 100
@@ -73,10 +76,18 @@ def search_text_of(sku, part_number, brand, description):
     )
 
 
+def clean_search(text: str) -> str:
+    """The search as it will run: control characters (NUL included) turned into spaces, cut to
+    SEARCH_CHARACTERS, each word once, at most SEARCH_WORDS words."""
+    printable = "".join(" " if unicodedata.category(c).startswith("C") else c for c in text[:SEARCH_CHARACTERS * 4])
+    words = list(dict.fromkeys(printable[:SEARCH_CHARACTERS].split()))
+    return " ".join(words[:SEARCH_WORDS])
+
+
 def _search_filter(text: str):
     """Each typed word must appear in the SKU, part number, brand or description. A whole valid
     barcode is looked up by its GTIN-14 instead, as a scanner types it in one go."""
-    text = text.strip()
+    text = clean_search(text)
     if not text:
         return None
     barcode = parse_barcode(text)

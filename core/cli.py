@@ -167,7 +167,9 @@ def _sync(settings, args) -> int:
     from core.sync import SyncBusy, SyncOptions, apply_channel_settings, run_sync
 
     engine = open_database(settings.database_url)
-    apply_channel_settings(engine, settings.channels)
+    for name in apply_channel_settings(engine, settings.channels):
+        print(f"tandem sync: channel {name!r} is no longer in {settings.config_file}: it no longer syncs; "
+              "its sales and history are kept (put it back in the settings to sync it again)", file=sys.stderr)
     options = SyncOptions(full=args.full, dry_run=args.dry_run, export_now=args.export_now, print_plan=not args.json)
     try:
         if sys.stderr.isatty():

@@ -12,6 +12,7 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
@@ -140,6 +141,12 @@ def _check_channels(path: Path, channels: dict) -> None:
             raise ConfigError(f"{where}: safety_buffer is a number of units from 0 to {MAX_SAFETY_BUFFER:,}")
         if channel["platform"] != "demo" and not channel["url"].startswith(("https://", "http://")):
             raise ConfigError(f"{where}: url must start with https:// (or http:// for a store on this machine)")
+        if "@" in urlsplit(channel["url"]).netloc:
+            # The URL is stored in the database and shown on screens; a password in it would be too.
+            raise ConfigError(f"{where}: url must not hold a user name or password; credentials belong in the "
+                              "secrets file (tandem --set-secret)")
+        if "holiday_country" in channel:
+            _check_country(where, channel["holiday_country"])
         if "export_time" in channel and not EXPORT_TIME.fullmatch(channel["export_time"]):
             raise ConfigError(f"{where}: export_time is a time of day like 06:00")
         if "time_zone" in channel:
@@ -148,6 +155,14 @@ def _check_channels(path: Path, channels: dict) -> None:
             except (ZoneInfoNotFoundError, ValueError):
                 raise ConfigError(f"{where}: unknown time_zone {channel['time_zone']!r} "
                                   "(a name like America/New_York)") from None
+
+
+def _check_country(where: str, country: str) -> None:
+    import holidays  # only when a channel names a country: it is slow to import
+
+    if country not in holidays.list_supported_countries():
+        raise ConfigError(f"{where}: holiday_country {country!r} is not a country the holiday calendar knows "
+                          "(a two-letter code like US, CA or FR)")
 
 
 def load_settings(

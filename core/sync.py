@@ -80,8 +80,12 @@ class SyncReport:
         return json.dumps({"channels": [asdict(c) for c in self.channels], "exit_code": self.exit_code}, indent=2)
 
 
-def apply_channel_settings(engine: Engine, channels: dict[str, dict]) -> None:
-    """Channels declared in the settings file become (or update) channel rows."""
+def apply_channel_settings(engine: Engine, channels: dict[str, dict]) -> list[str]:
+    """Channels declared in the settings file become (or update) channel rows. The settings are the
+    truth: a channel no longer in them stops syncing (its row, sales and history stay), and one put
+    back syncs again. Returns the names of the channels this call set aside, so it is said once.
+    The demo shop's channel is not from the settings and is left alone."""
+    table = SalesChannel.__table__
     with engine.begin() as conn:
         for name, spec in channels.items():
             location_id = None
@@ -93,10 +97,16 @@ def apply_channel_settings(engine: Engine, channels: dict[str, dict]) -> None:
             settings_json = json.dumps({k: v for k, v in spec.items()
                                         if k not in ("platform", "url", "location", "safety_buffer")}, sort_keys=True)
             values = {"platform": spec["platform"], "base_url": spec["url"], "location_id": location_id,
-                      "safety_buffer": spec.get("safety_buffer", 0), "settings_json": settings_json}
-            updated = conn.execute(update(SalesChannel.__table__).where(SalesChannel.name == name).values(values)).rowcount
+                      "safety_buffer": spec.get("safety_buffer", 0), "settings_json": settings_json, "active": True}
+            updated = conn.execute(update(table).where(table.c.name == name).values(values)).rowcount
             if not updated:
-                conn.execute(insert(SalesChannel.__table__).values(name=name, created_at=utcnow(), **values))
+                conn.execute(insert(table).values(name=name, created_at=utcnow(), **values))
+        removed = conn.execute(select(table.c.name).where(
+            table.c.active.is_(True), table.c.platform != "demo", table.c.name.not_in(list(channels) or [""]))
+            .order_by(table.c.id)).scalars().all()
+        if removed:
+            conn.execute(update(table).where(table.c.name.in_(removed)).values(active=False))
+    return list(removed)
 
 
 def open_connector(channel, settings_json: dict, secrets_path, demo_store=None):
