@@ -14,7 +14,6 @@ from decimal import Decimal
 from sqlalchemy import Engine, and_, func, literal, select
 
 from core.identifiers import parse_barcode
-from core.limits import SEARCH_CHARACTERS, SEARCH_WORDS
 from core.models import Location, Product, Stock
 
 PAGE_SIZE = 100
@@ -74,6 +73,13 @@ def search_text_of(sku, part_number, brand, description):
     return func.lower(
         sku + space + func.coalesce(part_number, "") + space + func.coalesce(brand, "") + space + description
     )
+
+
+# What a search box keeps of what was typed or pasted. Twelve words already narrow a catalog to a
+# handful; a pasted page of text would otherwise become thousands of LIKE terms (SQLite refuses
+# the expression, PostgreSQL spends seconds on it).
+SEARCH_CHARACTERS = 200
+SEARCH_WORDS = 12
 
 
 def clean_search(text: str) -> str:

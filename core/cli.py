@@ -251,7 +251,7 @@ def _console(settings, demo: bool, mouse: bool) -> int:
         from core.db import open_database
         from core.sync import apply_channel_settings
 
-        apply_channel_settings(open_database(url), settings.channels)
+        apply_channel_settings(open_database(url), settings.channels, retire_missing=False)
     app = TandemApp(url, demo=demo, settings=settings)
     app.run(mouse=mouse)
     return app.return_code or EXIT_OK

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import Engine, func, insert, select, text, update
 from sqlalchemy.exc import SQLAlchemyError
 
-from core.audit import current_actor
+from core.audit import current_actor, record
 from core.connectors.base import ConnectorError
 from core.db import describe_failure
 from core.dbtypes import utcnow
@@ -80,10 +80,11 @@ class SyncReport:
         return json.dumps({"channels": [asdict(c) for c in self.channels], "exit_code": self.exit_code}, indent=2)
 
 
-def apply_channel_settings(engine: Engine, channels: dict[str, dict]) -> list[str]:
+def apply_channel_settings(engine: Engine, channels: dict[str, dict], *, retire_missing: bool = True) -> list[str]:
     """Channels declared in the settings file become (or update) channel rows. The settings are the
     truth: a channel no longer in them stops syncing (its row, sales and history stay), and one put
-    back syncs again. Returns the names of the channels this call set aside, so it is said once.
+    back syncs again. Returns the names of the channels this call set aside, so it is said once
+    (the console passes `retire_missing=False` and leaves that, and the saying, to the sync).
     The demo shop's channel is not from the settings and is left alone."""
     table = SalesChannel.__table__
     with engine.begin() as conn:
@@ -101,11 +102,16 @@ def apply_channel_settings(engine: Engine, channels: dict[str, dict]) -> list[st
             updated = conn.execute(update(table).where(table.c.name == name).values(values)).rowcount
             if not updated:
                 conn.execute(insert(table).values(name=name, created_at=utcnow(), **values))
+        if not retire_missing:
+            return []
         removed = conn.execute(select(table.c.name).where(
             table.c.active.is_(True), table.c.platform != "demo", table.c.name.not_in(list(channels) or [""]))
             .order_by(table.c.id)).scalars().all()
         if removed:
             conn.execute(update(table).where(table.c.name.in_(removed)).values(active=False))
+        for name in removed:
+            record(conn, current_actor(), "channel_retired", "saleschannel", name, "active", True, False,
+                   "no longer in the settings file: it stops syncing; its sales and history are kept")
     return list(removed)
 
 

@@ -138,12 +138,12 @@ def test_a_secrets_file_readable_by_its_group_is_refused(tmp_path):
 # 5: the settings are the truth.
 
 
-def test_a_channel_removed_from_the_settings_stops_syncing_and_keeps_its_history(tmp_path, capsys):
+def test_a_channel_removed_from_the_settings_stops_syncing_and_keeps_its_history(database_url, tmp_path, capsys):
     from tests.core.connectors.conftest import TOKEN, make_store
     from core.demo_store.app import LoopbackServer
     from core.demo_store.store import LOCATION_ID
 
-    db = f"sqlite:///{tmp_path / 'shop.sqlite'}"
+    db = database_url
     store = make_store(products=3, orders=2)
     with LoopbackServer(store) as server:
         config = tmp_path / "config.toml"
@@ -180,19 +180,20 @@ def one_line(capsys) -> str:
     return err
 
 
-def test_a_database_from_a_newer_tandem(tmp_path, capsys):
-    db = tmp_path / "shop.sqlite"
-    engine = open_database(f"sqlite:///{db}")
+def test_a_database_from_a_newer_tandem(database_url, tmp_path, capsys):
+    engine = open_database(database_url)
     with engine.begin() as conn:
         conn.execute(text("UPDATE alembic_version SET version_num = '0099'"))
     before = dump(engine)
     engine.dispose()
     (tmp_path / "c.csv").write_bytes(catalog(3))
-    assert main(["--import-catalog", str(tmp_path / "c.csv"), "--db", f"sqlite:///{db}"]) == 1
+    assert main(["--import-catalog", str(tmp_path / "c.csv"), "--db", database_url]) == 1
+    assert "newer Tandem" in one_line(capsys)
+    assert main(["--sync", "--db", database_url]) == 1
     assert "newer Tandem" in one_line(capsys)
     from core.db import make_engine
 
-    check = make_engine(f"sqlite:///{db}")  # opened without migrating: exactly as it was left
+    check = make_engine(database_url)  # opened without migrating: exactly as it was left
     assert dump(check) == before
     check.dispose()
 

@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from decimal import Decimal
 
 import pytest
 from sqlalchemy import insert, select, update

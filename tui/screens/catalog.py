@@ -13,7 +13,6 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
-from core.limits import SEARCH_CHARACTERS
 from tui.failures import ReportsFailures
 
 if TYPE_CHECKING:
@@ -61,7 +60,7 @@ class CatalogScreen(ReportsFailures, Screen):
     def compose(self) -> ComposeResult:
         yield Header(icon="⇄")
         yield Input(placeholder="Search: SKU, part number, barcode, words of the name or brand",
-                    id="search", max_length=SEARCH_CHARACTERS)
+                    id="search")
         table = DataTable(id="products", cursor_type="row", zebra_stripes=True)
         # Widths add up to fit 80 columns with the table's padding and scrollbar.
         table.add_column("SKU", width=9, key="sku")

@@ -14,7 +14,6 @@ from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
-from core.limits import SEARCH_CHARACTERS
 from tui.failures import ReportsFailures
 
 if TYPE_CHECKING:
@@ -107,8 +106,7 @@ class ResolverScreen(ReportsFailures, Screen):
         queue.add_column("Store", width=8)
         yield queue
         yield Static("", id="web-side")
-        yield Input(placeholder="Search the catalog: SKU, part number, barcode, words", id="search",
-                    max_length=SEARCH_CHARACTERS)
+        yield Input(placeholder="Search the catalog: SKU, part number, barcode, words", id="search")
         candidates = DataTable(id="candidates", cursor_type="row")
         candidates.add_column("#", width=1)
         candidates.add_column("Why", width=14)
