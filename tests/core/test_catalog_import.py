@@ -210,3 +210,24 @@ def test_amounts_are_read_exactly(text, comma, cents):
 
 def test_a_decimal_comma_is_only_accepted_in_semicolon_files():
     assert parse_amount("24,99", False)[0] is None
+
+
+def test_a_large_catalog_is_streamed_not_held_in_memory(engine, tmp_path):
+    """Python's own allocations, counted by tracemalloc (not the machine's load or timing): a
+    100,000-line file is checked and staged a chunk at a time, so the import's peak is a few
+    chunks, not the whole file several times over."""
+    import tracemalloc
+
+    path = tmp_path / "big.csv"
+    with path.open("w") as out:
+        out.write("sku,description,brand,part_number,price,quantity\n")
+        for n in range(100_000):
+            out.write(f"SKU-{n:07d},Product number {n} of a large catalog,Brand {n % 97},MPN-{n},9.99,{n % 13}\n")
+    tracemalloc.start()
+    try:
+        report = import_catalog(engine, path, "Main Street", CLERK)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert report.added == 100_000
+    assert peak < 40 * 2**20, f"peak {peak / 2**20:.0f} MB of Python objects for a {path.stat().st_size >> 20} MB file"
