@@ -353,6 +353,8 @@ def _check_columns(cells: dict[str, list[str]], lines: list[int], decimal_comma:
                                          "quantity"))
             elif quantity > MAX_QUANTITY:
                 problems.add(Problem(line, f"implausible quantity {quantity}", "quantity"))
+        # A refused row is still staged (to find duplicates among all rows): keep its value storable.
+        quantities = [quantity if quantity <= MAX_QUANTITY else 0 for quantity in quantities]
 
     flags = []
     for name, default in FLAG_DEFAULTS:

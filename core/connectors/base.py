@@ -41,15 +41,18 @@ def reading(kind: str):
     except ConnectorError:
         raise
     except SHAPE_ERRORS as exc:
-        if isinstance(exc, KeyError) and exc.args:
-            detail = f"no {exc.args[0]!s:.40} field"
-        elif isinstance(exc, ArithmeticError):
-            detail = "an amount that is not a number"
-        elif isinstance(exc, ValueError):
-            detail = "a value of the wrong kind"
-        else:
-            detail = "a field of the wrong type"
-        raise ConnectorError(f"the store sent a {kind} answer Tandem cannot read ({detail})") from None
+        raise ConnectorError(f"the store sent a {kind} answer Tandem cannot read ({shape_problem(exc)})") from None
+
+
+def shape_problem(exc: Exception) -> str:
+    """What was wrong with an answer, from the error reading it raised."""
+    if isinstance(exc, KeyError) and exc.args:
+        return f"no {exc.args[0]!s:.40} field"
+    if isinstance(exc, ArithmeticError):
+        return "an amount that is not a number"
+    if isinstance(exc, ValueError):
+        return "a value of the wrong kind"
+    return "a field of the wrong type"
 
 
 class CredentialError(ConnectorError):
@@ -171,16 +174,9 @@ def read_order(raw, parse: Callable[..., WebOrder], *args) -> WebOrder:
         order = parse(raw, *args)
     except ConnectorError as exc:
         raise ConnectorError(f"order {label!s:.40}: {exc}") from None
-    except (KeyError, TypeError, ValueError, ArithmeticError, AttributeError, IndexError) as exc:
-        if isinstance(exc, KeyError) and exc.args:
-            detail = f"no {exc.args[0]!s:.40} field"
-        elif isinstance(exc, ArithmeticError):
-            detail = "an amount that is not a number"
-        elif isinstance(exc, ValueError):
-            detail = "a value of the wrong kind"
-        else:
-            detail = "a field of the wrong type"
-        raise ConnectorError(f"the store sent order {label!s:.40} in a shape Tandem cannot read ({detail})") from None
+    except SHAPE_ERRORS as exc:
+        raise ConnectorError(f"the store sent order {label!s:.40} in a shape Tandem cannot read "
+                             f"({shape_problem(exc)})") from None
     return checked_order(order, label)
 
 
