@@ -220,6 +220,8 @@ class WebSale(SQLModel, table=True):
     location_id: int | None = Field(default=None, foreign_key="location.id")
     shipped_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     held_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Why a person must decide before the sale moves (a supplier-shipped tag Tandem may not honour).
+    hold_reason: str | None = Field(default=None, sa_type=Text)
     customer_name: str | None = Field(default=None, max_length=200)
     customer_email: str | None = Field(default=None, max_length=254, index=True)
     customer_phone: str | None = Field(default=None, max_length=40)
@@ -300,6 +302,8 @@ class SupplierDocument(SQLModel, table=True):
     channel_id: int = Field(foreign_key="saleschannel.id")
     kind: str = Field(max_length=40)
     signed_on: date
+    ends_on: date | None = None  # a retailer contract is current until this day, included
+    reference: str | None = Field(default=None, max_length=500)  # where the scanned copy is kept
     recorded_by: str = Field(max_length=100)
     recorded_at: datetime = CreatedAt()
 

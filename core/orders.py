@@ -39,7 +39,7 @@ def store_orders(conn: Connection, channel_id: int, orders: list[WebOrder],
     insert_ignoring_duplicates(conn, sale_table, [{
         "channel_id": channel_id, "external_id": o.external_id, "order_number": o.order_number,
         "state": SaleState.CANCELLED.value if o.cancelled else SaleState.WAITING_MATCH.value,
-        "remote_status": o.status[:50], "held_until": None,
+        "remote_status": o.status[:50], "held_until": None, "hold_reason": None,
         **hold_fields(conn, channel_id, o.supplier_fulfilled, o.shipped_at, o.ordered_at, now),
         "shipped_at": o.shipped_at, "customer_name": o.customer_name, "customer_email": o.customer_email,
         "customer_phone": o.customer_phone, "billing_address": o.billing_address,

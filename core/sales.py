@@ -21,6 +21,7 @@ from core.db import insert_ignoring_duplicates
 from core.dbtypes import UTCDateTime, utcnow
 from core.holds import release_time
 from core.shoptime import shown
+from core.shoptime import today as shoptime_today
 from core.models import (
     CLOSED_SALE_STATES, UNRESOLVED_MATCH_STATES, AuditEntry, ProductLink, WebListing, Fulfillment, GiftCard, LineStock, Location, Payment, PaymentType, PosCustomer,
     Product, SalesChannel, SaleState, Stock, SupplierDocument, WebSale, WebSaleLine,
@@ -161,15 +162,39 @@ def _sell_stock(conn: Connection, sale_id: int) -> int:
     return sold + _move(conn, _stock_lines(LineStock.NONE, sale), LineStock.SOLD, -1, 0)
 
 
+def supplier_problems(conn: Connection, channel_id: int, on: date) -> list[str]:
+    """Why the channel may not treat an order as supplier-shipped on day `on`; empty when it may:
+    supplier fulfilment switched on, and the three signed documents on file and current."""
+    channel = conn.execute(select(SalesChannel.supplier_fulfillment).where(SalesChannel.id == channel_id)).one()
+    problems = [] if channel.supplier_fulfillment else ["supplier fulfilment is off for this web store"]
+    documents = {row.kind: row for row in conn.execute(
+        select(SupplierDocument.kind, SupplierDocument.ends_on).where(SupplierDocument.channel_id == channel_id))}
+    for kind, name in DOCUMENTS.items():
+        if kind not in documents:
+            problems.append(f"{name} is not on file")
+        elif documents[kind].ends_on is not None and documents[kind].ends_on < on:
+            problems.append(f"{name} ended on {documents[kind].ends_on.isoformat()}")
+    return problems
+
+
 def hold_fields(conn: Connection, channel_id: int, supplier: bool, shipped_at: datetime | None,
                 ordered_at: datetime, now: datetime) -> dict:
     """How a new order is recorded: supplier-shipped orders wait for their release time (and are
-    routed to the channel's supplier location when it has one); store orders go to the channel's."""
+    routed to the channel's supplier location when it has one); store orders go to the channel's.
+
+    An order tagged supplier-shipped that the channel may not treat so (fulfilment off, a document
+    missing or lapsed) is neither: it is held for a person, with the reason, and commits nothing —
+    the shop's own units are never taken for an order the supplier may be shipping."""
     channel = conn.execute(select(SalesChannel.supplier_fulfillment, SalesChannel.supplier_location_id,
                                   SalesChannel.location_id, SalesChannel.settings_json)
                            .where(SalesChannel.id == channel_id)).one()
-    if not (supplier and channel.supplier_fulfillment):
+    if not supplier:
         return {"fulfillment": Fulfillment.STORE.value, "location_id": channel.location_id}
+    problems = supplier_problems(conn, channel_id, ordered_at.date())
+    if problems:
+        return {"fulfillment": Fulfillment.SUPPLIER.value, "state": SaleState.HELD.value, "held_until": None,
+                "location_id": channel.supplier_location_id or channel.location_id,
+                "hold_reason": "tagged supplier-shipped, but " + "; ".join(problems)}
     country = json.loads(channel.settings_json or "{}").get("holiday_country", "US")
     until = release_time(shipped_at or ordered_at, country)
     fields = {"fulfillment": Fulfillment.SUPPLIER.value, "held_until": until,
@@ -179,27 +204,65 @@ def hold_fields(conn: Connection, channel_id: int, supplier: bool, shipped_at: d
     return fields
 
 
+def decide_supplier_hold(engine: Engine, sale_id: int, actor: Actor, seen_version: int, *, shop_ships: bool,
+                         now: datetime | None = None) -> str:
+    """A person decides a sale held because of its supplier-shipped tag: the shop ships it from its
+    own stock (it becomes a store order and commits its units), or the supplier does (allowed only
+    once the web store may use supplier fulfilment; it then waits for its release time)."""
+    now = now or utcnow()
+    with engine.begin() as conn:
+        sale = _sale(conn, sale_id)
+        if sale.state != SaleState.HELD.value or not sale.hold_reason:
+            raise SaleError("this sale is not waiting for that decision")
+        if shop_ships:
+            values = {"fulfillment": Fulfillment.STORE.value, "state": SaleState.WAITING_MATCH.value,
+                      "held_until": None, "hold_reason": None}
+            message = "The shop ships this sale from its own stock; its units are now committed."
+        else:
+            problems = supplier_problems(conn, sale.channel_id, now.date())
+            if problems:
+                raise SaleError("the supplier cannot ship it yet: " + "; ".join(problems))
+            country = json.loads(conn.execute(select(SalesChannel.settings_json).where(
+                SalesChannel.id == sale.channel_id)).scalar() or "{}").get("holiday_country", "US")
+            until = release_time(sale.shipped_at or sale.ordered_at, country)
+            values = {"held_until": until, "hold_reason": None,
+                      "state": SaleState.HELD.value if now < until else SaleState.WAITING_MATCH.value}
+            message = f"The supplier ships this sale; it can be downloaded from {shown(until, '%a %d %b %H:%M', zone=True)}."
+        _claim(conn, sale_id, seen_version, **values)
+        audit(conn, actor, "supplier_hold_decided", "websale", sale_id, "fulfillment", sale.fulfillment,
+              values.get("fulfillment", sale.fulfillment), sale.hold_reason)
+        settle_sales(conn, sale.channel_id, now, sale_ids=[sale_id])
+    return message
+
+
 # --- supplier fulfillment -----------------------------------------------------------------------
 
-def record_supplier_document(engine: Engine, channel_id: int, kind: str, signed_on: date, actor: Actor) -> None:
+def record_supplier_document(engine: Engine, channel_id: int, kind: str, signed_on: date, actor: Actor,
+                             ends_on: date | None = None, reference: str | None = None) -> None:
     if kind not in DOCUMENTS:
         raise SaleError(f"unknown document {kind!r} (one of: {', '.join(DOCUMENTS)})")
+    if ends_on is not None and ends_on < signed_on:
+        raise SaleError("a document cannot end before it was signed")
+    values = {"signed_on": signed_on, "ends_on": ends_on, "reference": (reference or "").strip()[:500] or None,
+              "recorded_by": str(actor), "recorded_at": utcnow()}
     with engine.begin() as conn:
         table = SupplierDocument.__table__
         if not conn.execute(update(table).where(table.c.channel_id == channel_id, table.c.kind == kind)
-                            .values(signed_on=signed_on, recorded_by=str(actor), recorded_at=utcnow())).rowcount:
-            conn.execute(insert(table).values(channel_id=channel_id, kind=kind, signed_on=signed_on,
-                                              recorded_by=str(actor), recorded_at=utcnow()))
-        audit(conn, actor, "supplier_document", "saleschannel", channel_id, kind, None, signed_on.isoformat())
+                            .values(values)).rowcount:
+            conn.execute(insert(table).values(channel_id=channel_id, kind=kind, **values))
+        audit(conn, actor, "supplier_document", "saleschannel", channel_id, kind, None,
+              signed_on.isoformat() + (f" to {ends_on.isoformat()}" if ends_on else ""))
 
 
-def enable_supplier_fulfillment(engine: Engine, channel_id: int, actor: Actor, route_to: int | None = None) -> None:
-    """Switch supplier fulfillment on; refused until the three signed documents are on file."""
+def enable_supplier_fulfillment(engine: Engine, channel_id: int, actor: Actor, route_to: int | None = None,
+                                today: date | None = None) -> None:
+    """Switch supplier fulfillment on; refused until the three signed documents are on file and current."""
     with engine.begin() as conn:
-        on_file = set(conn.execute(select(SupplierDocument.kind).where(SupplierDocument.channel_id == channel_id)).scalars())
-        missing = [DOCUMENTS[kind] for kind in DOCUMENTS if kind not in on_file]
+        missing = [p for p in supplier_problems(conn, channel_id, today or shoptime_today())
+                   if p != "supplier fulfilment is off for this web store"]
         if missing:
-            raise SaleError("supplier fulfillment needs signed documents on file first; missing: " + "; ".join(missing))
+            raise SaleError("supplier fulfillment needs the signed documents on file and current first: "
+                            + "; ".join(missing))
         conn.execute(update(SalesChannel.__table__).where(SalesChannel.id == channel_id).values(
             supplier_fulfillment=True, supplier_location_id=route_to, version=SalesChannel.version + 1))
         audit(conn, actor, "supplier_fulfillment", "saleschannel", channel_id, "supplier_fulfillment", "off", "on")
@@ -420,6 +483,8 @@ class InboxRow:
             return "ready to ship" if self.shipping > 0 else "ready for pickup"
         if self.state == SaleState.HELD.value and self.held_until:
             return "held until " + shown(self.held_until, zone=True)
+        if self.state == SaleState.HELD.value:
+            return "held: decide who ships"
         return STATUS_LABELS.get(self.state, self.state)
 
     @property
@@ -494,7 +559,8 @@ class SaleDetail:
     @property
     def actions(self) -> tuple[str, ...]:
         """What staff can do with this sale now, by its state; the screen offers exactly these."""
-        return sale_actions(self.sale.state, self.sale.shipping_charged, self.sale.fulfillment, self.lines)
+        return sale_actions(self.sale.state, self.sale.shipping_charged, self.sale.fulfillment, self.lines,
+                            self.sale.hold_reason)
 
     @property
     def row(self) -> InboxRow:
@@ -503,15 +569,19 @@ class SaleDetail:
                         s.shipping_charged, s.held_until, s.ordered_at)
 
 
-FORWARD_ACTIONS = ("pickup", "ship", "gift_card", "match")
+FORWARD_ACTIONS = ("pickup", "ship", "gift_card", "match", "decide_supplier")
 
 
-def sale_actions(state: str, shipping_charged: Decimal, fulfillment: str, lines: list[SaleLineView]) -> tuple[str, ...]:
+def sale_actions(state: str, shipping_charged: Decimal, fulfillment: str, lines: list[SaleLineView],
+                 hold_reason: str | None = None) -> tuple[str, ...]:
     """The actions that apply to a sale in `state`. Every open sale has one that moves it forward
-    (`FORWARD_ACTIONS`), except a held one, which its release time moves forward by itself."""
+    (`FORWARD_ACTIONS`), except one held for the supplier, which its release time moves forward by
+    itself; one held for a person's decision offers that decision."""
     if state in (SaleState.COMPLETED.value, SaleState.CANCELLED.value):
         return ()
     actions = []
+    if state == SaleState.HELD.value and hold_reason:
+        actions.append("decide_supplier")
     if state in (SaleState.READY.value, SaleState.CAPTURE_FAILED.value):
         actions.append("ship" if ships(shipping_charged, fulfillment) else "pickup")
     if state == SaleState.GIFT_CARD_TO_ISSUE.value:

@@ -118,7 +118,7 @@ def test_supplier_fulfillment_needs_the_three_signed_documents(engine, channel):
         enable_supplier_fulfillment(engine, channel, ANNA)
     record_supplier_document(engine, channel, "internet_addendum", date(2026, 1, 5), ANNA)
     record_supplier_document(engine, channel, "packing_slip_form", date(2026, 1, 5), ANNA)
-    with pytest.raises(SaleError, match="missing: a current retailer contract"):
+    with pytest.raises(SaleError, match="a current retailer contract is not on file"):
         enable_supplier_fulfillment(engine, channel, ANNA)
     record_supplier_document(engine, channel, "retailer_contract", date(2026, 1, 6), ANNA)
     enable_supplier_fulfillment(engine, channel, ANNA)
@@ -156,9 +156,53 @@ def test_supplier_orders_are_held_until_0230_eastern_on_the_next_business_day(en
     assert stock(engine) == (10, 0)
 
 
-def test_supplier_marks_are_ignored_while_supplier_fulfillment_is_off(engine, channel):
+def test_a_supplier_tagged_order_while_supplier_fulfilment_is_off_waits_for_a_person(engine, channel):
     store(engine, channel, order(1, ("TUBE", 1), supplier=True, shipped_at=datetime(2026, 11, 25, tzinfo=UTC)))
-    assert sale(engine, 1).fulfillment == "store" and stock(engine) == (10, 1)
+    held = sale(engine, 1)
+    assert (held.state, held.fulfillment, held.held_until) == ("held", "supplier", None)
+    assert "supplier fulfilment is off" in held.hold_reason
+    assert stock(engine) == (10, 0), "the shop's own units are not taken for an order the supplier may ship"
+    with engine.begin() as conn:  # the nightly sync's settling, a year later, moves nothing
+        settle_sales(conn, channel, datetime(2027, 11, 26, tzinfo=UTC))
+    assert sale(engine, 1).state == "held" and stock(engine) == (10, 0)
+    assert inbox(engine).rows[0].status == "held: decide who ships"
+    from core.sales import decide_supplier_hold, sale_detail
+
+    assert "decide_supplier" in sale_detail(engine, held.id).actions
+    with pytest.raises(SaleError, match="supplier fulfilment is off"):
+        decide_supplier_hold(engine, held.id, ANNA, held.version, shop_ships=False)
+    decide_supplier_hold(engine, held.id, ANNA, held.version, shop_ships=True)
+    decided = sale(engine, 1)
+    assert (decided.state, decided.fulfillment, decided.hold_reason) == ("ready", "store", None)
+    assert stock(engine) == (10, 1)
+
+
+def test_a_supplier_tagged_order_after_the_contract_lapsed_waits_for_a_person(engine, channel):
+    for kind in ("internet_addendum", "packing_slip_form"):
+        record_supplier_document(engine, channel, kind, date(2026, 1, 5), ANNA)
+    record_supplier_document(engine, channel, "retailer_contract", date(2026, 1, 5), ANNA, ends_on=date(2026, 10, 31))
+    enable_supplier_fulfillment(engine, channel, ANNA, today=date(2026, 10, 1))
+    with pytest.raises(SaleError, match="ended on 2026-10-31"):
+        enable_supplier_fulfillment(engine, channel, ANNA, today=date(2026, 11, 1))
+    shipped = datetime(2026, 11, 25, 20, 0, tzinfo=UTC)  # Wednesday before Thanksgiving
+    store(engine, channel, order(1, ("TUBE", 1), supplier=True, shipped_at=shipped),
+          now=datetime(2026, 11, 26, 12, 0, tzinfo=UTC))
+    held = sale(engine, 1)
+    assert held.state == "held" and held.held_until is None
+    assert "a current retailer contract ended on 2026-10-31" in held.hold_reason
+    assert stock(engine) == (10, 0)
+    from core.sales import decide_supplier_hold
+
+    with pytest.raises(SaleError, match="ended on 2026-10-31"):
+        decide_supplier_hold(engine, held.id, ANNA, held.version, shop_ships=False,
+                             now=datetime(2026, 11, 26, 13, 0, tzinfo=UTC))
+    # The renewed contract comes in; the supplier ships it, and it waits for its release time.
+    record_supplier_document(engine, channel, "retailer_contract", date(2026, 11, 20), ANNA, ends_on=date(2027, 12, 31))
+    decide_supplier_hold(engine, held.id, ANNA, held.version, shop_ships=False,
+                         now=datetime(2026, 11, 26, 13, 0, tzinfo=UTC))
+    decided = sale(engine, 1)
+    assert decided.state == "held" and decided.held_until == datetime(2026, 11, 27, 7, 30, tzinfo=UTC)
+    assert decided.hold_reason is None and stock(engine) == (10, 0)
 
 
 def test_a_gift_card_placeholder_waits_for_a_real_card(engine, channel):

@@ -31,10 +31,15 @@ class SaleScreen(ReportsFailures, Screen):
                 tooltip="Take back the link that gave this line its product"),
         Binding("l", "customer", "Customer", id="sale.customer", tooltip="Link or create the POS customer"),
         Binding("x", "cancel_sale", "Cancel sale", id="sale.cancel"),
+        Binding("o", "shop_ships", "We ship it", id="sale.shop-ships",
+                tooltip="Tagged supplier-shipped, but the shop ships it from its own stock"),
+        Binding("v", "supplier_ships", "Supplier ships", id="sale.supplier-ships",
+                tooltip="The supplier ships it: wait for its release time, commit nothing"),
     ]
     # Each action is offered only while the sale's state allows it (core.sales.sale_actions).
     ACTION_NEEDS = {"pickup": "pickup", "shipped": "ship", "gift_card": "gift_card", "resolve": "match",
-                    "undo_match": "undo_match", "customer": "customer", "cancel_sale": "cancel"}
+                    "undo_match": "undo_match", "customer": "customer", "cancel_sale": "cancel",
+                    "shop_ships": "decide_supplier", "supplier_ships": "decide_supplier"}
 
     class Loaded(Message):
         def __init__(self, detail: SaleDetail):
@@ -94,6 +99,8 @@ class SaleScreen(ReportsFailures, Screen):
         contact = " · ".join(part for part in (s.customer_email, s.customer_phone) if part)
         pos = f"POS customer: {d.pos_customer}" if d.pos_customer else "no POS customer linked (l)"
         problem = f"\n[b]Capture failed:[/b] {s.capture_error}" if s.capture_error and s.state == "capture_failed" else ""
+        if s.hold_reason and s.state == "held":
+            problem = f"\n[b]Held for a person:[/b] {s.hold_reason} (o: we ship it · v: supplier ships)"
         self.query_one("#sale-summary", Static).update(
             f"[b]{s.order_number}[/b]  {row.status}  ·  {d.channel}  ·  "
             f"{shown(s.ordered_at, '%a %d %b %H:%M')}\n"
@@ -261,6 +268,29 @@ class SaleScreen(ReportsFailures, Screen):
             self.post_message(self.Done(f"Not cancelled: {exc}.", warning=True))
         else:
             self.post_message(self.Done("Sale cancelled."))
+
+    def action_shop_ships(self) -> None:
+        from tui.screens.confirm import ConfirmScreen
+
+        if self.detail:
+            self.app.push_screen(ConfirmScreen(f"Ship sale {self.detail.sale.order_number} from the shop's own stock? "
+                                               "Its units are committed now."), lambda yes: yes and self.decide(True))
+
+    def action_supplier_ships(self) -> None:
+        self.decide(False)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="sale-write")
+    def decide(self, shop_ships: bool) -> None:
+        from core.audit import current_actor
+        from core.sales import SaleError, decide_supplier_hold
+
+        try:
+            text = decide_supplier_hold(self.app.engine(), self.sale_id, current_actor(), self.detail.sale.version,
+                                        shop_ships=shop_ships)
+        except SaleError as exc:
+            self.post_message(self.Done(f"Not changed: {exc}.", warning=True))
+        else:
+            self.post_message(self.Done(text))
 
     @on(Done)
     def done(self, event: Done) -> None:
