@@ -44,10 +44,24 @@ def build_parser() -> argparse.ArgumentParser:
                          help="store a web store's credentials (asked for without echo)")
     actions.add_argument("--export-reconciliation", metavar="DATE",
                          help="write the payments by account for DATE (YYYY-MM-DD) to --out")
+    actions.add_argument("--locations", action="store_true", help="list the shop's locations")
+    actions.add_argument("--add-location", metavar="NAME", help="open a new location (a second shop, a warehouse)")
+    actions.add_argument("--rename-location", nargs=2, metavar=("OLD", "NEW"), help="rename a location")
+    actions.add_argument("--retire-location", metavar="NAME",
+                         help="stop using a location; its stock records and history are kept")
+    actions.add_argument("--supplier-document", nargs=3, metavar=("CHANNEL", "KIND", "SIGNED"),
+                         help="record a signed supplier document: KIND is internet_addendum, packing_slip_form "
+                              "or retailer_contract, SIGNED a date (YYYY-MM-DD)")
+    actions.add_argument("--supplier-fulfilment", nargs=2, metavar=("CHANNEL", "on|off"),
+                         help="switch supplier fulfilment on (needs the three documents, current) or off")
     actions.add_argument("--paths", action="store_true", help="print where the settings and data live")
     actions.add_argument("--version", action="store_true", help="print the version")
     parser.add_argument("--location", metavar="NAME",
-                        help="location whose quantities --import-catalog sets (default: the first)")
+                        help="location whose quantities --import-catalog sets (default: the first); with "
+                             "--supplier-fulfilment on, the location that receives supplier-shipped orders")
+    documents = parser.add_argument_group("with --supplier-document")
+    documents.add_argument("--ends", metavar="DATE", help="the last day the document is valid (a contract's end)")
+    documents.add_argument("--reference", metavar="TEXT", help="where the signed copy is kept (a file, a folder)")
     parser.add_argument("--no-mouse", action="store_true", help="ignore the mouse in the console")
     report = parser.add_argument_group("with --export-reconciliation")
     report.add_argument("--to", metavar="DATE", help="last day of the period (default: the same day)")
@@ -64,8 +78,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.location and not args.import_catalog:
-        parser.error("--location goes with --import-catalog")
+    if args.location and not (args.import_catalog or args.supplier_fulfilment):
+        parser.error("--location goes with --import-catalog or --supplier-fulfilment")
+    if (args.ends or args.reference) and not args.supplier_document:
+        parser.error("--ends and --reference go with --supplier-document")
     if (args.full or args.export_now or args.dry_run or args.json) and not args.sync:
         parser.error("--full, --export-now, --dry-run and --json go with --sync")
     if args.export_reconciliation and not args.out:
@@ -97,6 +113,10 @@ def main(argv: list[str] | None = None) -> int:
             return _set_secret(settings, args.set_secret)
         if args.import_catalog:
             return _import_catalog(settings, args.import_catalog, args.location)
+        if args.locations or args.add_location or args.rename_location or args.retire_location:
+            return _locations(settings, args)
+        if args.supplier_document or args.supplier_fulfilment:
+            return _supplier(settings, args)
         if args.sync:
             return _sync(settings, args)
         if args.export_reconciliation:
@@ -160,6 +180,89 @@ def _import_catalog(settings, path: str, location: str | None) -> int:
         f"{report.stock_changed} on-hand quantities changed."
     )
     return EXIT_OK
+
+
+def _locations(settings, args) -> int:
+    from core.audit import current_actor
+    from core.db import open_database
+    from core.locations import LocationError, add_location, list_locations, rename_location, retire_location
+
+    engine = open_database(settings.database_url)
+    try:
+        if args.add_location:
+            add_location(engine, args.add_location, current_actor())
+            print(f"location {args.add_location.strip()!r} added; load its counts with "
+                  f"tandem --import-catalog FILE --location {args.add_location.strip()!r}")
+        elif args.rename_location:
+            rename_location(engine, *args.rename_location, current_actor())
+            print(f"location {args.rename_location[0]!r} is now {args.rename_location[1].strip()!r}")
+        elif args.retire_location:
+            retire_location(engine, args.retire_location, current_actor())
+            print(f"location {args.retire_location!r} retired; its history is kept")
+        else:
+            for name, active, units in list_locations(engine):
+                print(f"{name}\t{'in use' if active else 'retired'}\t{units} units on hand")
+    except LocationError as exc:
+        print(f"tandem: {exc}; nothing was changed.", file=sys.stderr)
+        return EXIT_ERROR
+    return EXIT_OK
+
+
+def _supplier(settings, args) -> int:
+    from datetime import date
+
+    from sqlalchemy import select
+
+    from core.audit import current_actor
+    from core.db import open_database
+    from core.locations import UnknownLocationError, resolve_location
+    from core.models import SalesChannel
+    from core.sales import (
+        SaleError, disable_supplier_fulfillment, enable_supplier_fulfillment, record_supplier_document,
+    )
+    from core.sync import apply_channel_settings
+
+    channel_name = (args.supplier_document or args.supplier_fulfilment)[0]
+    if channel_name not in settings.channels:
+        known = ", ".join(settings.channels) or "none"
+        print(f"tandem: no channel {channel_name!r} in {settings.config_file} (channels: {known})", file=sys.stderr)
+        return EXIT_USAGE
+    engine = open_database(settings.database_url)
+    apply_channel_settings(engine, settings.channels, retire_missing=False)
+    with engine.connect() as conn:
+        channel_id = conn.execute(select(SalesChannel.id).where(SalesChannel.name == channel_name)).scalar_one()
+    try:
+        if args.supplier_document:
+            _, kind, signed = args.supplier_document
+            try:
+                signed_on = date.fromisoformat(signed)
+                ends_on = date.fromisoformat(args.ends) if args.ends else None
+            except ValueError:
+                print("tandem: dates are written YYYY-MM-DD", file=sys.stderr)
+                return EXIT_USAGE
+            record_supplier_document(engine, channel_id, kind, signed_on, current_actor(), ends_on, args.reference)
+            print(f"{channel_name}: {kind} signed {signed_on}" + (f", valid to {ends_on}" if ends_on else "")
+                  + " recorded")
+            return EXIT_OK
+        _, switch = args.supplier_fulfilment
+        if switch not in ("on", "off"):
+            print("tandem: --supplier-fulfilment CHANNEL takes on or off", file=sys.stderr)
+            return EXIT_USAGE
+        if switch == "off":
+            disable_supplier_fulfillment(engine, channel_id, current_actor())
+            print(f"{channel_name}: supplier fulfilment off; orders tagged supplier-shipped now wait for a person")
+            return EXIT_OK
+        route_to = None
+        if args.location:
+            with engine.connect() as conn:
+                route_to = resolve_location(conn, args.location)
+        enable_supplier_fulfillment(engine, channel_id, current_actor(), route_to)
+        print(f"{channel_name}: supplier fulfilment on" + (f"; supplier orders go to {args.location}"
+                                                          if args.location else ""))
+        return EXIT_OK
+    except (SaleError, UnknownLocationError) as exc:
+        print(f"tandem: {exc}; nothing was changed.", file=sys.stderr)
+        return EXIT_ERROR
 
 
 def _sync(settings, args) -> int:

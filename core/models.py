@@ -114,6 +114,7 @@ class Location(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=100, unique=True)
     created_at: datetime = CreatedAt()
+    active: bool = True  # a retired location keeps its history; nothing new goes to it
 
 
 class Stock(SQLModel, table=True):

@@ -60,7 +60,8 @@ def shop_overview(engine: Engine) -> Overview:
         unresolved = conn.execute(
             select(func.count()).where(listing.c.match_state.in_(UNRESOLVED_MATCH_STATES))
         ).scalar_one()
-        locations = tuple(conn.execute(select(Location.__table__.c.name).order_by("id")).scalars())
+        locations = tuple(conn.execute(select(Location.__table__.c.name).where(Location.__table__.c.active.is_(True))
+                                       .order_by("id")).scalars())
         channels = tuple(conn.execute(select(SalesChannel.__table__.c.name).order_by("id")).scalars())
         last = conn.execute(
             select(run.c.started_at, run.c.finished_at, run.c.status, run.c.message)

@@ -268,6 +268,14 @@ def enable_supplier_fulfillment(engine: Engine, channel_id: int, actor: Actor, r
         audit(conn, actor, "supplier_fulfillment", "saleschannel", channel_id, "supplier_fulfillment", "off", "on")
 
 
+def disable_supplier_fulfillment(engine: Engine, channel_id: int, actor: Actor) -> None:
+    """Switch supplier fulfillment off: from now on an order tagged supplier-shipped waits for a person."""
+    with engine.begin() as conn:
+        conn.execute(update(SalesChannel.__table__).where(SalesChannel.id == channel_id).values(
+            supplier_fulfillment=False, version=SalesChannel.version + 1))
+        audit(conn, actor, "supplier_fulfillment", "saleschannel", channel_id, "supplier_fulfillment", "on", "off")
+
+
 # --- staff actions ---------------------------------------------------------------------------------
 
 def _sale(conn: Connection, sale_id: int):

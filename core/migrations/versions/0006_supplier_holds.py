@@ -1,4 +1,4 @@
-"""why a sale waits for a person; supplier documents' end dates and references
+"""why a sale waits for a person; supplier documents' end dates and references; retired locations
 
 Revision ID: 0006
 Revises: 0005
@@ -24,9 +24,14 @@ def upgrade() -> None:
     with op.batch_alter_table('supplierdocument', schema=None) as batch_op:
         batch_op.add_column(sa.Column('ends_on', sa.Date(), nullable=True))
         batch_op.add_column(sa.Column('reference', sa.String(length=500), nullable=True))
+    # A location the shop no longer uses is retired, never deleted: its history stays.
+    with op.batch_alter_table('location', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('active', sa.Boolean(), nullable=False, server_default=sa.true()))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('location', schema=None) as batch_op:
+        batch_op.drop_column('active')
     with op.batch_alter_table('supplierdocument', schema=None) as batch_op:
         batch_op.drop_column('reference')
         batch_op.drop_column('ends_on')
