@@ -44,6 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
                          help="store a web store's credentials (asked for without echo)")
     actions.add_argument("--export-reconciliation", metavar="DATE",
                          help="write the payments by account for DATE (YYYY-MM-DD) to --out")
+    actions.add_argument("--check", action="store_true",
+                         help="check the settings, secrets and each web store's connection; exit 0 when all hold")
     actions.add_argument("--locations", action="store_true", help="list the shop's locations")
     actions.add_argument("--add-location", metavar="NAME", help="open a new location (a second shop, a warehouse)")
     actions.add_argument("--rename-location", nargs=2, metavar=("OLD", "NEW"), help="rename a location")
@@ -113,6 +115,13 @@ def main(argv: list[str] | None = None) -> int:
             return _set_secret(settings, args.set_secret)
         if args.import_catalog:
             return _import_catalog(settings, args.import_catalog, args.location)
+        if args.check:
+            from core.check import check_setup
+
+            lines = check_setup(settings)
+            for line in lines:
+                print(line)
+            return EXIT_OK if all(line.holds for line in lines) else EXIT_ERROR
         if args.locations or args.add_location or args.rename_location or args.retire_location:
             return _locations(settings, args)
         if args.supplier_document or args.supplier_fulfilment:

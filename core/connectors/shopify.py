@@ -207,7 +207,22 @@ mutation TandemRefund($input: RefundInput!) {
 }
 """
 
-DOCUMENTS = {"listings": LISTINGS, "orders": ORDERS, "order_lines": ORDER_LINES_PAGE, "set_stock": SET_STOCK,
+# `tandem --check`: the credentials, their scopes, the store location and the part-number field,
+# in one cheap query.
+CHECK = """
+query TandemCheck($location: ID!, $first: Int!, $mpnNamespace: String!, $mpnKey: String!) {
+  shop { name }
+  currentAppInstallation { accessScopes { handle } }
+  location(id: $location) { id name }
+  productVariants(first: $first) {
+    edges { node { metafield(namespace: $mpnNamespace, key: $mpnKey) { value } } }
+  }
+}
+"""
+CHECK_SAMPLE = 20  # listings looked at for the part-number field
+NEEDED_SCOPES = ("read_products", "write_products", "read_inventory", "write_inventory", "read_orders")
+
+DOCUMENTS = {"check": CHECK, "listings": LISTINGS, "orders": ORDERS, "order_lines": ORDER_LINES_PAGE, "set_stock": SET_STOCK,
              "set_prices": SET_PRICES, "capturable": CAPTURABLE, "captures": CAPTURES, "capture": CAPTURE, "fulfil": FULFIL,
              "refundable": REFUNDABLE, "refund": REFUND}
 DOCUMENTS_2026 = {**DOCUMENTS, "set_stock": SET_STOCK_2026}
@@ -523,6 +538,29 @@ class ShopifyConnector:
             return
         if self._open_fulfilment_orders(order_external_id):
             raise OutcomeUnknown("the store's answer was lost several times; the order is not fulfilled yet")
+
+    def check(self) -> list[tuple[bool, str]]:
+        """What `tandem --check` reports for this store, one (holds, line) per point."""
+        data = self._graphql("check", {"location": self.location_id or "gid://shopify/Location/0",
+                                       "first": CHECK_SAMPLE, "mpnNamespace": self.mpn_namespace,
+                                       "mpnKey": self.mpn_key})
+        with reading("check"):
+            lines = [(True, f"the access token is accepted by {data['shop']['name']!r}")]
+            granted = {scope["handle"] for scope in (data.get("currentAppInstallation") or {}).get("accessScopes") or []}
+            missing = [scope for scope in NEEDED_SCOPES if scope not in granted
+                       and scope.replace("read_", "write_") not in granted]
+            lines.append((not missing, "the app's scopes cover what Tandem does" if not missing else
+                          "the app lacks the scopes " + ", ".join(missing) + " (add them in the app's settings)"))
+            location = data.get("location")
+            lines.append((location is not None,
+                          f"the store location {self.location_id} is {location['name']!r}" if location else
+                          f"the store has no location {self.location_id or '(store_location_id is not set)'}"))
+            edges = (data.get("productVariants") or {}).get("edges") or []
+            seen = any((edge["node"].get("metafield") or {}).get("value") for edge in edges)
+            field = f"{self.mpn_namespace}.{self.mpn_key}"
+            lines.append((seen or not edges, f"the part-number field {field} is filled on some listings" if seen else
+                          f"no listing has the part-number field {field}" if edges else "the store has no listings yet"))
+        return lines
 
     def set_prices(self, updates: list[PriceUpdate]) -> None:
         products = {u.external_product_id for u in updates}

@@ -345,6 +345,23 @@ class WooCommerceConnector:
         if self._status(order_external_id) != "completed":
             raise OutcomeUnknown("the store's answer was lost several times; the order is not completed yet")
 
+    def check(self) -> list[tuple[bool, str]]:
+        """What `tandem --check` reports for this store, one (holds, line) per point."""
+        response = self.client.request("GET", f"{API}/products", "check", params={"per_page": 20})
+        products = self._json(response, "check")
+        if not isinstance(products, list):
+            raise ConnectorError("the store sent a products answer that is not a list")
+        lines = [(True, "the consumer key and secret are accepted (read access); write access shows at the first "
+                        "export")]
+        with reading("check"):
+            seen = any(_meta(product, self.mpn_key) for product in products)
+        lines.append((seen or not products,
+                      f"the part-number meta key {self.mpn_key!r} is filled on some products" if seen else
+                      f"no product has the part-number meta key {self.mpn_key!r}" if products else
+                      "the store has no products yet"))
+        lines.append((True, "WooCommerce keeps one stock per product: the channel's location is sent as a whole"))
+        return lines
+
     def set_stock(self, updates: list[StockUpdate]) -> None:
         self._batch([(u.listing_external_id, {"manage_stock": True, "stock_quantity": u.quantity}) for u in updates],
                     "set_stock")

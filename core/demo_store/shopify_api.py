@@ -15,7 +15,8 @@ OPERATION = re.compile(r"\b(query|mutation)\s+(\w+)")
 UPDATED_SINCE = re.compile(r"updated_at:>=?'([^']+)'")
 MAX_FIRST = 250
 MAX_QUANTITIES = 250
-COSTS = {"TandemListings": lambda v: 2 + v.get("first", 1) * 4,
+COSTS = {"TandemCheck": lambda v: 4 + v.get("first", 1) * 2,
+         "TandemListings": lambda v: 2 + v.get("first", 1) * 4,
          "TandemOrders": lambda v: 2 + v.get("first", 1) * (24 + 2 + v.get("lines", 1) * 9),
          "TandemOrderLines": lambda v: 3 + v.get("lines", 1) * 9}
 
@@ -268,6 +269,18 @@ def _refund(store: DemoStore, v: dict) -> dict:
                              "userErrors": []}}
 
 
+def _check(store: DemoStore, v: dict) -> dict:
+    _, pairs = store.variants_in_order()
+    namespace, key = v.get("mpnNamespace"), v.get("mpnKey")
+    edges = [{"node": {"metafield": {"value": variant.mpn}
+                       if variant.mpn and (namespace, key) == ("mm-google-shopping", "mpn") else None}}
+             for _, variant in pairs[:v.get("first", 20)]]
+    return {"shop": {"name": "Demo web store"},
+            "currentAppInstallation": {"accessScopes": [{"handle": scope} for scope in store.scopes]},
+            "location": {"id": LOCATION_ID, "name": "Main warehouse"} if v.get("location") == LOCATION_ID else None,
+            "productVariants": {"edges": edges}}
+
+
 def handle_graphql(store: DemoStore, token: str | None, body: bytes, fault: str | None) -> tuple[int, dict, bytes]:
     if token != store.access_token:
         return 401, {}, json.dumps({"errors": "[API] Invalid API key or access token"}).encode()
@@ -287,6 +300,7 @@ def handle_graphql(store: DemoStore, token: str | None, body: bytes, fault: str 
             return 200, {}, json.dumps({"errors": [{"message": "Throttled", "extensions": {"code": "THROTTLED"}}],
                                         "extensions": {"cost": cost}}).encode()
         handlers = {
+            "TandemCheck": lambda: _check(store, variables),
             "TandemListings": lambda: _listings(store, variables),
             "TandemOrders": lambda: _orders(store, variables, vanish=fault == "vanish"),
             "TandemOrderLines": lambda: _order_lines(store, variables),

@@ -97,6 +97,8 @@ class DemoStore:
         self.timeout_seconds = 3.0
         self.hang_over = threading.Event()
         self.seen_nonces: set[str] = set()
+        # The Shopify app's access scopes (what a custom app was granted when installed).
+        self.scopes = ["write_products", "write_inventory", "read_orders", "write_orders"]
         self._by_item: dict[str, DemoVariant] | None = None
         self._products_in_order: list[DemoProduct] | None = None
         self._variants_in_order: tuple[list[int], list] | None = None

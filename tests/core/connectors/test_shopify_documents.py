@@ -57,6 +57,7 @@ def test_the_2026_inventory_document_is_not_valid_without_them(schema):
 
 
 VARIABLES_FOR = {
+    "check": {"first": shopify.CHECK_SAMPLE},
     "listings": {"first": shopify.LISTING_PAGE},
     "orders": {"first": shopify.ORDER_PAGE, "lines": shopify.ORDER_LINES},
     "order_lines": {"lines": shopify.ORDER_LINES},

@@ -1,0 +1,82 @@
+"""`tandem --check`: is this installation ready to sync? One line per point, never a credential.
+
+It reads the settings (already checked when loaded), the secrets file's permissions, the database,
+and each channel: its shop location, its credentials, and the store itself through the cheapest
+call the platform allows (credentials accepted, scopes, the store location, the part-number field).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from core.connectors.base import ConnectorError
+from core.secrets import SecretsError, redact
+
+
+@dataclass(frozen=True)
+class CheckLine:
+    holds: bool
+    what: str
+    text: str
+
+    def __str__(self) -> str:
+        return f"{'ok  ' if self.holds else 'FAIL'}  {self.what}: {redact(self.text)}"
+
+
+def check_setup(settings, connectors: dict | None = None) -> list[CheckLine]:
+    from core.db import DatabaseError, describe_failure, open_database, redacted_url
+    from core.secrets import _check_private
+
+    lines = [CheckLine(True, "settings", f"{settings.config_file}" + ("" if settings.config_file_exists
+                                                                       else " (not created yet: defaults apply)")),
+             CheckLine(True, "time zone", settings.time_zone or "the machine's")]
+    if settings.secrets_file.exists():
+        try:
+            _check_private(settings.secrets_file)
+            lines.append(CheckLine(True, "secrets file", f"{settings.secrets_file} is readable by its owner only"))
+        except SecretsError as exc:
+            lines.append(CheckLine(False, "secrets file", str(exc)))
+    try:
+        engine = open_database(settings.database_url)
+    except DatabaseError as exc:
+        return [*lines, CheckLine(False, "database", str(exc))]
+    lines.append(CheckLine(True, "database", redacted_url(settings.database_url)))
+    if not settings.channels:
+        lines.append(CheckLine(True, "web stores", "none configured: nothing to sync"))
+    for name, spec in settings.channels.items():
+        lines += _check_channel(engine, settings, name, spec, (connectors or {}).get(name), describe_failure)
+    engine.dispose()
+    return lines
+
+
+def _check_channel(engine, settings, name: str, spec: dict, connector, describe_failure) -> list[CheckLine]:
+    from core.models import Location, SalesChannel
+    from core.sync import open_connector
+
+    lines = []
+    if spec.get("location"):
+        with engine.connect() as conn:
+            found = conn.execute(select(Location.id).where(func.lower(Location.name) == spec["location"].casefold(),
+                                                           Location.active.is_(True))).first()
+        lines.append(CheckLine(found is not None, name, f"the shop location {spec['location']!r} " + (
+            "exists" if found else "does not exist (tandem --add-location, or fix `location`)")))
+    if spec["platform"] == "demo":
+        return [*lines, CheckLine(True, name, "the demo web store runs inside Tandem: nothing to reach")]
+    channel = SalesChannel(name=name, platform=spec["platform"], base_url=spec["url"],
+                           settings_json=json.dumps(spec))
+    try:
+        connector = connector or open_connector(channel, spec, settings.secrets_file)
+    except (SecretsError, ConnectorError) as exc:
+        return [*lines, CheckLine(False, name, str(exc))]
+    try:
+        lines += [CheckLine(holds, name, text) for holds, text in connector.check()]
+    except ConnectorError as exc:
+        lines.append(CheckLine(False, name, str(exc)))
+    except Exception as exc:  # noqa: BLE001 - a check reports, it does not crash
+        lines.append(CheckLine(False, name, describe_failure(exc)))
+    finally:
+        connector.close()
+    return lines
