@@ -25,7 +25,7 @@ CHANNEL_KEYS = {
     "api_version": (str, False), "part_number_field": (str, False), "supplier_tag": (str, False),
     "supplier_service": (str, False), "export_time": (str, False), "time_zone": (str, False),
     "safety_buffer": (int, False), "push_status": (bool, False), "holiday_country": (str, False),
-    "refund_on_website": (bool, False),
+    "refund_on_website": (bool, False), "barcode_field": (str, False), "supplier_shipped_field": (str, False),
 }
 EXPORT_TIME = re.compile(r"([01]?[0-9]|2[0-3]):[0-5][0-9]")
 PLATFORMS = ("shopify", "woocommerce", "demo")

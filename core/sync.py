@@ -143,6 +143,8 @@ def open_connector(channel, settings_json: dict, secrets_path, demo_store=None):
         channel.base_url, secrets["consumer_key"].reveal(), secrets["consumer_secret"].reveal(),
         mpn_meta_key=settings_json.get("part_number_field", "mpn"),
         supplier_meta_key=settings_json.get("supplier_tag", "supplier_fulfilled"),
+        shipped_meta_key=settings_json.get("supplier_shipped_field", "supplier_shipped_at"),
+        barcode_meta_key=settings_json.get("barcode_field"),
     )
 
 

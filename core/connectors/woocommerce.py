@@ -102,21 +102,29 @@ def listing_id(product_id, variation_id=0) -> str:
     return f"variation:{product_id}:{variation_id}" if variation_id else f"product:{product_id}"
 
 
-def parse_product(product: dict, mpn_key: str | None) -> ListingData:
+def _barcode(item: dict, barcode_key: str | None) -> str | None:
+    """WooCommerce 9.2+ keeps a product's GTIN/UPC/EAN/ISBN in `global_unique_id`; stores that keep
+    it in a plugin's meta key name that key in the `barcode_field` setting."""
+    if barcode_key:
+        return _meta(item, barcode_key)
+    return item.get("global_unique_id") or None
+
+
+def parse_product(product: dict, mpn_key: str | None, barcode_key: str | None = None) -> ListingData:
     return ListingData(
         external_id=listing_id(product["id"]), title=product.get("name") or str(product["id"]),
-        product_code=product.get("sku") or None, barcode=product.get("global_unique_id") or None,
+        product_code=product.get("sku") or None, barcode=_barcode(product, barcode_key),
         part_number=_meta(product, mpn_key), price=_money(product["price"]) if product.get("price") else None,
         external_product_id=str(product["id"]), remote_updated_at=_time(product.get("date_modified_gmt")),
     )
 
 
-def parse_variation(parent: dict, variation: dict, mpn_key: str | None) -> ListingData:
+def parse_variation(parent: dict, variation: dict, mpn_key: str | None, barcode_key: str | None = None) -> ListingData:
     options = " ".join(str(a.get("option", "")) for a in variation.get("attributes") or [])
     return ListingData(
         external_id=listing_id(parent["id"], variation["id"]),
         title=f"{parent.get('name', '')} {options}".strip() or str(variation["id"]),
-        product_code=variation.get("sku") or None, barcode=variation.get("global_unique_id") or None,
+        product_code=variation.get("sku") or None, barcode=_barcode(variation, barcode_key),
         part_number=_meta(variation, mpn_key) or _meta(parent, mpn_key),
         price=_money(variation["price"]) if variation.get("price") else None,
         external_product_id=str(parent["id"]), remote_updated_at=_time(variation.get("date_modified_gmt")),
@@ -190,7 +198,8 @@ class WooCommerceConnector:
 
     def __init__(self, store_url: str, consumer_key: str, consumer_secret: str, *, mpn_meta_key: str | None = "mpn",
                  supplier_meta_key: str | None = "supplier_fulfilled",
-                 shipped_meta_key: str | None = "supplier_shipped_at", transport=None,
+                 shipped_meta_key: str | None = "supplier_shipped_at", barcode_meta_key: str | None = None,
+                 transport=None,
                  policy: RetryPolicy | None = None, sleep=time.sleep):
         self.counter = RequestCounter()
         remember_pair(consumer_key, consumer_secret)
@@ -202,6 +211,7 @@ class WooCommerceConnector:
             credential_hint="the channel's WooCommerce consumer key and secret (tandem --set-secret CHANNEL)",
         )
         self.mpn_key, self.supplier_key, self.shipped_key = mpn_meta_key, supplier_meta_key, shipped_meta_key
+        self.barcode_key = barcode_meta_key
 
     def close(self) -> None:
         self.client.close()
@@ -231,12 +241,12 @@ class WooCommerceConnector:
                 with reading("products"):
                     variable = product.get("type") == "variable" and product.get("variations")
                     if not variable:
-                        page.append(parse_product(product, self.mpn_key))
+                        page.append(parse_product(product, self.mpn_key, self.barcode_key))
                         continue
                     path = f"/products/{int(product['id'])}/variations"
                 for variations in self._pages(path, "listings", {}):
                     with reading("variations"):
-                        page += [parse_variation(product, v, self.mpn_key) for v in variations]
+                        page += [parse_variation(product, v, self.mpn_key, self.barcode_key) for v in variations]
             yield page
 
     def orders_since(self, cursor: str | None) -> Iterator[tuple[list[WebOrder], str | None]]:

@@ -87,3 +87,12 @@ def test_oauth_signature_matches_rfc5849_construction():
     assert signature == oauth_signature("GET", "http://127.0.0.1:8080/wp-json/wc/v3/orders", dict(params), "cs")
     assert signature != oauth_signature("POST", "http://127.0.0.1:8080/wp-json/wc/v3/orders", params, "cs")
     assert signature != oauth_signature("GET", "http://127.0.0.1:8080/wp-json/wc/v3/orders", params, "cs2")
+
+
+def test_the_barcode_comes_from_global_unique_id_or_from_the_meta_key_the_shop_names():
+    product = example("products_list_example")[0] | {"global_unique_id": "036000241457"}
+    assert parse_product(product, None).barcode == "036000241457"
+    kept_in_meta = product | {"global_unique_id": "", "meta_data": [{"id": 9, "key": "_gtin", "value": "4006381333931"}]}
+    assert parse_product(kept_in_meta, None).barcode is None
+    assert parse_product(kept_in_meta, None, "_gtin").barcode == "4006381333931"
+    assert parse_variation(product, kept_in_meta, None, "_gtin").barcode == "4006381333931"
