@@ -223,6 +223,7 @@ class WebSale(SQLModel, table=True):
     held_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # Why a person must decide before the sale moves (a supplier-shipped tag Tandem may not honour).
     hold_reason: str | None = Field(default=None, sa_type=Text)
+    customer_link: str | None = Field(default=None, max_length=10)  # "person", "email" or "earlier"
     customer_name: str | None = Field(default=None, max_length=200)
     customer_email: str | None = Field(default=None, max_length=254, index=True)
     customer_phone: str | None = Field(default=None, max_length=40)

@@ -14,7 +14,7 @@ from core.connectors.base import WebOrder
 from core.db import insert_ignoring_duplicates
 from core.dbtypes import utcnow
 from core.identifiers import parse_barcode, part_number_key
-from core.sales import hold_fields, settle_sales
+from core.sales import hold_fields, link_known_customers, settle_sales
 from core.models import SaleState, WebListing, WebSale, WebSaleLine
 
 sale_table, line_table = WebSale.__table__, WebSaleLine.__table__
@@ -79,6 +79,8 @@ def store_orders(conn: Connection, channel_id: int, orders: list[WebOrder],
                 "stock_state": "none",
             })
     insert_ignoring_duplicates(conn, line_table, lines, ["sale_id", "external_id"])
+    new_sales = [sale_ids[o.external_id] for o in orders if o.external_id not in known and o.external_id in sale_ids]
+    link_known_customers(conn, new_sales)
     settle_sales(conn, channel_id, now, sale_ids=list(sale_ids.values()))
     return OrdersReport(new=len([o for o in orders if o.external_id not in known]),
                         updated=updated)

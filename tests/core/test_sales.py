@@ -223,27 +223,69 @@ def test_a_gift_card_placeholder_waits_for_a_real_card(engine, channel):
         issue_gift_card(engine, line, "GC-0002", ANNA)
 
 
-def test_web_customers_never_touch_pos_customers_by_themselves(engine, channel):
+def new_customer(engine, **values) -> int:
     with engine.begin() as conn:
-        existing = conn.execute(insert(PosCustomer.__table__).values(
-            name="Ana L.", email="ANA@example.com", phone="555-9999", created_at=utcnow())).inserted_primary_key[0]
-    store(engine, channel, order(1, ("TUBE", 1)))
+        return conn.execute(insert(PosCustomer.__table__).values(**values, created_at=utcnow())).inserted_primary_key[0]
+
+
+def customer_rows(engine) -> list[tuple]:
     with engine.connect() as conn:
-        customers = conn.execute(select(PosCustomer.__table__)).all()
-    assert len(customers) == 1 and customers[0].name == "Ana L." and customers[0].phone == "555-9999"
+        return sorted(tuple(row) for row in conn.execute(
+            select(PosCustomer.id, PosCustomer.name, PosCustomer.email, PosCustomer.phone, PosCustomer.address)))
+
+
+def test_a_web_sale_gets_the_one_pos_customer_with_its_email_and_changes_nothing_of_theirs(engine, channel):
+    existing = new_customer(engine, name="Ana L.", email="ANA@example.com", phone="555-9999")
+    before = customer_rows(engine)
+    store(engine, channel, order(1, ("TUBE", 1)))  # the web customer is "Ana Lima", ana@example.com, 555-0100
     s = sale(engine, 1)
-    assert s.pos_customer_id is None and s.customer_name == "Ana Lima"
-    assert [c[0] for c in suggest_customers(engine, s.id)] == [existing]
-    link_customer(engine, s.id, existing, ANNA, s.version)
-    assert sale(engine, 1).pos_customer_id == existing
-    store(engine, channel, order(2, ("TUBE", 1), email="new@example.com"))
-    s2 = sale(engine, 2)
-    created = create_customer_from_sale(engine, s2.id, ANNA, s2.version)
+    assert (s.pos_customer_id, s.customer_link) == (existing, "email")
+    assert s.customer_name == "Ana Lima" and customer_rows(engine) == before, "the POS customer's data is theirs"
+
+
+def test_two_pos_customers_with_one_email_are_left_to_a_person(engine, channel):
+    first = new_customer(engine, name="Ana L.", email="ana@example.com")
+    new_customer(engine, name="Ana's shop", email="Ana@Example.com")
+    store(engine, channel, order(1, ("TUBE", 1)))
+    s = sale(engine, 1)
+    assert s.pos_customer_id is None
+    assert {c[0] for c in suggest_customers(engine, s.id)} >= {first}
+    link_customer(engine, s.id, first, ANNA, s.version)
+    assert sale(engine, 1).customer_link == "person"
+    # The same web customer again: the person's choice is remembered, whatever the emails' count.
+    store(engine, channel, order(2, ("TUBE", 1)))
+    assert (sale(engine, 2).pos_customer_id, sale(engine, 2).customer_link) == (first, "earlier")
+
+
+def test_a_person_linking_a_web_email_to_a_customer_is_followed_for_that_email(engine, channel):
+    shop_account = new_customer(engine, name="Lima Cycles", email="accounts@lima.example")
+    store(engine, channel, order(1, ("TUBE", 1), email="new@example.com"))
+    s = sale(engine, 1)
+    assert s.pos_customer_id is None, "no POS customer has that email"
+    link_customer(engine, s.id, shop_account, ANNA, s.version)
+    store(engine, channel, order(2, ("TUBE", 1), email="NEW@example.com"))
+    assert sale(engine, 2).pos_customer_id == shop_account
+    store(engine, channel, order(3, ("TUBE", 1), email="other@example.com"))
+    s3 = sale(engine, 3)
+    assert s3.pos_customer_id is None
+    created = create_customer_from_sale(engine, s3.id, ANNA, s3.version)
     with engine.connect() as conn:
         assert conn.execute(select(PosCustomer.name, PosCustomer.email).where(PosCustomer.id == created)).one() == (
-            "Ana Lima", "new@example.com")
+            "Ana Lima", "other@example.com")
         actions = set(conn.execute(select(AuditEntry.action)).scalars())
     assert {"link_customer", "create_customer"} <= actions
+
+
+def test_staff_find_pos_customers_by_name_email_or_phone(engine):
+    from core.sales import search_customers
+
+    ana = new_customer(engine, name="Ana Lima", email="ana@example.com", phone="555-0100")
+    new_customer(engine, name="Sam Okafor", email="sam@example.com", phone="555-0199")
+    assert [row[0] for row in search_customers(engine, "lima")] == [ana]
+    assert [row[0] for row in search_customers(engine, "ANA@EXAMPLE")] == [ana]
+    assert [row[0] for row in search_customers(engine, "0100")] == [ana]
+    assert len(search_customers(engine, "555")) == 2 and search_customers(engine, "100%") == []
+    assert search_customers(engine, "  ") == []
 
 
 class FakeConnector:

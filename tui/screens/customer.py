@@ -1,5 +1,6 @@
-"""The POS customer of a web sale: link one suggested by email or phone, or create one. The web
-sale's own customer data is never written over."""
+"""The POS customer of a web sale: link one suggested by email or phone, or one found by typing a
+name, email or phone, or create one. Neither the web sale's nor the POS customer's data is ever
+written over."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import OptionList, Static
+from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from tui.failures import ReportsFailures
@@ -26,6 +27,11 @@ class CustomerScreen(ReportsFailures, ModalScreen):
             super().__init__()
             self.customers = customers
 
+    class Found(Message):
+        def __init__(self, customers: list[tuple], searched: str):
+            super().__init__()
+            self.customers, self.searched = customers, searched
+
     class Saved(Message):
         def __init__(self, text: str, warning: bool = False):
             super().__init__()
@@ -38,10 +44,13 @@ class CustomerScreen(ReportsFailures, ModalScreen):
     def compose(self) -> ComposeResult:
         with Vertical(id="customer"):
             yield Static("[b]POS customer for this sale[/b] — suggestions share its email or phone")
+            yield Input(placeholder="Find a POS customer: name, email or phone", id="customer-search")
             yield OptionList(id="customer-options")
-            yield Static("Enter link the highlighted one · c create from the web sale · Esc close", id="customer-hint")
+            yield Static("Type to search · ↓ or Enter to the list, Enter links · c (in the list) create from "
+                         "the web sale · Esc close", id="customer-hint")
 
     def on_mount(self) -> None:
+        self.query_one("#customer-search", Input).focus()
         self.suggest()
 
     @work(thread=True, exit_on_error=False)
@@ -52,15 +61,43 @@ class CustomerScreen(ReportsFailures, ModalScreen):
 
     @on(Suggested)
     def show(self, event: Suggested) -> None:
+        self._fill(event.customers, "No POS customer shares this email or phone")
+
+    def _fill(self, customers: list[tuple], empty: str) -> None:
         options = self.query_one("#customer-options", OptionList)
         options.clear_options()
-        for customer_id, name, email, phone in event.customers:
+        for customer_id, name, email, phone in customers:
             options.add_option(Option(f"{name}  {email or ''}  {phone or ''}", id=str(customer_id)))
-        if not event.customers:
-            options.add_option(Option("No POS customer shares this email or phone", disabled=True))
+        if not customers:
+            options.add_option(Option(empty, disabled=True))
         else:
             options.highlighted = 0
-        options.focus()
+
+    @on(Input.Changed, "#customer-search")
+    def search(self, event: Input.Changed) -> None:
+        if event.value.strip():
+            self.find(event.value)
+        else:
+            self.suggest()
+
+    @on(Input.Submitted, "#customer-search")
+    def to_results(self) -> None:
+        self.query_one("#customer-options", OptionList).focus()
+
+    def key_down(self) -> None:
+        if isinstance(self.focused, Input):
+            self.query_one("#customer-options", OptionList).focus()
+
+    @work(thread=True, exclusive=True, group="customer-search", exit_on_error=False)
+    def find(self, text: str) -> None:
+        from core.sales import search_customers
+
+        self.post_message(self.Found(search_customers(self.app.engine(), text), text))
+
+    @on(Found)
+    def found(self, event: Found) -> None:
+        if event.searched == self.query_one("#customer-search", Input).value:
+            self._fill(event.customers, f"No POS customer matches {event.searched.strip()!r}")
 
     @on(OptionList.OptionSelected)
     def link(self, event: OptionList.OptionSelected) -> None:
@@ -68,6 +105,12 @@ class CustomerScreen(ReportsFailures, ModalScreen):
 
     def action_create(self) -> None:
         self.write(None)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # While typing in the search box, `c` is a letter of a name, not "create".
+        if action == "create" and isinstance(self.focused, Input):
+            return False
+        return True
 
     @work(thread=True, exit_on_error=False)
     def write(self, customer_id: int | None) -> None:

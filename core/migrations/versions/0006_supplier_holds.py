@@ -1,4 +1,4 @@
-"""why a sale waits for a person; supplier documents' end dates and references; retired locations
+"""why a sale waits for a person; how it got its POS customer; supplier documents' end dates and references; retired locations
 
 Revision ID: 0006
 Revises: 0005
@@ -20,6 +20,9 @@ def upgrade() -> None:
     # document lapsed) waits for a person, with the reason, committing nothing.
     with op.batch_alter_table('websale', schema=None) as batch_op:
         batch_op.add_column(sa.Column('hold_reason', sa.Text(), nullable=True))
+        # How the sale got its POS customer: a person, or the rules (one POS customer with its email,
+        # or the customer a person linked for the same email before).
+        batch_op.add_column(sa.Column('customer_link', sa.String(length=10), nullable=True))
     # A retailer contract is "current" until its end date.
     with op.batch_alter_table('supplierdocument', schema=None) as batch_op:
         batch_op.add_column(sa.Column('ends_on', sa.Date(), nullable=True))
@@ -36,4 +39,5 @@ def downgrade() -> None:
         batch_op.drop_column('reference')
         batch_op.drop_column('ends_on')
     with op.batch_alter_table('websale', schema=None) as batch_op:
+        batch_op.drop_column('customer_link')
         batch_op.drop_column('hold_reason')
