@@ -25,7 +25,7 @@ SCREENS = {
     "home": [], "inbox": ["s"], "sale": ["s", "enter"], "pickup-checks": ["s", "PICKUP", "enter", "p", "1"],
     "resolver": ["m"], "resolver-why": ["m", "question_mark"], "catalog": ["c"],
     "returns": ["t", "COMPLETED", "enter", "enter", "plus"], "accounts": ["a"],
-    "help-en": ["f1"], "help-fr": ["f1", "f2"],
+    "help-en": ["f1"], "help-fr": ["f1", "f2"], "customer": ["s", "enter", "l", *"ana"],
 }
 
 
