@@ -31,11 +31,16 @@ def install_dir():
     folder.chmod(0o755)  # the shop user must reach its command and environment
     subprocess.run(["userdel", "-r", USER], capture_output=True)
     yield folder
+    subprocess.run(["pkill", "-KILL", "-u", USER], capture_output=True)  # nothing of the test user outlives it
     subprocess.run(["userdel", "-r", USER], capture_output=True)
     shells = Path("/etc/shells")
     shells.write_text("".join(line for line in shells.read_text().splitlines(keepends=True)
                               if not line.startswith(str(folder))))
     shutil.rmtree(folder, ignore_errors=True)
+
+
+def running_as_user() -> bool:
+    return subprocess.run(["pgrep", "-u", USER], capture_output=True).returncode == 0
 
 
 def screen(session: str) -> str:
@@ -64,6 +69,10 @@ def test_the_shop_user_logs_in_and_lands_in_tandem(install_dir):
             shown = screen(session)
         assert "Tandem" in shown and "Catalog" in shown and "0 products" in shown, shown
         subprocess.run(["tmux", "send-keys", "-t", session, "C-q"], check=True)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and running_as_user():
+            time.sleep(0.5)
+        assert not running_as_user(), "ctrl+q ends the session"
     finally:
         subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
     assert Path(f"/home/{USER}/.local/share/tandem/tandem.sqlite").exists(), "its own database, in its home"
