@@ -101,7 +101,7 @@ def _read_config(path: Path) -> dict:
     if zone is not None:
         try:
             ZoneInfo(zone)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):
             raise ConfigError(f"{path}: unknown shop.time_zone {zone!r} (a name like America/Toronto)") from None
     language = data.get("shop", {}).get("language")
     if language is not None and language not in LANGUAGES:
@@ -152,7 +152,7 @@ def _check_channels(path: Path, channels: dict) -> None:
         if "time_zone" in channel:
             try:
                 ZoneInfo(channel["time_zone"])
-            except (ZoneInfoNotFoundError, ValueError):
+            except (ZoneInfoNotFoundError, ValueError, OSError):
                 raise ConfigError(f"{where}: unknown time_zone {channel['time_zone']!r} "
                                   "(a name like America/New_York)") from None
 

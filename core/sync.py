@@ -166,7 +166,7 @@ def _zone(name: str | None):
         return shop_zone()
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         raise ConfigError(f"unknown time zone {name!r}") from None
 
 

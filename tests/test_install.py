@@ -34,8 +34,9 @@ def install_dir():
     subprocess.run(["pkill", "-KILL", "-u", USER], capture_output=True)  # nothing of the test user outlives it
     subprocess.run(["userdel", "-r", USER], capture_output=True)
     shells = Path("/etc/shells")
-    shells.write_text("".join(line for line in shells.read_text().splitlines(keepends=True)
-                              if not line.startswith(str(folder))))
+    if shells.exists():
+        shells.write_text("".join(line for line in shells.read_text().splitlines(keepends=True)
+                                  if not line.startswith(str(folder))))
     shutil.rmtree(folder, ignore_errors=True)
 
 

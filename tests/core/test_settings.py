@@ -61,6 +61,7 @@ def test_missing_settings_file_means_defaults(tmp_path):
     ('export_time = "25:00"', "export_time is a time of day"),
     ('export_time = ":"', "export_time is a time of day"),
     ('time_zone = "Mars/Olympus"', "unknown time_zone 'Mars/Olympus'"),
+    ('time_zone = "' + "0" * 300 + '"', "unknown time_zone '000"),  # a name longer than any file name
     ("safety_buffer = 100000000000000000000", "safety_buffer is a number of units"),
     ('location = "Main\\u0000Street"', "location must be non-empty text"),
 ])
