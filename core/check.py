@@ -57,12 +57,18 @@ def _check_channel(engine, settings, name: str, spec: dict, connector, describe_
     from core.sync import open_connector
 
     lines = []
-    if spec.get("location"):
+    sold = spec.get("locations") or {}
+    for location in list(sold) or ([spec["location"]] if spec.get("location") else []):
         with engine.connect() as conn:
-            found = conn.execute(select(Location.id).where(func.lower(Location.name) == spec["location"].casefold(),
+            found = conn.execute(select(Location.id).where(func.lower(Location.name) == location.casefold(),
                                                            Location.active.is_(True))).first()
-        lines.append(CheckLine(found is not None, name, f"the shop location {spec['location']!r} " + (
-            "exists" if found else "does not exist (tandem --add-location, or fix `location`)")))
+        lines.append(CheckLine(found is not None, name, f"the shop location {location!r} " + (
+            "exists" if found else "does not exist (tandem --add-location, or fix the channel's settings)")))
+    store_locations = None
+    if sold and spec["platform"] != "woocommerce":
+        # Each store location the channel sends stock to; the first named (or `location`) is the primary.
+        spec = {**spec, "store_location_id": sold[spec.get("location") or next(iter(sold))]}
+        store_locations = list(sold.values())
     if spec["platform"] == "demo":
         return [*lines, CheckLine(True, name, "the demo web store runs inside Tandem: nothing to reach")]
     channel = SalesChannel(name=name, platform=spec["platform"], base_url=spec["url"],
@@ -72,7 +78,7 @@ def _check_channel(engine, settings, name: str, spec: dict, connector, describe_
     except (SecretsError, ConnectorError) as exc:
         return [*lines, CheckLine(False, name, str(exc))]
     try:
-        lines += [CheckLine(holds, name, text) for holds, text in connector.check()]
+        lines += [CheckLine(holds, name, text) for holds, text in connector.check(store_locations)]
     except ConnectorError as exc:
         lines.append(CheckLine(False, name, str(exc)))
     except Exception as exc:  # noqa: BLE001 - a check reports, it does not crash

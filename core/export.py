@@ -4,6 +4,9 @@ web store in batches of the platform's documented maximum.
 Only what changed since the last successful export is sent (unless `full`). Each link remembers
 what was last accepted by the store, and that mark moves batch by batch, right after the store
 accepted the batch, so a run cut short resends only what the store had not yet accepted.
+
+A web store selling several shop locations gets each one's availability at its own store location
+(Shopify); WooCommerce keeps one stock per product and gets the sum of the locations it sells.
 """
 
 from __future__ import annotations
@@ -11,11 +14,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterator
 
-from sqlalchemy import Connection, Engine, bindparam, case, func, literal, or_, select, update
+from sqlalchemy import Connection, Engine, bindparam, case, false, func, literal, or_, select, update
 
 from core.connectors.base import Connector, PriceUpdate, StockUpdate
+from core.db import insert_ignoring_duplicates
 from core.dbtypes import Money, utcnow
-from core.models import Location, Product, ProductLink, SalesChannel, Stock, WebListing
+from core.models import ChannelLocation, ExportedStock, Location, Product, ProductLink, SalesChannel, Stock, WebListing
 
 link_table = ProductLink.__table__
 STREAM_CHUNK = 2_000  # plan rows read from the database at a time
@@ -35,48 +39,82 @@ class ExportReport:
     dry_run: bool = False
 
 
-def _stock_location(conn: Connection, channel_id: int) -> int | None:
-    location = conn.execute(select(SalesChannel.location_id).where(SalesChannel.id == channel_id)).scalar()
-    if location is None:
-        location = conn.execute(select(Location.id).order_by(Location.id).limit(1)).scalar()
-    return location
+@dataclass(frozen=True)
+class StockTarget:
+    """One quantity per listing, for one store location (None: the connector's own, the primary),
+    made of the availability of one or more shop locations. The primary's marks are on the links;
+    another store location's are in ExportedStock under its shop location."""
+
+    store_location: str | None
+    locations: tuple[int, ...]
+    marks_at: int | None = None
 
 
-def _planned(conn: Connection, channel_id: int, full: bool) -> Iterator[tuple[int, StockUpdate | PriceUpdate]]:
+def stock_targets(conn: Connection, channel_id: int) -> list[StockTarget]:
+    channel = conn.execute(select(SalesChannel.location_id, SalesChannel.platform)
+                           .where(SalesChannel.id == channel_id)).one()
+    primary = channel.location_id or conn.execute(select(Location.id).order_by(Location.id).limit(1)).scalar()
+    sold = conn.execute(select(ChannelLocation.location_id, ChannelLocation.store_location)
+                        .where(ChannelLocation.channel_id == channel_id).order_by(ChannelLocation.location_id)).all()
+    if not sold:
+        return [StockTarget(None, (primary,))]
+    if channel.platform == "woocommerce":
+        return [StockTarget(None, tuple(location for location, _ in sold))]
+    return [StockTarget(None, (primary,))] + [StockTarget(store, (location,), location)
+                                              for location, store in sold if location != primary]
+
+
+def _planned(conn: Connection, channel_id: int, full: bool,
+             target: StockTarget | None = None) -> Iterator[tuple[int, StockUpdate | PriceUpdate]]:
     """What is to be sent, one update at a time, computed in one query streamed in chunks (so a
     million-product export never holds its whole plan): available = on hand - committed - buffer,
-    not below 0. In the order of the store's products, so one product's prices come together."""
+    not below 0. In the order of the store's products, so one product's prices come together.
+    Prices go with the primary target only (one price per listing, whatever the location)."""
+    target = target or stock_targets(conn, channel_id)[0]
+    with_prices = target.marks_at is None
     buffer = conn.execute(select(SalesChannel.safety_buffer).where(SalesChannel.id == channel_id)).scalar() or 0
-    location = _stock_location(conn, channel_id)
-    raw = func.coalesce(Stock.on_hand, 0) - func.coalesce(Stock.committed, 0) - literal(buffer)
+    if len(target.locations) == 1:
+        stock = Stock.__table__
+        stock_on = (stock.c.product_id == Product.id) & (stock.c.location_id == target.locations[0])
+    else:
+        stock = (select(Stock.product_id, func.sum(Stock.on_hand).label("on_hand"),
+                        func.sum(Stock.committed).label("committed"))
+                 .where(Stock.location_id.in_(target.locations)).group_by(Stock.product_id).subquery())
+        stock_on = stock.c.product_id == Product.id
+    raw = func.coalesce(stock.c.on_hand, 0) - func.coalesce(stock.c.committed, 0) - literal(buffer)
     available = case((raw < 0, 0), else_=raw)
+    mark = ProductLink.last_exported_quantity if with_prices else ExportedStock.quantity
     # Until Tandem has sent a price, the one the store listed is what the store has.
     store_price = func.coalesce(ProductLink.last_exported_price, WebListing.price)
-    rows = conn.execution_options(yield_per=STREAM_CHUNK).execute(
+    price_changed = store_price.is_distinct_from(Product.price) if with_prices else false()
+    query = (
         select(ProductLink.id, WebListing.external_id, WebListing.external_product_id, WebListing.inventory_item_id,
-               available.label("available"), Product.price, ProductLink.last_exported_quantity,
-               store_price.label("store_price"))
+               available.label("available"), Product.price, mark.label("mark"), store_price.label("store_price"))
         .join(WebListing, WebListing.id == ProductLink.listing_id)
         .join(Product, Product.id == ProductLink.product_id)
-        .outerjoin(Stock, (Stock.product_id == Product.id) & (Stock.location_id == location))
+        .outerjoin(stock, stock_on)
         .where(ProductLink.channel_id == channel_id, ProductLink.product_id.is_not(None),
                Product.non_inventory.is_(False))
-        .where(literal(full) | or_(ProductLink.last_exported_quantity.is_distinct_from(available),
-                                   store_price.is_distinct_from(Product.price)))
+        .where(literal(full) | or_(mark.is_distinct_from(available), price_changed))
         .order_by(WebListing.external_product_id, ProductLink.id)
     )
-    for row in rows:
-        if full or row.last_exported_quantity != row.available:
-            yield row.id, StockUpdate(row.external_id, row.inventory_item_id, int(row.available))
-        if full or row.store_price != row.price:
+    if not with_prices:
+        query = query.outerjoin(ExportedStock, (ExportedStock.link_id == ProductLink.id)
+                                & (ExportedStock.location_id == target.marks_at))
+    for row in conn.execution_options(yield_per=STREAM_CHUNK).execute(query):
+        if full or row.mark != row.available:
+            yield row.id, StockUpdate(row.external_id, row.inventory_item_id, int(row.available),
+                                      target.store_location)
+        if with_prices and (full or row.store_price != row.price):
             yield row.id, PriceUpdate(row.external_id, row.external_product_id, row.price)
 
 
 def plan_export(conn: Connection, channel_id: int, full: bool = False) -> ExportPlan:
     """The whole plan at once: for a dry run's listing and for tests."""
     plan = ExportPlan()
-    for link, update_ in _planned(conn, channel_id, full):
-        (plan.stock if isinstance(update_, StockUpdate) else plan.prices).append((link, update_))
+    for target in stock_targets(conn, channel_id):
+        for link, update_ in _planned(conn, channel_id, full, target):
+            (plan.stock if isinstance(update_, StockUpdate) else plan.prices).append((link, update_))
     return plan
 
 
@@ -88,6 +126,17 @@ def _mark(engine: Engine, column: str, sent: list[tuple[int, object]]) -> None:
             .values({column: bindparam("value", type_=value_type), "last_exported_at": bindparam("at")}),
             [{"link": link, "value": value, "at": utcnow()} for link, value in sent],
         )
+
+
+def _mark_elsewhere(engine: Engine, location: int, sent: list[tuple[int, int]]) -> None:
+    table = ExportedStock.__table__
+    with engine.begin() as conn:
+        insert_ignoring_duplicates(conn, table, [{"link_id": link, "location_id": location, "quantity": quantity,
+                                                  "exported_at": utcnow()} for link, quantity in sent],
+                                   ["link_id", "location_id"])
+        conn.execute(update(table).where(table.c.link_id == bindparam("link"), table.c.location_id == location)
+                     .values(quantity=bindparam("value"), exported_at=bindparam("at")),
+                     [{"link": link, "value": quantity, "at": utcnow()} for link, quantity in sent])
 
 
 def _adopt_listed_prices(engine: Engine, channel_id: int) -> None:
@@ -122,36 +171,43 @@ def run_export(engine: Engine, channel_id: int, connector: Connector, *, full: b
     prices: list[tuple[int, PriceUpdate]] = []
     sent = {"last_exported_quantity": 0, "last_exported_price": 0}
 
-    def send(batch: list, to_store, column: str) -> None:
+    def send(batch: list, to_store, column: str, marks_at: int | None = None) -> None:
         to_store([update_ for _, update_ in batch])
-        _mark(engine, column, [(link, update_.quantity if column == "last_exported_quantity" else update_.price)
-                               for link, update_ in batch])
+        marks = [(link, update_.quantity if column == "last_exported_quantity" else update_.price)
+                 for link, update_ in batch]
+        if marks_at is None:
+            _mark(engine, column, marks)
+        else:
+            _mark_elsewhere(engine, marks_at, marks)
         sent[column] += len(batch)
         batch.clear()
-
-    def send_stock() -> None:
-        send(stock, connector.set_stock, "last_exported_quantity")
 
     def send_prices() -> None:
         send(prices, connector.set_prices, "last_exported_price")
 
     with engine.connect() as conn:
-        for link, update_ in _planned(conn, channel_id, full):
-            if isinstance(update_, StockUpdate):
-                if skips_unstocked and not update_.inventory_item_id:
-                    continue  # a listing the store keeps no stock for
-                stock.append((link, update_))
-                if len(stock) == connector.stock_batch_size:
-                    send_stock()
-            else:
-                if per_product and prices and prices[-1][1].external_product_id != update_.external_product_id:
-                    send_prices()  # one product's variants per call
-                prices.append((link, update_))
-                if len(prices) == connector.price_batch_size:
-                    send_prices()
-    if stock:
-        send_stock()
-    if prices:
-        send_prices()
+        targets = stock_targets(conn, channel_id)
+    for target in targets:
+        def send_stock() -> None:
+            send(stock, connector.set_stock, "last_exported_quantity", target.marks_at)
+
+        with engine.connect() as conn:
+            for link, update_ in _planned(conn, channel_id, full, target):
+                if isinstance(update_, StockUpdate):
+                    if skips_unstocked and not update_.inventory_item_id:
+                        continue  # a listing the store keeps no stock for
+                    stock.append((link, update_))
+                    if len(stock) == connector.stock_batch_size:
+                        send_stock()
+                else:
+                    if per_product and prices and prices[-1][1].external_product_id != update_.external_product_id:
+                        send_prices()  # one product's variants per call
+                    prices.append((link, update_))
+                    if len(prices) == connector.price_batch_size:
+                        send_prices()
+        if stock:
+            send_stock()
+        if prices:
+            send_prices()
     return (ExportReport(sent["last_exported_quantity"], sent["last_exported_price"],
                          connector.counter.requests - before), ExportPlan())

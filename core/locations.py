@@ -9,7 +9,7 @@ from sqlalchemy import Connection, Engine, func, insert, or_, select, update
 from core.audit import Actor
 from core.audit import record as audit
 from core.dbtypes import utcnow
-from core.models import Location, SalesChannel, Stock
+from core.models import ChannelLocation, Location, SalesChannel, Stock
 
 FIRST_LOCATION_NAME = "Shop"
 location_table = Location.__table__
@@ -99,7 +99,9 @@ def retire_location(engine: Engine, name: str, actor: Actor) -> None:
             raise LocationError(f"{row.name!r} is already retired")
         sold_by = conn.execute(select(SalesChannel.name).where(
             SalesChannel.active.is_(True),
-            or_(SalesChannel.location_id == row.id, SalesChannel.supplier_location_id == row.id))).scalars().all()
+            or_(SalesChannel.location_id == row.id, SalesChannel.supplier_location_id == row.id,
+                SalesChannel.id.in_(select(ChannelLocation.channel_id).where(ChannelLocation.location_id == row.id))))
+        ).scalars().all()
         if sold_by:
             raise LocationError(f"the web store {sold_by[0]!r} still uses {row.name!r}: change its location first")
         others = conn.execute(select(func.count()).select_from(location_table).where(

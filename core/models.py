@@ -145,6 +145,16 @@ class SalesChannel(SQLModel, table=True):
     created_at: datetime = CreatedAt()
 
 
+class ChannelLocation(SQLModel, table=True):
+    """A shop location whose stock a web store sells, and how that store names it: a Shopify
+    location id, or a WooCommerce pickup location's name. A channel without rows sells its one
+    location (`SalesChannel.location_id`)."""
+
+    channel_id: int = Field(foreign_key="saleschannel.id", primary_key=True)
+    location_id: int = Field(foreign_key="location.id", primary_key=True)
+    store_location: str = Field(max_length=500)
+
+
 class WebListing(SQLModel, table=True):
     """A product (or variant) as the web store lists it."""
 
@@ -193,6 +203,16 @@ class ProductLink(SQLModel, table=True):
     last_exported_quantity: int | None = None
     last_exported_price: Decimal | None = Field(default=None, sa_type=Money())
     last_exported_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class ExportedStock(SQLModel, table=True):
+    """The quantity a store location other than the channel's primary one last accepted for a
+    link (the primary location's mark is `ProductLink.last_exported_quantity`)."""
+
+    link_id: int = Field(foreign_key="productlink.id", primary_key=True)
+    location_id: int = Field(foreign_key="location.id", primary_key=True)
+    quantity: int
+    exported_at: datetime = CreatedAt()
 
 
 class PosCustomer(SQLModel, table=True):

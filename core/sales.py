@@ -23,7 +23,7 @@ from core.holds import release_time
 from core.shoptime import shown
 from core.shoptime import today as shoptime_today
 from core.models import (
-    CLOSED_SALE_STATES, UNRESOLVED_MATCH_STATES, AuditEntry, ProductLink, WebListing, Fulfillment, GiftCard, LineStock, Location, Payment, PaymentType, PosCustomer,
+    CLOSED_SALE_STATES, UNRESOLVED_MATCH_STATES, AuditEntry, ChannelLocation, ProductLink, WebListing, Fulfillment, GiftCard, LineStock, Location, Payment, PaymentType, PosCustomer,
     Product, SalesChannel, SaleState, Stock, SupplierDocument, WebSale, WebSaleLine,
 )
 
@@ -177,8 +177,18 @@ def supplier_problems(conn: Connection, channel_id: int, on: date) -> list[str]:
     return problems
 
 
+def pickup_shop(conn: Connection, channel_id: int, store_location: str | None) -> int | None:
+    """The shop location a pickup order is collected at: the one the channel maps to the store
+    location the customer chose (None: not a pickup, or a store location the channel does not sell,
+    which then goes to the channel's primary location)."""
+    if not store_location:
+        return None
+    return conn.execute(select(ChannelLocation.location_id).where(
+        ChannelLocation.channel_id == channel_id, ChannelLocation.store_location == store_location)).scalar()
+
+
 def hold_fields(conn: Connection, channel_id: int, supplier: bool, shipped_at: datetime | None,
-                ordered_at: datetime, now: datetime) -> dict:
+                ordered_at: datetime, now: datetime, pickup_location: str | None = None) -> dict:
     """How a new order is recorded: supplier-shipped orders wait for their release time (and are
     routed to the channel's supplier location when it has one); store orders go to the channel's.
 
@@ -189,7 +199,8 @@ def hold_fields(conn: Connection, channel_id: int, supplier: bool, shipped_at: d
                                   SalesChannel.location_id, SalesChannel.settings_json)
                            .where(SalesChannel.id == channel_id)).one()
     if not supplier:
-        return {"fulfillment": Fulfillment.STORE.value, "location_id": channel.location_id}
+        return {"fulfillment": Fulfillment.STORE.value,
+                "location_id": pickup_shop(conn, channel_id, pickup_location) or channel.location_id}
     problems = supplier_problems(conn, channel_id, ordered_at.date())
     if problems:
         return {"fulfillment": Fulfillment.SUPPLIER.value, "state": SaleState.HELD.value, "held_until": None,

@@ -26,6 +26,7 @@ CHANNEL_KEYS = {
     "supplier_service": (str, False), "export_time": (str, False), "time_zone": (str, False),
     "safety_buffer": (int, False), "push_status": (bool, False), "holiday_country": (str, False),
     "refund_on_website": (bool, False), "barcode_field": (str, False), "supplier_shipped_field": (str, False),
+    "locations": (dict, False),
 }
 EXPORT_TIME = re.compile(r"([01]?[0-9]|2[0-3]):[0-5][0-9]")
 PLATFORMS = ("shopify", "woocommerce", "demo")
@@ -128,7 +129,8 @@ def _check_channels(path: Path, channels: dict) -> None:
             kind, _ = CHANNEL_KEYS[key]
             wrong_bool = isinstance(item, bool) != (kind is bool)
             if not isinstance(item, kind) or wrong_bool or (kind is str and (not item.strip() or "\x00" in item)):
-                expected = {int: "a whole number", bool: "true or false", str: "non-empty text"}[kind]
+                expected = {int: "a whole number", bool: "true or false", str: "non-empty text",
+                        dict: "a table of shop location = store location"}[kind]
                 raise ConfigError(f"{where}: {key} must be {expected}")
             if kind is str and len(item) > URL_LENGTH:
                 raise ConfigError(f"{where}: {key} is longer than {URL_LENGTH} characters")
@@ -145,6 +147,8 @@ def _check_channels(path: Path, channels: dict) -> None:
             # The URL is stored in the database and shown on screens; a password in it would be too.
             raise ConfigError(f"{where}: url must not hold a user name or password; credentials belong in the "
                               "secrets file (tandem --set-secret)")
+        if "locations" in channel:
+            _check_locations(where, channel)
         if "holiday_country" in channel:
             _check_country(where, channel["holiday_country"])
         if "export_time" in channel and not EXPORT_TIME.fullmatch(channel["export_time"]):
@@ -155,6 +159,29 @@ def _check_channels(path: Path, channels: dict) -> None:
             except (ZoneInfoNotFoundError, ValueError, OSError):
                 raise ConfigError(f"{where}: unknown time_zone {channel['time_zone']!r} "
                                   "(a name like America/New_York)") from None
+
+
+def _check_locations(where: str, channel: dict) -> None:
+    """`locations = { "Main street" = "gid://shopify/Location/1", ... }`: each shop location the
+    store sells, and how the store names it (Shopify: its location id; WooCommerce: the name of its
+    pickup location, since WooCommerce keeps one stock per product and gets their sum)."""
+    locations = channel["locations"]
+    if not locations:
+        raise ConfigError(f"{where}: locations names at least one shop location")
+    for name, store_location in locations.items():
+        if not name.strip() or len(name) > NAME_LENGTH or "\x00" in name:
+            raise ConfigError(f"{where}: a location name in locations is 1 to {NAME_LENGTH} characters of text")
+        if not isinstance(store_location, str) or not store_location.strip() or "\x00" in store_location \
+                or len(store_location) > URL_LENGTH:
+            raise ConfigError(f"{where}: locations.{name} must be the store's name for it, as non-empty text")
+    stores = list(locations.values())
+    if len(set(stores)) != len(stores):
+        raise ConfigError(f"{where}: two shop locations in locations name the same store location")
+    primary = channel.get("location")
+    if primary is not None and primary not in locations:
+        raise ConfigError(f"{where}: location {primary!r} (where shipped orders go) must be one of locations")
+    if primary is not None and "store_location_id" in channel and channel["store_location_id"] != locations[primary]:
+        raise ConfigError(f"{where}: store_location_id differs from locations.{primary}; set it in locations only")
 
 
 def _check_country(where: str, country: str) -> None:

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, time as clock
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import Engine, func, insert, select, text, update
+from sqlalchemy import Engine, delete, func, insert, select, text, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from core.audit import current_actor, record
@@ -25,7 +25,7 @@ from core.export import run_export
 from core.listings import store_listings
 from core.locations import location_table
 from core.matching import match_channel
-from core.models import MatchState, SalesChannel, SaleState, SyncCursor, SyncRun, WebSale
+from core.models import ChannelLocation, MatchState, SalesChannel, SaleState, SyncCursor, SyncRun, WebSale
 from core.orders import store_orders
 from core.sales import settle_sales
 from core.secrets import SecretsError, channel_secrets, redact
@@ -89,19 +89,21 @@ def apply_channel_settings(engine: Engine, channels: dict[str, dict], *, retire_
     table = SalesChannel.__table__
     with engine.begin() as conn:
         for name, spec in channels.items():
-            location_id = None
-            if spec.get("location"):
-                location_id = conn.execute(select(location_table.c.id).where(
-                    location_table.c.name == spec["location"])).scalar()
-                if location_id is None:
-                    raise ConfigError(f"channel {name!r}: no shop location named {spec['location']!r}")
-            settings_json = json.dumps({k: v for k, v in spec.items()
-                                        if k not in ("platform", "url", "location", "safety_buffer")}, sort_keys=True)
+            sold = {location: _location_id(conn, name, location) for location in spec.get("locations", {})}
+            primary = spec.get("location") or next(iter(spec.get("locations", {})), None)
+            location_id = sold.get(primary) or (_location_id(conn, name, primary) if primary else None)
+            kept = {k: v for k, v in spec.items() if k not in ("platform", "url", "location", "safety_buffer", "locations")}
+            if sold and spec["platform"] != "woocommerce":
+                kept["store_location_id"] = spec["locations"][primary]
             values = {"platform": spec["platform"], "base_url": spec["url"], "location_id": location_id,
-                      "safety_buffer": spec.get("safety_buffer", 0), "settings_json": settings_json, "active": True}
+                      "safety_buffer": spec.get("safety_buffer", 0), "settings_json": json.dumps(kept, sort_keys=True),
+                      "active": True}
             updated = conn.execute(update(table).where(table.c.name == name).values(values)).rowcount
             if not updated:
                 conn.execute(insert(table).values(name=name, created_at=utcnow(), **values))
+            channel_id = conn.execute(select(table.c.id).where(table.c.name == name)).scalar_one()
+            _map_locations(conn, channel_id, {sold[location]: store for location, store in
+                                              spec.get("locations", {}).items()})
         if not retire_missing:
             return []
         removed = conn.execute(select(table.c.name).where(
@@ -113,6 +115,33 @@ def apply_channel_settings(engine: Engine, channels: dict[str, dict], *, retire_
             record(conn, current_actor(), "channel_retired", "saleschannel", name, "active", True, False,
                    "no longer in the settings file: it stops syncing; its sales and history are kept")
     return list(removed)
+
+
+def _location_id(conn, channel: str, location: str) -> int:
+    row = conn.execute(select(location_table.c.id, location_table.c.active)
+                       .where(location_table.c.name == location)).one_or_none()
+    if row is None:
+        raise ConfigError(f"channel {channel!r}: no shop location named {location!r} "
+                          f"(add it with: tandem --add-location {location!r})")
+    if not row.active:
+        raise ConfigError(f"channel {channel!r}: the location {location!r} is retired; a web store cannot sell it")
+    return row.id
+
+
+def _map_locations(conn, channel_id: int, stores: dict[int, str]) -> None:
+    """The channel's shop locations become exactly those of the settings (none: its one location)."""
+    current = dict(conn.execute(select(ChannelLocation.location_id, ChannelLocation.store_location)
+                                .where(ChannelLocation.channel_id == channel_id)).all())
+    if current == stores:
+        return
+    table = ChannelLocation.__table__
+    conn.execute(delete(table).where(table.c.channel_id == channel_id))
+    if stores:
+        conn.execute(insert(table), [{"channel_id": channel_id, "location_id": location, "store_location": store}
+                                     for location, store in stores.items()])
+    record(conn, current_actor(), "channel_locations", "saleschannel", str(channel_id), "locations",
+           json.dumps(sorted(current.values())), json.dumps(sorted(stores.values())),
+           "the shop locations this web store sells changed")
 
 
 def open_connector(channel, settings_json: dict, secrets_path, demo_store=None):

@@ -97,15 +97,19 @@ class WebOrder:
     supplier_fulfilled: bool = False
     shipped_at: datetime | None = None
     tags: tuple[str, ...] = ()
+    # Where the customer collects it, as the store names it (Shopify location id, WooCommerce pickup
+    # location name); None for an order that ships.
+    pickup_location: str | None = None
 
 
 @dataclass(frozen=True)
 class StockUpdate:
-    """Set the available quantity of one listing at the channel's store location."""
+    """Set the available quantity of one listing at a store location (None: the channel's own)."""
 
     listing_external_id: str
     inventory_item_id: str | None
     quantity: int
+    store_location: str | None = None
 
 
 @dataclass(frozen=True)

@@ -90,6 +90,9 @@ query TandemOrders($first: Int!, $after: String, $query: String!, $lines: Int!) 
         totalTaxSet { shopMoney { amount } }
         totalPriceSet { shopMoney { amount } }
         fulfillments(first: 5) { createdAt service { serviceName } }
+        fulfillmentOrders(first: 1) {
+          nodes { deliveryMethod { methodType } assignedLocation { location { id } } }
+        }
         lineItems(first: $lines) {
           edges { node { ...TandemLineItem } }
           pageInfo { hasNextPage endCursor }
@@ -210,17 +213,20 @@ mutation TandemRefund($input: RefundInput!) {
 # `tandem --check`: the credentials, their scopes, the store location and the part-number field,
 # in one cheap query.
 CHECK = """
-query TandemCheck($location: ID!, $first: Int!, $mpnNamespace: String!, $mpnKey: String!) {
+query TandemCheck($locations: [ID!]!, $first: Int!, $mpnNamespace: String!, $mpnKey: String!) {
   shop { name }
   currentAppInstallation { accessScopes { handle } }
-  location(id: $location) { id name }
+  locations: nodes(ids: $locations) { ... on Location { id name } }
   productVariants(first: $first) {
     edges { node { metafield(namespace: $mpnNamespace, key: $mpnKey) { value } } }
   }
 }
 """
 CHECK_SAMPLE = 20  # listings looked at for the part-number field
-NEEDED_SCOPES = ("read_products", "write_products", "read_inventory", "write_inventory", "read_orders")
+# Orders are read, captured and refunded; pickup orders are read (and orders fulfilled) through
+# their fulfilment orders.
+NEEDED_SCOPES = ("read_products", "write_products", "read_inventory", "write_inventory", "read_orders", "write_orders",
+                 "read_merchant_managed_fulfillment_orders", "write_merchant_managed_fulfillment_orders")
 
 DOCUMENTS = {"check": CHECK, "listings": LISTINGS, "orders": ORDERS, "order_lines": ORDER_LINES_PAGE, "set_stock": SET_STOCK,
              "set_prices": SET_PRICES, "capturable": CAPTURABLE, "captures": CAPTURES, "capture": CAPTURE, "fulfil": FULFIL,
@@ -263,6 +269,10 @@ def parse_order(node: dict, supplier_tag: str | None, supplier_service: str | No
     supplier = bool(supplier_tag and supplier_tag in tags) or bool(by_supplier)
     shipped = by_supplier or (fulfillments if supplier else [])
     customer = node.get("customer") or {}
+    # A pickup order's fulfilment order is assigned to the location the customer chose.
+    pickup = next((f["assignedLocation"]["location"]["id"] for f in (node.get("fulfillmentOrders") or {}).get("nodes", [])
+                   if (f.get("deliveryMethod") or {}).get("methodType") == "PICK_UP"
+                   and (f.get("assignedLocation") or {}).get("location")), None)
     return WebOrder(
         external_id=node["id"], order_number=node["name"],
         status=str(node.get("displayFinancialStatus") or "").lower(),
@@ -275,6 +285,7 @@ def parse_order(node: dict, supplier_tag: str | None, supplier_service: str | No
         tax_total=_money(node.get("totalTaxSet")), total=_money(node.get("totalPriceSet")),
         cancelled=node.get("cancelledAt") is not None, supplier_fulfilled=supplier,
         shipped_at=_time(min(f["createdAt"] for f in shipped)) if shipped else None, tags=tags,
+        pickup_location=pickup,
     )
 
 
@@ -406,8 +417,8 @@ class ShopifyConnector:
     def set_stock(self, updates: list[StockUpdate]) -> None:
         if len(updates) > STOCK_BATCH:
             raise ValueError("too many quantities for one call")
-        quantities = [{"inventoryItemId": u.inventory_item_id, "locationId": self.location_id, "quantity": u.quantity}
-                      for u in updates]
+        quantities = [{"inventoryItemId": u.inventory_item_id, "locationId": u.store_location or self.location_id,
+                       "quantity": u.quantity} for u in updates]
         variables: dict = {"input": {"name": "available", "reason": "correction", "quantities": quantities}}
         if self.api_version >= "2026-04":
             for quantity in quantities:
@@ -539,11 +550,12 @@ class ShopifyConnector:
         if self._open_fulfilment_orders(order_external_id):
             raise OutcomeUnknown("the store's answer was lost several times; the order is not fulfilled yet")
 
-    def check(self) -> list[tuple[bool, str]]:
-        """What `tandem --check` reports for this store, one (holds, line) per point."""
-        data = self._graphql("check", {"location": self.location_id or "gid://shopify/Location/0",
-                                       "first": CHECK_SAMPLE, "mpnNamespace": self.mpn_namespace,
-                                       "mpnKey": self.mpn_key})
+    def check(self, store_locations: list[str] | None = None) -> list[tuple[bool, str]]:
+        """What `tandem --check` reports for this store, one (holds, line) per point; every store
+        location the channel sends stock to (default: its own) must exist."""
+        wanted = store_locations or [self.location_id or "gid://shopify/Location/0"]
+        data = self._graphql("check", {"locations": wanted, "first": CHECK_SAMPLE,
+                                       "mpnNamespace": self.mpn_namespace, "mpnKey": self.mpn_key})
         with reading("check"):
             lines = [(True, f"the access token is accepted by {data['shop']['name']!r}")]
             granted = {scope["handle"] for scope in (data.get("currentAppInstallation") or {}).get("accessScopes") or []}
@@ -551,10 +563,10 @@ class ShopifyConnector:
                        and scope.replace("read_", "write_") not in granted]
             lines.append((not missing, "the app's scopes cover what Tandem does" if not missing else
                           "the app lacks the scopes " + ", ".join(missing) + " (add them in the app's settings)"))
-            location = data.get("location")
-            lines.append((location is not None,
-                          f"the store location {self.location_id} is {location['name']!r}" if location else
-                          f"the store has no location {self.location_id or '(store_location_id is not set)'}"))
+            for asked, location in zip(wanted, data["locations"], strict=True):
+                named = asked if store_locations or self.location_id else "(store_location_id is not set)"
+                lines.append((bool(location), f"the store location {asked} is {location['name']!r}" if location else
+                              f"the store has no location {named}"))
             edges = (data.get("productVariants") or {}).get("edges") or []
             seen = any((edge["node"].get("metafield") or {}).get("value") for edge in edges)
             field = f"{self.mpn_namespace}.{self.mpn_key}"

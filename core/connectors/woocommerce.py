@@ -160,6 +160,10 @@ def parse_order(order: dict, supplier_meta: str | None, shipped_meta: str | None
     supplier = (_meta(order, supplier_meta) or "").lower() in ("1", "yes", "true")
     shipped = _time(_meta(order, shipped_meta)) if supplier else None
     name = " ".join(p for p in (billing.get("first_name"), billing.get("last_name")) if p) or None
+    # WooCommerce's Local Pickup (method "pickup_location") names the chosen location in its line's meta.
+    pickup = next((entry.get("value") for line in order.get("shipping_lines") or []
+                   if line.get("method_id") == "pickup_location"
+                   for entry in line.get("meta_data") or [] if entry.get("key") == "pickup_location"), None)
     return WebOrder(
         external_id=str(order["id"]), order_number=f"#{order.get('number') or order['id']}",
         status=order.get("status") or "", ordered_at=_time(order.get("date_created_gmt")),
@@ -172,6 +176,7 @@ def parse_order(order: dict, supplier_meta: str | None, shipped_meta: str | None
         tax_total=_money(order.get("total_tax")), total=_money(order.get("total")),
         cancelled=order.get("status") in ("cancelled", "refunded", "failed"), supplier_fulfilled=supplier,
         shipped_at=shipped or (_time(order.get("date_completed_gmt")) if supplier else None),
+        pickup_location=str(pickup) if pickup else None,
     )
 
 
@@ -355,8 +360,9 @@ class WooCommerceConnector:
         if self._status(order_external_id) != "completed":
             raise OutcomeUnknown("the store's answer was lost several times; the order is not completed yet")
 
-    def check(self) -> list[tuple[bool, str]]:
-        """What `tandem --check` reports for this store, one (holds, line) per point."""
+    def check(self, store_locations: list[str] | None = None) -> list[tuple[bool, str]]:
+        """What `tandem --check` reports for this store, one (holds, line) per point. WooCommerce has
+        one stock per product and its REST API does not list pickup locations: nothing to check there."""
         response = self.client.request("GET", f"{API}/products", "check", params={"per_page": 20})
         products = self._json(response, "check")
         if not isinstance(products, list):

@@ -104,6 +104,9 @@ def _order_node(order, lines: int) -> dict:
         "totalTaxSet": _money(tax), "totalPriceSet": _money(subtotal + order.shipping + tax),
         "fulfillments": [{"createdAt": order.fulfilled_at, "service": {"serviceName": "Manual"}}]
         if order.fulfilled_at else [],
+        "fulfillmentOrders": {"nodes": [{
+            "deliveryMethod": {"methodType": "PICK_UP" if order.pickup_location else "SHIPPING"},
+            "assignedLocation": {"location": {"id": order.pickup_location or LOCATION_ID}}}]},
         "lineItems": {"edges": all_lines[:lines], "pageInfo": {
             "hasNextPage": len(all_lines) > lines,
             "endCursor": _cursor(lines - 1) if len(all_lines) > lines else None}},
@@ -150,13 +153,13 @@ def _set_stock(store: DemoStore, v: dict) -> dict:
                        "message": f"The quantities array exceeds the maximum of {MAX_QUANTITIES}."})
     items = store.variant_by_item()
     for index, quantity in enumerate(quantities):
-        if quantity["inventoryItemId"] not in items or quantity["locationId"] != LOCATION_ID:
+        if quantity["inventoryItemId"] not in items or quantity["locationId"] not in store.locations:
             errors.append({"field": ["input", "quantities", str(index)], "code": "INVALID_INVENTORY_ITEM",
                            "message": "The specified inventory item could not be found."})
     if errors:
         return {"inventorySetQuantities": {"inventoryAdjustmentGroup": None, "userErrors": errors}}
     for quantity in quantities:
-        items[quantity["inventoryItemId"]].available[LOCATION_ID] = int(quantity["quantity"])
+        items[quantity["inventoryItemId"]].available[quantity["locationId"]] = int(quantity["quantity"])
     return {"inventorySetQuantities": {"inventoryAdjustmentGroup": {"id": "gid://shopify/InventoryAdjustmentGroup/1"},
                                        "userErrors": []}}
 
@@ -277,7 +280,9 @@ def _check(store: DemoStore, v: dict) -> dict:
              for _, variant in pairs[:v.get("first", 20)]]
     return {"shop": {"name": "Demo web store"},
             "currentAppInstallation": {"accessScopes": [{"handle": scope} for scope in store.scopes]},
-            "location": {"id": LOCATION_ID, "name": "Main warehouse"} if v.get("location") == LOCATION_ID else None,
+            # `nodes` answers null for an id that names nothing.
+            "locations": [{"id": gid, "name": store.locations[gid]} if gid in store.locations else None
+                          for gid in v.get("locations") or []],
             "productVariants": {"edges": edges}}
 
 

@@ -70,6 +70,7 @@ class DemoOrder:
     financial_status: str = "AUTHORIZED"
     fulfilled_at: str | None = None
     refunds: list[dict] = field(default_factory=list)
+    pickup_location: str | None = None  # the store location the customer collects it at (Shopify's id)
     payment_method: str = "stripe"  # WooCommerce's gateway id; "bacs" (bank transfer) cannot refund by API
     captures: int = 0  # payments taken: Shopify's orderCapture, or a gateway capturing as WooCommerce completes
 
@@ -98,7 +99,10 @@ class DemoStore:
         self.hang_over = threading.Event()
         self.seen_nonces: set[str] = set()
         # The Shopify app's access scopes (what a custom app was granted when installed).
-        self.scopes = ["write_products", "write_inventory", "read_orders", "write_orders"]
+        self.scopes = ["write_products", "write_inventory", "read_orders", "write_orders",
+                       "write_merchant_managed_fulfillment_orders"]
+        # Where the store keeps stock; its own id for each, and the name a pickup location shows.
+        self.locations = {LOCATION_ID: "Main warehouse"}
         self._by_item: dict[str, DemoVariant] | None = None
         self._products_in_order: list[DemoProduct] | None = None
         self._variants_in_order: tuple[list[int], list] | None = None

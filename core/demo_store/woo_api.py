@@ -64,7 +64,20 @@ def _variation(variant) -> dict:
     }
 
 
-def _order(order, variant_parent: dict) -> dict:
+def _shipping_lines(order, locations: dict[str, str]) -> list[dict]:
+    """As WooCommerce's Local Pickup writes a pickup: method "pickup_location", the location's name in its meta."""
+    if order.pickup_location:
+        name = locations.get(order.pickup_location, order.pickup_location)
+        return [{"id": 1, "method_title": "Local pickup", "method_id": "pickup_location", "total": "0.00",
+                 "meta_data": [{"id": 1, "key": "pickup_location", "value": name},
+                               {"id": 2, "key": "pickup_address", "value": ""}]}]
+    if order.shipping:
+        return [{"id": 1, "method_title": "Flat rate", "method_id": "flat_rate", "total": f"{order.shipping:.2f}",
+                 "meta_data": []}]
+    return []
+
+
+def _order(order, variant_parent: dict, locations: dict[str, str]) -> dict:
     first, _, last = (order.customer or "").partition(" ")
     items = []
     for line in order.lines:
@@ -92,6 +105,7 @@ def _order(order, variant_parent: dict) -> dict:
         "billing": address | {"email": order.email or "", "phone": order.phone or ""}, "shipping": address,
         "shipping_total": f"{order.shipping:.2f}", "shipping_tax": "0.00", "total_tax": f"{tax_total:.2f}",
         "total": f"{subtotal + order.shipping + tax_total:.2f}", "line_items": items,
+        "shipping_lines": _shipping_lines(order, locations),
         "meta_data": [{"id": 1, "key": "supplier_fulfilled", "value": "yes"},
                       {"id": 2, "key": "supplier_shipped_at", "value": (order.fulfilled_at or "").rstrip("Z")}]
         if supplier else [],
@@ -158,7 +172,7 @@ def handle_rest(store: DemoStore, method: str, url: str, path: str, query_string
                             key=lambda o: (o.updated_at, o.number))
             if fault == "vanish" and len(orders) > int(query.get("per_page", 10)):
                 store.orders.remove(orders[0])
-            return _paged(orders, query, lambda o: _order(o, parent_of))
+            return _paged(orders, query, lambda o: _order(o, parent_of, store.locations))
         if route.startswith("/orders/") and route.endswith("/refunds"):
             order = next((o for o in store.orders if str(o.number) == route.split("/")[2]), None)
             if order is None:
@@ -178,7 +192,7 @@ def handle_rest(store: DemoStore, method: str, url: str, path: str, query_string
             order = next((o for o in store.orders if str(o.number) == route.split("/")[2]), None)
             if order is None:
                 return _error(404, "woocommerce_rest_shop_order_invalid_id", "Invalid ID.")
-            return 200, {}, json.dumps(_order(order, parent_of) | {"status": "completed" if order.fulfilled_at
+            return 200, {}, json.dumps(_order(order, parent_of, store.locations) | {"status": "completed" if order.fulfilled_at
                                                                     else "processing"}).encode()
         if method == "PUT" and route.startswith("/orders/"):
             order = next((o for o in store.orders if str(o.number) == route.split("/")[2]), None)
@@ -190,7 +204,7 @@ def handle_rest(store: DemoStore, method: str, url: str, path: str, query_string
                 if order.financial_status == "AUTHORIZED":
                     order.financial_status, order.captures = "PAID", order.captures + 1
                 order.fulfilled_at = order.updated_at = store.touch()
-            return 200, {}, json.dumps(_order(order, parent_of) | {"status": "completed" if order.fulfilled_at
+            return 200, {}, json.dumps(_order(order, parent_of, store.locations) | {"status": "completed" if order.fulfilled_at
                                                                     else "processing"}).encode()
         if method == "POST" and route == "/products/batch":
             return _batch(store, simple, body, "product")

@@ -101,3 +101,22 @@ def test_a_secrets_file_others_can_read_fails(shop, capsys):
     code, lines = check(capsys, configure(tmp_path, server), db)
     assert code == 1
     assert any(line.startswith("FAIL") and "secrets file" in line and "chmod 600" in line for line in lines)
+
+
+def test_every_store_location_a_channel_sells_is_checked(shop, capsys):
+    tmp_path, db, server, store = shop
+    assert main(["--add-location", "Riverside", "--db", db]) == 0
+    capsys.readouterr()
+    store.locations["gid://shopify/Location/2"] = "Riverside mall"
+    save_secret(tmp_path / "secrets.toml", "Web", "access_token", TOKEN)
+    config = tmp_path / "config.toml"
+    sold = f'[channels.Web]\nplatform = "shopify"\nurl = "{server.url}"\n[channels.Web.locations]\n' \
+           f'"Main Street" = "{LOCATION_ID}"\n"Riverside" = "gid://shopify/Location/'
+    config.write_text(sold + '2"\n')
+    code, lines = check(capsys, str(config), db)
+    assert code == 0, lines
+    assert "the store location gid://shopify/Location/2 is 'Riverside mall'" in "\n".join(lines)
+    config.write_text(sold + '7"\n')
+    code, lines = check(capsys, str(config), db)
+    assert code == 1 and [line for line in lines if line.startswith("FAIL")] == [
+        "FAIL  Web: the store has no location gid://shopify/Location/7"]

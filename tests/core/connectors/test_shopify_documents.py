@@ -11,7 +11,7 @@ from graphql import (
     validate,
 )
 from graphql.language import (
-    FieldNode, FragmentDefinitionNode, FragmentSpreadNode, OperationDefinitionNode, VariableNode,
+    FieldNode, FragmentDefinitionNode, FragmentSpreadNode, InlineFragmentNode, OperationDefinitionNode, VariableNode,
 )
 
 from core.connectors import shopify
@@ -99,6 +99,9 @@ def cost(schema, document: str, variables: dict) -> int:
     def objects(parent, selections) -> int:
         total = 0
         for field in fields(selections):
+            if isinstance(field, InlineFragmentNode):  # `... on Location`: that type's own fields
+                total += objects(schema.type_map[field.type_condition.name.value], field.selection_set.selections)
+                continue
             named = get_named_type(parent.fields[field.name.value].type)
             if not isinstance(named, (GraphQLObjectType, GraphQLInterfaceType)):
                 continue
