@@ -344,8 +344,10 @@ def _set_secret(settings, channel: str) -> int:
         known = ", ".join(settings.channels) or "none"
         print(f"tandem: no channel {channel!r} in {settings.config_file} (channels: {known})", file=sys.stderr)
         return EXIT_USAGE
+    # From a script, the values come through stdin, one line each, in the order asked.
+    piped = None if sys.stdin is None or sys.stdin.isatty() else sys.stdin
     for name in NEEDED.get(spec["platform"], ()):
-        value = getpass.getpass(f"{channel} {name.replace('_', ' ')}: ")
+        value = piped.readline() if piped else getpass.getpass(f"{channel} {name.replace('_', ' ')}: ")
         if not value.strip():
             print("tandem: nothing entered; nothing was saved.", file=sys.stderr)
             return EXIT_ERROR
