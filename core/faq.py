@@ -38,7 +38,7 @@ ENTRIES: tuple[Entry, ...] = (
         "Web, pour que le stock et les rapports en tiennent compte (l'import). `tandem --sync`, lancé par cron "
         "ou un minuteur systemd, fait les deux ; l'accueil indique sa dernière exécution.",
     )),
-    Entry("accurate_inventory", ("home", "catalog"), (
+    Entry("accurate_inventory", ("home", "catalog", "locations"), (
         "What matters most for selling online?",
         "Stock figures you can trust. If the shop's counts are wrong, the website offers products you no longer "
         "have, or a supplier ships an order you could have filled from your own shelf. Import the POS catalog "
@@ -51,7 +51,7 @@ ENTRIES: tuple[Entry, ...] = (
         "Importez régulièrement le catalogue de la caisse (`tandem --import-catalog`) ; Tandem envoie le stock "
         "en main moins ce que les ventes Web retiennent déjà, moins une marge de sécurité facultative.",
     )),
-    Entry("catalog_in_step", ("home", "catalog"), (
+    Entry("catalog_in_step", ("home", "catalog", "locations"), (
         "How do I keep the website's catalog in step with the shop?",
         "Let the daily export do it: quantities and selling prices of every matched product go to the web store "
         "once a day, at the channel's export time. Creating products or pages on the website itself is the web "
@@ -75,20 +75,23 @@ ENTRIES: tuple[Entry, ...] = (
         "`tandem --set-secret CANAL` ; le canal lui-même tient en quelques lignes du fichier de réglages. Le "
         "README décrit les deux plateformes pas à pas.",
     )),
-    Entry("supplier_requirements", ("inbox", "sale"), (
+    Entry("supplier_requirements", ("inbox", "sale", "supplier"), (
         "What do I need before suppliers can ship my web orders?",
         "The web store must mark supplier-shipped orders (an order tag, or a named fulfillment service), and "
         "the brand needs three signed documents from you: its Internet addendum, the custom packing-slip "
         "information form, and a current retailer contract. Tandem refuses to switch supplier fulfillment on "
-        "for a channel until all three are recorded with their dates.",
+        "for a channel until all three are recorded with their dates: record them and switch it on from the "
+        "home screen's Supplier fulfilment (f), or with `tandem --supplier-document` and `--supplier-fulfilment`.",
     ), (
         "Que faut-il avant que des fournisseurs expédient mes commandes Web ?",
         "Le site doit signaler les commandes expédiées par le fournisseur (une étiquette de commande ou un "
         "service d'expédition nommé), et la marque doit recevoir trois documents signés : son avenant Internet, "
         "le formulaire d'information pour le bordereau personnalisé et un contrat de détaillant à jour. Tandem "
-        "refuse d'activer l'expédition fournisseur sur un canal tant que les trois ne sont pas enregistrés, datés.",
+        "refuse d'activer l'expédition fournisseur sur un canal tant que les trois ne sont pas enregistrés, datés : "
+        "enregistrez-les et activez-la depuis l'écran d'accueil, touche f, ou avec `tandem --supplier-document` "
+        "et `--supplier-fulfilment`.",
     )),
-    Entry("supplier_one_location", ("inbox", "sale"), (
+    Entry("supplier_one_location", ("inbox", "sale", "supplier"), (
         "Can all supplier-shipped orders go to one location?",
         "Yes. Agree it with the brand's sales representative; in Tandem, supplier fulfillment can route every "
         "supplier-shipped sale of a channel to one shop location.",
@@ -151,7 +154,7 @@ ENTRIES: tuple[Entry, ...] = (
         "l'écran de la vente, `l` propose les clients de la caisse ayant le même courriel ou téléphone, ou en "
         "crée un à partir de la vente — toujours à la main, toujours dans le journal d'audit.",
     )),
-    Entry("supplier_order_held", ("inbox", "sale"), (
+    Entry("supplier_order_held", ("inbox", "sale", "supplier"), (
         "A supplier shipped a web order. Why isn't it in the shop yet?",
         "Supplier-shipped orders can only be downloaded from 02:30 Eastern time on the business day after they "
         "ship (weekends and holidays skipped). Until then the inbox lists the sale as \"held until\" that moment, "

@@ -279,12 +279,83 @@ def enable_supplier_fulfillment(engine: Engine, channel_id: int, actor: Actor, r
         audit(conn, actor, "supplier_fulfillment", "saleschannel", channel_id, "supplier_fulfillment", "off", "on")
 
 
+@dataclass(frozen=True)
+class DocumentOnFile:
+    kind: str
+    name: str
+    state: str  # "current", "ended" or "missing"
+    signed_on: date | None = None
+    ends_on: date | None = None
+    reference: str | None = None
+    recorded_by: str | None = None
+
+
+@dataclass(frozen=True)
+class SupplierSetup:
+    """One web store's supplier fulfilment as staff see it: on or off, where supplier orders go,
+    and each of the three signed documents."""
+
+    channel_id: int
+    channel: str
+    on: bool
+    receiving_location: str | None
+    documents: list[DocumentOnFile]
+
+    @property
+    def ready(self) -> bool:
+        return all(document.state == "current" for document in self.documents)
+
+
+def supplier_setup(engine: Engine, today: date | None = None) -> list[SupplierSetup]:
+    today = today or shoptime_today()
+    receiving = func.coalesce(SalesChannel.supplier_location_id, SalesChannel.location_id)
+    with engine.connect() as conn:
+        channels = conn.execute(
+            select(SalesChannel.id, SalesChannel.name, SalesChannel.supplier_fulfillment, Location.name.label("place"))
+            .outerjoin(Location, Location.id == receiving)
+            .where(SalesChannel.active.is_(True)).order_by(SalesChannel.id)).all()
+        on_file = {(row.channel_id, row.kind): row for row in conn.execute(select(SupplierDocument))}
+    setups = []
+    for channel in channels:
+        documents = []
+        for kind, name in DOCUMENTS.items():
+            row = on_file.get((channel.id, kind))
+            if row is None:
+                documents.append(DocumentOnFile(kind, name, "missing"))
+                continue
+            state = "ended" if row.ends_on is not None and row.ends_on < today else "current"
+            documents.append(DocumentOnFile(kind, name, state, row.signed_on, row.ends_on, row.reference,
+                                            row.recorded_by))
+        setups.append(SupplierSetup(channel.id, channel.name, channel.supplier_fulfillment, channel.place, documents))
+    return setups
+
+
 def disable_supplier_fulfillment(engine: Engine, channel_id: int, actor: Actor) -> None:
     """Switch supplier fulfillment off: from now on an order tagged supplier-shipped waits for a person."""
     with engine.begin() as conn:
         conn.execute(update(SalesChannel.__table__).where(SalesChannel.id == channel_id).values(
             supplier_fulfillment=False, version=SalesChannel.version + 1))
         audit(conn, actor, "supplier_fulfillment", "saleschannel", channel_id, "supplier_fulfillment", "on", "off")
+
+
+def switch_supplier_fulfillment(engine: Engine, channel_id: int, actor: Actor, on: bool,
+                                location: str | None = None) -> str:
+    """The console's switch: on (with the location, by name, that receives supplier-shipped orders)
+    or off. Returns what happened, in words."""
+    from core.locations import UnknownLocationError, resolve_location
+
+    if not on:
+        disable_supplier_fulfillment(engine, channel_id, actor)
+        return "Supplier fulfilment is off: orders tagged supplier-shipped now wait for a person."
+    route_to = None
+    if location:
+        with engine.connect() as conn:
+            try:
+                route_to = resolve_location(conn, location)
+            except UnknownLocationError as exc:
+                raise SaleError(str(exc)) from None
+    enable_supplier_fulfillment(engine, channel_id, actor, route_to)
+    return "Supplier fulfilment is on" + (f": supplier-shipped orders go to {location}." if location else ".")
 
 
 # --- staff actions ---------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ SCREENS = {
     "resolver": ["m"], "resolver-why": ["m", "question_mark"], "catalog": ["c"],
     "returns": ["t", "COMPLETED", "enter", "enter", "plus"], "accounts": ["a"],
     "help-en": ["f1"], "help-fr": ["f1", "f2"], "customer": ["s", "enter", "l", *"ana"],
+    "locations": ["l"], "supplier": ["f"], "supplier-document": ["f", "n"],
 }
 
 

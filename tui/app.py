@@ -23,6 +23,7 @@ class TandemApp(App):
     # One stylesheet per screen, all loaded here so screens stay plain Python.
     CSS_PATH = [
         "styles/app.tcss", "styles/home.tcss", "styles/catalog.tcss", "styles/resolver.tcss", "styles/sales.tcss",
+        "styles/setup.tcss",
     ]
     TITLE = "Tandem"
     # Animations cost bandwidth over SSH and distract at the counter.

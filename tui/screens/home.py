@@ -55,6 +55,10 @@ class HomeScreen(ReportsFailures, Screen):
         Binding("m", "open_resolver", "Matches", id="home.resolver",
                 tooltip="Resolve web listings the rules could not match"),
         Binding("c", "open_catalog", "Catalog", id="home.catalog", tooltip="Search the products"),
+        Binding("l", "open_locations", "Locations", id="home.locations", tooltip="Add, rename or retire locations",
+                show=False),
+        Binding("f", "open_supplier", "Supplier", id="home.supplier",
+                tooltip="Supplier fulfilment: signed documents and the switch", show=False),
         Binding("r", "refresh", "Refresh", id="home.refresh", tooltip="Read the figures again", show=False),
         Binding("q", "leave", "Quit", id="home.quit", tooltip="Leave Tandem (asks first)"),
     ]
@@ -82,7 +86,8 @@ class HomeScreen(ReportsFailures, Screen):
             "[b]t[/b]  Returns — refunds with per-line tax rates and shipping\n"
             "[b]a[/b]  Accounts — payment types and the day's reconciliation\n"
             "[b]m[/b]  Match resolver — link web listings to shop products\n"
-            "[b]c[/b]  Catalog — search the products, see stock at each location",
+            "[b]c[/b]  Catalog — search the products, see stock at each location\n"
+            "[b]l[/b]  Locations · [b]f[/b]  Supplier fulfilment — what the shop sets up itself",
             id="menu",
         )
         yield Footer()
@@ -116,6 +121,16 @@ class HomeScreen(ReportsFailures, Screen):
         from tui.screens.catalog import CatalogScreen
 
         self.app.push_screen(CatalogScreen())
+
+    def action_open_locations(self) -> None:
+        from tui.screens.locations import LocationsScreen
+
+        self.app.push_screen(LocationsScreen())
+
+    def action_open_supplier(self) -> None:
+        from tui.screens.supplier import SupplierScreen
+
+        self.app.push_screen(SupplierScreen())
 
     def on_screen_resume(self) -> None:
         # Also runs when the screen is first shown, and on coming back from another screen.

@@ -1,0 +1,50 @@
+"""Record one signed supplier document: the date it was signed, its end date if it has one (a
+retailer contract), and where the signed copy is kept."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Static
+
+
+class DocumentScreen(ModalScreen):
+    BINDINGS = [Binding("escape", "dismiss_none", "Cancel", id="document.cancel")]
+
+    def __init__(self, title: str, signed: date, ends: date | None = None, reference: str | None = None):
+        super().__init__()
+        self.title_text, self.signed, self.ends, self.reference = title, signed, ends, reference
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="document"):
+            yield Static(f"[b]{self.title_text}[/b]")
+            yield Static("Signed on", classes="document-label")
+            yield Input(value=self.signed.isoformat(), placeholder="YYYY-MM-DD", id="signed", select_on_focus=True)
+            yield Static("Valid until (empty: no end date)", classes="document-label")
+            yield Input(value=self.ends.isoformat() if self.ends else "", placeholder="YYYY-MM-DD", id="ends")
+            yield Static("Where the signed copy is kept (optional)", classes="document-label")
+            yield Input(value=self.reference or "", placeholder="a file or folder name", id="reference")
+            yield Static("Tab next field · Enter save · Esc cancel", id="document-hint")
+
+    def on_mount(self) -> None:
+        self.query_one("#signed", Input).focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id != "reference":
+            self.focus_next()
+            return
+        try:
+            signed = date.fromisoformat(self.query_one("#signed", Input).value.strip())
+            ends_text = self.query_one("#ends", Input).value.strip()
+            ends = date.fromisoformat(ends_text) if ends_text else None
+        except ValueError:
+            self.notify("Dates are written YYYY-MM-DD, like 2026-03-31.", severity="warning")
+            return
+        self.dismiss((signed, ends, self.query_one("#reference", Input).value.strip() or None))
+
+    def action_dismiss_none(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,117 @@
+"""The shop's locations: add a second shop or a warehouse, rename one, retire one (its history stays)."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static
+
+from tui.failures import ReportsFailures
+
+
+class LocationsScreen(ReportsFailures, Screen):
+    HELP_CONTEXT = "locations"  # which FAQ entries F1 opens on
+    BINDINGS = [
+        Binding("escape", "back", "Back", id="locations.back"),
+        Binding("a", "add", "Add", id="locations.add", tooltip="Open a new location"),
+        Binding("r", "rename", "Rename", id="locations.rename"),
+        Binding("d", "retire", "Retire", id="locations.retire", tooltip="Stop using it; its history stays"),
+    ]
+
+    class Loaded(Message):
+        def __init__(self, locations: list, note: str | None, warning: bool):
+            super().__init__()
+            self.locations, self.note, self.warning = locations, note, warning
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.locations: list[tuple[str, bool, int]] = []
+
+    def compose(self) -> ComposeResult:
+        yield Header(icon="⇄")
+        yield Static("Locations — each keeps its own stock; import its counts with "
+                     "tandem --import-catalog FILE --location NAME", id="locations-title")
+        table = DataTable(id="locations", cursor_type="row")
+        table.add_column("Location", width=40)
+        table.add_column("State", width=10)
+        table.add_column(Text("Units on hand", justify="right"), width=14)
+        yield table
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = "Locations"
+        self.query_one("#locations").focus()
+        self.load()
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="locations")
+    def load(self, note: str | None = None, warning: bool = False) -> None:
+        from core.locations import list_locations
+
+        self.post_message(self.Loaded(list_locations(self.app.engine()), note, warning))
+
+    @on(Loaded)
+    def show(self, event: Loaded) -> None:
+        if event.note:
+            self.notify(event.note, severity="warning" if event.warning else "information")
+        self.locations = event.locations
+        table = self.query_one("#locations", DataTable)
+        keep = table.cursor_row
+        table.clear()
+        for name, active, units in event.locations:
+            table.add_row(name, "in use" if active else "retired", Text(f"{units:,}", justify="right"))
+        if event.locations:
+            table.move_cursor(row=min(keep, len(event.locations) - 1))
+
+    def _current(self) -> str | None:
+        table = self.query_one("#locations", DataTable)
+        return self.locations[table.cursor_row][0] if self.locations else None
+
+    def action_add(self) -> None:
+        from tui.screens.prompt import PromptScreen
+
+        self.app.push_screen(PromptScreen("Name of the new location"), lambda name: name and self.change("add", name))
+
+    def action_rename(self) -> None:
+        from tui.screens.prompt import PromptScreen
+
+        current = self._current()
+        if current:
+            self.app.push_screen(PromptScreen(f"New name for {current}", current),
+                                 lambda name: name and name != current and self.change("rename", current, name))
+
+    def action_retire(self) -> None:
+        from tui.screens.confirm import ConfirmScreen
+
+        current = self._current()
+        if current:
+            self.app.push_screen(ConfirmScreen(f"Retire {current}? Its stock records and history stay; "
+                                               "nothing new goes to it."),
+                                 lambda yes: yes and self.change("retire", current))
+
+    @work(thread=True, exit_on_error=False, group="locations-write")
+    def change(self, what: str, *names: str) -> None:
+        from core.audit import current_actor
+        from core.locations import LocationError, add_location, rename_location, retire_location
+
+        engine, actor = self.app.engine(), current_actor()
+        try:
+            if what == "add":
+                add_location(engine, names[0], actor)
+                note = f"{names[0]} added. Import its counts with --import-catalog FILE --location."
+            elif what == "rename":
+                rename_location(engine, names[0], names[1], actor)
+                note = f"{names[0]} is now {names[1]}; a settings file naming it needs the new name too."
+            else:
+                retire_location(engine, names[0], actor)
+                note = f"{names[0]} retired."
+        except LocationError as exc:
+            self.load(f"Not changed: {exc}.", True)
+        else:
+            self.load(note)

@@ -1,0 +1,151 @@
+"""Supplier fulfilment for each web store: the three signed documents on file, and the switch.
+
+The switch turns on only when all three are on file and current; while it is off, an order the
+store tags supplier-shipped waits in the inbox for a person to decide."""
+
+from __future__ import annotations
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static
+
+from tui.failures import ReportsFailures
+
+SHORT_NAMES = {"internet_addendum": "Internet addendum", "packing_slip_form": "Packing-slip form",
+               "retailer_contract": "Retailer contract"}
+STATES = {"current": "current", "ended": "ENDED", "missing": "missing"}
+
+
+class SupplierScreen(ReportsFailures, Screen):
+    HELP_CONTEXT = "supplier"  # which FAQ entries F1 opens on
+    BINDINGS = [
+        Binding("escape", "back", "Back", id="supplier.back"),
+        Binding("n", "record", "Record", id="supplier.record", tooltip="Record the highlighted signed document"),
+        Binding("o", "switch_on", "Switch on", id="supplier.on"),
+        Binding("x", "switch_off", "Switch off", id="supplier.off"),
+    ]
+
+    class Loaded(Message):
+        def __init__(self, setups: list, note: str | None, warning: bool):
+            super().__init__()
+            self.setups, self.note, self.warning = setups, note, warning
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setups: list = []
+        self.rows: list[tuple] = []  # (setup, document) per table row
+
+    def compose(self) -> ComposeResult:
+        yield Header(icon="⇄")
+        yield Static("", id="supplier-status")
+        table = DataTable(id="documents", cursor_type="row")
+        table.add_column("Web store", width=12)
+        table.add_column("Document", width=17)
+        table.add_column("State", width=7)
+        table.add_column("Signed", width=10)
+        table.add_column("Ends", width=10)
+        table.add_column("Copy kept at", width=12)
+        yield table
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = "Supplier fulfilment"
+        self.query_one("#documents").focus()
+        self.load()
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="supplier")
+    def load(self, note: str | None = None, warning: bool = False) -> None:
+        from core.sales import supplier_setup
+
+        self.post_message(self.Loaded(supplier_setup(self.app.engine()), note, warning))
+
+    @on(Loaded)
+    def show(self, event: Loaded) -> None:
+        if event.note:
+            self.notify(event.note, severity="warning" if event.warning else "information", timeout=8)
+        self.setups = event.setups
+        lines = []
+        for setup in event.setups:
+            if setup.on:
+                state = f"[b]ON[/b] · supplier-shipped orders go to {setup.receiving_location or 'its location'}"
+            elif setup.ready:
+                state = "off · the documents are in order: o switches it on"
+            else:
+                todo = sum(document.state != "current" for document in setup.documents)
+                state = f"off · {todo} document{'s' if todo > 1 else ''} to record before it can be on"
+            lines.append(f"{setup.channel}: supplier fulfilment {state}")
+        self.query_one("#supplier-status", Static).update(
+            "\n".join(lines) or "No web store is set up yet: channels come from the settings file.")
+        table = self.query_one("#documents", DataTable)
+        keep = table.cursor_row
+        table.clear()
+        self.rows = [(setup, document) for setup in event.setups for document in setup.documents]
+        for setup, document in self.rows:
+            table.add_row(setup.channel, SHORT_NAMES.get(document.kind, document.kind), STATES[document.state],
+                          document.signed_on.isoformat() if document.signed_on else "",
+                          document.ends_on.isoformat() if document.ends_on else "", document.reference or "")
+        if self.rows:
+            table.move_cursor(row=min(keep, len(self.rows) - 1))
+
+    def _current(self):
+        table = self.query_one("#documents", DataTable)
+        return self.rows[table.cursor_row] if self.rows else (None, None)
+
+    def action_record(self) -> None:
+        from core.shoptime import today
+        from tui.screens.document import DocumentScreen
+
+        setup, document = self._current()
+        if setup is None:
+            return
+        dialog = DocumentScreen(f"{setup.channel}: {document.name}", document.signed_on or today(),
+                                document.ends_on, document.reference)
+        self.app.push_screen(dialog, lambda answer: answer and self.record(setup.channel_id, document.kind, *answer))
+
+    @work(thread=True, exit_on_error=False, group="supplier-write")
+    def record(self, channel_id: int, kind: str, signed, ends, reference) -> None:
+        from core.audit import current_actor
+        from core.sales import SaleError, record_supplier_document
+
+        try:
+            record_supplier_document(self.app.engine(), channel_id, kind, signed, current_actor(), ends, reference)
+        except SaleError as exc:
+            self.load(f"Not recorded: {exc}.", True)
+        else:
+            self.load("Recorded.")
+
+    def action_switch_on(self) -> None:
+        from tui.screens.prompt import PromptScreen
+
+        setup, _ = self._current()
+        if setup is not None:
+            self.app.push_screen(PromptScreen(f"{setup.channel}: the location that receives supplier-shipped orders",
+                                              setup.receiving_location or ""),
+                                 lambda location: location and self.switch(setup.channel_id, True, location))
+
+    def action_switch_off(self) -> None:
+        from tui.screens.confirm import ConfirmScreen
+
+        setup, _ = self._current()
+        if setup is not None and setup.on:
+            self.app.push_screen(ConfirmScreen(f"Switch supplier fulfilment off for {setup.channel}? Orders tagged "
+                                               "supplier-shipped will wait for a person."),
+                                 lambda yes: yes and self.switch(setup.channel_id, False))
+
+    @work(thread=True, exit_on_error=False, group="supplier-write")
+    def switch(self, channel_id: int, on: bool, location: str | None = None) -> None:
+        from core.audit import current_actor
+        from core.sales import SaleError, switch_supplier_fulfillment
+
+        try:
+            note = switch_supplier_fulfillment(self.app.engine(), channel_id, current_actor(), on, location)
+        except SaleError as exc:
+            self.load(f"Not switched: {exc}.", True)
+        else:
+            self.load(note)
