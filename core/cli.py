@@ -64,6 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
     documents = parser.add_argument_group("with --supplier-document")
     documents.add_argument("--ends", metavar="DATE", help="the last day the document is valid (a contract's end)")
     documents.add_argument("--reference", metavar="TEXT", help="where the signed copy is kept (a file, a folder)")
+    documents.add_argument("--brand", metavar="NAME",
+                           help="the brand it is for, when the web store has several suppliers (default: every brand)")
     parser.add_argument("--no-mouse", action="store_true", help="ignore the mouse in the console")
     report = parser.add_argument_group("with --export-reconciliation")
     report.add_argument("--to", metavar="DATE", help="last day of the period (default: the same day)")
@@ -82,8 +84,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.location and not (args.import_catalog or args.supplier_fulfilment):
         parser.error("--location goes with --import-catalog or --supplier-fulfilment")
-    if (args.ends or args.reference) and not args.supplier_document:
-        parser.error("--ends and --reference go with --supplier-document")
+    if (args.ends or args.reference or args.brand) and not args.supplier_document:
+        parser.error("--ends, --reference and --brand go with --supplier-document")
     if (args.full or args.export_now or args.dry_run or args.json) and not args.sync:
         parser.error("--full, --export-now, --dry-run and --json go with --sync")
     if args.export_reconciliation and not args.out:
@@ -249,8 +251,9 @@ def _supplier(settings, args) -> int:
             except ValueError:
                 print("tandem: dates are written YYYY-MM-DD", file=sys.stderr)
                 return EXIT_USAGE
-            record_supplier_document(engine, channel_id, kind, signed_on, current_actor(), ends_on, args.reference)
-            print(f"{channel_name}: {kind} signed {signed_on}" + (f", valid to {ends_on}" if ends_on else "")
+            record_supplier_document(engine, channel_id, kind, signed_on, current_actor(), ends_on, args.reference,
+                                     args.brand)
+            print(f"{channel_name}: {kind}" + (f" for {args.brand.strip()}" if args.brand else "") + f" signed {signed_on}" + (f", valid to {ends_on}" if ends_on else "")
                   + " recorded")
             return EXIT_OK
         _, switch = args.supplier_fulfilment

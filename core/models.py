@@ -316,12 +316,15 @@ class Payment(SQLModel, table=True):
 
 
 class SupplierDocument(SQLModel, table=True):
-    """One of the three signed documents a channel needs before supplier fulfillment (SPEC §4)."""
+    """One of the three signed documents a channel needs before supplier fulfillment (SPEC §4),
+    for every brand the web store sells (brand "") or for one brand when the store has several
+    suppliers."""
 
-    __table_args__ = (UniqueConstraint("channel_id", "kind"),)
+    __table_args__ = (UniqueConstraint("channel_id", "brand", "kind"),)
 
     id: int | None = Field(default=None, primary_key=True)
     channel_id: int = Field(foreign_key="saleschannel.id")
+    brand: str = Field(default="", max_length=100, sa_column_kwargs={"server_default": ""})
     kind: str = Field(max_length=40)
     signed_on: date
     ends_on: date | None = None  # a retailer contract is current until this day, included

@@ -162,19 +162,58 @@ def _sell_stock(conn: Connection, sale_id: int) -> int:
     return sold + _move(conn, _stock_lines(LineStock.NONE, sale), LineStock.SOLD, -1, 0)
 
 
-def supplier_problems(conn: Connection, channel_id: int, on: date) -> list[str]:
+def supplier_problems(conn: Connection, channel_id: int, on: date, brands: set[str] | None = None) -> list[str]:
     """Why the channel may not treat an order as supplier-shipped on day `on`; empty when it may:
-    supplier fulfilment switched on, and the three signed documents on file and current."""
+    supplier fulfilment switched on, and the three signed documents on file and current.
+
+    Documents are the web store's, for every brand it sells, or one brand's when the store has
+    several suppliers. With `brands` (those of an order's products; "" when unknown), each brand
+    needs all three, its own or the web store's; without, one complete set is enough."""
     channel = conn.execute(select(SalesChannel.supplier_fulfillment).where(SalesChannel.id == channel_id)).one()
     problems = [] if channel.supplier_fulfillment else ["supplier fulfilment is off for this web store"]
-    documents = {row.kind: row for row in conn.execute(
-        select(SupplierDocument.kind, SupplierDocument.ends_on).where(SupplierDocument.channel_id == channel_id))}
-    for kind, name in DOCUMENTS.items():
-        if kind not in documents:
-            problems.append(f"{name} is not on file")
-        elif documents[kind].ends_on is not None and documents[kind].ends_on < on:
-            problems.append(f"{name} ended on {documents[kind].ends_on.isoformat()}")
+    documents = {(row.brand.casefold(), row.kind): row for row in conn.execute(
+        select(SupplierDocument.brand, SupplierDocument.kind, SupplierDocument.ends_on)
+        .where(SupplierDocument.channel_id == channel_id))}
+
+    def gaps(brand: str) -> list[str]:
+        found = []
+        for kind, name in DOCUMENTS.items():
+            row = documents.get((brand.casefold(), kind)) or documents.get(("", kind))
+            if row is None:
+                found.append(f"{name} is not on file" + (f" for {brand}" if brand else ""))
+            elif row.ends_on is not None and row.ends_on < on:
+                found.append(f"{name}{' for ' + row.brand if row.brand else ''} ended on {row.ends_on.isoformat()}")
+        return found
+
+    if brands is None:
+        sets = [""] + sorted({row.brand for row in documents.values() if row.brand})
+        if not any(not gaps(brand) for brand in sets):
+            problems += gaps("")
+        return problems
+    for brand in sorted(brands):
+        problems += [gap for gap in gaps(brand) if gap not in problems]
     return problems
+
+
+def _order_brands(conn: Connection, channel_id: int, lines: list) -> set[str]:
+    """The brands of the shop products an order's lines are (by the listing's link, else by SKU);
+    "" for a line whose product, or its brand, is not known yet."""
+    by_listing = dict(conn.execute(
+        select(WebListing.external_id, Product.brand)
+        .join(ProductLink, ProductLink.listing_id == WebListing.id).join(Product, Product.id == ProductLink.product_id)
+        .where(WebListing.channel_id == channel_id,
+               WebListing.external_id.in_([line.listing_external_id for line in lines if line.listing_external_id])))
+        .all())
+    by_code = dict(conn.execute(select(func.lower(Product.sku), Product.brand).where(
+        func.lower(Product.sku).in_([line.product_code.lower() for line in lines if line.product_code]))).all())
+    return {by_listing.get(line.listing_external_id) or by_code.get((line.product_code or "").lower()) or ""
+            for line in lines} or {""}
+
+
+def _sale_brands(conn: Connection, sale_id: int) -> set[str]:
+    return {brand or "" for brand in conn.execute(
+        select(Product.brand).select_from(line_table).outerjoin(Product, Product.id == line_table.c.product_id)
+        .where(line_table.c.sale_id == sale_id)).scalars()} or {""}
 
 
 def pickup_shop(conn: Connection, channel_id: int, store_location: str | None) -> int | None:
@@ -188,7 +227,8 @@ def pickup_shop(conn: Connection, channel_id: int, store_location: str | None) -
 
 
 def hold_fields(conn: Connection, channel_id: int, supplier: bool, shipped_at: datetime | None,
-                ordered_at: datetime, now: datetime, pickup_location: str | None = None) -> dict:
+                ordered_at: datetime, now: datetime, pickup_location: str | None = None,
+                lines: list | None = None) -> dict:
     """How a new order is recorded: supplier-shipped orders wait for their release time (and are
     routed to the channel's supplier location when it has one); store orders go to the channel's.
 
@@ -201,7 +241,7 @@ def hold_fields(conn: Connection, channel_id: int, supplier: bool, shipped_at: d
     if not supplier:
         return {"fulfillment": Fulfillment.STORE.value,
                 "location_id": pickup_shop(conn, channel_id, pickup_location) or channel.location_id}
-    problems = supplier_problems(conn, channel_id, ordered_at.date())
+    problems = supplier_problems(conn, channel_id, ordered_at.date(), _order_brands(conn, channel_id, lines or []))
     if problems:
         return {"fulfillment": Fulfillment.SUPPLIER.value, "state": SaleState.HELD.value, "held_until": None,
                 "location_id": channel.supplier_location_id or channel.location_id,
@@ -230,7 +270,7 @@ def decide_supplier_hold(engine: Engine, sale_id: int, actor: Actor, seen_versio
                       "held_until": None, "hold_reason": None}
             message = "The shop ships this sale from its own stock; its units are now committed."
         else:
-            problems = supplier_problems(conn, sale.channel_id, now.date())
+            problems = supplier_problems(conn, sale.channel_id, now.date(), _sale_brands(conn, sale_id))
             if problems:
                 raise SaleError("the supplier cannot ship it yet: " + "; ".join(problems))
             country = json.loads(conn.execute(select(SalesChannel.settings_json).where(
@@ -249,20 +289,26 @@ def decide_supplier_hold(engine: Engine, sale_id: int, actor: Actor, seen_versio
 # --- supplier fulfillment -----------------------------------------------------------------------
 
 def record_supplier_document(engine: Engine, channel_id: int, kind: str, signed_on: date, actor: Actor,
-                             ends_on: date | None = None, reference: str | None = None) -> None:
+                             ends_on: date | None = None, reference: str | None = None,
+                             brand: str | None = None) -> None:
+    """Record (or replace) one signed document, for every brand the web store sells or for one."""
     if kind not in DOCUMENTS:
         raise SaleError(f"unknown document {kind!r} (one of: {', '.join(DOCUMENTS)})")
     if ends_on is not None and ends_on < signed_on:
         raise SaleError("a document cannot end before it was signed")
+    brand = " ".join((brand or "").split())[:100]
     values = {"signed_on": signed_on, "ends_on": ends_on, "reference": (reference or "").strip()[:500] or None,
               "recorded_by": str(actor), "recorded_at": utcnow()}
     with engine.begin() as conn:
         table = SupplierDocument.__table__
-        if not conn.execute(update(table).where(table.c.channel_id == channel_id, table.c.kind == kind)
-                            .values(values)).rowcount:
-            conn.execute(insert(table).values(channel_id=channel_id, kind=kind, **values))
-        audit(conn, actor, "supplier_document", "saleschannel", channel_id, kind, None,
-              signed_on.isoformat() + (f" to {ends_on.isoformat()}" if ends_on else ""))
+        # A brand keeps the spelling it was first recorded with: "TREK" later is the same brand.
+        brand = conn.execute(select(table.c.brand).where(
+            table.c.channel_id == channel_id, func.lower(table.c.brand) == brand.lower())).scalar() or brand
+        if not conn.execute(update(table).where(table.c.channel_id == channel_id, table.c.brand == brand,
+                                                table.c.kind == kind).values(values)).rowcount:
+            conn.execute(insert(table).values(channel_id=channel_id, brand=brand, kind=kind, **values))
+        audit(conn, actor, "supplier_document", "saleschannel", channel_id, kind + (f" ({brand})" if brand else ""),
+              None, signed_on.isoformat() + (f" to {ends_on.isoformat()}" if ends_on else ""))
 
 
 def enable_supplier_fulfillment(engine: Engine, channel_id: int, actor: Actor, route_to: int | None = None,
@@ -291,19 +337,31 @@ class DocumentOnFile:
 
 
 @dataclass(frozen=True)
-class SupplierSetup:
-    """One web store's supplier fulfilment as staff see it: on or off, where supplier orders go,
-    and each of the three signed documents."""
+class DocumentSet:
+    """The three documents for every brand a web store sells (brand "") or for one brand."""
 
-    channel_id: int
-    channel: str
-    on: bool
-    receiving_location: str | None
+    brand: str
     documents: list[DocumentOnFile]
 
     @property
     def ready(self) -> bool:
         return all(document.state == "current" for document in self.documents)
+
+
+@dataclass(frozen=True)
+class SupplierSetup:
+    """One web store's supplier fulfilment as staff see it: on or off, where supplier orders go,
+    and its signed documents, the web store's own set first, then each brand's."""
+
+    channel_id: int
+    channel: str
+    on: bool
+    receiving_location: str | None
+    sets: list[DocumentSet]
+
+    @property
+    def ready(self) -> bool:
+        return any(document_set.ready for document_set in self.sets)
 
 
 def supplier_setup(engine: Engine, today: date | None = None) -> list[SupplierSetup]:
@@ -314,19 +372,24 @@ def supplier_setup(engine: Engine, today: date | None = None) -> list[SupplierSe
             select(SalesChannel.id, SalesChannel.name, SalesChannel.supplier_fulfillment, Location.name.label("place"))
             .outerjoin(Location, Location.id == receiving)
             .where(SalesChannel.active.is_(True)).order_by(SalesChannel.id)).all()
-        on_file = {(row.channel_id, row.kind): row for row in conn.execute(select(SupplierDocument))}
+        on_file = {(row.channel_id, row.brand, row.kind): row for row in conn.execute(select(SupplierDocument))}
     setups = []
     for channel in channels:
-        documents = []
-        for kind, name in DOCUMENTS.items():
-            row = on_file.get((channel.id, kind))
-            if row is None:
-                documents.append(DocumentOnFile(kind, name, "missing"))
-                continue
-            state = "ended" if row.ends_on is not None and row.ends_on < today else "current"
-            documents.append(DocumentOnFile(kind, name, state, row.signed_on, row.ends_on, row.reference,
-                                            row.recorded_by))
-        setups.append(SupplierSetup(channel.id, channel.name, channel.supplier_fulfillment, channel.place, documents))
+        brands = [""] + sorted({brand for channel_id, brand, _ in on_file if channel_id == channel.id and brand},
+                               key=str.casefold)
+        sets = []
+        for brand in brands:
+            documents = []
+            for kind, name in DOCUMENTS.items():
+                row = on_file.get((channel.id, brand, kind))
+                if row is None:
+                    documents.append(DocumentOnFile(kind, name, "missing"))
+                    continue
+                state = "ended" if row.ends_on is not None and row.ends_on < today else "current"
+                documents.append(DocumentOnFile(kind, name, state, row.signed_on, row.ends_on, row.reference,
+                                                row.recorded_by))
+            sets.append(DocumentSet(brand, documents))
+        setups.append(SupplierSetup(channel.id, channel.name, channel.supplier_fulfillment, channel.place, sets))
     return setups
 
 

@@ -351,3 +351,44 @@ def test_the_inbox_pages_newest_first_and_filters(engine, channel):
     assert [r.order_number for r in second.rows] == ["#5", "#4", "#3"]
     assert [r.order_number for r in inbox(engine, status="waiting_match").rows] == ["#9"]
     assert inbox(engine).rows[0].status == "needs match" and inbox(engine).rows[1].status == "ready for pickup"
+
+
+BRANDS = b"""sku,description,brand,price,quantity
+TREK-1,Trek bottle cage,Trek,12.00,4
+GIANT-1,Giant pump,Giant,30.00,2
+"""
+
+
+def test_a_store_with_several_suppliers_needs_each_brands_documents(engine, channel):
+    import_catalog(engine, BRANDS, "Main Street", ANNA)
+    for kind in ("internet_addendum", "packing_slip_form", "retailer_contract"):
+        record_supplier_document(engine, channel, kind, date(2026, 1, 5), ANNA, brand="Trek")
+    # One brand's complete set is enough to switch supplier fulfilment on ...
+    enable_supplier_fulfillment(engine, channel, ANNA, today=date(2026, 11, 1))
+    shipped = datetime(2026, 11, 25, 20, 0, tzinfo=UTC)
+    now = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+    store(engine, channel, order(1, ("TREK-1", 1), supplier=True, shipped_at=shipped), now=now)
+    trek = sale(engine, 1)
+    assert trek.state == "held" and trek.held_until == datetime(2026, 11, 27, 7, 30, tzinfo=UTC)
+    assert trek.hold_reason is None
+    # ... but an order for another brand's products waits for a person, saying which brand lacks what.
+    store(engine, channel, order(2, ("GIANT-1", 1), ("TREK-1", 1), supplier=True, shipped_at=shipped), now=now)
+    giant = sale(engine, 2)
+    assert giant.held_until is None and giant.hold_reason == (
+        "tagged supplier-shipped, but the brand's Internet addendum is not on file for Giant; the custom packing-slip "
+        "information form is not on file for Giant; a current retailer contract is not on file for Giant")
+    assert stock(engine, "GIANT-1") == (2, 0) and stock(engine, "TREK-1") == (4, 0)
+    # The web store's own set (every brand) covers Giant once recorded; a brand is one whatever its capitals.
+    for kind in ("internet_addendum", "packing_slip_form", "retailer_contract"):
+        record_supplier_document(engine, channel, kind, date(2026, 11, 20), ANNA)
+    record_supplier_document(engine, channel, "retailer_contract", date(2026, 11, 20), ANNA, brand="TREK",
+                             ends_on=date(2026, 11, 22))
+    from core.sales import decide_supplier_hold, supplier_setup
+
+    with pytest.raises(SaleError, match="a current retailer contract for Trek ended on 2026-11-22"):
+        decide_supplier_hold(engine, giant.id, ANNA, giant.version, shop_ships=False, now=now)
+    record_supplier_document(engine, channel, "retailer_contract", date(2026, 11, 23), ANNA, brand="trek")
+    decide_supplier_hold(engine, giant.id, ANNA, giant.version, shop_ships=False, now=now)
+    assert sale(engine, 2).held_until == datetime(2026, 11, 27, 7, 30, tzinfo=UTC)
+    (setup,) = supplier_setup(engine, today=date(2026, 11, 26))
+    assert [(s.brand, s.ready) for s in setup.sets] == [("", True), ("Trek", True)]

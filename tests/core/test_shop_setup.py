@@ -3,6 +3,7 @@ with its three signed documents. Each change is audited; a refusal changes nothi
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from core.cli import main
@@ -91,4 +92,13 @@ def test_supplier_fulfilment_is_switched_on_from_the_command_once_the_documents_
     assert run(capsys, "--supplier-fulfilment", "Web", "off", *common)[0] == 0
     with engine.connect() as conn:
         assert conn.execute(select(SalesChannel.supplier_fulfillment)).scalar() is False
+    code, out, _ = run(capsys, "--supplier-document", "Web", "retailer_contract", "2026-02-01", "--brand", "Trek",
+                       *common)
+    assert code == 0 and "retailer_contract for Trek signed 2026-02-01 recorded" in out
+    with engine.connect() as conn:
+        assert conn.execute(select(SupplierDocument.brand, SupplierDocument.signed_on)
+                            .where(SupplierDocument.brand != "")).one()[0] == "Trek"
+    with pytest.raises(SystemExit):
+        main(["--locations", "--brand", "Trek", *common])
+    assert "--brand go with --supplier-document" in capsys.readouterr().err
     engine.dispose()

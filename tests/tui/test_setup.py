@@ -55,21 +55,26 @@ async def test_staff_record_the_documents_and_switch_supplier_fulfilment_on_and_
         assert channel_state(engine) == (False, None), "refused while the documents are missing"
         ends = (today() + timedelta(days=200)).isoformat()
         # Signed today (the date offered), each with where its copy is kept; the contract has an end date.
-        await press_and_settle(app, pilot, "n", "tab", "tab", *"scan-1", "enter")
-        await press_and_settle(app, pilot, "down", "n", "tab", "tab", *"scan-2", "enter")
-        await press_and_settle(app, pilot, "down", "n", "tab", *ends, "tab", *"scan-3", "enter")
-        assert [document.state for document in app.screen.setups[0].documents] == ["current"] * 3
+        await press_and_settle(app, pilot, "n", "tab", "tab", *"scan-1", "enter", "enter")
+        await press_and_settle(app, pilot, "down", "n", "tab", "tab", *"scan-2", "enter", "enter")
+        await press_and_settle(app, pilot, "down", "n", "tab", *ends, "tab", *"scan-3", "enter", "enter")
+        assert [document.state for document in app.screen.setups[0].sets[0].documents] == ["current"] * 3
         await press_and_settle(app, pilot, "o", "enter")
         assert channel_state(engine) == (True, main_street)
         assert app.screen.setups[0].on and "Web: supplier fulfilment ON · supplier-shipped orders go to Main Street" \
             in str(app.screen.query_one("#supplier-status").render())
         await press_and_settle(app, pilot, "x", "y")
         assert channel_state(engine) == (False, main_street)
+        # A brand's own set: the dialog's last field; the set shows under the web store's.
+        await press_and_settle(app, pilot, "n", "tab", "tab", "tab", *"Trek", "enter")
+        assert [(s.brand, [d.state for d in s.documents]) for s in app.screen.setups[0].sets] == [
+            ("", ["current"] * 3), ("Trek", ["missing", "missing", "current"])]
     with engine.connect() as conn:
         documents = {row.kind: (row.signed_on, row.ends_on, row.reference) for row in conn.execute(
-            select(SupplierDocument))}
+            select(SupplierDocument).where(SupplierDocument.brand == ""))}
     assert documents == {"internet_addendum": (today(), None, "scan-1"), "packing_slip_form": (today(), None, "scan-2"),
-                         "retailer_contract": (today(), today() + timedelta(days=200), "scan-3")}
+                         "retailer_contract": (today(), today() + timedelta(days=200), "scan-3")}, \
+        "the brand's contract is its own row, the web store's stays"
 
 
 async def test_a_date_that_is_not_a_date_is_refused_and_nothing_is_recorded(engine):
@@ -79,7 +84,7 @@ async def test_a_date_that_is_not_a_date_is_refused_and_nothing_is_recorded(engi
     app = TandemApp(engine)
     async with app.run_test(size=(80, 24)) as pilot:
         await press_and_settle(app, pilot, "f", "n", *["backspace"] * 10, *"31/12/2026",
-                               "enter", "enter", "enter")
+                               "enter", "enter", "enter", "enter")
         assert not isinstance(app.screen, SupplierScreen), "the dialog stays open on a bad date"
         await press_and_settle(app, pilot, "escape")
         assert isinstance(app.screen, SupplierScreen)

@@ -1,5 +1,6 @@
 """Record one signed supplier document: the date it was signed, its end date if it has one (a
-retailer contract), and where the signed copy is kept."""
+retailer contract), where the signed copy is kept, and the brand it is for when the web store
+has several suppliers."""
 
 from __future__ import annotations
 
@@ -15,9 +16,11 @@ from textual.widgets import Input, Static
 class DocumentScreen(ModalScreen):
     BINDINGS = [Binding("escape", "dismiss_none", "Cancel", id="document.cancel")]
 
-    def __init__(self, title: str, signed: date, ends: date | None = None, reference: str | None = None):
+    def __init__(self, title: str, signed: date, ends: date | None = None, reference: str | None = None,
+                 brand: str = ""):
         super().__init__()
         self.title_text, self.signed, self.ends, self.reference = title, signed, ends, reference
+        self.brand = brand
 
     def compose(self) -> ComposeResult:
         with Vertical(id="document"):
@@ -28,13 +31,15 @@ class DocumentScreen(ModalScreen):
             yield Input(value=self.ends.isoformat() if self.ends else "", placeholder="YYYY-MM-DD", id="ends")
             yield Static("Where the signed copy is kept (optional)", classes="document-label")
             yield Input(value=self.reference or "", placeholder="a file or folder name", id="reference")
+            yield Static("For the brand (empty: every brand this web store sells)", classes="document-label")
+            yield Input(value=self.brand, placeholder="a brand, when suppliers sign separately", id="brand")
             yield Static("Tab next field · Enter save · Esc cancel", id="document-hint")
 
     def on_mount(self) -> None:
         self.query_one("#signed", Input).focus()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        if event.input.id != "reference":
+        if event.input.id != "brand":
             self.focus_next()
             return
         try:
@@ -44,7 +49,8 @@ class DocumentScreen(ModalScreen):
         except ValueError:
             self.notify("Dates are written YYYY-MM-DD, like 2026-03-31.", severity="warning")
             return
-        self.dismiss((signed, ends, self.query_one("#reference", Input).value.strip() or None))
+        self.dismiss((signed, ends, self.query_one("#reference", Input).value.strip() or None,
+                      self.query_one("#brand", Input).value.strip()))
 
     def action_dismiss_none(self) -> None:
         self.dismiss(None)

@@ -36,18 +36,18 @@ class SupplierScreen(ReportsFailures, Screen):
     def __init__(self) -> None:
         super().__init__()
         self.setups: list = []
-        self.rows: list[tuple] = []  # (setup, document) per table row
+        self.rows: list[tuple] = []  # (setup, document set, document) per table row
 
     def compose(self) -> ComposeResult:
         yield Header(icon="⇄")
         yield Static("", id="supplier-status")
         table = DataTable(id="documents", cursor_type="row")
-        table.add_column("Web store", width=12)
+        table.add_column("For", width=14)  # the web store's own set, then "· brand" for each brand's
         table.add_column("Document", width=17)
         table.add_column("State", width=7)
         table.add_column("Signed", width=10)
         table.add_column("Ends", width=10)
-        table.add_column("Copy kept at", width=12)
+        table.add_column("Copy at", width=8)
         yield table
         yield Footer()
 
@@ -77,7 +77,7 @@ class SupplierScreen(ReportsFailures, Screen):
             elif setup.ready:
                 state = "off · the documents are in order: o switches it on"
             else:
-                todo = sum(document.state != "current" for document in setup.documents)
+                todo = sum(document.state != "current" for document in setup.sets[0].documents)
                 state = f"off · {todo} document{'s' if todo > 1 else ''} to record before it can be on"
             lines.append(f"{setup.channel}: supplier fulfilment {state}")
         self.query_one("#supplier-status", Static).update(
@@ -85,9 +85,11 @@ class SupplierScreen(ReportsFailures, Screen):
         table = self.query_one("#documents", DataTable)
         keep = table.cursor_row
         table.clear()
-        self.rows = [(setup, document) for setup in event.setups for document in setup.documents]
-        for setup, document in self.rows:
-            table.add_row(setup.channel, SHORT_NAMES.get(document.kind, document.kind), STATES[document.state],
+        self.rows = [(setup, document_set, document) for setup in event.setups for document_set in setup.sets
+                     for document in document_set.documents]
+        for setup, document_set, document in self.rows:
+            table.add_row(f"· {document_set.brand}" if document_set.brand else setup.channel,
+                          SHORT_NAMES.get(document.kind, document.kind), STATES[document.state],
                           document.signed_on.isoformat() if document.signed_on else "",
                           document.ends_on.isoformat() if document.ends_on else "", document.reference or "")
         if self.rows:
@@ -95,26 +97,27 @@ class SupplierScreen(ReportsFailures, Screen):
 
     def _current(self):
         table = self.query_one("#documents", DataTable)
-        return self.rows[table.cursor_row] if self.rows else (None, None)
+        return self.rows[table.cursor_row] if self.rows else (None, None, None)
 
     def action_record(self) -> None:
         from core.shoptime import today
         from tui.screens.document import DocumentScreen
 
-        setup, document = self._current()
+        setup, document_set, document = self._current()
         if setup is None:
             return
         dialog = DocumentScreen(f"{setup.channel}: {document.name}", document.signed_on or today(),
-                                document.ends_on, document.reference)
+                                document.ends_on, document.reference, document_set.brand)
         self.app.push_screen(dialog, lambda answer: answer and self.record(setup.channel_id, document.kind, *answer))
 
     @work(thread=True, exit_on_error=False, group="supplier-write")
-    def record(self, channel_id: int, kind: str, signed, ends, reference) -> None:
+    def record(self, channel_id: int, kind: str, signed, ends, reference, brand) -> None:
         from core.audit import current_actor
         from core.sales import SaleError, record_supplier_document
 
         try:
-            record_supplier_document(self.app.engine(), channel_id, kind, signed, current_actor(), ends, reference)
+            record_supplier_document(self.app.engine(), channel_id, kind, signed, current_actor(), ends, reference,
+                                     brand)
         except SaleError as exc:
             self.load(f"Not recorded: {exc}.", True)
         else:
@@ -123,7 +126,7 @@ class SupplierScreen(ReportsFailures, Screen):
     def action_switch_on(self) -> None:
         from tui.screens.prompt import PromptScreen
 
-        setup, _ = self._current()
+        setup, _, _ = self._current()
         if setup is not None:
             self.app.push_screen(PromptScreen(f"{setup.channel}: the location that receives supplier-shipped orders",
                                               setup.receiving_location or ""),
@@ -132,7 +135,7 @@ class SupplierScreen(ReportsFailures, Screen):
     def action_switch_off(self) -> None:
         from tui.screens.confirm import ConfirmScreen
 
-        setup, _ = self._current()
+        setup, _, _ = self._current()
         if setup is not None and setup.on:
             self.app.push_screen(ConfirmScreen(f"Switch supplier fulfilment off for {setup.channel}? Orders tagged "
                                                "supplier-shipped will wait for a person."),

@@ -1,4 +1,4 @@
-"""the shop locations a web store sells and their store locations; what each store location last accepted
+"""the shop locations a web store sells and their store locations; what each store location last accepted; supplier documents per brand
 
 Revision ID: 0007
 Revises: 0006
@@ -41,6 +41,17 @@ def upgrade() -> None:
     )
 
 
+    # A web store with several suppliers keeps each brand's signed documents; "" is every brand.
+    with op.batch_alter_table('supplierdocument', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('brand', sa.String(length=100), nullable=False, server_default=''))
+        batch_op.drop_constraint('uq_supplierdocument_channel_id_kind', type_='unique')
+        batch_op.create_unique_constraint('uq_supplierdocument_channel_id_brand_kind', ['channel_id', 'brand', 'kind'])
+
+
 def downgrade() -> None:
+    with op.batch_alter_table('supplierdocument', schema=None) as batch_op:
+        batch_op.drop_constraint('uq_supplierdocument_channel_id_brand_kind', type_='unique')
+        batch_op.drop_column('brand')
+        batch_op.create_unique_constraint('uq_supplierdocument_channel_id_kind', ['channel_id', 'kind'])
     op.drop_table('exportedstock')
     op.drop_table('channellocation')
