@@ -26,10 +26,11 @@ from core.connectors.woocommerce import WooCommerceConnector
 from core.db import open_database
 from core.demo_store.app import LoopbackServer
 from core.demo_store.store import LOCATION_ID, DemoProduct, DemoStore, DemoVariant
-from core.export import run_export
+from core.sync.export import run_export
 from core.identifiers import with_check_digit
-from core.listings import ListingData, store_listings
-from core.matching import match_channel
+from core.connectors.base import ListingData
+from core.sync.listings import store_listings
+from core.sync.matching import match_channel
 from core.models import Platform
 
 BATCH = {"shopify": 250, "woocommerce": 100}

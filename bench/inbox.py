@@ -27,8 +27,8 @@ from core.channels import add_channel
 from core.connectors.base import OrderLine, WebOrder
 from core.db import open_database
 from core.models import Platform
-from core.orders import store_orders
-from core.sales import inbox
+from core.sync import import_orders
+from core.inbox import inbox
 
 PAGE = 100
 FLOOR_MS = 150.0
@@ -78,12 +78,12 @@ def run(argv: list[str] | None = None) -> list[Figure]:
         start = time.perf_counter()
         for first in range(0, len(batch), PAGE):
             with engine.begin() as conn:
-                store_orders(conn, channel, batch[first:first + PAGE])
+                import_orders(conn, channel, batch[first:first + PAGE])
         seconds = time.perf_counter() - start
         start = time.perf_counter()
         for first in range(0, len(batch), PAGE):
             with engine.begin() as conn:
-                store_orders(conn, channel, batch[first:first + PAGE])
+                import_orders(conn, channel, batch[first:first + PAGE])
         again = time.perf_counter() - start
         core_ms = []
         for _ in range(7):

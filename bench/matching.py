@@ -23,8 +23,9 @@ from core.catalog_import import import_catalog
 from core.channels import add_channel
 from core.db import open_database
 from core.demo import catalog_csv, demo_catalog_rows
-from core.listings import ListingData, store_listings
-from core.matching import match_channel
+from core.connectors.base import ListingData
+from core.sync.listings import store_listings
+from core.sync.matching import match_channel
 from core.models import MatchState, Platform
 
 FLOORS = {"scaling_ratio": 12.0, "search_p95_ms": 50.0}

@@ -36,7 +36,7 @@ from core.catalog_import import import_catalog
 from core.db import open_database
 from core.demo_store.app import LoopbackServer
 from core.demo_store.store import LOCATION_ID, DemoOrder, DemoOrderLine, DemoProduct, DemoStore, DemoVariant
-from core.export import plan_export
+from core.sync.export import plan_export
 from core.locations import location_table
 from core.secrets import save_secret
 from core.dbtypes import utcnow
@@ -104,7 +104,7 @@ def peak_resident_mb(pid: int) -> float | None:
 
 def run_sync_process(url: str, config: Path, *options: str) -> SyncRun:
     """`tandem --sync` as cron starts it, its high-water memory read while it runs."""
-    command = [sys.executable, "-m", "core.cli", "--sync", "--json", "--db", url, "--config", str(config), *options]
+    command = [sys.executable, "-m", "cli", "--sync", "--json", "--db", url, "--config", str(config), *options]
     start = time.perf_counter()
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     peak = 0.0

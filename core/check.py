@@ -7,7 +7,6 @@ call the platform allows (credentials accepted, scopes, the store location, the 
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -53,8 +52,9 @@ def check_setup(settings, connectors: dict | None = None) -> list[CheckLine]:
 
 
 def _check_channel(engine, settings, name: str, spec: dict, connector, describe_failure) -> list[CheckLine]:
-    from core.models import Location, SalesChannel
-    from core.sync import open_connector
+    from core.config import ChannelConfig
+    from core.connectors.registry import connector_for
+    from core.models import Location
 
     lines = []
     sold = spec.get("locations") or {}
@@ -71,10 +71,8 @@ def _check_channel(engine, settings, name: str, spec: dict, connector, describe_
         store_locations = list(sold.values())
     if spec["platform"] == "demo":
         return [*lines, CheckLine(True, name, "the demo web store runs inside Tandem: nothing to reach")]
-    channel = SalesChannel(name=name, platform=spec["platform"], base_url=spec["url"],
-                           settings_json=json.dumps(spec))
     try:
-        connector = connector or open_connector(channel, spec, settings.secrets_file)
+        connector = connector or connector_for(ChannelConfig.from_settings(name, spec), settings.secrets_file)
     except (SecretsError, ConnectorError) as exc:
         return [*lines, CheckLine(False, name, str(exc))]
     try:

@@ -52,11 +52,6 @@ def parse_barcode(raw: str | None) -> Barcode | None:
     return Barcode(text, digits.zfill(14), BarcodeStatus.VALID)
 
 
-def gtin14(raw: str | None) -> str | None:
-    barcode = parse_barcode(raw)
-    return barcode.gtin14 if barcode else None
-
-
 PART_NUMBER_KEY_LENGTH = 64
 
 

@@ -12,7 +12,8 @@ from sqlalchemy.exc import IntegrityError
 from core.audit import Actor
 from core.audit import record as audit
 from core.dbtypes import UTCDateTime, utcnow
-from core.matching import match_channel
+from core.sync.matching import match_channel, match_sale_lines
+from core.sync.settle import release_lines, settle_sales
 from core.shoptime import shown
 from core.models import (
     CLOSED_SALE_STATES, UNRESOLVED_MATCH_STATES, LineStock, MatchMethod, MatchState, Product,
@@ -93,8 +94,7 @@ def _audit(conn: Connection, actor: Actor, action: str, listing: _Listing, old: 
 def _refresh_sales(conn: Connection, channel_id: int) -> None:
     """Sale lines waiting on a listing take its product at once: sales become ready and their
     units are committed, exactly as if the sync had matched them."""
-    from core.sales import settle_sales
-
+    match_sale_lines(conn, channel_id)
     settle_sales(conn, channel_id)
 
 
@@ -153,7 +153,6 @@ def unlink_listing(engine: Engine, listing_id: int, actor: Actor) -> str:
     sales that the link gave a product give it back, their committed units released. Lines of
     completed sales keep their product (their stock has left the shop); the sentence returned
     says so."""
-    from core.sales import release_lines, settle_sales
 
     kept = 0
     with engine.begin() as conn:
@@ -182,6 +181,7 @@ def unlink_listing(engine: Engine, listing_id: int, actor: Actor) -> str:
         conn.execute(update(listing_table).where(listing_table.c.id == listing_id).values(
             match_state=MatchState.UNMATCHED.value, version=listing_table.c.version + 1))
         match_channel(conn, listing.channel_id, extra_keys=keys, around_only=True)
+        match_sale_lines(conn, listing.channel_id)
         settle_sales(conn, listing.channel_id)
         _audit(conn, actor, "unlink", listing, old, None)
     text = "Undone: the listing is back in the queue."

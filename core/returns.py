@@ -8,7 +8,6 @@ refunded."""
 
 from __future__ import annotations
 
-import json
 import uuid
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
@@ -428,19 +427,20 @@ def refund_on_website(engine: Engine, return_id: int, actor: Actor, secrets_path
     too. The return's idempotency key travels with the refund, so running this again (after a
     lost answer, say) never refunds twice. None when the channel does not ask for it."""
     from core.connectors.base import ConnectorError
+    from core.config import ChannelConfig
+    from core.connectors.registry import connector_for
     from core.models import SalesChannel
-    from core.sync import open_connector
 
     with engine.connect() as conn:
         ret = conn.execute(select(return_table).where(return_table.c.id == return_id)).one()
         sale = conn.execute(select(WebSale.__table__).where(WebSale.id == ret.sale_id)).one()
         channel = conn.execute(select(SalesChannel.__table__).where(SalesChannel.id == sale.channel_id)).one()
-    settings = json.loads(channel.settings_json or "{}")
-    if not settings.get("refund_on_website"):
+    config = ChannelConfig.from_row(channel)
+    if not config.refund_on_website:
         return None
     if ret.state != "completed":
         raise ReturnError("post the return first")
-    connector = open_connector(channel, settings, secrets_path)
+    connector = connector_for(config, secrets_path)
     try:
         reference = connector.refund(sale.external_id, -ret.refund_total, ret.idempotency_key)
     except ConnectorError as exc:

@@ -91,10 +91,6 @@ class Secret:
         return hash(self._value)
 
 
-def secrets_file(config_file: Path) -> Path:
-    return config_file.parent / "secrets.toml"
-
-
 def env_name(channel: str, name: str) -> str:
     return "TANDEM_SECRET_" + re.sub(r"[^A-Z0-9]", "_", f"{channel}_{name}".upper())
 

@@ -18,7 +18,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import platformdirs
 
 APP_NAME = "tandem"
-KNOWN_SECTIONS = {"database": {"url"}, "shop": {"default_location", "language", "time_zone"}, "channels": None}
+KNOWN_SECTIONS = {"database": {"url"}, "shop": {"default_location", "language", "time_zone"}, "channels": None,
+                  "keys": None}
 # name -> (type, required) for each [channels.NAME] table
 CHANNEL_KEYS = {
     "platform": (str, True), "url": (str, True), "location": (str, False), "store_location_id": (str, False),
@@ -48,6 +49,7 @@ class Settings:
     language: str | None = None  # None: from the locale
     time_zone: str | None = None  # the shop's; None: the machine's
     channels: dict[str, dict] = field(default_factory=dict)
+    keys: dict[str, str] = field(default_factory=dict)  # the console's keys a shop rebinds, by action id
 
     @property
     def secrets_file(self) -> Path:
@@ -91,6 +93,12 @@ def _read_config(path: Path) -> dict:
             raise ConfigError(f"{path}: [{section}] must be a table of settings")
         if section == "channels":
             _check_channels(path, value)
+            continue
+        if section == "keys":
+            # The console's own keys, by action id ("home.inbox" = "S"); the console checks the ids.
+            for action_id, keys in value.items():
+                if not isinstance(keys, str) or not keys.strip() or "\x00" in keys or len(keys) > 50:
+                    raise ConfigError(f"{path}: keys.{action_id} must be key names like \"S\" or \"ctrl+s\"")
             continue
         for key, item in value.items():
             if key not in KNOWN_SECTIONS[section]:
@@ -223,4 +231,5 @@ def load_settings(
         language=shop.get("language"),
         time_zone=shop.get("time_zone"),
         channels=data.get("channels", {}),
+        keys=data.get("keys", {}),
     )

@@ -13,7 +13,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from core.cli import DEMO_TIME_ZONE  # noqa: E402
+from cli import DEMO_TIME_ZONE  # noqa: E402
 from core.db import open_database  # noqa: E402
 from core.demo import create_demo_database  # noqa: E402
 from core.shoptime import set_shop_zone  # noqa: E402
@@ -37,7 +37,7 @@ async def shoot(engine, name: str, keys: list[str], size: tuple[int, int], suffi
         await app.workers.wait_for_complete()
         for key in keys:
             if key == "COMPLETED":  # the order number of a completed demo sale
-                from core.sales import inbox
+                from core.inbox import inbox
 
                 rows = inbox(engine, history=True).rows
                 await pilot.press(*next(r for r in rows if r.state == "completed").order_number)

@@ -3,7 +3,7 @@
     python -m tests.crash_harness TARGET NTH before|after -- tandem arguments...
     python -m tests.crash_harness --count FILE -- tandem arguments...
 
-TARGET names a function the sync calls, as `module:attribute` (`core.sync:store_orders`,
+TARGET names a function the sync calls, as `module:attribute` (`core.sync.runner:store_orders`,
 `core.connectors.shopify:ShopifyConnector.set_stock`). The process kills itself on the NTH call,
 just before the call or just after it returns, so the crash lands exactly between two steps
 (inside an open transaction, after the store accepted a batch but before its mark, ...).
@@ -24,12 +24,12 @@ import sys
 from collections import Counter
 
 TARGETS = (
-    "core.sync:store_listings",
-    "core.sync:match_channel",
-    "core.sync:store_orders",
-    "core.sync:_save_cursor",
-    "core.sync:settle_sales",
-    "core.export:_mark",
+    "core.sync.runner:store_listings",
+    "core.sync.runner:match_channel",
+    "core.sync.runner:store_orders",
+    "core.sync.runner:_save_cursor",
+    "core.sync.runner:settle_sales",
+    "core.sync.export:_mark",
     "core.connectors.shopify:ShopifyConnector.set_stock",
     "core.connectors.shopify:ShopifyConnector.set_prices",
     "core.connectors.woocommerce:WooCommerceConnector.set_stock",
@@ -84,7 +84,7 @@ def main(argv: list[str]) -> int:
                 os.kill(os.getpid(), signal.SIGKILL)
         _wrap(chosen, on_call)
 
-    from core.cli import main as tandem
+    from cli import main as tandem
 
     return tandem(tandem_args)
 

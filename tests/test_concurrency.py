@@ -31,7 +31,7 @@ from core.secrets import save_secret
 from core.settings import Settings
 from core.sync import SyncOptions, apply_channel_settings, run_sync
 from tui.app import TandemApp
-from tui.screens.pickup import PickupScreen
+from tui.dialogs.pickup import PickupScreen
 from tui.screens.resolver import ResolverScreen
 
 from tests.tui.pilot_helpers import open_sale, press_and_settle, settle
@@ -96,7 +96,7 @@ def shop(database_url, tmp_path):
         connector = shopify(server, lambda s: None, token=TOKEN)
         assert run_sync(engine, options=SyncOptions(export_now=True), connectors={DEMO_CHANNEL: connector},
                         log=lambda m: None).exit_code == 0
-        command = [sys.executable, "-m", "core.cli", "--sync", "--export-now", "--db", database_url,
+        command = [sys.executable, "-m", "cli", "--sync", "--export-now", "--db", database_url,
                    "--config", str(config)]
         settings = Settings(config_file=config, config_file_exists=True, data_dir=tmp_path,
                             database_url=database_url, database_source="test")

@@ -259,7 +259,7 @@ def test_the_clean_run_goes_through_every_step(clean):
     """The kill points below are only as good as the steps they come from."""
     counts = clean["counts"]
     assert all(counts.get(target, 0) > 0 for target in TARGETS), counts
-    assert counts["core.sync:store_orders"] >= 8, "several pages of orders"
+    assert counts["core.sync.runner:store_orders"] >= 8, "several pages of orders"
     assert counts["core.connectors.shopify:ShopifyConnector.set_stock"] >= 3, "several export batches"
     assert counts["core.connectors.woocommerce:WooCommerceConnector.set_stock"] >= 4
     assert clean["report"]["channels"][0]["orders_imported"] == 26

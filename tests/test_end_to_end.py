@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from core.audit import Actor
 from core.catalog_import import import_catalog
-from core.cli import main
+from cli import main
 from core.db import open_database
 from core.demo_store.app import LoopbackServer
 from core.demo_store.store import LOCATION_ID, DemoOrder, DemoOrderLine, DemoProduct, DemoVariant

@@ -41,7 +41,7 @@ def test_headless_commands_never_load_textual(argv, tmp_path):
     argv += ["--db", f"sqlite:///{tmp_path / 'db.sqlite'}"]
     code = (
         "import sys, json\n"
-        "from core.cli import main\n"
+        "from cli import main\n"
         "try:\n"
         f"    code = main({argv!r})\n"
         "except SystemExit as exit:\n"

@@ -34,7 +34,7 @@ COUNTS = "sku,part_number,description,price,quantity\nSKU-1,MPN-1,Tube,11.00,{}\
 def tandem_command() -> list[str]:
     """The installed `tandem` script beside this Python (as staff run it), else the same entry point."""
     script = Path(sys.executable).parent / "tandem"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "core.cli"]
+    return [str(script)] if script.exists() else [sys.executable, "-m", "cli"]
 
 
 class Shop:

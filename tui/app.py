@@ -11,8 +11,9 @@ import threading
 from typing import TYPE_CHECKING
 
 from textual.app import App
-from textual.binding import Binding
 
+from tui.actions import bindings, rebind, screen_of
+from tui.commands import ScreenActions
 from tui.screens.home import HomeScreen
 
 if TYPE_CHECKING:
@@ -28,13 +29,8 @@ class TandemApp(App):
     TITLE = "Tandem"
     # Animations cost bandwidth over SSH and distract at the counter.
     ANIMATION_LEVEL = "none"
-    BINDINGS = [
-        # No letter quits from every screen: someone typing a name must never drop their session.
-        # ctrl+q leaves at once from anywhere; `q` on the home screen asks first.
-        Binding("ctrl+q", "quit", "Quit", id="quit", tooltip="Leave Tandem", priority=True, show=False),
-        Binding("ctrl+p", "command_palette", "Commands", id="commands", show=False),
-        Binding("f1,question_mark", "help", "Help", id="help", tooltip="Questions and answers for this screen"),
-    ]
+    BINDINGS = bindings("app")
+    COMMANDS = App.COMMANDS | {ScreenActions}
 
     def __init__(self, database: str | Engine, demo: bool = False, settings=None):
         super().__init__()
@@ -44,6 +40,17 @@ class TandemApp(App):
         self._engine_lock = threading.Lock()
         self.demo = demo
         self.sub_title = "demo shop" if demo else ""
+        # A shop's own keys (`[keys]` in the settings), by the registry's ids: the hints follow them.
+        self._keymap = dict(settings.keys) if settings is not None and getattr(settings, "keys", None) else {}
+        self._unknown_keys = rebind(self._keymap)
+
+    def on_mount(self) -> None:
+        if self._keymap:
+            unknown = self._unknown_keys
+            self.set_keymap({action_id: keys for action_id, keys in self._keymap.items() if action_id not in unknown})
+            if unknown:
+                self.notify("The settings rebind keys Tandem does not have: " + ", ".join(unknown),
+                            title="Keys", severity="warning", timeout=15)
 
     def get_default_screen(self) -> HomeScreen:
         return HomeScreen()
@@ -56,7 +63,7 @@ class TandemApp(App):
             return
         context = context or getattr(self.screen, "HELP_CONTEXT", "home")
         language = default_language(self.settings.language if self.settings else None)
-        self.push_screen(FaqScreen(context, language, topic))
+        self.push_screen(FaqScreen(context, language, topic, keys_for=screen_of(self.screen)))
 
     def engine(self) -> Engine:
         """The open, migrated database; the first call opens it. Call from worker threads."""

@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Callable, Iterator, Protocol
 
-from core.listings import ListingData
 from core.secrets import redact
 
 
@@ -57,6 +56,21 @@ def shape_problem(exc: Exception) -> str:
 
 class CredentialError(ConnectorError):
     """The store refused the credentials (401/403). Says which one to fix; never shows it."""
+
+
+@dataclass(frozen=True)
+class ListingData:
+    """A product (or variant) as a web store lists it."""
+
+    external_id: str
+    title: str
+    product_code: str | None = None
+    barcode: str | None = None
+    part_number: str | None = None
+    price: Decimal | None = None
+    external_product_id: str | None = None
+    inventory_item_id: str | None = None
+    remote_updated_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -132,9 +146,14 @@ class RequestCounter:
 
 
 class Connector(Protocol):
+    """What Tandem asks of a web store. Each platform module (Shopify, WooCommerce, the demo store)
+    provides one, built by `core.connectors.registry.connector_for`."""
+
     counter: RequestCounter
-    stock_batch_size: int
-    price_batch_size: int
+    stock_batch_size: int  # the platform's documented maximum per stock call
+    price_batch_size: int  # ... per price call
+    prices_per_product: bool  # a price call takes one product's variants only (Shopify)
+    needs_inventory_item: bool  # stock is set per inventory item: listings without one keep no stock
 
     def listings(self) -> Iterator[list[ListingData]]:
         """The store's products and variants, a page at a time."""
@@ -153,6 +172,13 @@ class Connector(Protocol):
 
     def complete(self, order_external_id: str) -> None:
         """Mark the order fulfilled or completed on the website."""
+
+    def refund(self, order_external_id: str, amount: Decimal, key: str) -> str:
+        """Refund `amount` on the website once, whatever the retries (`key` names this refund);
+        returns the store's reference for it."""
+
+    def check(self, store_locations: list[str] | None = None) -> list[tuple[bool, str]]:
+        """`tandem --check`: (holds, line) for each point, through the cheapest call allowed."""
 
     def close(self) -> None: ...
 

@@ -15,11 +15,10 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Iterator
 
 from core.connectors.base import (
-    ConnectorError, OrderLine, OutcomeUnknown, PriceUpdate, RequestCounter, StockUpdate, WebOrder, read_order,
-    reading,
+    ConnectorError, ListingData, OrderLine, OutcomeUnknown, PriceUpdate, RequestCounter, StockUpdate, WebOrder,
+    read_order, reading,
 )
 from core.connectors.http import RetryPolicy, StoreClient
-from core.listings import ListingData
 from core.secrets import remember
 
 DEFAULT_API_VERSION = "2025-01"
@@ -584,3 +583,10 @@ class ShopifyConnector:
             errors = result["productVariantsBulkUpdate"]["userErrors"]
             if errors:
                 raise ConnectorError(f"the store refused the prices: {errors[0]['message']}")
+
+
+def from_config(config, secrets: dict) -> ShopifyConnector:
+    """The registry's factory (see core.connectors.registry)."""
+    return ShopifyConnector(config.url, secrets["access_token"].reveal(), location_id=config.store_location_id,
+                            api_version=config.api_version, mpn_metafield=config.mpn_field,
+                            supplier_tag=config.supplier_marker, supplier_service=config.supplier_service)

@@ -22,11 +22,10 @@ from urllib.parse import quote, urlsplit
 import httpx
 
 from core.connectors.base import (
-    ConnectorError, OrderLine, OutcomeUnknown, PriceUpdate, RequestCounter, StockUpdate, WebOrder, read_order,
-    reading,
+    ConnectorError, ListingData, OrderLine, OutcomeUnknown, PriceUpdate, RequestCounter, StockUpdate, WebOrder,
+    read_order, reading,
 )
 from core.connectors.http import RetryPolicy, StoreClient
-from core.listings import ListingData
 from core.secrets import remember_pair
 
 API = "/wp-json/wc/v3"
@@ -200,6 +199,8 @@ def check_batch_response(body: dict) -> None:
 class WooCommerceConnector:
     stock_batch_size = BATCH
     price_batch_size = BATCH
+    prices_per_product = False
+    needs_inventory_item = False
 
     def __init__(self, store_url: str, consumer_key: str, consumer_secret: str, *, mpn_meta_key: str | None = "mpn",
                  supplier_meta_key: str | None = "supplier_fulfilled",
@@ -384,3 +385,11 @@ class WooCommerceConnector:
 
     def set_prices(self, updates: list[PriceUpdate]) -> None:
         self._batch([(u.listing_external_id, {"regular_price": f"{u.price:.2f}"}) for u in updates], "set_prices")
+
+
+def from_config(config, secrets: dict) -> WooCommerceConnector:
+    """The registry's factory (see core.connectors.registry)."""
+    return WooCommerceConnector(config.url, secrets["consumer_key"].reveal(), secrets["consumer_secret"].reveal(),
+                                mpn_meta_key=config.mpn_field, supplier_meta_key=config.supplier_marker,
+                                shipped_meta_key=config.supplier_shipped_field,
+                                barcode_meta_key=config.barcode_field)

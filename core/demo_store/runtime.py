@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
 
+from core.demo_store.catalog import demo_catalog_rows, demo_listings
 from core.demo_store.store import LOCATION_ID, DemoOrder, DemoOrderLine, DemoProduct, DemoStore, DemoVariant
 
 CUSTOMERS = [
@@ -23,8 +24,6 @@ STREETS = ["12 Harbor Rd", "48 Elm Street", "301 Mill Lane", "7 Quarry Way", "90
 
 
 def build_demo_store(seed: int, now: datetime | None = None) -> DemoStore:
-    from core.demo import demo_catalog_rows, demo_listings
-
     rows = demo_catalog_rows(seed)
     rng = random.Random(seed + 3)
     products = []
@@ -81,13 +80,9 @@ def _store(seed: int) -> DemoStore:
     return build_demo_store(seed)
 
 
-def demo_store_for(channel) -> DemoStore:
-    """The process's demo store for a demo channel (the same one for every sync in the process)."""
-    import json
-
-    from core.demo import DEMO_SEED
-
-    return _store(int(json.loads(channel.settings_json or "{}").get("seed", DEMO_SEED)))
+def demo_store(seed: int) -> DemoStore:
+    """The process's demo store for a seed (the same one for every sync in the process)."""
+    return _store(seed)
 
 
 def reset_demo_stores() -> None:

@@ -18,7 +18,7 @@ from sqlalchemy import func, select, text
 
 from core.catalog import search_products
 from core.catalog_import import CatalogImportError, import_catalog
-from core.cli import main
+from cli import main
 from core.db import open_database
 from core.models import Product, SalesChannel, SyncRun
 from core.secrets import SecretsError, channel_secrets, save_secret
@@ -49,7 +49,7 @@ def test_two_catalog_imports_started_together_both_finish(tmp_path):
         path = tmp_path / f"catalog{number}.csv"
         path.write_bytes(catalog(20_000, start=number * 10_000))  # half of each file is in the other
         files.append(path)
-    runs = [subprocess.Popen([sys.executable, "-m", "core.cli", "--import-catalog", str(path),
+    runs = [subprocess.Popen([sys.executable, "-m", "cli", "--import-catalog", str(path),
                               "--db", f"sqlite:///{db}"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             for path in files]
     results = [run.communicate(timeout=300) + (run.returncode,) for run in runs]

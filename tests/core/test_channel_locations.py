@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from core.cli import main
+from cli import main
 from core.db import open_database
 from core.demo_store.app import LoopbackServer
 from core.demo_store.store import LOCATION_ID, DemoOrder, DemoOrderLine

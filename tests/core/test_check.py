@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from core.cli import main
+from cli import main
 from core.demo_store.app import LoopbackServer
 from core.demo_store.store import LOCATION_ID
 from core.secrets import save_secret

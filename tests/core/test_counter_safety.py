@@ -17,13 +17,15 @@ from core.catalog_import import import_catalog
 from core.channels import add_channel
 from core.connectors.base import OrderLine, WebOrder
 from core.models import Location, Platform, Product, Stock, WebListing, WebSale, WebSaleLine
-from core.orders import store_orders
+from core.sync import import_orders
 from core.resolver import link_listing, mark_not_sold_online, unlink_listing, waiting_sales
 from core.returns import (
     ReturnError, abandon_return, add_shipping_refund, complete_return, return_view, set_quantity, set_shipping_amount,
     set_tax_rate, start_return,
 )
-from core.sales import PickupChecks, SaleError, complete_sale, inbox, put_line_on_product, sale_detail
+from core.inbox import inbox, sale_detail
+from core.pickup import PickupChecks, complete_sale
+from core.sales import SaleError, put_line_on_product
 
 ANNA = Actor("anna", "192.0.2.1")
 CHECKS = PickupChecks(True, True, True)
@@ -54,7 +56,7 @@ def line(n, code, qty, price, rate="8.25", tax=None, listing=None):
 def store(engine, channel, number, *lines, shipping="0.00", shipping_tax="0.00"):
     total = sum((l.unit_price * l.quantity + l.tax_amount for l in lines), Decimal(shipping) + Decimal(shipping_tax))
     with engine.begin() as conn:
-        store_orders(conn, channel, [WebOrder(
+        import_orders(conn, channel, [WebOrder(
             f"o{number}", f"#{number}", "authorized", WHEN, WHEN, "USD", list(lines), customer_email="kim@example.com",
             shipping=Decimal(shipping), shipping_tax=Decimal(shipping_tax), total=total)], now=WHEN)
         return conn.execute(select(WebSale.__table__).where(WebSale.external_id == f"o{number}")).one()
@@ -237,7 +239,7 @@ def test_an_edited_rate_recomputes_and_is_capped_by_the_capture(engine, channel)
 
 # 10. Times are shown in the shop's time zone, named, whatever the server's zone.
 def test_held_until_is_shown_in_the_shops_zone_whatever_the_host(engine, channel, monkeypatch):
-    from core.sales import InboxRow
+    from core.inbox import InboxRow
     from core.shoptime import set_shop_zone
 
     held = datetime(2026, 11, 30, 7, 30, tzinfo=UTC)
@@ -290,7 +292,7 @@ def test_the_gift_card_placeholder_never_moves_stock(engine, channel):
     before = stock(engine, "GIFT-CARD")
     sale = store(engine, channel, 1, line(1, "GIFT-CARD", 1, "50.00", rate="0", tax="0.00"))
     assert stock(engine, "GIFT-CARD") == before == (0, 0)
-    from core.sales import issue_gift_card
+    from core.gift_cards import issue_gift_card
 
     issue_gift_card(engine, sale_detail(engine, sale.id).lines[0].id, "GC-1", ANNA)
     sale = reread(engine, sale.id)

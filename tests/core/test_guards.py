@@ -19,10 +19,12 @@ from sqlalchemy import insert, select, update
 from core.dbtypes import utcnow
 from core.demo_store.app import LoopbackServer
 from core.demo_store.store import LOCATION_ID
-from core.export import plan_export
+from core.sync.export import plan_export
 from core.models import PosCustomer, Product, ProductLink, SalesChannel, Stock, WebSale
 from core.returns import ReturnError, complete_return, return_view, set_quantity, start_return
-from core.sales import SaleError, cancel_sale, link_customer
+from core.customers import link_customer
+from core.pickup import cancel_sale
+from core.sales import SaleError
 from core.sync import SyncOptions, apply_channel_settings, run_sync
 
 from tests.core.connectors.conftest import make_store

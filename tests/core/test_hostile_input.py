@@ -28,7 +28,7 @@ from core.connectors.base import ConnectorError, read_order
 from core.demo_store.shopify_api import _order_node
 from core.locations import resolve_location
 from core.models import Platform, Product, WebSale, WebSaleLine
-from core.orders import store_orders
+from core.sync import import_orders
 from core.settings import ConfigError, load_settings
 
 from tests.conftest import dump
@@ -182,7 +182,7 @@ def check_order_survives(engine, channel, raw, parse, args):
     # (Each example is its own order here; the examples share one database.)
     order = replace(order, external_id=uuid.uuid4().hex)
     with engine.begin() as conn:
-        store_orders(conn, channel, [order])
+        import_orders(conn, channel, [order])
     with engine.connect() as conn:
         sale = conn.execute(select(WebSale.id, WebSale.total).where(WebSale.external_id == order.external_id)).one()
         lines = conn.execute(select(func.count()).where(WebSaleLine.sale_id == sale.id)).scalar()
@@ -230,7 +230,7 @@ def test_ten_decimals_and_nul_bytes_are_taken_in_cleanly(engine, channel):
     assert order.lines[0].unit_price == Decimal("17.50")
     assert "\x00" not in order.customer_name and order.customer_name.startswith("John")
     with engine.begin() as conn:
-        store_orders(conn, channel, [order])
+        import_orders(conn, channel, [order])
 
 
 # --- the settings file ------------------------------------------------------------------------
@@ -270,6 +270,7 @@ def config_files(draw):
 @FUZZ
 @given(data=config_files())
 def test_the_settings_file_is_refused_or_usable(engine, tmp_path, data):
+    from core.config import ChannelConfig
     from core.sync import apply_channel_settings, export_due
 
     path = tmp_path / "config.toml"
@@ -287,8 +288,8 @@ def test_the_settings_file_is_refused_or_usable(engine, tmp_path, data):
         resolve_location(conn, "Main Street")
     try:
         apply_channel_settings(engine, loaded.channels)
-        for spec in loaded.channels.values():
-            export_due(engine, 1, spec, __import__("datetime").datetime.now().astimezone())
+        for name, spec in loaded.channels.items():
+            export_due(engine, 1, ChannelConfig.from_settings(name, spec), __import__("datetime").datetime.now().astimezone())
     except ConfigError:
         pytest.fail(f"settings accepted at load time were refused later: {data!r}")
 
@@ -296,7 +297,8 @@ def test_the_settings_file_is_refused_or_usable(engine, tmp_path, data):
 @FUZZ
 @given(texts=st.lists(HOSTILE_TEXT, min_size=4, max_size=4))
 def test_listings_with_hostile_text_are_stored_clean(engine, channel, texts):
-    from core.listings import ListingData, store_listings
+    from core.connectors.base import ListingData
+    from core.sync.listings import store_listings
     from core.models import WebListing
 
     external_id = uuid.uuid4().hex

@@ -9,8 +9,9 @@ from core.audit import Actor
 from core.catalog_import import import_catalog
 from core.channels import add_channel
 from core.dbtypes import utcnow
-from core.listings import ListingData, store_listings
-from core.matching import match_channel, match_sale_lines
+from core.connectors.base import ListingData
+from core.sync.listings import store_listings
+from core.sync.matching import match_channel, match_sale_lines
 from core.models import Platform, ProductLink, WebListing, WebSale, WebSaleLine
 from core.resolver import link_listing, mark_not_sold_online
 

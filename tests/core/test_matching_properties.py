@@ -8,8 +8,9 @@ from core.audit import Actor
 from core.catalog_import import import_catalog
 from core.channels import add_channel
 from core.identifiers import with_check_digit
-from core.listings import ListingData, store_listings
-from core.matching import match_channel
+from core.connectors.base import ListingData
+from core.sync.listings import store_listings
+from core.sync.matching import match_channel
 from core.models import (
     AuditEntry, Location, Platform, Product, ProductLink, SalesChannel, Stock, SyncCursor, WebListing,
 )

@@ -7,8 +7,9 @@ from core.audit import Actor
 from core.catalog_import import import_catalog
 from core.channels import add_channel
 from core.dbtypes import utcnow
-from core.listings import ListingData, store_listings
-from core.matching import match_channel
+from core.connectors.base import ListingData
+from core.sync.listings import store_listings
+from core.sync.matching import match_channel
 from core.models import AuditEntry, Platform, Product, SaleState, WebListing, WebSale, WebSaleLine
 from core.resolver import (
     AlreadyResolvedError, ResolveError, candidates_for, explain, link_listing, mark_not_sold_online,

@@ -11,13 +11,13 @@ from core.catalog_import import import_catalog
 from core.channels import add_channel
 from core.connectors.base import OrderLine, WebOrder
 from core.models import AuditEntry, Location, Payment, PaymentType, Platform, Product, Stock, WebSale
-from core.orders import store_orders
+from core.sync import import_orders
 from core.reconciliation import parse_iif, reconciliation, to_csv, to_iif
 from core.returns import (
     ReturnError, add_shipping_refund, complete_return, find_sales, line_amounts, return_view, set_quantity,
     set_restock, set_tax_rate, start_return,
 )
-from core.sales import complete_sale
+from core.pickup import complete_sale
 
 ANNA = Actor("anna", "192.0.2.1")
 CATALOG = b"""sku,description,upc,price,quantity,non_inventory
@@ -35,7 +35,7 @@ def sold(engine):
         channel = add_channel(conn, "Web", Platform.SHOPIFY, "https://shop.example.com",
                               conn.execute(select(Location.id)).scalar())
         now = datetime(2026, 11, 26, 15, 0, tzinfo=UTC)
-        store_orders(conn, channel, [WebOrder(
+        import_orders(conn, channel, [WebOrder(
             "o1", "#1001", "authorized", now, now, "USD", customer_email="kim@example.com",
             shipping=Decimal("9.95"), shipping_tax=Decimal("0.50"), total=Decimal("84.17"),
             lines=[OrderLine("l1", "Tube 700x25", 3, Decimal("8.99"), product_code="TUBE", tax_rate=Decimal("8.25"),
@@ -182,7 +182,7 @@ def test_reconciliation_by_account_in_csv_and_iif(engine, sold):
 
 
 def test_the_cli_exports_reconciliation_files(engine, sold, tmp_path, database_url, capsys):
-    from core.cli import main
+    from cli import main
 
     today = datetime.now().astimezone().date().isoformat()
     out = tmp_path / "deposit.iif"

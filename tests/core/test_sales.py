@@ -17,11 +17,14 @@ from core.models import (
     AuditEntry, GiftCard, Location, Payment, PaymentType, Platform, PosCustomer, Product, SalesChannel, Stock,
     WebSale, WebSaleLine,
 )
-from core.orders import store_orders
-from core.sales import (
-    PickupChecks, SaleError, cancel_sale, complete_sale, create_customer_from_sale, enable_supplier_fulfillment,
-    inbox, issue_gift_card, link_customer, record_supplier_document, settle_sales, suggest_customers,
-)
+from core.sync import import_orders
+from core.sync.settle import settle_sales
+from core.customers import create_customer_from_sale, link_customer, suggest_customers
+from core.gift_cards import issue_gift_card
+from core.inbox import inbox
+from core.pickup import PickupChecks, cancel_sale, complete_sale
+from core.sales import SaleError
+from core.supplier import enable_supplier_fulfillment, record_supplier_document
 
 ANNA = Actor("anna", "192.0.2.1")
 ALL_CHECKS = PickupChecks(card_matches=True, signature=True, photo_id=True)
@@ -66,7 +69,7 @@ def sale(engine, number):
 
 def store(engine, channel, *orders, now=None):
     with engine.begin() as conn:
-        store_orders(conn, channel, list(orders), now)
+        import_orders(conn, channel, list(orders), now)
         if now:
             settle_sales(conn, channel, now)
 
@@ -166,7 +169,8 @@ def test_a_supplier_tagged_order_while_supplier_fulfilment_is_off_waits_for_a_pe
         settle_sales(conn, channel, datetime(2027, 11, 26, tzinfo=UTC))
     assert sale(engine, 1).state == "held" and stock(engine) == (10, 0)
     assert inbox(engine).rows[0].status == "held: decide who ships"
-    from core.sales import decide_supplier_hold, sale_detail
+    from core.inbox import sale_detail
+    from core.supplier import decide_supplier_hold
 
     assert "decide_supplier" in sale_detail(engine, held.id).actions
     with pytest.raises(SaleError, match="supplier fulfilment is off"):
@@ -191,7 +195,7 @@ def test_a_supplier_tagged_order_after_the_contract_lapsed_waits_for_a_person(en
     assert held.state == "held" and held.held_until is None
     assert "a current retailer contract ended on 2026-10-31" in held.hold_reason
     assert stock(engine) == (10, 0)
-    from core.sales import decide_supplier_hold
+    from core.supplier import decide_supplier_hold
 
     with pytest.raises(SaleError, match="ended on 2026-10-31"):
         decide_supplier_hold(engine, held.id, ANNA, held.version, shop_ships=False,
@@ -277,7 +281,7 @@ def test_a_person_linking_a_web_email_to_a_customer_is_followed_for_that_email(e
 
 
 def test_staff_find_pos_customers_by_name_email_or_phone(engine):
-    from core.sales import search_customers
+    from core.customers import search_customers
 
     ana = new_customer(engine, name="Ana Lima", email="ana@example.com", phone="555-0100")
     new_customer(engine, name="Sam Okafor", email="sam@example.com", phone="555-0199")
@@ -383,7 +387,7 @@ def test_a_store_with_several_suppliers_needs_each_brands_documents(engine, chan
         record_supplier_document(engine, channel, kind, date(2026, 11, 20), ANNA)
     record_supplier_document(engine, channel, "retailer_contract", date(2026, 11, 20), ANNA, brand="TREK",
                              ends_on=date(2026, 11, 22))
-    from core.sales import decide_supplier_hold, supplier_setup
+    from core.supplier import decide_supplier_hold, supplier_setup
 
     with pytest.raises(SaleError, match="a current retailer contract for Trek ended on 2026-11-22"):
         decide_supplier_hold(engine, giant.id, ANNA, giant.version, shop_ships=False, now=now)

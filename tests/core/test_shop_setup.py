@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from core.cli import main
+from cli import main
 from core.db import open_database
 from core.models import AuditEntry, Location, SalesChannel, SupplierDocument
 

@@ -56,17 +56,17 @@ from core.models import (
     AuditEntry, Payment, PaymentType, Platform, Product, ReturnLine, SaleReturn, Stock, WebListing,
     WebSale, WebSaleLine,
 )
-from core.orders import store_orders
+from core.sync import import_orders
 from core.reconciliation import reconciliation
 from core.resolver import ResolveError, link_listing, mark_not_sold_online, resolver_queue, unlink_listing
 from core.returns import (
     ReturnError, abandon_return, add_shipping_refund, complete_return, return_view, set_quantity, set_restock,
     set_shipping_amount, set_tax_rate, start_return,
 )
-from core.sales import (
-    FORWARD_ACTIONS, PickupChecks, SaleError, cancel_sale, complete_sale, inbox, issue_gift_card,
-    put_line_on_product, sale_detail, ships,
-)
+from core.gift_cards import issue_gift_card
+from core.inbox import FORWARD_ACTIONS, inbox, sale_detail
+from core.pickup import PickupChecks, cancel_sale, complete_sale, ships
+from core.sales import SaleError, put_line_on_product
 
 from tests.conftest import BACKENDS, drop_postgres_database, new_postgres_database
 
@@ -255,7 +255,7 @@ class Shop(RuleBasedStateMachine):
 
     def _download(self, orders):
         with self.engine.begin() as conn:
-            store_orders(conn, self.channel, orders, now=datetime(2026, 11, 28, 12, 0, tzinfo=UTC))
+            import_orders(conn, self.channel, orders, now=datetime(2026, 11, 28, 12, 0, tzinfo=UTC))
 
     def the_web_changes(self, change, picks, touch):
         if change == "cancelled":

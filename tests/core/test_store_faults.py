@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from core.catalog_import import import_catalog
-from core.cli import main
+from cli import main
 from core.connectors.base import ConnectorError
 from core.demo_store.app import LoopbackServer
 from core.demo_store.store import LOCATION_ID

@@ -10,10 +10,11 @@ from sqlalchemy import func, select, update
 
 from core.audit import Actor
 from core.catalog_import import import_catalog
-from core.cli import main
+from cli import main
 from core.demo_store.app import LoopbackServer
 from core.demo_store.store import LOCATION_ID
 from core.models import ProductLink, SalesChannel, SyncCursor, SyncRun, WebSale, WebSaleLine
+from core.config import ChannelConfig
 from core.sync import ORDERS_CURSOR, SyncBusy, SyncOptions, apply_channel_settings, export_due, run_sync, sync_lock
 
 from tests.conftest import dump
@@ -199,15 +200,15 @@ def test_the_cli_exits_3_while_another_sync_runs(tmp_path):
 def test_the_export_is_due_once_a_day_at_the_channels_local_time(engine, local_time, exported_on, due):
     from core.channels import add_channel
     from core.models import Platform
-    from core.sync import EXPORTED_ON, _save_cursor
+    from core.sync.runner import EXPORTED_ON, _save_cursor
 
     with engine.begin() as conn:
         channel = add_channel(conn, "Web", Platform.SHOPIFY, "https://shop.example.com")
         if exported_on:
             _save_cursor(conn, channel, EXPORTED_ON, exported_on)
     now = datetime.fromisoformat(local_time).replace(tzinfo=ZoneInfo("America/New_York"))
-    settings = {"export_time": "06:00", "time_zone": "America/New_York"}
-    assert export_due(engine, channel, settings, now) is due
+    config = ChannelConfig(platform="shopify", export_time="06:00", time_zone="America/New_York")
+    assert export_due(engine, channel, config, now) is due
 
 
 def write_config(tmp_path, server_url, platform="shopify"):
@@ -268,7 +269,7 @@ def test_a_sync_releases_holds_that_fell_due_even_without_new_orders(shop):
     from datetime import UTC, datetime
 
     from core.models import WebSale
-    from core.sales import enable_supplier_fulfillment, record_supplier_document
+    from core.supplier import enable_supplier_fulfillment, record_supplier_document
 
     engine, store, server = shop
     with engine.connect() as conn:
@@ -292,7 +293,7 @@ def test_a_posted_return_is_refunded_on_the_website_once(shop, tmp_path):
     import json as json_module
 
     from core.returns import complete_return, refund_on_website, return_view, set_quantity, start_return
-    from core.sales import PickupChecks, complete_sale
+    from core.pickup import PickupChecks, complete_sale
     from core.secrets import save_secret
 
     engine, store, server = shop
@@ -318,7 +319,7 @@ def test_a_posted_return_is_refunded_on_the_website_once(shop, tmp_path):
 def test_completing_a_sale_can_mark_it_fulfilled_on_the_website(shop, tmp_path):
     import json as json_module
 
-    from core.sales import PickupChecks, complete_with_store
+    from core.pickup import PickupChecks, complete_with_store
     from core.secrets import save_secret
 
     engine, store, server = shop

@@ -8,8 +8,8 @@ from sqlalchemy import func, select
 from core.models import Payment, ProductLink, Stock, WebSale, WebSaleLine
 from tui.app import TandemApp
 from tui.screens.catalog import CatalogScreen
-from tui.screens.confirm import ConfirmScreen
-from tui.screens.pickup import PickupScreen
+from tui.dialogs.confirm import ConfirmScreen
+from tui.dialogs.pickup import PickupScreen
 from tui.screens.resolver import ResolverScreen
 from tui.screens.returns import ReturnsScreen
 from tui.screens.sale import SaleScreen

@@ -5,7 +5,7 @@ from sqlalchemy import insert, select
 from core.dbtypes import utcnow
 from core.models import PosCustomer, WebSale
 from tui.app import TandemApp
-from tui.screens.customer import CustomerScreen
+from tui.dialogs.customer import CustomerScreen
 from tui.screens.sale import SaleScreen
 
 from tests.tui.pilot_helpers import open_sale, press_and_settle

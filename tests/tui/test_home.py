@@ -43,7 +43,7 @@ async def test_refresh_reads_the_figures_again(demo_engine):
 
 
 async def test_q_on_home_asks_before_quitting(demo_engine):
-    from tui.screens.confirm import ConfirmScreen
+    from tui.dialogs.confirm import ConfirmScreen
 
     app = TandemApp(demo_engine)
     async with app.run_test(size=(80, 24)) as pilot:

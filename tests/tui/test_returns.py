@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from core.audit import Actor
 from core.models import AuditEntry, Payment, ReturnLine, SaleReturn, WebSale, WebSaleLine
-from core.sales import complete_sale
+from core.pickup import complete_sale
 from tui.app import TandemApp
 from tui.screens.returns import ReturnsScreen
 

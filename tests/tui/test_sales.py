@@ -4,7 +4,7 @@ from sqlalchemy import select
 
 from core.models import AuditEntry, GiftCard, Payment, WebSale
 from tui.app import TandemApp
-from tui.screens.pickup import PickupScreen
+from tui.dialogs.pickup import PickupScreen
 from tui.screens.resolver import ResolverScreen
 from tui.screens.sale import SaleScreen
 

@@ -7,23 +7,17 @@ from datetime import date, timedelta
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
+from tui.actions import bindings, key
 from tui.failures import ReportsFailures
 
 
 class AccountsScreen(ReportsFailures, Screen):
     HELP_CONTEXT = "accounts"  # which FAQ entries F1 opens on
-    BINDINGS = [
-        Binding("escape", "back", "Back", id="accounts.back"),
-        Binding("e", "edit_account", "Account", id="accounts.edit", tooltip="Change the accounting account"),
-        Binding("p", "toggle_present", "Card present", id="accounts.present"),
-        Binding("b", "day(-1)", "Day before", id="accounts.before"),
-        Binding("f", "day(1)", "Day after", id="accounts.after"),
-    ]
+    BINDINGS = bindings("accounts")
 
     class Loaded(Message):
         def __init__(self, types: list, entries: list, note: str | None = None, warning: bool = False):
@@ -89,7 +83,7 @@ class AccountsScreen(ReportsFailures, Screen):
         if event.types:
             table.move_cursor(row=min(keep, len(event.types) - 1))
         self.query_one("#reconciliation-title", Static).update(
-            f"Reconciliation for {self.day:%a %d %b %Y} by account · b/f other days · "
+            f"Reconciliation for {self.day:%a %d %b %Y} by account · {key('accounts.before')}/{key('accounts.after')} other days · "
             "tandem --export-reconciliation for CSV or IIF")
         days = self.query_one("#reconciliation", DataTable)
         days.clear()
@@ -104,7 +98,7 @@ class AccountsScreen(ReportsFailures, Screen):
         return self.types[table.cursor_row] if self.types else None
 
     def action_edit_account(self) -> None:
-        from tui.screens.prompt import PromptScreen
+        from tui.dialogs.prompt import PromptScreen
 
         current = self._current()
         if current:

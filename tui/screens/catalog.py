@@ -7,12 +7,12 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
+from tui.actions import bindings
 from tui.failures import ReportsFailures
 
 if TYPE_CHECKING:
@@ -29,12 +29,7 @@ def _barcode(row) -> str:
 
 class CatalogScreen(ReportsFailures, Screen):
     HELP_CONTEXT = "catalog"  # which FAQ entries F1 opens on
-    BINDINGS = [
-        Binding("escape", "back", "Back", id="catalog.back", tooltip="Back to the table, then home"),
-        Binding("slash", "search", "Search", id="catalog.search", tooltip="Type to search the catalog"),
-        Binding("n", "next_page", "Next page", id="catalog.next"),
-        Binding("p", "previous_page", "Prev page", id="catalog.previous"),
-    ]
+    BINDINGS = bindings("catalog")
 
     class PageLoaded(Message):
         def __init__(self, page: ProductPage, text: str, page_starts: list[str | None]):

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from tui.actions import bindings, key_list
+
 from core import faq
 
 TITLES = {"en": "Help", "fr": "Aide"}
+KEYS_TITLE = {"en": "Keys on this screen", "fr": "Touches de cet écran"}
+KEYS_OPTION = "keys"
 HINTS = {
     "en": "Type to search every question · ↑↓ choose · F2 or ctrl+l français · Esc back",
     "fr": "Tapez pour chercher · ↑↓ choisir · F2 ou ctrl+l English · Échap retour",
@@ -19,16 +22,12 @@ HINTS = {
 
 
 class FaqScreen(Screen):
-    BINDINGS = [
-        Binding("escape", "back", "Back", id="faq.back"),
-        Binding("f2,ctrl+l", "switch_language", "Language", id="faq.language", priority=True),
-        Binding("down", "next", "Next", show=False, id="faq.next", priority=True),
-        Binding("up", "previous", "Previous", show=False, id="faq.previous", priority=True),
-    ]
+    BINDINGS = bindings("faq")
 
-    def __init__(self, context: str = "home", language: str = "en", topic: str | None = None):
+    def __init__(self, context: str = "home", language: str = "en", topic: str | None = None,
+                 keys_for: str = "home"):
         super().__init__()
-        self.context, self.language, self.topic = context, language, topic
+        self.context, self.language, self.topic, self.keys_for = context, language, topic, keys_for
         self.entries: list[faq.Entry] = []
 
     def compose(self) -> ComposeResult:
@@ -77,6 +76,9 @@ class FaqScreen(Screen):
         options.clear_options()
         for entry in self.entries:
             options.add_option(Option(entry.text(self.language)[0], id=entry.topic))
+        if not query.strip():
+            # Last, so the screen's own questions come first: every key of the screen help was opened on.
+            options.add_option(Option(KEYS_TITLE[self.language], id=KEYS_OPTION))
         if not self.entries:
             self.query_one("#faq-answer", Static).update(
                 "Aucune question ne correspond." if self.language == "fr" else "No question matches.")
@@ -89,6 +91,10 @@ class FaqScreen(Screen):
 
     @on(OptionList.OptionHighlighted, "#faq-questions")
     def highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        if event.option.id == KEYS_OPTION:
+            self.query_one("#faq-answer", Static).update(f"[b]{KEYS_TITLE[self.language]}[/b]\n\n"
+                                                         + key_list(self.keys_for))
+            return
         entry = next((e for e in self.entries if e.topic == event.option.id), None)
         if entry:
             self.answer(entry)

@@ -7,13 +7,14 @@ from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
-from textual.containers import Grid, Vertical
+from textual.containers import Grid
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
+from tui.actions import bindings, for_screen, key
 from tui.failures import ReportsFailures
+from tui.widgets.stat_card import StatCard
 
 if TYPE_CHECKING:
     from core.overview import Overview
@@ -29,39 +30,9 @@ def _when(moment: datetime) -> str:
     return shown(moment, "%a %d %b %H:%M")
 
 
-class StatCard(Vertical):
-    """A titled box holding one figure and a line of detail."""
-
-    def __init__(self, title: str, *, id: str):
-        super().__init__(id=id, classes="card")
-        self.border_title = title
-
-    def compose(self) -> ComposeResult:
-        yield Static("…", classes="figure")
-        yield Static("", classes="detail")
-
-    def show(self, figure: str, detail: str = "", warn: bool = False) -> None:
-        self.query_one(".figure", Static).update(figure)
-        self.query_one(".detail", Static).update(detail)
-        self.set_class(warn, "warn")
-
-
 class HomeScreen(ReportsFailures, Screen):
     HELP_CONTEXT = "home"  # which FAQ entries F1 opens on
-    BINDINGS = [
-        Binding("s", "open_inbox", "Sales", id="home.inbox", tooltip="The web sales to handle"),
-        Binding("t", "open_returns", "Returns", id="home.returns", tooltip="Returns and tax editor"),
-        Binding("a", "open_accounts", "Accounts", id="home.accounts", tooltip="Payment types and reconciliation"),
-        Binding("m", "open_resolver", "Matches", id="home.resolver",
-                tooltip="Resolve web listings the rules could not match"),
-        Binding("c", "open_catalog", "Catalog", id="home.catalog", tooltip="Search the products"),
-        Binding("l", "open_locations", "Locations", id="home.locations", tooltip="Add, rename or retire locations",
-                show=False),
-        Binding("f", "open_supplier", "Supplier", id="home.supplier",
-                tooltip="Supplier fulfilment: signed documents and the switch", show=False),
-        Binding("r", "refresh", "Refresh", id="home.refresh", tooltip="Read the figures again", show=False),
-        Binding("q", "leave", "Quit", id="home.quit", tooltip="Leave Tandem (asks first)"),
-    ]
+    BINDINGS = bindings("home")
 
     class OverviewLoaded(Message):
         def __init__(self, overview: Overview):
@@ -81,19 +52,12 @@ class HomeScreen(ReportsFailures, Screen):
             yield StatCard("Matching", id="matching")
             yield StatCard("Last sync", id="sync")
         yield Static("Opening the shop's database…", id="places")
-        yield Static(
-            "[b]s[/b]  Sales inbox — web sales to pick up, ship, or finish\n"
-            "[b]t[/b]  Returns — refunds with per-line tax rates and shipping\n"
-            "[b]a[/b]  Accounts — payment types and the day's reconciliation\n"
-            "[b]m[/b]  Match resolver — link web listings to shop products\n"
-            "[b]c[/b]  Catalog — search the products, see stock at each location\n"
-            "[b]l[/b]  Locations · [b]f[/b]  Supplier fulfilment — what the shop sets up itself",
-            id="menu",
-        )
+        yield Static("\n".join(f"[b]{key(action.id)}[/b]  {action.menu}" for action in for_screen("home")
+                               if action.menu), id="menu")
         yield Footer()
 
     def action_leave(self) -> None:
-        from tui.screens.confirm import ConfirmScreen
+        from tui.dialogs.confirm import ConfirmScreen
 
         self.app.push_screen(ConfirmScreen("Leave Tandem?"), lambda yes: yes and self.app.exit())
 

@@ -7,37 +7,30 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
+from core.inbox import FILTERS
+from core.sales import STATUS_LABELS
 from core.shoptime import shown
+from tui.actions import bindings, hint
 from tui.failures import ReportsFailures
 
 if TYPE_CHECKING:
-    from core.sales import InboxPage
+    from core.inbox import InboxPage
 
-FILTER_NAMES = {None: "all open", "ready": "ready", "waiting_match": "needs match",
-                "gift_card_to_issue": "gift card to issue", "held": "held", "capture_failed": "capture failed"}
+FILTER_NAMES = {None: "all open", **{state: STATUS_LABELS[state] for state in FILTERS if state}}
 
 
 class InboxScreen(ReportsFailures, Screen):
     HELP_CONTEXT = "inbox"  # which FAQ entries F1 opens on
-    BINDINGS = [
-        Binding("escape", "back", "Back", id="inbox.back"),
-        Binding("f", "next_filter", "Filter", id="inbox.filter", tooltip="Cycle the status filter"),
-        Binding("c", "next_channel", "Store", id="inbox.channel", tooltip="Cycle the web store filter"),
-        Binding("h", "toggle_history", "History", id="inbox.history", tooltip="Completed and cancelled sales"),
-        Binding("n", "next_page", "Next page", id="inbox.next"),
-        Binding("p", "previous_page", "Prev page", id="inbox.previous"),
-        Binding("r", "reload", "Refresh", id="inbox.refresh"),
-    ]
+    BINDINGS = bindings("inbox")
 
     class PageLoaded(Message):
-        def __init__(self, page: InboxPage):
+        def __init__(self, page: InboxPage, channels: list[tuple[int, str]]):
             super().__init__()
-            self.page = page
+            self.page, self.channels = page, channels
 
     def __init__(self) -> None:
         super().__init__()
@@ -103,19 +96,22 @@ class InboxScreen(ReportsFailures, Screen):
             self.page_starts.pop()
             self.load(self.page_starts[-1])
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="inbox")
     def load(self, after: tuple | None) -> None:
+        # The worker gets the filters as values; only `show` changes the screen's state.
+        self.fetch(after, self.status_filter, self.history, self.channel[0] if self.channel else None)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="inbox")
+    def fetch(self, after: tuple | None, status: str | None, history: bool, channel_id: int | None) -> None:
         from core.channels import list_channels
-        from core.sales import inbox
+        from core.inbox import inbox
 
         engine = self.app.engine()
-        self.channels = list_channels(engine)
-        self.post_message(self.PageLoaded(inbox(engine, status=self.status_filter, history=self.history,
-                                                channel_id=self.channel[0] if self.channel else None, after=after)))
+        self.post_message(self.PageLoaded(inbox(engine, status=status, history=history, channel_id=channel_id,
+                                                after=after), list_channels(engine)))
 
     @on(PageLoaded)
     def show(self, event: PageLoaded) -> None:
-        self.page = event.page
+        self.page, self.channels = event.page, event.channels
         table = self.query_one("#sales", DataTable)
         keep = table.cursor_row
         table.clear()
@@ -128,12 +124,14 @@ class InboxScreen(ReportsFailures, Screen):
             table.move_cursor(row=min(keep, len(event.page.rows) - 1))
         what = "history: completed and cancelled" if self.history else FILTER_NAMES[self.status_filter]
         where = f" from {self.channel[1]}" if self.channel else ""
-        self.query_one("#inbox-filter", Static).update(f"Showing {what}{where} · f status · c store · h history")
+        self.query_one("#inbox-filter", Static).update(
+            f"Showing {what}{where} · "
+            + hint(("inbox.filter", "status"), ("inbox.channel", "store"), ("inbox.history", "history")))
         start = (len(self.page_starts) - 1) * 50
         count = len(event.page.rows)
         where = f"{start + 1:,}–{start + count:,} of {event.page.total:,}" if count else "no sales here"
         self.query_one("#inbox-status", Static).update(f"{where} · Enter opens a sale"
-                                                       + (" · n next page" if event.page.has_more else ""))
+                                                       + (" · " + hint(("inbox.next", "next page")) if event.page.has_more else ""))
 
     @on(DataTable.RowSelected, "#sales")
     def open_sale(self, event: DataTable.RowSelected) -> None:

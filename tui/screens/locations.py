@@ -5,22 +5,17 @@ from __future__ import annotations
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
+from tui.actions import bindings
 from tui.failures import ReportsFailures
 
 
 class LocationsScreen(ReportsFailures, Screen):
     HELP_CONTEXT = "locations"  # which FAQ entries F1 opens on
-    BINDINGS = [
-        Binding("escape", "back", "Back", id="locations.back"),
-        Binding("a", "add", "Add", id="locations.add", tooltip="Open a new location"),
-        Binding("r", "rename", "Rename", id="locations.rename"),
-        Binding("d", "retire", "Retire", id="locations.retire", tooltip="Stop using it; its history stays"),
-    ]
+    BINDINGS = bindings("locations")
 
     class Loaded(Message):
         def __init__(self, locations: list, note: str | None, warning: bool):
@@ -74,12 +69,12 @@ class LocationsScreen(ReportsFailures, Screen):
         return self.locations[table.cursor_row][0] if self.locations else None
 
     def action_add(self) -> None:
-        from tui.screens.prompt import PromptScreen
+        from tui.dialogs.prompt import PromptScreen
 
         self.app.push_screen(PromptScreen("Name of the new location"), lambda name: name and self.change("add", name))
 
     def action_rename(self) -> None:
-        from tui.screens.prompt import PromptScreen
+        from tui.dialogs.prompt import PromptScreen
 
         current = self._current()
         if current:
@@ -87,7 +82,7 @@ class LocationsScreen(ReportsFailures, Screen):
                                  lambda name: name and name != current and self.change("rename", current, name))
 
     def action_retire(self) -> None:
-        from tui.screens.confirm import ConfirmScreen
+        from tui.dialogs.confirm import ConfirmScreen
 
         current = self._current()
         if current:

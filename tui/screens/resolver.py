@@ -7,13 +7,13 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
+from tui.actions import bindings, hint
 from tui.failures import ReportsFailures
 
 if TYPE_CHECKING:
@@ -26,10 +26,7 @@ SEARCH_DELAY = 0.12
 class WhyScreen(ModalScreen[None]):
     """Why this listing needs a person."""
 
-    BINDINGS = [
-        Binding("escape,q,question_mark,f1,enter", "dismiss", "Close", id="why.close"),
-        Binding("h", "faq", "Help entry", id="why.faq", tooltip="The help panel's entry on matching"),
-    ]
+    BINDINGS = bindings("why")
 
     def __init__(self, title: str, reason: str):
         super().__init__()
@@ -39,7 +36,7 @@ class WhyScreen(ModalScreen[None]):
         with Vertical(id="why"):
             yield Static(Text(self.title_text, style="bold"), id="why-title")
             yield Static(self.reason, id="why-text")
-            yield Static("esc close · h the help entry on matching", id="why-hint")
+            yield Static(hint(("why.close", "close"), ("why.faq", "the help entry on matching")), id="why-hint")
 
     def action_faq(self) -> None:
         self.dismiss()
@@ -48,20 +45,7 @@ class WhyScreen(ModalScreen[None]):
 
 class ResolverScreen(ReportsFailures, Screen):
     HELP_CONTEXT = "resolver"  # which FAQ entries F1 opens on
-    BINDINGS = [
-        Binding("escape", "back", "Back", id="resolver.back"),
-        Binding("enter", "link_highlighted", "Link", id="resolver.link", priority=True),
-        Binding("x", "not_sold_online", "Not online", id="resolver.not-online",
-                tooltip="This listing has no product in the shop"),
-        Binding("s", "skip", "Skip", id="resolver.skip", tooltip="Leave it for later; next listing"),
-        Binding("u", "undo", "Undo", id="resolver.undo", tooltip="Take back the last link made here"),
-        Binding("slash", "search", "Search", id="resolver.search", tooltip="Search the whole catalog"),
-        Binding("question_mark,f1", "why", "Why?", id="resolver.why", tooltip="Why this needs a person"),
-        Binding("j", "cursor_down", "Down", show=False, id="resolver.down"),
-        Binding("k", "cursor_up", "Up", show=False, id="resolver.up"),
-        *[Binding(str(n), f"link_number({n})", f"Link {n}", show=False, id=f"resolver.link-{n}")
-          for n in range(1, 10)],
-    ]
+    BINDINGS = bindings("resolver")
 
     class QueueLoaded(Message):
         def __init__(self, page: QueuePage, keep_index: int):
@@ -164,8 +148,9 @@ class ResolverScreen(ReportsFailures, Screen):
             self.query_one("#resolver-status", Static).update(f"{total:,} waiting")
             return
         self.query_one("#resolver-status", Static).update(
-            f"{self.page_offset + self.index + 1:,} of {total:,} waiting · 1–9 or Enter link · x not online "
-            "· s skip · ? why")
+            f"{self.page_offset + self.index + 1:,} of {total:,} waiting · 1–9 or "
+            + hint(("resolver.link", "link"), ("resolver.not-online", "not online"), ("resolver.skip", "skip"),
+                   ("resolver.why", "why")))
         self.load_candidates(item.listing_id, None)
 
     def render_web_side(self, item: QueueItem, orders: list[str]) -> None:
@@ -270,7 +255,7 @@ class ResolverScreen(ReportsFailures, Screen):
             self.decide(self.candidates[table.cursor_row].product_id)
 
     def action_not_sold_online(self) -> None:
-        from tui.screens.confirm import ConfirmScreen
+        from tui.dialogs.confirm import ConfirmScreen
 
         item = self.item
         if item is None:

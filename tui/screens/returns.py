@@ -9,12 +9,12 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from tui.actions import bindings, hint, key
 from tui.failures import ReportsFailures
 
 if TYPE_CHECKING:
@@ -27,16 +27,7 @@ def _rate(rate: Decimal) -> str:
 
 class ReturnsScreen(ReportsFailures, Screen):
     HELP_CONTEXT = "returns"  # which FAQ entries F1 opens on
-    BINDINGS = [
-        Binding("escape", "back", "Back", id="returns.back"),
-        Binding("plus,equals_sign", "more", "+1", id="returns.more", tooltip="One more unit comes back"),
-        Binding("minus", "less", "-1", id="returns.less", tooltip="One unit fewer"),
-        Binding("t", "tax", "Tax rate", id="returns.tax", tooltip="Change this line's tax rate"),
-        Binding("r", "restock", "Restock", id="returns.restock", tooltip="Restock or not (damaged)"),
-        Binding("s", "shipping", "Shipping", id="returns.shipping", tooltip="Add the shipping refund"),
-        Binding("a", "amount", "Amount", id="returns.amount", tooltip="Refund less shipping than was charged"),
-        Binding("c", "confirm", "Confirm", id="returns.confirm", tooltip="Post the refund"),
-    ]
+    BINDINGS = bindings("returns")
 
     class Found(Message):
         def __init__(self, sales: list[tuple]):
@@ -174,7 +165,9 @@ class ReturnsScreen(ReportsFailures, Screen):
             shipping = f" · shipping left to refund {view.shipping_left:,.2f}"
         self.query_one("#refund-total", Static).update(
             f"Refund: net {net:,.2f} · tax {tax:,.2f} · [b]total {total:,.2f}[/b]{state}{shipping}\n"
-            "+/- units · t tax rate · r restock · s shipping (a amount) · c confirm")
+            + f"{key('returns.more')}/{key('returns.less')} units · "
+            + hint(("returns.tax", "tax rate"), ("returns.restock", "restock"),
+                   ("returns.shipping", "shipping"), ("returns.amount", "amount"), ("returns.confirm", "confirm")))
         self.refresh_bindings()
 
     def _line(self):
@@ -232,7 +225,7 @@ class ReturnsScreen(ReportsFailures, Screen):
         self.change("shipping")
 
     def action_amount(self) -> None:
-        from tui.screens.prompt import PromptScreen
+        from tui.dialogs.prompt import PromptScreen
 
         line = self._line()
         if line is None or not line.is_shipping:
@@ -242,7 +235,7 @@ class ReturnsScreen(ReportsFailures, Screen):
                              lambda text: text and self.change("amount", line.id, text.replace(",", ".")))
 
     def action_tax(self) -> None:
-        from tui.screens.tax_rate import TaxRateScreen
+        from tui.dialogs.tax_rate import TaxRateScreen
 
         line = self._line()
         if line:
@@ -250,7 +243,7 @@ class ReturnsScreen(ReportsFailures, Screen):
                                  lambda answer: answer and self.change("tax", line.id, *answer))
 
     def action_confirm(self) -> None:
-        from tui.screens.confirm import ConfirmScreen
+        from tui.dialogs.confirm import ConfirmScreen
 
         net, tax, total = self.view.totals
         back = sum(-line.quantity for line in self.view.lines if not line.is_shipping)

@@ -7,36 +7,23 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
+
+from tui.actions import bindings, hint
 
 from core.shoptime import shown
 from tui.failures import ReportsFailures
 
 if TYPE_CHECKING:
-    from core.sales import SaleDetail
+    from core.inbox import SaleDetail
 
 
 class SaleScreen(ReportsFailures, Screen):
     HELP_CONTEXT = "sale"  # which FAQ entries F1 opens on
-    BINDINGS = [
-        Binding("escape", "back", "Back", id="sale.back"),
-        Binding("p", "pickup", "Pickup", id="sale.pickup", tooltip="Complete pickup: checks, capture, done"),
-        Binding("s", "shipped", "Shipped", id="sale.shipped", tooltip="Capture and complete a shipped sale"),
-        Binding("g", "gift_card", "Gift card", id="sale.gift-card", tooltip="Issue the gift card for this line"),
-        Binding("m", "resolve", "Match", id="sale.match", tooltip="Resolve this line's match"),
-        Binding("u", "undo_match", "Undo match", id="sale.undo-match",
-                tooltip="Take back the link that gave this line its product"),
-        Binding("l", "customer", "Customer", id="sale.customer", tooltip="Link or create the POS customer"),
-        Binding("x", "cancel_sale", "Cancel sale", id="sale.cancel"),
-        Binding("o", "shop_ships", "We ship it", id="sale.shop-ships",
-                tooltip="Tagged supplier-shipped, but the shop ships it from its own stock"),
-        Binding("v", "supplier_ships", "Supplier ships", id="sale.supplier-ships",
-                tooltip="The supplier ships it: wait for its release time, commit nothing"),
-    ]
-    # Each action is offered only while the sale's state allows it (core.sales.sale_actions).
+    BINDINGS = bindings("sale")
+    # Each action is offered only while the sale's state allows it (core.inbox.sale_actions).
     ACTION_NEEDS = {"pickup": "pickup", "shipped": "ship", "gift_card": "gift_card", "resolve": "match",
                     "undo_match": "undo_match", "customer": "customer", "cancel_sale": "cancel",
                     "shop_ships": "decide_supplier", "supplier_ships": "decide_supplier"}
@@ -87,7 +74,7 @@ class SaleScreen(ReportsFailures, Screen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="sale")
     def load(self) -> None:
-        from core.sales import sale_detail
+        from core.inbox import sale_detail
 
         self.post_message(self.Loaded(sale_detail(self.app.engine(), self.sale_id)))
 
@@ -100,7 +87,7 @@ class SaleScreen(ReportsFailures, Screen):
         pos = f"POS customer: {d.pos_customer}" if d.pos_customer else "no POS customer linked (l)"
         problem = f"\n[b]Capture failed:[/b] {s.capture_error}" if s.capture_error and s.state == "capture_failed" else ""
         if s.hold_reason and s.state == "held":
-            problem = f"\n[b]Held for a person:[/b] {s.hold_reason} (o: we ship it · v: supplier ships)"
+            problem = f"\n[b]Held for a person:[/b] {s.hold_reason} (" + hint(("sale.shop-ships", "we ship it"), ("sale.supplier-ships", "supplier ships")) + ")"
         self.query_one("#sale-summary", Static).update(
             f"[b]{s.order_number}[/b]  {row.status}  ·  {d.channel}  ·  "
             f"{shown(s.ordered_at, '%a %d %b %H:%M')}\n"
@@ -139,7 +126,7 @@ class SaleScreen(ReportsFailures, Screen):
         return self.detail.lines[min(table.cursor_row, len(self.detail.lines) - 1)]
 
     def action_pickup(self) -> None:
-        from tui.screens.pickup import PickupScreen
+        from tui.dialogs.pickup import PickupScreen
 
         if self.detail:
             self.app.push_screen(PickupScreen(self.detail.sale.order_number, self.detail.sale.authorized_amount),
@@ -150,7 +137,7 @@ class SaleScreen(ReportsFailures, Screen):
             self.complete(checks, True)
 
     def action_shipped(self) -> None:
-        from tui.screens.confirm import ConfirmScreen
+        from tui.dialogs.confirm import ConfirmScreen
 
         if self.detail:
             sale = self.detail.sale
@@ -161,7 +148,8 @@ class SaleScreen(ReportsFailures, Screen):
     @work(thread=True, exclusive=True, exit_on_error=False, group="sale-write")
     def complete(self, checks, pickup: bool) -> None:
         from core.audit import current_actor
-        from core.sales import SaleError, complete_with_store
+        from core.pickup import complete_with_store
+        from core.sales import SaleError
 
         settings = getattr(self.app, "settings", None)
         try:
@@ -174,7 +162,7 @@ class SaleScreen(ReportsFailures, Screen):
             self.post_message(self.Done(text))
 
     def action_gift_card(self) -> None:
-        from tui.screens.gift_card import GiftCardScreen
+        from tui.dialogs.gift_card import GiftCardScreen
 
         line = self._line()
         if line is None or not line.gift_card_placeholder or line.gift_card:
@@ -186,7 +174,8 @@ class SaleScreen(ReportsFailures, Screen):
     @work(thread=True, exclusive=True, exit_on_error=False, group="sale-write")
     def issue(self, line_id: int, number: str) -> None:
         from core.audit import current_actor
-        from core.sales import SaleError, issue_gift_card
+        from core.gift_cards import issue_gift_card
+        from core.sales import SaleError
 
         try:
             amount = issue_gift_card(self.app.engine(), line_id, number, current_actor())
@@ -245,13 +234,13 @@ class SaleScreen(ReportsFailures, Screen):
             self.post_message(self.Done(text))
 
     def action_customer(self) -> None:
-        from tui.screens.customer import CustomerScreen
+        from tui.dialogs.customer import CustomerScreen
 
         if self.detail:
             self.app.push_screen(CustomerScreen(self.sale_id, self.detail.sale.version))
 
     def action_cancel_sale(self) -> None:
-        from tui.screens.confirm import ConfirmScreen
+        from tui.dialogs.confirm import ConfirmScreen
 
         if self.detail:
             self.app.push_screen(ConfirmScreen(f"Cancel sale {self.detail.sale.order_number}? Its units go back to "
@@ -260,7 +249,8 @@ class SaleScreen(ReportsFailures, Screen):
     @work(thread=True, exclusive=True, exit_on_error=False, group="sale-write")
     def cancel(self) -> None:
         from core.audit import current_actor
-        from core.sales import SaleError, cancel_sale
+        from core.pickup import cancel_sale
+        from core.sales import SaleError
 
         try:
             cancel_sale(self.app.engine(), self.sale_id, current_actor(), self.detail.sale.version)
@@ -270,7 +260,7 @@ class SaleScreen(ReportsFailures, Screen):
             self.post_message(self.Done("Sale cancelled."))
 
     def action_shop_ships(self) -> None:
-        from tui.screens.confirm import ConfirmScreen
+        from tui.dialogs.confirm import ConfirmScreen
 
         if self.detail:
             self.app.push_screen(ConfirmScreen(f"Ship sale {self.detail.sale.order_number} from the shop's own stock? "
@@ -282,7 +272,8 @@ class SaleScreen(ReportsFailures, Screen):
     @work(thread=True, exclusive=True, exit_on_error=False, group="sale-write")
     def decide(self, shop_ships: bool) -> None:
         from core.audit import current_actor
-        from core.sales import SaleError, decide_supplier_hold
+        from core.sales import SaleError
+        from core.supplier import decide_supplier_hold
 
         try:
             text = decide_supplier_hold(self.app.engine(), self.sale_id, current_actor(), self.detail.sale.version,

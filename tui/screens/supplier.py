@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
+from tui.actions import bindings
 from tui.failures import ReportsFailures
 
 SHORT_NAMES = {"internet_addendum": "Internet addendum", "packing_slip_form": "Packing-slip form",
@@ -21,12 +21,7 @@ STATES = {"current": "current", "ended": "ENDED", "missing": "missing"}
 
 class SupplierScreen(ReportsFailures, Screen):
     HELP_CONTEXT = "supplier"  # which FAQ entries F1 opens on
-    BINDINGS = [
-        Binding("escape", "back", "Back", id="supplier.back"),
-        Binding("n", "record", "Record", id="supplier.record", tooltip="Record the highlighted signed document"),
-        Binding("o", "switch_on", "Switch on", id="supplier.on"),
-        Binding("x", "switch_off", "Switch off", id="supplier.off"),
-    ]
+    BINDINGS = bindings("supplier")
 
     class Loaded(Message):
         def __init__(self, setups: list, note: str | None, warning: bool):
@@ -61,7 +56,7 @@ class SupplierScreen(ReportsFailures, Screen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="supplier")
     def load(self, note: str | None = None, warning: bool = False) -> None:
-        from core.sales import supplier_setup
+        from core.supplier import supplier_setup
 
         self.post_message(self.Loaded(supplier_setup(self.app.engine()), note, warning))
 
@@ -101,7 +96,7 @@ class SupplierScreen(ReportsFailures, Screen):
 
     def action_record(self) -> None:
         from core.shoptime import today
-        from tui.screens.document import DocumentScreen
+        from tui.dialogs.document import DocumentScreen
 
         setup, document_set, document = self._current()
         if setup is None:
@@ -113,7 +108,8 @@ class SupplierScreen(ReportsFailures, Screen):
     @work(thread=True, exit_on_error=False, group="supplier-write")
     def record(self, channel_id: int, kind: str, signed, ends, reference, brand) -> None:
         from core.audit import current_actor
-        from core.sales import SaleError, record_supplier_document
+        from core.sales import SaleError
+        from core.supplier import record_supplier_document
 
         try:
             record_supplier_document(self.app.engine(), channel_id, kind, signed, current_actor(), ends, reference,
@@ -124,7 +120,7 @@ class SupplierScreen(ReportsFailures, Screen):
             self.load("Recorded.")
 
     def action_switch_on(self) -> None:
-        from tui.screens.prompt import PromptScreen
+        from tui.dialogs.prompt import PromptScreen
 
         setup, _, _ = self._current()
         if setup is not None:
@@ -133,7 +129,7 @@ class SupplierScreen(ReportsFailures, Screen):
                                  lambda location: location and self.switch(setup.channel_id, True, location))
 
     def action_switch_off(self) -> None:
-        from tui.screens.confirm import ConfirmScreen
+        from tui.dialogs.confirm import ConfirmScreen
 
         setup, _, _ = self._current()
         if setup is not None and setup.on:
@@ -144,7 +140,8 @@ class SupplierScreen(ReportsFailures, Screen):
     @work(thread=True, exit_on_error=False, group="supplier-write")
     def switch(self, channel_id: int, on: bool, location: str | None = None) -> None:
         from core.audit import current_actor
-        from core.sales import SaleError, switch_supplier_fulfillment
+        from core.sales import SaleError
+        from core.supplier import switch_supplier_fulfillment
 
         try:
             note = switch_supplier_fulfillment(self.app.engine(), channel_id, current_actor(), on, location)

@@ -7,14 +7,15 @@ from __future__ import annotations
 from datetime import date
 
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
+from tui.actions import bindings
+
 
 class DocumentScreen(ModalScreen):
-    BINDINGS = [Binding("escape", "dismiss_none", "Cancel", id="document.cancel")]
+    BINDINGS = bindings("document")
 
     def __init__(self, title: str, signed: date, ends: date | None = None, reference: str | None = None,
                  brand: str = ""):

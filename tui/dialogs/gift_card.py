@@ -5,14 +5,15 @@ from __future__ import annotations
 from decimal import Decimal
 
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
+from tui.actions import bindings
+
 
 class GiftCardScreen(ModalScreen):
-    BINDINGS = [Binding("escape", "dismiss_none", "Cancel", id="gift-card.cancel")]
+    BINDINGS = bindings("gift-card")
 
     def __init__(self, amount: Decimal):
         super().__init__()

@@ -5,7 +5,7 @@ import sys
 import pytest
 from sqlalchemy import func, select
 
-from core.cli import main
+from cli import main
 from core.db import open_database
 from core.models import Product
 

@@ -6,21 +6,18 @@ from __future__ import annotations
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from tui.actions import bindings
 from tui.failures import ReportsFailures
 
 
 class CustomerScreen(ReportsFailures, ModalScreen):
-    BINDINGS = [
-        Binding("c", "create", "Create from sale", id="customer.create"),
-        Binding("escape", "dismiss_none", "Close", id="customer.close"),
-    ]
+    BINDINGS = bindings("customer")
 
     class Suggested(Message):
         def __init__(self, customers: list[tuple]):
@@ -55,7 +52,7 @@ class CustomerScreen(ReportsFailures, ModalScreen):
 
     @work(thread=True, exit_on_error=False)
     def suggest(self) -> None:
-        from core.sales import suggest_customers
+        from core.customers import suggest_customers
 
         self.post_message(self.Suggested(suggest_customers(self.app.engine(), self.sale_id)))
 
@@ -90,7 +87,7 @@ class CustomerScreen(ReportsFailures, ModalScreen):
 
     @work(thread=True, exclusive=True, group="customer-search", exit_on_error=False)
     def find(self, text: str) -> None:
-        from core.sales import search_customers
+        from core.customers import search_customers
 
         self.post_message(self.Found(search_customers(self.app.engine(), text), text))
 
@@ -115,7 +112,8 @@ class CustomerScreen(ReportsFailures, ModalScreen):
     @work(thread=True, exit_on_error=False)
     def write(self, customer_id: int | None) -> None:
         from core.audit import current_actor
-        from core.sales import SaleError, create_customer_from_sale, link_customer
+        from core.customers import create_customer_from_sale, link_customer
+        from core.sales import SaleError
 
         try:
             if customer_id is None:

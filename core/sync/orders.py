@@ -1,7 +1,7 @@
 """Web orders as web sales. Storing the same order again never doubles it: a sale is keyed by
 (channel, order id) and a line by (sale, line id), inserted with ON CONFLICT DO NOTHING, so even
-two concurrent syncs cannot duplicate one. What a sale then does to stock, holds and payments
-follows in core.sales (settle_sales), in the same transaction."""
+two concurrent syncs cannot duplicate one. Matching the new lines and settling the sales (holds,
+states, stock) are the next stages; the runner calls them in the same transaction."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ from core.connectors.base import WebOrder
 from core.db import insert_ignoring_duplicates
 from core.dbtypes import utcnow
 from core.identifiers import parse_barcode, part_number_key
-from core.sales import hold_fields, link_known_customers, settle_sales
+from core.customers import link_known_customers
+from core.supplier import hold_fields
 from core.models import SaleState, WebListing, WebSale, WebSaleLine
 
 sale_table, line_table = WebSale.__table__, WebSaleLine.__table__
@@ -24,6 +25,7 @@ sale_table, line_table = WebSale.__table__, WebSaleLine.__table__
 class OrdersReport:
     new: int
     updated: int
+    sale_ids: tuple[int, ...] = ()  # every sale of the page, new or read again
 
 
 def store_orders(conn: Connection, channel_id: int, orders: list[WebOrder],
@@ -81,8 +83,7 @@ def store_orders(conn: Connection, channel_id: int, orders: list[WebOrder],
     insert_ignoring_duplicates(conn, line_table, lines, ["sale_id", "external_id"])
     new_sales = [sale_ids[o.external_id] for o in orders if o.external_id not in known and o.external_id in sale_ids]
     link_known_customers(conn, new_sales)
-    settle_sales(conn, channel_id, now, sale_ids=list(sale_ids.values()))
-    return OrdersReport(new=len([o for o in orders if o.external_id not in known]),
-                        updated=updated)
+    return OrdersReport(new=len([o for o in orders if o.external_id not in known]), updated=updated,
+                        sale_ids=tuple(sale_ids.values()))
 
 

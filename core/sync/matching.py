@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, text
 
 from core.dbtypes import UTCDateTime, utcnow
 from core.models import MatchState
@@ -238,11 +238,6 @@ def match_channel(conn: Connection, channel_id: int, *, full: bool = False,
     if not around_only:
         _save_watermark(conn, channel_id, started)
     return MatchSummary(sum(states.values()), states, linked, unlinked)
-
-
-def rematch(engine: Engine, channel_id: int, *, full: bool = False) -> MatchSummary:
-    with engine.begin() as conn:
-        return match_channel(conn, channel_id, full=full)
 
 
 # Sale lines (SPEC §10, sales import only): the listing's link first; failing that, the same rule

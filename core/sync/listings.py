@@ -8,14 +8,13 @@ it says changed, which is what lets matching re-examine just the changed ones.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
-from decimal import Decimal
 
 from sqlalchemy import (
     BigInteger, Column, Connection, DateTime, Integer, MetaData, String, Table, exists, insert,
     literal, or_, select, update,
 )
 
+from core.connectors.base import ListingData
 from core.db import COUNT_ROWS
 from core.dbtypes import UTCDateTime, to_cents, utcnow
 from core.identifiers import parse_barcode, part_number_key
@@ -25,19 +24,6 @@ listing_table = WebListing.__table__
 # The columns a store's data sets; a change in any of them counts as a change of the listing.
 CONTENT = ("external_product_id", "inventory_item_id", "product_code", "barcode_raw", "gtin14",
            "part_number", "part_number_key", "title", "price", "remote_updated_at")
-
-
-@dataclass(frozen=True)
-class ListingData:
-    external_id: str
-    title: str
-    product_code: str | None = None
-    barcode: str | None = None
-    part_number: str | None = None
-    price: Decimal | None = None
-    external_product_id: str | None = None
-    inventory_item_id: str | None = None
-    remote_updated_at: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -5,20 +5,15 @@ from __future__ import annotations
 from decimal import Decimal
 
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Checkbox, Static
 
+from tui.actions import bindings, hint, key
+
 
 class PickupScreen(ModalScreen):
-    BINDINGS = [
-        Binding("1", "toggle('card')", "Card", id="pickup.card"),
-        Binding("2", "toggle('signature')", "Signature", id="pickup.signature"),
-        Binding("3", "toggle('photo-id')", "Photo ID", id="pickup.photo-id"),
-        Binding("enter", "confirm", "Complete", id="pickup.confirm", priority=True),
-        Binding("escape", "dismiss_none", "Cancel", id="pickup.cancel"),
-    ]
+    BINDINGS = bindings("pickup")
 
     def __init__(self, order_number: str, amount: Decimal):
         super().__init__()
@@ -30,14 +25,15 @@ class PickupScreen(ModalScreen):
             yield Checkbox("1  The card shown matches the card used online", id="card")
             yield Checkbox("2  The card holder signed", id="signature")
             yield Checkbox("3  Government photo ID seen, name matches", id="photo-id")
-            yield Static("1 2 3 tick · Enter complete · Esc cancel", id="pickup-hint")
+            yield Static(" ".join(key(f"pickup.{check}") for check in ("card", "signature", "photo-id")) + " tick · "
+                         + hint(("pickup.confirm", "complete"), ("pickup.cancel", "cancel")), id="pickup-hint")
 
     def action_toggle(self, name: str) -> None:
         box = self.query_one(f"#{name}", Checkbox)
         box.value = not box.value
 
     def action_confirm(self) -> None:
-        from core.sales import PickupChecks
+        from core.pickup import PickupChecks
 
         checks = PickupChecks(card_matches=self.query_one("#card", Checkbox).value,
                               signature=self.query_one("#signature", Checkbox).value,

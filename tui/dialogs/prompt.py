@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
+from tui.actions import bindings
+
 
 class PromptScreen(ModalScreen):
-    BINDINGS = [Binding("escape", "dismiss_none", "Cancel", id="prompt.cancel")]
+    BINDINGS = bindings("prompt")
 
     def __init__(self, question: str, value: str = ""):
         super().__init__()

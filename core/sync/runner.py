@@ -14,21 +14,23 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, time as clock
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import Engine, delete, func, insert, select, text, update
+from sqlalchemy import Engine, func, insert, select, text, update
 from sqlalchemy.exc import SQLAlchemyError
 
-from core.audit import current_actor, record
+from core.audit import current_actor
+from core.channels import apply_channel_settings
+from core.config import ChannelConfig
 from core.connectors.base import ConnectorError
+from core.connectors.registry import connector_for_row
 from core.db import describe_failure
 from core.dbtypes import utcnow
-from core.export import run_export
-from core.listings import store_listings
-from core.locations import location_table
-from core.matching import match_channel
-from core.models import ChannelLocation, MatchState, SalesChannel, SaleState, SyncCursor, SyncRun, WebSale
-from core.orders import store_orders
-from core.sales import settle_sales
-from core.secrets import SecretsError, channel_secrets, redact
+from core.sync.export import run_export
+from core.sync.listings import store_listings
+from core.sync.matching import match_channel, match_sale_lines
+from core.models import MatchState, SalesChannel, SaleState, SyncCursor, SyncRun, WebSale
+from core.sync.orders import OrdersReport, store_orders
+from core.sync.settle import settle_sales
+from core.secrets import SecretsError, redact
 from core.settings import ConfigError
 from core.shoptime import shop_zone
 from core.synclock import INTERRUPTED, SyncBusy, close_dead_runs, sync_lock
@@ -80,103 +82,6 @@ class SyncReport:
         return json.dumps({"channels": [asdict(c) for c in self.channels], "exit_code": self.exit_code}, indent=2)
 
 
-def apply_channel_settings(engine: Engine, channels: dict[str, dict], *, retire_missing: bool = True) -> list[str]:
-    """Channels declared in the settings file become (or update) channel rows. The settings are the
-    truth: a channel no longer in them stops syncing (its row, sales and history stay), and one put
-    back syncs again. Returns the names of the channels this call set aside, so it is said once
-    (the console passes `retire_missing=False` and leaves that, and the saying, to the sync).
-    The demo shop's channel is not from the settings and is left alone."""
-    table = SalesChannel.__table__
-    with engine.begin() as conn:
-        for name, spec in channels.items():
-            sold = {location: _location_id(conn, name, location) for location in spec.get("locations", {})}
-            primary = spec.get("location") or next(iter(spec.get("locations", {})), None)
-            location_id = sold.get(primary) or (_location_id(conn, name, primary) if primary else None)
-            kept = {k: v for k, v in spec.items() if k not in ("platform", "url", "location", "safety_buffer", "locations")}
-            if sold and spec["platform"] != "woocommerce":
-                kept["store_location_id"] = spec["locations"][primary]
-            values = {"platform": spec["platform"], "base_url": spec["url"], "location_id": location_id,
-                      "safety_buffer": spec.get("safety_buffer", 0), "settings_json": json.dumps(kept, sort_keys=True),
-                      "active": True}
-            updated = conn.execute(update(table).where(table.c.name == name).values(values)).rowcount
-            if not updated:
-                conn.execute(insert(table).values(name=name, created_at=utcnow(), **values))
-            channel_id = conn.execute(select(table.c.id).where(table.c.name == name)).scalar_one()
-            _map_locations(conn, channel_id, {sold[location]: store for location, store in
-                                              spec.get("locations", {}).items()})
-        if not retire_missing:
-            return []
-        removed = conn.execute(select(table.c.name).where(
-            table.c.active.is_(True), table.c.platform != "demo", table.c.name.not_in(list(channels) or [""]))
-            .order_by(table.c.id)).scalars().all()
-        if removed:
-            conn.execute(update(table).where(table.c.name.in_(removed)).values(active=False))
-        for name in removed:
-            record(conn, current_actor(), "channel_retired", "saleschannel", name, "active", True, False,
-                   "no longer in the settings file: it stops syncing; its sales and history are kept")
-    return list(removed)
-
-
-def _location_id(conn, channel: str, location: str) -> int:
-    row = conn.execute(select(location_table.c.id, location_table.c.active)
-                       .where(location_table.c.name == location)).one_or_none()
-    if row is None:
-        raise ConfigError(f"channel {channel!r}: no shop location named {location!r} "
-                          f"(add it with: tandem --add-location {location!r})")
-    if not row.active:
-        raise ConfigError(f"channel {channel!r}: the location {location!r} is retired; a web store cannot sell it")
-    return row.id
-
-
-def _map_locations(conn, channel_id: int, stores: dict[int, str]) -> None:
-    """The channel's shop locations become exactly those of the settings (none: its one location)."""
-    current = dict(conn.execute(select(ChannelLocation.location_id, ChannelLocation.store_location)
-                                .where(ChannelLocation.channel_id == channel_id)).all())
-    if current == stores:
-        return
-    table = ChannelLocation.__table__
-    conn.execute(delete(table).where(table.c.channel_id == channel_id))
-    if stores:
-        conn.execute(insert(table), [{"channel_id": channel_id, "location_id": location, "store_location": store}
-                                     for location, store in stores.items()])
-    record(conn, current_actor(), "channel_locations", "saleschannel", str(channel_id), "locations",
-           json.dumps(sorted(current.values())), json.dumps(sorted(stores.values())),
-           "the shop locations this web store sells changed")
-
-
-def open_connector(channel, settings_json: dict, secrets_path, demo_store=None):
-    from core.connectors.shopify import ShopifyConnector
-    from core.connectors.woocommerce import WooCommerceConnector
-
-    if channel.platform == "demo":
-        import httpx
-
-        from core.demo_store.app import make_app
-        from core.demo_store.runtime import demo_store_for
-        from core.demo_store.store import LOCATION_ID
-
-        store = demo_store or demo_store_for(channel)
-        return ShopifyConnector("http://127.0.0.1", store.access_token, location_id=LOCATION_ID,
-                                transport=httpx.WSGITransport(app=make_app(store)))
-    secrets = channel_secrets(secrets_path, channel.name, channel.platform)
-    if channel.platform == "shopify":
-        return ShopifyConnector(
-            channel.base_url, secrets["access_token"].reveal(),
-            location_id=settings_json.get("store_location_id", ""),
-            api_version=settings_json.get("api_version", "2025-01"),
-            mpn_metafield=settings_json.get("part_number_field", "mm-google-shopping.mpn"),
-            supplier_tag=settings_json.get("supplier_tag", "supplier-fulfilled"),
-            supplier_service=settings_json.get("supplier_service"),
-        )
-    return WooCommerceConnector(
-        channel.base_url, secrets["consumer_key"].reveal(), secrets["consumer_secret"].reveal(),
-        mpn_meta_key=settings_json.get("part_number_field", "mpn"),
-        supplier_meta_key=settings_json.get("supplier_tag", "supplier_fulfilled"),
-        shipped_meta_key=settings_json.get("supplier_shipped_field", "supplier_shipped_at"),
-        barcode_meta_key=settings_json.get("barcode_field"),
-    )
-
-
 def _cursor(engine: Engine, channel_id: int, name: str) -> str | None:
     with engine.connect() as conn:
         return conn.execute(select(SyncCursor.value).where(
@@ -199,20 +104,29 @@ def _zone(name: str | None):
         raise ConfigError(f"unknown time zone {name!r}") from None
 
 
-def export_due(engine: Engine, channel_id: int, settings_json: dict, now: datetime) -> bool:
+def export_due(engine: Engine, channel_id: int, config: ChannelConfig, now: datetime) -> bool:
     """Due once a day, from the channel's export time in its own time zone."""
-    local = now.astimezone(_zone(settings_json.get("time_zone")))
-    hours, _, minutes = settings_json.get("export_time", "06:00").partition(":")
+    local = now.astimezone(_zone(config.time_zone))
+    hours, _, minutes = config.export_time.partition(":")
     if local.time() < clock(int(hours), int(minutes or 0)):
         return False
     return (_cursor(engine, channel_id, EXPORTED_ON) or "") < local.date().isoformat()
+
+
+def import_orders(conn, channel_id: int, orders: list, now: datetime | None = None) -> OrdersReport:
+    """One page of orders through its stages, in the caller's transaction: stored, their lines
+    matched, their sales settled (holds, states, stock)."""
+    stored = store_orders(conn, channel_id, orders, now)
+    match_sale_lines(conn, channel_id)
+    settle_sales(conn, channel_id, now, sale_ids=list(stored.sale_ids))
+    return stored
 
 
 def sync_channel(engine: Engine, channel, connector, options: SyncOptions, log,
                  result: ChannelResult | None = None) -> ChannelResult:
     """One channel's sync; `result` is filled as it goes, so a failure half-way still reports what was done."""
     result = result or ChannelResult(channel.name)
-    settings_json = json.loads(channel.settings_json or "{}")
+    config = ChannelConfig.from_row(channel)
     seen = 0
     for page in connector.listings():
         with engine.begin() as conn:
@@ -236,13 +150,14 @@ def sync_channel(engine: Engine, channel, connector, options: SyncOptions, log,
     for orders, next_cursor in connector.orders_since(cursor):
         # The orders and the cursor that covers them are committed together.
         with engine.begin() as conn:
-            stored = store_orders(conn, channel.id, orders, options.now)
+            stored = import_orders(conn, channel.id, orders, options.now)
             if next_cursor and next_cursor != cursor:
                 _save_cursor(conn, channel.id, ORDERS_CURSOR, next_cursor)
         result.orders_imported += stored.new
         result.orders_updated += stored.updated
     # Holds that fell due and lines whose listing was just matched move on even without new orders.
     with engine.begin() as conn:
+        match_sale_lines(conn, channel.id)
         settle_sales(conn, channel.id, options.now)
         result.orders_held = conn.execute(select(func.count()).select_from(WebSale).where(
             WebSale.channel_id == channel.id, WebSale.state == SaleState.HELD.value)).scalar_one()
@@ -250,7 +165,7 @@ def sync_channel(engine: Engine, channel, connector, options: SyncOptions, log,
         f"{result.orders_held:,} held for the supplier")
 
     now = options.now or utcnow()
-    if options.full or options.export_now or options.dry_run or export_due(engine, channel.id, settings_json, now):
+    if options.full or options.export_now or options.dry_run or export_due(engine, channel.id, config, now):
         report, plan = run_export(engine, channel.id, connector, full=options.full, dry_run=options.dry_run)
         result.export_ran = not options.dry_run
         result.items_exported, result.prices_exported = report.quantities_sent, report.prices_sent
@@ -260,7 +175,7 @@ def sync_channel(engine: Engine, channel, connector, options: SyncOptions, log,
             for _, item in plan.prices:
                 print(f"would set {item.listing_external_id} price={item.price:.2f}")
         if not options.dry_run:
-            local = now.astimezone(_zone(settings_json.get("time_zone")))
+            local = now.astimezone(_zone(config.time_zone))
             with engine.begin() as conn:
                 _save_cursor(conn, channel.id, EXPORTED_ON, local.date().isoformat())
         verb = "would send" if options.dry_run else "sent"
@@ -311,8 +226,7 @@ def run_sync(engine: Engine, *, options: SyncOptions | None = None, secrets_path
             result = ChannelResult(channel.name)
             status = INTERRUPTED  # what the row says if this process is stopped before the end
             try:
-                connector = (connectors or {}).get(channel.name) or open_connector(
-                    channel, json.loads(channel.settings_json or "{}"), secrets_path)
+                connector = (connectors or {}).get(channel.name) or connector_for_row(channel, secrets_path)
                 sync_channel(engine, channel, connector, options, log, result)
                 status = result.status
             except Exception as exc:  # noqa: BLE001 - one channel's fault must not stop the others

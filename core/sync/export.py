@@ -165,8 +165,7 @@ def run_export(engine: Engine, channel_id: int, connector: Connector, *, full: b
         return ExportReport(len(plan.stock), len(plan.prices), 0, dry_run=True), plan
     before = connector.counter.requests
     _adopt_listed_prices(engine, channel_id)
-    skips_unstocked = getattr(connector, "needs_inventory_item", False)
-    per_product = getattr(connector, "prices_per_product", False)
+    skips_unstocked, per_product = connector.needs_inventory_item, connector.prices_per_product
     stock: list[tuple[int, StockUpdate]] = []
     prices: list[tuple[int, PriceUpdate]] = []
     sent = {"last_exported_quantity": 0, "last_exported_price": 0}

@@ -5,14 +5,15 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
+from tui.actions import bindings
+
 
 class TaxRateScreen(ModalScreen):
-    BINDINGS = [Binding("escape", "dismiss_none", "Cancel", id="tax-rate.cancel")]
+    BINDINGS = bindings("tax-rate")
 
     def __init__(self, title: str, charged: Decimal, current: Decimal):
         super().__init__()

@@ -228,10 +228,9 @@ def _supplier(settings, args) -> int:
     from core.db import open_database
     from core.locations import UnknownLocationError, resolve_location
     from core.models import SalesChannel
-    from core.sales import (
-        SaleError, disable_supplier_fulfillment, enable_supplier_fulfillment, record_supplier_document,
-    )
-    from core.sync import apply_channel_settings
+    from core.sales import SaleError
+    from core.supplier import disable_supplier_fulfillment, enable_supplier_fulfillment, record_supplier_document
+    from core.channels import apply_channel_settings
 
     channel_name = (args.supplier_document or args.supplier_fulfilment)[0]
     if channel_name not in settings.channels:
@@ -279,7 +278,8 @@ def _supplier(settings, args) -> int:
 
 def _sync(settings, args) -> int:
     from core.db import open_database
-    from core.sync import SyncBusy, SyncOptions, apply_channel_settings, run_sync
+    from core.channels import apply_channel_settings
+    from core.sync.runner import SyncBusy, SyncOptions, run_sync
 
     engine = open_database(settings.database_url)
     for name in apply_channel_settings(engine, settings.channels):
@@ -366,13 +366,9 @@ def _console(settings, demo: bool, mouse: bool) -> int:
     url = settings.demo_database_url if demo else settings.database_url
     if not demo and settings.channels:
         from core.db import open_database
-        from core.sync import apply_channel_settings
+        from core.channels import apply_channel_settings
 
         apply_channel_settings(open_database(url), settings.channels, retire_missing=False)
     app = TandemApp(url, demo=demo, settings=settings)
     app.run(mouse=mouse)
     return app.return_code or EXIT_OK
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,0 +1,182 @@
+"""What staff see (SPEC §16): the inbox's rows and status labels, paged from SQL, and one sale's
+detail with the actions it allows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import Engine, func, literal, select, tuple_
+
+from core.dbtypes import UTCDateTime
+from core.pickup import ships
+from core.sales import STATUS_LABELS, _sale
+from core.shoptime import shown
+from core.models import (
+    CLOSED_SALE_STATES, UNRESOLVED_MATCH_STATES, AuditEntry, ProductLink, WebListing, GiftCard, LineStock, Payment, PaymentType, PosCustomer,
+    Product, SalesChannel, SaleState, Stock, WebSale, WebSaleLine,
+)
+
+sale_table, line_table, stock_table = WebSale.__table__, WebSaleLine.__table__, Stock.__table__
+
+
+
+
+FILTERS = (None, SaleState.READY.value, SaleState.WAITING_MATCH.value, SaleState.GIFT_CARD_TO_ISSUE.value,
+           SaleState.HELD.value, SaleState.CAPTURE_FAILED.value)
+
+
+@dataclass(frozen=True)
+class InboxRow:
+    sale_id: int
+    version: int
+    order_number: str
+    channel: str
+    customer: str | None
+    total: Decimal
+    state: str
+    shipping: Decimal
+    held_until: datetime | None
+    ordered_at: datetime
+
+    @property
+    def status(self) -> str:
+        if self.state == SaleState.READY.value:
+            return "ready to ship" if self.shipping > 0 else "ready for pickup"
+        if self.state == SaleState.HELD.value and self.held_until:
+            return "held until " + shown(self.held_until, zone=True)
+        if self.state == SaleState.HELD.value:
+            return "held: decide who ships"
+        return STATUS_LABELS.get(self.state, self.state)
+
+    @property
+    def key(self) -> tuple:
+        return (self.ordered_at, self.sale_id)
+
+
+@dataclass(frozen=True)
+class InboxPage:
+    rows: list[InboxRow]
+    total: int
+    has_more: bool
+
+
+def inbox(engine: Engine, *, status: str | None = None, channel_id: int | None = None, history: bool = False,
+          after: tuple | None = None, limit: int = 50) -> InboxPage:
+    """Open web sales, newest first (or, with `history`, completed and cancelled ones), a page at a time."""
+    conditions = [sale_table.c.state.in_(CLOSED_SALE_STATES) if history else sale_table.c.state.not_in(CLOSED_SALE_STATES)]
+    if status:
+        conditions.append(sale_table.c.state == status)
+    if channel_id:
+        conditions.append(sale_table.c.channel_id == channel_id)
+    query = (select(sale_table.c.id, sale_table.c.version, sale_table.c.order_number, SalesChannel.name,
+                    sale_table.c.customer_name, sale_table.c.total, sale_table.c.state, sale_table.c.shipping_charged,
+                    sale_table.c.held_until, sale_table.c.ordered_at)
+             .join(SalesChannel, SalesChannel.id == sale_table.c.channel_id)
+             .where(*conditions)
+             .order_by(sale_table.c.ordered_at.desc(), sale_table.c.id.desc()).limit(limit + 1))
+    if after is not None:
+        query = query.where(tuple_(sale_table.c.ordered_at, sale_table.c.id)
+                            < tuple_(literal(after[0], UTCDateTime()), literal(after[1])))
+    with engine.connect() as conn:
+        rows = [InboxRow(*row) for row in conn.execute(query)]
+        total = conn.execute(select(func.count()).select_from(sale_table).where(*conditions)).scalar_one()
+    return InboxPage(rows[:limit], total, len(rows) > limit)
+
+
+@dataclass(frozen=True)
+class SaleLineView:
+    id: int
+    title: str
+    quantity: int
+    unit_price: Decimal
+    tax_rate: Decimal
+    sku: str | None
+    listing_id: int | None
+    gift_card_placeholder: bool
+    gift_card: str | None
+    stock_state: str = LineStock.NONE.value
+    listing_state: str | None = None  # the listing's match state, None when the line has no listing
+    manual_link: bool = False  # a person linked this line's listing (so `u` can take it back)
+
+    @property
+    def needs_product(self) -> bool:
+        return self.sku is None
+
+    @property
+    def in_resolver(self) -> bool:
+        """The line's listing waits in the match resolver; otherwise a product is chosen for the line itself."""
+        return self.listing_state in {s.value for s in UNRESOLVED_MATCH_STATES}
+
+
+@dataclass(frozen=True)
+class SaleDetail:
+    sale: object
+    channel: str
+    lines: list[SaleLineView]
+    payments: list[tuple]
+    pos_customer: str | None
+    history: list[tuple]
+
+    @property
+    def actions(self) -> tuple[str, ...]:
+        """What staff can do with this sale now, by its state; the screen offers exactly these."""
+        return sale_actions(self.sale.state, self.sale.shipping_charged, self.sale.fulfillment, self.lines,
+                            self.sale.hold_reason)
+
+    @property
+    def row(self) -> InboxRow:
+        s = self.sale
+        return InboxRow(s.id, s.version, s.order_number, self.channel, s.customer_name, s.total, s.state,
+                        s.shipping_charged, s.held_until, s.ordered_at)
+
+
+FORWARD_ACTIONS = ("pickup", "ship", "gift_card", "match", "decide_supplier")
+
+
+def sale_actions(state: str, shipping_charged: Decimal, fulfillment: str, lines: list[SaleLineView],
+                 hold_reason: str | None = None) -> tuple[str, ...]:
+    """The actions that apply to a sale in `state`. Every open sale has one that moves it forward
+    (`FORWARD_ACTIONS`), except one held for the supplier, which its release time moves forward by
+    itself; one held for a person's decision offers that decision."""
+    if state in (SaleState.COMPLETED.value, SaleState.CANCELLED.value):
+        return ()
+    actions = []
+    if state == SaleState.HELD.value and hold_reason:
+        actions.append("decide_supplier")
+    if state in (SaleState.READY.value, SaleState.CAPTURE_FAILED.value):
+        actions.append("ship" if ships(shipping_charged, fulfillment) else "pickup")
+    if state == SaleState.GIFT_CARD_TO_ISSUE.value:
+        actions.append("gift_card")
+    if any(line.needs_product for line in lines):
+        actions.append("match")
+    if any(line.manual_link and line.stock_state != LineStock.SOLD.value and line.listing_id for line in lines):
+        actions.append("undo_match")
+    actions += ["customer", "cancel"]
+    return tuple(actions)
+
+
+def sale_detail(engine: Engine, sale_id: int) -> SaleDetail:
+    with engine.connect() as conn:
+        sale = _sale(conn, sale_id)
+        channel = conn.execute(select(SalesChannel.name).where(SalesChannel.id == sale.channel_id)).scalar()
+        lines = [SaleLineView(*row[:-1], manual_link=bool(row[-1])) for row in conn.execute(
+            select(line_table.c.id, line_table.c.title, line_table.c.quantity, line_table.c.unit_price,
+                   line_table.c.tax_rate, Product.sku, line_table.c.listing_id,
+                   func.coalesce(Product.gift_card_placeholder, False), GiftCard.number, line_table.c.stock_state,
+                   WebListing.match_state, ProductLink.manual)
+            .outerjoin(Product, Product.id == line_table.c.product_id)
+            .outerjoin(GiftCard, GiftCard.sale_line_id == line_table.c.id)
+            .outerjoin(WebListing, WebListing.id == line_table.c.listing_id)
+            .outerjoin(ProductLink, ProductLink.listing_id == line_table.c.listing_id)
+            .where(line_table.c.sale_id == sale_id).order_by(line_table.c.id))]
+        payments = [tuple(row) for row in conn.execute(
+            select(PaymentType.name, PaymentType.account, Payment.amount, Payment.reference, Payment.captured_elsewhere)
+            .join(PaymentType, PaymentType.id == Payment.payment_type_id).where(Payment.sale_id == sale_id))]
+        pos_customer = conn.execute(select(PosCustomer.name).where(PosCustomer.id == sale.pos_customer_id)).scalar() \
+            if sale.pos_customer_id else None
+        history = [tuple(row) for row in conn.execute(
+            select(AuditEntry.at, AuditEntry.actor, AuditEntry.action, AuditEntry.new_value)
+            .where(AuditEntry.entity == "websale", AuditEntry.entity_id == str(sale_id)).order_by(AuditEntry.id))]
+    return SaleDetail(sale, channel, lines, payments, pos_customer, history)

@@ -1,0 +1,133 @@
+"""Pickup and payment (SPEC §8-9, §13): a sale picked up at the counter needs the card, signature
+and photo-ID checks; completing captures the web authorisation (through the store where the
+platform can) and records the payment under its payment type; a shipped sale is completed as
+shipped; cancelling releases its units."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import Engine, insert, select
+
+from core.audit import Actor
+from core.audit import record as audit
+from core.config import ChannelConfig
+from core.connectors.base import ConnectorError
+from core.connectors.registry import connector_for
+from core.dbtypes import utcnow
+from core.sync.settle import release_stock, sell_stock
+from core.sales import SaleError, _claim, _sale
+from core.models import (
+    Fulfillment, Payment, PaymentType, SalesChannel, SaleState, Stock, WebSale, WebSaleLine,
+)
+
+sale_table, line_table, stock_table = WebSale.__table__, WebSaleLine.__table__, Stock.__table__
+
+
+def ships(shipping_charged: Decimal, fulfillment: str) -> bool:
+    """Whether a sale travels to the customer (shipping was charged, or the supplier ships it)
+    rather than being picked up at the counter, where the card and holder are checked."""
+    return shipping_charged > 0 or fulfillment == Fulfillment.SUPPLIER.value
+
+
+@dataclass(frozen=True)
+class PickupChecks:
+    card_matches: bool = False
+    signature: bool = False
+    photo_id: bool = False
+
+    @property
+    def missing(self) -> list[str]:
+        names = {"card_matches": "the card matches the order", "signature": "the holder signed",
+                 "photo_id": "government photo ID seen"}
+        return [text for name, text in names.items() if not getattr(self, name)]
+
+
+def complete_sale(engine: Engine, sale_id: int, actor: Actor, seen_version: int, *, connector=None,
+                  checks: PickupChecks | None = None, pickup: bool = True) -> str:
+    """Capture the authorised payment and complete the sale; a refused capture leaves it open
+    with the reason. Returns a sentence for staff."""
+    with engine.connect() as conn:
+        sale = _sale(conn, sale_id)
+    if sale.version != seen_version:
+        raise SaleError("someone else changed this sale a moment ago; look at it again")
+    if sale.state not in (SaleState.READY.value, SaleState.CAPTURE_FAILED.value):
+        reasons = {SaleState.WAITING_MATCH.value: "some lines still need a match",
+                   SaleState.GIFT_CARD_TO_ISSUE.value: "a gift card is still to issue",
+                   SaleState.HELD.value: "it is held for the supplier",
+                   SaleState.COMPLETED.value: "it is already completed", SaleState.CANCELLED.value: "it was cancelled"}
+        raise SaleError(f"this sale cannot be completed: {reasons.get(sale.state, sale.state)}")
+    if pickup and ships(sale.shipping_charged, sale.fulfillment):
+        raise SaleError("this sale is shipped to the customer, not picked up: mark it shipped")
+    if not pickup and not ships(sale.shipping_charged, sale.fulfillment):
+        raise SaleError("the customer picks this sale up: complete it with the pickup checks")
+    if pickup:
+        missing = (checks or PickupChecks()).missing
+        if missing:
+            raise SaleError("confirm the pickup checks first: " + "; ".join(missing))
+    reference, elsewhere = None, connector is None
+    if connector is not None:
+        try:
+            reference = connector.capture(sale.external_id, sale.authorized_amount)
+            elsewhere = reference is None
+        except ConnectorError as exc:
+            with engine.begin() as conn:
+                _claim(conn, sale_id, seen_version, state=SaleState.CAPTURE_FAILED.value, capture_error=str(exc))
+                audit(conn, actor, "capture_failed", "websale", sale_id, "state", sale.state, "capture_failed", str(exc))
+            raise SaleError(f"the payment could not be captured: {exc}") from None
+    with engine.begin() as conn:
+        online = conn.execute(select(PaymentType.id).where(PaymentType.online.is_(True), PaymentType.active.is_(True),
+                                                          PaymentType.card_present.is_(False))
+                              .order_by(PaymentType.id).limit(1)).scalar()
+        if online is None:
+            raise SaleError("no online payment type is set up; add one in the payment settings")
+        _claim(conn, sale_id, seen_version, state=SaleState.COMPLETED.value, completed_at=utcnow(),
+               completed_by=str(actor), captured_amount=sale.authorized_amount, capture_error=None,
+               payment_type_id=online)
+        conn.execute(insert(Payment.__table__).values(
+            sale_id=sale_id, payment_type_id=online, amount=sale.authorized_amount, reference=reference,
+            captured_elsewhere=elsewhere, received_at=utcnow(), received_by=str(actor)))
+        sell_stock(conn, sale_id)
+        note = "pickup checks confirmed" if pickup else "shipped"
+        audit(conn, actor, "complete", "websale", sale_id, "state", sale.state, "completed", note)
+    how = "captured" if not elsewhere else "recorded as captured elsewhere"
+    return f"Sale {sale.order_number} completed; {sale.authorized_amount:,.2f} {how}."
+
+
+def cancel_sale(engine: Engine, sale_id: int, actor: Actor, seen_version: int) -> None:
+    with engine.begin() as conn:
+        sale = _sale(conn, sale_id)
+        if sale.state in (SaleState.COMPLETED.value, SaleState.CANCELLED.value):
+            raise SaleError(f"this sale is already {sale.state}")
+        _claim(conn, sale_id, seen_version, state=SaleState.CANCELLED.value)
+        release_stock(conn, select(sale_table.c.id).where(sale_table.c.id == sale_id))
+        audit(conn, actor, "cancel", "websale", sale_id, "state", sale.state, "cancelled")
+
+
+def complete_with_store(engine: Engine, sale_id: int, actor: Actor, seen_version: int, *, secrets_path=None,
+                        checks: PickupChecks | None = None, pickup: bool = True) -> str:
+    """Complete a sale through its web store: capture there where the platform can, and, when
+    the channel asks for it (`push_status`), mark the order fulfilled on the website too."""
+    with engine.connect() as conn:
+        channel = conn.execute(select(SalesChannel.__table__, WebSale.external_id.label("order_external_id"))
+                               .join(WebSale, WebSale.channel_id == SalesChannel.id)
+                               .where(WebSale.id == sale_id)).first()
+    if channel is None:
+        raise SaleError("that sale no longer exists")
+    config = ChannelConfig.from_row(channel)
+    try:
+        connector = connector_for(config, secrets_path)
+    except Exception as exc:  # missing credentials and the like: the sale stays as it is
+        raise SaleError(f"cannot reach the web store: {exc}") from None
+    try:
+        message = complete_sale(engine, sale_id, actor, seen_version, connector=connector, checks=checks, pickup=pickup)
+        if config.push_status:
+            try:
+                connector.complete(channel.order_external_id)
+                message += " The website shows it fulfilled."
+            except ConnectorError as exc:
+                message += f" The website could not be updated ({exc}); the sale is complete here."
+        return message
+    finally:
+        connector.close()

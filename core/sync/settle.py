@@ -1,0 +1,138 @@
+"""The settle stage (SPEC §2, §5): after orders are stored and their lines matched, each open sale
+gets its state (waiting for a match, a gift card to issue, ready), holds fall due, and stock moves
+exactly once per line: committed for store-fulfilled lines, released when a sale is cancelled, sold
+when it is completed. Each line's stock state is the ledger, so replays move nothing twice."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+
+from sqlalchemy import Connection, bindparam, func, select, update
+
+from core.db import insert_ignoring_duplicates
+from core.dbtypes import utcnow
+from core.models import (
+    Fulfillment, GiftCard, LineStock, Location, Product, SalesChannel, SaleState, Stock, WebSale, WebSaleLine,
+)
+
+sale_table, line_table, stock_table = WebSale.__table__, WebSaleLine.__table__, Stock.__table__
+OPEN_FOR_STOCK = (SaleState.WAITING_MATCH, SaleState.READY, SaleState.GIFT_CARD_TO_ISSUE, SaleState.CAPTURE_FAILED)
+
+
+def settle_sales(conn: Connection, channel_id: int, now: datetime | None = None,
+                 sale_ids: list[int] | None = None) -> None:
+    """Bring a channel's open sales up to date: holds released when due, states, stock committed
+    for store-fulfilled lines, released for cancelled sales. With `sale_ids` (an import page), only
+    those sales and the holds released now are looked at. Lines are matched before, by the
+    matching stage (core.sync.matching.match_sale_lines)."""
+    now = now or utcnow()
+    released = [row for row, in conn.execute(
+        update(sale_table).where(sale_table.c.channel_id == channel_id, sale_table.c.state == SaleState.HELD.value,
+                                 sale_table.c.held_until <= now)
+        .values(state=SaleState.WAITING_MATCH.value).returning(sale_table.c.id))]
+    scope = None if sale_ids is None else [*sale_ids, *released]
+    refresh_states(conn, channel_id, scope)
+    _commit_stock(conn, channel_id, scope)
+    cancelled = select(sale_table.c.id).where(sale_table.c.channel_id == channel_id,
+                                              sale_table.c.state == SaleState.CANCELLED.value)
+    if scope is not None:
+        cancelled = cancelled.where(sale_table.c.id.in_(scope))
+    release_stock(conn, cancelled)
+
+
+def refresh_states(conn: Connection, channel_id: int, scope: list[int] | None = None) -> None:
+    waiting = select(line_table.c.sale_id).where(line_table.c.product_id.is_(None))
+    placeholder_without_card = (
+        select(line_table.c.sale_id)
+        .join(Product.__table__, Product.id == line_table.c.product_id)
+        .outerjoin(GiftCard.__table__, GiftCard.sale_line_id == line_table.c.id)
+        .where(Product.gift_card_placeholder.is_(True), GiftCard.id.is_(None))
+    )
+    movable = sale_table.c.state.in_([SaleState.WAITING_MATCH.value, SaleState.READY.value,
+                                      SaleState.GIFT_CARD_TO_ISSUE.value])
+    mine = sale_table.c.channel_id == channel_id
+    if scope is not None:
+        mine = mine & sale_table.c.id.in_(scope)
+        waiting = waiting.where(line_table.c.sale_id.in_(scope))
+        placeholder_without_card = placeholder_without_card.where(line_table.c.sale_id.in_(scope))
+    conn.execute(update(sale_table).where(mine, movable, sale_table.c.id.in_(waiting))
+                 .values(state=SaleState.WAITING_MATCH.value))
+    conn.execute(update(sale_table).where(mine, movable, sale_table.c.id.not_in(waiting),
+                                          sale_table.c.id.in_(placeholder_without_card))
+                 .values(state=SaleState.GIFT_CARD_TO_ISSUE.value))
+    conn.execute(update(sale_table).where(mine, movable, sale_table.c.id.not_in(waiting),
+                                          sale_table.c.id.not_in(placeholder_without_card))
+                 .values(state=SaleState.READY.value))
+
+
+def _first_location(conn: Connection) -> int | None:
+    return conn.execute(select(Location.id).order_by(Location.id).limit(1)).scalar()
+
+
+def _move(conn: Connection, lines_query, new_state: LineStock, on_hand_sign: int, committed_sign: int) -> int:
+    """Move the selected lines to `new_state` and apply their quantities to stock, once."""
+    moved = conn.execute(
+        update(line_table).where(line_table.c.id.in_(lines_query))
+        .values(stock_state=new_state.value)
+        .returning(line_table.c.product_id, line_table.c.quantity, line_table.c.sale_id)
+    ).all()
+    if not moved:
+        return 0
+    # Each sale's stock is at its own location, else its channel's, else the shop's first one.
+    first_location = _first_location(conn)
+    locations = dict(conn.execute(
+        select(sale_table.c.id, func.coalesce(sale_table.c.location_id, SalesChannel.location_id))
+        .join(SalesChannel, SalesChannel.id == sale_table.c.channel_id)
+        .where(sale_table.c.id.in_({sale for _, _, sale in moved}))
+    ).all())
+    totals: dict[tuple[int, int], int] = defaultdict(int)
+    for product, quantity, sale in moved:
+        totals[(product, locations.get(sale) or first_location)] += quantity
+    insert_ignoring_duplicates(conn, stock_table, [
+        {"product_id": p, "location_id": loc, "on_hand": 0, "committed": 0, "version": 1, "updated_at": utcnow()}
+        for p, loc in totals
+    ], ["product_id", "location_id"])
+    conn.execute(
+        update(stock_table).where(stock_table.c.product_id == bindparam("p"), stock_table.c.location_id == bindparam("l"))
+        .values(on_hand=stock_table.c.on_hand + bindparam("dh"), committed=stock_table.c.committed + bindparam("dc"),
+                version=stock_table.c.version + 1),
+        [{"p": p, "l": loc, "dh": on_hand_sign * q, "dc": committed_sign * q} for (p, loc), q in totals.items()],
+    )
+    return len(moved)
+
+
+def _stock_lines(state: LineStock, sales):
+    # Gift-card placeholders and non-inventory products (services, shipping) hold no units.
+    return (select(line_table.c.id)
+            .join(Product.__table__, Product.id == line_table.c.product_id)
+            .where(line_table.c.stock_state == state.value, Product.non_inventory.is_(False),
+                   Product.gift_card_placeholder.is_(False), line_table.c.sale_id.in_(sales)))
+
+
+def _commit_stock(conn: Connection, channel_id: int, scope: list[int] | None = None) -> int:
+    sales = select(sale_table.c.id).where(
+        sale_table.c.channel_id == channel_id, sale_table.c.fulfillment == Fulfillment.STORE.value,
+        sale_table.c.state.in_([s.value for s in OPEN_FOR_STOCK]))
+    if scope is not None:
+        sales = sales.where(sale_table.c.id.in_(scope))
+    return _move(conn, _stock_lines(LineStock.NONE, sales), LineStock.COMMITTED, 0, +1)
+
+
+def release_stock(conn: Connection, sales) -> int:
+    return _move(conn, _stock_lines(LineStock.COMMITTED, sales), LineStock.RELEASED, 0, -1)
+
+
+def release_lines(conn: Connection, lines) -> int:
+    """Give back the committed units of the selected lines (a decision taken back): they are as
+    if never committed, ready to commit again on whatever product they end up with."""
+    committed = (select(line_table.c.id)
+                 .where(line_table.c.id.in_(lines), line_table.c.stock_state == LineStock.COMMITTED.value))
+    return _move(conn, committed, LineStock.NONE, 0, -1)
+
+
+def sell_stock(conn: Connection, sale_id: int) -> int:
+    sale = select(sale_table.c.id).where(sale_table.c.id == sale_id, sale_table.c.fulfillment == Fulfillment.STORE.value)
+    sold = _move(conn, _stock_lines(LineStock.COMMITTED, sale), LineStock.SOLD, -1, -1)
+    # Lines matched too late to be committed leave on-hand stock directly.
+    return sold + _move(conn, _stock_lines(LineStock.NONE, sale), LineStock.SOLD, -1, 0)

@@ -1,0 +1,35 @@
+"""The command palette (ctrl+p): every action of the screen it is opened on, and those that work
+everywhere, by their words — the same registry as the keys."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+from tui.actions import Action, for_screen, key, screen_of
+
+
+class ScreenActions(Provider):
+    def _actions(self) -> list[Action]:
+        return for_screen(screen_of(self.screen)) + for_screen("app")
+
+    @staticmethod
+    def _words(action: Action) -> str:
+        return f"{action.label} ({key(action.id)})"
+
+    async def _run(self, action: Action) -> None:
+        target = self.app if action.screen == "app" else self.screen
+        await target.run_action(action.action)
+
+    async def discover(self) -> Hits:
+        for action in self._actions():
+            yield DiscoveryHit(self._words(action), partial(self._run, action), help=action.description)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for action in self._actions():
+            words = self._words(action)
+            score = max(matcher.match(words), matcher.match(action.description))
+            if score > 0:
+                yield Hit(score, matcher.highlight(words), partial(self._run, action), help=action.description)
