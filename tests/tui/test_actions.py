@@ -106,3 +106,12 @@ async def test_a_shop_rebinds_a_key_in_its_settings(sqlite_demo_engine, tmp_path
             assert isinstance(app.screen, InboxScreen)
     finally:
         actions._rebound.clear()
+
+
+async def test_typing_shortcuts_in_help_finds_the_key_list(sqlite_demo_engine):
+    app = TandemApp(sqlite_demo_engine, demo=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await press_and_settle(app, pilot, "f", "f1", *"shortcuts")
+        options = app.screen.query_one("#faq-questions")
+        assert [options.get_option_at_index(i).id for i in range(options.option_count)] == ["keys"]
+        assert "Record — Record the highlighted signed document" in str(app.screen.query_one("#faq-answer").render())

@@ -76,9 +76,14 @@ class FaqScreen(Screen):
         options.clear_options()
         for entry in self.entries:
             options.add_option(Option(entry.text(self.language)[0], id=entry.topic))
-        if not query.strip():
+        keys_wanted = all(word in faq.fold(KEYS_TITLE[self.language] + " keys touches shortcuts raccourcis")
+                          for word in faq.fold(query).split())
+        if keys_wanted:
             # Last, so the screen's own questions come first: every key of the screen help was opened on.
             options.add_option(Option(KEYS_TITLE[self.language], id=KEYS_OPTION))
+        if not self.entries and keys_wanted:
+            options.highlighted = 0
+            return
         if not self.entries:
             self.query_one("#faq-answer", Static).update(
                 "Aucune question ne correspond." if self.language == "fr" else "No question matches.")
