@@ -4,17 +4,18 @@ changing the POS customer's data; staff find, link or create one from the sale."
 
 from __future__ import annotations
 
-
 from sqlalchemy import Connection, Engine, and_, func, insert, or_, select, update
 
 from core.audit import Actor
 from core.audit import record as audit
 from core.dbtypes import utcnow
-from core.sales import SaleError, _claim, _sale
 from core.models import (
     PosCustomer,
-    Stock, WebSale, WebSaleLine,
+    Stock,
+    WebSale,
+    WebSaleLine,
 )
+from core.sales import SaleError, _claim, _sale
 
 sale_table, line_table, stock_table = WebSale.__table__, WebSaleLine.__table__, Stock.__table__
 

@@ -18,7 +18,13 @@ from core.config import ChannelConfig
 from core.db import open_database
 from core.dbtypes import utcnow
 from core.demo_store.catalog import (  # noqa: F401 - the demo's names, where the demo is
-    DEMO_CHANNEL, DEMO_SEED, GIFT_CARD_SKU, LOCATIONS, SHIPPING_REFUND_SKU, catalog_csv, demo_catalog_rows,
+    DEMO_CHANNEL,
+    DEMO_SEED,
+    GIFT_CARD_SKU,
+    LOCATIONS,
+    SHIPPING_REFUND_SKU,
+    catalog_csv,
+    demo_catalog_rows,
 )
 from core.demo_store.runtime import reset_demo_stores
 from core.locations import location_table

@@ -11,11 +11,15 @@ from sqlalchemy.exc import IntegrityError
 from core.audit import Actor
 from core.audit import record as audit
 from core.dbtypes import utcnow
-from core.sync.settle import refresh_states
-from core.sales import SaleError
 from core.models import (
-    GiftCard, Product, Stock, WebSale, WebSaleLine,
+    GiftCard,
+    Product,
+    Stock,
+    WebSale,
+    WebSaleLine,
 )
+from core.sales import SaleError
+from core.sync.settle import refresh_states
 
 sale_table, line_table, stock_table = WebSale.__table__, WebSaleLine.__table__, Stock.__table__
 

@@ -10,13 +10,27 @@ from decimal import Decimal
 from sqlalchemy import Engine, func, literal, select, tuple_
 
 from core.dbtypes import UTCDateTime
+from core.models import (
+    CLOSED_SALE_STATES,
+    UNRESOLVED_MATCH_STATES,
+    AuditEntry,
+    GiftCard,
+    LineStock,
+    Payment,
+    PaymentType,
+    PosCustomer,
+    Product,
+    ProductLink,
+    SalesChannel,
+    SaleState,
+    Stock,
+    WebListing,
+    WebSale,
+    WebSaleLine,
+)
 from core.pickup import ships
 from core.sales import STATUS_LABELS, _sale
 from core.shoptime import shown
-from core.models import (
-    CLOSED_SALE_STATES, UNRESOLVED_MATCH_STATES, AuditEntry, ProductLink, WebListing, GiftCard, LineStock, Payment, PaymentType, PosCustomer,
-    Product, SalesChannel, SaleState, Stock, WebSale, WebSaleLine,
-)
 
 sale_table, line_table, stock_table = WebSale.__table__, WebSaleLine.__table__, Stock.__table__
 

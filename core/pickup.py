@@ -16,11 +16,18 @@ from core.config import ChannelConfig
 from core.connectors.base import ConnectorError
 from core.connectors.registry import connector_for
 from core.dbtypes import utcnow
-from core.sync.settle import release_stock, sell_stock
-from core.sales import SaleError, _claim, _sale
 from core.models import (
-    Fulfillment, Payment, PaymentType, SalesChannel, SaleState, Stock, WebSale, WebSaleLine,
+    Fulfillment,
+    Payment,
+    PaymentType,
+    SalesChannel,
+    SaleState,
+    Stock,
+    WebSale,
+    WebSaleLine,
 )
+from core.sales import SaleError, _claim, _sale
+from core.sync.settle import release_stock, sell_stock
 
 sale_table, line_table, stock_table = WebSale.__table__, WebSaleLine.__table__, Stock.__table__
 

@@ -12,9 +12,9 @@ from sqlalchemy import Connection, Engine, select, update
 
 from core.audit import Actor
 from core.audit import record as audit
+from core.models import Product, SaleState, Stock, WebSale, WebSaleLine
 from core.sync.matching import match_sale_lines
 from core.sync.settle import settle_sales
-from core.models import Product, SaleState, Stock, WebSale, WebSaleLine
 
 sale_table, line_table, stock_table = WebSale.__table__, WebSaleLine.__table__, Stock.__table__
 

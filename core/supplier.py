@@ -16,14 +16,25 @@ from core.audit import record as audit
 from core.config import ChannelConfig
 from core.dbtypes import utcnow
 from core.holds import release_time
-from core.sync.matching import match_sale_lines
-from core.sync.settle import settle_sales
+from core.models import (
+    ChannelLocation,
+    Fulfillment,
+    Location,
+    Product,
+    ProductLink,
+    SalesChannel,
+    SaleState,
+    Stock,
+    SupplierDocument,
+    WebListing,
+    WebSale,
+    WebSaleLine,
+)
 from core.sales import SaleError, _claim, _sale
 from core.shoptime import shown
 from core.shoptime import today as shoptime_today
-from core.models import (
-    ChannelLocation, ProductLink, WebListing, Fulfillment, Location, Product, SalesChannel, SaleState, Stock, SupplierDocument, WebSale, WebSaleLine,
-)
+from core.sync.matching import match_sale_lines
+from core.sync.settle import settle_sales
 
 sale_table, line_table, stock_table = WebSale.__table__, WebSaleLine.__table__, Stock.__table__
 

@@ -10,8 +10,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import (
-    BigInteger, Column, Connection, DateTime, Integer, MetaData, String, Table, exists, insert,
-    literal, or_, select, update,
+    BigInteger,
+    Column,
+    Connection,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    exists,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
 )
 
 from core.connectors.base import ListingData

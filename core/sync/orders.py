@@ -11,12 +11,12 @@ from datetime import datetime
 from sqlalchemy import Connection, select, update
 
 from core.connectors.base import WebOrder
+from core.customers import link_known_customers
 from core.db import insert_ignoring_duplicates
 from core.dbtypes import utcnow
 from core.identifiers import parse_barcode, part_number_key
-from core.customers import link_known_customers
-from core.supplier import hold_fields
 from core.models import SaleState, WebListing, WebSale, WebSaleLine
+from core.supplier import hold_fields
 
 sale_table, line_table = WebSale.__table__, WebSaleLine.__table__
 

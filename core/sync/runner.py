@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 import sys
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, time as clock
+from datetime import datetime
+from datetime import time as clock
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import Engine, func, insert, select, text, update
@@ -24,15 +25,15 @@ from core.connectors.base import ConnectorError
 from core.connectors.registry import connector_for_row
 from core.db import describe_failure
 from core.dbtypes import utcnow
-from core.sync.export import run_export
-from core.sync.listings import store_listings
-from core.sync.matching import match_channel, match_sale_lines
 from core.models import MatchState, SalesChannel, SaleState, SyncCursor, SyncRun, WebSale
-from core.sync.orders import OrdersReport, store_orders
-from core.sync.settle import settle_sales
 from core.secrets import SecretsError, redact
 from core.settings import ConfigError
 from core.shoptime import shop_zone
+from core.sync.export import run_export
+from core.sync.listings import store_listings
+from core.sync.matching import match_channel, match_sale_lines
+from core.sync.orders import OrdersReport, store_orders
+from core.sync.settle import settle_sales
 from core.synclock import INTERRUPTED, SyncBusy, close_dead_runs, sync_lock
 
 __all__ = ["SyncBusy", "sync_lock", "run_sync", "sync_channel", "apply_channel_settings"]

@@ -13,7 +13,16 @@ from sqlalchemy import Connection, bindparam, func, select, update
 from core.db import insert_ignoring_duplicates
 from core.dbtypes import utcnow
 from core.models import (
-    Fulfillment, GiftCard, LineStock, Location, Product, SalesChannel, SaleState, Stock, WebSale, WebSaleLine,
+    Fulfillment,
+    GiftCard,
+    LineStock,
+    Location,
+    Product,
+    SalesChannel,
+    SaleState,
+    Stock,
+    WebSale,
+    WebSaleLine,
 )
 
 sale_table, line_table, stock_table = WebSale.__table__, WebSaleLine.__table__, Stock.__table__
