@@ -209,7 +209,8 @@ class ExportedStock(SQLModel, table=True):
     """The quantity a store location other than the channel's primary one last accepted for a
     link (the primary location's mark is `ProductLink.last_exported_quantity`)."""
 
-    link_id: int = Field(foreign_key="productlink.id", primary_key=True)
+    # A link taken back (or replaced by the matcher) takes its marks with it: the next export resends.
+    link_id: int = Field(foreign_key="productlink.id", primary_key=True, ondelete="CASCADE")
     location_id: int = Field(foreign_key="location.id", primary_key=True)
     quantity: int
     exported_at: datetime = CreatedAt()

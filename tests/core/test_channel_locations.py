@@ -14,7 +14,9 @@ from cli import main
 from core.db import open_database
 from core.demo_store.app import LoopbackServer
 from core.demo_store.store import LOCATION_ID, DemoOrder, DemoOrderLine
-from core.models import AuditEntry, Location, Product, Stock, WebSale
+from core.audit import Actor
+from core.models import AuditEntry, Location, Product, ProductLink, Stock, WebListing, WebSale
+from core.resolver import link_listing, unlink_listing
 from core.secrets import save_secret
 
 from tests.core.connectors.conftest import KEY, SECRET, TOKEN, make_store
@@ -110,6 +112,23 @@ def test_shopify_gets_each_shops_availability_at_its_own_location(two_shops, dat
     assert store.variants()[0][1].available == {LOCATION_ID: 10, RIVERSIDE: 9}
     assert main(["--retire-location", "Riverside", *db]) == 1
     assert "the web store 'Web' still uses 'Riverside'" in capsys.readouterr().err
+
+    # A person confirms the link by hand: the automatic link it replaces takes its marks with it, so
+    # every store location is sent again (a store changed meanwhile is put right), then undoes it.
+    engine = open_database(database_url)
+    with engine.connect() as conn:
+        listing, product, version = conn.execute(
+            select(WebListing.id, Product.id, WebListing.version).join(ProductLink, ProductLink.listing_id == WebListing.id)
+            .join(Product, Product.id == ProductLink.product_id).where(Product.sku == "SKU-1")).one()
+    link_listing(engine, listing, product, Actor("t"), version)
+    store.variants()[0][1].available[RIVERSIDE] = 0  # changed on the store meanwhile
+    relinked = sync(capsys, *db, *options)
+    assert relinked["items_exported"] == 2, "both store locations of the relinked listing"
+    assert store.variants()[0][1].available == {LOCATION_ID: 10, RIVERSIDE: 9}
+    unlink_listing(engine, listing, Actor("t"))
+    engine.dispose()
+    assert sync(capsys, *db, *options)["status"] == "ok"
+    assert store.variants()[0][1].available == {LOCATION_ID: 10, RIVERSIDE: 9}
 
 
 def test_woocommerce_gets_the_sum_of_the_shops_it_sells(two_shops, database_url, tmp_path, capsys):

@@ -35,7 +35,8 @@ def upgrade() -> None:
         sa.Column('location_id', sa.Integer(), nullable=False),
         sa.Column('quantity', sa.Integer(), nullable=False),
         sa.Column('exported_at', sa.DateTime(), nullable=False),
-        sa.ForeignKeyConstraint(['link_id'], ['productlink.id'], name=op.f('fk_exportedstock_link_id_productlink')),
+        sa.ForeignKeyConstraint(['link_id'], ['productlink.id'], name=op.f('fk_exportedstock_link_id_productlink'),
+                                ondelete='CASCADE'),
         sa.ForeignKeyConstraint(['location_id'], ['location.id'], name=op.f('fk_exportedstock_location_id_location')),
         sa.PrimaryKeyConstraint('link_id', 'location_id', name=op.f('pk_exportedstock')),
     )
