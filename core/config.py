@@ -8,9 +8,6 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-# Kept on the channel's row itself, not in its stored configuration.
-ROW_FIELDS = ("platform", "url", "location", "safety_buffer", "locations")
-
 
 class ChannelConfig(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
