@@ -70,20 +70,28 @@ def link_known_customers(conn: Connection, sale_ids: list[int]) -> int:
 
 
 def search_customers(engine: Engine, text: str, limit: int = 20) -> list[tuple[int, str, str | None, str | None]]:
-    """POS customers whose name, email or phone holds every typed word (for the link dialog)."""
-    from core.catalog import clean_search
+    """POS customers with a word of the name, the email, or the phone's digits starting with
+    each typed word (for the link dialog); by name."""
+    from core.search import customer_condition
 
-    words = clean_search(text).lower().split()
-    if not words:
+    condition = customer_condition(text)
+    if condition is None:
         return []
     pos = PosCustomer.__table__
-    haystack = func.lower(pos.c.name + " " + func.coalesce(pos.c.email, "") + " " + func.coalesce(pos.c.phone, ""))
-    escaped = [w.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") for w in words]
     with engine.connect() as conn:
         return [tuple(row) for row in conn.execute(
             select(pos.c.id, pos.c.name, pos.c.email, pos.c.phone)
-            .where(*(haystack.like(f"%{w}%", escape="\\") for w in escaped))
-            .order_by(pos.c.name, pos.c.id).limit(limit))]
+            .where(condition).order_by(pos.c.name, pos.c.id).limit(limit))]
+
+
+def add_customer(conn: Connection, **values) -> int:
+    """A new POS customer, findable by name, email and phone at once."""
+    from core.search import index_customers
+
+    customer = conn.execute(insert(PosCustomer.__table__).values(
+        **values, created_at=utcnow(), version=1)).inserted_primary_key[0]
+    index_customers(conn, [customer])
+    return customer
 
 
 def create_customer_from_sale(engine: Engine, sale_id: int, actor: Actor, seen_version: int) -> int:
@@ -91,9 +99,8 @@ def create_customer_from_sale(engine: Engine, sale_id: int, actor: Actor, seen_v
         sale = _sale(conn, sale_id)
         if not sale.customer_name:
             raise SaleError("the web sale has no customer name to start from")
-        customer = conn.execute(insert(PosCustomer.__table__).values(
-            name=sale.customer_name, email=sale.customer_email, phone=sale.customer_phone,
-            address=sale.billing_address, created_at=utcnow(), version=1)).inserted_primary_key[0]
+        customer = add_customer(conn, name=sale.customer_name, email=sale.customer_email,
+                                phone=sale.customer_phone, address=sale.billing_address)
         _claim(conn, sale_id, seen_version, pos_customer_id=customer, customer_link="person")
         audit(conn, actor, "create_customer", "poscustomer", customer, None, None, sale.customer_name,
                f"from web sale {sale.order_number}")

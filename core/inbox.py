@@ -77,9 +77,15 @@ class InboxPage:
 
 
 def inbox(engine: Engine, *, status: str | None = None, channel_id: int | None = None, history: bool = False,
-          after: tuple | None = None, limit: int = 50) -> InboxPage:
-    """Open web sales, newest first (or, with `history`, completed and cancelled ones), a page at a time."""
+          after: tuple | None = None, limit: int = 50, search: str = "") -> InboxPage:
+    """Open web sales, newest first (or, with `history`, completed and cancelled ones), a page at a
+    time; with `search`, those found by it (core.search: order number, name, email, phone, barcode)."""
+    from core.search import sale_condition
+
     conditions = [sale_table.c.state.in_(CLOSED_SALE_STATES) if history else sale_table.c.state.not_in(CLOSED_SALE_STATES)]
+    found = sale_condition(search)
+    if found is not None:
+        conditions.append(found)
     if status:
         conditions.append(sale_table.c.state == status)
     if channel_id:

@@ -10,7 +10,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import Index, Text, UniqueConstraint, text
+from sqlalchemy import Index, String, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from core.dbtypes import Money, Rate, UTCDateTime, utcnow
@@ -280,7 +280,7 @@ class WebSaleLine(SQLModel, table=True):
     product_id: int | None = Field(default=None, foreign_key="product.id", index=True)
     product_code: str | None = Field(default=None, max_length=64)
     barcode_raw: str | None = Field(default=None, max_length=64)
-    gtin14: str | None = Field(default=None, max_length=14)
+    gtin14: str | None = Field(default=None, max_length=14, index=True)  # a scanned barcode finds the sale
     part_number: str | None = Field(default=None, max_length=64)
     part_number_key: str | None = Field(default=None, max_length=64)
     title: str = Field(max_length=255)
@@ -398,6 +398,18 @@ class SyncCursor(SQLModel, table=True):
     name: str = Field(max_length=50, primary_key=True)
     value: str = Field(max_length=500)
     updated_at: datetime = CreatedAt()
+
+
+class SearchTerm(SQLModel, table=True):
+    """The words a web sale or a POS customer is found by (core.search): one row per word, so a
+    typed word's prefix is an index range, on SQLite and PostgreSQL alike."""
+
+    __table_args__ = (Index("ix_searchterm_entity_entity_id", "entity", "entity_id"),)
+
+    # Byte order ("C") on PostgreSQL, as SQLite's default, so a prefix is one contiguous range.
+    entity: str = Field(max_length=20, primary_key=True)  # "websale" or "poscustomer"
+    term: str = Field(primary_key=True, sa_type=String(100).with_variant(String(100, collation="C"), "postgresql"))
+    entity_id: int = Field(primary_key=True)
 
 
 class AuditEntry(SQLModel, table=True):

@@ -12,12 +12,11 @@ import uuid
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import Connection, Engine, bindparam, func, insert, or_, select, update
+from sqlalchemy import Connection, Engine, bindparam, func, insert, select, update
 
 from core.audit import Actor
 from core.audit import record as audit
 from core.dbtypes import utcnow
-from core.identifiers import parse_barcode
 from core.models import (
     Location, Payment, Product, ReturnLine, SaleReturn, SalesChannel, SaleState, Stock, WebSale, WebSaleLine,
 )
@@ -112,24 +111,20 @@ class ReturnView:
                 sum((a[2] for a in amounts), Decimal("0.00")))
 
 
-def find_sales(engine: Engine, text: str, limit: int = 9) -> list[tuple[int, str, str | None, Decimal]]:
-    """Completed web sales by order number, customer email, or a scanned barcode of a line."""
-    text = text.strip()
-    if not text:
+def find_sales(engine: Engine, text: str, limit: int = 50) -> list[tuple[int, str, str | None, Decimal]]:
+    """Completed web sales by order number, customer name, email or phone, or a scanned barcode
+    of a line; newest first."""
+    from core.search import sale_condition
+
+    condition = sale_condition(text)
+    if condition is None:
         return []
     sale = WebSale.__table__
-    conditions = [sale.c.order_number == text, sale.c.order_number == f"#{text.lstrip('#')}",
-                  func.lower(sale.c.customer_email) == text.lower()]
-    barcode = parse_barcode(text)
-    if barcode and barcode.gtin14:
-        conditions.append(sale.c.id.in_(
-            select(WebSaleLine.sale_id).outerjoin(Product, Product.id == WebSaleLine.product_id)
-            .where(or_(WebSaleLine.gtin14 == barcode.gtin14, Product.gtin14 == barcode.gtin14))))
     with engine.connect() as conn:
         return [tuple(row) for row in conn.execute(
             select(sale.c.id, sale.c.order_number, sale.c.customer_name, sale.c.total)
-            .where(or_(*conditions), sale.c.state == SaleState.COMPLETED.value)
-            .order_by(sale.c.ordered_at.desc()).limit(limit))]
+            .where(condition, sale.c.state == SaleState.COMPLETED.value)
+            .order_by(sale.c.ordered_at.desc(), sale.c.id.desc()).limit(limit))]
 
 
 def _audit(conn, actor: Actor, action: str, return_id: int, field, old, new, note=None) -> None:

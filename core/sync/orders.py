@@ -16,6 +16,7 @@ from core.db import insert_ignoring_duplicates
 from core.dbtypes import utcnow
 from core.identifiers import parse_barcode, part_number_key
 from core.models import SaleState, WebListing, WebSale, WebSaleLine
+from core.search import index_sales
 from core.supplier import hold_fields
 
 sale_table, line_table = WebSale.__table__, WebSaleLine.__table__
@@ -83,6 +84,7 @@ def store_orders(conn: Connection, channel_id: int, orders: list[WebOrder],
     insert_ignoring_duplicates(conn, line_table, lines, ["sale_id", "external_id"])
     new_sales = [sale_ids[o.external_id] for o in orders if o.external_id not in known and o.external_id in sale_ids]
     link_known_customers(conn, new_sales)
+    index_sales(conn, new_sales)
     return OrdersReport(new=len([o for o in orders if o.external_id not in known]), updated=updated,
                         sale_ids=tuple(sale_ids.values()))
 

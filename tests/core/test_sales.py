@@ -228,8 +228,10 @@ def test_a_gift_card_placeholder_waits_for_a_real_card(engine, channel):
 
 
 def new_customer(engine, **values) -> int:
+    from core.customers import add_customer
+
     with engine.begin() as conn:
-        return conn.execute(insert(PosCustomer.__table__).values(**values, created_at=utcnow())).inserted_primary_key[0]
+        return add_customer(conn, **values)
 
 
 def customer_rows(engine) -> list[tuple]:

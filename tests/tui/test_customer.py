@@ -1,21 +1,19 @@
 """Linking a web sale to a POS customer found by typing, from the keyboard at 80x24 on the demo shop."""
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
-from core.dbtypes import utcnow
 from core.models import PosCustomer, WebSale
 from tui.app import TandemApp
 from tui.dialogs.customer import CustomerScreen
 from tui.screens.sale import SaleScreen
 
+from core.customers import add_customer
 from tests.tui.pilot_helpers import open_sale, press_and_settle
 
 
 async def test_staff_find_a_pos_customer_by_phone_and_link_it(demo_engine):
     with demo_engine.begin() as conn:
-        customer = conn.execute(insert(PosCustomer.__table__).values(
-            name="Corner Cycles (account)", email="desk@corner.example", phone="555-7788",
-            created_at=utcnow())).inserted_primary_key[0]
+        customer = add_customer(conn, name="Corner Cycles (account)", email="desk@corner.example", phone="555-7788")
         number = conn.execute(select(WebSale.order_number).where(WebSale.pos_customer_id.is_(None),
                                                                   WebSale.state == "ready")
                               .order_by(WebSale.ordered_at.desc())).scalars().first()
