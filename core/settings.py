@@ -19,7 +19,7 @@ import platformdirs
 
 APP_NAME = "tandem"
 KNOWN_SECTIONS = {"database": {"url"}, "shop": {"default_location", "language", "time_zone"}, "channels": None,
-                  "keys": None}
+                  "keys": None, "console": {"bell", "refresh_seconds"}}
 # name -> (type, required) for each [channels.NAME] table
 CHANNEL_KEYS = {
     "platform": (str, True), "url": (str, True), "location": (str, False), "store_location_id": (str, False),
@@ -50,6 +50,8 @@ class Settings:
     time_zone: str | None = None  # the shop's; None: the machine's
     channels: dict[str, dict] = field(default_factory=dict)
     keys: dict[str, str] = field(default_factory=dict)  # the console's keys a shop rebinds, by action id
+    bell: bool = True  # the console rings when a web sale that needs someone arrives
+    refresh_seconds: float = 2.0  # how often the console looks for changes made elsewhere
 
     @property
     def secrets_file(self) -> Path:
@@ -100,6 +102,9 @@ def _read_config(path: Path) -> dict:
                 if not isinstance(keys, str) or not keys.strip() or "\x00" in keys or len(keys) > 50:
                     raise ConfigError(f"{path}: keys.{action_id} must be key names like \"S\" or \"ctrl+s\"")
             continue
+        if section == "console":
+            _check_console(path, value)
+            continue
         for key, item in value.items():
             if key not in KNOWN_SECTIONS[section]:
                 known = ", ".join(sorted(KNOWN_SECTIONS[section]))
@@ -116,6 +121,18 @@ def _read_config(path: Path) -> dict:
     if language is not None and language not in LANGUAGES:
         raise ConfigError(f"{path}: shop.language must be one of {', '.join(LANGUAGES)}")
     return data
+
+
+def _check_console(path: Path, console: dict) -> None:
+    for key, item in console.items():
+        if key not in KNOWN_SECTIONS["console"]:
+            known = ", ".join(sorted(KNOWN_SECTIONS["console"]))
+            raise ConfigError(f"{path}: unknown setting console.{key} (known: {known})")
+    if not isinstance(console.get("bell", True), bool):
+        raise ConfigError(f"{path}: console.bell is true or false")
+    seconds = console.get("refresh_seconds", 2)
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not 0.2 <= seconds <= 600:
+        raise ConfigError(f"{path}: console.refresh_seconds is a number of seconds from 0.2 to 600")
 
 
 MAX_SAFETY_BUFFER = 1_000_000
@@ -232,4 +249,6 @@ def load_settings(
         time_zone=shop.get("time_zone"),
         channels=data.get("channels", {}),
         keys=data.get("keys", {}),
+        bell=data.get("console", {}).get("bell", True),
+        refresh_seconds=float(data.get("console", {}).get("refresh_seconds", 2)),
     )

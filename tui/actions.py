@@ -30,7 +30,10 @@ ACTIONS: tuple[Action, ...] = (
     # app
     Action('quit', 'ctrl+q', 'quit', 'Quit', 'Leave Tandem', show=False, priority=True),
     Action('commands', 'ctrl+p', 'command_palette', 'Commands', 'Every action of this screen, searchable', show=False),
-    Action('help', 'f1,question_mark', 'help', 'Help', 'Questions and answers for this screen'),
+    Action('help', 'f1', 'help', 'Help', 'Questions and answers for this screen', show=False, priority=True),
+    # `?` too, except while typing text that may hold one (a reason, a note, a search under way).
+    Action('help-typed', 'question_mark', 'help_typed', 'Help', 'Questions and answers for this screen', show=False,
+           priority=True),
     # accounts
     Action('accounts.back', 'escape', 'back', 'Back', 'Back to the home screen'),
     Action('accounts.edit', 'e', 'edit_account', 'Account', 'Change the accounting account'),
@@ -40,8 +43,8 @@ ACTIONS: tuple[Action, ...] = (
     # catalog
     Action('catalog.back', 'escape', 'back', 'Back', 'Back to the table, then home'),
     Action('catalog.search', 'slash', 'search', 'Search', 'Type to search the catalog'),
-    Action('catalog.next', 'n', 'next_page', 'Next page', 'The next page of products'),
-    Action('catalog.previous', 'p', 'previous_page', 'Prev page', 'The page before'),
+    Action('catalog.next', 'pagedown', 'next_page', 'Next page', 'The next page of products', priority=True),
+    Action('catalog.previous', 'pageup', 'previous_page', 'Prev page', 'The page before', priority=True),
     # confirm
     Action('confirm.yes', 'y', 'answer(True)', 'Yes', 'Yes, go ahead'),
     Action('confirm.no', 'n,escape', 'answer(False)', 'No', 'No, leave things as they are'),
@@ -72,8 +75,9 @@ ACTIONS: tuple[Action, ...] = (
     Action('inbox.filter', 'f', 'next_filter', 'Filter', 'Cycle the status filter'),
     Action('inbox.channel', 'c', 'next_channel', 'Store', 'Cycle the web store filter'),
     Action('inbox.history', 'h', 'toggle_history', 'History', 'Completed and cancelled sales'),
-    Action('inbox.next', 'n', 'next_page', 'Next page', 'The next page of sales'),
-    Action('inbox.previous', 'p', 'previous_page', 'Prev page', 'The page before'),
+    Action('inbox.search', 'slash', 'search', 'Search', 'Find a sale: order number, name, email, phone or a scanned barcode'),
+    Action('inbox.next', 'pagedown', 'next_page', 'Next page', 'The next page of sales', priority=True),
+    Action('inbox.previous', 'pageup', 'previous_page', 'Prev page', 'The page before', priority=True),
     Action('inbox.refresh', 'r', 'reload', 'Refresh', 'Read the sales again'),
     # locations
     Action('locations.back', 'escape', 'back', 'Back', 'Back to the home screen'),
@@ -89,16 +93,16 @@ ACTIONS: tuple[Action, ...] = (
     # prompt
     Action('prompt.cancel', 'escape', 'dismiss_none', 'Cancel', 'Close without saving'),
     # why
-    Action('why.close', 'escape,q,question_mark,f1,enter', 'dismiss', 'Close', 'Close this explanation'),
+    Action('why.close', 'escape,q,w,enter', 'dismiss', 'Close', 'Close this explanation'),
     Action('why.faq', 'h', 'faq', 'Help entry', "The help panel's entry on matching"),
     # resolver
     Action('resolver.back', 'escape', 'back', 'Back', 'Back to the home screen'),
     Action('resolver.link', 'enter', 'link_highlighted', 'Link', 'Link the listing to the highlighted product', priority=True),
     Action('resolver.not-online', 'x', 'not_sold_online', 'Not online', 'This listing has no product in the shop'),
     Action('resolver.skip', 's', 'skip', 'Skip', 'Leave it for later; next listing'),
-    Action('resolver.undo', 'u', 'undo', 'Undo', 'Take back the last link made here'),
+    Action('resolver.undo', 'u', 'undo', 'Undo', 'Take back the last decision made here; again for the one before'),
     Action('resolver.search', 'slash', 'search', 'Search', 'Search the whole catalog'),
-    Action('resolver.why', 'question_mark,f1', 'why', 'Why?', 'Why this needs a person'),
+    Action('resolver.why', 'w', 'why', 'Why?', 'Why this listing needs a person'),
     Action('resolver.down', 'j', 'cursor_down', 'Down', 'The next candidate', show=False),
     Action('resolver.up', 'k', 'cursor_up', 'Up', 'The candidate before', show=False),
     Action('resolver.link-1', '1', 'link_number(1)', 'Link 1', 'Link the listing to candidate 1', show=False),
@@ -142,7 +146,8 @@ BY_ID = {action.id: action for action in ACTIONS}
 _rebound: dict[str, str] = {}
 
 KEY_NAMES = {"question_mark": "?", "slash": "/", "escape": "esc", "plus": "+", "minus": "-", "equals_sign": "=",
-             "enter": "Enter", "down": "↓", "up": "↑"}
+             "enter": "Enter", "down": "↓", "up": "↑", "f1": "F1", "f2": "F2", "ctrl+p": "^p", "ctrl+q": "^q",
+             "pagedown": "PgDn", "pageup": "PgUp", "right_square_bracket": "]", "left_square_bracket": "["}
 
 
 def bindings(screen: str) -> list[Binding]:

@@ -32,9 +32,14 @@ class TandemApp(App):
     BINDINGS = bindings("app")
     COMMANDS = App.COMMANDS | {ScreenActions}
 
-    def __init__(self, database: str | Engine, demo: bool = False, settings=None):
+    def __init__(self, database: str | Engine, demo: bool = False, settings=None, refresh_seconds: float | None = None):
         super().__init__()
         self.settings = settings
+        # How often the console looks for changes made elsewhere (another terminal, a sync).
+        self.refresh_seconds = refresh_seconds or (settings.refresh_seconds if settings is not None else 2.0)
+        self.ring_bell = settings.bell if settings is not None else True
+        self._mark: tuple | None = None
+        self._newest_sale = 0
         self._database = database
         self._engine: Engine | None = None if isinstance(database, str) else database
         self._engine_lock = threading.Lock()
@@ -45,12 +50,66 @@ class TandemApp(App):
         self._unknown_keys = rebind(self._keymap)
 
     def on_mount(self) -> None:
+        self.set_interval(self.refresh_seconds, self._look_for_changes, name="changes")
         if self._keymap:
             unknown = self._unknown_keys
             self.set_keymap({action_id: keys for action_id, keys in self._keymap.items() if action_id not in unknown})
             if unknown:
                 self.notify("The settings rebind keys Tandem does not have: " + ", ".join(unknown),
                             title="Keys", severity="warning", timeout=15)
+
+    # --- changes made elsewhere ---------------------------------------------------------------
+
+    def _look_for_changes(self) -> None:
+        if self._engine is not None:  # not before the first screen has opened the database
+            self.run_worker(self._read_changes, thread=True, exclusive=True, group="changes", exit_on_error=False)
+
+    def _read_changes(self) -> None:
+        from core.changes import arrived_since, change_mark, newest_sale_id
+
+        engine = self.engine()
+        mark = change_mark(engine)
+        if self._mark is None:
+            self._mark, self._newest_sale = mark, newest_sale_id(engine)
+            return
+        if mark == self._mark:
+            return
+        self._mark = mark
+        arrived = arrived_since(engine, self._newest_sale)
+        self._newest_sale = max([self._newest_sale, *(sale.id for sale in arrived)])
+        self.call_from_thread(self._database_changed, arrived)
+
+    def _database_changed(self, arrived: list) -> None:
+        """Every screen in view reads its rows again (keeping its cursor); new sales are announced."""
+        from textual.screen import ModalScreen
+
+        in_view = [self.screen]
+        if isinstance(self.screen, ModalScreen) and len(self.screen_stack) > 1:
+            in_view.append(self.screen_stack[-2])
+        for screen in in_view:
+            refresh = getattr(screen, "refresh_from_database", None)
+            if refresh is not None:
+                refresh()
+        if arrived:
+            numbers = ", ".join(sale.order_number for sale in arrived[:5]) + ("…" if len(arrived) > 5 else "")
+            one = len(arrived) == 1
+            self.notify(f"{len(arrived)} new web sale{'' if one else 's'} to handle: {numbers}",
+                        title="New web sale" if one else "New web sales", timeout=20)
+            if self.ring_bell:
+                self.bell()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "help_typed":
+            from textual.widgets import Input
+
+            focused = self.focused
+            # `?` is text in a free-text box (a reason, a note) and in a search already typed into.
+            if isinstance(focused, Input) and (focused.value or not focused.has_class("search")):
+                return False
+        return True
+
+    def action_help_typed(self) -> None:
+        self.action_help()
 
     def get_default_screen(self) -> HomeScreen:
         return HomeScreen()

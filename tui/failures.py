@@ -13,6 +13,8 @@ from textual.worker import Worker, WorkerState
 class ReportsFailures:
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR:
-            from core.db import describe_failure  # the database stack loads after the first paint
+            from core.db import (
+                describe_failure,  # the database stack loads after the first paint
+            )
 
             self.app.notify(describe_failure(event.worker.error), severity="error", timeout=8)

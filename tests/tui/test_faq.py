@@ -17,11 +17,7 @@ async def test_f1_opens_the_help_on_the_entries_for_this_screen(demo_engine, scr
     app = TandemApp(demo_engine)
     async with app.run_test(size=(80, 24)) as pilot:
         await press_and_settle(app, pilot, *SCREEN_KEYS[screen])
-        if screen == "returns":
-            await pilot.press("escape")  # leave the search box
-            await press_and_settle(app, pilot, "t")
-        # In the resolver, F1 first explains the listing; h goes on to the help panel.
-        await press_and_settle(app, pilot, "f1", *(["h"] if screen == "resolver" else []))
+        await press_and_settle(app, pilot, "f1")
         assert isinstance(app.screen, FaqScreen) and app.screen.context == screen
         mine = [entry.topic for entry in faq.for_screen(screen)]
         assert app.screen.topics[: len(mine)] == mine
@@ -49,7 +45,7 @@ async def test_search_as_you_type_and_switch_language(demo_engine):
 async def test_the_why_panel_links_to_its_help_entry(demo_engine):
     app = TandemApp(demo_engine)
     async with app.run_test(size=(80, 24)) as pilot:
-        await press_and_settle(app, pilot, "m", "question_mark", "h")
+        await press_and_settle(app, pilot, "m", "w", "h")
         assert isinstance(app.screen, FaqScreen)
         assert "ambiguous" in str(app.screen.query_one("#faq-answer").render())
 

@@ -91,11 +91,11 @@ async def test_slash_searches_the_whole_catalog_and_a_result_can_be_linked(demo_
         assert link_of(demo_engine, item.listing_id)[2] == "GIFT-CARD"
 
 
-async def test_question_mark_explains_why(demo_engine):
+async def test_w_explains_why(demo_engine):
     app = TandemApp(demo_engine)
     async with app.run_test(size=(80, 24)) as pilot:
         await open_resolver(app, pilot)
-        await press_and_settle(app, pilot, "question_mark")
+        await press_and_settle(app, pilot, "w")
         assert isinstance(app.screen, WhyScreen)
         assert app.screen.reason
         await press_and_settle(app, pilot, "escape")
@@ -128,7 +128,7 @@ def test_resolver_snapshot_80x24(snap_compare, sqlite_demo_engine):
 
 def test_why_snapshot_80x24(snap_compare, sqlite_demo_engine):
     async def open_it(pilot):
-        await press_and_settle(pilot.app, pilot, "m", "question_mark")
+        await press_and_settle(pilot.app, pilot, "m", "w")
 
     assert snap_compare(TandemApp(sqlite_demo_engine, demo=True), terminal_size=(80, 24), run_before=open_it)
 

@@ -17,23 +17,32 @@ def sale_row(engine, order_number):
 
 
 def first_with(app, state):
-    return next(r.order_number for r in app.screen.page.rows if r.state == state)
+    """The newest open sale in `state` (the inbox's status filter shows the same)."""
+    from core.inbox import inbox
+
+    return inbox(app.engine(), status=state).rows[0].order_number
 
 
 async def test_the_inbox_lists_open_sales_newest_first_and_filters(demo_engine):
     app = TandemApp(demo_engine)
     async with app.run_test(size=(80, 24)) as pilot:
         await press_and_settle(app, pilot, "s")
-        rows = app.screen.page.rows
+        rows = list(app.screen.page.rows)
+        assert len(rows) == 18, "a page is what the table shows at 80×24"
+        while app.screen.page.has_more:
+            await press_and_settle(app, pilot, "pagedown")
+            rows += app.screen.page.rows
         assert len(rows) == 37 and all(a.ordered_at >= b.ordered_at for a, b in zip(rows, rows[1:]))
         assert {r.status.split(" until")[0] for r in rows} >= {"ready for pickup", "needs match", "held", "gift card"}
+        await press_and_settle(app, pilot, "pageup", "pageup")
+        assert app.screen.page.rows == rows[:18]
         await press_and_settle(app, pilot, "f", "f")
         assert {r.state for r in app.screen.page.rows} == {"waiting_match"}
         await press_and_settle(app, pilot, "h")
         assert {r.state for r in app.screen.page.rows} == {"cancelled", "completed"}
         await press_and_settle(app, pilot, "h", "c")
         assert "from Demo web store" in str(app.screen.query_one("#inbox-filter").render())
-        assert len(app.screen.page.rows) == 37
+        assert app.screen.page.total == 37
 
 
 async def test_complete_pickup_with_the_three_checks(demo_engine):

@@ -7,9 +7,10 @@ from decimal import Decimal
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Checkbox, Static
+from textual.widgets import Static
 
 from tui.actions import bindings, hint, key
+from tui.widgets.tick_box import TickBox
 
 
 class PickupScreen(ModalScreen):
@@ -22,22 +23,22 @@ class PickupScreen(ModalScreen):
     def compose(self) -> ComposeResult:
         with Vertical(id="pickup"):
             yield Static(f"[b]Pickup of {self.order_number}[/b] — {self.amount:,.2f} will be captured", id="pickup-title")
-            yield Checkbox("1  The card shown matches the card used online", id="card")
-            yield Checkbox("2  The card holder signed", id="signature")
-            yield Checkbox("3  Government photo ID seen, name matches", id="photo-id")
+            yield TickBox("1  The card shown matches the card used online", id="card")
+            yield TickBox("2  The card holder signed", id="signature")
+            yield TickBox("3  Government photo ID seen, name matches", id="photo-id")
             yield Static(" ".join(key(f"pickup.{check}") for check in ("card", "signature", "photo-id")) + " tick · "
                          + hint(("pickup.confirm", "complete"), ("pickup.cancel", "cancel")), id="pickup-hint")
 
     def action_toggle(self, name: str) -> None:
-        box = self.query_one(f"#{name}", Checkbox)
+        box = self.query_one(f"#{name}", TickBox)
         box.value = not box.value
 
     def action_confirm(self) -> None:
         from core.pickup import PickupChecks
 
-        checks = PickupChecks(card_matches=self.query_one("#card", Checkbox).value,
-                              signature=self.query_one("#signature", Checkbox).value,
-                              photo_id=self.query_one("#photo-id", Checkbox).value)
+        checks = PickupChecks(card_matches=self.query_one("#card", TickBox).value,
+                              signature=self.query_one("#signature", TickBox).value,
+                              photo_id=self.query_one("#photo-id", TickBox).value)
         if checks.missing:
             self.notify("Tick all three checks first: " + "; ".join(checks.missing) + ".", severity="warning")
             return

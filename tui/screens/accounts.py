@@ -9,10 +9,11 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from tui.actions import bindings, key
 from tui.failures import ReportsFailures
+from tui.widgets.key_bar import KeyBar
 
 
 class AccountsScreen(ReportsFailures, Screen):
@@ -48,7 +49,7 @@ class AccountsScreen(ReportsFailures, Screen):
         days.add_column(Text("Net", justify="right"), width=10)
         days.add_column(Text("#", justify="right"), width=4)
         yield days
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.sub_title = "Accounts"

@@ -10,15 +10,19 @@ from textual.app import ComposeResult
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Header, Input, Static
+from textual.widgets import DataTable, Header, Input, Static
 
-from tui.actions import bindings
+from tui.actions import bindings, hint
 from tui.failures import ReportsFailures
+from tui.widgets.fitted_table import Col, FittedTable
+from tui.widgets.key_bar import KeyBar
 
 if TYPE_CHECKING:
     from core.catalog import ProductDetail, ProductPage
 
 SEARCH_DELAY = 0.15  # seconds of quiet typing before the search runs
+COLUMNS = [Col("SKU", 9), Col("Product", 31, grow=3, fit=True), Col(Text("Price", justify="right"), 8),
+           Col(Text("Avail", justify="right"), 5), Col("Part number", 11, grow=1)]
 
 
 def _barcode(row) -> str:
@@ -54,33 +58,36 @@ class CatalogScreen(ReportsFailures, Screen):
 
     def compose(self) -> ComposeResult:
         yield Header(icon="⇄")
-        yield Input(placeholder="Search: SKU, part number, barcode, words of the name or brand",
-                    id="search")
-        table = DataTable(id="products", cursor_type="row", zebra_stripes=True)
-        # Widths add up to fit 80 columns with the table's padding and scrollbar.
-        table.add_column("SKU", width=9, key="sku")
-        table.add_column("Product", width=31, key="product")
-        table.add_column(Text("Price", justify="right"), width=8, key="price")
-        table.add_column(Text("Avail", justify="right"), width=5, key="available")
-        table.add_column("Part number", width=11, key="part")
-        yield table
+        yield Input(placeholder="Type or scan: SKU, part number, barcode, words of the name or brand",
+                    id="search", classes="search", select_on_focus=False, compact=True)
+        yield FittedTable(COLUMNS, id="products", zebra_stripes=True)
         yield Static("", id="status")
         yield Static("", id="detail")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
-        if self.pick_for is not None:
-            self.sub_title = f"Choose the shop product for “{self.pick_for}” — Enter chooses, esc leaves"
-            self.query_one("#search", Input).focus()
-        else:
-            self.sub_title = "Catalog"
-            self.query_one("#products", DataTable).focus()
-        self.load_page("", [None])
+        self.sub_title = (f"Choose the shop product for “{self.pick_for}” — Enter chooses, esc leaves"
+                          if self.pick_for is not None else "Catalog")
+        # Focused from the start: a barcode scanner's digits and Enter find the product at once.
+        self.query_one("#search", Input).focus()
+        self.call_after_refresh(self.load_page, "", [None])
+
+    def page_size(self) -> int:
+        """A page is what the table shows, whatever the terminal's height."""
+        height = self.query_one("#products", DataTable).size.height or (self.app.size.height - 8)
+        return max(5, height - 1)
+
+    def on_resize(self) -> None:
+        if self.page is not None and len(self.page.rows) != self.page_size():
+            self.load_page(self.query_text, self.page_starts)
+
+    def refresh_from_database(self) -> None:
+        self.load_page(self.query_text, self.page_starts)
 
     def action_back(self) -> None:
         search = self.query_one("#search", Input)
-        if search.has_focus and self.pick_for is None:
-            self.query_one("#products", DataTable).focus()
+        if search.has_focus and search.value:
+            search.value = ""  # the first esc clears what was typed
         elif self.pick_for is not None:
             self.dismiss(None)
         else:
@@ -102,12 +109,6 @@ class CatalogScreen(ReportsFailures, Screen):
         if len(self.page_starts) > 1:
             self.load_page(self.query_text, self.page_starts[:-1])
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        # While typing in the search box, letters are text, not commands.
-        if action in ("next_page", "previous_page") and self.query_one("#search", Input).has_focus:
-            return False
-        return True
-
     @on(Input.Changed, "#search")
     def search_changed(self, event: Input.Changed) -> None:
         if self._search_timer is not None:
@@ -119,29 +120,33 @@ class CatalogScreen(ReportsFailures, Screen):
     def search_submitted(self) -> None:
         self.query_one("#products", DataTable).focus()
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="catalog-page")
     def load_page(self, text: str, page_starts: list[str | None]) -> None:
+        self.fetch_page(text, page_starts, self.page_size())
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="catalog-page")
+    def fetch_page(self, text: str, page_starts: list[str | None], limit: int) -> None:
         from core.catalog import search_products
 
-        page = search_products(self.app.engine(), text, after_sku=page_starts[-1])
+        page = search_products(self.app.engine(), text, after_sku=page_starts[-1], limit=limit)
         self.post_message(self.PageLoaded(page, text, page_starts))
 
     @on(PageLoaded)
     def show_page(self, event: PageLoaded) -> None:
         self.page, self.query_text, self.page_starts = event.page, event.text, event.page_starts
-        table = self.query_one("#products", DataTable)
-        table.clear()
+        rows = []
         for row in event.page.rows:
             name = row.description if row.active else f"{row.description} (inactive)"
             available = "—" if row.non_inventory else str(row.available)
-            table.add_row(row.sku, name, Text(f"{row.price:,.2f}", justify="right"),
-                          Text(available, justify="right"), row.part_number or "—", key=str(row.id))
-        first = (len(event.page_starts) - 1) * 100 + 1
+            rows.append((str(row.id), [row.sku, name, Text(f"{row.price:,.2f}", justify="right"),
+                                       Text(available, justify="right"), row.part_number or "—"]))
+        self.query_one("#products", FittedTable).set_rows(rows)
+        first = (len(event.page_starts) - 1) * self.page_size() + 1
         shown = len(event.page.rows)
         where = f"{first:,}–{first + shown - 1:,} of {event.page.total:,}" if shown else "no product matches"
-        more = "  n next page" if event.page.has_more else ""
-        back = "  p previous" if len(event.page_starts) > 1 else ""
-        self.query_one("#status", Static).update(f"{where}{more}{back}")
+        more = [("catalog.next", "next page")] if event.page.has_more else []
+        if len(event.page_starts) > 1:
+            more.append(("catalog.previous", "previous"))
+        self.query_one("#status", Static).update(" · ".join([where, *([hint(*more)] if more else [])]))
         if not shown:
             self.query_one("#detail", Static).update("")
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 from textual import on
 from textual.app import ComposeResult
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, OptionList, Static
+from textual.widgets import Header, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from tui.actions import bindings, key_list
-
 from core import faq
+from tui.actions import bindings, key_list
+from tui.widgets.key_bar import KeyBar
 
 TITLES = {"en": "Help", "fr": "Aide"}
 KEYS_TITLE = {"en": "Keys on this screen", "fr": "Touches de cet écran"}
@@ -36,7 +36,7 @@ class FaqScreen(Screen):
         yield OptionList(id="faq-questions")
         yield Static("", id="faq-answer")
         yield Static("", id="faq-hint")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#faq-search", Input).focus()

@@ -10,10 +10,11 @@ from textual.app import ComposeResult
 from textual.containers import Grid
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 
 from tui.actions import bindings, for_screen, key
 from tui.failures import ReportsFailures
+from tui.widgets.key_bar import KeyBar
 from tui.widgets.stat_card import StatCard
 
 if TYPE_CHECKING:
@@ -54,7 +55,7 @@ class HomeScreen(ReportsFailures, Screen):
         yield Static("Opening the shop's database…", id="places")
         yield Static("\n".join(f"[b]{key(action.id)}[/b]  {action.menu}" for action in for_screen("home")
                                if action.menu), id="menu")
-        yield Footer()
+        yield KeyBar()
 
     def action_leave(self) -> None:
         from tui.dialogs.confirm import ConfirmScreen

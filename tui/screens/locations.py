@@ -7,10 +7,11 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from tui.actions import bindings
 from tui.failures import ReportsFailures
+from tui.widgets.key_bar import KeyBar
 
 
 class LocationsScreen(ReportsFailures, Screen):
@@ -35,7 +36,7 @@ class LocationsScreen(ReportsFailures, Screen):
         table.add_column("State", width=10)
         table.add_column(Text("Units on hand", justify="right"), width=14)
         yield table
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.sub_title = "Locations"
@@ -93,7 +94,12 @@ class LocationsScreen(ReportsFailures, Screen):
     @work(thread=True, exit_on_error=False, group="locations-write")
     def change(self, what: str, *names: str) -> None:
         from core.audit import current_actor
-        from core.locations import LocationError, add_location, rename_location, retire_location
+        from core.locations import (
+            LocationError,
+            add_location,
+            rename_location,
+            retire_location,
+        )
 
         engine, actor = self.app.engine(), current_actor()
         try:

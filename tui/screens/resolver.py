@@ -11,10 +11,11 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Header, Input, Static
+from textual.widgets import DataTable, Header, Input, Static
 
 from tui.actions import bindings, hint
 from tui.failures import ReportsFailures
+from tui.widgets.key_bar import KeyBar
 
 if TYPE_CHECKING:
     from core.resolver import Candidate, QueueItem, QueuePage
@@ -100,7 +101,7 @@ class ResolverScreen(ReportsFailures, Screen):
         candidates.add_column(Text("Avl", justify="right"), width=3)
         yield candidates
         yield Static("", id="resolver-status")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.sub_title = "Match resolver"

@@ -11,11 +11,12 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Input, OptionList, Static
+from textual.widgets import DataTable, Header, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from tui.actions import bindings, hint, key
 from tui.failures import ReportsFailures
+from tui.widgets.key_bar import KeyBar
 
 if TYPE_CHECKING:
     from core.returns import ReturnView
@@ -58,7 +59,7 @@ class ReturnsScreen(ReportsFailures, Screen):
         table.add_column(Text("Refund", justify="right"), width=8)
         yield table
         yield Static("", id="refund-total")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.sub_title = "Returns"

@@ -9,12 +9,12 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
-
-from tui.actions import bindings, hint
+from textual.widgets import DataTable, Header, Static
 
 from core.shoptime import shown
+from tui.actions import bindings, hint
 from tui.failures import ReportsFailures
+from tui.widgets.key_bar import KeyBar
 
 if TYPE_CHECKING:
     from core.inbox import SaleDetail
@@ -55,7 +55,7 @@ class SaleScreen(ReportsFailures, Screen):
         yield lines
         yield Static("", id="sale-payment")
         yield Static("", id="sale-history")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#sale-lines", DataTable).focus()

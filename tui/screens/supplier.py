@@ -9,10 +9,11 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from tui.actions import bindings
 from tui.failures import ReportsFailures
+from tui.widgets.key_bar import KeyBar
 
 SHORT_NAMES = {"internet_addendum": "Internet addendum", "packing_slip_form": "Packing-slip form",
                "retailer_contract": "Retailer contract"}
@@ -44,7 +45,7 @@ class SupplierScreen(ReportsFailures, Screen):
         table.add_column("Ends", width=10)
         table.add_column("Copy at", width=8)
         yield table
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.sub_title = "Supplier fulfilment"

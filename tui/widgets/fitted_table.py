@@ -1,0 +1,132 @@
+"""A table whose columns follow the terminal's width: fixed columns keep their size, the extra
+width goes to the names, and a name too long for its column keeps the part that tells it apart
+from its neighbours (a variant, a size, a colour) instead of a prefix they all share."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual import events
+from textual.widgets import DataTable
+
+ELLIPSIS = "…"
+
+
+@dataclass(frozen=True)
+class Col:
+    label: str | Text
+    width: int  # what it needs at 80 columns
+    grow: int = 0  # its share of any width beyond that
+    fit: bool = False  # a name: cut keeping the part that differs
+
+
+def _differs_at(values: list[str]) -> list[int]:
+    """For each value, where it starts to differ from the value most like it (0 if alone)."""
+    order = sorted(range(len(values)), key=lambda i: values[i])
+    at = [0] * len(values)
+
+    def common(a: str, b: str) -> int:
+        n = 0
+        for x, y in zip(a, b, strict=False):
+            if x != y:
+                break
+            n += 1
+        return n
+
+    for before, after in zip(order, order[1:], strict=False):
+        shared = common(values[before], values[after])
+        at[before] = max(at[before], shared)
+        at[after] = max(at[after], shared)
+    return at
+
+
+def shorten(text: str, width: int, differs_at: int = 0) -> str:
+    """`text` in `width` cells: its start, then from where it differs (or its end)."""
+    if width <= 0:
+        return ""
+    if len(text) <= width:
+        return text
+    if width <= 3:
+        return text[: width - 1] + ELLIPSIS
+    head = max(1, min(width // 3, 12))
+    tail = width - head - 1
+    start = len(text) - tail
+    if differs_at < start:
+        # What tells it apart lies before the end: show it, and cut the end instead.
+        start = max(head, differs_at - 2)
+        return text[:head] + ELLIPSIS + text[start:start + tail - 1] + ELLIPSIS
+    return text[:head] + ELLIPSIS + text[start:]
+
+
+def fit_column(values: list[str], width: int) -> list[str]:
+    return [shorten(value, width, at) for value, at in zip(values, _differs_at(values), strict=True)]
+
+
+def column_widths(columns: list[Col], available: int) -> list[int]:
+    widths = [column.width for column in columns]
+    spare = available - sum(widths)
+    growing = sum(column.grow for column in columns)
+    if spare > 0 and growing:
+        shares = [spare * column.grow // growing for column in columns]
+        shares[max(range(len(columns)), key=lambda i: columns[i].grow)] += spare - sum(shares)
+        widths = [w + s for w, s in zip(widths, shares, strict=True)]
+    elif spare < 0:
+        # Narrower than planned: the names give way first, never below 8.
+        for i in sorted(range(len(columns)), key=lambda i: -columns[i].grow):
+            if spare >= 0:
+                break
+            if columns[i].grow:
+                give = min(-spare, widths[i] - 8)
+                widths[i] -= max(give, 0)
+                spare += max(give, 0)
+    return widths
+
+
+class FittedTable(DataTable):
+    """A DataTable given its rows as plain values; it lays them out for its width, again on resize."""
+
+    def __init__(self, columns: list[Col], **kwargs):
+        kwargs.setdefault("cursor_type", "row")
+        super().__init__(**kwargs)
+        self.specs = columns
+        self.rows_data: list[tuple[str, list]] = []
+        self._laid_out_for = -1
+
+    def _available(self) -> int:
+        width = self.size.width or (self.app.size.width - 2)
+        padding = 2 * self.cell_padding * len(self.specs)
+        return width - padding - 2  # a vertical scrollbar's width, shown or not, so nothing jumps
+
+    def set_rows(self, rows: list[tuple[str, list]]) -> None:
+        """Rows as (key, cells); the cursor stays on the same key when it is still there."""
+        self.rows_data = rows
+        self._lay_out()
+
+    def cursor_key(self) -> str | None:
+        if 0 <= self.cursor_row < len(self.rows_data):
+            return self.rows_data[self.cursor_row][0]
+        return None
+
+    def _lay_out(self) -> None:
+        kept_key, kept_row = self.cursor_key(), self.cursor_row
+        widths = column_widths(self.specs, self._available())
+        self._laid_out_for = self.size.width
+        self.clear(columns=True)
+        for spec, width in zip(self.specs, widths, strict=True):
+            self.add_column(spec.label, width=width)
+        columns = list(zip(*(cells for _, cells in self.rows_data), strict=True)) if self.rows_data else []
+        for index, (spec, width) in enumerate(zip(self.specs, widths, strict=True)):
+            if spec.fit and columns:
+                plain = [str(cell) if not isinstance(cell, Text) else cell.plain for cell in columns[index]]
+                columns[index] = tuple(fit_column(plain, width))
+        for row_index, (key, _) in enumerate(self.rows_data):
+            self.add_row(*(column[row_index] for column in columns), key=key)
+        if self.rows_data:
+            keys = [key for key, _ in self.rows_data]
+            row = keys.index(kept_key) if kept_key in keys else min(max(kept_row, 0), len(keys) - 1)
+            self.move_cursor(row=row, animate=False)
+
+    def on_resize(self, event: events.Resize) -> None:
+        if event.size.width != self._laid_out_for:
+            self._lay_out()
