@@ -28,7 +28,7 @@ FILTER_NAMES = {None: "all open", **{state: STATUS_LABELS[state] for state in FI
 
 
 SEARCH_DELAY = 0.15  # seconds of quiet typing before the search runs
-COLUMNS = [Col("Order", 7), Col("Status", 21, grow=2), Col("Customer", 14, grow=3, fit=True),
+COLUMNS = [Col("Order", 7), Col("Status", 21, grow=2), Col("Customer", 14, grow=3),
            Col(Text("Total", justify="right"), 9), Col("Ordered", 12)]
 
 

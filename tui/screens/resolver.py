@@ -15,6 +15,7 @@ from textual.widgets import DataTable, Header, Input, Static
 
 from tui.actions import bindings, hint
 from tui.failures import ReportsFailures
+from tui.widgets.fitted_table import Col, FittedTable
 from tui.widgets.key_bar import KeyBar
 
 if TYPE_CHECKING:
@@ -22,6 +23,9 @@ if TYPE_CHECKING:
 
 STATE_LABELS = {"unmatched": "no match", "ambiguous": "ambiguous", "conflict": "conflict"}
 SEARCH_DELAY = 0.12
+QUEUE_COLUMNS = [Col("Why", 9), Col("Web listing", 44, grow=4, fit=True), Col("Orders", 6), Col("Store", 8, grow=1)]
+CANDIDATE_COLUMNS = [Col("#", 1), Col("Why", 14), Col("SKU", 9, grow=1), Col("Product", 29, grow=5, fit=True),
+                     Col(Text("Price", justify="right"), 8), Col(Text("Avl", justify="right"), 3)]
 
 
 class WhyScreen(ModalScreen[None]):
@@ -49,9 +53,9 @@ class ResolverScreen(ReportsFailures, Screen):
     BINDINGS = bindings("resolver")
 
     class QueueLoaded(Message):
-        def __init__(self, page: QueuePage, keep_index: int):
+        def __init__(self, page: QueuePage, keep_index: int, keep_search: bool = False):
             super().__init__()
-            self.page, self.keep_index = page, keep_index
+            self.page, self.keep_index, self.keep_search = page, keep_index, keep_search
 
     class CandidatesLoaded(Message):
         def __init__(self, listing_id: int, candidates: list[Candidate], orders: list[str], searched: str | None):
@@ -59,9 +63,11 @@ class ResolverScreen(ReportsFailures, Screen):
             self.listing_id, self.candidates, self.orders, self.searched = listing_id, candidates, orders, searched
 
     class Resolved(Message):
-        def __init__(self, text: str, listing_id: int | None, undoable: bool, warning: bool = False):
+        def __init__(self, text: str, listing_id: int | None, undoable: bool, warning: bool = False,
+                     undone: bool = False):
             super().__init__()
             self.text, self.listing_id, self.undoable, self.warning = text, listing_id, undoable, warning
+            self.undone = undone
 
     class Explained(Message):
         def __init__(self, title: str, reason: str):
@@ -77,29 +83,18 @@ class ResolverScreen(ReportsFailures, Screen):
         self.page_offset = 0  # how many items come before that page
         self.index = 0
         self.candidates: list[Candidate] = []
-        self.last_decided: int | None = None
+        self.decided: list[int] = []  # this session's decisions here, newest last: u takes them back in turn
         self._search_timer: Timer | None = None
 
     # --- layout ---------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
         yield Header(icon="⇄")
-        queue = DataTable(id="queue", cursor_type="row", show_cursor=True)
-        queue.add_column("Why", width=10)
-        queue.add_column("Web listing", width=44)
-        queue.add_column("Orders", width=6)
-        queue.add_column("Store", width=8)
-        yield queue
+        yield FittedTable(QUEUE_COLUMNS, id="queue")
         yield Static("", id="web-side")
-        yield Input(placeholder="Search the catalog: SKU, part number, barcode, words", id="search")
-        candidates = DataTable(id="candidates", cursor_type="row")
-        candidates.add_column("#", width=1)
-        candidates.add_column("Why", width=14)
-        candidates.add_column("SKU", width=9)
-        candidates.add_column("Product", width=29)
-        candidates.add_column(Text("Price", justify="right"), width=8)
-        candidates.add_column(Text("Avl", justify="right"), width=3)
-        yield candidates
+        yield Input(placeholder="Search the catalog: SKU, part number, barcode, words", id="search",
+                    classes="search", compact=True)
+        yield FittedTable(CANDIDATE_COLUMNS, id="candidates")
         yield Static("", id="resolver-status")
         yield KeyBar()
 
@@ -118,24 +113,28 @@ class ResolverScreen(ReportsFailures, Screen):
         return None
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="resolver-queue")
-    def load_queue(self, keep_index: int, after: tuple | None = None) -> None:
+    def load_queue(self, keep_index: int, after: tuple | None = None, keep_search: bool = False) -> None:
         from core.resolver import resolver_queue
 
         page = resolver_queue(self.app.engine(), after=after, only_listing=self.only_listing)
-        self.post_message(self.QueueLoaded(page, keep_index))
+        self.post_message(self.QueueLoaded(page, keep_index, keep_search))
+
+    def refresh_from_database(self) -> None:
+        self.load_queue(self.index, self.page_start, keep_search=True)
 
     @on(QueueLoaded)
     def show_queue(self, event: QueueLoaded) -> None:
         self.page = event.page
-        table = self.query_one("#queue", DataTable)
-        table.clear()
-        for item in event.page.items:
-            waiting = str(item.waiting_lines) if item.waiting_lines else ""
-            table.add_row(STATE_LABELS.get(item.state, item.state), item.title, waiting, item.channel,
-                          key=str(item.listing_id))
+        rows = [(str(item.listing_id), [STATE_LABELS.get(item.state, item.state), item.title,
+                                        str(item.waiting_lines) if item.waiting_lines else "", item.channel])
+                for item in event.page.items]
+        table = self.query_one("#queue", FittedTable)
+        table.set_rows(rows)
         self.index = min(event.keep_index, max(len(event.page.items) - 1, 0))
         if event.page.items:
             table.move_cursor(row=self.index)
+        if event.keep_search and self.query_one("#search", Input).display:
+            return  # a refresh from elsewhere must not throw away the search being typed
         self.show_item()
 
     def show_item(self) -> None:
@@ -187,13 +186,12 @@ class ResolverScreen(ReportsFailures, Screen):
             return
         self.render_web_side(item, event.orders)
         self.candidates = event.candidates
-        table = self.query_one("#candidates", DataTable)
-        table.clear()
-        for number, candidate in enumerate(event.candidates, start=1):
-            why = Text(candidate.why, style="bold" if candidate.identical else "")
-            table.add_row(str(number), why, candidate.sku, candidate.description,
-                          Text(f"{candidate.price:,.2f}", justify="right"),
-                          Text(str(candidate.available), justify="right"), key=str(candidate.product_id))
+        self.query_one("#candidates", FittedTable).set_rows([
+            (str(candidate.product_id), [str(number), Text(candidate.why, style="bold" if candidate.identical else ""),
+                                         candidate.sku, candidate.description,
+                                         Text(f"{candidate.price:,.2f}", justify="right"),
+                                         Text(str(candidate.available), justify="right")])
+            for number, candidate in enumerate(event.candidates, start=1)])
         if not event.candidates:
             hint = "No product in the shop looks like this listing. / to search, x if it is not sold here."
             self.query_one("#resolver-status", Static).update(hint)
@@ -300,10 +298,10 @@ class ResolverScreen(ReportsFailures, Screen):
         self.app.push_screen(WhyScreen(event.title, event.reason))
 
     def action_undo(self) -> None:
-        if self.last_decided is None:
-            self.notify("Nothing to undo here.", timeout=3)
+        if not self.decided:
+            self.notify("Nothing left to undo: every decision made here since it opened is taken back.", timeout=4)
             return
-        self.undo(self.last_decided)
+        self.undo(self.decided[-1])
 
     @work(thread=True, exclusive=False, exit_on_error=False, group="resolver-write")
     def decide(self, product_id: int | None) -> None:
@@ -335,9 +333,10 @@ class ResolverScreen(ReportsFailures, Screen):
         try:
             text = unlink_listing(self.app.engine(), listing_id, current_actor())
         except ResolveError as exc:
-            self.post_message(self.Resolved(f"Not saved: {exc}.", None, False, warning=True))
+            # Changed since by someone else: it cannot be taken back from here; the one before can.
+            self.post_message(self.Resolved(f"Not undone: {exc}.", listing_id, False, warning=True, undone=True))
         else:
-            self.post_message(self.Resolved(text, None, False))
+            self.post_message(self.Resolved(text, listing_id, False, undone=True))
 
     @on(Resolved)
     def after_decision(self, event: Resolved) -> None:
@@ -346,9 +345,11 @@ class ResolverScreen(ReportsFailures, Screen):
             self.app.pop_screen()
             return
         if event.undoable:
-            self.last_decided = event.listing_id
-        elif not event.warning:
-            self.last_decided = None
+            self.decided.append(event.listing_id)
+        elif event.undone and self.decided and self.decided[-1] == event.listing_id:
+            self.decided.pop()
+            if self.decided:
+                self.notify(f"{len(self.decided)} more to take back with u.", timeout=3)
         search = self.query_one("#search", Input)
         search.value = ""
         search.display = False

@@ -11,15 +11,24 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.message import Message
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import DataTable, Header, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from tui.actions import bindings, hint, key
 from tui.failures import ReportsFailures
+from tui.widgets.fitted_table import Col, FittedTable
 from tui.widgets.key_bar import KeyBar
 
 if TYPE_CHECKING:
     from core.returns import ReturnView
+
+
+# "Sold" reads "1/2" when one of the two sold can still come back (earlier returns took the other).
+LINE_COLUMNS = [Col("Line", 19, grow=1, fit=True), Col(Text("Sold", justify="right"), 5),
+                Col(Text("Back", justify="right"), 4), Col(Text("Price", justify="right"), 7),
+                Col(Text("Tax% was→now", justify="right"), 13), Col("Stock", 5), Col(Text("Refund", justify="right"), 8)]
+SEARCH_DELAY = 0.2
 
 
 def _rate(rate: Decimal) -> str:
@@ -31,33 +40,27 @@ class ReturnsScreen(ReportsFailures, Screen):
     BINDINGS = bindings("returns")
 
     class Found(Message):
-        def __init__(self, sales: list[tuple]):
+        def __init__(self, sales: list[tuple], go_to_list: bool):
             super().__init__()
-            self.sales = sales
+            self.sales, self.go_to_list = sales, go_to_list
 
     class Loaded(Message):
-        def __init__(self, view: ReturnView | None, note: str | None = None, warning: bool = False):
+        def __init__(self, view: ReturnView | None, note: str | None = None, warning: bool = False,
+                     focus: bool = True):
             super().__init__()
-            self.view, self.note, self.warning = view, note, warning
+            self.view, self.note, self.warning, self.focus = view, note, warning, focus
 
     def __init__(self) -> None:
         super().__init__()
         self.view: ReturnView | None = None
+        self._search_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield Header(icon="⇄")
-        yield Input(placeholder="Order number, customer email, or scan a barcode", id="find")
+        yield Input(placeholder="Type or scan: order number, customer name, email, phone, barcode", id="find",
+                    classes="search", select_on_focus=False, compact=True)
         yield OptionList(id="found")
-        table = DataTable(id="return-lines", cursor_type="row")
-        table.add_column("Line", width=19)
-        # "1/2": one of the two sold can still come back, earlier returns took the other.
-        table.add_column(Text("Sold", justify="right"), width=5)
-        table.add_column(Text("Back", justify="right"), width=4)
-        table.add_column(Text("Price", justify="right"), width=7)
-        table.add_column(Text("Tax% was→now", justify="right"), width=13)
-        table.add_column("Stock", width=5)
-        table.add_column(Text("Refund", justify="right"), width=8)
-        yield table
+        yield FittedTable(LINE_COLUMNS, id="return-lines")
         yield Static("", id="refund-total")
         yield KeyBar()
 
@@ -91,15 +94,37 @@ class ReturnsScreen(ReportsFailures, Screen):
 
     # --- finding the sale -----------------------------------------------------------------------------
 
+    @on(Input.Changed, "#find")
+    def find_as_typed(self, event: Input.Changed) -> None:
+        if self._search_timer is not None:
+            self._search_timer.stop()
+        if event.value.strip():
+            self._search_timer = self.set_timer(SEARCH_DELAY, lambda: self.search(event.value, False))
+        else:
+            self.query_one("#found").display = False
+
     @on(Input.Submitted, "#find")
     def find(self, event: Input.Submitted) -> None:
-        self.search(event.value)
+        # Enter (a scanner sends one): search now, and the cursor goes to what was found.
+        if self._search_timer is not None:
+            self._search_timer.stop()
+        self.search(event.value, True)
+
+    def refresh_from_database(self) -> None:
+        if self.view is not None:
+            self.reload_view(self.view.id)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="returns-view")
+    def reload_view(self, return_id: int) -> None:
+        from core.returns import return_view
+
+        self.post_message(self.Loaded(return_view(self.app.engine(), return_id), focus=False))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="returns-find")
-    def search(self, text: str) -> None:
+    def search(self, text: str, go_to_list: bool) -> None:
         from core.returns import find_sales
 
-        self.post_message(self.Found(find_sales(self.app.engine(), text)))
+        self.post_message(self.Found(find_sales(self.app.engine(), text), go_to_list))
 
     @on(Found)
     def show_found(self, event: Found) -> None:
@@ -111,7 +136,8 @@ class ReturnsScreen(ReportsFailures, Screen):
             found.add_option(Option("No completed web sale matches", disabled=True))
         found.display = True
         found.highlighted = 0 if event.sales else None
-        found.focus()
+        if event.go_to_list:
+            found.focus()
 
     @on(OptionList.OptionSelected, "#found")
     def chosen(self, event: OptionList.OptionSelected) -> None:
@@ -141,10 +167,9 @@ class ReturnsScreen(ReportsFailures, Screen):
         self.sub_title = f"Return for {view.order_number}" + ("" if view.state == "draft" else " (posted)")
         self.query_one("#find").display = False
         self.query_one("#found").display = False
-        table = self.query_one("#return-lines", DataTable)
+        table = self.query_one("#return-lines", FittedTable)
         table.display = True
-        keep = table.cursor_row
-        table.clear()
+        rows = []
         for line in view.lines:
             _, _, total = line.amounts
             changed = line.tax_rate != line.charged_tax_rate
@@ -152,13 +177,14 @@ class ReturnsScreen(ReportsFailures, Screen):
                         justify="right", style="bold" if changed else "")
             left = line.sold - line.returned_elsewhere
             sold = f"{left}/{line.sold}" if line.returned_elsewhere and not line.is_shipping else str(line.sold)
-            table.add_row(line.title, Text(sold, justify="right"),
-                          Text(str(-line.quantity), justify="right"), Text(f"{line.unit_price:,.2f}", justify="right"),
-                          rate, "—" if line.is_shipping else ("yes" if line.restock else "no"),
-                          Text(f"{total:,.2f}", justify="right"), key=str(line.id))
-        if view.lines:
-            table.move_cursor(row=min(keep, len(view.lines) - 1))
-        table.focus()
+            rows.append((str(line.id), [line.title, Text(sold, justify="right"),
+                                        Text(str(-line.quantity), justify="right"),
+                                        Text(f"{line.unit_price:,.2f}", justify="right"),
+                                        rate, "—" if line.is_shipping else ("yes" if line.restock else "no"),
+                                        Text(f"{total:,.2f}", justify="right")]))
+        table.set_rows(rows)
+        if event.focus:
+            table.focus()
         net, tax, total = view.totals
         state = "" if view.state == "draft" else "  — posted"
         shipping = ""

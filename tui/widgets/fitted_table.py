@@ -52,15 +52,47 @@ def shorten(text: str, width: int, differs_at: int = 0) -> str:
     head = max(1, min(width // 3, 12))
     tail = width - head - 1
     start = len(text) - tail
-    if differs_at < start:
+    if head <= differs_at < start:
         # What tells it apart lies before the end: show it, and cut the end instead.
         start = max(head, differs_at - 2)
         return text[:head] + ELLIPSIS + text[start:start + tail - 1] + ELLIPSIS
     return text[:head] + ELLIPSIS + text[start:]
 
 
+def _shared_start(values: list[str]) -> int:
+    """How many leading characters, whole words, every value shares (a brand, a product line)."""
+    if len(values) < 2:
+        return 0
+    first, last = min(values), max(values)
+    n = 0
+    while n < min(len(first), len(last)) and first[n] == last[n]:
+        n += 1
+    return first.rfind(" ", 0, n + 1) + 1 if n < len(first) or n < len(last) else 0
+
+
 def fit_column(values: list[str], width: int) -> list[str]:
-    return [shorten(value, width, at) for value, at in zip(values, _differs_at(values), strict=True)]
+    """The values of one column in `width` cells. A value too long first drops, whole words at a
+    time, as much as it must of the start every value shares ("…" stands for it); then, still
+    too long, it keeps its start and its end, where sizes and colours are."""
+    shared = _shared_start(values)
+    fitted = []
+    for value, at in zip(values, _differs_at(values), strict=True):
+        if len(value) > width and shared > 3:
+            need = len(value) - width + 1
+            cut = next((i + 1 for i in range(need - 1, shared) if value[i] == " "), shared)
+            fitted.append(shorten(ELLIPSIS + value[cut:], width, len(value)))
+        else:
+            fitted.append(shorten(value, width, at))
+    return fitted
+
+
+def _cut_end(cell, width: int):
+    if isinstance(cell, str) and len(cell) > width:
+        return cell[: width - 1] + ELLIPSIS
+    if isinstance(cell, Text) and cell.cell_len > width:
+        cell = cell.copy()
+        cell.truncate(width, overflow="ellipsis")
+    return cell
 
 
 def column_widths(columns: list[Col], available: int) -> list[int]:
@@ -120,6 +152,9 @@ class FittedTable(DataTable):
             if spec.fit and columns:
                 plain = [str(cell) if not isinstance(cell, Text) else cell.plain for cell in columns[index]]
                 columns[index] = tuple(fit_column(plain, width))
+            elif columns:
+                # Cut at the end, and say so with "…" rather than a silent cut.
+                columns[index] = tuple(_cut_end(cell, width) for cell in columns[index])
         for row_index, (key, _) in enumerate(self.rows_data):
             self.add_row(*(column[row_index] for column in columns), key=key)
         if self.rows_data:
@@ -129,4 +164,5 @@ class FittedTable(DataTable):
 
     def on_resize(self, event: events.Resize) -> None:
         if event.size.width != self._laid_out_for:
-            self._lay_out()
+            # After the resize is done: rows rebuilt during it are not painted.
+            self.call_after_refresh(self._lay_out)
