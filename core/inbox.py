@@ -138,6 +138,7 @@ class SaleDetail:
     payments: list[tuple]
     pos_customer: str | None
     history: list[tuple]
+    platform: str = ""
 
     @property
     def actions(self) -> tuple[str, ...]:
@@ -180,7 +181,8 @@ def sale_actions(state: str, shipping_charged: Decimal, fulfillment: str, lines:
 def sale_detail(engine: Engine, sale_id: int) -> SaleDetail:
     with engine.connect() as conn:
         sale = _sale(conn, sale_id)
-        channel = conn.execute(select(SalesChannel.name).where(SalesChannel.id == sale.channel_id)).scalar()
+        channel, platform = conn.execute(select(SalesChannel.name, SalesChannel.platform)
+                                         .where(SalesChannel.id == sale.channel_id)).one()
         lines = [SaleLineView(*row[:-1], manual_link=bool(row[-1])) for row in conn.execute(
             select(line_table.c.id, line_table.c.title, line_table.c.quantity, line_table.c.unit_price,
                    line_table.c.tax_rate, Product.sku, line_table.c.listing_id,
@@ -199,4 +201,4 @@ def sale_detail(engine: Engine, sale_id: int) -> SaleDetail:
         history = [tuple(row) for row in conn.execute(
             select(AuditEntry.at, AuditEntry.actor, AuditEntry.action, AuditEntry.new_value)
             .where(AuditEntry.entity == "websale", AuditEntry.entity_id == str(sale_id)).order_by(AuditEntry.id))]
-    return SaleDetail(sale, channel, lines, payments, pos_customer, history)
+    return SaleDetail(sale, channel, lines, payments, pos_customer, history, platform)

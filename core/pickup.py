@@ -112,6 +112,43 @@ def cancel_sale(engine: Engine, sale_id: int, actor: Actor, seen_version: int) -
         audit(conn, actor, "cancel", "websale", sale_id, "state", sale.state, "cancelled")
 
 
+# What cancelling does to the web payment, by platform, said before staff confirm.
+CANCEL_OUTCOMES = {
+    "shopify": "The order is cancelled on Shopify too, which releases the card authorisation.",
+    "demo": "The order is cancelled on the demo web store too, which releases the card authorisation.",
+    "woocommerce": "The order is set cancelled on the website; WooCommerce leaves the card authorisation to "
+                   "its payment gateway, to void there.",
+}
+
+
+def cancel_with_store(engine: Engine, sale_id: int, actor: Actor, seen_version: int, *, secrets_path=None) -> str:
+    """Cancel the sale here (its units released), then on the website, which releases the web
+    authorisation where the platform does. The shop's side is committed first: a website that
+    cannot be reached leaves the sale cancelled here and staff told what is left to do there."""
+    with engine.connect() as conn:
+        channel = conn.execute(select(SalesChannel.__table__, WebSale.external_id.label("order_external_id"))
+                               .join(WebSale, WebSale.channel_id == SalesChannel.id)
+                               .where(WebSale.id == sale_id)).first()
+    if channel is None:
+        raise SaleError("that sale no longer exists")
+    cancel_sale(engine, sale_id, actor, seen_version)
+    try:
+        connector = connector_for(ChannelConfig.from_row(channel), secrets_path)
+    except Exception as exc:  # noqa: BLE001 - missing credentials and the like: the cancel here stands
+        outcome = f"Cancelled here. The website could not be reached ({exc}): cancel the order there too."
+    else:
+        try:
+            outcome = connector.cancel(channel.order_external_id)
+        except ConnectorError as exc:
+            outcome = (f"Cancelled here. The website refused or did not answer ({exc}): cancel the order there so "
+                       "the card authorisation is released.")
+        finally:
+            connector.close()
+    with engine.begin() as conn:
+        audit(conn, actor, "cancel_on_website", "websale", sale_id, note=outcome)
+    return outcome
+
+
 def complete_with_store(engine: Engine, sale_id: int, actor: Actor, seen_version: int, *, secrets_path=None,
                         checks: PickupChecks | None = None, pickup: bool = True) -> str:
     """Complete a sale through its web store: capture there where the platform can, and, when

@@ -173,6 +173,10 @@ class Connector(Protocol):
     def complete(self, order_external_id: str) -> None:
         """Mark the order fulfilled or completed on the website."""
 
+    def cancel(self, order_external_id: str) -> str:
+        """Cancel the order on the website; says, for staff, what became of its payment's
+        authorisation (released where the platform does it, left to the gateway where not)."""
+
     def refund(self, order_external_id: str, amount: Decimal, key: str) -> str:
         """Refund `amount` on the website once, whatever the retries (`key` names this refund);
         returns the store's reference for it."""

@@ -190,6 +190,18 @@ mutation TandemFulfil($fulfillment: FulfillmentInput!) {
 }
 """
 
+# Cancelling an order releases an authorisation not yet captured (Shopify's documented behaviour);
+# `refund: true` gives back anything captured meanwhile; the shop's stock is Tandem's, so no restock.
+CANCEL = """
+mutation TandemCancel($orderId: ID!, $staffNote: String) {
+  orderCancel(orderId: $orderId, refund: true, restock: false, reason: OTHER, notifyCustomer: false,
+              staffNote: $staffNote) {
+    job { id done }
+    orderCancelUserErrors { field message code }
+  }
+}
+"""
+
 # Refunds: what was already refunded (by note) and which transaction to refund against.
 REFUNDABLE = """
 query TandemRefundable($id: ID!) {
@@ -229,7 +241,7 @@ NEEDED_SCOPES = ("read_products", "write_products", "read_inventory", "write_inv
 
 DOCUMENTS = {"check": CHECK, "listings": LISTINGS, "orders": ORDERS, "order_lines": ORDER_LINES_PAGE, "set_stock": SET_STOCK,
              "set_prices": SET_PRICES, "capturable": CAPTURABLE, "captures": CAPTURES, "capture": CAPTURE, "fulfil": FULFIL,
-             "refundable": REFUNDABLE, "refund": REFUND}
+             "refundable": REFUNDABLE, "refund": REFUND, "cancel": CANCEL}
 DOCUMENTS_2026 = {**DOCUMENTS, "set_stock": SET_STOCK_2026}
 
 
@@ -526,6 +538,16 @@ class ShopifyConnector:
         with reading("capturable"):
             return [edge["node"]["id"] for edge in (data["order"] or {}).get("fulfillmentOrders", {}).get("edges", [])
                     if edge["node"]["status"] in ("OPEN", "IN_PROGRESS")]
+
+    def cancel(self, order_external_id: str) -> str:
+        """Cancel the order on Shopify, which releases its authorisation. An order already
+        cancelled there is the same outcome, so a retry after a lost answer is harmless."""
+        data = self._graphql("cancel", {"orderId": order_external_id, "staffNote": "Cancelled at the shop in Tandem"})
+        with reading("cancel"):
+            errors = data["orderCancel"]["orderCancelUserErrors"]
+        if errors and not any("already" in (error.get("message") or "").lower() for error in errors):
+            raise ConnectorError(f"the store refused to cancel the order: {errors[0]['message']}")
+        return "Cancelled on the website too: Shopify releases the card authorisation."
 
     def complete(self, order_external_id: str) -> None:
         """Mark the order fulfilled (picked up or shipped by the shop); after a lost answer the

@@ -343,6 +343,16 @@ class WooCommerceConnector:
         with reading("order"):
             return order.get("status")
 
+    def cancel(self, order_external_id: str) -> str:
+        """Set the order cancelled on the website. WooCommerce itself holds no authorisation: its
+        payment gateway does, and voids it or lets it lapse by its own rules — staff are told so."""
+        response = self.client.request("PUT", f"{API}/orders/{order_external_id}", "cancel", json={"status": "cancelled"})
+        order = self._json(response, "cancel")
+        if not isinstance(order, dict) or order.get("status") != "cancelled":
+            raise ConnectorError("the store did not mark the order cancelled")
+        return ("Cancelled on the website too. WooCommerce leaves the card authorisation to its payment gateway: "
+                "check there that it is voided.")
+
     def complete(self, order_external_id: str) -> None:
         """Mark the order completed (which is when many gateways capture). After a lost answer the
         order is read first: one already completed is not completed again."""

@@ -245,6 +245,21 @@ def _fulfil(store: DemoStore, v: dict) -> dict:
                                   "userErrors": []}}
 
 
+def _cancel(store: DemoStore, v: dict) -> dict:
+    order = _order_by_gid(store, v["orderId"])
+    if order is None:
+        return {"orderCancel": {"job": None, "orderCancelUserErrors": [
+            {"field": ["orderId"], "message": "Order does not exist.", "code": "NOT_FOUND"}]}}
+    if order.cancelled_at:
+        return {"orderCancel": {"job": None, "orderCancelUserErrors": [
+            {"field": ["orderId"], "message": "Order has already been cancelled.", "code": "INVALID"}]}}
+    # An authorisation not captured is released; what was captured is refunded (refund: true).
+    order.financial_status = "VOIDED" if order.financial_status == "AUTHORIZED" else "REFUNDED"
+    order.cancelled_at = order.updated_at = store.touch()
+    return {"orderCancel": {"job": {"id": f"gid://shopify/Job/{order.number}", "done": False},
+                            "orderCancelUserErrors": []}}
+
+
 def _refundable(store: DemoStore, v: dict) -> dict:
     order = _order_by_gid(store, v["id"])
     if order is None:
@@ -317,6 +332,7 @@ def handle_graphql(store: DemoStore, token: str | None, body: bytes, fault: str 
             "TandemFulfil": lambda: _fulfil(store, variables),
             "TandemRefundable": lambda: _refundable(store, variables),
             "TandemRefund": lambda: _refund(store, variables),
+            "TandemCancel": lambda: _cancel(store, variables),
         }
         if name not in handlers:
             return 200, {}, json.dumps({"errors": [{"message": f"the demo store does not answer {name!r}"}]}).encode()

@@ -199,13 +199,16 @@ def handle_rest(store: DemoStore, method: str, url: str, path: str, query_string
             if order is None:
                 return _error(404, "woocommerce_rest_shop_order_invalid_id", "Invalid ID.")
             store.requests["complete order"] += 1
-            if json.loads(body or b"{}").get("status") == "completed" and not order.fulfilled_at:
+            wanted = json.loads(body or b"{}").get("status")
+            if wanted == "cancelled" and not order.fulfilled_at and not order.cancelled_at:
+                order.cancelled_at = order.updated_at = store.touch()
+            if wanted == "completed" and not order.fulfilled_at and not order.cancelled_at:
                 # The status changes once; a gateway that captures on completion captures then.
                 if order.financial_status == "AUTHORIZED":
                     order.financial_status, order.captures = "PAID", order.captures + 1
                 order.fulfilled_at = order.updated_at = store.touch()
-            return 200, {}, json.dumps(_order(order, parent_of, store.locations) | {"status": "completed" if order.fulfilled_at
-                                                                    else "processing"}).encode()
+            status = "cancelled" if order.cancelled_at else ("completed" if order.fulfilled_at else "processing")
+            return 200, {}, json.dumps(_order(order, parent_of, store.locations) | {"status": status}).encode()
         if method == "POST" and route == "/products/batch":
             return _batch(store, simple, body, "product")
         if method == "POST" and route.startswith("/products/") and route.endswith("/variations/batch"):

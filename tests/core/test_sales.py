@@ -398,3 +398,19 @@ def test_a_store_with_several_suppliers_needs_each_brands_documents(engine, chan
     assert sale(engine, 2).held_until == datetime(2026, 11, 27, 7, 30, tzinfo=UTC)
     (setup,) = supplier_setup(engine, today=date(2026, 11, 26))
     assert [(s.brand, s.ready) for s in setup.sets] == [("", True), ("Trek", True)]
+
+
+def test_a_sale_cancelled_at_the_shop_stays_cancelled_when_the_website_cannot_be_told(engine, channel, tmp_path):
+    from core.pickup import cancel_with_store
+
+    store(engine, channel, order(1, ("TUBE", 2)))
+    assert stock(engine) == (10, 2)
+    s = sale(engine, 1)
+    # No secrets for this web store: it cannot be reached, and the cancel here must not depend on it.
+    said = cancel_with_store(engine, s.id, ANNA, s.version, secrets_path=tmp_path / "secrets.toml")
+    assert said.startswith("Cancelled here.") and "cancel the order there" in said
+    assert sale(engine, 1).state == "cancelled" and stock(engine) == (10, 0)
+    with engine.connect() as conn:
+        assert conn.execute(select(AuditEntry.note).where(AuditEntry.action == "cancel_on_website")).scalar() == said
+    with pytest.raises(SaleError, match="already cancelled"):
+        cancel_with_store(engine, s.id, ANNA, sale(engine, 1).version, secrets_path=tmp_path / "secrets.toml")

@@ -12,12 +12,18 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Header, Static
 
 from core.shoptime import shown
-from tui.actions import bindings, hint
+from tui.actions import bindings, hint, key
 from tui.failures import ReportsFailures
+from tui.widgets.fitted_table import Col, FittedTable
 from tui.widgets.key_bar import KeyBar
 
 if TYPE_CHECKING:
     from core.inbox import SaleDetail
+
+
+LINE_COLUMNS = [Col("Line", 30, grow=3, fit=True), Col(Text("Qty", justify="right"), 3),
+                Col(Text("Price", justify="right"), 8), Col(Text("Tax %", justify="right"), 6),
+                Col("Shop product", 20, grow=1)]
 
 
 class SaleScreen(ReportsFailures, Screen):
@@ -46,13 +52,7 @@ class SaleScreen(ReportsFailures, Screen):
     def compose(self) -> ComposeResult:
         yield Header(icon="⇄")
         yield Static("", id="sale-summary")
-        lines = DataTable(id="sale-lines", cursor_type="row")
-        lines.add_column("Line", width=30)
-        lines.add_column(Text("Qty", justify="right"), width=3)
-        lines.add_column(Text("Price", justify="right"), width=8)
-        lines.add_column(Text("Tax %", justify="right"), width=6)
-        lines.add_column("Shop product", width=16)
-        yield lines
+        yield FittedTable(LINE_COLUMNS, id="sale-lines")
         yield Static("", id="sale-payment")
         yield Static("", id="sale-history")
         yield KeyBar()
@@ -61,6 +61,9 @@ class SaleScreen(ReportsFailures, Screen):
         self.query_one("#sale-lines", DataTable).focus()
 
     def on_screen_resume(self) -> None:
+        self.load()
+
+    def refresh_from_database(self) -> None:
         self.load()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -92,22 +95,20 @@ class SaleScreen(ReportsFailures, Screen):
             f"[b]{s.order_number}[/b]  {row.status}  ·  {d.channel}  ·  "
             f"{shown(s.ordered_at, '%a %d %b %H:%M')}\n"
             f"{s.customer_name or 'no name'}  {contact}  ·  {pos}{problem}")
-        table = self.query_one("#sale-lines", DataTable)
-        keep = table.cursor_row
-        table.clear()
+        rows = []
         for line in d.lines:
             if line.sku is None:
-                product = Text("needs match (m)", style="bold")
+                product = Text(f"needs match ({key('sale.match')})", style="bold")
             elif line.gift_card_placeholder:
-                product = Text(f"card {line.gift_card}" if line.gift_card else "gift card to issue (g)",
+                product = Text(f"card {line.gift_card}" if line.gift_card
+                               else f"gift card to issue ({key('sale.gift-card')})",
                                style="" if line.gift_card else "bold")
             else:
                 product = line.sku
-            table.add_row(line.title, Text(str(line.quantity), justify="right"),
-                          Text(f"{line.unit_price:,.2f}", justify="right"),
-                          Text(f"{line.tax_rate.normalize():f}", justify="right"), product, key=str(line.id))
-        if d.lines:
-            table.move_cursor(row=min(keep, len(d.lines) - 1))
+            rows.append((str(line.id), [line.title, Text(str(line.quantity), justify="right"),
+                                        Text(f"{line.unit_price:,.2f}", justify="right"),
+                                        Text(f"{line.tax_rate.normalize():f}", justify="right"), product]))
+        self.query_one("#sale-lines", FittedTable).set_rows(rows)
         paid = "; ".join(f"{name} ({account}) {amount:,.2f}" + (" captured elsewhere" if elsewhere else "")
                          for name, account, amount, _, elsewhere in d.payments)
         shipping = f" · shipping {s.shipping_charged:,.2f}" if s.shipping_charged else ""
@@ -242,22 +243,27 @@ class SaleScreen(ReportsFailures, Screen):
     def action_cancel_sale(self) -> None:
         from tui.dialogs.confirm import ConfirmScreen
 
+        from core.pickup import CANCEL_OUTCOMES
+
         if self.detail:
+            web = CANCEL_OUTCOMES.get(self.detail.platform, "")
             self.app.push_screen(ConfirmScreen(f"Cancel sale {self.detail.sale.order_number}? Its units go back to "
-                                               "available stock."), lambda yes: yes and self.cancel())
+                                               f"available stock. {web}"), lambda yes: yes and self.cancel())
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="sale-write")
     def cancel(self) -> None:
         from core.audit import current_actor
-        from core.pickup import cancel_sale
+        from core.pickup import cancel_with_store
         from core.sales import SaleError
 
+        settings = getattr(self.app, "settings", None)
         try:
-            cancel_sale(self.app.engine(), self.sale_id, current_actor(), self.detail.sale.version)
+            outcome = cancel_with_store(self.app.engine(), self.sale_id, current_actor(), self.detail.sale.version,
+                                        secrets_path=settings.secrets_file if settings else None)
         except SaleError as exc:
             self.post_message(self.Done(f"Not cancelled: {exc}.", warning=True))
         else:
-            self.post_message(self.Done("Sale cancelled."))
+            self.post_message(self.Done(f"Sale cancelled. {outcome}", warning=outcome.startswith("Cancelled here.")))
 
     def action_shop_ships(self) -> None:
         from tui.dialogs.confirm import ConfirmScreen
@@ -285,5 +291,5 @@ class SaleScreen(ReportsFailures, Screen):
 
     @on(Done)
     def done(self, event: Done) -> None:
-        self.notify(event.text, severity="warning" if event.warning else "information", timeout=5)
+        self.notify(event.text, severity="warning" if event.warning else "information", timeout=12 if event.warning else 6)
         self.load()

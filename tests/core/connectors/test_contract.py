@@ -276,3 +276,21 @@ def test_a_website_refund_is_made_once_per_key(connect, store):
     assert len(order.refunds) == 1
     connector.refund(external, Decimal("2.00"), "key-2")
     assert [r["amount"] for r in order.refunds] == [Decimal("5.00"), Decimal("2.00")]
+
+
+def test_cancelling_releases_the_authorisation_on_shopify_and_says_the_gateway_decides_on_woocommerce(connect, store):
+    connector = connect()
+    order = store.orders[0]
+    external = order.gid if connect.platform == "shopify" else str(order.number)
+    said = connector.cancel(external)
+    assert order.cancelled_at is not None
+    if connect.platform == "shopify":
+        assert order.financial_status == "VOIDED", "orderCancel releases an authorisation not yet captured"
+        assert "releases the card authorisation" in said
+        assert store.requests["TandemCancel"] == 1
+    else:
+        assert order.financial_status == "AUTHORIZED", "WooCommerce's API holds no authorisation to release"
+        assert "payment gateway" in said
+    assert connector.cancel(external) == said, "cancelling again (a retry after a lost answer) is the same outcome"
+    assert [o.cancelled for o, in ([o] for orders, _ in connector.orders_since(None) for o in orders)
+            if o.external_id == external] == [True]
