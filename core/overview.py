@@ -96,3 +96,27 @@ def configured_channels(engine: Engine) -> list[str]:
         return list(
             conn.execute(select(channel.c.name).where(channel.c.active.is_(True)).order_by(channel.c.id)).scalars()
         )
+
+
+@dataclass(frozen=True)
+class Step:
+    done: bool
+    what: str
+    command: str
+
+
+def first_steps(overview: Overview, config_file: str, secrets_set: bool = False) -> list[Step]:
+    """What a shop does first, with the exact commands, and which of it is done; [] once all is.
+    The home screen shows it on a shop that is not set up yet."""
+    synced = overview.last_sync is not None
+    steps = [
+        Step(overview.products > 0, "Import the shop's catalog (a CSV export of the point of sale)",
+             'tandem --import-catalog catalog.csv --location "Main Street"'),
+        Step(bool(overview.channels), f"Add the web store to the settings, {config_file}",
+             '[channels.web]  platform = "shopify"  url = "https://…"  location = "Main Street"'),
+        Step(secrets_set or synced, "Give Tandem the web store's key (kept readable by you only)",
+             "tandem --set-secret web"),
+        Step(synced, "Check the settings, then run the first sync (then from cron, or y here)",
+             "tandem --check && tandem --sync"),
+    ]
+    return [] if all(step.done for step in steps) else steps

@@ -221,18 +221,25 @@ def set_quantity(engine: Engine, line_id: int, units: int, actor: Actor) -> None
         conn.execute(update(rline_table).where(rline_table.c.id == line_id).values(quantity=-units))
 
 
-def set_tax_rate(engine: Engine, line_id: int, rate: Decimal, reason: str, actor: Actor) -> None:
-    """Change a return line's tax rate; who, from what, to what and why go to the audit log."""
-    if not reason or not reason.strip():
-        raise ReturnError("say briefly why the tax rate changes")
+def checked_tax_change(rate, reason: str | None) -> tuple[Decimal, str]:
+    """A new tax rate (a number of percent, "8.25", "8,25 %") and its reason, as set_tax_rate takes
+    them; raises ReturnError saying what is wrong (the dialog says it and keeps what was typed)."""
     try:
-        rate = Decimal(str(rate))
+        rate = Decimal(str(rate).strip().rstrip("%").strip().replace(",", "."))
     except ArithmeticError:
         raise ReturnError("the tax rate is a number of percent, like 8.25") from None
-    if not Decimal("0") <= rate <= Decimal("100"):
+    if not rate.is_finite() or not Decimal("0") <= rate <= Decimal("100"):
         raise ReturnError("a tax rate is between 0 and 100 %")
     if rate != rate.quantize(Decimal("0.0001")):
         raise ReturnError("a tax rate has at most 4 decimals")
+    if not reason or not reason.strip():
+        raise ReturnError("say briefly why the tax rate changes")
+    return rate, reason.strip()
+
+
+def set_tax_rate(engine: Engine, line_id: int, rate: Decimal, reason: str, actor: Actor) -> None:
+    """Change a return line's tax rate; who, from what, to what and why go to the audit log."""
+    rate, reason = checked_tax_change(rate, reason)
     with engine.begin() as conn:
         line = _draft_line(conn, line_id)
         conn.execute(update(rline_table).where(rline_table.c.id == line_id)

@@ -30,9 +30,8 @@ ACTIONS: tuple[Action, ...] = (
     # app
     Action('quit', 'ctrl+q', 'quit', 'Quit', 'Leave Tandem', show=False, priority=True),
     Action('commands', 'ctrl+p', 'command_palette', 'Commands', 'Every action of this screen, searchable', show=False),
-    Action('help', 'f1', 'help', 'Help', 'Questions and answers for this screen', show=False, priority=True),
-    # `?` too, except while typing text that may hold one (a reason, a note, a search under way).
-    Action('help-typed', 'question_mark', 'help_typed', 'Help', 'Questions and answers for this screen', show=False,
+    # `?` is text in a text box, except in a search box not yet typed into (tui.widgets.search_box).
+    Action('help', 'f1,question_mark', 'help', 'Help', 'Questions and answers for this screen', show=False,
            priority=True),
     # accounts
     Action('accounts.back', 'escape', 'back', 'Back', 'Back to the home screen'),
@@ -68,6 +67,10 @@ ACTIONS: tuple[Action, ...] = (
     Action('home.catalog', 'c', 'open_catalog', 'Catalog', 'Search the products', menu='Catalog — search the products, see stock at each location'),
     Action('home.locations', 'l', 'open_locations', 'Locations', 'Add, rename or retire locations', show=False, menu="Locations — add, rename or retire the shop's locations"),
     Action('home.supplier', 'f', 'open_supplier', 'Supplier', 'Supplier fulfilment: signed documents and the switch', show=False, menu='Supplier fulfilment — signed documents, switched on or off'),
+    Action('home.sync', 'y', 'sync', 'Sync', 'Sync every web store now (the same as tandem --sync)',
+           menu='Sync now — every web store, as tandem --sync does'),
+    Action('home.history', 'h', 'open_sync_history', 'Syncs', 'Each sync and what it did, per web store', show=False,
+           menu='Syncs — each sync and what it did; sync one web store or all'),
     Action('home.refresh', 'r', 'refresh', 'Refresh', 'Read the figures again', show=False),
     Action('home.quit', 'q', 'leave', 'Quit', 'Leave Tandem (asks first)'),
     # inbox
@@ -134,6 +137,11 @@ ACTIONS: tuple[Action, ...] = (
     Action('sale.cancel', 'x', 'cancel_sale', 'Cancel sale', 'Cancel the sale and release its units'),
     Action('sale.shop-ships', 'o', 'shop_ships', 'We ship it', 'Tagged supplier-shipped, but the shop ships it from its own stock'),
     Action('sale.supplier-ships', 'v', 'supplier_ships', 'Supplier ships', 'The supplier ships it: wait for its release time, commit nothing'),
+    # syncs
+    Action('syncs.back', 'escape', 'back', 'Back', 'Back to the home screen'),
+    Action('syncs.one', 'enter', 'sync_one', 'Sync store', 'Sync the highlighted web store now', priority=True),
+    Action('syncs.all', 'a', 'sync_all', 'Sync all', 'Sync every web store now'),
+    Action('syncs.more', 'pagedown', 'more', 'Older', 'Older syncs', priority=True),
     # supplier
     Action('supplier.back', 'escape', 'back', 'Back', 'Back to the home screen'),
     Action('supplier.record', 'n', 'record', 'Record', 'Record the highlighted signed document'),

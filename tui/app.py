@@ -24,7 +24,7 @@ class TandemApp(App):
     # One stylesheet per screen, all loaded here so screens stay plain Python.
     CSS_PATH = [
         "styles/app.tcss", "styles/home.tcss", "styles/catalog.tcss", "styles/resolver.tcss", "styles/sales.tcss",
-        "styles/setup.tcss",
+        "styles/setup.tcss", "styles/syncs.tcss",
     ]
     TITLE = "Tandem"
     # Animations cost bandwidth over SSH and distract at the counter.
@@ -40,6 +40,8 @@ class TandemApp(App):
         self.ring_bell = settings.bell if settings is not None else True
         self._mark: tuple | None = None
         self._newest_sale = 0
+        self.sync_running = False
+        self.sync_progress = ""  # the running sync's latest step, for the screens that show it
         self._database = database
         self._engine: Engine | None = None if isinstance(database, str) else database
         self._engine_lock = threading.Lock()
@@ -98,18 +100,59 @@ class TandemApp(App):
             if self.ring_bell:
                 self.bell()
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "help_typed":
-            from textual.widgets import Input
+    # --- a sync started from the console ------------------------------------------------------
 
-            focused = self.focused
-            # `?` is text in a free-text box (a reason, a note) and in a search already typed into.
-            if isinstance(focused, Input) and (focused.value or not focused.has_class("search")):
-                return False
-        return True
+    def start_sync(self, only: str | None = None) -> None:
+        """The same sync as `tandem --sync` (same core, same lock), of every web store or `only` one,
+        in a worker of the app's own: leaving the screen that started it does not stop it."""
+        if self.sync_running:
+            self.notify("A sync started here is still running.", timeout=4)
+            return
+        self.sync_running, self.sync_progress = True, "starting"
+        self._show_sync_progress()
+        self.run_worker(lambda: self._sync(only), thread=True, group="console-sync", exit_on_error=False)
 
-    def action_help_typed(self) -> None:
-        self.action_help()
+    def _sync(self, only: str | None) -> None:
+        from core.db import describe_failure
+        from core.sync.runner import SyncBusy, run_sync
+
+        def log(message: str) -> None:
+            self.call_from_thread(self._sync_said, message)
+
+        secrets = self.settings.secrets_file if self.settings is not None else None
+        try:
+            report = run_sync(self.engine(), secrets_path=secrets, log=log, only=only, progress=log)
+        except SyncBusy as exc:
+            self.call_from_thread(self._sync_done, None, f"Not started: {exc}.")
+        except Exception as exc:  # noqa: BLE001 - said on screen; the sync's own rows say the rest
+            self.call_from_thread(self._sync_done, None, f"The sync stopped: {describe_failure(exc)}")
+        else:
+            self.call_from_thread(self._sync_done, report, None)
+
+    def _sync_said(self, message: str) -> None:
+        self.sync_progress = message
+        self._show_sync_progress()
+
+    def _show_sync_progress(self) -> None:
+        for screen in self.screen_stack:
+            show = getattr(screen, "show_sync_progress", None)
+            if show is not None:
+                show()
+
+    def _sync_done(self, report, failure: str | None) -> None:
+        self.sync_running, self.sync_progress = False, ""
+        if failure:
+            self.notify(failure, title="Sync", severity="warning", timeout=10)
+        elif not report.channels:
+            self.notify("No web store is set up, so there was nothing to sync.", title="Sync", timeout=6)
+        else:
+            lines = [f"{c.channel}: " + ("ok" if c.status == "ok" else f"failed — {c.error}")
+                     + f"; {c.orders_imported} new orders, {c.items_exported} quantities sent" for c in report.channels]
+            failed = any(c.status != "ok" for c in report.channels)
+            self.notify("\n".join(lines), title="Sync finished", severity="warning" if failed else "information",
+                        timeout=10)
+        self._show_sync_progress()
+        self._look_for_changes()
 
     def get_default_screen(self) -> HomeScreen:
         return HomeScreen()

@@ -124,15 +124,18 @@ def import_orders(conn, channel_id: int, orders: list, now: datetime | None = No
 
 
 def sync_channel(engine: Engine, channel, connector, options: SyncOptions, log,
-                 result: ChannelResult | None = None) -> ChannelResult:
-    """One channel's sync; `result` is filled as it goes, so a failure half-way still reports what was done."""
+                 result: ChannelResult | None = None, progress=None) -> ChannelResult:
+    """One channel's sync; `result` is filled as it goes, so a failure half-way still reports what was done.
+    `progress`, when given, hears of each page as well (the console's live line; cron's log does not)."""
     result = result or ChannelResult(channel.name)
     config = ChannelConfig.from_row(channel)
+    progress = progress or (lambda message: None)
     seen = 0
     for page in connector.listings():
         with engine.begin() as conn:
             store_listings(conn, channel.id, page)
         seen += len(page)
+        progress(f"{channel.name}: {seen:,} web listings read so far")
     result.listings_seen = seen
     log(f"{channel.name}: {seen:,} web listings read")
     with engine.begin() as conn:
@@ -156,6 +159,7 @@ def sync_channel(engine: Engine, channel, connector, options: SyncOptions, log,
                 _save_cursor(conn, channel.id, ORDERS_CURSOR, next_cursor)
         result.orders_imported += stored.new
         result.orders_updated += stored.updated
+        progress(f"{channel.name}: {result.orders_imported:,} new orders so far")
     # Holds that fell due and lines whose listing was just matched move on even without new orders.
     with engine.begin() as conn:
         match_sale_lines(conn, channel.id)
@@ -196,8 +200,9 @@ def _failure(exc: Exception) -> str:
 
 
 def run_sync(engine: Engine, *, options: SyncOptions | None = None, secrets_path=None, connectors=None,
-             log=None) -> SyncReport:
-    """Sync every active channel. `connectors` maps channel names to ready connectors (tests, demo).
+             log=None, only: str | None = None, progress=None) -> SyncReport:
+    """Sync every active channel (or `only` the one of that name). `connectors` maps channel names
+    to ready connectors (tests, demo).
 
     A channel that fails never stops the others, and its run row is always closed: "ok", "failed"
     with the reason, or "interrupted" when the process is stopped meanwhile. Rows of syncs that were
@@ -216,8 +221,9 @@ def run_sync(engine: Engine, *, options: SyncOptions | None = None, secrets_path
         if close_dead_runs(engine):
             log("an earlier sync had stopped before finishing; this one carries on from what it saved")
         with engine.connect() as conn:
-            channels = conn.execute(select(SalesChannel.__table__).where(SalesChannel.active.is_(True))
-                                    .order_by(SalesChannel.id)).all()
+            channels = conn.execute(select(SalesChannel.__table__).where(
+                SalesChannel.active.is_(True), *([SalesChannel.name == only] if only else []))
+                .order_by(SalesChannel.id)).all()
         for channel in channels:
             with engine.begin() as conn:
                 run_id = conn.execute(insert(SyncRun.__table__).values(
@@ -228,7 +234,8 @@ def run_sync(engine: Engine, *, options: SyncOptions | None = None, secrets_path
             status = INTERRUPTED  # what the row says if this process is stopped before the end
             try:
                 connector = (connectors or {}).get(channel.name) or connector_for_row(channel, secrets_path)
-                sync_channel(engine, channel, connector, options, log, result)
+                sync_channel(engine, channel, connector, options, log, result,
+                             progress=(lambda message: progress(redact(message))) if progress else None)
                 status = result.status
             except Exception as exc:  # noqa: BLE001 - one channel's fault must not stop the others
                 result.status, result.error = "failed", redact(_failure(exc))

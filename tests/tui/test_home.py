@@ -20,7 +20,7 @@ async def test_home_shows_the_shop_at_a_glance(demo_engine):
         assert isinstance(app.screen, HomeScreen)
         assert card_text(app, "catalog") == "3,015 products / 100 inactive, 5 bad barcodes"
         assert card_text(app, "sales") == "37 open / 3 held for the supplier"
-        assert card_text(app, "sync") == "Fri 27 Nov 06:00 / ok"
+        assert card_text(app, "sync") == "Fri 27 Nov 06:00 / ok · 41 new orders"
         assert card_text(app, "matching") == "679 to resolve / web listings waiting for a person"
 
 

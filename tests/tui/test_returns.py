@@ -8,6 +8,7 @@ from core.audit import Actor
 from core.models import AuditEntry, Payment, ReturnLine, SaleReturn, WebSale, WebSaleLine
 from core.pickup import complete_sale
 from tui.app import TandemApp
+from tui.dialogs.tax_rate import TaxRateScreen
 from tui.screens.returns import ReturnsScreen
 
 from tests.tui.pilot_helpers import press_and_settle, settle
@@ -73,8 +74,15 @@ async def test_impossible_input_is_refused_and_nothing_changes(demo_engine):
         await press_and_settle(app, pilot, "t")
         await pilot.press(*"150", "enter", *"typo", "enter")
         await settle(app, pilot, 0.2)
+        dialog = app.screen
+        assert isinstance(dialog, TaxRateScreen), "a refused rate keeps the dialog open"
+        assert "between 0 and 100" in str(dialog.query_one("#tax-rate-problem").render())
+        assert (dialog.query_one("#rate").value, dialog.query_one("#reason").value) == ("150", "typo"), \
+            "what was typed is kept"
+        assert dialog.query_one("#rate").has_focus, "the cursor is on the field to correct"
+        await pilot.press("escape")
+        await settle(app, pilot)
         assert app.screen.view.lines[0].tax_rate == before
-        assert any("between 0 and 100" in n.message for n in app._notifications)
         await press_and_settle(app, pilot, "s")
         shipping = app.screen.view.lines[-1]
         await press_and_settle(app, pilot, *["down"] * (len(app.screen.view.lines) - 1), "a")

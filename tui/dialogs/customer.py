@@ -14,6 +14,7 @@ from textual.widgets.option_list import Option
 
 from tui.actions import bindings
 from tui.failures import ReportsFailures
+from tui.widgets.search_box import SearchBox
 
 
 class CustomerScreen(ReportsFailures, ModalScreen):
@@ -41,7 +42,7 @@ class CustomerScreen(ReportsFailures, ModalScreen):
     def compose(self) -> ComposeResult:
         with Vertical(id="customer"):
             yield Static("[b]POS customer for this sale[/b] — suggestions share its email or phone")
-            yield Input(placeholder="Find a POS customer: name, email or phone", id="customer-search")
+            yield SearchBox(placeholder="Find a POS customer: name, email or phone", id="customer-search")
             yield OptionList(id="customer-options")
             yield Static("Type to search · ↓ or Enter to the list, Enter links · c (in the list) create from "
                          "the web sale · Esc close", id="customer-hint")

@@ -14,6 +14,7 @@ from textual.widgets import DataTable, Header, Input, Static
 
 from tui.actions import bindings, hint
 from tui.failures import ReportsFailures
+from tui.widgets.search_box import SearchBox
 from tui.widgets.fitted_table import Col, FittedTable
 from tui.widgets.key_bar import KeyBar
 
@@ -58,8 +59,8 @@ class CatalogScreen(ReportsFailures, Screen):
 
     def compose(self) -> ComposeResult:
         yield Header(icon="⇄")
-        yield Input(placeholder="Type or scan: SKU, part number, barcode, words of the name or brand",
-                    id="search", classes="search", select_on_focus=False, compact=True)
+        yield SearchBox(placeholder="Type or scan: SKU, part number, barcode, words of the name or brand",
+                    id="search", select_on_focus=False, compact=True)
         yield FittedTable(COLUMNS, id="products", zebra_stripes=True)
         yield Static("", id="status")
         yield Static("", id="detail")

@@ -36,9 +36,9 @@ class HomeScreen(ReportsFailures, Screen):
     BINDINGS = bindings("home")
 
     class OverviewLoaded(Message):
-        def __init__(self, overview: Overview):
+        def __init__(self, overview: Overview, per_channel: list):
             super().__init__()
-            self.overview = overview
+            self.overview, self.per_channel = overview, per_channel
 
     class OverviewFailed(Message):
         def __init__(self, reason: str):
@@ -47,6 +47,7 @@ class HomeScreen(ReportsFailures, Screen):
 
     def compose(self) -> ComposeResult:
         yield Header(icon="⇄")
+        yield Static("", id="first-run")
         with Grid(id="cards"):
             yield StatCard("Catalog", id="catalog")
             yield StatCard("Web sales", id="sales")
@@ -92,6 +93,21 @@ class HomeScreen(ReportsFailures, Screen):
 
         self.app.push_screen(LocationsScreen())
 
+    def action_open_sync_history(self) -> None:
+        from tui.screens.syncs import SyncsScreen
+
+        self.app.push_screen(SyncsScreen())
+
+    def action_sync(self) -> None:
+        self.app.start_sync()
+
+    def show_sync_progress(self) -> None:
+        if self.app.sync_running:
+            self.query_one("#sync", StatCard).show("syncing…", self.app.sync_progress)
+
+    def refresh_from_database(self) -> None:
+        self.action_refresh()
+
     def action_open_supplier(self) -> None:
         from tui.screens.supplier import SupplierScreen
 
@@ -110,12 +126,31 @@ class HomeScreen(ReportsFailures, Screen):
         from core.db import DatabaseError
         from core.overview import shop_overview
 
+        from core.sync_history import last_sync_per_channel
+
         try:
-            overview = shop_overview(self.app.engine())
+            engine = self.app.engine()
+            overview = shop_overview(engine)
+            per_channel = last_sync_per_channel(engine)
         except DatabaseError as exc:
             self.post_message(self.OverviewFailed(str(exc)))
         else:
-            self.post_message(self.OverviewLoaded(overview))
+            self.post_message(self.OverviewLoaded(overview, per_channel))
+
+    def show_first_steps(self, overview: Overview) -> None:
+        """On a shop not set up yet, what to do next, with the exact commands, instead of the cards."""
+        from core.overview import first_steps
+
+        settings = self.app.settings
+        config = str(settings.config_file) if settings is not None else "the settings file (tandem --paths)"
+        steps = [] if self.app.demo else first_steps(overview, config)
+        self.query_one("#cards").display = not steps
+        first_run = self.query_one("#first-run", Static)
+        first_run.display = bool(steps)
+        if steps:
+            lines = [f"[b]{'✓' if step.done else '→'}[/b] {step.what}\n    [b]{step.command}[/b]" for step in steps]
+            first_run.update("To set up this shop:\n" + "\n".join(lines)
+                             + "\nOr try Tandem on a made-up shop first: [b]tandem --demo[/b]")
 
     @on(OverviewFailed)
     def show_failure(self, event: OverviewFailed) -> None:
@@ -142,7 +177,15 @@ class HomeScreen(ReportsFailures, Screen):
         if o.last_sync is None:
             sync.show("never", "no web store synced yet" if o.channels else "no web store set up yet")
         else:
-            sync.show(_when(o.last_sync.started_at), o.last_sync.status, warn=o.last_sync.status != "ok")
+            failed = [r.channel for r in event.per_channel if r.status not in ("ok", "running")]
+            detail = f"{o.last_sync.status}" if len(event.per_channel) < 2 else (
+                f"failed: {', '.join(failed)}" if failed else f"all {len(event.per_channel)} web stores ok")
+            latest = event.per_channel[0] if len(event.per_channel) == 1 else None
+            if latest and latest.counts:
+                detail += f" · {latest.counts.get('orders_imported', 0)} new orders"
+            sync.show(_when(o.last_sync.started_at), detail, warn=o.last_sync.status != "ok" or bool(failed))
+        self.show_sync_progress()
+        self.show_first_steps(o)
         places = ", ".join(o.locations) or "none yet"
         stores = ", ".join(o.channels) or "none yet"
         self.query_one("#places", Static).update(f"Locations: {places}\nWeb stores: {stores}")

@@ -17,6 +17,7 @@ from core.sales import STATUS_LABELS
 from core.shoptime import shown
 from tui.actions import bindings, hint
 from tui.failures import ReportsFailures
+from tui.widgets.search_box import SearchBox
 from tui.search import TypeToSearch
 from tui.widgets.fitted_table import Col, FittedTable
 from tui.widgets.key_bar import KeyBar
@@ -28,7 +29,8 @@ FILTER_NAMES = {None: "all open", **{state: STATUS_LABELS[state] for state in FI
 
 
 SEARCH_DELAY = 0.15  # seconds of quiet typing before the search runs
-COLUMNS = [Col("Order", 7), Col("Status", 21, grow=2), Col("Customer", 14, grow=3),
+# The status says what to do next, so it is never cut ("held until 30 Nov 02:30 EST"); names take the rest.
+COLUMNS = [Col("Order", 6), Col("Status", 27), Col("Customer", 11, grow=1),
            Col(Text("Total", justify="right"), 9), Col("Ordered", 12)]
 
 
@@ -55,8 +57,8 @@ class InboxScreen(TypeToSearch, ReportsFailures, Screen):
 
     def compose(self) -> ComposeResult:
         yield Header(icon="⇄")
-        yield Input(placeholder="Type or scan to find: order number, name, email, phone, barcode",
-                    id="inbox-search", classes="search", select_on_focus=False, compact=True)
+        yield SearchBox(placeholder="Type or scan to find: order number, name, email, phone, barcode",
+                    id="inbox-search", select_on_focus=False, compact=True)
         yield Static("", id="inbox-filter")
         yield FittedTable(COLUMNS, id="sales", zebra_stripes=True)
         yield Static("", id="inbox-status")

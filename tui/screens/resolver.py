@@ -15,6 +15,7 @@ from textual.widgets import DataTable, Header, Input, Static
 
 from tui.actions import bindings, hint
 from tui.failures import ReportsFailures
+from tui.widgets.search_box import SearchBox
 from tui.widgets.fitted_table import Col, FittedTable
 from tui.widgets.key_bar import KeyBar
 
@@ -92,8 +93,8 @@ class ResolverScreen(ReportsFailures, Screen):
         yield Header(icon="⇄")
         yield FittedTable(QUEUE_COLUMNS, id="queue")
         yield Static("", id="web-side")
-        yield Input(placeholder="Search the catalog: SKU, part number, barcode, words", id="search",
-                    classes="search", compact=True)
+        yield SearchBox(placeholder="Search the catalog: SKU, part number, barcode, words", id="search",
+                    compact=True)
         yield FittedTable(CANDIDATE_COLUMNS, id="candidates")
         yield Static("", id="resolver-status")
         yield KeyBar()

@@ -17,6 +17,7 @@ from textual.widgets.option_list import Option
 
 from tui.actions import bindings, hint, key
 from tui.failures import ReportsFailures
+from tui.widgets.search_box import SearchBox
 from tui.widgets.fitted_table import Col, FittedTable
 from tui.widgets.key_bar import KeyBar
 
@@ -57,8 +58,8 @@ class ReturnsScreen(ReportsFailures, Screen):
 
     def compose(self) -> ComposeResult:
         yield Header(icon="⇄")
-        yield Input(placeholder="Type or scan: order number, customer name, email, phone, barcode", id="find",
-                    classes="search", select_on_focus=False, compact=True)
+        yield SearchBox(placeholder="Type or scan: order number, customer name, email, phone, barcode", id="find",
+                    select_on_focus=False, compact=True)
         yield OptionList(id="found")
         yield FittedTable(LINE_COLUMNS, id="return-lines")
         yield Static("", id="refund-total")

@@ -101,7 +101,7 @@ class SaleScreen(ReportsFailures, Screen):
                 product = Text(f"needs match ({key('sale.match')})", style="bold")
             elif line.gift_card_placeholder:
                 product = Text(f"card {line.gift_card}" if line.gift_card
-                               else f"gift card to issue ({key('sale.gift-card')})",
+                               else f"issue gift card ({key('sale.gift-card')})",
                                style="" if line.gift_card else "bold")
             else:
                 product = line.sku

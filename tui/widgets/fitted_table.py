@@ -132,16 +132,17 @@ class FittedTable(DataTable):
 
     def set_rows(self, rows: list[tuple[str, list]]) -> None:
         """Rows as (key, cells); the cursor stays on the same key when it is still there."""
+        kept = self.cursor_key(), self.cursor_row
         self.rows_data = rows
-        self._lay_out()
+        self._lay_out(kept)
 
     def cursor_key(self) -> str | None:
         if 0 <= self.cursor_row < len(self.rows_data):
             return self.rows_data[self.cursor_row][0]
         return None
 
-    def _lay_out(self) -> None:
-        kept_key, kept_row = self.cursor_key(), self.cursor_row
+    def _lay_out(self, kept: tuple[str | None, int] | None = None) -> None:
+        kept_key, kept_row = kept or (self.cursor_key(), self.cursor_row)
         widths = column_widths(self.specs, self._available())
         self._laid_out_for = self.size.width
         self.clear(columns=True)
@@ -165,4 +166,4 @@ class FittedTable(DataTable):
     def on_resize(self, event: events.Resize) -> None:
         if event.size.width != self._laid_out_for:
             # After the resize is done: rows rebuilt during it are not painted.
-            self.call_after_refresh(self._lay_out)
+            self.call_after_refresh(self._lay_out, None)
