@@ -112,8 +112,8 @@ def first_steps(overview: Overview, config_file: str, secrets_set: bool = False)
     steps = [
         Step(overview.products > 0, "Import the shop's catalog (a CSV export of the point of sale)",
              'tandem --import-catalog catalog.csv --location "Main Street"'),
-        Step(bool(overview.channels), f"Add the web store to the settings, {config_file}",
-             '[channels.web]  platform = "shopify"  url = "https://…"  location = "Main Street"'),
+        Step(bool(overview.channels), "Add the web store: a [channels.NAME] table in the settings file",
+             config_file),
         Step(secrets_set or synced, "Give Tandem the web store's key (kept readable by you only)",
              "tandem --set-secret web"),
         Step(synced, "Check the settings, then run the first sync (then from cron, or y here)",

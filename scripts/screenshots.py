@@ -23,15 +23,17 @@ SIZES = {"": (80, 24), "-wide": (120, 36)}
 # name -> keys pressed from the home screen to reach it
 SCREENS = {
     "home": [], "inbox": ["s"], "sale": ["s", "enter"], "pickup-checks": ["s", "PICKUP", "enter", "p", "1"],
-    "resolver": ["m"], "resolver-why": ["m", "question_mark"], "catalog": ["c"],
+    "resolver": ["m"], "resolver-why": ["m", "w"], "catalog": ["c"], "inbox-search": ["s", "slash", *"maya", "enter"],
     "returns": ["t", "COMPLETED", "enter", "enter", "plus"], "accounts": ["a"],
     "help-en": ["f1"], "help-fr": ["f1", "f2"], "customer": ["s", "enter", "l", *"ana"],
-    "locations": ["l"], "supplier": ["f"], "supplier-document": ["f", "n"],
+    "locations": ["l"], "supplier": ["f"], "supplier-document": ["f", "n"], "syncs": ["h"],
+    "tax-rate": ["t", "COMPLETED", "enter", "enter", "plus", "t"], "cancel": ["s", "enter", "x"],
+    "first-run": [],  # the home screen of a shop not set up yet
 }
 
 
 async def shoot(engine, name: str, keys: list[str], size: tuple[int, int], suffix: str) -> Path:
-    app = TandemApp(engine, demo=True)
+    app = TandemApp(engine, demo=name != "first-run")
     async with app.run_test(size=size) as pilot:
         await pilot.pause()
         await app.workers.wait_for_complete()
@@ -62,10 +64,12 @@ async def main() -> None:
         url = f"sqlite:///{Path(tmp) / 'demo.sqlite'}"
         create_demo_database(url)
         engine = open_database(url)
+        empty = open_database(f"sqlite:///{Path(tmp) / 'empty.sqlite'}")
         for name, keys in SCREENS.items():
             for suffix, size in SIZES.items():
-                print(await shoot(engine, name, keys, size, suffix))
+                print(await shoot(empty if name == "first-run" else engine, name, keys, size, suffix))
         engine.dispose()
+        empty.dispose()
 
 
 if __name__ == "__main__":

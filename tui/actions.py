@@ -42,8 +42,8 @@ ACTIONS: tuple[Action, ...] = (
     # catalog
     Action('catalog.back', 'escape', 'back', 'Back', 'Back to the table, then home'),
     Action('catalog.search', 'slash', 'search', 'Search', 'Type to search the catalog'),
-    Action('catalog.next', 'pagedown', 'next_page', 'Next page', 'The next page of products', priority=True),
-    Action('catalog.previous', 'pageup', 'previous_page', 'Prev page', 'The page before', priority=True),
+    Action('catalog.next', 'pagedown', 'next_page', 'Next page', 'The next page of products', priority=True, show=False),
+    Action('catalog.previous', 'pageup', 'previous_page', 'Prev page', 'The page before', priority=True, show=False),
     # confirm
     Action('confirm.yes', 'y', 'answer(True)', 'Yes', 'Yes, go ahead'),
     Action('confirm.no', 'n,escape', 'answer(False)', 'No', 'No, leave things as they are'),
@@ -79,9 +79,9 @@ ACTIONS: tuple[Action, ...] = (
     Action('inbox.channel', 'c', 'next_channel', 'Store', 'Cycle the web store filter'),
     Action('inbox.history', 'h', 'toggle_history', 'History', 'Completed and cancelled sales'),
     Action('inbox.search', 'slash', 'search', 'Search', 'Find a sale: order number, name, email, phone or a scanned barcode'),
-    Action('inbox.next', 'pagedown', 'next_page', 'Next page', 'The next page of sales', priority=True),
-    Action('inbox.previous', 'pageup', 'previous_page', 'Prev page', 'The page before', priority=True),
-    Action('inbox.refresh', 'r', 'reload', 'Refresh', 'Read the sales again'),
+    Action('inbox.next', 'pagedown', 'next_page', 'Next page', 'The next page of sales', priority=True, show=False),
+    Action('inbox.previous', 'pageup', 'previous_page', 'Prev page', 'The page before', priority=True, show=False),
+    Action('inbox.refresh', 'r', 'reload', 'Refresh', 'Read the sales again', show=False),
     # locations
     Action('locations.back', 'escape', 'back', 'Back', 'Back to the home screen'),
     Action('locations.add', 'a', 'add', 'Add', 'Open a new location'),
@@ -141,7 +141,7 @@ ACTIONS: tuple[Action, ...] = (
     Action('syncs.back', 'escape', 'back', 'Back', 'Back to the home screen'),
     Action('syncs.one', 'enter', 'sync_one', 'Sync store', 'Sync the highlighted web store now', priority=True),
     Action('syncs.all', 'a', 'sync_all', 'Sync all', 'Sync every web store now'),
-    Action('syncs.more', 'pagedown', 'more', 'Older', 'Older syncs', priority=True),
+    Action('syncs.more', 'pagedown', 'more', 'Older', 'Older syncs', priority=True, show=False),
     # supplier
     Action('supplier.back', 'escape', 'back', 'Back', 'Back to the home screen'),
     Action('supplier.record', 'n', 'record', 'Record', 'Record the highlighted signed document'),

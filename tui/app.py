@@ -154,6 +154,12 @@ class TandemApp(App):
         self._show_sync_progress()
         self._look_for_changes()
 
+    def get_key_display(self, binding) -> str:
+        """Keys written the same in the footer as in the screens' hints ("PgDn", "esc", "?")."""
+        from tui.actions import KEY_NAMES
+
+        return KEY_NAMES.get(binding.key) or super().get_key_display(binding)
+
     def get_default_screen(self) -> HomeScreen:
         return HomeScreen()
 

@@ -80,3 +80,25 @@ def test_a_store_address_must_be_a_web_address(tmp_path):
     config.write_text('[channels.Web]\nplatform = "shopify"\nurl = "https://shop.example.com"\n'
                       'export_time = "6:30"\ntime_zone = "America/New_York"\n')
     assert load_settings(config_path=config, environ={}).channels["Web"]["export_time"] == "6:30"
+
+
+@pytest.mark.parametrize("lines, message", [
+    ('bell = "no"', "console.bell is true or false"),
+    ("refresh_seconds = 0", "from 0.2 to 600"),
+    ("refresh_seconds = true", "from 0.2 to 600"),
+    ("beep = true", "unknown setting console.beep"),
+])
+def test_the_consoles_own_settings_are_checked(tmp_path, lines, message):
+    path = tmp_path / "config.toml"
+    path.write_text(f"[console]\n{lines}\n")
+    with pytest.raises(ConfigError, match=message):
+        load_settings(config_path=path, environ={})
+
+
+def test_the_bell_and_the_refresh_are_read(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_text("[console]\nbell = false\nrefresh_seconds = 5\n")
+    settings = load_settings(config_path=path, environ={})
+    assert (settings.bell, settings.refresh_seconds) == (False, 5.0)
+    defaults = load_settings(config_path=tmp_path / "none.toml", environ={})
+    assert (defaults.bell, defaults.refresh_seconds) == (True, 2.0)

@@ -220,12 +220,16 @@ async def test_another_terminals_decision_and_a_background_sync_appear_with_the_
         assert rings, "a sale that needs someone rings the terminal bell"
 
 
-async def test_the_bell_can_be_turned_off(sqlite_demo_engine):
-    app = TandemApp(sqlite_demo_engine, refresh_seconds=0.2)
-    app.ring_bell = False
+@pytest.mark.parametrize("size", SIZES)
+async def test_the_bell_can_be_turned_off(sqlite_demo_engine, tmp_path, size):
+    from core.settings import load_settings
+
+    config = tmp_path / "config.toml"
+    config.write_text("[console]\nbell = false\nrefresh_seconds = 0.2\n")
+    app = TandemApp(sqlite_demo_engine, settings=load_settings(config_path=config, environ={}))
     rings = []
     app.bell = lambda: rings.append(True)
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with app.run_test(size=size) as pilot:
         await press_and_settle(app, pilot, "s")
         await pilot.pause(0.5)
         add_web_order(5998, "#1998")
@@ -322,12 +326,13 @@ async def test_pickup_checks_read_the_same_without_colour(demo_engine, size):
         assert boxes["card"].startswith("[x]") and boxes["signature"].startswith("[ ]"), boxes
 
 
-async def test_a_tax_rate_without_a_reason_keeps_the_typed_rate(sqlite_demo_engine):
+@pytest.mark.parametrize("size", SIZES)
+async def test_a_tax_rate_without_a_reason_keeps_the_typed_rate(sqlite_demo_engine, size):
     from tests.tui.test_returns import a_completed_sale_with_shipping, open_return
 
     number = a_completed_sale_with_shipping(sqlite_demo_engine)
     app = TandemApp(sqlite_demo_engine)
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with app.run_test(size=size) as pilot:
         await open_return(app, pilot, number)
         await press_and_settle(app, pilot, "plus", "t")
         await pilot.press(*"5.5", "enter", "enter")  # the typed rate replaces the one shown; Enter on no reason
@@ -368,8 +373,41 @@ async def test_an_empty_shop_says_what_to_do_first_with_the_commands(tmp_path, s
         await settle(app, pilot, 0.3)
         first_run = app.screen.query_one("#first-run")
         text = str(first_run.render())
-        for command in ("tandem --import-catalog", "[channels.", "tandem --set-secret", "tandem --sync",
-                        "tandem --demo"):
+        for command in ("tandem --import-catalog", "[channels.", "tandem --paths", "tandem --set-secret",
+                        "tandem --sync", "tandem --demo"):
             assert command in text, command
-        assert first_run.region.bottom <= app.screen.query_one("#menu").region.y
+        menu = app.screen.query_one("#menu")
+        assert first_run.region.bottom <= menu.region.y
+        assert menu.region.bottom <= size[1] - 1, "the whole menu shows above the bottom line"
         assert not app.screen.query_one("#cards").display
+
+
+# --- pictures (looked at before they were accepted) -------------------------------------------------
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_syncs_snapshot(snap_compare, sqlite_demo_engine, size):
+    async def go(pilot):
+        await press_and_settle(pilot.app, pilot, "h")
+
+    assert snap_compare(TandemApp(sqlite_demo_engine, demo=True), terminal_size=size, run_before=go)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_first_run_snapshot(snap_compare, tmp_path, size):
+    from core.db import open_database
+
+    async def go(pilot):
+        await settle(pilot.app, pilot, 0.2)
+
+    engine = open_database(f"sqlite:///{tmp_path / 'empty.sqlite'}")
+    assert snap_compare(TandemApp(engine), terminal_size=size, run_before=go)
+
+
+@pytest.mark.parametrize("keys", [["s"], ["m"], ["s", "enter"], ["c"]], ids=["inbox", "resolver", "sale", "catalog"])
+def test_wide_snapshot(snap_compare, sqlite_demo_engine, keys):
+    async def go(pilot):
+        await press_and_settle(pilot.app, pilot, *keys)
+        await settle(pilot.app, pilot, 0.2)
+
+    assert snap_compare(TandemApp(sqlite_demo_engine, demo=True), terminal_size=(120, 36), run_before=go)

@@ -142,9 +142,10 @@ class HomeScreen(ReportsFailures, Screen):
         from core.overview import first_steps
 
         settings = self.app.settings
-        config = str(settings.config_file) if settings is not None else "the settings file (tandem --paths)"
+        config = str(settings.config_file) if settings is not None else "tandem --paths  (shows where it is; the README has examples)"
         steps = [] if self.app.demo else first_steps(overview, config)
         self.query_one("#cards").display = not steps
+        self.query_one("#places").display = not steps
         first_run = self.query_one("#first-run", Static)
         first_run.display = bool(steps)
         if steps:

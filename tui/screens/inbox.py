@@ -51,6 +51,7 @@ class InboxScreen(TypeToSearch, ReportsFailures, Screen):
         self.channels: list[tuple[int, str]] = []
         self.history = False
         self.searched = ""
+        self.shown_search: str | None = None  # the search whose rows are on screen
         self.page_starts: list[tuple | None] = [None]
         self.page: InboxPage | None = None
         self._search_timer: Timer | None = None
@@ -69,8 +70,7 @@ class InboxScreen(TypeToSearch, ReportsFailures, Screen):
         self.query_one("#sales", DataTable).focus()
 
     def on_screen_resume(self) -> None:
-        # After the layout, so the first page is as tall as the table.
-        self.call_after_refresh(self.action_reload)
+        self.action_reload()
 
     def refresh_from_database(self) -> None:
         self.action_reload()
@@ -167,7 +167,7 @@ class InboxScreen(TypeToSearch, ReportsFailures, Screen):
 
     @on(PageLoaded)
     def show(self, event: PageLoaded) -> None:
-        self.page, self.channels = event.page, event.channels
+        self.page, self.channels, self.shown_search = event.page, event.channels, event.searched
         rows = []
         for row in event.page.rows:
             style = "bold" if row.state in ("waiting_match", "gift_card_to_issue", "capture_failed") else ""

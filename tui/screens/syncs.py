@@ -21,7 +21,7 @@ PAGE = 100
 
 
 class SyncsScreen(ReportsFailures, Screen):
-    HELP_CONTEXT = "home"  # which FAQ entries F1 opens on
+    HELP_CONTEXT = "syncs"  # which FAQ entries F1 opens on
     BINDINGS = bindings("syncs")
 
     class Loaded(Message):
@@ -68,7 +68,8 @@ class SyncsScreen(ReportsFailures, Screen):
     def show_sync_progress(self) -> None:
         running = f"Syncing: {self.app.sync_progress}" if self.app.sync_running else ""
         self.query_one("#progress", Static).update(running or (
-            hint(("syncs.one", "syncs the highlighted store"), ("syncs.all", "syncs them all"))))
+            hint(("syncs.one", "syncs the highlighted store"), ("syncs.all", "syncs them all"),
+                 ("syncs.more", "older"))))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="syncs")
     def load(self) -> None:

@@ -118,6 +118,12 @@ def column_widths(columns: list[Col], available: int) -> list[int]:
 class FittedTable(DataTable):
     """A DataTable given its rows as plain values; it lays them out for its width, again on resize."""
 
+    DEFAULT_CSS = """
+    FittedTable {
+        scrollbar-size-vertical: 1;
+    }
+    """
+
     def __init__(self, columns: list[Col], **kwargs):
         kwargs.setdefault("cursor_type", "row")
         super().__init__(**kwargs)
@@ -128,7 +134,7 @@ class FittedTable(DataTable):
     def _available(self) -> int:
         width = self.size.width or (self.app.size.width - 2)
         padding = 2 * self.cell_padding * len(self.specs)
-        return width - padding - 2  # a vertical scrollbar's width, shown or not, so nothing jumps
+        return width - padding - 1  # a vertical scrollbar's width, shown or not, so nothing jumps
 
     def set_rows(self, rows: list[tuple[str, list]]) -> None:
         """Rows as (key, cells); the cursor stays on the same key when it is still there."""
