@@ -121,16 +121,22 @@ CANCEL_OUTCOMES = {
 }
 
 
-def cancel_with_store(engine: Engine, sale_id: int, actor: Actor, seen_version: int, *, secrets_path=None) -> str:
-    """Cancel the sale here (its units released), then on the website, which releases the web
-    authorisation where the platform does. The shop's side is committed first: a website that
-    cannot be reached leaves the sale cancelled here and staff told what is left to do there."""
+def _channel_of_sale(engine: Engine, sale_id: int):
+    """The sale's web store row, with the order's id on the website as `order_external_id`."""
     with engine.connect() as conn:
         channel = conn.execute(select(SalesChannel.__table__, WebSale.external_id.label("order_external_id"))
                                .join(WebSale, WebSale.channel_id == SalesChannel.id)
                                .where(WebSale.id == sale_id)).first()
     if channel is None:
         raise SaleError("that sale no longer exists")
+    return channel
+
+
+def cancel_with_store(engine: Engine, sale_id: int, actor: Actor, seen_version: int, *, secrets_path=None) -> str:
+    """Cancel the sale here (its units released), then on the website, which releases the web
+    authorisation where the platform does. The shop's side is committed first: a website that
+    cannot be reached leaves the sale cancelled here and staff told what is left to do there."""
+    channel = _channel_of_sale(engine, sale_id)
     cancel_sale(engine, sale_id, actor, seen_version)
     try:
         connector = connector_for(ChannelConfig.from_row(channel), secrets_path)
@@ -153,12 +159,7 @@ def complete_with_store(engine: Engine, sale_id: int, actor: Actor, seen_version
                         checks: PickupChecks | None = None, pickup: bool = True) -> str:
     """Complete a sale through its web store: capture there where the platform can, and, when
     the channel asks for it (`push_status`), mark the order fulfilled on the website too."""
-    with engine.connect() as conn:
-        channel = conn.execute(select(SalesChannel.__table__, WebSale.external_id.label("order_external_id"))
-                               .join(WebSale, WebSale.channel_id == SalesChannel.id)
-                               .where(WebSale.id == sale_id)).first()
-    if channel is None:
-        raise SaleError("that sale no longer exists")
+    channel = _channel_of_sale(engine, sale_id)
     config = ChannelConfig.from_row(channel)
     try:
         connector = connector_for(config, secrets_path)

@@ -34,7 +34,7 @@ from tui.app import TandemApp
 from tui.dialogs.pickup import PickupScreen
 from tui.screens.resolver import ResolverScreen
 
-from tests.tui.pilot_helpers import open_sale, press_and_settle, settle
+from tests.tui.pilot_helpers import back_home, open_sale, press_and_settle, settle
 
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "shpat_concurrency_test_token"
@@ -139,9 +139,11 @@ async def pickup(app, pilot):
 async def test_two_sessions_and_the_sync_at_once(shop, database_url):
     engine, store, command, settings = shop
     loop = SyncLoop(command, store)
-    # Two terminals: each its own process in real life, here each its own connections.
-    first = TandemApp(open_database(database_url), settings=settings)
-    second = TandemApp(open_database(database_url), settings=settings)
+    # Two terminals: each its own process in real life, here each its own connections. Neither
+    # re-reads its screen by itself here (tests/tui/test_counter_day.py covers that), so the second
+    # acts on what it showed before the first's decision, as a person quicker than the refresh would.
+    first = TandemApp(open_database(database_url), settings=settings, refresh_seconds=3600)
+    second = TandemApp(open_database(database_url), settings=settings, refresh_seconds=3600)
     first_saw, second_saw = record_notifications(first), record_notifications(second)
     loop.start()
     try:
@@ -159,8 +161,10 @@ async def test_two_sessions_and_the_sync_at_once(shop, database_url):
             assert any("Not completed" in message for message, _ in second_saw), second_saw
 
             # Both open the resolver on the same listing; the first links it, the second is told.
-            await press_and_settle(first, one, "escape", "escape", "m")
-            await press_and_settle(second, two, "escape", "escape", "m")
+            await back_home(first, one)
+            await back_home(second, two)
+            await press_and_settle(first, one, "m")
+            await press_and_settle(second, two, "m")
             assert isinstance(first.screen, ResolverScreen) and isinstance(second.screen, ResolverScreen)
             listing = first.screen.item.listing_id
             assert second.screen.item.listing_id == listing
@@ -187,7 +191,7 @@ async def test_two_sessions_and_the_sync_at_once(shop, database_url):
                 with engine.connect() as conn:
                     assert conn.execute(select(WebSale.state).where(WebSale.order_number == order)).scalar() == \
                         SaleState.COMPLETED.value
-                await press_and_settle(app, pilot, "escape", "escape")
+                await back_home(app, pilot)
             assert errors_in(first_saw) == [] and errors_in(second_saw) == []
     finally:
         loop.stop.set()

@@ -40,6 +40,8 @@ class TandemApp(App):
         self.ring_bell = settings.bell if settings is not None else True
         self._mark: tuple | None = None
         self._newest_sale = 0
+        # Keys closer together than this are a barcode scanner's, not a person's (the resolver's 1-9).
+        self.scan_gap = 0.08
         self.sync_running = False
         self.sync_progress = ""  # the running sync's latest step, for the screens that show it
         self._database = database

@@ -2,8 +2,11 @@
 
 
 async def settle(app, pilot, wait: float = 0.0) -> None:
-    """Let background workers finish and their messages reach the screen."""
+    """Let background workers finish and their messages reach the screen (and a digit the
+    resolver holds, to tell a key from a scan, be read)."""
     await pilot.pause(wait)
+    while getattr(app.screen, "held_digits", ""):
+        await pilot.pause(0.02)
     await app.workers.wait_for_complete()
     await pilot.pause()
 
@@ -16,14 +19,14 @@ async def press_and_settle(app, pilot, *keys: str) -> None:
 
 
 async def open_sale(app, pilot, order_number: str) -> None:
-    """Through the inbox, as staff do: s, type the order's number (the search box takes it with no
-    key first), Enter, arrow down to the order if the number starts others too, Enter."""
+    """Through the inbox, as staff do: s, / and the order's number, Enter, arrow down to the order
+    if the number starts others too, Enter."""
     from tui.screens.inbox import InboxScreen
     from tui.screens.sale import SaleScreen
 
     await press_and_settle(app, pilot, "s")
     assert isinstance(app.screen, InboxScreen)
-    await pilot.press(*order_number.lstrip("#"))
+    await pilot.press("slash", *order_number.lstrip("#"))
     await press_and_settle(app, pilot, "enter")
     await settle(app, pilot, 0.2)
     keys = [str(r.order_number) for r in app.screen.page.rows]
@@ -31,3 +34,14 @@ async def open_sale(app, pilot, order_number: str) -> None:
         await pilot.press("down")
     await press_and_settle(app, pilot, "enter")
     assert isinstance(app.screen, SaleScreen) and app.screen.detail.sale.order_number == order_number
+
+
+async def back_home(app, pilot) -> None:
+    """esc until the home screen, as staff do (a search on screen takes one esc of its own)."""
+    from tui.screens.home import HomeScreen
+
+    for _ in range(6):
+        if isinstance(app.screen, HomeScreen):
+            return
+        await press_and_settle(app, pilot, "escape")
+    assert isinstance(app.screen, HomeScreen)

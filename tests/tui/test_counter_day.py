@@ -235,6 +235,7 @@ async def test_the_bell_can_be_turned_off(sqlite_demo_engine, tmp_path, size):
         add_web_order(5998, "#1998")
         app.start_sync()
         await wait_for(app, pilot, lambda: any("#1998" in n.message for n in app._notifications))
+        await wait_for(app, pilot, lambda: not app.sync_running)
         assert not rings
 
 
@@ -411,3 +412,28 @@ def test_wide_snapshot(snap_compare, sqlite_demo_engine, keys):
         await settle(pilot.app, pilot, 0.2)
 
     assert snap_compare(TandemApp(sqlite_demo_engine, demo=True), terminal_size=(120, 36), run_before=go)
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_a_barcode_scanned_in_the_resolver_searches_and_links_nothing(sqlite_demo_engine, size):
+    from sqlalchemy import func
+
+    from core.models import Product
+
+    with sqlite_demo_engine.connect() as conn:
+        barcode, sku = conn.execute(select(Product.barcode_raw, Product.sku).where(
+            Product.barcode_status == "valid", Product.barcode_raw.like("4%")).order_by(Product.id)).first()
+        links = conn.execute(select(func.count()).select_from(ProductLink)).scalar()
+    app = TandemApp(sqlite_demo_engine)
+    # The scanner's keys arrive together and end with Enter; here no pause may split them, however slow
+    # the machine: only Enter (or another key) reads them.
+    app.scan_gap = 600
+    async with app.run_test(size=size) as pilot:
+        await press_and_settle(app, pilot, "m")
+        await pilot.press(*barcode, "enter")
+        await settle(app, pilot, 0.4)
+        screen = app.screen
+        assert screen.query_one("#search").display and screen.query_one("#search").value == barcode
+        assert [candidate.sku for candidate in screen.candidates] == [sku]
+        with sqlite_demo_engine.connect() as conn:
+            assert conn.execute(select(func.count()).select_from(ProductLink)).scalar() == links, "no link was made"

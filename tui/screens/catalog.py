@@ -87,8 +87,9 @@ class CatalogScreen(ReportsFailures, Screen):
 
     def action_back(self) -> None:
         search = self.query_one("#search", Input)
-        if search.has_focus and search.value:
+        if search.value:
             search.value = ""  # the first esc clears what was typed
+            search.focus()
         elif self.pick_for is not None:
             self.dismiss(None)
         else:

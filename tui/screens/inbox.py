@@ -91,7 +91,8 @@ class InboxScreen(TypeToSearch, ReportsFailures, Screen):
             self.action_reload()
 
     def action_back(self) -> None:
-        if self.typing():
+        # A search on screen is cleared first, wherever the cursor is; then esc goes home.
+        if self.search_box().value or self.typing():
             self.leave_search()
         else:
             self.app.pop_screen()

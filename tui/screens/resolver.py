@@ -84,6 +84,8 @@ class ResolverScreen(ReportsFailures, Screen):
         self.page_offset = 0  # how many items come before that page
         self.index = 0
         self.candidates: list[Candidate] = []
+        self.held_digits = ""  # digits just typed, not yet read as a link key or a scan
+        self._digits_timer: Timer | None = None
         self.decided: list[int] = []  # this session's decisions here, newest last: u takes them back in turn
         self._search_timer: Timer | None = None
 
@@ -242,12 +244,43 @@ class ResolverScreen(ReportsFailures, Screen):
             self.index = event.cursor_row
             self.show_item()
 
+    # --- 1-9 link; a scanned barcode searches -------------------------------------------------
+    # A scanner types a barcode's digits and Enter faster than anyone types; a person presses one
+    # digit. Digits are held for a moment: one digit alone links that candidate; several, ended by
+    # Enter or arriving together, are a barcode and search the catalog — never a run of links.
+
     def action_link_number(self, number: int) -> None:
-        if number <= len(self.candidates):
-            self.decide(self.candidates[number - 1].product_id)
+        self._digit(str(number))
+
+    def on_key(self, event) -> None:
+        if event.character == "0" and not self.query_one("#search", Input).has_focus:
+            self._digit("0")  # 0 links nothing, but starts many barcodes
+            event.stop()
+
+    def _digit(self, digit: str) -> None:
+        self.held_digits += digit
+        if self._digits_timer is not None:
+            self._digits_timer.stop()
+        self._digits_timer = self.set_timer(self.app.scan_gap, self._digits_done)
+
+    def _digits_done(self) -> None:
+        if self._digits_timer is not None:
+            self._digits_timer.stop()
+            self._digits_timer = None
+        typed, self.held_digits = self.held_digits, ""
+        if len(typed) > 1:
+            search = self.query_one("#search", Input)
+            search.display = True
+            search.value = typed  # searched as typed, as if after /
+            search.focus()
+        elif typed and typed != "0" and int(typed) <= len(self.candidates):
+            self.decide(self.candidates[int(typed) - 1].product_id)
 
     def action_link_highlighted(self) -> None:
         table = self.query_one("#candidates", DataTable)
+        if self.held_digits:
+            self._digits_done()  # Enter ends a scan (or follows a digit at once): not a link of its own
+            return
         if self.query_one("#search", Input).has_focus:
             table.focus()
             return
