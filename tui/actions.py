@@ -100,7 +100,8 @@ ACTIONS: tuple[Action, ...] = (
     Action('why.faq', 'h', 'faq', 'Help entry', "The help panel's entry on matching"),
     # resolver
     Action('resolver.back', 'escape', 'back', 'Back', 'Back to the home screen'),
-    Action('resolver.link', 'enter', 'link_highlighted', 'Link', 'Link the listing to the highlighted product', priority=True),
+    # Not a priority key: Enter must come after the digits of a scan, in the order they were typed.
+    Action('resolver.link', 'enter', 'link_highlighted', 'Link', 'Link the listing to the highlighted product'),
     Action('resolver.not-online', 'x', 'not_sold_online', 'Not online', 'This listing has no product in the shop'),
     Action('resolver.skip', 's', 'skip', 'Skip', 'Leave it for later; next listing'),
     Action('resolver.undo', 'u', 'undo', 'Undo', 'Take back the last decision made here; again for the one before'),

@@ -253,9 +253,19 @@ class ResolverScreen(ReportsFailures, Screen):
         self._digit(str(number))
 
     def on_key(self, event) -> None:
-        if event.character == "0" and not self.query_one("#search", Input).has_focus:
-            self._digit("0")  # 0 links nothing, but starts many barcodes
+        # Every digit here, in the order typed (0 links nothing, but starts many barcodes).
+        if event.character and event.character in "0123456789" and not self.query_one("#search", Input).has_focus:
+            self._digit(event.character)
             event.stop()
+            event.prevent_default()
+
+    @on(DataTable.RowSelected, "#candidates")
+    def candidate_chosen(self, event: DataTable.RowSelected) -> None:
+        self.action_link_highlighted()
+
+    @on(Input.Submitted, "#search")
+    def search_submitted(self) -> None:
+        self.query_one("#candidates", DataTable).focus()
 
     def _digit(self, digit: str) -> None:
         self.held_digits += digit
