@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from core.i18n import N_, _, ngettext
+
 import argparse
 import sys
 
@@ -11,87 +13,121 @@ EXIT_ERROR = 1
 EXIT_USAGE = 2  # wrong usage or a configuration error
 EXIT_BUSY = 3  # another sync holds the lock
 
-DESCRIPTION = """\
+DESCRIPTION = N_("""\
 Tandem keeps the shop's point-of-sale inventory and its web store in step.
-Without an action flag it opens the staff console."""
+Without an action flag it opens the staff console.""")
 
-EPILOG = """\
+EPILOG = N_("""\
 exit codes: 0 done, 1 refused or failed (the message says why), 2 wrong usage or settings,
 3 another sync is already running on this database.
 environment: TANDEM_DATABASE_URL, TANDEM_CONFIG (same as --db, --config),
-TANDEM_SECRET_<CHANNEL>_<NAME> (store credentials, instead of the secrets file)."""
+TANDEM_SECRET_<CHANNEL>_<NAME> (store credentials, instead of the secrets file).""")
 
 
 DEMO_TIME_ZONE = "America/New_York"
 
 
+# argparse's own words (usage, errors), translated through the catalogue like the rest.
+ARGPARSE_WORDS = (
+    N_("usage: "), N_("options"), N_("positional arguments"), N_("show this help message and exit"),
+    N_("%(prog)s: error: %(message)s\n"), N_("argument %(argument_name)s: %(message)s"),
+    N_("expected one argument"), N_("unrecognized arguments: %s"), N_("not allowed with argument %s"),
+    N_("the following arguments are required: %s"), N_("invalid choice: %(value)r (choose from %(choices)s)"),
+    N_("ambiguous option: %(option)s could match %(matches)s"), N_("ignored explicit argument %r"),
+)
+
+
+def _speak(argv: list[str]) -> None:
+    """The language before the arguments are read, so `--help` and usage errors speak it too:
+    the settings file's (from --config, TANDEM_CONFIG or the default place), else the locale."""
+    import os
+    import tomllib
+
+    from core.i18n import set_language
+    from core.settings import default_config_file
+
+    path = next((argv[i + 1] for i, arg in enumerate(argv[:-1]) if arg == "--config"), None)
+    path = next((arg.split("=", 1)[1] for arg in argv if arg.startswith("--config=")), path)
+    setting = None
+    try:
+        with open(path or os.environ.get("TANDEM_CONFIG") or default_config_file(), "rb") as handle:
+            setting = tomllib.load(handle).get("shop", {}).get("language")
+    except (OSError, tomllib.TOMLDecodeError, AttributeError):
+        pass  # read properly, with its errors said, once the arguments are
+    set_language(setting if isinstance(setting, str) else None)
+    argparse._ = _
+    argparse.ngettext = ngettext
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="tandem", description=DESCRIPTION, epilog=EPILOG,
+        prog="tandem", description=_(DESCRIPTION), epilog=_(EPILOG),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    where = parser.add_argument_group("where things are")
-    where.add_argument("--db", metavar="URL", help="database URL (sqlite:///FILE or postgresql+psycopg://...)")
-    where.add_argument("--config", metavar="PATH", help="settings file (TOML)")
-    actions = parser.add_argument_group("actions (one at a time)").add_mutually_exclusive_group()
+    where = parser.add_argument_group(_("where things are"))
+    where.add_argument("--db", metavar="URL", help=_("database URL (sqlite:///FILE or postgresql+psycopg://...)"))
+    where.add_argument("--config", metavar="PATH", help=_("settings file (TOML)"))
+    actions = parser.add_argument_group(_("actions (one at a time)")).add_mutually_exclusive_group()
     actions.add_argument("--demo", action="store_true",
-                         help="open the console on a fresh demo shop (needs no account anywhere)")
+                         help=_("open the console on a fresh demo shop (needs no account anywhere)"))
     actions.add_argument("--sync", action="store_true",
-                         help="run the headless sync with every web store, for cron or a systemd timer")
+                         help=_("run the headless sync with every web store, for cron or a systemd timer"))
     actions.add_argument("--import-catalog", metavar="FILE.csv",
-                         help="load or refresh products and on-hand quantities from a POS export")
+                         help=_("load or refresh products and on-hand quantities from a POS export"))
     actions.add_argument("--set-secret", metavar="CHANNEL",
-                         help="store a web store's credentials (asked for without echo)")
+                         help=_("store a web store's credentials (asked for without echo)"))
     actions.add_argument("--export-reconciliation", metavar="DATE",
-                         help="write the payments by account for DATE (YYYY-MM-DD) to --out")
+                         help=_("write the payments by account for DATE (YYYY-MM-DD) to --out"))
     actions.add_argument("--check", action="store_true",
-                         help="check the settings, secrets and each web store's connection; exit 0 when all hold")
-    actions.add_argument("--locations", action="store_true", help="list the shop's locations")
-    actions.add_argument("--add-location", metavar="NAME", help="open a new location (a second shop, a warehouse)")
-    actions.add_argument("--rename-location", nargs=2, metavar=("OLD", "NEW"), help="rename a location")
+                         help=_("check the settings, secrets and each web store's connection; exit 0 when all hold"))
+    actions.add_argument("--locations", action="store_true", help=_("list the shop's locations"))
+    actions.add_argument("--add-location", metavar="NAME", help=_("open a new location (a second shop, a warehouse)"))
+    actions.add_argument("--rename-location", nargs=2, metavar=("OLD", "NEW"), help=_("rename a location"))
     actions.add_argument("--retire-location", metavar="NAME",
-                         help="stop using a location; its stock records and history are kept")
+                         help=_("stop using a location; its stock records and history are kept"))
     actions.add_argument("--supplier-document", nargs=3, metavar=("CHANNEL", "KIND", "SIGNED"),
-                         help="record a signed supplier document: KIND is internet_addendum, packing_slip_form "
-                              "or retailer_contract, SIGNED a date (YYYY-MM-DD)")
+                         help=_("record a signed supplier document: KIND is internet_addendum, packing_slip_form "
+                              "or retailer_contract, SIGNED a date (YYYY-MM-DD)"))
     actions.add_argument("--supplier-fulfilment", nargs=2, metavar=("CHANNEL", "on|off"),
-                         help="switch supplier fulfilment on (needs the three documents, current) or off")
-    actions.add_argument("--paths", action="store_true", help="print where the settings and data live")
-    actions.add_argument("--version", action="store_true", help="print the version")
+                         help=_("switch supplier fulfilment on (needs the three documents, current) or off"))
+    actions.add_argument("--paths", action="store_true", help=_("print where the settings and data live"))
+    actions.add_argument("--version", action="store_true", help=_("print the version"))
     parser.add_argument("--location", metavar="NAME",
-                        help="location whose quantities --import-catalog sets (default: the first); with "
-                             "--supplier-fulfilment on, the location that receives supplier-shipped orders")
-    documents = parser.add_argument_group("with --supplier-document")
-    documents.add_argument("--ends", metavar="DATE", help="the last day the document is valid (a contract's end)")
-    documents.add_argument("--reference", metavar="TEXT", help="where the signed copy is kept (a file, a folder)")
+                        help=_("location whose quantities --import-catalog sets (default: the first); with "
+                             "--supplier-fulfilment on, the location that receives supplier-shipped orders"))
+    documents = parser.add_argument_group(_("with --supplier-document"))
+    documents.add_argument("--ends", metavar="DATE", help=_("the last day the document is valid (a contract's end)"))
+    documents.add_argument("--reference", metavar="TEXT", help=_("where the signed copy is kept (a file, a folder)"))
     documents.add_argument("--brand", metavar="NAME",
-                           help="the brand it is for, when the web store has several suppliers (default: every brand)")
-    parser.add_argument("--no-mouse", action="store_true", help="ignore the mouse in the console")
-    report = parser.add_argument_group("with --export-reconciliation")
-    report.add_argument("--to", metavar="DATE", help="last day of the period (default: the same day)")
-    report.add_argument("--format", choices=("csv", "iif"), default="csv", help="CSV, or a QuickBooks IIF deposit file")
-    report.add_argument("--out", metavar="FILE", help="where to write it")
-    sync = parser.add_argument_group("with --sync")
-    sync.add_argument("--full", action="store_true", help="export every matched product, changed or not")
-    sync.add_argument("--export-now", action="store_true", help="export changes now, even if not due yet")
-    sync.add_argument("--dry-run", action="store_true", help="print what the export would send; send nothing")
-    sync.add_argument("--json", action="store_true", help="print a summary object on stdout")
+                           help=_("the brand it is for, when the web store has several suppliers (default: every brand)"))
+    parser.add_argument("--no-mouse", action="store_true", help=_("ignore the mouse in the console"))
+    report = parser.add_argument_group(_("with --export-reconciliation"))
+    report.add_argument("--to", metavar="DATE", help=_("last day of the period (default: the same day)"))
+    report.add_argument("--format", choices=("csv", "iif"), default="csv", help=_("CSV, or a QuickBooks IIF deposit file"))
+    report.add_argument("--out", metavar="FILE", help=_("where to write it"))
+    sync = parser.add_argument_group(_("with --sync"))
+    sync.add_argument("--full", action="store_true", help=_("export every matched product, changed or not"))
+    sync.add_argument("--export-now", action="store_true", help=_("export changes now, even if not due yet"))
+    sync.add_argument("--dry-run", action="store_true", help=_("print what the export would send; send nothing"))
+    sync.add_argument("--json", action="store_true", help=_("print a summary object on stdout"))
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    _speak(argv)
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.location and not (args.import_catalog or args.supplier_fulfilment):
-        parser.error("--location goes with --import-catalog or --supplier-fulfilment")
+        parser.error(_("--location goes with --import-catalog or --supplier-fulfilment"))
     if (args.ends or args.reference or args.brand) and not args.supplier_document:
-        parser.error("--ends, --reference and --brand go with --supplier-document")
+        parser.error(_("--ends, --reference and --brand go with --supplier-document"))
     if (args.full or args.export_now or args.dry_run or args.json) and not args.sync:
-        parser.error("--full, --export-now, --dry-run and --json go with --sync")
+        parser.error(_("--full, --export-now, --dry-run and --json go with --sync"))
     if args.export_reconciliation and not args.out:
-        parser.error("--export-reconciliation needs --out FILE")
+        parser.error(_("--export-reconciliation needs --out FILE"))
     if (args.to or args.out) and not args.export_reconciliation:
-        parser.error("--to and --out go with --export-reconciliation")
+        parser.error(_("--to and --out go with --export-reconciliation"))
     if args.version:
         from core import __version__
 
@@ -107,6 +143,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = load_settings(db_url=args.db, config_path=args.config)
         remember_database_password(settings.database_url)
+        from core.i18n import set_language
+
+        # Programs read --json: its messages stay English whatever the shop speaks.
+        set_language("en" if args.json else settings.language, currency=settings.currency)
         from core.shoptime import set_shop_zone
 
         # The demo shop is in Eastern time, where supplier orders are released.
@@ -134,30 +174,30 @@ def main(argv: list[str] | None = None) -> int:
             return _export_reconciliation(settings, args)
         return _console(settings, demo=args.demo, mouse=not args.no_mouse)
     except (ConfigError, SecretsError) as exc:
-        print(f"tandem: {redact(exc)}", file=sys.stderr)
+        print(_('tandem: {value}').format(value=redact(exc)), file=sys.stderr)
         return EXIT_USAGE
     except DatabaseError as exc:
-        print(f"tandem: {redact(exc)}", file=sys.stderr)
+        print(_('tandem: {value}').format(value=redact(exc)), file=sys.stderr)
         return EXIT_ERROR
     except SQLAlchemyError as exc:
         # Each action is one transaction: whatever went wrong, nothing of it was written.
-        print(f"tandem: {redact(describe_failure(exc))}", file=sys.stderr)
+        print(_('tandem: {value}').format(value=redact(describe_failure(exc))), file=sys.stderr)
         return EXIT_ERROR
     except OSError as exc:
         where = f" ({exc.filename})" if exc.filename else ""
-        print(f"tandem: {exc.strerror or exc}{where}; nothing was written.", file=sys.stderr)
+        print(_('tandem: {value}{where}; nothing was written.').format(value=exc.strerror or exc, where=where), file=sys.stderr)
         return EXIT_ERROR
 
 
 def _print_paths(settings) -> int:
     from core.db import redacted_url
 
-    state = "" if settings.config_file_exists else "  (not created yet; defaults apply)"
-    print(f"settings file  {settings.config_file}{state}")
-    print(f"database       {redacted_url(settings.database_url)}  (from {settings.database_source})")
-    print(f"data directory {settings.data_dir}")
-    print(f"secrets file   {settings.secrets_file}")
-    print(f"demo database  {redacted_url(settings.demo_database_url)}")
+    state = "" if settings.config_file_exists else "  " + _("(not created yet; defaults apply)")
+    print(_('settings file  {config_file}{state}').format(config_file=settings.config_file, state=state))
+    print(_('database       {value}  (from {database_source})').format(value=redacted_url(settings.database_url), database_source=_("default") if settings.database_source == "default" else settings.database_source))
+    print(_('data directory {data_dir}').format(data_dir=settings.data_dir))
+    print(_('secrets file   {secrets_file}').format(secrets_file=settings.secrets_file))
+    print(_('demo database  {value}').format(value=redacted_url(settings.demo_database_url)))
     return EXIT_OK
 
 
@@ -170,25 +210,23 @@ def _import_catalog(settings, path: str, location: str | None) -> int:
 
     file = Path(path)
     if not file.is_file():
-        print(f"tandem: no such file: {path}", file=sys.stderr)
+        print(_('tandem: no such file: {path}').format(path=path), file=sys.stderr)
         return EXIT_ERROR
     engine = open_database(settings.database_url)
     try:
         report = import_catalog(engine, file, location or settings.default_location)
     except CatalogImportError as exc:
-        print(f"tandem: {file.name}: {exc}; nothing was written.", file=sys.stderr)
+        print(_('tandem: {name}: {exc}; nothing was written.').format(name=file.name, exc=exc), file=sys.stderr)
         for problem in exc.problems:
             print(f"  {problem}", file=sys.stderr)
         return EXIT_ERROR
     except UnknownLocationError as exc:
-        print(f"tandem: {exc}; nothing was written.", file=sys.stderr)
+        print(_('tandem: {exc}; nothing was written.').format(exc=exc), file=sys.stderr)
         return EXIT_ERROR
     for warning in report.warnings:
-        print(f"warning: {warning}", file=sys.stderr)
+        print(_('warning: {warning}').format(warning=warning), file=sys.stderr)
     print(
-        f"{file.name}: {report.rows} rows for {report.location}: {report.added} added, "
-        f"{report.updated} updated, {report.unchanged} unchanged; "
-        f"{report.stock_changed} on-hand quantities changed."
+        _('{name}: {rows} rows for {location}: {added} added, {updated} updated, {unchanged} unchanged; {stock_changed} on-hand quantities changed.').format(name=file.name, rows=report.rows, location=report.location, added=report.added, updated=report.updated, unchanged=report.unchanged, stock_changed=report.stock_changed)
     )
     return EXIT_OK
 
@@ -202,19 +240,18 @@ def _locations(settings, args) -> int:
     try:
         if args.add_location:
             add_location(engine, args.add_location, current_actor())
-            print(f"location {args.add_location.strip()!r} added; load its counts with "
-                  f"tandem --import-catalog FILE --location {args.add_location.strip()!r}")
+            print(_('location {value} added; load its counts with tandem --import-catalog FILE --location {value}').format(value=repr(args.add_location.strip())))
         elif args.rename_location:
             rename_location(engine, *args.rename_location, current_actor())
-            print(f"location {args.rename_location[0]!r} is now {args.rename_location[1].strip()!r}")
+            print(_('location {value} is now {value2}').format(value=repr(args.rename_location[0]), value2=repr(args.rename_location[1].strip())))
         elif args.retire_location:
             retire_location(engine, args.retire_location, current_actor())
-            print(f"location {args.retire_location!r} retired; its history is kept")
+            print(_('location {retire_location} retired; its history is kept').format(retire_location=repr(args.retire_location)))
         else:
             for name, active, units in list_locations(engine):
-                print(f"{name}\t{'in use' if active else 'retired'}\t{units} units on hand")
+                print(_('{name}\t{value}\t{units} units on hand').format(name=name, value=_('in use') if active else _('retired'), units=units))
     except LocationError as exc:
-        print(f"tandem: {exc}; nothing was changed.", file=sys.stderr)
+        print(_('tandem: {exc}; nothing was changed.').format(exc=exc), file=sys.stderr)
         return EXIT_ERROR
     return EXIT_OK
 
@@ -234,8 +271,8 @@ def _supplier(settings, args) -> int:
 
     channel_name = (args.supplier_document or args.supplier_fulfilment)[0]
     if channel_name not in settings.channels:
-        known = ", ".join(settings.channels) or "none"
-        print(f"tandem: no channel {channel_name!r} in {settings.config_file} (channels: {known})", file=sys.stderr)
+        known = ", ".join(settings.channels) or _("none")
+        print(_('tandem: no channel {channel_name} in {config_file} (channels: {known})').format(channel_name=repr(channel_name), config_file=settings.config_file, known=known), file=sys.stderr)
         return EXIT_USAGE
     engine = open_database(settings.database_url)
     apply_channel_settings(engine, settings.channels, retire_missing=False)
@@ -243,36 +280,38 @@ def _supplier(settings, args) -> int:
         channel_id = conn.execute(select(SalesChannel.id).where(SalesChannel.name == channel_name)).scalar_one()
     try:
         if args.supplier_document:
-            _, kind, signed = args.supplier_document
+            _channel, kind, signed = args.supplier_document
             try:
                 signed_on = date.fromisoformat(signed)
                 ends_on = date.fromisoformat(args.ends) if args.ends else None
             except ValueError:
-                print("tandem: dates are written YYYY-MM-DD", file=sys.stderr)
+                print(_("tandem: dates are written YYYY-MM-DD"), file=sys.stderr)
                 return EXIT_USAGE
             record_supplier_document(engine, channel_id, kind, signed_on, current_actor(), ends_on, args.reference,
                                      args.brand)
-            print(f"{channel_name}: {kind}" + (f" for {args.brand.strip()}" if args.brand else "") + f" signed {signed_on}" + (f", valid to {ends_on}" if ends_on else "")
-                  + " recorded")
+            what = (_("{kind} for {brand}") if args.brand else "{kind}").format(kind=kind, brand=(args.brand or "").strip())
+            until = _(", valid to {day}").format(day=ends_on) if ends_on else ""
+            print(_("{store}: {what} signed {day}{until} recorded").format(store=channel_name, what=what,
+                                                                           day=signed_on, until=until))
             return EXIT_OK
-        _, switch = args.supplier_fulfilment
+        _channel, switch = args.supplier_fulfilment
         if switch not in ("on", "off"):
-            print("tandem: --supplier-fulfilment CHANNEL takes on or off", file=sys.stderr)
+            print(_("tandem: --supplier-fulfilment CHANNEL takes on or off"), file=sys.stderr)
             return EXIT_USAGE
         if switch == "off":
             disable_supplier_fulfillment(engine, channel_id, current_actor())
-            print(f"{channel_name}: supplier fulfilment off; orders tagged supplier-shipped now wait for a person")
+            print(_('{channel_name}: supplier fulfilment off; orders tagged supplier-shipped now wait for a person').format(channel_name=channel_name))
             return EXIT_OK
         route_to = None
         if args.location:
             with engine.connect() as conn:
                 route_to = resolve_location(conn, args.location)
         enable_supplier_fulfillment(engine, channel_id, current_actor(), route_to)
-        print(f"{channel_name}: supplier fulfilment on" + (f"; supplier orders go to {args.location}"
-                                                          if args.location else ""))
+        print((_("{store}: supplier fulfilment on; supplier orders go to {location}") if args.location
+               else _("{store}: supplier fulfilment on")).format(store=channel_name, location=args.location))
         return EXIT_OK
     except (SaleError, UnknownLocationError) as exc:
-        print(f"tandem: {exc}; nothing was changed.", file=sys.stderr)
+        print(_('tandem: {exc}; nothing was changed.').format(exc=exc), file=sys.stderr)
         return EXIT_ERROR
 
 
@@ -283,28 +322,26 @@ def _sync(settings, args) -> int:
 
     engine = open_database(settings.database_url)
     for name in apply_channel_settings(engine, settings.channels):
-        print(f"tandem sync: channel {name!r} is no longer in {settings.config_file}: it no longer syncs; "
-              "its sales and history are kept (put it back in the settings to sync it again)", file=sys.stderr)
+        print(_('tandem sync: channel {name} is no longer in {config_file}: it no longer syncs; its sales and history are kept (put it back in the settings to sync it again)').format(name=repr(name), config_file=settings.config_file), file=sys.stderr)
     options = SyncOptions(full=args.full, dry_run=args.dry_run, export_now=args.export_now, print_plan=not args.json)
     try:
         if sys.stderr.isatty():
             # On a terminal, one live status line; in cron's mail or a journal, plain lines.
             from rich.console import Console
 
-            with Console(stderr=True).status("tandem sync: starting") as status:
+            with Console(stderr=True).status(_("tandem sync: starting")) as status:
                 report = run_sync(engine, options=options, secrets_path=settings.secrets_file,
-                                  log=lambda message: status.update(f"tandem sync: {message}"))
+                                  log=lambda message: status.update(_('tandem sync: {message}').format(message=message)))
             for result in report.channels:
-                state = "ok" if result.status == "ok" else f"failed: {result.error}"
-                print(f"tandem sync: {result.channel}: {state}; {result.orders_imported} new orders, "
-                      f"{result.items_exported} quantities sent", file=sys.stderr)
+                state = _("ok") if result.status == "ok" else _("failed: {error}").format(error=result.error)
+                print(_('tandem sync: {channel}: {state}; {orders_imported} new orders, {items_exported} quantities sent').format(channel=result.channel, state=state, orders_imported=result.orders_imported, items_exported=result.items_exported), file=sys.stderr)
         else:
             report = run_sync(engine, options=options, secrets_path=settings.secrets_file)
     except SyncBusy as exc:
-        print(f"tandem: {exc}", file=sys.stderr)
+        print(_('tandem: {exc}').format(exc=exc), file=sys.stderr)
         return EXIT_BUSY
     if not report.channels:
-        print("tandem: no web store is configured, so there is nothing to sync.", file=sys.stderr)
+        print(_("tandem: no web store is configured, so there is nothing to sync."), file=sys.stderr)
     if args.json:
         print(report.to_json())
     return report.exit_code
@@ -321,19 +358,19 @@ def _export_reconciliation(settings, args) -> int:
         first = date.fromisoformat(args.export_reconciliation)
         last = date.fromisoformat(args.to) if args.to else first
     except ValueError:
-        print("tandem: dates are written YYYY-MM-DD", file=sys.stderr)
+        print(_("tandem: dates are written YYYY-MM-DD"), file=sys.stderr)
         return EXIT_USAGE
     if last < first:
-        print("tandem: --to is before the first day", file=sys.stderr)
+        print(_("tandem: --to is before the first day"), file=sys.stderr)
         return EXIT_USAGE
     entries = reconciliation(open_database(settings.database_url), first, last)
     text = to_iif(entries) if args.format == "iif" else to_csv(entries)
     try:
         Path(args.out).write_text(text, encoding="utf-8", newline="")
     except OSError as exc:
-        print(f"tandem: cannot write {args.out} ({exc.strerror})", file=sys.stderr)
+        print(_('tandem: cannot write {out} ({strerror})').format(out=args.out, strerror=exc.strerror), file=sys.stderr)
         return EXIT_ERROR
-    print(f"{args.out}: {len(entries)} account-days, {first} to {last}")
+    print(_('{out}: {value} account-days, {first} to {last}').format(out=args.out, value=len(entries), first=first, last=last))
     return EXIT_OK
 
 
@@ -344,18 +381,18 @@ def _set_secret(settings, channel: str) -> int:
 
     spec = settings.channels.get(channel)
     if spec is None:
-        known = ", ".join(settings.channels) or "none"
-        print(f"tandem: no channel {channel!r} in {settings.config_file} (channels: {known})", file=sys.stderr)
+        known = ", ".join(settings.channels) or _("none")
+        print(_('tandem: no channel {channel} in {config_file} (channels: {known})').format(channel=repr(channel), config_file=settings.config_file, known=known), file=sys.stderr)
         return EXIT_USAGE
     # From a script, the values come through stdin, one line each, in the order asked.
     piped = None if sys.stdin is None or sys.stdin.isatty() else sys.stdin
     for name in NEEDED.get(spec["platform"], ()):
-        value = piped.readline() if piped else getpass.getpass(f"{channel} {name.replace('_', ' ')}: ")
+        value = piped.readline() if piped else getpass.getpass(_('{channel} {value}: ').format(channel=channel, value=name.replace('_', ' ')))
         if not value.strip():
-            print("tandem: nothing entered; nothing was saved.", file=sys.stderr)
+            print(_("tandem: nothing entered; nothing was saved."), file=sys.stderr)
             return EXIT_ERROR
         save_secret(settings.secrets_file, channel, name, value.strip())
-    print(f"saved in {settings.secrets_file} (readable by you only)")
+    print(_('saved in {secrets_file} (readable by you only)').format(secrets_file=settings.secrets_file))
     return EXIT_OK
 
 

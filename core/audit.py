@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from core.i18n import N_, _
+
 import getpass
 import os
 from dataclasses import dataclass
@@ -42,3 +44,38 @@ def record(conn, actor: Actor, action: str, entity: str, entity_id=None, field: 
     conn.execute(insert(AuditEntry.__table__).values(
         at=utcnow(), actor=actor.user, client=actor.client, action=action, entity=entity,
         entity_id=text(entity_id), field=field, old_value=text(old), new_value=text(new), note=note))
+
+
+# How a recorded action reads in a sale's history ("10:02 clerk refunded shipping").
+ACTION_WORDS = {
+    "abandon_return": N_("abandoned a return"),
+    "add_payment_type": N_("added a payment type"),
+    "cancel": N_("cancelled"),
+    "cancel_on_website": N_("cancelled on the website"),
+    "capture_failed": N_("capture failed"),
+    "complete": N_("completed"),
+    "complete_return": N_("refunded"),
+    "create_customer": N_("created the customer"),
+    "issue_gift_card": N_("issued the gift card"),
+    "line_product": N_("chose a line's product"),
+    "link": N_("linked"),
+    "link_customer": N_("linked the customer"),
+    "location_added": N_("added a location"),
+    "location_renamed": N_("renamed a location"),
+    "location_retired": N_("retired a location"),
+    "payment_type": N_("changed a payment type"),
+    "restock": N_("changed a restock"),
+    "shipping_refund": N_("refunded shipping"),
+    "start_return": N_("started a return"),
+    "supplier_document": N_("recorded a supplier document"),
+    "supplier_fulfillment": N_("switched supplier fulfilment"),
+    "supplier_hold_decided": N_("decided who ships"),
+    "tax_rate": N_("changed a tax rate"),
+    "unlink": N_("took back a link"),
+    "website_refund": N_("refunded on the website"),
+    "website_refund_failed": N_("website refund failed"),
+}
+
+
+def action_words(action: str) -> str:
+    return _(ACTION_WORDS.get(action, action.replace("_", " ")))

@@ -50,6 +50,8 @@ from sqlalchemy import (
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from core.i18n import _, ngettext
+from core.i18n import number as grouped
 from core.audit import Actor, current_actor
 from core.catalog import search_text_of
 from core.db import COUNT_ROWS
@@ -60,17 +62,17 @@ from core.models import AuditEntry, Product, Stock
 
 # name -> (required, what it holds); the README's column table is written from this.
 COLUMNS: dict[str, tuple[bool, str]] = {
-    "sku": (True, "the shop's own product code, unique"),
-    "description": (True, "product name as staff and customers see it"),
-    "price": (True, "selling price, e.g. 24.99 (a decimal comma works in ;-separated files)"),
-    "upc": (False, "UPC-A, EAN-13, EAN-8 or GTIN-14; spaces and hyphens are ignored"),
-    "part_number": (False, "manufacturer part number"),
-    "brand": (False, "brand or manufacturer"),
-    "msrp": (False, "manufacturer's suggested retail price"),
-    "quantity": (False, "units on hand at the location being imported"),
-    "non_inventory": (False, "yes/no: a service or fee with no stock (default no)"),
-    "gift_card": (False, "yes/no: the gift-card placeholder product (default no)"),
-    "active": (False, "yes/no: still sold (default yes)"),
+    "sku": (True, _("the shop's own product code, unique")),
+    "description": (True, _("product name as staff and customers see it")),
+    "price": (True, _("selling price, e.g. 24.99 (a decimal comma works in ;-separated files)")),
+    "upc": (False, _("UPC-A, EAN-13, EAN-8 or GTIN-14; spaces and hyphens are ignored")),
+    "part_number": (False, _("manufacturer part number")),
+    "brand": (False, _("brand or manufacturer")),
+    "msrp": (False, _("manufacturer's suggested retail price")),
+    "quantity": (False, _("units on hand at the location being imported")),
+    "non_inventory": (False, _("yes/no: a service or fee with no stock (default no)")),
+    "gift_card": (False, _("yes/no: the gift-card placeholder product (default no)")),
+    "active": (False, _("yes/no: still sold (default yes)")),
 }
 ALIASES = {
     "barcode": "upc", "gtin": "upc", "ean": "upc", "upc_ean": "upc",
@@ -121,8 +123,8 @@ class Problem:
     column: str | None = None
 
     def __str__(self) -> str:
-        where = f"line {self.line}"
-        return f"{where}, {self.column}: {self.message}" if self.column else f"{where}: {self.message}"
+        where = _('line {line}').format(line=self.line)
+        return _('{where}, {column}: {message}').format(where=where, column=self.column, message=self.message) if self.column else _('{where}: {message}').format(where=where, message=self.message)
 
 
 class CatalogImportError(Exception):
@@ -131,9 +133,10 @@ class CatalogImportError(Exception):
     def __init__(self, problems: list[Problem], total: int | None = None):
         self.problems = problems
         self.total = max(total or 0, len(problems))
-        noun = "problem" if self.total == 1 else "problems"
-        more = f" (the first {len(problems):,} are listed)" if self.total > len(problems) else ""
-        super().__init__(f"catalog not imported: {self.total:,} {noun}{more}")
+        problems_found = ngettext("catalog not imported: {total} problem", "catalog not imported: {total} problems",
+                                  self.total).format(total=grouped(self.total))
+        more = " " + _("(the first {count} are listed)").format(count=grouped(len(problems))) if self.total > len(problems) else ""
+        super().__init__(problems_found + more)
 
 
 class Problems:
@@ -195,11 +198,11 @@ def parse_amount(text: str, decimal_comma: bool) -> tuple[int | None, str | None
     match = _AMOUNT.match(value)
     if not match:
         if value.startswith("-"):
-            return None, f"negative amount {text!r}"
-        return None, f"not an amount: {text!r} (write it like 1234.50, with the digits 0-9, without currency or separators)"
+            return None, _('negative amount {text}').format(text=repr(text))
+        return None, _('not an amount: {text} (write it like 1234.50, with the digits 0-9, without currency or separators)').format(text=repr(text))
     whole, decimals = match.group(1), match.group(2) or ""
     if len(decimals) > 2:
-        return None, f"{text!r} has more than 2 decimals"
+        return None, _('{text} has more than 2 decimals').format(text=repr(text))
     return int(whole) * 100 + int(decimals.ljust(2, "0")), None
 
 
@@ -213,10 +216,10 @@ def _text_lines(stream: BinaryIO, problems: Problems) -> Iterator[str]:
         try:
             line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
         except UnicodeDecodeError as exc:
-            problems.add(Problem(number, f"not UTF-8 text (byte 0x{raw[exc.start]:02X}); export the file as UTF-8"))
+            problems.add(Problem(number, _('not UTF-8 text (byte 0x{value:02X}); export the file as UTF-8').format(value=raw[exc.start])))
             line = raw.decode("utf-8", "replace")
         if "\x00" in line:
-            problems.add(Problem(number, "contains a NUL byte (is this a spreadsheet rather than CSV?)"))
+            problems.add(Problem(number, _("contains a NUL byte (is this a spreadsheet rather than CSV?)")))
             line = line.replace("\x00", "")
         yield line
 
@@ -226,25 +229,25 @@ def _read_header(first_line: str, problems: Problems) -> Header | None:
     try:
         header = next(csv.reader([first_line], delimiter=delimiter))
     except (csv.Error, StopIteration) as exc:
-        problems.add(Problem(1, f"unreadable header ({exc})"))
+        problems.add(Problem(1, _('unreadable header ({exc})').format(exc=exc)))
         return None
     columns: list[str] = []
     for raw_name in header:
         name = raw_name.strip().casefold().replace(" ", "_").replace("-", "_")
         name = ALIASES.get(name, name)
         if name not in COLUMNS:
-            problems.add(Problem(1, f"unknown column {raw_name!r} (known columns: {', '.join(COLUMNS)})"))
+            problems.add(Problem(1, _('unknown column {raw_name} (known columns: {value})').format(raw_name=repr(raw_name), value=', '.join(COLUMNS))))
         elif name in columns:
-            problems.add(Problem(1, f"column {name!r} appears twice"))
+            problems.add(Problem(1, _('column {name} appears twice').format(name=repr(name))))
         columns.append(name)
-    missing = [name for name, (required, _) in COLUMNS.items() if required and name not in columns]
+    missing = [name for name, (required, _kind) in COLUMNS.items() if required and name not in columns]
     for name in missing:
-        problems.add(Problem(1, f"required column {name!r} is missing"))
+        problems.add(Problem(1, _('required column {name} is missing').format(name=repr(name))))
     if missing:
         return None
     # Rows are still checked under a header with unknown columns, so one run reports everything.
     known = [(name, index) for index, name in enumerate(columns) if name in COLUMNS]
-    return Header(tuple(name for name, _ in known), tuple(index for _, index in known), len(columns), delimiter)
+    return Header(tuple(name for name, _index in known), tuple(index for _name, index in known), len(columns), delimiter)
 
 
 def read_catalog(stream: BinaryIO, problems: Problems,
@@ -256,7 +259,7 @@ def read_catalog(stream: BinaryIO, problems: Problems,
     lines = _text_lines(stream, problems)
     first = next(lines, None)
     if first is None or (not first.strip() and not problems):
-        problems.add(Problem(1, "the file is empty"))
+        problems.add(Problem(1, _("the file is empty")))
         return
     header = _read_header(first.rstrip("\r\n"), problems)
     if header is None:
@@ -274,7 +277,7 @@ def read_catalog(stream: BinaryIO, problems: Problems,
             except StopIteration:
                 break
             except csv.Error as exc:
-                problems.add(Problem(reader.line_num + 1, f"unreadable row ({exc})"))
+                problems.add(Problem(reader.line_num + 1, _('unreadable row ({exc})').format(exc=exc)))
                 break
             if len(record) != header.width:
                 if not record or all(not cell.strip() for cell in record):
@@ -294,7 +297,7 @@ def read_catalog(stream: BinaryIO, problems: Problems,
         if collecting:
             gc.enable()
     if not seen_rows and not problems:
-        problems.add(Problem(1, "the file has a header but no product rows"))
+        problems.add(Problem(1, _("the file has a header but no product rows")))
 
 
 def _check_chunk(header: Header, records: list[list[str]], lines: list[int], problems: Problems,
@@ -320,13 +323,13 @@ def _check_columns(cells: dict[str, list[str]], lines: list[int], decimal_comma:
 
     for name, limit in MAX_LENGTH.items():
         if name in cells and max(map(len, cells[name])) > limit:
-            report(name, lambda v, limit=limit: f"longer than {limit} characters" if len(v) > limit else None)
+            report(name, lambda v, limit=limit: _('longer than {limit} characters').format(limit=limit) if len(v) > limit else None)
 
     skus = cells["sku"]
     if not all(skus):
-        report("sku", lambda v: None if v else "SKU is empty")
+        report("sku", lambda v: None if v else _("SKU is empty"))
     if not all(cells["description"]):
-        report("description", lambda v: None if v else "description is empty")
+        report("description", lambda v: None if v else _("description is empty"))
 
     amounts = {}
     for name in ("price", "msrp"):
@@ -335,10 +338,10 @@ def _check_columns(cells: dict[str, list[str]], lines: list[int], decimal_comma:
             continue
         parsed_amounts = [parse_amount(v, decimal_comma) if v or name == "price" else (None, None)
                           for v in cells[name]]
-        for line, (_, problem) in zip(lines, parsed_amounts):
+        for line, (_amount, problem) in zip(lines, parsed_amounts):
             if problem:
                 problems.add(Problem(line, problem, name))
-        amounts[name] = [cents for cents, _ in parsed_amounts]
+        amounts[name] = [cents for cents, _problem in parsed_amounts]
 
     quantities = [0] * count
     if "quantity" in cells:
@@ -347,12 +350,12 @@ def _check_columns(cells: dict[str, list[str]], lines: list[int], decimal_comma:
         for line, value, quantity in zip(lines, raw, quantities):
             if value and not is_count(value):
                 if value.startswith("-") and is_count(value[1:]):
-                    problems.add(Problem(line, f"negative quantity {value}", "quantity"))
+                    problems.add(Problem(line, _('negative quantity {value}').format(value=value), "quantity"))
                 else:
-                    problems.add(Problem(line, f"not a whole number: {value!r} (digits 0-9 only)",
+                    problems.add(Problem(line, _('not a whole number: {value} (digits 0-9 only)').format(value=repr(value)),
                                          "quantity"))
             elif quantity > MAX_QUANTITY:
-                problems.add(Problem(line, f"implausible quantity {quantity}", "quantity"))
+                problems.add(Problem(line, _('implausible quantity {quantity}').format(quantity=quantity), "quantity"))
         # A refused row is still staged (to find duplicates among all rows): keep its value storable.
         quantities = [quantity if quantity <= MAX_QUANTITY else 0 for quantity in quantities]
 
@@ -365,7 +368,7 @@ def _check_columns(cells: dict[str, list[str]], lines: list[int], decimal_comma:
         if None in values:
             for line, raw_flag, flag in zip(lines, cells[name], values):
                 if flag is None:
-                    problems.add(Problem(line, f"expected yes or no, found {raw_flag!r}", name))
+                    problems.add(Problem(line, _('expected yes or no, found {raw_flag}').format(raw_flag=repr(raw_flag)), name))
         flags.append([default if raw == "" or v is None else v for v, raw in zip(values, cells[name])])
 
     none = [None] * count
@@ -373,7 +376,7 @@ def _check_columns(cells: dict[str, list[str]], lines: list[int], decimal_comma:
     part_numbers = [v or None for v in cells.get("part_number", none)]
     for line, barcode in zip(lines, barcodes):
         if barcode is not None and barcode.status is BarcodeStatus.INVALID:
-            warnings.add(Problem(line, f"barcode {barcode.raw!r} {barcode.reason}; imported but flagged invalid", "upc"))
+            warnings.add(Problem(line, _('barcode {raw} {reason}; imported but flagged invalid').format(raw=repr(barcode.raw), reason=barcode.reason), "upc"))
     return [
         skus,
         cells["description"],
@@ -465,15 +468,14 @@ def _find_duplicates(conn, staging: Table, problems: Problems) -> None:
         .where(s.line != first.c.line).order_by(s.line).limit(MAX_PROBLEMS))
     for line, sku, first_sku, first_line in duplicates:
         same = "" if sku == first_sku else f", written {first_sku!r} there"
-        problems.add(Problem(line, f"duplicate SKU {sku!r} (first on line {first_line}{same})", "sku"))
+        problems.add(Problem(line, _('duplicate SKU {sku} (first on line {first_line}{same})').format(sku=repr(sku), first_line=first_line, same=same), "sku"))
     product = product_table
     respelled = conn.execute(
         select(s.line, s.sku, product.c.sku)
         .join(product, func.lower(product.c.sku) == func.lower(s.sku))
         .where(product.c.sku != s.sku).order_by(s.line).limit(MAX_PROBLEMS))
     for line, sku, existing in respelled:
-        problems.add(Problem(line, f"SKU {sku!r} is the catalog's {existing!r} with other capitals; "
-                                   f"write it {existing!r} (SKUs ignore capitals)", "sku"))
+        problems.add(Problem(line, _("SKU {sku} is the catalog's {existing} with other capitals; write it {existing} (SKUs ignore capitals)").format(sku=repr(sku), existing=repr(existing)), "sku"))
 
 
 def _write(conn, staging: Table, header: Header, rows: int, location: str | None, actor: Actor) -> dict:
@@ -532,8 +534,7 @@ def _write(conn, staging: Table, header: Header, rows: int, location: str | None
     if added or updated or stock_changed:
         conn.execute(insert(audit_table), [_audit(
             now, actor, "catalog", None, None, None, None,
-            note=f"catalog import at {location_name}: {added} added, {updated} updated, "
-            f"{stock_changed} stock quantities changed",
+            note=_('catalog import at {location_name}: {added} added, {updated} updated, {stock_changed} stock quantities changed').format(location_name=location_name, added=added, updated=updated, stock_changed=stock_changed),
         )])
     return {"rows": rows, "added": added, "updated": updated, "stock_changed": stock_changed,
             "location": location_name}

@@ -7,6 +7,7 @@ import json
 
 from sqlalchemy import Connection, Engine, delete, insert, select, update
 
+from core.i18n import _
 from core.audit import current_actor, record
 from core.config import ChannelConfig
 from core.dbtypes import utcnow
@@ -63,7 +64,7 @@ def apply_channel_settings(engine: Engine, channels: dict[str, dict], *, retire_
             conn.execute(update(table).where(table.c.name.in_(removed)).values(active=False))
         for name in removed:
             record(conn, current_actor(), "channel_retired", "saleschannel", name, "active", True, False,
-                   "no longer in the settings file: it stops syncing; its sales and history are kept")
+                   _("no longer in the settings file: it stops syncing; its sales and history are kept"))
     return list(removed)
 
 
@@ -71,10 +72,9 @@ def _location_id(conn, channel: str, location: str) -> int:
     row = conn.execute(select(location_table.c.id, location_table.c.active)
                        .where(location_table.c.name == location)).one_or_none()
     if row is None:
-        raise ConfigError(f"channel {channel!r}: no shop location named {location!r} "
-                          f"(add it with: tandem --add-location {location!r})")
+        raise ConfigError(_('channel {channel}: no shop location named {location} (add it with: tandem --add-location {location})').format(channel=repr(channel), location=repr(location)))
     if not row.active:
-        raise ConfigError(f"channel {channel!r}: the location {location!r} is retired; a web store cannot sell it")
+        raise ConfigError(_('channel {channel}: the location {location} is retired; a web store cannot sell it').format(channel=repr(channel), location=repr(location)))
     return row.id
 
 
@@ -91,4 +91,4 @@ def _map_locations(conn, channel_id: int, stores: dict[int, str]) -> None:
                                      for location, store in stores.items()])
     record(conn, current_actor(), "channel_locations", "saleschannel", str(channel_id), "locations",
            json.dumps(sorted(current.values())), json.dumps(sorted(stores.values())),
-           "the shop locations this web store sells changed")
+           _("the shop locations this web store sells changed"))

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
+from core.i18n import N_, _
 from core.connectors.base import ConnectorError
 from core.secrets import SecretsError, redact
 
@@ -22,29 +23,31 @@ class CheckLine:
     text: str
 
     def __str__(self) -> str:
-        return f"{'ok  ' if self.holds else 'FAIL'}  {self.what}: {redact(self.text)}"
+        verdict = _("ok  ") if self.holds else _("FAIL")
+        return f"{verdict}  {_(self.what)}: {redact(self.text)}"
 
 
 def check_setup(settings, connectors: dict | None = None) -> list[CheckLine]:
     from core.db import DatabaseError, describe_failure, open_database, redacted_url
     from core.secrets import _check_private
 
-    lines = [CheckLine(True, "settings", f"{settings.config_file}" + ("" if settings.config_file_exists
-                                                                       else " (not created yet: defaults apply)")),
-             CheckLine(True, "time zone", settings.time_zone or "the machine's")]
+    lines = [CheckLine(True, N_("settings"), f"{settings.config_file}" + (
+                 "" if settings.config_file_exists else " " + _("(not created yet: defaults apply)"))),
+             CheckLine(True, N_("time zone"), settings.time_zone or _("the machine's"))]
     if settings.secrets_file.exists():
         try:
             _check_private(settings.secrets_file)
-            lines.append(CheckLine(True, "secrets file", f"{settings.secrets_file} is readable by its owner only"))
+            lines.append(CheckLine(True, N_("secrets file"), _("{path} is readable by its owner only").format(
+                path=settings.secrets_file)))
         except SecretsError as exc:
-            lines.append(CheckLine(False, "secrets file", str(exc)))
+            lines.append(CheckLine(False, N_("secrets file"), str(exc)))
     try:
         engine = open_database(settings.database_url)
     except DatabaseError as exc:
-        return [*lines, CheckLine(False, "database", str(exc))]
-    lines.append(CheckLine(True, "database", redacted_url(settings.database_url)))
+        return [*lines, CheckLine(False, N_("database"), str(exc))]
+    lines.append(CheckLine(True, N_("database"), redacted_url(settings.database_url)))
     if not settings.channels:
-        lines.append(CheckLine(True, "web stores", "none configured: nothing to sync"))
+        lines.append(CheckLine(True, N_("web stores"), _("none configured: nothing to sync")))
     for name, spec in settings.channels.items():
         lines += _check_channel(engine, settings, name, spec, (connectors or {}).get(name), describe_failure)
     engine.dispose()
@@ -62,15 +65,17 @@ def _check_channel(engine, settings, name: str, spec: dict, connector, describe_
         with engine.connect() as conn:
             found = conn.execute(select(Location.id).where(func.lower(Location.name) == location.casefold(),
                                                            Location.active.is_(True))).first()
-        lines.append(CheckLine(found is not None, name, f"the shop location {location!r} " + (
-            "exists" if found else "does not exist (tandem --add-location, or fix the channel's settings)")))
+        lines.append(CheckLine(found is not None, name, (
+            _("the shop location “{location}” exists") if found else
+            _("the shop location “{location}” does not exist (tandem --add-location, or fix the channel's settings)"))
+            .format(location=location)))
     store_locations = None
     if sold and spec["platform"] != "woocommerce":
         # Each store location the channel sends stock to; the first named (or `location`) is the primary.
         spec = {**spec, "store_location_id": sold[spec.get("location") or next(iter(sold))]}
         store_locations = list(sold.values())
     if spec["platform"] == "demo":
-        return [*lines, CheckLine(True, name, "the demo web store runs inside Tandem: nothing to reach")]
+        return [*lines, CheckLine(True, name, _("the demo web store runs inside Tandem: nothing to reach"))]
     try:
         connector = connector or connector_for(ChannelConfig.from_settings(name, spec), settings.secrets_file)
     except (SecretsError, ConnectorError) as exc:

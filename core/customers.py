@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, Engine, and_, func, insert, or_, select, update
 
+from core.i18n import _
 from core.audit import Actor
 from core.audit import record as audit
 from core.dbtypes import utcnow
@@ -40,7 +41,7 @@ def link_customer(engine: Engine, sale_id: int, customer_id: int, actor: Actor, 
     with engine.begin() as conn:
         sale = _sale(conn, sale_id)
         if conn.execute(select(PosCustomer.id).where(PosCustomer.id == customer_id)).scalar() is None:
-            raise SaleError("that customer no longer exists")
+            raise SaleError(_("that customer no longer exists"))
         _claim(conn, sale_id, seen_version, pos_customer_id=customer_id, customer_link="person")
         audit(conn, actor, "link_customer", "websale", sale_id, "pos_customer", sale.pos_customer_id, customer_id)
 
@@ -98,7 +99,7 @@ def create_customer_from_sale(engine: Engine, sale_id: int, actor: Actor, seen_v
     with engine.begin() as conn:
         sale = _sale(conn, sale_id)
         if not sale.customer_name:
-            raise SaleError("the web sale has no customer name to start from")
+            raise SaleError(_("the web sale has no customer name to start from"))
         customer = add_customer(conn, name=sale.customer_name, email=sale.customer_email,
                                 phone=sale.customer_phone, address=sale.billing_address)
         _claim(conn, sale_id, seen_version, pos_customer_id=customer, customer_link="person")

@@ -6,6 +6,9 @@ with SCHEMA_HEAD first and Alembic is only imported when there is something to a
 
 from __future__ import annotations
 
+from core.i18n import N_, _
+
+
 import os
 from contextlib import contextmanager
 from pathlib import Path
@@ -68,15 +71,15 @@ def _create_private(database: Path) -> None:
             parent.mkdir(mode=0o700, exist_ok=True)
             os.chmod(parent, 0o700)  # mkdir's mode is cut by the umask; this is not
     except OSError as exc:
-        raise DatabaseError(f"cannot create the folder {folder} ({exc.strerror})") from None
+        raise DatabaseError(_('cannot create the folder {folder} ({strerror})').format(folder=folder, strerror=exc.strerror)) from None
     try:
         descriptor = os.open(database, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
         return
     except (NotADirectoryError, FileNotFoundError) as exc:
-        raise DatabaseError(f"cannot create the folder {folder} ({exc.strerror})") from None
+        raise DatabaseError(_('cannot create the folder {folder} ({strerror})').format(folder=folder, strerror=exc.strerror)) from None
     except OSError as exc:
-        raise DatabaseError(f"cannot create the database file {database} ({exc.strerror})") from None
+        raise DatabaseError(_('cannot create the database file {database} ({strerror})').format(database=database, strerror=exc.strerror)) from None
     try:
         os.fchmod(descriptor, 0o600)
     finally:
@@ -87,7 +90,7 @@ def make_engine(url: str) -> Engine:
     try:
         parsed = make_url(url)
     except ArgumentError:
-        raise DatabaseError(f"not a database URL: {url!r}") from None
+        raise DatabaseError(_('not a database URL: {url}').format(url=repr(url))) from None
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:" and not parsed.database.startswith("file:"):
             _create_private(Path(parsed.database).expanduser())
@@ -103,7 +106,7 @@ def make_engine(url: str) -> Engine:
             parsed = parsed.set(drivername="postgresql+psycopg")
         return create_engine(parsed, pool_pre_ping=True)
     raise DatabaseError(
-        f"unsupported database {parsed.get_backend_name()!r}: use sqlite:/// or postgresql+psycopg://"
+        _('unsupported database {value}: use sqlite:/// or postgresql+psycopg://').format(value=repr(parsed.get_backend_name()))
     )
 
 
@@ -113,24 +116,24 @@ BUSY_WORDS = ("database is locked", "database is busy", "deadlock detected", "lo
 
 # (words in the driver's message, what to tell a person); the first that matches wins.
 KNOWN_FAILURES = (
-    (BUSY_WORDS, "The database was busy with another change (a sync or an import) for too long; nothing was "
-                 "saved. Try again in a moment."),
+    (BUSY_WORDS, N_("The database was busy with another change (a sync or an import) for too long; nothing was "
+                 "saved. Try again in a moment.")),
     (("readonly database", "read-only", "read only"),
-     "The database cannot be written (the file or its folder is read-only); nothing was saved. "
-     "Give the user running Tandem write access to both."),
+     N_("The database cannot be written (the file or its folder is read-only); nothing was saved. "
+     "Give the user running Tandem write access to both.")),
     (("disk is full", "no space left", "disk full"),
-     "The disk holding the database is full; nothing was saved. Free some space and try again."),
+     N_("The disk holding the database is full; nothing was saved. Free some space and try again.")),
     (("file is not a database", "disk image is malformed", "not a database"),
-     "The database file is damaged or is not a Tandem database; nothing was saved. Restore it from a backup "
-     "(or point --db at the right file)."),
+     N_("The database file is damaged or is not a Tandem database; nothing was saved. Restore it from a backup "
+     "(or point --db at the right file).")),
     (("expression tree is too large", "too many terms", "stack depth limit"),
-     "That request was too large for the database; nothing was saved. Make it shorter."),
+     N_("That request was too large for the database; nothing was saved. Make it shorter.")),
 )
 
 
 def known_failure(exc: DBAPIError) -> str | None:
     reason = str(exc.orig).lower()
-    return next((message for words, message in KNOWN_FAILURES if any(word in reason for word in words)), None)
+    return next((_(message) for words, message in KNOWN_FAILURES if any(word in reason for word in words)), None)
 
 
 def describe_failure(exc: BaseException) -> str:
@@ -142,9 +145,9 @@ def describe_failure(exc: BaseException) -> str:
         if known := known_failure(exc):
             return known
         if isinstance(exc, OperationalError):
-            return "The database could not be reached; nothing was saved. Check the connection and try again."
+            return _("The database could not be reached; nothing was saved. Check the connection and try again.")
         first_line = str(exc.orig).strip().splitlines()[0] if str(exc.orig).strip() else type(exc.orig).__name__
-        return f"The database refused the change ({first_line[:200]}); nothing was saved."
+        return _('The database refused the change ({value}); nothing was saved.').format(value=first_line[:200])
     return f"That did not work and nothing was saved ({type(exc).__name__}: {exc})."
 
 
@@ -167,8 +170,7 @@ def migrate(engine: Engine) -> None:
             return
         if revision is not None and revision not in known_revisions():
             raise DatabaseError(
-                f"this database was last used by a newer Tandem (schema {revision}; this one knows up to "
-                f"{SCHEMA_HEAD}): install the newer Tandem, or open a backup made before the upgrade")
+                _('this database was last used by a newer Tandem (schema {revision}; this one knows up to {SCHEMA_HEAD}): install the newer Tandem, or open a backup made before the upgrade').format(revision=revision, SCHEMA_HEAD=SCHEMA_HEAD))
         from alembic import command
         from alembic.config import Config
 
@@ -190,7 +192,7 @@ def migrate(engine: Engine) -> None:
         if known := known_failure(exc):
             raise DatabaseError(known.rstrip(".")) from None
         reason = (str(exc.orig).strip().splitlines() or [type(exc.orig).__name__])[0]
-        raise DatabaseError(f"cannot open the database: {reason[:200]}") from None
+        raise DatabaseError(_('cannot open the database: {value}').format(value=reason[:200])) from None
 
 
 def open_database(url: str) -> Engine:

@@ -70,7 +70,7 @@ def create_demo_database(url: str, seed: int = DEMO_SEED) -> None:
         from core.pickup import PickupChecks, complete_with_store
 
         for row in [r for r in inbox(engine).rows if r.state == "ready"][-3:]:
-            pickup = row.status == "ready for pickup"
+            pickup = not row.shipping > 0  # as the status says: "ready for pickup"
             complete_with_store(engine, row.sale_id, DEMO_ACTOR, row.version, pickup=pickup,
                                 checks=PickupChecks(True, True, True) if pickup else None)
     finally:

@@ -8,10 +8,14 @@ Tandem was built from (its facts, in new words); the rest are questions Tandem i
 
 from __future__ import annotations
 
+import functools
+import re
 import tomllib
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
+
+import snowballstemmer
 
 LANGUAGES = ("en", "fr")
 HELP_DIR = Path(__file__).with_name("help")
@@ -52,28 +56,43 @@ def fold(text: str) -> str:
     return plain.casefold().replace("-", "").replace("’", "'")
 
 
+def _stems(words: list[str], language: str) -> list[str]:
+    return snowballstemmer.stemmer("french" if language == "fr" else "english").stemWords(words)
+
+
+def _same_family(typed: str, known: str) -> bool:
+    """Two stems of one word family: equal, or one the other's start when that start is long enough
+    to mean something — a typed start (rembours…), or a stem a letter or two longer (expédi-er,
+    expédit-ion), never a typed word that merely begins with a known one."""
+    if typed == known:
+        return True
+    if len(typed) >= 5 and known.startswith(typed):
+        return True
+    return len(known) >= 5 and typed.startswith(known) and len(typed) - len(known) <= 2
+
+
+@functools.cache
+def _indexed(topic: str, language: str) -> tuple[str, frozenset[str]]:
+    question, answer = next(entry for entry in ENTRIES if entry.topic == topic).text(language)
+    haystack = fold(f"{question} {answer}")
+    return haystack, frozenset(_stems(re.findall(r"\w+", haystack), language))
+
+
 def search(query: str, language: str) -> list[Entry]:
+    """The entries holding every typed word, as typed (a start of a word is enough) or as another
+    word of its family: "remboursement" finds "rembourser" and "remboursé"; accents and case aside."""
     words = fold(query).split()
     if not words:
         return list(ENTRIES)
+    typed_stems = _stems(words, language)
     found = []
     for entry in ENTRIES:
-        question, answer = entry.text(language)
-        haystack = fold(f"{question} {answer}")
-        if all(word in haystack for word in words):
+        haystack, stems = _indexed(entry.topic, language)
+        if all(word in haystack or any(_same_family(stem, known) for known in stems)
+               for word, stem in zip(words, typed_stems)):
             found.append(entry)
     return found
 
 
 def for_screen(screen: str) -> list[Entry]:
     return [entry for entry in ENTRIES if screen in entry.screens]
-
-
-def default_language(configured: str | None = None, environ: dict | None = None) -> str:
-    import os
-
-    if configured in LANGUAGES:
-        return configured
-    env = os.environ if environ is None else environ
-    locale = env.get("LC_ALL") or env.get("LC_MESSAGES") or env.get("LANG") or ""
-    return "fr" if locale.lower().startswith("fr") else "en"

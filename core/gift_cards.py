@@ -8,6 +8,7 @@ from decimal import Decimal
 from sqlalchemy import Engine, insert, select
 from sqlalchemy.exc import IntegrityError
 
+from core.i18n import _
 from core.audit import Actor
 from core.audit import record as audit
 from core.dbtypes import utcnow
@@ -28,7 +29,7 @@ def issue_gift_card(engine: Engine, line_id: int, number: str, actor: Actor) -> 
     """Replace a gift-card placeholder line with a real card: its number, and the line's amount."""
     number = number.strip()
     if not number or len(number) > 40:
-        raise SaleError("a gift card number is 1 to 40 characters")
+        raise SaleError(_("a gift card number is 1 to 40 characters"))
     with engine.begin() as conn:
         line = conn.execute(select(line_table.c.sale_id, line_table.c.unit_price, line_table.c.quantity,
                                    Product.gift_card_placeholder, WebSale.channel_id)
@@ -36,7 +37,7 @@ def issue_gift_card(engine: Engine, line_id: int, number: str, actor: Actor) -> 
                             .join(WebSale, WebSale.id == line_table.c.sale_id)
                             .where(line_table.c.id == line_id)).first()
         if line is None or not line.gift_card_placeholder:
-            raise SaleError("that line is not a gift card")
+            raise SaleError(_("that line is not a gift card"))
         amount = line.unit_price * line.quantity
         try:
             with conn.begin_nested():
@@ -44,7 +45,7 @@ def issue_gift_card(engine: Engine, line_id: int, number: str, actor: Actor) -> 
                                                                sale_line_id=line_id, issued_by=str(actor),
                                                                issued_at=utcnow()))
         except IntegrityError:
-            raise SaleError(f"gift card {number} already exists, or this line already has a card") from None
+            raise SaleError(_('gift card {number} already exists, or this line already has a card').format(number=number)) from None
         refresh_states(conn, line.channel_id)
         audit(conn, actor, "issue_gift_card", "websale", line.sale_id, "gift_card", None, number, f"{amount:.2f}")
     return amount

@@ -7,6 +7,8 @@ rather than by hand.
 
 from __future__ import annotations
 
+from core.i18n import _
+
 from enum import StrEnum
 from typing import NamedTuple
 
@@ -41,14 +43,14 @@ def parse_barcode(raw: str | None) -> Barcode | None:
         return None
     digits = text.translate(_SEPARATORS) if (" " in text or "-" in text) else text
     if not (digits.isdigit() and digits.isascii()):
-        return Barcode(text, None, BarcodeStatus.INVALID, "contains characters other than digits")
+        return Barcode(text, None, BarcodeStatus.INVALID, _("contains characters other than digits"))
     if len(digits) not in GTIN_LENGTHS:
         return Barcode(
             text, None, BarcodeStatus.INVALID, f"has {len(digits)} digits, not 8, 12, 13 or 14"
         )
     # The digits are already compacted and checked, so only the check digit is left to compare.
     if stdnum_ean.calc_check_digit(digits[:-1]) != digits[-1]:
-        return Barcode(text, None, BarcodeStatus.INVALID, "has a wrong check digit")
+        return Barcode(text, None, BarcodeStatus.INVALID, _("has a wrong check digit"))
     return Barcode(text, digits.zfill(14), BarcodeStatus.VALID)
 
 

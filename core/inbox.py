@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from sqlalchemy import Engine, func, literal, select, tuple_
 
+from core.i18n import _
 from core.dbtypes import UTCDateTime
 from core.models import (
     CLOSED_SALE_STATES,
@@ -57,12 +58,12 @@ class InboxRow:
     @property
     def status(self) -> str:
         if self.state == SaleState.READY.value:
-            return "ready to ship" if self.shipping > 0 else "ready for pickup"
+            return _("ready to ship") if self.shipping > 0 else _("ready for pickup")
         if self.state == SaleState.HELD.value and self.held_until:
-            return "held until " + shown(self.held_until, zone=True)
+            return _("held until {moment}").format(moment=shown(self.held_until, zone=True))
         if self.state == SaleState.HELD.value:
-            return "held: decide who ships"
-        return STATUS_LABELS.get(self.state, self.state)
+            return _("held: decide who ships")
+        return _(STATUS_LABELS.get(self.state, self.state))
 
     @property
     def key(self) -> tuple:

@@ -6,6 +6,7 @@ import shlex
 
 from sqlalchemy import Connection, Engine, func, insert, or_, select, update
 
+from core.i18n import _
 from core.audit import Actor
 from core.audit import record as audit
 from core.dbtypes import utcnow
@@ -45,24 +46,23 @@ def resolve_location(conn: Connection, name: str | None) -> int:
     for row in rows:
         if row.name.casefold() == wanted:
             if not row.active:
-                raise UnknownLocationError(f"the location {row.name!r} is retired")
+                raise UnknownLocationError(_('the location {name} is retired').format(name=repr(row.name)))
             return row.id
     known = ", ".join(row.name for row in rows if row.active)
-    raise UnknownLocationError(f"no location named {name!r} (known: {known}); to open a new one: "
-                               f"tandem --add-location {shlex.quote(name.strip())}")
+    raise UnknownLocationError(_('no location named {name} (known: {known}); to open a new one: tandem --add-location {value}').format(name=repr(name), known=known, value=shlex.quote(name.strip())))
 
 
 def _clean(name: str) -> str:
     name = " ".join((name or "").split())
     if not name or len(name) > NAME_LENGTH or any(ord(c) < 32 for c in name):
-        raise LocationError(f"a location name is 1 to {NAME_LENGTH} characters of text")
+        raise LocationError(_('a location name is 1 to {NAME_LENGTH} characters of text').format(NAME_LENGTH=NAME_LENGTH))
     return name
 
 
 def _find(conn: Connection, name: str):
     row = conn.execute(select(location_table).where(func.lower(location_table.c.name) == name.casefold())).first()
     if row is None:
-        raise LocationError(f"no location named {name!r}")
+        raise LocationError(_('no location named {name}').format(name=repr(name)))
     return row
 
 
@@ -71,7 +71,7 @@ def add_location(engine: Engine, name: str, actor: Actor) -> int:
     name = _clean(name)
     with engine.begin() as conn:
         if conn.execute(select(location_table.c.id).where(func.lower(location_table.c.name) == name.casefold())).first():
-            raise LocationError(f"there is already a location named {name!r}")
+            raise LocationError(_('there is already a location named {name}').format(name=repr(name)))
         location_id = conn.execute(insert(location_table).values(name=name, created_at=utcnow(), active=True)) \
             .inserted_primary_key[0]
         audit(conn, actor, "location_added", "location", location_id, "name", None, name)
@@ -85,7 +85,7 @@ def rename_location(engine: Engine, old: str, new: str, actor: Actor) -> None:
         clash = conn.execute(select(location_table.c.id).where(
             func.lower(location_table.c.name) == new.casefold(), location_table.c.id != row.id)).first()
         if clash:
-            raise LocationError(f"there is already a location named {new!r}")
+            raise LocationError(_('there is already a location named {new}').format(new=repr(new)))
         conn.execute(update(location_table).where(location_table.c.id == row.id).values(name=new))
         audit(conn, actor, "location_renamed", "location", row.id, "name", row.name, new)
 
@@ -96,18 +96,18 @@ def retire_location(engine: Engine, name: str, actor: Actor) -> None:
     with engine.begin() as conn:
         row = _find(conn, name)
         if not row.active:
-            raise LocationError(f"{row.name!r} is already retired")
+            raise LocationError(_('{name} is already retired').format(name=repr(row.name)))
         sold_by = conn.execute(select(SalesChannel.name).where(
             SalesChannel.active.is_(True),
             or_(SalesChannel.location_id == row.id, SalesChannel.supplier_location_id == row.id,
                 SalesChannel.id.in_(select(ChannelLocation.channel_id).where(ChannelLocation.location_id == row.id))))
         ).scalars().all()
         if sold_by:
-            raise LocationError(f"the web store {sold_by[0]!r} still uses {row.name!r}: change its location first")
+            raise LocationError(_('the web store {value} still uses {name}: change its location first').format(value=repr(sold_by[0]), name=repr(row.name)))
         others = conn.execute(select(func.count()).select_from(location_table).where(
             location_table.c.active.is_(True), location_table.c.id != row.id)).scalar_one()
         if not others:
-            raise LocationError("the shop needs at least one location in use")
+            raise LocationError(_("the shop needs at least one location in use"))
         conn.execute(update(location_table).where(location_table.c.id == row.id).values(active=False))
         audit(conn, actor, "location_retired", "location", row.id, "active", True, False)
 

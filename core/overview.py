@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from core.i18n import N_, _
+
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -110,13 +112,13 @@ def first_steps(overview: Overview, config_file: str, secrets_set: bool = False)
     The home screen shows it on a shop that is not set up yet."""
     synced = overview.last_sync is not None
     steps = [
-        Step(overview.products > 0, "Import the shop's catalog (a CSV export of the point of sale)",
-             'tandem --import-catalog catalog.csv --location "Main Street"'),
-        Step(bool(overview.channels), "Add the web store: a [channels.NAME] table in the settings file",
+        Step(overview.products > 0, N_("Import the shop's catalog (a CSV export of the point of sale)"),
+             'tandem --import-catalog catalog.csv --location "{location}"'.format(location=_("Main Street"))),
+        Step(bool(overview.channels), N_("Add the web store: a [channels.NAME] table in the settings file"),
              config_file),
-        Step(secrets_set or synced, "Give Tandem the web store's key (kept readable by you only)",
+        Step(secrets_set or synced, N_("Give Tandem the web store's key (kept readable by you only)"),
              "tandem --set-secret web"),
-        Step(synced, "Check the settings, then run the first sync (then from cron, or y here)",
+        Step(synced, N_("Check the settings, then run the first sync (then from cron, or y here)"),
              "tandem --check && tandem --sync"),
     ]
     return [] if all(step.done for step in steps) else steps

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from core.i18n import _
 from core.audit import Actor
 from core.audit import record as audit
 from core.models import PaymentType
@@ -38,21 +39,21 @@ def update_payment_type(engine: Engine, type_id: int, actor: Actor, seen_version
     values = {}
     if account is not None:
         if not account.strip() or len(account) > 200:
-            raise PaymentTypeError("an account name is 1 to 200 characters")
+            raise PaymentTypeError(_("an account name is 1 to 200 characters"))
         values["account"] = account.strip()
     if card_present is not None:
         values["card_present"] = card_present
     with engine.begin() as conn:
         old = conn.execute(select(PaymentType.__table__).where(PaymentType.id == type_id)).first()
         if old is None:
-            raise PaymentTypeError("that payment type no longer exists")
+            raise PaymentTypeError(_("that payment type no longer exists"))
         if old.online and values.get("card_present"):
-            raise PaymentTypeError("an online payment is never card-present")
+            raise PaymentTypeError(_("an online payment is never card-present"))
         changed = conn.execute(update(PaymentType.__table__).where(
             PaymentType.id == type_id, PaymentType.version == seen_version)
             .values(version=PaymentType.version + 1, **values)).rowcount
         if changed != 1:
-            raise PaymentTypeError("someone else changed this payment type a moment ago")
+            raise PaymentTypeError(_("someone else changed this payment type a moment ago"))
         for name, new in values.items():
             audit(conn, actor, "payment_type", "paymenttype", type_id, name, getattr(old, name), new)
 
@@ -60,7 +61,7 @@ def update_payment_type(engine: Engine, type_id: int, actor: Actor, seen_version
 def add_payment_type(engine: Engine, name: str, account: str, actor: Actor, *, card_present: bool = False,
                      online: bool = False) -> int:
     if not name.strip() or not account.strip():
-        raise PaymentTypeError("a payment type needs a name and an account")
+        raise PaymentTypeError(_("a payment type needs a name and an account"))
     try:
         with engine.begin() as conn:
             new = conn.execute(insert(PaymentType.__table__).values(
@@ -69,4 +70,4 @@ def add_payment_type(engine: Engine, name: str, account: str, actor: Actor, *, c
             audit(conn, actor, "add_payment_type", "paymenttype", new, new=f"{name.strip()} -> {account.strip()}")
             return new
     except IntegrityError:
-        raise PaymentTypeError(f"a payment type named {name.strip()!r} already exists") from None
+        raise PaymentTypeError(_('a payment type named {value} already exists').format(value=repr(name.strip()))) from None

@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from sqlalchemy import Engine, insert, select
 
+from core.i18n import N_, _, money
 from core.audit import Actor
 from core.audit import record as audit
 from core.config import ChannelConfig
@@ -26,7 +27,7 @@ from core.models import (
     WebSale,
     WebSaleLine,
 )
-from core.sales import SaleError, _claim, _sale
+from core.sales import STATUS_LABELS, SaleError, _claim, _sale
 from core.sync.settle import release_stock, sell_stock
 
 sale_table, line_table, stock_table = WebSale.__table__, WebSaleLine.__table__, Stock.__table__
@@ -46,8 +47,8 @@ class PickupChecks:
 
     @property
     def missing(self) -> list[str]:
-        names = {"card_matches": "the card matches the order", "signature": "the holder signed",
-                 "photo_id": "government photo ID seen"}
+        names = {"card_matches": N_("the card matches the order"), "signature": N_("the holder signed"),
+                 "photo_id": N_("government photo ID seen")}
         return [text for name, text in names.items() if not getattr(self, name)]
 
 
@@ -58,21 +59,21 @@ def complete_sale(engine: Engine, sale_id: int, actor: Actor, seen_version: int,
     with engine.connect() as conn:
         sale = _sale(conn, sale_id)
     if sale.version != seen_version:
-        raise SaleError("someone else changed this sale a moment ago; look at it again")
+        raise SaleError(_("someone else changed this sale a moment ago; look at it again"))
     if sale.state not in (SaleState.READY.value, SaleState.CAPTURE_FAILED.value):
-        reasons = {SaleState.WAITING_MATCH.value: "some lines still need a match",
-                   SaleState.GIFT_CARD_TO_ISSUE.value: "a gift card is still to issue",
-                   SaleState.HELD.value: "it is held for the supplier",
-                   SaleState.COMPLETED.value: "it is already completed", SaleState.CANCELLED.value: "it was cancelled"}
-        raise SaleError(f"this sale cannot be completed: {reasons.get(sale.state, sale.state)}")
+        reasons = {SaleState.WAITING_MATCH.value: _("some lines still need a match"),
+                   SaleState.GIFT_CARD_TO_ISSUE.value: _("a gift card is still to issue"),
+                   SaleState.HELD.value: _("it is held for the supplier"),
+                   SaleState.COMPLETED.value: _("it is already completed"), SaleState.CANCELLED.value: _("it was cancelled")}
+        raise SaleError(_("this sale cannot be completed: {reason}").format(reason=reasons.get(sale.state, sale.state)))
     if pickup and ships(sale.shipping_charged, sale.fulfillment):
-        raise SaleError("this sale is shipped to the customer, not picked up: mark it shipped")
+        raise SaleError(_("this sale is shipped to the customer, not picked up: mark it shipped"))
     if not pickup and not ships(sale.shipping_charged, sale.fulfillment):
-        raise SaleError("the customer picks this sale up: complete it with the pickup checks")
+        raise SaleError(_("the customer picks this sale up: complete it with the pickup checks"))
     if pickup:
         missing = (checks or PickupChecks()).missing
         if missing:
-            raise SaleError("confirm the pickup checks first: " + "; ".join(missing))
+            raise SaleError(_("confirm the pickup checks first: {missing}").format(missing="; ".join(_(m) for m in missing)))
     reference, elsewhere = None, connector is None
     if connector is not None:
         try:
@@ -82,13 +83,13 @@ def complete_sale(engine: Engine, sale_id: int, actor: Actor, seen_version: int,
             with engine.begin() as conn:
                 _claim(conn, sale_id, seen_version, state=SaleState.CAPTURE_FAILED.value, capture_error=str(exc))
                 audit(conn, actor, "capture_failed", "websale", sale_id, "state", sale.state, "capture_failed", str(exc))
-            raise SaleError(f"the payment could not be captured: {exc}") from None
+            raise SaleError(_("the payment could not be captured: {reason}").format(reason=exc)) from None
     with engine.begin() as conn:
         online = conn.execute(select(PaymentType.id).where(PaymentType.online.is_(True), PaymentType.active.is_(True),
                                                           PaymentType.card_present.is_(False))
                               .order_by(PaymentType.id).limit(1)).scalar()
         if online is None:
-            raise SaleError("no online payment type is set up; add one in the payment settings")
+            raise SaleError(_("no online payment type is set up; add one in the payment settings"))
         _claim(conn, sale_id, seen_version, state=SaleState.COMPLETED.value, completed_at=utcnow(),
                completed_by=str(actor), captured_amount=sale.authorized_amount, capture_error=None,
                payment_type_id=online)
@@ -98,15 +99,18 @@ def complete_sale(engine: Engine, sale_id: int, actor: Actor, seen_version: int,
         sell_stock(conn, sale_id)
         note = "pickup checks confirmed" if pickup else "shipped"
         audit(conn, actor, "complete", "websale", sale_id, "state", sale.state, "completed", note)
-    how = "captured" if not elsewhere else "recorded as captured elsewhere"
-    return f"Sale {sale.order_number} completed; {sale.authorized_amount:,.2f} {how}."
+    if elsewhere:
+        return _("Sale {number} completed; {amount} recorded as captured elsewhere.").format(
+            number=sale.order_number, amount=money(sale.authorized_amount))
+    return _("Sale {number} completed; {amount} captured.").format(number=sale.order_number,
+                                                                   amount=money(sale.authorized_amount))
 
 
 def cancel_sale(engine: Engine, sale_id: int, actor: Actor, seen_version: int) -> None:
     with engine.begin() as conn:
         sale = _sale(conn, sale_id)
         if sale.state in (SaleState.COMPLETED.value, SaleState.CANCELLED.value):
-            raise SaleError(f"this sale is already {sale.state}")
+            raise SaleError(_("this sale is already {state}").format(state=_(STATUS_LABELS.get(sale.state, sale.state))))
         _claim(conn, sale_id, seen_version, state=SaleState.CANCELLED.value)
         release_stock(conn, select(sale_table.c.id).where(sale_table.c.id == sale_id))
         audit(conn, actor, "cancel", "websale", sale_id, "state", sale.state, "cancelled")
@@ -114,10 +118,10 @@ def cancel_sale(engine: Engine, sale_id: int, actor: Actor, seen_version: int) -
 
 # What cancelling does to the web payment, by platform, said before staff confirm.
 CANCEL_OUTCOMES = {
-    "shopify": "The order is cancelled on Shopify too, which releases the card authorisation.",
-    "demo": "The order is cancelled on the demo web store too, which releases the card authorisation.",
-    "woocommerce": "The order is set cancelled on the website; WooCommerce leaves the card authorisation to "
-                   "its payment gateway, to void there.",
+    "shopify": N_("The order is cancelled on Shopify too, which releases the card authorisation."),
+    "demo": N_("The order is cancelled on the demo web store too, which releases the card authorisation."),
+    "woocommerce": N_("The order is set cancelled on the website; WooCommerce leaves the card authorisation to "
+                      "its payment gateway, to void there."),
 }
 
 
@@ -128,7 +132,7 @@ def _channel_of_sale(engine: Engine, sale_id: int):
                                .join(WebSale, WebSale.channel_id == SalesChannel.id)
                                .where(WebSale.id == sale_id)).first()
     if channel is None:
-        raise SaleError("that sale no longer exists")
+        raise SaleError(_("that sale no longer exists"))
     return channel
 
 
@@ -141,13 +145,14 @@ def cancel_with_store(engine: Engine, sale_id: int, actor: Actor, seen_version: 
     try:
         connector = connector_for(ChannelConfig.from_row(channel), secrets_path)
     except Exception as exc:  # noqa: BLE001 - missing credentials and the like: the cancel here stands
-        outcome = f"Cancelled here. The website could not be reached ({exc}): cancel the order there too."
+        outcome = _("Cancelled here.") + " " + _("The website could not be reached ({reason}): cancel the order there "
+                                                 "too.").format(reason=exc)
     else:
         try:
             outcome = connector.cancel(channel.order_external_id)
         except ConnectorError as exc:
-            outcome = (f"Cancelled here. The website refused or did not answer ({exc}): cancel the order there so "
-                       "the card authorisation is released.")
+            outcome = _("Cancelled here.") + " " + _("The website refused or did not answer ({reason}): cancel the "
+                                                     "order there so the card authorisation is released.").format(reason=exc)
         finally:
             connector.close()
     with engine.begin() as conn:
@@ -164,15 +169,15 @@ def complete_with_store(engine: Engine, sale_id: int, actor: Actor, seen_version
     try:
         connector = connector_for(config, secrets_path)
     except Exception as exc:  # missing credentials and the like: the sale stays as it is
-        raise SaleError(f"cannot reach the web store: {exc}") from None
+        raise SaleError(_("cannot reach the web store: {reason}").format(reason=exc)) from None
     try:
         message = complete_sale(engine, sale_id, actor, seen_version, connector=connector, checks=checks, pickup=pickup)
         if config.push_status:
             try:
                 connector.complete(channel.order_external_id)
-                message += " The website shows it fulfilled."
+                message += " " + _("The website shows it fulfilled.")
             except ConnectorError as exc:
-                message += f" The website could not be updated ({exc}); the sale is complete here."
+                message += " " + _("The website could not be updated ({reason}); the sale is complete here.").format(reason=exc)
         return message
     finally:
         connector.close()

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, Engine, case, delete, func, insert, literal, or_, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 
+from core.i18n import N_, _
 from core.audit import Actor
 from core.audit import record as audit
 from core.dbtypes import UTCDateTime, utcnow
@@ -47,7 +48,7 @@ def _listing(conn: Connection, listing_id: int) -> _Listing:
                WebListing.gtin14, WebListing.part_number_key).where(WebListing.id == listing_id)
     ).first()
     if row is None:
-        raise ResolveError("that web listing no longer exists")
+        raise ResolveError(_("that web listing no longer exists"))
     return _Listing(*row)
 
 
@@ -62,9 +63,9 @@ def _check_unchanged(conn: Connection, listing: _Listing, seen_version: int) -> 
     manual = _manual_link(conn, listing.id)
     if manual is not None:
         when = shown(manual.linked_at)
-        raise AlreadyResolvedError(f"{manual.linked_by} already resolved this listing ({when})")
+        raise AlreadyResolvedError(_('{linked_by} already resolved this listing ({when})').format(linked_by=manual.linked_by, when=when))
     if listing.version != seen_version:
-        raise AlreadyResolvedError("this listing changed since it was shown; look at it again")
+        raise AlreadyResolvedError(_("this listing changed since it was shown; look at it again"))
 
 
 def _claim(conn: Connection, listing: _Listing, seen_version: int, state: MatchState) -> None:
@@ -75,14 +76,14 @@ def _claim(conn: Connection, listing: _Listing, seen_version: int, state: MatchS
         .values(match_state=state.value, version=listing_table.c.version + 1)
     ).rowcount
     if claimed != 1:
-        raise AlreadyResolvedError("someone else resolved this listing a moment ago")
+        raise AlreadyResolvedError(_("someone else resolved this listing a moment ago"))
 
 
 def _product_keys(conn: Connection, product_id: int) -> tuple[str, str | None, str | None]:
     row = conn.execute(select(Product.sku, Product.gtin14, Product.part_number_key)
                        .where(Product.id == product_id)).first()
     if row is None:
-        raise ResolveError("that product no longer exists")
+        raise ResolveError(_("that product no longer exists"))
     return row.sku, row.gtin14, row.part_number_key
 
 
@@ -111,7 +112,7 @@ def _decide(engine: Engine, listing_id: int, product_id: int | None, actor: Acto
                        ProductLink.manual.is_(True))
             ).scalar()
             if taken is not None:
-                raise ResolveError(f"{sku} is already linked by hand to the listing “{taken}”; unlink it first")
+                raise ResolveError(_('{sku} is already linked by hand to the listing “{taken}”; unlink it first').format(sku=sku, taken=taken))
             keys.append((gtin, part))
             # Automatic links of this product elsewhere in the channel give way to the person.
             conn.execute(delete(link_table).where(
@@ -131,7 +132,7 @@ def _decide(engine: Engine, listing_id: int, product_id: int | None, actor: Acto
                     method=MatchMethod.MANUAL.value, manual=True, linked_by=str(actor), linked_at=utcnow(),
                 ))
         except IntegrityError:
-            raise AlreadyResolvedError("someone else resolved this listing a moment ago") from None
+            raise AlreadyResolvedError(_("someone else resolved this listing a moment ago")) from None
         match_channel(conn, listing.channel_id, extra_keys=keys, around_only=True)
         _refresh_sales(conn, listing.channel_id)
         _audit(conn, actor, "link" if product_id else "not_sold_online", listing, old,
@@ -159,7 +160,7 @@ def unlink_listing(engine: Engine, listing_id: int, actor: Actor) -> str:
         listing = _listing(conn, listing_id)
         manual = _manual_link(conn, listing_id)
         if manual is None:
-            raise ResolveError("this listing has no manual link to undo")
+            raise ResolveError(_("this listing has no manual link to undo"))
         keys = [(listing.gtin14, listing.part_number_key)]
         old = "not sold online"
         if manual.product_id is not None:
@@ -329,9 +330,9 @@ def candidates_for(engine: Engine, listing_id: int, limit: int = 9) -> list[Cand
         found: dict[int, tuple] = {}
         why: dict[int, list[str]] = {}
         for label, condition in (
-            ("barcode", Product.gtin14 == listing.gtin14 if listing.gtin14 else None),
-            ("part no.", Product.part_number_key == listing.part_number_key if listing.part_number_key else None),
-            ("SKU=code", Product.sku == listing.product_code if listing.product_code else None),
+            (N_("barcode"), Product.gtin14 == listing.gtin14 if listing.gtin14 else None),
+            (N_("part no."), Product.part_number_key == listing.part_number_key if listing.part_number_key else None),
+            (N_("SKU=code"), Product.sku == listing.product_code if listing.product_code else None),
         ):
             if condition is None:
                 continue
@@ -357,10 +358,10 @@ def candidates_for(engine: Engine, listing_id: int, limit: int = 9) -> list[Cand
         if listing.price is not None:
             ranked.sort(key=lambda hit: (-round(hit[1]), abs(by_id[hit[2]].price - listing.price)))
         ranked = ranked[: limit - len(identical)]
-        chosen = [(pid, " + ".join(why[pid]), True) for pid in identical] + [
-            (key, f"similar {score:.0f}%", False) for _, score, key in ranked
+        chosen = [(pid, " + ".join(_(reason) for reason in why[pid]), True) for pid in identical] + [
+            (key, _("similar {score}%").format(score=f"{score:.0f}"), False) for _listing, score, key in ranked
         ]
-        stock = _available(conn, [pid for pid, _, _ in chosen])
+        stock = _available(conn, [pid for pid, _why, _same in chosen])
     rows = found | by_id
     return [
         Candidate(pid, rows[pid].sku, rows[pid].description, rows[pid].part_number, rows[pid].price,
@@ -378,7 +379,7 @@ def explain(engine: Engine, listing_id: int) -> str:
             .where(WebListing.id == listing_id)
         ).first()
         if listing is None:
-            return "This listing no longer exists."
+            return _("This listing no longer exists.")
 
         def skus(condition) -> list[str]:
             return list(conn.execute(select(Product.sku).where(condition).order_by(Product.sku).limit(5)).scalars())
@@ -396,33 +397,35 @@ def explain(engine: Engine, listing_id: int) -> str:
                      if listing.part_number_key else [])
     notes = []
     if listing.barcode_raw and not listing.gtin14:
-        notes.append(f"The web barcode {listing.barcode_raw} is not a valid GTIN (wrong length or check "
-                     "digit), so it cannot be used.")
+        notes.append(_("The web barcode {barcode} is not a valid GTIN (wrong length or check digit), so it cannot "
+                       "be used.").format(barcode=listing.barcode_raw))
     state = listing.match_state
     if state == MatchState.UNMATCHED:
         if not listing.gtin14 and not listing.part_number_key:
-            notes.append("The listing has no usable barcode and no part number, so only a person can "
-                         "say which product it is.")
+            notes.append(_("The listing has no usable barcode and no part number, so only a person can say which "
+                           "product it is."))
         else:
-            notes.append("No shop product has this listing's barcode or part number.")
+            notes.append(_("No shop product has this listing's barcode or part number."))
         if listing.product_code:
-            notes.append(f"Its product code {listing.product_code} is only used for sales, never for the "
-                         "daily export.")
+            notes.append(_("Its product code {code} is only used for sales, never for the daily export.").format(
+                code=listing.product_code))
     elif state == MatchState.CONFLICT:
-        notes.append(f"The barcode points at {', '.join(by_barcode)} but the part number points at "
-                     f"{', '.join(by_part)}. Tandem never guesses which one is right.")
+        notes.append(_("The barcode points at {by_barcode} but the part number points at {by_part}. Tandem never "
+                       "guesses which one is right.").format(by_barcode=", ".join(by_barcode), by_part=", ".join(by_part)))
     elif state == MatchState.AMBIGUOUS:
         if len(by_barcode) > 1:
-            notes.append(f"Several shop products share the barcode {listing.gtin14}: {', '.join(by_barcode)}.")
+            notes.append(_("Several shop products share the barcode {barcode}: {products}.").format(
+                barcode=listing.gtin14, products=", ".join(by_barcode)))
         if len(by_part) > 1:
-            notes.append(f"Several shop products share the part number {listing.part_number}: "
-                         f"{', '.join(by_part)}. Part numbers are not unique between brands.")
-        for key, titles in (("barcode", same_barcode), ("part number", same_part)):
+            notes.append(_("Several shop products share the part number {part}: {products}. Part numbers are not "
+                           "unique between brands.").format(part=listing.part_number, products=", ".join(by_part)))
+        for key, titles in ((_("Other web listings carry the same barcode: {titles}."), same_barcode),
+                            (_("Other web listings carry the same part number: {titles}."), same_part)):
             if titles:
                 quoted = "; ".join(f"“{t}”" for t in titles)
-                notes.append(f"Other web listings carry the same {key}: {quoted}.")
+                notes.append(key.format(titles=quoted))
         if same_barcode or same_part:
-            notes.append("A product is linked automatically only when exactly one listing names it.")
+            notes.append(_("A product is linked automatically only when exactly one listing names it."))
     else:
-        notes.append("This listing is resolved.")
+        notes.append(_("This listing is resolved."))
     return " ".join(notes)

@@ -14,6 +14,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import Connection, Engine, bindparam, func, insert, select, update
 
+from core.i18n import _, money
 from core.audit import Actor
 from core.audit import record as audit
 from core.dbtypes import utcnow
@@ -27,7 +28,12 @@ return_table, rline_table = SaleReturn.__table__, ReturnLine.__table__
 
 
 class ReturnError(Exception):
-    """The change was refused and nothing was saved; the message is for staff."""
+    """The change was refused and nothing was saved; the message is for staff, `field` the input
+    to correct when a dialog has several."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
 
 
 def line_amounts(quantity: int, unit_price: Decimal, tax_rate: Decimal) -> tuple[Decimal, Decimal, Decimal]:
@@ -136,7 +142,7 @@ def start_return(engine: Engine, sale_id: int, actor: Actor) -> int:
     with engine.begin() as conn:
         sale = conn.execute(select(WebSale.__table__).where(WebSale.id == sale_id)).first()
         if sale is None or sale.state != SaleState.COMPLETED.value:
-            raise ReturnError("only a completed web sale can be returned")
+            raise ReturnError(_("only a completed web sale can be returned"))
         # Units come back where the sale took them from: its location, else its channel's, else the first.
         location = (sale.location_id
                     or conn.execute(select(SalesChannel.location_id).where(SalesChannel.id == sale.channel_id)).scalar()
@@ -200,9 +206,9 @@ def _draft_line(conn: Connection, line_id: int):
                         .join(return_table, return_table.c.id == rline_table.c.return_id)
                         .where(rline_table.c.id == line_id)).first()
     if line is None:
-        raise ReturnError("that return line no longer exists")
+        raise ReturnError(_("that return line no longer exists"))
     if line.state != "draft":
-        raise ReturnError("this return is already completed")
+        raise ReturnError(_("this return is already completed"))
     return line
 
 
@@ -211,13 +217,13 @@ def set_quantity(engine: Engine, line_id: int, units: int, actor: Actor) -> None
     with engine.begin() as conn:
         line = _draft_line(conn, line_id)
         if line.is_shipping:
-            raise ReturnError("the shipping refund is always one")
+            raise ReturnError(_("the shipping refund is always one"))
         if units < 0:
-            raise ReturnError("enter how many units come back, as a positive number")
+            raise ReturnError(_("enter how many units come back, as a positive number"))
         sold = conn.execute(select(WebSaleLine.quantity).where(WebSaleLine.id == line.sale_line_id)).scalar()
         other = _returned_elsewhere(conn, line.sale_line_id, line.return_id)
         if units > sold - other:
-            raise ReturnError(f"only {sold - other} of {sold} sold can still come back")
+            raise ReturnError(_('only {value} of {sold} sold can still come back').format(value=sold - other, sold=sold))
         conn.execute(update(rline_table).where(rline_table.c.id == line_id).values(quantity=-units))
 
 
@@ -227,13 +233,13 @@ def checked_tax_change(rate, reason: str | None) -> tuple[Decimal, str]:
     try:
         rate = Decimal(str(rate).strip().rstrip("%").strip().replace(",", "."))
     except ArithmeticError:
-        raise ReturnError("the tax rate is a number of percent, like 8.25") from None
+        raise ReturnError(_("the tax rate is a number of percent, like 8.25")) from None
     if not rate.is_finite() or not Decimal("0") <= rate <= Decimal("100"):
-        raise ReturnError("a tax rate is between 0 and 100 %")
+        raise ReturnError(_("a tax rate is between 0 and 100 %"))
     if rate != rate.quantize(Decimal("0.0001")):
-        raise ReturnError("a tax rate has at most 4 decimals")
+        raise ReturnError(_("a tax rate has at most 4 decimals"))
     if not reason or not reason.strip():
-        raise ReturnError("say briefly why the tax rate changes")
+        raise ReturnError(_("say briefly why the tax rate changes"), field="reason")
     return rate, reason.strip()
 
 
@@ -261,21 +267,21 @@ def add_shipping_refund(engine: Engine, return_id: int, actor: Actor, amount: De
     with engine.begin() as conn:
         ret = conn.execute(select(return_table).where(return_table.c.id == return_id)).first()
         if ret is None or ret.state != "draft":
-            raise ReturnError("this return is already completed")
+            raise ReturnError(_("this return is already completed"))
         sale = conn.execute(select(WebSale.__table__).where(WebSale.id == ret.sale_id)).first()
         product = conn.execute(select(Product.id).where(Product.sku == SHIPPING_REFUND_SKU,
                                                         Product.non_inventory.is_(True))).scalar()
         if product is None:
-            raise ReturnError(f"the catalog has no non-inventory product {SHIPPING_REFUND_SKU} for shipping refunds")
+            raise ReturnError(_('the catalog has no non-inventory product {SHIPPING_REFUND_SKU} for shipping refunds').format(SHIPPING_REFUND_SKU=SHIPPING_REFUND_SKU))
         if sale.shipping_charged <= 0:
-            raise ReturnError("no shipping was charged on this sale")
+            raise ReturnError(_("no shipping was charged on this sale"))
         exists = conn.execute(select(rline_table.c.id).where(rline_table.c.return_id == return_id,
                                                              rline_table.c.is_shipping.is_(True))).scalar()
         if exists:
-            raise ReturnError("the shipping refund is already on this return")
+            raise ReturnError(_("the shipping refund is already on this return"))
         left = sale.shipping_charged - _shipping_refunded(conn, sale.id, return_id)
         if left <= 0:
-            raise ReturnError(f"the {sale.shipping_charged:.2f} of shipping was already refunded by an earlier return")
+            raise ReturnError(_('the {shipping_charged} of shipping was already refunded by an earlier return').format(shipping_charged=money(sale.shipping_charged)))
         price = left if amount is None else Decimal(amount)
         if price <= 0 or price > left:
             raise ReturnError(_shipping_limit(sale.shipping_charged, left))
@@ -291,9 +297,9 @@ def add_shipping_refund(engine: Engine, return_id: int, actor: Actor, amount: De
 
 def _shipping_limit(charged: Decimal, left: Decimal) -> str:
     if left == charged:
-        return f"the shipping refund is more than 0 and at most the {charged:.2f} charged"
-    return (f"the shipping refund is more than 0 and at most the {left:.2f} left of the {charged:.2f} charged "
-            "(earlier returns refunded the rest)")
+        return _("the shipping refund is more than 0 and at most the {charged} charged").format(charged=money(charged))
+    return _("the shipping refund is more than 0 and at most the {left} left of the {charged} charged "
+             "(earlier returns refunded the rest)").format(left=money(left), charged=money(charged))
 
 
 def set_shipping_amount(engine: Engine, line_id: int, amount: Decimal, actor: Actor) -> None:
@@ -301,11 +307,11 @@ def set_shipping_amount(engine: Engine, line_id: int, amount: Decimal, actor: Ac
     try:
         amount = Decimal(str(amount)).quantize(CENT)
     except ArithmeticError:
-        raise ReturnError("the amount is a number, like 9.95") from None
+        raise ReturnError(_("the amount is a number, like 9.95")) from None
     with engine.begin() as conn:
         line = _draft_line(conn, line_id)
         if not line.is_shipping:
-            raise ReturnError("only the shipping refund's amount can be changed; products keep the price charged")
+            raise ReturnError(_("only the shipping refund's amount can be changed; products keep the price charged"))
         charged = conn.execute(select(WebSale.shipping_charged).where(WebSale.id == line.sale_id)).scalar()
         left = charged - _shipping_refunded(conn, line.sale_id, line.return_id)
         if not Decimal("0") < amount <= left:
@@ -324,7 +330,7 @@ def _view(conn: Connection, return_id: int) -> ReturnView:
                        .outerjoin(WebSale, WebSale.id == return_table.c.sale_id)
                        .where(return_table.c.id == return_id)).first()
     if ret is None:
-        raise ReturnError("that return no longer exists")
+        raise ReturnError(_("that return no longer exists"))
     sale = conn.execute(select(WebSale.__table__).where(WebSale.id == ret.sale_id)).first()
     rows = conn.execute(
         select(rline_table, func.coalesce(WebSaleLine.title, Product.description).label("title"),
@@ -377,25 +383,23 @@ def complete_return(engine: Engine, return_id: int, actor: Actor, seen_version: 
             return_table.c.id == return_id, return_table.c.version == seen_version, return_table.c.state == "draft")
             .values(version=return_table.c.version + 1)).rowcount
         if claimed != 1:
-            raise ReturnError("this return changed or was completed a moment ago; look at it again")
+            raise ReturnError(_("this return changed or was completed a moment ago; look at it again"))
         view = _view(conn, return_id)
         lines = [line for line in view.lines if line.quantity]
         if not lines:
-            raise ReturnError("nothing is being returned yet")
+            raise ReturnError(_("nothing is being returned yet"))
         for line in lines:
             if line.is_shipping:
                 if line.unit_price > view.shipping_left:
                     raise ReturnError(_shipping_limit(sale.shipping_charged, view.shipping_left))
             elif -line.quantity > line.sold - line.returned_elsewhere:
-                raise ReturnError(f"{line.title}: only {line.sold - line.returned_elsewhere} of {line.sold} sold "
-                                  "can still come back (another return was posted meanwhile)")
-        _, _, total = view.totals
+                raise ReturnError(_('{title}: only {value} of {sold} sold can still come back (another return was posted meanwhile)').format(title=line.title, value=line.sold - line.returned_elsewhere, sold=line.sold))
+        _net, _tax, total = view.totals
         refunded_before = conn.execute(
             select(func.coalesce(func.sum(return_table.c.refund_total), 0))
             .where(return_table.c.sale_id == sale_id, return_table.c.state == "completed")).scalar()
         if sale.captured_amount + refunded_before + total < 0:
-            raise ReturnError(f"this would refund more than the {sale.captured_amount:,.2f} captured on the sale "
-                              f"({-refunded_before:,.2f} already refunded)")
+            raise ReturnError(_('this would refund more than the {captured_amount} captured on the sale ({value} already refunded)').format(captured_amount=money(sale.captured_amount), value=money(-refunded_before)))
         conn.execute(update(return_table).where(return_table.c.id == return_id)
                      .values(state="completed", completed_at=utcnow(), refund_total=total))
         conn.execute(update(rline_table).where(rline_table.c.id == bindparam("line"))
@@ -416,7 +420,7 @@ def complete_return(engine: Engine, return_id: int, actor: Actor, seen_version: 
                 conn.execute(insert(Stock.__table__).values(product_id=product_id, location_id=location, on_hand=units,
                                                             committed=0, version=1, updated_at=utcnow()))
         if ret.payment_type_id is None:
-            raise ReturnError("the sale has no recorded payment to refund to")
+            raise ReturnError(_("the sale has no recorded payment to refund to"))
         conn.execute(insert(Payment.__table__).values(
             sale_id=ret.sale_id, payment_type_id=ret.payment_type_id, amount=total,
             reference=f"return {return_id}", captured_elsewhere=False, received_at=utcnow(), received_by=str(actor)))
@@ -441,14 +445,14 @@ def refund_on_website(engine: Engine, return_id: int, actor: Actor, secrets_path
     if not config.refund_on_website:
         return None
     if ret.state != "completed":
-        raise ReturnError("post the return first")
+        raise ReturnError(_("post the return first"))
     connector = connector_for(config, secrets_path)
     try:
         reference = connector.refund(sale.external_id, -ret.refund_total, ret.idempotency_key)
     except ConnectorError as exc:
         with engine.begin() as conn:
             _audit(conn, actor, "website_refund_failed", return_id, "website_refund", None, None, str(exc))
-        raise ReturnError(f"refunded here, but the website refused: {exc}") from None
+        raise ReturnError(_('refunded here, but the website refused: {exc}').format(exc=exc)) from None
     finally:
         connector.close()
     with engine.begin() as conn:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, Engine, select, update
 
+from core.i18n import _
+from core.i18n import N_
 from core.audit import Actor
 from core.audit import record as audit
 from core.models import Product, SaleState, Stock, WebSale, WebSaleLine
@@ -22,9 +24,9 @@ sale_table, line_table, stock_table = WebSale.__table__, WebSaleLine.__table__, 
 # What staff read for each state, everywhere (a ready sale says how it leaves: "ready for pickup"
 # or "ready to ship", see core.inbox).
 STATUS_LABELS = {
-    SaleState.READY.value: "ready", SaleState.HELD.value: "held", SaleState.WAITING_MATCH.value: "needs match",
-    SaleState.GIFT_CARD_TO_ISSUE.value: "gift card", SaleState.CAPTURE_FAILED.value: "capture failed",
-    SaleState.COMPLETED.value: "completed", SaleState.CANCELLED.value: "cancelled",
+    SaleState.READY.value: N_("ready"), SaleState.HELD.value: N_("held"), SaleState.WAITING_MATCH.value: N_("needs match"),
+    SaleState.GIFT_CARD_TO_ISSUE.value: N_("gift card to issue"), SaleState.CAPTURE_FAILED.value: N_("capture failed"),
+    SaleState.COMPLETED.value: N_("completed"), SaleState.CANCELLED.value: N_("cancelled"),
 }
 
 
@@ -35,7 +37,7 @@ class SaleError(Exception):
 def _sale(conn: Connection, sale_id: int):
     sale = conn.execute(select(sale_table).where(sale_table.c.id == sale_id)).first()
     if sale is None:
-        raise SaleError("that sale no longer exists")
+        raise SaleError(_("that sale no longer exists"))
     return sale
 
 
@@ -43,7 +45,7 @@ def _claim(conn: Connection, sale_id: int, seen_version: int, **values) -> None:
     claimed = conn.execute(update(sale_table).where(sale_table.c.id == sale_id, sale_table.c.version == seen_version)
                            .values(version=sale_table.c.version + 1, **values)).rowcount
     if claimed != 1:
-        raise SaleError("someone else changed this sale a moment ago; look at it again")
+        raise SaleError(_("someone else changed this sale a moment ago; look at it again"))
 
 
 def put_line_on_product(engine: Engine, line_id: int, product_id: int, actor: Actor) -> str:
@@ -56,15 +58,15 @@ def put_line_on_product(engine: Engine, line_id: int, product_id: int, actor: Ac
                             .join(sale_table, sale_table.c.id == line_table.c.sale_id)
                             .where(line_table.c.id == line_id)).first()
         if line is None:
-            raise SaleError("that sale line no longer exists")
+            raise SaleError(_("that sale line no longer exists"))
         if line.state in (SaleState.COMPLETED.value, SaleState.CANCELLED.value, SaleState.HELD.value):
-            raise SaleError(f"the sale is {STATUS_LABELS[line.state]}; its lines cannot change")
+            raise SaleError(_('the sale is {value}; its lines cannot change').format(value=STATUS_LABELS[line.state]))
         sku = conn.execute(select(Product.sku).where(Product.id == product_id, Product.active.is_(True))).scalar()
         if sku is None:
-            raise SaleError("that product no longer exists or is inactive")
+            raise SaleError(_("that product no longer exists or is inactive"))
         if not conn.execute(update(line_table).where(line_table.c.id == line_id, line_table.c.product_id.is_(None))
                             .values(product_id=product_id, product_by_hand=True)).rowcount:
-            raise SaleError("this line already has a shop product")
+            raise SaleError(_("this line already has a shop product"))
         match_sale_lines(conn, line.channel_id)
         settle_sales(conn, line.channel_id, sale_ids=[line.sale_id])
         audit(conn, actor, "line_product", "websale", line.sale_id, f"line {line_id} product", None, sku)

@@ -11,6 +11,8 @@ wins over the file. Values are wrapped in `Secret`, whose printed form never sho
 
 from __future__ import annotations
 
+from core.i18n import _
+
 import base64
 import json
 import os
@@ -99,8 +101,7 @@ def _check_private(path: Path) -> None:
     mode = path.stat().st_mode
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
         raise SecretsError(
-            f"{path} can be read by other users (mode {stat.S_IMODE(mode):03o}); "
-            f"make it private with: chmod 600 {path}"
+            _('{path} can be read by other users (mode {value:03o}); make it private with: chmod 600 {path}').format(path=path, value=stat.S_IMODE(mode))
         )
 
 
@@ -111,7 +112,7 @@ def _read(path: Path) -> dict:
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError):
-        raise SecretsError(f"{path} is not a valid secrets file (TOML)") from None
+        raise SecretsError(_('{path} is not a valid secrets file (TOML)').format(path=path)) from None
 
 
 def channel_secrets(path: Path, channel: str, platform: str, environ: dict | None = None) -> dict[str, Secret]:
@@ -127,8 +128,7 @@ def channel_secrets(path: Path, channel: str, platform: str, environ: dict | Non
             missing.append(name)
     if missing:
         raise SecretsError(
-            f"channel {channel!r} has no {', '.join(missing)}: run `tandem --set-secret {json.dumps(channel)}` "
-            f"or set {env_name(channel, missing[0])}"
+            _('channel {channel} has no {value}: run `tandem --set-secret {value2}` or set {value3}').format(channel=repr(channel), value=', '.join(missing), value2=json.dumps(channel), value3=env_name(channel, missing[0]))
         )
     return found
 

@@ -11,6 +11,7 @@ from datetime import date, datetime
 
 from sqlalchemy import Connection, Engine, func, insert, select, update
 
+from core.i18n import N_, _
 from core.audit import Actor
 from core.audit import record as audit
 from core.config import ChannelConfig
@@ -40,10 +41,13 @@ sale_table, line_table, stock_table = WebSale.__table__, WebSaleLine.__table__, 
 
 
 DOCUMENTS = {
-    "internet_addendum": "the brand's Internet addendum",
-    "packing_slip_form": "the custom packing-slip information form",
-    "retailer_contract": "a current retailer contract",
+    "internet_addendum": N_("the brand's Internet addendum"),
+    "packing_slip_form": N_("the custom packing-slip information form"),
+    "retailer_contract": N_("a current retailer contract"),
 }
+
+
+SWITCHED_OFF = N_("supplier fulfilment is off for this web store")
 
 
 def supplier_problems(conn: Connection, channel_id: int, on: date, brands: set[str] | None = None) -> list[str]:
@@ -54,7 +58,7 @@ def supplier_problems(conn: Connection, channel_id: int, on: date, brands: set[s
     several suppliers. With `brands` (those of an order's products; "" when unknown), each brand
     needs all three, its own or the web store's; without, one complete set is enough."""
     channel = conn.execute(select(SalesChannel.supplier_fulfillment).where(SalesChannel.id == channel_id)).one()
-    problems = [] if channel.supplier_fulfillment else ["supplier fulfilment is off for this web store"]
+    problems = [] if channel.supplier_fulfillment else [_(SWITCHED_OFF)]
     documents = {(row.brand.casefold(), row.kind): row for row in conn.execute(
         select(SupplierDocument.brand, SupplierDocument.kind, SupplierDocument.ends_on)
         .where(SupplierDocument.channel_id == channel_id))}
@@ -64,9 +68,11 @@ def supplier_problems(conn: Connection, channel_id: int, on: date, brands: set[s
         for kind, name in DOCUMENTS.items():
             row = documents.get((brand.casefold(), kind)) or documents.get(("", kind))
             if row is None:
-                found.append(f"{name} is not on file" + (f" for {brand}" if brand else ""))
+                found.append((_("{document} is not on file for {brand}") if brand else _("{document} is not on file"))
+                             .format(document=_(name), brand=brand))
             elif row.ends_on is not None and row.ends_on < on:
-                found.append(f"{name}{' for ' + row.brand if row.brand else ''} ended on {row.ends_on.isoformat()}")
+                found.append((_("{document} for {brand} ended on {day}") if row.brand else _("{document} ended on {day}"))
+                             .format(document=_(name), brand=row.brand, day=row.ends_on.isoformat()))
         return found
 
     if brands is None:
@@ -129,7 +135,7 @@ def hold_fields(conn: Connection, channel_id: int, supplier: bool, shipped_at: d
     if problems:
         return {"fulfillment": Fulfillment.SUPPLIER.value, "state": SaleState.HELD.value, "held_until": None,
                 "location_id": channel.supplier_location_id or channel.location_id,
-                "hold_reason": "tagged supplier-shipped, but " + "; ".join(problems)}
+                "hold_reason": _("tagged supplier-shipped, but {problems}").format(problems="; ".join(problems))}
     until = release_time(shipped_at or ordered_at, ChannelConfig.from_stored(channel.settings_json).holiday_country)
     fields = {"fulfillment": Fulfillment.SUPPLIER.value, "held_until": until,
               "location_id": channel.supplier_location_id or channel.location_id}
@@ -147,15 +153,15 @@ def decide_supplier_hold(engine: Engine, sale_id: int, actor: Actor, seen_versio
     with engine.begin() as conn:
         sale = _sale(conn, sale_id)
         if sale.state != SaleState.HELD.value or not sale.hold_reason:
-            raise SaleError("this sale is not waiting for that decision")
+            raise SaleError(_("this sale is not waiting for that decision"))
         if shop_ships:
             values = {"fulfillment": Fulfillment.STORE.value, "state": SaleState.WAITING_MATCH.value,
                       "held_until": None, "hold_reason": None}
-            message = "The shop ships this sale from its own stock; its units are now committed."
+            message = _("The shop ships this sale from its own stock; its units are now committed.")
         else:
             problems = supplier_problems(conn, sale.channel_id, now.date(), _sale_brands(conn, sale_id))
             if problems:
-                raise SaleError("the supplier cannot ship it yet: " + "; ".join(problems))
+                raise SaleError(_("the supplier cannot ship it yet: {problems}").format(problems="; ".join(problems)))
             country = ChannelConfig.from_stored(conn.execute(select(SalesChannel.settings_json).where(
                 SalesChannel.id == sale.channel_id)).scalar()).holiday_country
             until = release_time(sale.shipped_at or sale.ordered_at, country)
@@ -175,9 +181,9 @@ def record_supplier_document(engine: Engine, channel_id: int, kind: str, signed_
                              brand: str | None = None) -> None:
     """Record (or replace) one signed document, for every brand the web store sells or for one."""
     if kind not in DOCUMENTS:
-        raise SaleError(f"unknown document {kind!r} (one of: {', '.join(DOCUMENTS)})")
+        raise SaleError(_('unknown document {kind} (one of: {value})').format(kind=repr(kind), value=', '.join(DOCUMENTS)))
     if ends_on is not None and ends_on < signed_on:
-        raise SaleError("a document cannot end before it was signed")
+        raise SaleError(_("a document cannot end before it was signed"))
     brand = " ".join((brand or "").split())[:100]
     values = {"signed_on": signed_on, "ends_on": ends_on, "reference": (reference or "").strip()[:500] or None,
               "recorded_by": str(actor), "recorded_at": utcnow()}
@@ -198,10 +204,10 @@ def enable_supplier_fulfillment(engine: Engine, channel_id: int, actor: Actor, r
     """Switch supplier fulfillment on; refused until the three signed documents are on file and current."""
     with engine.begin() as conn:
         missing = [p for p in supplier_problems(conn, channel_id, today or shoptime_today())
-                   if p != "supplier fulfilment is off for this web store"]
+                   if p != _(SWITCHED_OFF)]
         if missing:
-            raise SaleError("supplier fulfillment needs the signed documents on file and current first: "
-                            + "; ".join(missing))
+            raise SaleError(_("supplier fulfilment needs the signed documents on file and current first: {missing}")
+                            .format(missing="; ".join(missing)))
         conn.execute(update(SalesChannel.__table__).where(SalesChannel.id == channel_id).values(
             supplier_fulfillment=True, supplier_location_id=route_to, version=SalesChannel.version + 1))
         audit(conn, actor, "supplier_fulfillment", "saleschannel", channel_id, "supplier_fulfillment", "off", "on")
@@ -257,7 +263,7 @@ def supplier_setup(engine: Engine, today: date | None = None) -> list[SupplierSe
         on_file = {(row.channel_id, row.brand, row.kind): row for row in conn.execute(select(SupplierDocument))}
     setups = []
     for channel in channels:
-        brands = [""] + sorted({brand for channel_id, brand, _ in on_file if channel_id == channel.id and brand},
+        brands = [""] + sorted({brand for channel_id, brand, _kind in on_file if channel_id == channel.id and brand},
                                key=str.casefold)
         sets = []
         for brand in brands:
@@ -291,7 +297,7 @@ def switch_supplier_fulfillment(engine: Engine, channel_id: int, actor: Actor, o
 
     if not on:
         disable_supplier_fulfillment(engine, channel_id, actor)
-        return "Supplier fulfilment is off: orders tagged supplier-shipped now wait for a person."
+        return _("Supplier fulfilment is off: orders tagged supplier-shipped now wait for a person.")
     route_to = None
     if location:
         with engine.connect() as conn:
@@ -300,4 +306,6 @@ def switch_supplier_fulfillment(engine: Engine, channel_id: int, actor: Actor, o
             except UnknownLocationError as exc:
                 raise SaleError(str(exc)) from None
     enable_supplier_fulfillment(engine, channel_id, actor, route_to)
-    return "Supplier fulfilment is on" + (f": supplier-shipped orders go to {location}." if location else ".")
+    if location:
+        return _("Supplier fulfilment is on: supplier-shipped orders go to {location}.").format(location=location)
+    return _("Supplier fulfilment is on.")

@@ -10,9 +10,11 @@ from datetime import datetime
 
 from sqlalchemy import Engine, func, select
 
+from core.i18n import N_, _, number
 from core.models import SalesChannel, SyncRun
 
 run_table = SyncRun.__table__
+STATUS_WORDS = {"ok": N_("ok"), "failed": N_("failed"), "running": N_("running"), "interrupted": N_("interrupted")}
 
 
 @dataclass(frozen=True)
@@ -33,14 +35,17 @@ class SyncRecord:
         if not c:
             return self.message or ""
         waiting = c.get("ambiguous", 0) + c.get("conflict", 0) + c.get("unmatched", 0)
-        parts = [f"{c.get('orders_imported', 0):,} new orders"]
+        parts = [_("{count} new orders").format(count=number(c.get("orders_imported", 0)))]
         if c.get("orders_updated"):
-            parts.append(f"{c['orders_updated']:,} updated")
+            parts.append(_("{count} updated").format(count=number(c["orders_updated"])))
         if c.get("export_ran"):
-            parts.append(f"{c.get('items_exported', 0):,} quantities and {c.get('prices_exported', 0):,} prices sent")
-        parts += [f"{waiting:,} listings to resolve", f"{c.get('matched', 0):,} of {c.get('listings_seen', 0):,} matched"]
+            parts.append(_("{quantities} quantities and {prices} prices sent").format(
+                quantities=number(c.get("items_exported", 0)), prices=number(c.get("prices_exported", 0))))
+        parts += [_("{count} listings to resolve").format(count=number(waiting)),
+                  _("{matched} of {seen} matched").format(matched=number(c.get("matched", 0)),
+                                                          seen=number(c.get("listings_seen", 0)))]
         if c.get("error"):
-            parts.insert(0, f"error: {c['error']}")
+            parts.insert(0, _("error: {error}").format(error=c["error"]))
         return " · ".join(parts)
 
 

@@ -14,13 +14,14 @@ from contextlib import contextmanager
 from sqlalchemy import Engine, text, update
 from sqlalchemy.engine import make_url
 
+from core.i18n import _
 from core.dbtypes import utcnow
 from core.models import SyncRun
 
 PG_SYNC_LOCK = 727002
 INTERRUPTED = "interrupted"
-INTERRUPTED_MESSAGE = ("this sync stopped before it finished (the process was killed or the machine went down); "
-                       "the next sync carried on from what it had saved")
+INTERRUPTED_MESSAGE = (_("this sync stopped before it finished (the process was killed or the machine went down); "
+                       "the next sync carried on from what it had saved"))
 
 
 class SyncBusy(Exception):
@@ -36,7 +37,7 @@ def sync_lock(engine: Engine):
     if engine.dialect.name == "postgresql":
         with engine.connect() as conn:
             if not conn.execute(text(f"SELECT pg_try_advisory_lock({PG_SYNC_LOCK})")).scalar():
-                raise SyncBusy("another tandem --sync is running on this database")
+                raise SyncBusy(_("another tandem --sync is running on this database"))
             try:
                 yield
             finally:
@@ -47,7 +48,7 @@ def sync_lock(engine: Engine):
         try:
             fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise SyncBusy("another tandem --sync is running on this database") from None
+            raise SyncBusy(_("another tandem --sync is running on this database")) from None
         yield
     finally:
         os.close(descriptor)

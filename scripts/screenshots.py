@@ -1,4 +1,5 @@
-"""Regenerate screenshots/: every screen, from the demo shop, at 80x24 and at 120x36.
+"""Regenerate screenshots/: every screen, from the demo shop, at 80x24 and at 120x36 in English,
+and at 80x24 in French (name-fr.svg).
 
     uv run python scripts/screenshots.py
 """
@@ -15,17 +16,19 @@ sys.path.insert(0, str(ROOT))
 
 from cli import DEMO_TIME_ZONE  # noqa: E402
 from core.db import open_database  # noqa: E402
+from core.i18n import set_language  # noqa: E402
 from core.demo import create_demo_database  # noqa: E402
 from core.shoptime import set_shop_zone  # noqa: E402
 from tui.app import TandemApp  # noqa: E402
 
-SIZES = {"": (80, 24), "-wide": (120, 36)}
+# suffix -> (language, size)
+VARIANTS = {"": ("en", (80, 24)), "-wide": ("en", (120, 36)), "-fr": ("fr", (80, 24))}
 # name -> keys pressed from the home screen to reach it
 SCREENS = {
     "home": [], "inbox": ["s"], "sale": ["s", "enter"], "pickup-checks": ["s", "PICKUP", "enter", "p", "1"],
     "resolver": ["m"], "resolver-why": ["m", "w"], "catalog": ["c"], "inbox-search": ["s", "slash", *"maya", "enter"],
     "returns": ["t", "COMPLETED", "enter", "enter", "plus"], "accounts": ["a"],
-    "help-en": ["f1"], "help-fr": ["f1", "f2"], "customer": ["s", "enter", "l", *"ana"],
+    "help": ["f1"], "customer": ["s", "enter", "l", *"ana"],
     "locations": ["l"], "supplier": ["f"], "supplier-document": ["f", "n"], "syncs": ["h"],
     "tax-rate": ["t", "COMPLETED", "enter", "enter", "plus", "t"], "cancel": ["s", "enter", "x"],
     "first-run": [],  # the home screen of a shop not set up yet
@@ -46,7 +49,7 @@ async def shoot(engine, name: str, keys: list[str], size: tuple[int, int], suffi
                 continue
             if key == "PICKUP":  # down the inbox to the first sale picked up at the counter
                 rows = pilot.app.screen.page.rows
-                await pilot.press(*["down"] * next(i for i, r in enumerate(rows) if r.status == "ready for pickup"))
+                await pilot.press(*["down"] * next(i for i, r in enumerate(rows) if r.state == "ready" and not r.shipping))
                 continue
             await pilot.press(key)
             await pilot.pause()
@@ -61,15 +64,20 @@ async def main() -> None:
     set_shop_zone(DEMO_TIME_ZONE)
     (ROOT / "screenshots").mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
-        url = f"sqlite:///{Path(tmp) / 'demo.sqlite'}"
-        create_demo_database(url)
-        engine = open_database(url)
-        empty = open_database(f"sqlite:///{Path(tmp) / 'empty.sqlite'}")
-        for name, keys in SCREENS.items():
-            for suffix, size in SIZES.items():
-                print(await shoot(empty if name == "first-run" else engine, name, keys, size, suffix))
-        engine.dispose()
-        empty.dispose()
+        for language in ("en", "fr"):
+            # The demo shop is built in the language it is shown in: what the sync writes for
+            # people (a hold's reason, say) is in the shop's language.
+            set_language(language)
+            url = f"sqlite:///{Path(tmp) / f'demo-{language}.sqlite'}"
+            create_demo_database(url)
+            engine = open_database(url)
+            empty = open_database(f"sqlite:///{Path(tmp) / f'empty-{language}.sqlite'}")
+            for name, keys in SCREENS.items():
+                for suffix, (spoken, size) in VARIANTS.items():
+                    if spoken == language:
+                        print(await shoot(empty if name == "first-run" else engine, name, keys, size, suffix))
+            engine.dispose()
+            empty.dispose()
 
 
 if __name__ == "__main__":

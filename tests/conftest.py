@@ -33,11 +33,19 @@ def _isolated_home(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
     monkeypatch.delenv("TANDEM_DATABASE_URL", raising=False)
     monkeypatch.delenv("TANDEM_CONFIG", raising=False)
+    # Nor by the host's locale: the suite speaks English unless a test asks for French (and the
+    # processes it starts inherit the same).
+    for name in ("LC_ALL", "LC_MESSAGES", "LANGUAGE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    from core.i18n import set_language
     from core.shoptime import set_shop_zone
 
     set_shop_zone(None)
+    set_language("en")
     yield
     set_shop_zone(None)
+    set_language("en")
 
 
 def _on_postgres_server(statement: str) -> None:

@@ -72,7 +72,8 @@ def test_every_screen_by_keys_only_then_quit(tmp_path, env):
                 terminal.keys("Escape")  # first out of the search box
             terminal.wait_for("Last sync")
         terminal.keys("s")
-        inbox = terminal.wait_for("Enter opens a sale")
+        terminal.wait_for("Enter opens a sale")
+        inbox = terminal.wait_for("ready for pickup")  # the page painted, not only its status line
         rows = [line for line in inbox.splitlines() if line.lstrip().startswith("#")]
         pickup_row = next(n for n, line in enumerate(rows) if "ready for pickup" in line)
         order = rows[pickup_row].split()[0]
@@ -92,9 +93,11 @@ def test_every_screen_by_keys_only_then_quit(tmp_path, env):
         terminal.keys("g", "i", "f", "t")
         terminal.wait_gone("What matters most for selling online?")  # the search leaves the gift-card question
         terminal.wait_for("How do I sell gift cards")
-        terminal.keys("F2")
+        terminal.keys("F2")  # the whole console in French, at once
         terminal.wait_for("Aide")
         terminal.keys("Escape")
+        terminal.wait_for("Dernière synchro")
+        terminal.keys("F2")
         terminal.wait_for("Last sync")
         terminal.keys("q")
         terminal.wait_for("Leave Tandem?")

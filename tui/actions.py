@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 from textual.binding import Binding
 
+from core.i18n import N_, _
+
 
 @dataclass(frozen=True)
 class Action:
@@ -28,135 +30,137 @@ class Action:
 
 ACTIONS: tuple[Action, ...] = (
     # app
-    Action('quit', 'ctrl+q', 'quit', 'Quit', 'Leave Tandem', show=False, priority=True),
-    Action('commands', 'ctrl+p', 'command_palette', 'Commands', 'Every action of this screen, searchable', show=False),
+    Action('quit', 'ctrl+q', 'quit', N_('Quit'), N_('Leave Tandem'), show=False, priority=True),
+    Action('commands', 'ctrl+p', 'command_palette', N_('Commands'), N_('Every action of this screen, searchable'), show=False),
     # `?` is text in a text box, except in a search box not yet typed into (tui.widgets.search_box).
-    Action('help', 'f1,question_mark', 'help', 'Help', 'Questions and answers for this screen', show=False,
+    Action('help', 'f1,question_mark', 'help', N_('Help'), N_('Questions and answers for this screen'), show=False,
            priority=True),
+    Action('language', 'f2', 'switch_language', N_('Language'), N_('Switch between English and French; remembered'),
+           show=False, priority=True),
     # accounts
-    Action('accounts.back', 'escape', 'back', 'Back', 'Back to the home screen'),
-    Action('accounts.edit', 'e', 'edit_account', 'Account', 'Change the accounting account'),
-    Action('accounts.present', 'p', 'toggle_present', 'Card present', 'Whether the card was present (in-shop card payments)'),
-    Action('accounts.before', 'b', 'day(-1)', 'Day before', 'The reconciliation of the day before'),
-    Action('accounts.after', 'f', 'day(1)', 'Day after', 'The reconciliation of the day after'),
+    Action('accounts.back', 'escape', 'back', N_('Back'), N_('Back to the home screen')),
+    Action('accounts.edit', 'e', 'edit_account', N_('Account'), N_('Change the accounting account')),
+    Action('accounts.present', 'p', 'toggle_present', N_('Card present'), N_('Whether the card was present (in-shop card payments)')),
+    Action('accounts.before', 'b', 'day(-1)', N_('Day before'), N_('The reconciliation of the day before')),
+    Action('accounts.after', 'f', 'day(1)', N_('Day after'), N_('The reconciliation of the day after')),
     # catalog
-    Action('catalog.back', 'escape', 'back', 'Back', 'Back to the table, then home'),
-    Action('catalog.search', 'slash', 'search', 'Search', 'Type to search the catalog'),
-    Action('catalog.next', 'pagedown', 'next_page', 'Next page', 'The next page of products', priority=True, show=False),
-    Action('catalog.previous', 'pageup', 'previous_page', 'Prev page', 'The page before', priority=True, show=False),
+    Action('catalog.back', 'escape', 'back', N_('Back'), N_('Back to the table, then home')),
+    Action('catalog.search', 'slash', 'search', N_('Search'), N_('Type to search the catalog')),
+    Action('catalog.next', 'pagedown', 'next_page', N_('Next page'), N_('The next page of products'), priority=True, show=False),
+    Action('catalog.previous', 'pageup', 'previous_page', N_('Prev page'), N_('The page before'), priority=True, show=False),
     # confirm
-    Action('confirm.yes', 'y', 'answer(True)', 'Yes', 'Yes, go ahead'),
-    Action('confirm.no', 'n,escape', 'answer(False)', 'No', 'No, leave things as they are'),
+    Action('confirm.yes', 'y', 'answer(True)', N_('Yes'), N_('Yes, go ahead')),
+    Action('confirm.no', 'n,escape', 'answer(False)', N_('No'), N_('No, leave things as they are')),
     # customer
-    Action('customer.create', 'c', 'create', 'Create from sale', "Create a POS customer from the web sale's name, email and phone"),
-    Action('customer.close', 'escape', 'dismiss_none', 'Close', 'Close without linking'),
+    Action('customer.create', 'c', 'create', N_('Create from sale'), N_("Create a POS customer from the web sale's name, email and phone")),
+    Action('customer.close', 'escape', 'dismiss_none', N_('Close'), N_('Close without linking')),
     # document
-    Action('document.cancel', 'escape', 'dismiss_none', 'Cancel', 'Close without recording'),
+    Action('document.cancel', 'escape', 'dismiss_none', N_('Cancel'), N_('Close without recording')),
     # faq
-    Action('faq.back', 'escape', 'back', 'Back', 'Back to the screen the help was opened from'),
-    Action('faq.language', 'f2,ctrl+l', 'switch_language', 'Language', 'English or French', priority=True),
-    Action('faq.next', 'down', 'next', 'Next', 'The next question', show=False, priority=True),
-    Action('faq.previous', 'up', 'previous', 'Previous', 'The question before', show=False, priority=True),
+    Action('faq.back', 'escape', 'back', N_('Back'), N_('Back to the screen the help was opened from')),
+    Action('faq.next', 'down', 'next', N_('Next'), N_('The next question'), show=False, priority=True),
+    Action('faq.previous', 'up', 'previous', N_('Previous'), N_('The question before'), show=False, priority=True),
     # gift-card
-    Action('gift-card.cancel', 'escape', 'dismiss_none', 'Cancel', 'Close without issuing'),
+    Action('gift-card.cancel', 'escape', 'dismiss_none', N_('Cancel'), N_('Close without issuing')),
     # home
-    Action('home.inbox', 's', 'open_inbox', 'Sales', 'The web sales to handle', menu='Sales inbox — web sales to pick up, ship, or finish'),
-    Action('home.returns', 't', 'open_returns', 'Returns', 'Returns and tax editor', menu='Returns — refunds with per-line tax rates and shipping'),
-    Action('home.accounts', 'a', 'open_accounts', 'Accounts', 'Payment types and reconciliation', menu="Accounts — payment types and the day's reconciliation"),
-    Action('home.resolver', 'm', 'open_resolver', 'Matches', 'Resolve web listings the rules could not match', menu='Match resolver — link web listings to shop products'),
-    Action('home.catalog', 'c', 'open_catalog', 'Catalog', 'Search the products', menu='Catalog — search the products, see stock at each location'),
-    Action('home.locations', 'l', 'open_locations', 'Locations', 'Add, rename or retire locations', show=False, menu="Locations — add, rename or retire the shop's locations"),
-    Action('home.supplier', 'f', 'open_supplier', 'Supplier', 'Supplier fulfilment: signed documents and the switch', show=False, menu='Supplier fulfilment — signed documents, switched on or off'),
-    Action('home.sync', 'y', 'sync', 'Sync', 'Sync every web store now (the same as tandem --sync)',
-           menu='Sync now — every web store, as tandem --sync does'),
-    Action('home.history', 'h', 'open_sync_history', 'Syncs', 'Each sync and what it did, per web store', show=False,
-           menu='Syncs — each sync and what it did; sync one web store or all'),
-    Action('home.refresh', 'r', 'refresh', 'Refresh', 'Read the figures again', show=False),
-    Action('home.quit', 'q', 'leave', 'Quit', 'Leave Tandem (asks first)'),
+    Action('home.inbox', 's', 'open_inbox', N_('Sales'), N_('The web sales to handle'), menu=N_('Sales inbox — web sales to pick up, ship, or finish')),
+    Action('home.returns', 't', 'open_returns', N_('Returns'), N_('Returns and tax editor'), menu=N_('Returns — refunds with per-line tax rates and shipping')),
+    Action('home.accounts', 'a', 'open_accounts', N_('Accounts'), N_('Payment types and reconciliation'), menu=N_("Accounts — payment types and the day's reconciliation")),
+    Action('home.resolver', 'm', 'open_resolver', N_('Matches'), N_('Resolve web listings the rules could not match'), menu=N_('Match resolver — link web listings to shop products')),
+    Action('home.catalog', 'c', 'open_catalog', N_('Catalog'), N_('Search the products'), menu=N_('Catalog — search the products, see stock at each location')),
+    Action('home.locations', 'l', 'open_locations', N_('Locations'), N_('Add, rename or retire locations'), show=False, menu=N_("Locations — add, rename or retire the shop's locations")),
+    Action('home.supplier', 'f', 'open_supplier', N_('Supplier'), N_('Supplier fulfilment: signed documents and the switch'), show=False, menu=N_('Supplier fulfilment — signed documents, switched on or off')),
+    Action('home.sync', 'y', 'sync', N_('Sync'), N_('Sync every web store now (the same as tandem --sync)'),
+           menu=N_('Sync now — every web store, as tandem --sync does')),
+    Action('home.history', 'h', 'open_sync_history', N_('Syncs'), N_('Each sync and what it did, per web store'), show=False,
+           menu=N_('Syncs — each sync and what it did; sync one web store or all')),
+    Action('home.refresh', 'r', 'refresh', N_('Refresh'), N_('Read the figures again'), show=False),
+    Action('home.quit', 'q', 'leave', N_('Quit'), N_('Leave Tandem (asks first)')),
     # inbox
-    Action('inbox.back', 'escape', 'back', 'Back', 'Back to the home screen'),
-    Action('inbox.filter', 'f', 'next_filter', 'Filter', 'Cycle the status filter'),
-    Action('inbox.channel', 'c', 'next_channel', 'Store', 'Cycle the web store filter'),
-    Action('inbox.history', 'h', 'toggle_history', 'History', 'Completed and cancelled sales'),
-    Action('inbox.search', 'slash', 'search', 'Search', 'Find a sale: order number, name, email, phone or a scanned barcode'),
-    Action('inbox.next', 'pagedown', 'next_page', 'Next page', 'The next page of sales', priority=True, show=False),
-    Action('inbox.previous', 'pageup', 'previous_page', 'Prev page', 'The page before', priority=True, show=False),
-    Action('inbox.refresh', 'r', 'reload', 'Refresh', 'Read the sales again', show=False),
+    Action('inbox.back', 'escape', 'back', N_('Back'), N_('Back to the home screen')),
+    Action('inbox.filter', 'f', 'next_filter', N_('Filter'), N_('Cycle the status filter')),
+    Action('inbox.channel', 'c', 'next_channel', N_('Store'), N_('Cycle the web store filter')),
+    Action('inbox.history', 'h', 'toggle_history', N_('History'), N_('Completed and cancelled sales')),
+    Action('inbox.search', 'slash', 'search', N_('Search'), N_('Find a sale: order number, name, email, phone or a scanned barcode')),
+    Action('inbox.next', 'pagedown', 'next_page', N_('Next page'), N_('The next page of sales'), priority=True, show=False),
+    Action('inbox.previous', 'pageup', 'previous_page', N_('Prev page'), N_('The page before'), priority=True, show=False),
+    Action('inbox.refresh', 'r', 'reload', N_('Refresh'), N_('Read the sales again'), show=False),
     # locations
-    Action('locations.back', 'escape', 'back', 'Back', 'Back to the home screen'),
-    Action('locations.add', 'a', 'add', 'Add', 'Open a new location'),
-    Action('locations.rename', 'r', 'rename', 'Rename', 'Give the highlighted location a new name'),
-    Action('locations.retire', 'd', 'retire', 'Retire', 'Stop using it; its history stays'),
+    Action('locations.back', 'escape', 'back', N_('Back'), N_('Back to the home screen')),
+    Action('locations.add', 'a', 'add', N_('Add'), N_('Open a new location')),
+    Action('locations.rename', 'r', 'rename', N_('Rename'), N_('Give the highlighted location a new name')),
+    Action('locations.retire', 'd', 'retire', N_('Retire'), N_('Stop using it; its history stays')),
     # pickup
-    Action('pickup.card', '1', "toggle('card')", 'Card', 'The card shown matches the one used online'),
-    Action('pickup.signature', '2', "toggle('signature')", 'Signature', 'The customer signed'),
-    Action('pickup.photo-id', '3', "toggle('photo-id')", 'Photo ID', 'A government photo ID was checked'),
-    Action('pickup.confirm', 'enter', 'confirm', 'Complete', 'Capture the payment and complete the pickup', priority=True),
-    Action('pickup.cancel', 'escape', 'dismiss_none', 'Cancel', 'Close; the sale stays as it is'),
+    Action('pickup.card', '1', "toggle('card')", N_('Card'), N_('The card shown matches the one used online')),
+    Action('pickup.signature', '2', "toggle('signature')", N_('Signature'), N_('The customer signed')),
+    Action('pickup.photo-id', '3', "toggle('photo-id')", N_('Photo ID'), N_('A government photo ID was checked')),
+    Action('pickup.confirm', 'enter', 'confirm', N_('Complete'), N_('Capture the payment and complete the pickup'), priority=True),
+    Action('pickup.cancel', 'escape', 'dismiss_none', N_('Cancel'), N_('Close; the sale stays as it is')),
     # prompt
-    Action('prompt.cancel', 'escape', 'dismiss_none', 'Cancel', 'Close without saving'),
+    Action('prompt.cancel', 'escape', 'dismiss_none', N_('Cancel'), N_('Close without saving')),
     # why
-    Action('why.close', 'escape,q,w,enter', 'dismiss', 'Close', 'Close this explanation'),
-    Action('why.faq', 'h', 'faq', 'Help entry', "The help panel's entry on matching"),
+    Action('why.close', 'escape,q,w,enter', 'dismiss', N_('Close'), N_('Close this explanation')),
+    Action('why.faq', 'h', 'faq', N_('Help entry'), N_("The help panel's entry on matching")),
     # resolver
-    Action('resolver.back', 'escape', 'back', 'Back', 'Back to the home screen'),
+    Action('resolver.back', 'escape', 'back', N_('Back'), N_('Back to the home screen')),
     # Not a priority key: Enter must come after the digits of a scan, in the order they were typed.
-    Action('resolver.link', 'enter', 'link_highlighted', 'Link', 'Link the listing to the highlighted product'),
-    Action('resolver.not-online', 'x', 'not_sold_online', 'Not online', 'This listing has no product in the shop'),
-    Action('resolver.skip', 's', 'skip', 'Skip', 'Leave it for later; next listing'),
-    Action('resolver.undo', 'u', 'undo', 'Undo', 'Take back the last decision made here; again for the one before'),
-    Action('resolver.search', 'slash', 'search', 'Search', 'Search the whole catalog'),
-    Action('resolver.why', 'w', 'why', 'Why?', 'Why this listing needs a person'),
-    Action('resolver.down', 'j', 'cursor_down', 'Down', 'The next candidate', show=False),
-    Action('resolver.up', 'k', 'cursor_up', 'Up', 'The candidate before', show=False),
-    Action('resolver.link-1', '1', 'link_number(1)', 'Link 1', 'Link the listing to candidate 1', show=False),
-    Action('resolver.link-2', '2', 'link_number(2)', 'Link 2', 'Link the listing to candidate 2', show=False),
-    Action('resolver.link-3', '3', 'link_number(3)', 'Link 3', 'Link the listing to candidate 3', show=False),
-    Action('resolver.link-4', '4', 'link_number(4)', 'Link 4', 'Link the listing to candidate 4', show=False),
-    Action('resolver.link-5', '5', 'link_number(5)', 'Link 5', 'Link the listing to candidate 5', show=False),
-    Action('resolver.link-6', '6', 'link_number(6)', 'Link 6', 'Link the listing to candidate 6', show=False),
-    Action('resolver.link-7', '7', 'link_number(7)', 'Link 7', 'Link the listing to candidate 7', show=False),
-    Action('resolver.link-8', '8', 'link_number(8)', 'Link 8', 'Link the listing to candidate 8', show=False),
-    Action('resolver.link-9', '9', 'link_number(9)', 'Link 9', 'Link the listing to candidate 9', show=False),
+    Action('resolver.link', 'enter', 'link_highlighted', N_('Link'), N_('Link the listing to the highlighted product')),
+    Action('resolver.not-online', 'x', 'not_sold_online', N_('Not online'), N_('This listing has no product in the shop')),
+    Action('resolver.skip', 's', 'skip', N_('Skip'), N_('Leave it for later; next listing')),
+    Action('resolver.undo', 'u', 'undo', N_('Undo'), N_('Take back the last decision made here; again for the one before')),
+    Action('resolver.search', 'slash', 'search', N_('Search'), N_('Search the whole catalog')),
+    Action('resolver.why', 'w', 'why', N_('Why?'), N_('Why this listing needs a person')),
+    Action('resolver.down', 'j', 'cursor_down', N_('Down'), N_('The next candidate'), show=False),
+    Action('resolver.up', 'k', 'cursor_up', N_('Up'), N_('The candidate before'), show=False),
+    Action('resolver.link-1', '1', 'link_number(1)', N_('Link 1'), N_('Link the listing to candidate 1'), show=False),
+    Action('resolver.link-2', '2', 'link_number(2)', N_('Link 2'), N_('Link the listing to candidate 2'), show=False),
+    Action('resolver.link-3', '3', 'link_number(3)', N_('Link 3'), N_('Link the listing to candidate 3'), show=False),
+    Action('resolver.link-4', '4', 'link_number(4)', N_('Link 4'), N_('Link the listing to candidate 4'), show=False),
+    Action('resolver.link-5', '5', 'link_number(5)', N_('Link 5'), N_('Link the listing to candidate 5'), show=False),
+    Action('resolver.link-6', '6', 'link_number(6)', N_('Link 6'), N_('Link the listing to candidate 6'), show=False),
+    Action('resolver.link-7', '7', 'link_number(7)', N_('Link 7'), N_('Link the listing to candidate 7'), show=False),
+    Action('resolver.link-8', '8', 'link_number(8)', N_('Link 8'), N_('Link the listing to candidate 8'), show=False),
+    Action('resolver.link-9', '9', 'link_number(9)', N_('Link 9'), N_('Link the listing to candidate 9'), show=False),
     # returns
-    Action('returns.back', 'escape', 'back', 'Back', 'Back; an unposted draft is abandoned'),
-    Action('returns.more', 'plus,equals_sign', 'more', '+1', 'One more unit comes back'),
-    Action('returns.less', 'minus', 'less', '-1', 'One unit fewer'),
-    Action('returns.tax', 't', 'tax', 'Tax rate', "Change this line's tax rate"),
-    Action('returns.restock', 'r', 'restock', 'Restock', 'Restock or not (damaged)'),
-    Action('returns.shipping', 's', 'shipping', 'Shipping', 'Add the shipping refund'),
-    Action('returns.amount', 'a', 'amount', 'Amount', 'Refund less shipping than was charged'),
-    Action('returns.confirm', 'c', 'confirm', 'Confirm', 'Post the refund'),
+    Action('returns.back', 'escape', 'back', N_('Back'), N_('Back; an unposted draft is abandoned')),
+    Action('returns.more', 'plus,equals_sign', 'more', N_('+1'), N_('One more unit comes back')),
+    Action('returns.less', 'minus', 'less', N_('-1'), N_('One unit fewer')),
+    Action('returns.tax', 't', 'tax', N_('Tax rate'), N_("Change this line's tax rate")),
+    Action('returns.restock', 'r', 'restock', N_('Restock'), N_('Restock or not (damaged)')),
+    Action('returns.shipping', 's', 'shipping', N_('Shipping'), N_('Add the shipping refund')),
+    Action('returns.amount', 'a', 'amount', N_('Amount'), N_('Refund less shipping than was charged')),
+    Action('returns.confirm', 'c', 'confirm', N_('Confirm'), N_('Post the refund')),
     # sale
-    Action('sale.back', 'escape', 'back', 'Back', 'Back to the inbox'),
-    Action('sale.pickup', 'p', 'pickup', 'Pickup', 'Complete pickup: checks, capture, done'),
-    Action('sale.shipped', 's', 'shipped', 'Shipped', 'Capture and complete a shipped sale'),
-    Action('sale.gift-card', 'g', 'gift_card', 'Gift card', 'Issue the gift card for this line'),
-    Action('sale.match', 'm', 'resolve', 'Match', "Resolve this line's match"),
-    Action('sale.undo-match', 'u', 'undo_match', 'Undo match', 'Take back the link that gave this line its product'),
-    Action('sale.customer', 'l', 'customer', 'Customer', 'Link or create the POS customer'),
-    Action('sale.cancel', 'x', 'cancel_sale', 'Cancel sale', 'Cancel the sale and release its units'),
-    Action('sale.shop-ships', 'o', 'shop_ships', 'We ship it', 'Tagged supplier-shipped, but the shop ships it from its own stock'),
-    Action('sale.supplier-ships', 'v', 'supplier_ships', 'Supplier ships', 'The supplier ships it: wait for its release time, commit nothing'),
+    Action('sale.back', 'escape', 'back', N_('Back'), N_('Back to the inbox')),
+    Action('sale.pickup', 'p', 'pickup', N_('Pickup'), N_('Complete pickup: checks, capture, done')),
+    Action('sale.shipped', 's', 'shipped', N_('Shipped'), N_('Capture and complete a shipped sale')),
+    Action('sale.gift-card', 'g', 'gift_card', N_('Gift card'), N_('Issue the gift card for this line')),
+    Action('sale.match', 'm', 'resolve', N_('Match'), N_("Resolve this line's match")),
+    Action('sale.undo-match', 'u', 'undo_match', N_('Undo match'), N_('Take back the link that gave this line its product')),
+    Action('sale.customer', 'l', 'customer', N_('Customer'), N_('Link or create the POS customer')),
+    Action('sale.cancel', 'x', 'cancel_sale', N_('Cancel sale'), N_('Cancel the sale and release its units')),
+    Action('sale.shop-ships', 'o', 'shop_ships', N_('We ship it'), N_('Tagged supplier-shipped, but the shop ships it from its own stock')),
+    Action('sale.supplier-ships', 'v', 'supplier_ships', N_('Supplier ships'), N_('The supplier ships it: wait for its release time, commit nothing')),
     # syncs
-    Action('syncs.back', 'escape', 'back', 'Back', 'Back to the home screen'),
-    Action('syncs.one', 'enter', 'sync_one', 'Sync store', 'Sync the highlighted web store now', priority=True),
-    Action('syncs.all', 'a', 'sync_all', 'Sync all', 'Sync every web store now'),
-    Action('syncs.more', 'pagedown', 'more', 'Older', 'Older syncs', priority=True, show=False),
+    Action('syncs.back', 'escape', 'back', N_('Back'), N_('Back to the home screen')),
+    Action('syncs.one', 'enter', 'sync_one', N_('Sync store'), N_('Sync the highlighted web store now'), priority=True),
+    Action('syncs.all', 'a', 'sync_all', N_('Sync all'), N_('Sync every web store now')),
+    Action('syncs.more', 'pagedown', 'more', N_('Older'), N_('Older syncs'), priority=True, show=False),
     # supplier
-    Action('supplier.back', 'escape', 'back', 'Back', 'Back to the home screen'),
-    Action('supplier.record', 'n', 'record', 'Record', 'Record the highlighted signed document'),
-    Action('supplier.on', 'o', 'switch_on', 'Switch on', 'Switch supplier fulfilment on (asks where orders go)'),
-    Action('supplier.off', 'x', 'switch_off', 'Switch off', 'Switch supplier fulfilment off (asks first)'),
+    Action('supplier.back', 'escape', 'back', N_('Back'), N_('Back to the home screen')),
+    Action('supplier.record', 'n', 'record', N_('Record'), N_('Record the highlighted signed document')),
+    Action('supplier.on', 'o', 'switch_on', N_('Switch on'), N_('Switch supplier fulfilment on (asks where orders go)')),
+    Action('supplier.off', 'x', 'switch_off', N_('Switch off'), N_('Switch supplier fulfilment off (asks first)')),
     # tax-rate
-    Action('tax-rate.cancel', 'escape', 'dismiss_none', 'Cancel', 'Close without changing the rate'),
+    Action('tax-rate.cancel', 'escape', 'dismiss_none', N_('Cancel'), N_('Close without changing the rate')),
 )
 BY_ID = {action.id: action for action in ACTIONS}
 _rebound: dict[str, str] = {}
 
-KEY_NAMES = {"question_mark": "?", "slash": "/", "escape": "esc", "plus": "+", "minus": "-", "equals_sign": "=",
-             "enter": "Enter", "down": "↓", "up": "↑", "f1": "F1", "f2": "F2", "ctrl+p": "^p", "ctrl+q": "^q",
-             "pagedown": "PgDn", "pageup": "PgUp", "right_square_bracket": "]", "left_square_bracket": "["}
+# Keys as people write them; the named ones in the console's language (a French keyboard says Entrée).
+KEY_NAMES = {"question_mark": "?", "slash": "/", "escape": N_("esc"), "plus": "+", "minus": "-", "equals_sign": "=",
+             "enter": N_("Enter"), "down": "↓", "up": "↑", "f1": "F1", "f2": "F2", "ctrl+p": "^p", "ctrl+q": "^q",
+             "pagedown": N_("PgDn"), "pageup": N_("PgUp"), "right_square_bracket": "]", "left_square_bracket": "["}
 
 
 def bindings(screen: str) -> list[Binding]:
@@ -183,7 +187,7 @@ def keys_of(action_id: str) -> str:
 def key(action_id: str) -> str:
     """The key to show for an action: its first key, as people write it."""
     first = keys_of(action_id).split(",")[0]
-    return KEY_NAMES.get(first, first)
+    return _(KEY_NAMES.get(first, first))
 
 
 def hint(*items: tuple[str, str]) -> str:
@@ -191,10 +195,14 @@ def hint(*items: tuple[str, str]) -> str:
     return " · ".join(f"{key(action_id)} {words}" for action_id, words in items)
 
 
+def menu_line(action: Action) -> str:
+    return f"[b]{key(action.id)}[/b]  {_(action.menu)}"
+
+
 def key_list(screen: str) -> str:
     """The help panel's list of a screen's keys, then those that work everywhere."""
     rows = [action for action in for_screen(screen) + for_screen("app")]
-    return "\n".join(f"[b]{key(action.id)}[/b]  {action.label} — {action.description}" for action in rows)
+    return "\n".join(f"[b]{key(action.id)}[/b]  {_(action.label)} — {_(action.description)}" for action in rows)
 
 
 def screen_of(screen_object) -> str:

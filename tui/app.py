@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 
 from textual.app import App
 
+from core.i18n import _, ngettext
+
 from tui.actions import bindings, rebind, screen_of
 from tui.commands import ScreenActions
 from tui.screens.home import HomeScreen
@@ -30,7 +32,8 @@ class TandemApp(App):
     # Animations cost bandwidth over SSH and distract at the counter.
     ANIMATION_LEVEL = "none"
     BINDINGS = bindings("app")
-    COMMANDS = App.COMMANDS | {ScreenActions}
+    # The registry's actions only: they hold quit and help, in the console's language.
+    COMMANDS = {ScreenActions}
 
     def __init__(self, database: str | Engine, demo: bool = False, settings=None, refresh_seconds: float | None = None):
         super().__init__()
@@ -48,7 +51,7 @@ class TandemApp(App):
         self._engine: Engine | None = None if isinstance(database, str) else database
         self._engine_lock = threading.Lock()
         self.demo = demo
-        self.sub_title = "demo shop" if demo else ""
+        self.sub_title = _("demo shop") if demo else ""
         # A shop's own keys (`[keys]` in the settings), by the registry's ids: the hints follow them.
         self._keymap = dict(settings.keys) if settings is not None and getattr(settings, "keys", None) else {}
         self._unknown_keys = rebind(self._keymap)
@@ -59,8 +62,8 @@ class TandemApp(App):
             unknown = self._unknown_keys
             self.set_keymap({action_id: keys for action_id, keys in self._keymap.items() if action_id not in unknown})
             if unknown:
-                self.notify("The settings rebind keys Tandem does not have: " + ", ".join(unknown),
-                            title="Keys", severity="warning", timeout=15)
+                self.notify(_("The settings rebind keys Tandem does not have: {keys}").format(keys=", ".join(unknown)),
+                            title=_("Keys"), severity="warning", timeout=15)
 
     # --- changes made elsewhere ---------------------------------------------------------------
 
@@ -96,9 +99,10 @@ class TandemApp(App):
                 refresh()
         if arrived:
             numbers = ", ".join(sale.order_number for sale in arrived[:5]) + ("…" if len(arrived) > 5 else "")
-            one = len(arrived) == 1
-            self.notify(f"{len(arrived)} new web sale{'' if one else 's'} to handle: {numbers}",
-                        title="New web sale" if one else "New web sales", timeout=20)
+            count = len(arrived)
+            self.notify(ngettext("{count} new web sale to handle: {numbers}", "{count} new web sales to handle: {numbers}",
+                                 count).format(count=count, numbers=numbers),
+                        title=ngettext("New web sale", "New web sales", count), timeout=20)
             if self.ring_bell:
                 self.bell()
 
@@ -108,9 +112,9 @@ class TandemApp(App):
         """The same sync as `tandem --sync` (same core, same lock), of every web store or `only` one,
         in a worker of the app's own: leaving the screen that started it does not stop it."""
         if self.sync_running:
-            self.notify("A sync started here is still running.", timeout=4)
+            self.notify(_("A sync started here is still running."), timeout=4)
             return
-        self.sync_running, self.sync_progress = True, "starting"
+        self.sync_running, self.sync_progress = True, _("starting")
         self._show_sync_progress()
         self.run_worker(lambda: self._sync(only), thread=True, group="console-sync", exit_on_error=False)
 
@@ -125,9 +129,9 @@ class TandemApp(App):
         try:
             report = run_sync(self.engine(), secrets_path=secrets, log=log, only=only, progress=log)
         except SyncBusy as exc:
-            self.call_from_thread(self._sync_done, None, f"Not started: {exc}.")
+            self.call_from_thread(self._sync_done, None, _("Not started: {reason}.").format(reason=exc))
         except Exception as exc:  # noqa: BLE001 - said on screen; the sync's own rows say the rest
-            self.call_from_thread(self._sync_done, None, f"The sync stopped: {describe_failure(exc)}")
+            self.call_from_thread(self._sync_done, None, _("The sync stopped: {reason}").format(reason=describe_failure(exc)))
         else:
             self.call_from_thread(self._sync_done, report, None)
 
@@ -144,36 +148,79 @@ class TandemApp(App):
     def _sync_done(self, report, failure: str | None) -> None:
         self.sync_running, self.sync_progress = False, ""
         if failure:
-            self.notify(failure, title="Sync", severity="warning", timeout=10)
+            self.notify(failure, title=_("Sync"), severity="warning", timeout=10)
         elif not report.channels:
-            self.notify("No web store is set up, so there was nothing to sync.", title="Sync", timeout=6)
+            self.notify(_("No web store is set up, so there was nothing to sync."), title=_("Sync"), timeout=6)
         else:
-            lines = [f"{c.channel}: " + ("ok" if c.status == "ok" else f"failed — {c.error}")
-                     + f"; {c.orders_imported} new orders, {c.items_exported} quantities sent" for c in report.channels]
+            lines = [(_("{store}: ok") if c.status == "ok" else _("{store}: failed — {error}")).format(
+                         store=c.channel, error=c.error)
+                     + _("; {orders} new orders, {quantities} quantities sent").format(
+                         orders=c.orders_imported, quantities=c.items_exported) for c in report.channels]
             failed = any(c.status != "ok" for c in report.channels)
-            self.notify("\n".join(lines), title="Sync finished", severity="warning" if failed else "information",
+            self.notify("\n".join(lines), title=_("Sync finished"), severity="warning" if failed else "information",
                         timeout=10)
         self._show_sync_progress()
         self._look_for_changes()
+
+    def action_command_palette(self) -> None:
+        from textual.command import CommandPalette
+
+        if self.use_command_palette and not CommandPalette.is_open(self):
+            self.push_screen(CommandPalette(placeholder=_("Search for an action…"), id="--command-palette"))
 
     def get_key_display(self, binding) -> str:
         """Keys written the same in the footer as in the screens' hints ("PgDn", "esc", "?")."""
         from tui.actions import KEY_NAMES
 
-        return KEY_NAMES.get(binding.key) or super().get_key_display(binding)
+        return _(KEY_NAMES[binding.key]) if binding.key in KEY_NAMES else super().get_key_display(binding)
 
     def get_default_screen(self) -> HomeScreen:
         return HomeScreen()
 
     def action_help(self, topic: str | None = None, context: str | None = None) -> None:
-        from core.faq import default_language
         from tui.screens.faq import FaqScreen
 
         if isinstance(self.screen, FaqScreen):
             return
         context = context or getattr(self.screen, "HELP_CONTEXT", "home")
-        language = default_language(self.settings.language if self.settings else None)
-        self.push_screen(FaqScreen(context, language, topic, keys_for=screen_of(self.screen)))
+        self.push_screen(FaqScreen(context, topic, keys_for=screen_of(self.screen)))
+
+    async def action_switch_language(self) -> None:
+        """English to French or back, on every screen at once, and remembered in the settings file."""
+        from core.i18n import other_language, set_language
+        from core.settings import ConfigError, remember_language
+
+        wanted = other_language()
+        configured = self.settings.language if self.settings is not None else None
+        # A region set in the settings (fr_FR) is kept when coming back to its language.
+        set_language(configured if configured and configured.startswith(wanted) else wanted)
+        self.sub_title = _("demo shop") if self.demo else ""
+        from textual.screen import ModalScreen
+
+        for screen in self.screen_stack:
+            screen.refresh_bindings()
+            if isinstance(screen, ModalScreen):
+                continue  # a dialog keeps what was typed in it; it speaks the new language next time
+            await screen.recompose()
+            # Each screen fills its new widgets again, where it was: its own way when it has one,
+            # else as it did when it opened, then with the database's rows.
+            refill = getattr(screen, "language_changed", None)
+            if refill is not None:
+                refill()
+                continue
+            if hasattr(screen, "on_mount"):
+                screen.on_mount()
+            if hasattr(screen, "refresh_from_database"):
+                screen.refresh_from_database()
+        if self.settings is not None and not self.demo:
+            try:
+                remember_language(self.settings.config_file, wanted)
+            except (ConfigError, OSError) as exc:
+                self.notify(_("The language could not be remembered: {reason}").format(reason=exc),
+                            severity="warning", timeout=10)
+                return
+        self.notify(_("The console speaks English.") if wanted == "en" else _("The console speaks French."),
+                    timeout=3)
 
     def engine(self) -> Engine:
         """The open, migrated database; the first call opens it. Call from worker threads."""

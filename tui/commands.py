@@ -7,6 +7,7 @@ from functools import partial
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
+from core.i18n import _
 from tui.actions import Action, for_screen, key, screen_of
 
 
@@ -16,7 +17,7 @@ class ScreenActions(Provider):
 
     @staticmethod
     def _words(action: Action) -> str:
-        return f"{action.label} ({key(action.id)})"
+        return f"{_(action.label)} ({key(action.id)})"
 
     async def _run(self, action: Action) -> None:
         target = self.app if action.screen == "app" else self.screen
@@ -24,12 +25,12 @@ class ScreenActions(Provider):
 
     async def discover(self) -> Hits:
         for action in self._actions():
-            yield DiscoveryHit(self._words(action), partial(self._run, action), help=action.description)
+            yield DiscoveryHit(self._words(action), partial(self._run, action), help=_(action.description))
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
         for action in self._actions():
             words = self._words(action)
-            score = max(matcher.match(words), matcher.match(action.description))
+            score = max(matcher.match(words), matcher.match(_(action.description)))
             if score > 0:
-                yield Hit(score, matcher.highlight(words), partial(self._run, action), help=action.description)
+                yield Hit(score, matcher.highlight(words), partial(self._run, action), help=_(action.description))

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Callable, Iterator, Protocol
 
+from core.i18n import _
 from core.secrets import redact
 
 
@@ -40,18 +41,18 @@ def reading(kind: str):
     except ConnectorError:
         raise
     except SHAPE_ERRORS as exc:
-        raise ConnectorError(f"the store sent a {kind} answer Tandem cannot read ({shape_problem(exc)})") from None
+        raise ConnectorError(_('the store sent a {kind} answer Tandem cannot read ({value})').format(kind=kind, value=shape_problem(exc))) from None
 
 
 def shape_problem(exc: Exception) -> str:
     """What was wrong with an answer, from the error reading it raised."""
     if isinstance(exc, KeyError) and exc.args:
-        return f"no {exc.args[0]!s:.40} field"
+        return _('no {value:.40} field').format(value=str(exc.args[0]))
     if isinstance(exc, ArithmeticError):
-        return "an amount that is not a number"
+        return _("an amount that is not a number")
     if isinstance(exc, ValueError):
-        return "a value of the wrong kind"
-    return "a field of the wrong type"
+        return _("a value of the wrong kind")
+    return _("a field of the wrong type")
 
 
 class CredentialError(ConnectorError):
@@ -207,10 +208,9 @@ def read_order(raw, parse: Callable[..., WebOrder], *args) -> WebOrder:
     try:
         order = parse(raw, *args)
     except ConnectorError as exc:
-        raise ConnectorError(f"order {label!s:.40}: {exc}") from None
+        raise ConnectorError(_('order {label:.40}: {exc}').format(label=str(label), exc=exc)) from None
     except SHAPE_ERRORS as exc:
-        raise ConnectorError(f"the store sent order {label!s:.40} in a shape Tandem cannot read "
-                             f"({shape_problem(exc)})") from None
+        raise ConnectorError(_('the store sent order {label:.40} in a shape Tandem cannot read ({value})').format(label=str(label), value=shape_problem(exc))) from None
     return checked_order(order, label)
 
 
@@ -218,19 +218,19 @@ def _text(value, limit: int, what: str, label) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str):
-        raise ConnectorError(f"order {label!s:.40}: {what} is not text")
+        raise ConnectorError(_('order {label:.40}: {what} is not text').format(label=str(label), what=what))
     return value.replace("\x00", "")[:limit]
 
 
 def _identifier(value, what: str, label) -> str:
     if not isinstance(value, str) or not value or len(value) > ID_LENGTH or "\x00" in value:
-        raise ConnectorError(f"order {label!s:.40}: its {what} is not a usable identifier")
+        raise ConnectorError(_('order {label:.40}: its {what} is not a usable identifier').format(label=str(label), what=what))
     return value
 
 
 def _amount(value, what: str, label) -> Decimal:
     if not isinstance(value, Decimal) or not value.is_finite() or abs(value) > MAX_AMOUNT:
-        raise ConnectorError(f"order {label!s:.40}: {what} {value!s:.30} is not an amount a shop charges")
+        raise ConnectorError(_('order {label:.40}: {what} {value:.30} is not an amount a shop charges').format(label=str(label), what=what, value=str(value)))
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
@@ -238,7 +238,7 @@ def _moment(value, what: str, label, required: bool = True) -> datetime | None:
     if value is None and not required:
         return None
     if not isinstance(value, datetime):
-        raise ConnectorError(f"order {label!s:.40}: it has no {what}")
+        raise ConnectorError(_('order {label:.40}: it has no {what}').format(label=str(label), what=what))
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
@@ -250,26 +250,26 @@ def checked_order(order: WebOrder, label=None) -> WebOrder:
     for line in order.lines:
         if isinstance(line.quantity, bool) or not isinstance(line.quantity, int) \
                 or not 0 <= line.quantity <= MAX_LINE_QUANTITY:
-            raise ConnectorError(f"order {label!s:.40}: a line asks for {line.quantity!s:.20} units")
+            raise ConnectorError(_('order {label:.40}: a line asks for {quantity:.20} units').format(label=str(label), quantity=str(line.quantity)))
         rate = line.tax_rate
         if not isinstance(rate, Decimal) or not rate.is_finite() or not 0 <= rate <= 100:
-            raise ConnectorError(f"order {label!s:.40}: a tax rate of {rate!s:.20} %")
+            raise ConnectorError(_('order {label:.40}: a tax rate of {rate:.20} %').format(label=str(label), rate=str(rate)))
         lines.append(replace(
-            line, external_id=_identifier(line.external_id, "line id", label),
-            listing_external_id=(_identifier(line.listing_external_id, "product id", label)
+            line, external_id=_identifier(line.external_id, _("line id"), label),
+            listing_external_id=(_identifier(line.listing_external_id, _("product id"), label)
                                  if line.listing_external_id is not None else None),
             **{name: _text(getattr(line, name), limit, name, label) for name, limit in LINE_TEXT.items()},
             **{name: _amount(getattr(line, name), name.replace("_", " "), label) for name in LINE_MONEY},
         ))
     if any(not isinstance(line.title, str) for line in lines):
-        raise ConnectorError(f"order {label!s:.40}: a line has no title")
+        raise ConnectorError(_('order {label:.40}: a line has no title').format(label=str(label)))
     if not isinstance(order.order_number, str) or not order.order_number.strip("\x00"):
-        raise ConnectorError(f"order {label!s:.40}: it has no order number")
+        raise ConnectorError(_('order {label:.40}: it has no order number').format(label=str(label)))
     return replace(
         order, external_id=_identifier(order.external_id, "id", label), lines=lines,
-        ordered_at=_moment(order.ordered_at, "creation date", label),
-        updated_at=_moment(order.updated_at, "modification date", label),
-        shipped_at=_moment(order.shipped_at, "shipping date", label, required=False),
+        ordered_at=_moment(order.ordered_at, _("creation date"), label),
+        updated_at=_moment(order.updated_at, _("modification date"), label),
+        shipped_at=_moment(order.shipped_at, _("shipping date"), label, required=False),
         **{name: _text(getattr(order, name), limit, name, label) for name, limit in ORDER_TEXT.items()},
         **{name: _amount(getattr(order, name), name.replace("_", " "), label) for name in ORDER_MONEY},
     )

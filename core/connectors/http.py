@@ -27,6 +27,7 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
+from core.i18n import N_, _
 from core.connectors.base import ConnectorError, CredentialError, OutcomeUnknown, RequestCounter, StoreRefusal
 
 USER_AGENT = "Tandem (point-of-sale sync)"
@@ -90,8 +91,8 @@ def check_url(url: str) -> str:
     if parts.scheme == "http" and parts.hostname and is_loopback(parts.hostname):
         return url.rstrip("/")
     if parts.scheme == "http":
-        raise ConnectorError(f"refusing plain http to {parts.hostname}: use https (http is only for loopback)")
-    raise ConnectorError(f"not a web store address: {url!r}")
+        raise ConnectorError(_('refusing plain http to {hostname}: use https (http is only for loopback)').format(hostname=parts.hostname))
+    raise ConnectorError(_('not a web store address: {url}').format(url=repr(url)))
 
 
 def _retry_after(response: httpx.Response) -> float | None:
@@ -110,7 +111,7 @@ class StoreClient:
     def __init__(self, base_url: str, *, headers: dict | None = None, auth: httpx.Auth | None = None,
                  transport: httpx.BaseTransport | None = None, policy: RetryPolicy | None = None,
                  timeout: float = 30.0, counter: RequestCounter | None = None,
-                 credential_hint: str = "the store credentials", sleep=time.sleep):
+                 credential_hint: str = N_("the store credentials"), sleep=time.sleep):
         self.base_url = check_url(base_url)
         self.policy = policy or RetryPolicy()
         self.counter = counter or RequestCounter()
@@ -154,26 +155,23 @@ class StoreClient:
             return retrying(self._once, method, path, kind, **kwargs)
         except RetryableStatus as exc:
             if not idempotent and exc.response.status_code != 429:
-                raise OutcomeUnknown(f"the store answered HTTP {exc.response.status_code} to the {kind}; "
-                                     "it may or may not have been made") from None
+                raise OutcomeUnknown(_('the store answered HTTP {status_code} to the {kind}; it may or may not have been made').format(status_code=exc.response.status_code, kind=kind)) from None
             raise ConnectorError(
-                f"the store kept answering HTTP {exc.response.status_code} after "
-                f"{self.policy.attempts} attempts; nothing was changed for this step"
+                _('the store kept answering HTTP {status_code} after {attempts} attempts; nothing was changed for this step').format(status_code=exc.response.status_code, attempts=self.policy.attempts)
             ) from None
         except httpx.TransportError as exc:
             if not idempotent and not isinstance(exc, NOT_SENT):
-                raise OutcomeUnknown(f"the connection was lost during the {kind}; "
-                                     "it may or may not have been made") from None
+                raise OutcomeUnknown(_('the connection was lost during the {kind}; it may or may not have been made').format(kind=kind)) from None
             if isinstance(exc, httpx.TimeoutException):
-                raise ConnectorError("the store did not answer in time, even after retrying") from None
-            raise ConnectorError(f"could not talk to the store ({type(exc).__name__}), even after retrying") from None
+                raise ConnectorError(_("the store did not answer in time, even after retrying")) from None
+            raise ConnectorError(_('could not talk to the store ({name__}), even after retrying').format(name__=type(exc).__name__)) from None
 
     def _once(self, method: str, path: str, kind: str, **kwargs) -> httpx.Response:
         self.counter.count(kind)
         response = self._client.request(method, path, **kwargs)
         if response.status_code in (401, 403):
             raise CredentialError(
-                f"the store refused the request (HTTP {response.status_code}): check {self.credential_hint}"
+                _('the store refused the request (HTTP {status_code}): check {credential_hint}').format(status_code=response.status_code, credential_hint=_(self.credential_hint))
             )
         if response.status_code == 429:
             raise RetryableStatus(response)
@@ -182,6 +180,6 @@ class StoreClient:
             if response.status_code >= 500 and (code is None or code in PASSING_CODES or reason is None):
                 raise RetryableStatus(response)
             if reason:
-                raise StoreRefusal(f"the store refused the {kind}: {reason}")
-            raise StoreRefusal(f"the store rejected a {kind} request (HTTP {response.status_code})")
+                raise StoreRefusal(_('the store refused the {kind}: {reason}').format(kind=kind, reason=reason))
+            raise StoreRefusal(_('the store rejected a {kind} request (HTTP {status_code})').format(kind=kind, status_code=response.status_code))
         return response

@@ -14,6 +14,7 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Iterator
 
+from core.i18n import N_, _, money
 from core.connectors.base import (
     ConnectorError, ListingData, OrderLine, OutcomeUnknown, PriceUpdate, RequestCounter, StockUpdate, WebOrder,
     read_order, reading,
@@ -314,13 +315,13 @@ class ShopifyConnector:
         remember(access_token)
         self.api_version = api_version
         self.location_id = location_id
-        self.mpn_namespace, _, self.mpn_key = mpn_metafield.partition(".")
+        self.mpn_namespace, _dot, self.mpn_key = mpn_metafield.partition(".")
         self.supplier_tag, self.supplier_service = supplier_tag, supplier_service
         self._sleep = sleep
         self.client = StoreClient(
             shop_url, headers={"X-Shopify-Access-Token": access_token, "Content-Type": "application/json"},
             transport=transport, policy=policy, counter=self.counter, sleep=sleep,
-            credential_hint="the channel's Shopify access token (tandem --set-secret CHANNEL)",
+            credential_hint=N_("the channel's Shopify access token (tandem --set-secret CHANNEL)"),
         )
         self.documents = DOCUMENTS_2026 if api_version >= "2026-04" else DOCUMENTS
 
@@ -329,13 +330,13 @@ class ShopifyConnector:
 
     def _graphql(self, kind: str, variables: dict) -> dict:
         path = f"/admin/api/{self.api_version}/graphql.json"
-        for _ in range(MAX_THROTTLE_WAITS):
+        for _attempt in range(MAX_THROTTLE_WAITS):
             response = self.client.request("POST", path, kind, idempotent=kind not in NOT_IDEMPOTENT,
                                            json={"query": self.documents[kind], "variables": variables})
             try:
                 body = response.json()
             except ValueError:
-                raise ConnectorError(f"the store sent a {kind} answer that is not JSON") from None
+                raise ConnectorError(_('the store sent a {kind} answer that is not JSON').format(kind=kind)) from None
             with reading(kind):
                 if not isinstance(body, dict):
                     raise TypeError
@@ -349,11 +350,11 @@ class ShopifyConnector:
                 self._wait_for_bucket(cost)
                 continue
             if errors:
-                raise ConnectorError(f"the store refused the {kind} request: {errors[0].get('message', 'unknown error')}")
+                raise ConnectorError(_('the store refused the {kind} request: {value}').format(kind=kind, value=errors[0].get('message', 'unknown error')))
             if not isinstance(body.get("data"), dict):
-                raise ConnectorError(f"the store sent a {kind} answer without data")
+                raise ConnectorError(_('the store sent a {kind} answer without data').format(kind=kind))
             return body["data"]
-        raise ConnectorError("the store kept throttling requests; try again later")
+        raise ConnectorError(_("the store kept throttling requests; try again later"))
 
     def _wait_for_bucket(self, cost: dict) -> None:
         status = cost.get("throttleStatus") or {}
@@ -427,7 +428,7 @@ class ShopifyConnector:
 
     def set_stock(self, updates: list[StockUpdate]) -> None:
         if len(updates) > STOCK_BATCH:
-            raise ValueError("too many quantities for one call")
+            raise ValueError(_("too many quantities for one call"))
         quantities = [{"inventoryItemId": u.inventory_item_id, "locationId": u.store_location or self.location_id,
                        "quantity": u.quantity} for u in updates]
         variables: dict = {"input": {"name": "available", "reason": "correction", "quantities": quantities}}
@@ -441,7 +442,7 @@ class ShopifyConnector:
         with reading("set_stock"):
             errors = data["inventorySetQuantities"]["userErrors"]
             if errors:
-                raise ConnectorError(f"the store refused the quantities: {errors[0]['message']}")
+                raise ConnectorError(_('the store refused the quantities: {value}').format(value=errors[0]['message']))
 
     def _capture_made(self, order_external_id: str, authorisation_id: str) -> str | None:
         """The successful capture of this authorisation the store already has, if any."""
@@ -464,32 +465,33 @@ class ShopifyConnector:
         with reading("capturable"):
             order = data["order"]
             if order is None:
-                raise ConnectorError("the store no longer has this order")
+                raise ConnectorError(_("the store no longer has this order"))
             authorisations = [t for t in order["transactions"] if t["kind"] == "AUTHORIZATION"]
             if not authorisations:
-                raise ConnectorError("the order has no authorised payment left to capture")
+                raise ConnectorError(_("the order has no authorised payment left to capture"))
             authorisation = authorisations[0]
-            money = authorisation["amountSet"]["shopMoney"]
-            if amount > Decimal(str(money["amount"])):
-                raise ConnectorError(f"cannot capture {amount:.2f}: only {money['amount']} was authorised")
+            authorised = authorisation["amountSet"]["shopMoney"]
+            if amount > Decimal(str(authorised["amount"])):
+                raise ConnectorError(_('cannot capture {amount}: only {value} was authorised').format(
+                    amount=money(amount), value=money(Decimal(str(authorised['amount'])))))
         for attempt in range(CONFIRM_ATTEMPTS):
             if attempt and (made := self._capture_made(order_external_id, authorisation["id"])):
                 return made
             try:
                 data = self._graphql("capture", {"input": {
                     "id": order_external_id, "parentTransactionId": authorisation["id"], "amount": f"{amount:.2f}",
-                    "currency": money["currencyCode"]}})
+                    "currency": authorised["currencyCode"]}})
             except OutcomeUnknown:
                 continue
             with reading("capture"):
                 result = data["orderCapture"]
                 if result["userErrors"]:
-                    raise ConnectorError(f"the store refused the capture: {result['userErrors'][0]['message']}")
+                    raise ConnectorError(_('the store refused the capture: {value}').format(value=result['userErrors'][0]['message']))
                 return result["transaction"]["id"]
         if made := self._capture_made(order_external_id, authorisation["id"]):
             return made
-        raise OutcomeUnknown("the store's answer to the capture was lost several times and the order shows no "
-                             "capture; look at the order on the website before trying again")
+        raise OutcomeUnknown(_("the store's answer to the capture was lost several times and the order shows no "
+                             "capture; look at the order on the website before trying again"))
 
     def _refund_made(self, order_external_id: str, note: str) -> tuple[dict, str | None]:
         """The order's refundable state, and the id of a refund already made under `note`."""
@@ -497,7 +499,7 @@ class ShopifyConnector:
         with reading("refundable"):
             order = data["order"]
             if order is None:
-                raise ConnectorError("the store no longer has this order")
+                raise ConnectorError(_("the store no longer has this order"))
             made = next((refund.get("id") or "already refunded" for refund in order["refunds"]
                          if note in (refund.get("note") or "")), None)
             return order, made
@@ -507,14 +509,14 @@ class ShopifyConnector:
         order's refunds are read, and a refund whose note has the key is the answer; so a lost
         answer, a retry or a second click never refunds twice."""
         note = f"Tandem return {key}"
-        for _ in range(CONFIRM_ATTEMPTS):
+        for _attempt in range(CONFIRM_ATTEMPTS):
             order, made = self._refund_made(order_external_id, note)
             if made:
                 return made
             with reading("refundable"):
                 paid = [t for t in order["transactions"] if t["kind"] in ("CAPTURE", "SALE") and t["status"] == "SUCCESS"]
             if not paid:
-                raise ConnectorError("the order has no captured payment to refund")
+                raise ConnectorError(_("the order has no captured payment to refund"))
             try:
                 data = self._graphql("refund", {"input": {
                     "orderId": order_external_id, "note": note, "notify": False,
@@ -525,13 +527,13 @@ class ShopifyConnector:
             with reading("refund"):
                 result = data["refundCreate"]
                 if result["userErrors"]:
-                    raise ConnectorError(f"the store refused the refund: {result['userErrors'][0]['message']}")
+                    raise ConnectorError(_('the store refused the refund: {value}').format(value=result['userErrors'][0]['message']))
                 return result["refund"]["id"]
-        _, made = self._refund_made(order_external_id, note)
+        _refund, made = self._refund_made(order_external_id, note)
         if made:
             return made
-        raise OutcomeUnknown("the store's answer to the refund was lost several times and the order shows no such "
-                             "refund; look at the order on the website before trying again")
+        raise OutcomeUnknown(_("the store's answer to the refund was lost several times and the order shows no such "
+                             "refund; look at the order on the website before trying again"))
 
     def _open_fulfilment_orders(self, order_external_id: str) -> list[str]:
         data = self._graphql("capturable", {"id": order_external_id})
@@ -546,13 +548,13 @@ class ShopifyConnector:
         with reading("cancel"):
             errors = data["orderCancel"]["orderCancelUserErrors"]
         if errors and not any("already" in (error.get("message") or "").lower() for error in errors):
-            raise ConnectorError(f"the store refused to cancel the order: {errors[0]['message']}")
-        return "Cancelled on the website too: Shopify releases the card authorisation."
+            raise ConnectorError(_('the store refused to cancel the order: {value}').format(value=errors[0]['message']))
+        return _("Cancelled on the website too: Shopify releases the card authorisation.")
 
     def complete(self, order_external_id: str) -> None:
         """Mark the order fulfilled (picked up or shipped by the shop); after a lost answer the
         order is read again, and what is fulfilled by then is not fulfilled twice."""
-        for _ in range(CONFIRM_ATTEMPTS):
+        for _attempt in range(CONFIRM_ATTEMPTS):
             open_orders = self._open_fulfilment_orders(order_external_id)
             if not open_orders:
                 return  # nothing left to fulfil: already done
@@ -566,10 +568,10 @@ class ShopifyConnector:
                 result = data["fulfillmentCreate"]
                 if result["userErrors"]:
                     raise ConnectorError(
-                        f"the store refused to mark the order fulfilled: {result['userErrors'][0]['message']}")
+                        _('the store refused to mark the order fulfilled: {value}').format(value=result['userErrors'][0]['message']))
             return
         if self._open_fulfilment_orders(order_external_id):
-            raise OutcomeUnknown("the store's answer was lost several times; the order is not fulfilled yet")
+            raise OutcomeUnknown(_("the store's answer was lost several times; the order is not fulfilled yet"))
 
     def check(self, store_locations: list[str] | None = None) -> list[tuple[bool, str]]:
         """What `tandem --check` reports for this store, one (holds, line) per point; every store
@@ -578,33 +580,34 @@ class ShopifyConnector:
         data = self._graphql("check", {"locations": wanted, "first": CHECK_SAMPLE,
                                        "mpnNamespace": self.mpn_namespace, "mpnKey": self.mpn_key})
         with reading("check"):
-            lines = [(True, f"the access token is accepted by {data['shop']['name']!r}")]
+            lines = [(True, _('the access token is accepted by {value}').format(value=repr(data['shop']['name'])))]
             granted = {scope["handle"] for scope in (data.get("currentAppInstallation") or {}).get("accessScopes") or []}
             missing = [scope for scope in NEEDED_SCOPES if scope not in granted
                        and scope.replace("read_", "write_") not in granted]
-            lines.append((not missing, "the app's scopes cover what Tandem does" if not missing else
-                          "the app lacks the scopes " + ", ".join(missing) + " (add them in the app's settings)"))
+            lines.append((not missing, _("the app's scopes cover what Tandem does") if not missing else
+                          _("the app lacks the scopes {scopes} (add them in the app's settings)").format(
+                              scopes=", ".join(missing))))
             for asked, location in zip(wanted, data["locations"], strict=True):
-                named = asked if store_locations or self.location_id else "(store_location_id is not set)"
-                lines.append((bool(location), f"the store location {asked} is {location['name']!r}" if location else
-                              f"the store has no location {named}"))
+                named = asked if store_locations or self.location_id else _("(store_location_id is not set)")
+                lines.append((bool(location), _('the store location {asked} is {value}').format(asked=asked, value=repr(location['name'])) if location else
+                              _('the store has no location {named}').format(named=named)))
             edges = (data.get("productVariants") or {}).get("edges") or []
             seen = any((edge["node"].get("metafield") or {}).get("value") for edge in edges)
             field = f"{self.mpn_namespace}.{self.mpn_key}"
-            lines.append((seen or not edges, f"the part-number field {field} is filled on some listings" if seen else
-                          f"no listing has the part-number field {field}" if edges else "the store has no listings yet"))
+            lines.append((seen or not edges, _('the part-number field {field} is filled on some listings').format(field=field) if seen else
+                          _('no listing has the part-number field {field}').format(field=field) if edges else _("the store has no listings yet")))
         return lines
 
     def set_prices(self, updates: list[PriceUpdate]) -> None:
         products = {u.external_product_id for u in updates}
         if len(products) != 1:
-            raise ValueError("one product's variants per call")
+            raise ValueError(_("one product's variants per call"))
         variants = [{"id": u.listing_external_id, "price": f"{u.price:.2f}"} for u in updates]
         result = self._graphql("set_prices", {"productId": products.pop(), "variants": variants})
         with reading("set_prices"):
             errors = result["productVariantsBulkUpdate"]["userErrors"]
             if errors:
-                raise ConnectorError(f"the store refused the prices: {errors[0]['message']}")
+                raise ConnectorError(_('the store refused the prices: {value}').format(value=errors[0]['message']))
 
 
 def from_config(config, secrets: dict) -> ShopifyConnector:

@@ -21,6 +21,7 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
+from core.i18n import N_, _
 from core.connectors.base import (
     ConnectorError, ListingData, OrderLine, OutcomeUnknown, PriceUpdate, RequestCounter, StockUpdate, WebOrder,
     read_order, reading,
@@ -43,7 +44,7 @@ def _second_before(moment: str) -> str:
     try:
         parsed = datetime.fromisoformat(moment.replace("Z", "+00:00"))
     except ValueError:
-        raise ConnectorError(f"the saved order cursor {moment!r} is not a date") from None
+        raise ConnectorError(_('the saved order cursor {moment} is not a date').format(moment=repr(moment))) from None
     return (parsed.replace(tzinfo=None) - timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%S")
 
 
@@ -78,7 +79,7 @@ def _money(value) -> Decimal:
     try:
         return Decimal(str(value or "0")).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
     except InvalidOperation:
-        raise ConnectorError(f"the store sent an amount that is not a number: {value!r}") from None
+        raise ConnectorError(_('the store sent an amount that is not a number: {value}').format(value=repr(value))) from None
 
 
 def _time(value: str | None) -> datetime | None:
@@ -183,17 +184,17 @@ def _total_pages(response: httpx.Response) -> int:
     try:
         return int(response.headers.get("X-WP-TotalPages", "1") or 1)
     except ValueError:
-        raise ConnectorError("the store sent a page count that is not a number") from None
+        raise ConnectorError(_("the store sent a page count that is not a number")) from None
 
 
 def check_batch_response(body: dict) -> None:
     if not isinstance(body, dict):
-        raise ConnectorError("the store sent a batch answer that is not an object")
+        raise ConnectorError(_("the store sent a batch answer that is not an object"))
     for action in ("create", "update", "delete"):
         for item in body.get(action) or []:
             if isinstance(item, dict) and item.get("error"):
                 error = item["error"]
-                raise ConnectorError(f"the store refused item {item.get('id')}: {error.get('message', error)}")
+                raise ConnectorError(_('the store refused item {value}: {value2}').format(value=item.get('id'), value2=error.get('message', error)))
 
 
 class WooCommerceConnector:
@@ -214,7 +215,7 @@ class WooCommerceConnector:
             consumer_key, consumer_secret)
         self.client = StoreClient(
             store_url, auth=auth, transport=transport, policy=policy, counter=self.counter, sleep=sleep,
-            credential_hint="the channel's WooCommerce consumer key and secret (tandem --set-secret CHANNEL)",
+            credential_hint=N_("the channel's WooCommerce consumer key and secret (tandem --set-secret CHANNEL)"),
         )
         self.mpn_key, self.supplier_key, self.shipped_key = mpn_meta_key, supplier_meta_key, shipped_meta_key
         self.barcode_key = barcode_meta_key
@@ -226,7 +227,7 @@ class WooCommerceConnector:
         try:
             return response.json()
         except ValueError:
-            raise ConnectorError(f"the store sent a {kind} answer that is not JSON") from None
+            raise ConnectorError(_('the store sent a {kind} answer that is not JSON').format(kind=kind)) from None
 
     def _pages(self, path: str, kind: str, params: dict) -> Iterator[list[dict]]:
         page = 1
@@ -234,7 +235,7 @@ class WooCommerceConnector:
             response = self.client.request("GET", f"{API}{path}", kind, params={**params, "per_page": PAGE, "page": page})
             items = self._json(response, kind)
             if not isinstance(items, list):
-                raise ConnectorError(f"the store sent a {kind} answer that is not a list")
+                raise ConnectorError(_('the store sent a {kind} answer that is not a list').format(kind=kind))
             yield items
             if page >= _total_pages(response) or not items:
                 return
@@ -275,7 +276,7 @@ class WooCommerceConnector:
             response = self.client.request("GET", f"{API}/orders", "orders", params=query)
             items = self._json(response, "orders")
             if not isinstance(items, list):
-                raise ConnectorError("the store sent an orders answer that is not a list")
+                raise ConnectorError(_("the store sent an orders answer that is not a list"))
             orders = [read_order(o, parse_order, self.supplier_key, self.shipped_key) for o in items]
             newest = max((o.updated_at for o in orders if o.updated_at), default=None)
             fresh = [o for o in orders if o.external_id not in seen]
@@ -321,7 +322,7 @@ class WooCommerceConnector:
         order's refunds are read, and one with the key is the answer; a lost answer is never
         followed by a blind second refund."""
         reason = f"Tandem return {key}"
-        for _ in range(CONFIRM_ATTEMPTS):
+        for _attempt in range(CONFIRM_ATTEMPTS):
             if made := self._refund_made(order_external_id, reason):
                 return made
             try:
@@ -335,8 +336,8 @@ class WooCommerceConnector:
                 return str(created.get("id", ""))
         if made := self._refund_made(order_external_id, reason):
             return made
-        raise OutcomeUnknown("the store's answer to the refund was lost several times and the order shows no such "
-                             "refund; look at the order on the website before trying again")
+        raise OutcomeUnknown(_("the store's answer to the refund was lost several times and the order shows no such "
+                             "refund; look at the order on the website before trying again"))
 
     def _status(self, order_external_id: str) -> str | None:
         order = self._json(self.client.request("GET", f"{API}/orders/{order_external_id}", "complete"), "complete")
@@ -349,9 +350,9 @@ class WooCommerceConnector:
         response = self.client.request("PUT", f"{API}/orders/{order_external_id}", "cancel", json={"status": "cancelled"})
         order = self._json(response, "cancel")
         if not isinstance(order, dict) or order.get("status") != "cancelled":
-            raise ConnectorError("the store did not mark the order cancelled")
-        return ("Cancelled on the website too. WooCommerce leaves the card authorisation to its payment gateway: "
-                "check there that it is voided.")
+            raise ConnectorError(_("the store did not mark the order cancelled"))
+        return (_("Cancelled on the website too. WooCommerce leaves the card authorisation to its payment gateway: "
+                "check there that it is voided."))
 
     def complete(self, order_external_id: str) -> None:
         """Mark the order completed (which is when many gateways capture). After a lost answer the
@@ -366,10 +367,10 @@ class WooCommerceConnector:
                 continue
             order = self._json(response, "complete")
             if not isinstance(order, dict) or order.get("status") != "completed":
-                raise ConnectorError("the store did not mark the order completed")
+                raise ConnectorError(_("the store did not mark the order completed"))
             return
         if self._status(order_external_id) != "completed":
-            raise OutcomeUnknown("the store's answer was lost several times; the order is not completed yet")
+            raise OutcomeUnknown(_("the store's answer was lost several times; the order is not completed yet"))
 
     def check(self, store_locations: list[str] | None = None) -> list[tuple[bool, str]]:
         """What `tandem --check` reports for this store, one (holds, line) per point. WooCommerce has
@@ -377,16 +378,16 @@ class WooCommerceConnector:
         response = self.client.request("GET", f"{API}/products", "check", params={"per_page": 20})
         products = self._json(response, "check")
         if not isinstance(products, list):
-            raise ConnectorError("the store sent a products answer that is not a list")
-        lines = [(True, "the consumer key and secret are accepted (read access); write access shows at the first "
-                        "export")]
+            raise ConnectorError(_("the store sent a products answer that is not a list"))
+        lines = [(True, _("the consumer key and secret are accepted (read access); write access shows at the first "
+                        "export"))]
         with reading("check"):
             seen = any(_meta(product, self.mpn_key) for product in products)
         lines.append((seen or not products,
-                      f"the part-number meta key {self.mpn_key!r} is filled on some products" if seen else
-                      f"no product has the part-number meta key {self.mpn_key!r}" if products else
-                      "the store has no products yet"))
-        lines.append((True, "WooCommerce keeps one stock per product: the channel's location is sent as a whole"))
+                      _('the part-number meta key {mpn_key} is filled on some products').format(mpn_key=repr(self.mpn_key)) if seen else
+                      _('no product has the part-number meta key {mpn_key}').format(mpn_key=repr(self.mpn_key)) if products else
+                      _("the store has no products yet")))
+        lines.append((True, _("WooCommerce keeps one stock per product: the channel's location is sent as a whole")))
         return lines
 
     def set_stock(self, updates: list[StockUpdate]) -> None:

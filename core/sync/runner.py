@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import Engine, func, insert, select, text, update
 from sqlalchemy.exc import SQLAlchemyError
 
+from core.i18n import _, number
 from core.audit import current_actor
 from core.channels import apply_channel_settings
 from core.config import ChannelConfig
@@ -102,13 +103,13 @@ def _zone(name: str | None):
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, OSError):
-        raise ConfigError(f"unknown time zone {name!r}") from None
+        raise ConfigError(_('unknown time zone {name}').format(name=repr(name))) from None
 
 
 def export_due(engine: Engine, channel_id: int, config: ChannelConfig, now: datetime) -> bool:
     """Due once a day, from the channel's export time in its own time zone."""
     local = now.astimezone(_zone(config.time_zone))
-    hours, _, minutes = config.export_time.partition(":")
+    hours, _colon, minutes = config.export_time.partition(":")
     if local.time() < clock(int(hours), int(minutes or 0)):
         return False
     return (_cursor(engine, channel_id, EXPORTED_ON) or "") < local.date().isoformat()
@@ -135,9 +136,9 @@ def sync_channel(engine: Engine, channel, connector, options: SyncOptions, log,
         with engine.begin() as conn:
             store_listings(conn, channel.id, page)
         seen += len(page)
-        progress(f"{channel.name}: {seen:,} web listings read so far")
+        progress(_('{name}: {seen} web listings read so far').format(name=channel.name, seen=number(seen)))
     result.listings_seen = seen
-    log(f"{channel.name}: {seen:,} web listings read")
+    log(_('{name}: {seen} web listings read').format(name=channel.name, seen=number(seen)))
     with engine.begin() as conn:
         match_channel(conn, channel.id)
         states = dict(conn.execute(text(
@@ -147,8 +148,7 @@ def sync_channel(engine: Engine, channel, connector, options: SyncOptions, log,
     result.ambiguous = states.get(MatchState.AMBIGUOUS.value, 0)
     result.conflict = states.get(MatchState.CONFLICT.value, 0)
     result.unmatched = states.get(MatchState.UNMATCHED.value, 0)
-    log(f"{channel.name}: {result.matched:,} matched, {result.ambiguous + result.conflict + result.unmatched:,} "
-        "waiting for a person")
+    log(_('{name}: {matched} matched, {value} waiting for a person').format(name=channel.name, matched=number(result.matched), value=number(result.ambiguous + result.conflict + result.unmatched)))
 
     cursor = _cursor(engine, channel.id, ORDERS_CURSOR)
     for orders, next_cursor in connector.orders_since(cursor):
@@ -159,15 +159,14 @@ def sync_channel(engine: Engine, channel, connector, options: SyncOptions, log,
                 _save_cursor(conn, channel.id, ORDERS_CURSOR, next_cursor)
         result.orders_imported += stored.new
         result.orders_updated += stored.updated
-        progress(f"{channel.name}: {result.orders_imported:,} new orders so far")
+        progress(_('{name}: {orders_imported} new orders so far').format(name=channel.name, orders_imported=number(result.orders_imported)))
     # Holds that fell due and lines whose listing was just matched move on even without new orders.
     with engine.begin() as conn:
         match_sale_lines(conn, channel.id)
         settle_sales(conn, channel.id, options.now)
         result.orders_held = conn.execute(select(func.count()).select_from(WebSale).where(
             WebSale.channel_id == channel.id, WebSale.state == SaleState.HELD.value)).scalar_one()
-    log(f"{channel.name}: {result.orders_imported:,} new orders, {result.orders_updated:,} updated, "
-        f"{result.orders_held:,} held for the supplier")
+    log(_('{name}: {orders_imported} new orders, {orders_updated} updated, {orders_held} held for the supplier').format(name=channel.name, orders_imported=number(result.orders_imported), orders_updated=number(result.orders_updated), orders_held=number(result.orders_held)))
 
     now = options.now or utcnow()
     if options.full or options.export_now or options.dry_run or export_due(engine, channel.id, config, now):
@@ -175,18 +174,18 @@ def sync_channel(engine: Engine, channel, connector, options: SyncOptions, log,
         result.export_ran = not options.dry_run
         result.items_exported, result.prices_exported = report.quantities_sent, report.prices_sent
         if options.dry_run and options.print_plan:
-            for _, item in plan.stock:
-                print(f"would set {item.listing_external_id} available={item.quantity}")
-            for _, item in plan.prices:
-                print(f"would set {item.listing_external_id} price={item.price:.2f}")
+            for _key, item in plan.stock:
+                print(_('would set {listing_external_id} available={quantity}').format(listing_external_id=item.listing_external_id, quantity=item.quantity))
+            for _key, item in plan.prices:
+                print(_('would set {listing_external_id} price={price}').format(listing_external_id=item.listing_external_id, price=f"{item.price:.2f}"))
         if not options.dry_run:
             local = now.astimezone(_zone(config.time_zone))
             with engine.begin() as conn:
                 _save_cursor(conn, channel.id, EXPORTED_ON, local.date().isoformat())
-        verb = "would send" if options.dry_run else "sent"
-        log(f"{channel.name}: export {verb} {report.quantities_sent:,} quantities and {report.prices_sent:,} prices")
+        log((_('{name}: export would send {quantities_sent} quantities and {prices_sent} prices') if options.dry_run
+             else _('{name}: export sent {quantities_sent} quantities and {prices_sent} prices')).format(name=channel.name, quantities_sent=number(report.quantities_sent), prices_sent=number(report.prices_sent)))
     else:
-        log(f"{channel.name}: export not due yet")
+        log(_('{name}: export not due yet').format(name=channel.name))
     return result
 
 
@@ -196,7 +195,7 @@ def _failure(exc: Exception) -> str:
     if isinstance(exc, SQLAlchemyError):
         return describe_failure(exc)
     # Not a fault the store or the settings explain: say what it was, in one line.
-    return f"stopped by an unexpected {type(exc).__name__}: {exc}"
+    return _("stopped by an unexpected {kind}: {error}").format(kind=type(exc).__name__, error=exc)
 
 
 def run_sync(engine: Engine, *, options: SyncOptions | None = None, secrets_path=None, connectors=None,
@@ -210,7 +209,7 @@ def run_sync(engine: Engine, *, options: SyncOptions | None = None, secrets_path
     report or the database: every message goes through `redact`.
     """
     options = options or SyncOptions()
-    write = log or (lambda message: print(f"tandem sync: {message}", file=sys.stderr))
+    write = log or (lambda message: print(_('tandem sync: {message}').format(message=message), file=sys.stderr))
 
     def log(message: str) -> None:
         write(redact(message))
@@ -219,7 +218,7 @@ def run_sync(engine: Engine, *, options: SyncOptions | None = None, secrets_path
     actor = str(current_actor())
     with sync_lock(engine):
         if close_dead_runs(engine):
-            log("an earlier sync had stopped before finishing; this one carries on from what it saved")
+            log(_("an earlier sync had stopped before finishing; this one carries on from what it saved"))
         with engine.connect() as conn:
             channels = conn.execute(select(SalesChannel.__table__).where(
                 SalesChannel.active.is_(True), *([SalesChannel.name == only] if only else []))
@@ -240,7 +239,7 @@ def run_sync(engine: Engine, *, options: SyncOptions | None = None, secrets_path
             except Exception as exc:  # noqa: BLE001 - one channel's fault must not stop the others
                 result.status, result.error = "failed", redact(_failure(exc))
                 status = "failed"
-                log(f"{channel.name}: failed: {result.error}")
+                log(_('{name}: failed: {error}').format(name=channel.name, error=result.error))
             finally:
                 if connector is not None:
                     result.api_requests, result.retries = connector.counter.requests, connector.counter.retries
@@ -255,7 +254,7 @@ def run_sync(engine: Engine, *, options: SyncOptions | None = None, secrets_path
 
 
 def _finish_run(engine: Engine, run_id: int, status: str, result: ChannelResult, log) -> None:
-    message = result.error if status != INTERRUPTED else "this sync was stopped before it finished"
+    message = result.error if status != INTERRUPTED else _("this sync was stopped before it finished")
     try:
         with engine.begin() as conn:
             conn.execute(update(SyncRun.__table__).where(SyncRun.id == run_id).values(
@@ -263,4 +262,4 @@ def _finish_run(engine: Engine, run_id: int, status: str, result: ChannelResult,
                 counts_json=json.dumps(asdict(result))))
     except SQLAlchemyError as exc:
         # The next sync marks the row interrupted; the channel's own result still goes out.
-        log(f"{result.channel}: could not record the end of this sync ({describe_failure(exc)})")
+        log(_('{channel}: could not record the end of this sync ({value})').format(channel=result.channel, value=describe_failure(exc)))

@@ -82,7 +82,7 @@ def test_a_missing_store_location_and_a_missing_shop_location_fail(shop, capsys)
     assert code == 1 and any(line.startswith("FAIL") and "no location gid://shopify/Location/999" in line
                              for line in lines)
     code, lines = check(capsys, configure(tmp_path, server, shop_location="Riverside"), db)
-    assert code == 1 and any(line.startswith("FAIL") and "'Riverside' does not exist" in line for line in lines)
+    assert code == 1 and any(line.startswith("FAIL") and "“Riverside” does not exist" in line for line in lines)
 
 
 def test_missing_scopes_are_named(shop, capsys):

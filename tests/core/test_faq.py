@@ -75,8 +75,27 @@ def test_every_screen_has_entries_for_f1():
 
 
 @pytest.mark.parametrize(("configured", "env", "language"), [
-    ("fr", {"LANG": "en_US.UTF-8"}, "fr"), (None, {"LANG": "fr_CA.UTF-8"}, "fr"),
-    (None, {"LANG": "en_GB.UTF-8"}, "en"), (None, {}, "en"), (None, {"LC_ALL": "fr_FR"}, "fr"),
+    ("fr", {"LANG": "en_US.UTF-8"}, "fr_CA"), (None, {"LANG": "fr_CA.UTF-8"}, "fr_CA"),
+    (None, {"LANG": "en_GB.UTF-8"}, "en_GB"), (None, {}, "en_CA"), (None, {"LC_ALL": "fr_FR"}, "fr_FR"),
+    ("fr_FR", {}, "fr_FR"), ("fr-ca", {}, "fr_CA"), ("de", {"LANG": "de_DE.UTF-8"}, "en_CA"), (None, {"LANG": "C"}, "en_CA"),
 ])
 def test_the_language_follows_the_setting_then_the_locale(configured, env, language):
-    assert faq.default_language(configured, env) == language
+    from core.i18n import resolve
+
+    assert resolve(configured, env) == language
+
+
+@pytest.mark.parametrize(("query", "topic"), [
+    ("remboursement", "return_tax_rate"),  # that entry says "rembourser"
+    ("remboursé", "return_tax_rate"),
+    ("REMBOURSER", "return_tax_rate"),
+    ("expédier", "supplier_requirements"),  # that entry says "expédition", "expédiées"
+    ("expedition", "accurate_inventory"),  # that one "expédié"
+])
+def test_french_search_finds_the_other_words_of_a_family(query, topic):
+    assert topic in [e.topic for e in faq.search(query, "fr")]
+
+
+def test_a_word_family_is_not_any_word_sharing_a_few_letters():
+    assert faq.search("remboursementzz", "fr") == []
+    assert "return_tax_rate" not in [e.topic for e in faq.search("remise", "fr")]

@@ -98,7 +98,7 @@ def test_the_shipping_refund_is_minus_one_times_what_was_charged(engine, sold):
     with pytest.raises(ReturnError, match="already"):
         add_shipping_refund(engine, ret, ANNA)
     other = start_return(engine, sold, ANNA)
-    with pytest.raises(ReturnError, match="at most the 9.95 charged"):
+    with pytest.raises(ReturnError, match=r"at most the \$9.95 charged"):
         add_shipping_refund(engine, other, ANNA, Decimal("12.00"))
 
 
@@ -200,7 +200,7 @@ def test_the_shipping_refund_amount_may_be_lowered_never_raised(engine, sold):
 
     ret = start_return(engine, sold, ANNA)
     line = add_shipping_refund(engine, ret, ANNA)
-    with pytest.raises(ReturnError, match="at most the 9.95 charged"):
+    with pytest.raises(ReturnError, match=r"at most the \$9.95 charged"):
         set_shipping_amount(engine, line, Decimal("10.00"), ANNA)
     set_shipping_amount(engine, line, Decimal("4.00"), ANNA)
     assert lines(engine, ret)["Shipping refund"].unit_price == Decimal("4.00")

@@ -312,7 +312,7 @@ def test_pickup_needs_the_checks_captures_and_records_a_card_not_present_payment
         complete_sale(engine, s.id, ANNA, s.version, checks=PickupChecks(card_matches=True, signature=True))
     connector = FakeConnector()
     message = complete_sale(engine, s.id, ANNA, s.version, checks=ALL_CHECKS, connector=connector)
-    assert "completed; 50.00 captured" in message and connector.captured == [("o1", Decimal("50.00"))]
+    assert "completed; $50.00 captured" in message and connector.captured == [("o1", Decimal("50.00"))]
     with engine.connect() as conn:
         payment = conn.execute(select(Payment.amount, Payment.reference, PaymentType.account, PaymentType.card_present)
                                .join(PaymentType, PaymentType.id == Payment.payment_type_id)).one()

@@ -4,6 +4,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
+from core.i18n import money
 from core.audit import Actor
 from core.models import AuditEntry, Payment, ReturnLine, SaleReturn, WebSale, WebSaleLine
 from core.pickup import complete_sale
@@ -49,7 +50,7 @@ async def test_the_whole_return_flow(demo_engine):
         await press_and_settle(app, pilot, "s")
         assert app.screen.view.lines[-1].is_shipping and app.screen.view.lines[-1].quantity == -1
         total = app.screen.view.totals[2]
-        assert str(f"total {total:,.2f}") in str(app.screen.query_one("#refund-total").render())
+        assert f"total {money(total)}" in str(app.screen.query_one("#refund-total").render())
         await press_and_settle(app, pilot, "c", "y")
         await settle(app, pilot, 0.2)
         assert app.screen.view.state == "completed"

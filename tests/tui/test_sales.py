@@ -33,7 +33,7 @@ async def test_the_inbox_lists_open_sales_newest_first_and_filters(demo_engine):
             await press_and_settle(app, pilot, "pagedown")
             rows += app.screen.page.rows
         assert len(rows) == 37 and all(a.ordered_at >= b.ordered_at for a, b in zip(rows, rows[1:]))
-        assert {r.status.split(" until")[0] for r in rows} >= {"ready for pickup", "needs match", "held", "gift card"}
+        assert {r.status.split(" until")[0] for r in rows} >= {"ready for pickup", "needs match", "held", "gift card to issue"}
         await press_and_settle(app, pilot, "pageup", "pageup")
         assert app.screen.page.rows == rows[:18]
         await press_and_settle(app, pilot, "f", "f")

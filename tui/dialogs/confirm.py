@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from core.i18n import _
+
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.screen import ModalScreen
@@ -20,7 +22,7 @@ class ConfirmScreen(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm"):
             yield Static(self.question)
-            yield Static(hint(("confirm.yes", "yes"), ("confirm.no", "no")), id="confirm-hint")
+            yield Static(hint(("confirm.yes", _("yes")), ("confirm.no", _("no"))), id="confirm-hint")
 
     def action_answer(self, yes: bool) -> None:
         self.dismiss(yes)

@@ -4,6 +4,8 @@ written over."""
 
 from __future__ import annotations
 
+from core.i18n import _
+
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Vertical
@@ -12,7 +14,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from tui.actions import bindings
+from tui.actions import bindings, key
 from tui.failures import ReportsFailures
 from tui.widgets.search_box import SearchBox
 
@@ -41,11 +43,12 @@ class CustomerScreen(ReportsFailures, ModalScreen):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="customer"):
-            yield Static("[b]POS customer for this sale[/b] — suggestions share its email or phone")
-            yield SearchBox(placeholder="Find a POS customer: name, email or phone", id="customer-search")
+            yield Static(_("[b]POS customer for this sale[/b] — suggestions share its email or phone"))
+            yield SearchBox(placeholder=_("Find a POS customer: name, email or phone"), id="customer-search")
             yield OptionList(id="customer-options")
-            yield Static("Type to search · ↓ or Enter to the list, Enter links · c (in the list) create from "
-                         "the web sale · Esc close", id="customer-hint")
+            yield Static(_("Type to search · ↓ or Enter to the list, Enter links · {create} (in the list) create from "
+                           "the web sale · {close} close").format(create=key("customer.create"), close=key("customer.close")),
+                         id="customer-hint")
 
     def on_mount(self) -> None:
         self.query_one("#customer-search", Input).focus()
@@ -59,7 +62,7 @@ class CustomerScreen(ReportsFailures, ModalScreen):
 
     @on(Suggested)
     def show(self, event: Suggested) -> None:
-        self._fill(event.customers, "No POS customer shares this email or phone")
+        self._fill(event.customers, _("No POS customer shares this email or phone"))
 
     def _fill(self, customers: list[tuple], empty: str) -> None:
         options = self.query_one("#customer-options", OptionList)
@@ -95,7 +98,7 @@ class CustomerScreen(ReportsFailures, ModalScreen):
     @on(Found)
     def found(self, event: Found) -> None:
         if event.searched == self.query_one("#customer-search", Input).value:
-            self._fill(event.customers, f"No POS customer matches {event.searched.strip()!r}")
+            self._fill(event.customers, _("No POS customer matches “{search}”").format(search=event.searched.strip()))
 
     @on(OptionList.OptionSelected)
     def link(self, event: OptionList.OptionSelected) -> None:
@@ -119,12 +122,12 @@ class CustomerScreen(ReportsFailures, ModalScreen):
         try:
             if customer_id is None:
                 create_customer_from_sale(self.app.engine(), self.sale_id, current_actor(), self.version)
-                self.post_message(self.Saved("POS customer created from the web sale."))
+                self.post_message(self.Saved(_("POS customer created from the web sale.")))
             else:
                 link_customer(self.app.engine(), self.sale_id, customer_id, current_actor(), self.version)
-                self.post_message(self.Saved("POS customer linked."))
+                self.post_message(self.Saved(_("POS customer linked.")))
         except SaleError as exc:
-            self.post_message(self.Saved(f"Not saved: {exc}.", warning=True))
+            self.post_message(self.Saved(_("Not saved: {reason}.").format(reason=exc), warning=True))
 
     @on(Saved)
     def saved(self, event: Saved) -> None:

@@ -4,6 +4,8 @@ has several suppliers."""
 
 from __future__ import annotations
 
+from core.i18n import _
+
 from datetime import date
 
 from textual.app import ComposeResult
@@ -26,15 +28,15 @@ class DocumentScreen(ModalScreen):
     def compose(self) -> ComposeResult:
         with Vertical(id="document"):
             yield Static(f"[b]{self.title_text}[/b]")
-            yield Static("Signed on", classes="document-label")
-            yield Input(value=self.signed.isoformat(), placeholder="YYYY-MM-DD", id="signed", select_on_focus=True)
-            yield Static("Valid until (empty: no end date)", classes="document-label")
-            yield Input(value=self.ends.isoformat() if self.ends else "", placeholder="YYYY-MM-DD", id="ends")
-            yield Static("Where the signed copy is kept (optional)", classes="document-label")
-            yield Input(value=self.reference or "", placeholder="a file or folder name", id="reference")
-            yield Static("For the brand (empty: every brand this web store sells)", classes="document-label")
-            yield Input(value=self.brand, placeholder="a brand, when suppliers sign separately", id="brand")
-            yield Static("Tab next field · Enter save · Esc cancel", id="document-hint")
+            yield Static(_("Signed on"), classes="document-label")
+            yield Input(value=self.signed.isoformat(), placeholder=_("YYYY-MM-DD"), id="signed", select_on_focus=True)
+            yield Static(_("Valid until (empty: no end date)"), classes="document-label")
+            yield Input(value=self.ends.isoformat() if self.ends else "", placeholder=_("YYYY-MM-DD"), id="ends")
+            yield Static(_("Where the signed copy is kept (optional)"), classes="document-label")
+            yield Input(value=self.reference or "", placeholder=_("a file or folder name"), id="reference")
+            yield Static(_("For the brand (empty: every brand this web store sells)"), classes="document-label")
+            yield Input(value=self.brand, placeholder=_("a brand, when suppliers sign separately"), id="brand")
+            yield Static(_("Tab next field · Enter save · Esc cancel"), id="document-hint")
 
     def on_mount(self) -> None:
         self.query_one("#signed", Input).focus()
@@ -48,7 +50,7 @@ class DocumentScreen(ModalScreen):
             ends_text = self.query_one("#ends", Input).value.strip()
             ends = date.fromisoformat(ends_text) if ends_text else None
         except ValueError:
-            self.notify("Dates are written YYYY-MM-DD, like 2026-03-31.", severity="warning")
+            self.notify(_("Dates are written YYYY-MM-DD, like 2026-03-31."), severity="warning")
             return
         self.dismiss((signed, ends, self.query_one("#reference", Input).value.strip() or None,
                       self.query_one("#brand", Input).value.strip()))

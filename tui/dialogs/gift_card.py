@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from core.i18n import _, money
+
 from decimal import Decimal
 
 from textual.app import ComposeResult
@@ -21,9 +23,9 @@ class GiftCardScreen(ModalScreen):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="gift-card"):
-            yield Static(f"[b]Issue a gift card for {self.amount:,.2f}[/b]")
-            yield Input(placeholder="Scan or type the card number", id="gift-card-number")
-            yield Static("Enter issue · Esc cancel", id="gift-card-hint")
+            yield Static(_("[b]Issue a gift card for {amount}[/b]").format(amount=money(self.amount)))
+            yield Input(placeholder=_("Scan or type the card number"), id="gift-card-number")
+            yield Static(_("Enter issue · Esc cancel"), id="gift-card-hint")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.value.strip():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from core.i18n import _, money
+
 from decimal import Decimal
 
 from textual.app import ComposeResult
@@ -22,12 +24,13 @@ class PickupScreen(ModalScreen):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="pickup"):
-            yield Static(f"[b]Pickup of {self.order_number}[/b] — {self.amount:,.2f} will be captured", id="pickup-title")
-            yield TickBox("1  The card shown matches the card used online", id="card")
-            yield TickBox("2  The card holder signed", id="signature")
-            yield TickBox("3  Government photo ID seen, name matches", id="photo-id")
-            yield Static(" ".join(key(f"pickup.{check}") for check in ("card", "signature", "photo-id")) + " tick · "
-                         + hint(("pickup.confirm", "complete"), ("pickup.cancel", "cancel")), id="pickup-hint")
+            yield Static(_("[b]Pickup of {number}[/b] — {amount} will be captured").format(
+                number=self.order_number, amount=money(self.amount)), id="pickup-title")
+            yield TickBox("1  " + _("The card shown matches the card used online"), id="card")
+            yield TickBox("2  " + _("The card holder signed"), id="signature")
+            yield TickBox("3  " + _("Government photo ID seen, name matches"), id="photo-id")
+            yield Static(" ".join(key(f"pickup.{check}") for check in ("card", "signature", "photo-id")) + " " + _("tick") + " · "
+                         + hint(("pickup.confirm", _("complete")), ("pickup.cancel", _("cancel"))), id="pickup-hint")
 
     def action_toggle(self, name: str) -> None:
         box = self.query_one(f"#{name}", TickBox)
@@ -40,7 +43,8 @@ class PickupScreen(ModalScreen):
                               signature=self.query_one("#signature", TickBox).value,
                               photo_id=self.query_one("#photo-id", TickBox).value)
         if checks.missing:
-            self.notify("Tick all three checks first: " + "; ".join(checks.missing) + ".", severity="warning")
+            self.notify(_("Tick all three checks first: {missing}.").format(missing="; ".join(_(m) for m in checks.missing)),
+                        severity="warning")
             return
         self.dismiss(checks)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from core.i18n import _
+
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.screen import ModalScreen
@@ -21,7 +23,7 @@ class PromptScreen(ModalScreen):
         with Vertical(id="prompt"):
             yield Static(f"[b]{self.question}[/b]")
             yield Input(value=self.value, id="prompt-input")
-            yield Static("Enter save · Esc cancel", id="prompt-hint")
+            yield Static(_("Enter save · Esc cancel"), id="prompt-hint")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.value.strip():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from core.i18n import _, rate
+
 from decimal import Decimal
 
 from textual.app import ComposeResult
@@ -21,12 +23,13 @@ class TaxRateScreen(ModalScreen):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="tax-rate"):
-            yield Static(f"[b]Tax rate for {self.title_text}[/b]\nCharged on the sale: {self.charged.normalize():f} %")
-            yield Input(value=f"{self.current.normalize():f}", placeholder="Rate in percent, e.g. 8.25", id="rate",
-                        select_on_focus=True)
-            yield Input(placeholder="Why it changes (required)", id="reason")
+            yield Static(_("[b]Tax rate for {line}[/b]").format(line=self.title_text) + "\n"
+                         + _("Charged on the sale: {rate} %").format(rate=rate(self.charged)))
+            yield Input(value=rate(self.current), placeholder=_("Rate in percent, e.g. {example}").format(
+                example=rate(Decimal("8.25"))), id="rate", select_on_focus=True)
+            yield Input(placeholder=_("Why it changes (required)"), id="reason")
             yield Static("", id="tax-rate-problem")
-            yield Static("Tab next field · Enter save · Esc cancel", id="tax-rate-hint")
+            yield Static(_("Tab next field · Enter save · Esc cancel"), id="tax-rate-hint")
 
     def on_mount(self) -> None:
         self.query_one("#rate", Input).focus()
@@ -39,13 +42,13 @@ class TaxRateScreen(ModalScreen):
             reason_box.focus()
             return
         try:
-            rate, reason = checked_tax_change(rate_box.value, reason_box.value)
+            new_rate, reason = checked_tax_change(rate_box.value, reason_box.value)
         except ReturnError as exc:
             # Said here, with everything typed kept, on the field to correct.
             self.query_one("#tax-rate-problem", Static).update(f"[b]{str(exc).capitalize()}.[/b]")
-            (reason_box if "why" in str(exc) else rate_box).focus()
+            (reason_box if getattr(exc, "field", None) == "reason" else rate_box).focus()
             return
-        self.dismiss((rate, reason))
+        self.dismiss((new_rate, reason))
 
     def action_dismiss_none(self) -> None:
         self.dismiss(None)

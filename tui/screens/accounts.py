@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from core.i18n import _, amount
+from core.i18n import day as day_words
+
 from datetime import date, timedelta
 
 from rich.text import Text
@@ -33,26 +36,26 @@ class AccountsScreen(ReportsFailures, Screen):
         self.types: list = []
 
     def compose(self) -> ComposeResult:
+        self.sub_title = _("Accounts")
         yield Header(icon="⇄")
-        yield Static("Payment types — each posts to one accounting account", classes="accounts-title")
+        yield Static(_("Payment types — each posts to one accounting account"), classes="accounts-title")
         types = DataTable(id="payment-types", cursor_type="row")
-        types.add_column("Payment type", width=18)
-        types.add_column("Account", width=32)
-        types.add_column("Card present", width=12)
-        types.add_column("Online", width=6)
+        types.add_column(_("Payment type"), width=15)
+        types.add_column(_("Account"), width=31)
+        types.add_column(_("Card present"), width=14)
+        types.add_column(_("Online"), width=8)
         yield types
         yield Static("", id="reconciliation-title", classes="accounts-title")
         days = DataTable(id="reconciliation", cursor_type="none")
-        days.add_column("Account", width=30)
-        days.add_column(Text("In", justify="right"), width=10)
-        days.add_column(Text("Refunds", justify="right"), width=10)
-        days.add_column(Text("Net", justify="right"), width=10)
+        days.add_column(_("Account"), width=30)
+        days.add_column(Text(_("In"), justify="right"), width=10)
+        days.add_column(Text(_("Refunds"), justify="right"), width=10)
+        days.add_column(Text(_("Net"), justify="right"), width=10)
         days.add_column(Text("#", justify="right"), width=4)
         yield days
         yield KeyBar()
 
     def on_mount(self) -> None:
-        self.sub_title = "Accounts"
         self.query_one("#payment-types").focus()
         self.load()
 
@@ -80,19 +83,21 @@ class AccountsScreen(ReportsFailures, Screen):
         keep = table.cursor_row
         table.clear()
         for t in event.types:
-            table.add_row(t.name, t.account, "yes" if t.card_present else "no", "yes" if t.online else "", key=str(t.id))
+            table.add_row(t.name, t.account, _("yes") if t.card_present else _("no"), _("yes") if t.online else "",
+                          key=str(t.id))
         if event.types:
             table.move_cursor(row=min(keep, len(event.types) - 1))
         self.query_one("#reconciliation-title", Static).update(
-            f"Reconciliation for {self.day:%a %d %b %Y} by account · {key('accounts.before')}/{key('accounts.after')} other days · "
-            "tandem --export-reconciliation for CSV or IIF")
+            _("Reconciliation for {day} by account · {before}/{after} other days · {command} for CSV or IIF").format(
+                day=day_words(self.day), before=key("accounts.before"), after=key("accounts.after"),
+                command="tandem --export-reconciliation"))
         days = self.query_one("#reconciliation", DataTable)
         days.clear()
         for e in event.entries:
-            days.add_row(e.account, *(Text(f"{v:,.2f}", justify="right") for v in (e.payments_in, e.refunds_out, e.net)),
+            days.add_row(e.account, *(Text(amount(v), justify="right") for v in (e.payments_in, e.refunds_out, e.net)),
                          Text(str(e.count), justify="right"))
         if not event.entries:
-            days.add_row("No payments or refunds this day", "", "", "", "")
+            days.add_row(_("No payments or refunds this day"), "", "", "", "")
 
     def _current(self):
         table = self.query_one("#payment-types", DataTable)
@@ -103,7 +108,7 @@ class AccountsScreen(ReportsFailures, Screen):
 
         current = self._current()
         if current:
-            self.app.push_screen(PromptScreen(f"Accounting account for {current.name}", current.account),
+            self.app.push_screen(PromptScreen(_("Accounting account for {name}").format(name=current.name), current.account),
                                  lambda account: account and self.save(current, account=account))
 
     def action_toggle_present(self) -> None:
@@ -119,6 +124,6 @@ class AccountsScreen(ReportsFailures, Screen):
         try:
             update_payment_type(self.app.engine(), current.id, current_actor(), current.version, **changes)
         except PaymentTypeError as exc:
-            self.load(f"Not saved: {exc}.", True)
+            self.load(_("Not saved: {reason}.").format(reason=exc), True)
         else:
-            self.load("Saved.")
+            self.load(_("Saved."))

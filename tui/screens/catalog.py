@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from core.i18n import N_, _, amount, money, number
+
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -22,14 +24,14 @@ if TYPE_CHECKING:
     from core.catalog import ProductDetail, ProductPage
 
 SEARCH_DELAY = 0.15  # seconds of quiet typing before the search runs
-COLUMNS = [Col("SKU", 9), Col("Product", 31, grow=3, fit=True), Col(Text("Price", justify="right"), 8),
-           Col(Text("Avail", justify="right"), 5), Col("Part number", 11, grow=1)]
+COLUMNS = [Col(N_("SKU"), 9), Col(N_("Product"), 31, grow=3, fit=True), Col(Text(N_("Price"), justify="right"), 8),
+           Col(Text(N_("Avail"), justify="right"), 5), Col(N_("Part number"), 11, grow=1)]
 
 
 def _barcode(row) -> str:
     if not row.barcode:
         return "—"
-    return f"{row.barcode} (invalid)" if row.barcode_status == "invalid" else row.barcode
+    return _("{barcode} (invalid)").format(barcode=row.barcode) if row.barcode_status == "invalid" else row.barcode
 
 
 class CatalogScreen(ReportsFailures, Screen):
@@ -58,8 +60,10 @@ class CatalogScreen(ReportsFailures, Screen):
         self._search_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
+        self.sub_title = (_("Choose the shop product for “{line}” — Enter chooses, esc leaves").format(line=self.pick_for)
+                          if self.pick_for is not None else _("Catalog"))
         yield Header(icon="⇄")
-        yield SearchBox(placeholder="Type or scan: SKU, part number, barcode, words of the name or brand",
+        yield SearchBox(placeholder=_("Type or scan: SKU, part number, barcode, words of the name or brand"),
                     id="search", select_on_focus=False, compact=True)
         yield FittedTable(COLUMNS, id="products", zebra_stripes=True)
         yield Static("", id="status")
@@ -67,8 +71,6 @@ class CatalogScreen(ReportsFailures, Screen):
         yield KeyBar()
 
     def on_mount(self) -> None:
-        self.sub_title = (f"Choose the shop product for “{self.pick_for}” — Enter chooses, esc leaves"
-                          if self.pick_for is not None else "Catalog")
         # Focused from the start: a barcode scanner's digits and Enter find the product at once.
         self.query_one("#search", Input).focus()
         self.call_after_refresh(self.load_page, "", [None])
@@ -83,6 +85,13 @@ class CatalogScreen(ReportsFailures, Screen):
             self.load_page(self.query_text, self.page_starts)
 
     def refresh_from_database(self) -> None:
+        self.load_page(self.query_text, self.page_starts)
+
+    def language_changed(self) -> None:
+        search = self.query_one("#search", Input)
+        with search.prevent(Input.Changed):
+            search.value = self.query_text
+        search.focus()
         self.load_page(self.query_text, self.page_starts)
 
     def action_back(self) -> None:
@@ -137,17 +146,18 @@ class CatalogScreen(ReportsFailures, Screen):
         self.page, self.query_text, self.page_starts = event.page, event.text, event.page_starts
         rows = []
         for row in event.page.rows:
-            name = row.description if row.active else f"{row.description} (inactive)"
+            name = row.description if row.active else _("{name} (inactive)").format(name=row.description)
             available = "—" if row.non_inventory else str(row.available)
-            rows.append((str(row.id), [row.sku, name, Text(f"{row.price:,.2f}", justify="right"),
+            rows.append((str(row.id), [row.sku, name, Text(amount(row.price), justify="right"),
                                        Text(available, justify="right"), row.part_number or "—"]))
         self.query_one("#products", FittedTable).set_rows(rows)
         first = (len(event.page_starts) - 1) * self.page_size() + 1
         shown = len(event.page.rows)
-        where = f"{first:,}–{first + shown - 1:,} of {event.page.total:,}" if shown else "no product matches"
-        more = [("catalog.next", "next page")] if event.page.has_more else []
+        where = _("{first}–{last} of {total}").format(first=number(first), last=number(first + shown - 1),
+                                                     total=number(event.page.total)) if shown else _("no product matches")
+        more = [("catalog.next", _("next page"))] if event.page.has_more else []
         if len(event.page_starts) > 1:
-            more.append(("catalog.previous", "previous"))
+            more.append(("catalog.previous", _("previous")))
         self.query_one("#status", Static).update(" · ".join([where, *([hint(*more)] if more else [])]))
         if not shown:
             self.query_one("#detail", Static).update("")
@@ -170,14 +180,15 @@ class CatalogScreen(ReportsFailures, Screen):
             return
         row = detail.row
         if row.non_inventory:
-            stock = "not stocked (service or placeholder)"
+            stock = _("not stocked (service or placeholder)")
         else:
-            stock = "  ".join(f"{s.location} {s.on_hand}" + (f" ({s.committed} held)" if s.committed else "")
-                              for s in detail.stock) or "no stock recorded"
-        msrp = f"  MSRP {detail.msrp:,.2f}" if detail.msrp is not None else ""
+            stock = "  ".join(f"{s.location} {s.on_hand}" + (" " + _("({count} held)").format(count=s.committed)
+                                                             if s.committed else "")
+                              for s in detail.stock) or _("no stock recorded")
+        msrp = "  " + _("MSRP {price}").format(price=money(detail.msrp)) if detail.msrp is not None else ""
         brand = f"{row.brand} · " if row.brand and row.brand not in row.description else ""
         self.query_one("#detail", Static).update(
             f"{brand}{row.description}\n"
-            f"Barcode {_barcode(row)}  Part {row.part_number or '—'}{msrp}\n"
-            f"Stock: {stock}"
+            + _("Barcode {barcode}  Part {part}").format(barcode=_barcode(row), part=row.part_number or "—") + msrp + "\n"
+            + _("Stock: {stock}").format(stock=stock)
         )

@@ -9,25 +9,19 @@ from textual.widgets import Header, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from core import faq
-from tui.actions import bindings, key_list
+from core.i18n import _, language
+from tui.actions import bindings, key, key_list
 from tui.widgets.key_bar import KeyBar
 
-TITLES = {"en": "Help", "fr": "Aide"}
-KEYS_TITLE = {"en": "Keys on this screen", "fr": "Touches de cet écran"}
 KEYS_OPTION = "keys"
-HINTS = {
-    "en": "Type to search every question · ↑↓ choose · F2 or ctrl+l français · Esc back",
-    "fr": "Tapez pour chercher · ↑↓ choisir · F2 ou ctrl+l English · Échap retour",
-}
 
 
 class FaqScreen(Screen):
     BINDINGS = bindings("faq")
 
-    def __init__(self, context: str = "home", language: str = "en", topic: str | None = None,
-                 keys_for: str = "home"):
+    def __init__(self, context: str = "home", topic: str | None = None, keys_for: str = "home"):
         super().__init__()
-        self.context, self.language, self.topic, self.keys_for = context, language, topic, keys_for
+        self.context, self.topic, self.keys_for = context, topic, keys_for
         self.entries: list[faq.Entry] = []
 
     def compose(self) -> ComposeResult:
@@ -45,8 +39,12 @@ class FaqScreen(Screen):
     def action_back(self) -> None:
         self.app.pop_screen()
 
-    def action_switch_language(self) -> None:
-        self.language = "fr" if self.language == "en" else "en"
+    @property
+    def language(self) -> str:
+        return language()
+
+    def language_changed(self) -> None:
+        self.query_one("#faq-search", Input).focus()
         self.show()
 
     def action_next(self) -> None:
@@ -67,26 +65,26 @@ class FaqScreen(Screen):
             # This screen's questions first, then the rest.
             mine = faq.for_screen(self.context)
             self.entries = mine + [e for e in faq.ENTRIES if e not in mine]
-        self.sub_title = TITLES[self.language]
-        self.query_one("#faq-search", Input).placeholder = (
-            "Chercher : remboursement, carte-cadeau, e-commerce…" if self.language == "fr"
-            else "Search: refund, gift card, supplier, e-commerce…")
-        self.query_one("#faq-hint", Static).update(HINTS[self.language])
+        self.sub_title = _("Help")
+        self.query_one("#faq-search", Input).placeholder = _("Search: refund, gift card, supplier, e-commerce…")
+        self.query_one("#faq-hint", Static).update(
+            _("Type to search every question · ↑↓ choose · {language} {other} · {back} back").format(
+                language=key("language"), other=_("français"), back=key("faq.back")))
         options = self.query_one("#faq-questions", OptionList)
         options.clear_options()
         for entry in self.entries:
             options.add_option(Option(entry.text(self.language)[0], id=entry.topic))
-        keys_wanted = all(word in faq.fold(KEYS_TITLE[self.language] + " keys touches shortcuts raccourcis")
+        keys_wanted = all(word in faq.fold(_("Keys on this screen") + " keys touches shortcuts raccourcis")
                           for word in faq.fold(query).split())
         if keys_wanted:
             # Last, so the screen's own questions come first: every key of the screen help was opened on.
-            options.add_option(Option(KEYS_TITLE[self.language], id=KEYS_OPTION))
+            options.add_option(Option(_("Keys on this screen"), id=KEYS_OPTION))
         if not self.entries and keys_wanted:
             options.highlighted = 0
             return
         if not self.entries:
             self.query_one("#faq-answer", Static).update(
-                "Aucune question ne correspond." if self.language == "fr" else "No question matches.")
+                _("No question matches."))
             return
         start = 0
         if initial and self.topic:
@@ -97,7 +95,7 @@ class FaqScreen(Screen):
     @on(OptionList.OptionHighlighted, "#faq-questions")
     def highlighted(self, event: OptionList.OptionHighlighted) -> None:
         if event.option.id == KEYS_OPTION:
-            self.query_one("#faq-answer", Static).update(f"[b]{KEYS_TITLE[self.language]}[/b]\n\n"
+            self.query_one("#faq-answer", Static).update("[b]" + _("Keys on this screen") + "[/b]\n\n"
                                                          + key_list(self.keys_for))
             return
         entry = next((e for e in self.entries if e.topic == event.option.id), None)

@@ -12,7 +12,8 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Header, Static
 
-from tui.actions import bindings, for_screen, key
+from core.i18n import _, ngettext, number
+from tui.actions import bindings, for_screen, menu_line
 from tui.failures import ReportsFailures
 from tui.widgets.key_bar import KeyBar
 from tui.widgets.stat_card import StatCard
@@ -21,14 +22,16 @@ if TYPE_CHECKING:
     from core.overview import Overview
 
 
-def _count(value: int, singular: str, plural: str | None = None) -> str:
-    return f"{value:,} {singular if value == 1 else (plural or singular + 's')}"
-
-
 def _when(moment: datetime) -> str:
     from core.shoptime import shown
 
     return shown(moment, "%a %d %b %H:%M")
+
+
+def sync_status(status: str) -> str:
+    from core.sync_history import STATUS_WORDS
+
+    return _(STATUS_WORDS.get(status, status))
 
 
 class HomeScreen(ReportsFailures, Screen):
@@ -49,19 +52,18 @@ class HomeScreen(ReportsFailures, Screen):
         yield Header(icon="⇄")
         yield Static("", id="first-run")
         with Grid(id="cards"):
-            yield StatCard("Catalog", id="catalog")
-            yield StatCard("Web sales", id="sales")
-            yield StatCard("Matching", id="matching")
-            yield StatCard("Last sync", id="sync")
-        yield Static("Opening the shop's database…", id="places")
-        yield Static("\n".join(f"[b]{key(action.id)}[/b]  {action.menu}" for action in for_screen("home")
-                               if action.menu), id="menu")
+            yield StatCard(_("Catalog"), id="catalog")
+            yield StatCard(_("Web sales"), id="sales")
+            yield StatCard(_("Matching"), id="matching")
+            yield StatCard(_("Last sync"), id="sync")
+        yield Static(_("Opening the shop's database…"), id="places")
+        yield Static("\n".join(menu_line(action) for action in for_screen("home") if action.menu), id="menu")
         yield KeyBar()
 
     def action_leave(self) -> None:
         from tui.dialogs.confirm import ConfirmScreen
 
-        self.app.push_screen(ConfirmScreen("Leave Tandem?"), lambda yes: yes and self.app.exit())
+        self.app.push_screen(ConfirmScreen(_("Leave Tandem?")), lambda yes: yes and self.app.exit())
 
     def action_open_inbox(self) -> None:
         from tui.screens.inbox import InboxScreen
@@ -103,7 +105,7 @@ class HomeScreen(ReportsFailures, Screen):
 
     def show_sync_progress(self) -> None:
         if self.app.sync_running:
-            self.query_one("#sync", StatCard).show("syncing…", self.app.sync_progress)
+            self.query_one("#sync", StatCard).show(_("syncing…"), self.app.sync_progress)
 
     def refresh_from_database(self) -> None:
         self.action_refresh()
@@ -142,51 +144,56 @@ class HomeScreen(ReportsFailures, Screen):
         from core.overview import first_steps
 
         settings = self.app.settings
-        config = str(settings.config_file) if settings is not None else "tandem --paths  (shows where it is; the README has examples)"
+        config = str(settings.config_file) if settings is not None else _("tandem --paths  (shows where it is; the README has examples)")
         steps = [] if self.app.demo else first_steps(overview, config)
         self.query_one("#cards").display = not steps
         self.query_one("#places").display = not steps
         first_run = self.query_one("#first-run", Static)
         first_run.display = bool(steps)
         if steps:
-            lines = [f"[b]{'✓' if step.done else '→'}[/b] {step.what}\n    [b]{step.command}[/b]" for step in steps]
-            first_run.update("To set up this shop:\n" + "\n".join(lines)
-                             + "\nOr try Tandem on a made-up shop first: [b]tandem --demo[/b]")
+            lines = [f"[b]{'✓' if step.done else '→'}[/b] {_(step.what)}\n    [b]{step.command}[/b]" for step in steps]
+            first_run.update(_("To set up this shop:") + "\n" + "\n".join(lines) + "\n"
+                             + _("Or try Tandem on a made-up shop first: [b]{command}[/b]").format(command="tandem --demo"))
 
     @on(OverviewFailed)
     def show_failure(self, event: OverviewFailed) -> None:
-        self.query_one("#places", Static).update(f"The database could not be opened: {event.reason}")
-        self.notify(event.reason, title="Database", severity="error", timeout=30)
+        self.query_one("#places", Static).update(_("The database could not be opened: {reason}").format(reason=event.reason))
+        self.notify(event.reason, title=_("Database"), severity="error", timeout=30)
 
     @on(OverviewLoaded)
     def show_overview(self, event: OverviewLoaded) -> None:
         o = event.overview
         inactive = o.products - o.active_products
-        catalog_detail = f"{inactive:,} inactive" if inactive else "all active"
+        catalog_detail = _("{count} inactive").format(count=number(inactive)) if inactive else _("all active")
         if o.invalid_barcodes:
-            catalog_detail += f", {_count(o.invalid_barcodes, 'bad barcode')}"
-        self.query_one("#catalog", StatCard).show(_count(o.products, "product"), catalog_detail,
-                                                   warn=bool(o.invalid_barcodes))
-        held = f"{o.held_sales:,} held for the supplier" if o.held_sales else "none held"
-        self.query_one("#sales", StatCard).show(f"{o.open_sales:,} open", held)
+            catalog_detail += ", " + ngettext("{count} bad barcode", "{count} bad barcodes", o.invalid_barcodes).format(
+                count=number(o.invalid_barcodes))
+        self.query_one("#catalog", StatCard).show(
+            ngettext("{count} product", "{count} products", o.products).format(count=number(o.products)),
+            catalog_detail, warn=bool(o.invalid_barcodes))
+        held = (_("{count} held for the supplier").format(count=number(o.held_sales)) if o.held_sales
+                else _("none held"))
+        self.query_one("#sales", StatCard).show(_("{count} open").format(count=number(o.open_sales)), held)
         self.query_one("#matching", StatCard).show(
-            f"{o.unresolved_matches:,} to resolve",
-            "web listings waiting for a person" if o.unresolved_matches else "nothing waiting",
+            _("{count} to resolve").format(count=number(o.unresolved_matches)),
+            _("web listings waiting for a person") if o.unresolved_matches else _("nothing waiting"),
             warn=bool(o.unresolved_matches),
         )
         sync = self.query_one("#sync", StatCard)
         if o.last_sync is None:
-            sync.show("never", "no web store synced yet" if o.channels else "no web store set up yet")
+            sync.show(_("never"), _("no web store synced yet") if o.channels else _("no web store set up yet"))
         else:
             failed = [r.channel for r in event.per_channel if r.status not in ("ok", "running")]
-            detail = f"{o.last_sync.status}" if len(event.per_channel) < 2 else (
-                f"failed: {', '.join(failed)}" if failed else f"all {len(event.per_channel)} web stores ok")
+            detail = sync_status(o.last_sync.status) if len(event.per_channel) < 2 else (
+                _("failed: {stores}").format(stores=", ".join(failed)) if failed
+                else _("all {count} web stores ok").format(count=len(event.per_channel)))
             latest = event.per_channel[0] if len(event.per_channel) == 1 else None
             if latest and latest.counts:
-                detail += f" · {latest.counts.get('orders_imported', 0)} new orders"
+                detail += " · " + _("{count} new orders").format(count=latest.counts.get("orders_imported", 0))
             sync.show(_when(o.last_sync.started_at), detail, warn=o.last_sync.status != "ok" or bool(failed))
         self.show_sync_progress()
         self.show_first_steps(o)
-        places = ", ".join(o.locations) or "none yet"
-        stores = ", ".join(o.channels) or "none yet"
-        self.query_one("#places", Static).update(f"Locations: {places}\nWeb stores: {stores}")
+        places = ", ".join(o.locations) or _("none yet")
+        stores = ", ".join(o.channels) or _("none yet")
+        self.query_one("#places", Static).update(
+            _("Locations: {places}").format(places=places) + "\n" + _("Web stores: {stores}").format(stores=stores))

@@ -12,6 +12,7 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import DataTable, Header, Input, Static
 
+from core.i18n import N_, _, amount, number
 from core.inbox import FILTERS
 from core.sales import STATUS_LABELS
 from core.shoptime import shown
@@ -25,13 +26,13 @@ from tui.widgets.key_bar import KeyBar
 if TYPE_CHECKING:
     from core.inbox import InboxPage
 
-FILTER_NAMES = {None: "all open", **{state: STATUS_LABELS[state] for state in FILTERS if state}}
+FILTER_NAMES = {None: N_("all open"), **{state: STATUS_LABELS[state] for state in FILTERS if state}}
 
 
 SEARCH_DELAY = 0.15  # seconds of quiet typing before the search runs
 # The status says what to do next, so it is never cut ("held until 30 Nov 02:30 EST"); names take the rest.
-COLUMNS = [Col("Order", 6), Col("Status", 27), Col("Customer", 11, grow=1),
-           Col(Text("Total", justify="right"), 9), Col("Ordered", 12)]
+COLUMNS = [Col(N_("Order"), 6), Col(N_("Status"), 27, whole=True), Col(N_("Customer"), 11, grow=1),
+           Col(Text(N_("Total"), justify="right"), 9), Col(N_("Ordered"), 12, whole=True)]
 
 
 class InboxScreen(TypeToSearch, ReportsFailures, Screen):
@@ -57,8 +58,9 @@ class InboxScreen(TypeToSearch, ReportsFailures, Screen):
         self._search_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
+        self.sub_title = _("Sales inbox")
         yield Header(icon="⇄")
-        yield SearchBox(placeholder="Type or scan to find: order number, name, email, phone, barcode",
+        yield SearchBox(placeholder=_("Type or scan to find: order number, name, email, phone, barcode"),
                     id="inbox-search", select_on_focus=False, compact=True)
         yield Static("", id="inbox-filter")
         yield FittedTable(COLUMNS, id="sales", zebra_stripes=True)
@@ -66,13 +68,19 @@ class InboxScreen(TypeToSearch, ReportsFailures, Screen):
         yield KeyBar()
 
     def on_mount(self) -> None:
-        self.sub_title = "Sales inbox"
         self.query_one("#sales", DataTable).focus()
 
     def on_screen_resume(self) -> None:
         self.action_reload()
 
     def refresh_from_database(self) -> None:
+        self.action_reload()
+
+    def language_changed(self) -> None:
+        box = self.query_one(self.SEARCH_BOX, Input)
+        with box.prevent(Input.Changed):
+            box.value = self.searched
+        self.query_one("#sales", DataTable).focus()
         self.action_reload()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -173,23 +181,24 @@ class InboxScreen(TypeToSearch, ReportsFailures, Screen):
         for row in event.page.rows:
             style = "bold" if row.state in ("waiting_match", "gift_card_to_issue", "capture_failed") else ""
             rows.append((str(row.sale_id), [row.order_number, Text(row.status, style=style), row.customer or "—",
-                                            Text(f"{row.total:,.2f}", justify="right"), shown(row.ordered_at)]))
+                                            Text(amount(row.total), justify="right"), shown(row.ordered_at)]))
         self.query_one("#sales", FittedTable).set_rows(rows)
-        what = "history: completed and cancelled" if self.history else FILTER_NAMES[self.status_filter]
-        where = f" from {self.channel[1]}" if self.channel else ""
-        found = f" matching “{event.searched}”" if event.searched else ""
+        what = _("history: completed and cancelled") if self.history else _(FILTER_NAMES[self.status_filter])
+        where = _(" from {store}").format(store=self.channel[1]) if self.channel else ""
+        found = _(" matching “{search}”").format(search=event.searched) if event.searched else ""
         self.query_one("#inbox-filter", Static).update(
-            f"Showing {what}{where}{found} · "
-            + hint(("inbox.filter", "status"), ("inbox.channel", "store"), ("inbox.history", "history"),
-                   ("inbox.search", "find")))
-        start = sum(1 for _ in self.page_starts[1:]) * self.page_size()
+            _("Showing {what}").format(what=what) + where + found + " · "
+            + hint(("inbox.filter", _("status")), ("inbox.channel", _("store")), ("inbox.history", _("history")),
+                   ("inbox.search", _("find"))))
+        start = sum(1 for _start in self.page_starts[1:]) * self.page_size()
         count = len(event.page.rows)
-        where = f"{start + 1:,}–{start + count:,} of {event.page.total:,}" if count else (
-            "no sale matches" if event.searched else "no sales here")
-        more = [("inbox.next", "next page")] if event.page.has_more else []
+        where = _("{first}–{last} of {total}").format(
+            first=number(start + 1), last=number(start + count), total=number(event.page.total)) if count else (
+            _("no sale matches") if event.searched else _("no sales here"))
+        more = [("inbox.next", _("next page"))] if event.page.has_more else []
         if len(self.page_starts) > 1:
-            more.append(("inbox.previous", "page before"))
-        self.query_one("#inbox-status", Static).update(f"{where} · Enter opens a sale"
+            more.append(("inbox.previous", _("page before")))
+        self.query_one("#inbox-status", Static).update(where + " · " + _("Enter opens a sale")
                                                        + (" · " + hint(*more) if more else ""))
 
     @on(DataTable.RowSelected, "#sales")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from core.i18n import _, number
+
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -28,18 +30,18 @@ class LocationsScreen(ReportsFailures, Screen):
         self.locations: list[tuple[str, bool, int]] = []
 
     def compose(self) -> ComposeResult:
+        self.sub_title = _("Locations")
         yield Header(icon="⇄")
-        yield Static("Locations — each keeps its own stock; import its counts with "
-                     "tandem --import-catalog FILE --location NAME", id="locations-title")
+        yield Static(_("Locations — each keeps its own stock; import its counts with {command}").format(
+            command="tandem --import-catalog FILE --location NAME"), id="locations-title")
         table = DataTable(id="locations", cursor_type="row")
-        table.add_column("Location", width=40)
-        table.add_column("State", width=10)
-        table.add_column(Text("Units on hand", justify="right"), width=14)
+        table.add_column(_("Location"), width=40)
+        table.add_column(_("State"), width=10)
+        table.add_column(Text(_("Units on hand"), justify="right"), width=14)
         yield table
         yield KeyBar()
 
     def on_mount(self) -> None:
-        self.sub_title = "Locations"
         self.query_one("#locations").focus()
         self.load()
 
@@ -61,7 +63,7 @@ class LocationsScreen(ReportsFailures, Screen):
         keep = table.cursor_row
         table.clear()
         for name, active, units in event.locations:
-            table.add_row(name, "in use" if active else "retired", Text(f"{units:,}", justify="right"))
+            table.add_row(name, _("in use") if active else _("retired"), Text(number(units), justify="right"))
         if event.locations:
             table.move_cursor(row=min(keep, len(event.locations) - 1))
 
@@ -72,14 +74,14 @@ class LocationsScreen(ReportsFailures, Screen):
     def action_add(self) -> None:
         from tui.dialogs.prompt import PromptScreen
 
-        self.app.push_screen(PromptScreen("Name of the new location"), lambda name: name and self.change("add", name))
+        self.app.push_screen(PromptScreen(_("Name of the new location")), lambda name: name and self.change("add", name))
 
     def action_rename(self) -> None:
         from tui.dialogs.prompt import PromptScreen
 
         current = self._current()
         if current:
-            self.app.push_screen(PromptScreen(f"New name for {current}", current),
+            self.app.push_screen(PromptScreen(_("New name for {name}").format(name=current), current),
                                  lambda name: name and name != current and self.change("rename", current, name))
 
     def action_retire(self) -> None:
@@ -87,8 +89,8 @@ class LocationsScreen(ReportsFailures, Screen):
 
         current = self._current()
         if current:
-            self.app.push_screen(ConfirmScreen(f"Retire {current}? Its stock records and history stay; "
-                                               "nothing new goes to it."),
+            self.app.push_screen(ConfirmScreen(_("Retire {name}? Its stock records and history stay; nothing new goes "
+                                                 "to it.").format(name=current)),
                                  lambda yes: yes and self.change("retire", current))
 
     @work(thread=True, exit_on_error=False, group="locations-write")
@@ -105,14 +107,16 @@ class LocationsScreen(ReportsFailures, Screen):
         try:
             if what == "add":
                 add_location(engine, names[0], actor)
-                note = f"{names[0]} added. Import its counts with --import-catalog FILE --location."
+                note = _("{name} added. Import its counts with {command}.").format(
+                    name=names[0], command="--import-catalog FILE --location")
             elif what == "rename":
                 rename_location(engine, names[0], names[1], actor)
-                note = f"{names[0]} is now {names[1]}; a settings file naming it needs the new name too."
+                note = _("{old} is now {new}; a settings file naming it needs the new name too.").format(
+                    old=names[0], new=names[1])
             else:
                 retire_location(engine, names[0], actor)
-                note = f"{names[0]} retired."
+                note = _("{name} retired.").format(name=names[0])
         except LocationError as exc:
-            self.load(f"Not changed: {exc}.", True)
+            self.load(_("Not changed: {reason}.").format(reason=exc), True)
         else:
             self.load(note)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from core.i18n import N_, _, amount, money, ngettext, number
+
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -13,7 +15,7 @@ from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
 from textual.widgets import DataTable, Header, Input, Static
 
-from tui.actions import bindings, hint
+from tui.actions import bindings, hint, key
 from tui.failures import ReportsFailures
 from tui.widgets.search_box import SearchBox
 from tui.widgets.fitted_table import Col, FittedTable
@@ -22,11 +24,11 @@ from tui.widgets.key_bar import KeyBar
 if TYPE_CHECKING:
     from core.resolver import Candidate, QueueItem, QueuePage
 
-STATE_LABELS = {"unmatched": "no match", "ambiguous": "ambiguous", "conflict": "conflict"}
+STATE_LABELS = {"unmatched": N_("no match"), "ambiguous": N_("ambiguous"), "conflict": N_("conflict")}
 SEARCH_DELAY = 0.12
-QUEUE_COLUMNS = [Col("Why", 9), Col("Web listing", 44, grow=4, fit=True), Col("Orders", 6), Col("Store", 8, grow=1)]
-CANDIDATE_COLUMNS = [Col("#", 1), Col("Why", 14), Col("SKU", 9, grow=1), Col("Product", 29, grow=5, fit=True),
-                     Col(Text("Price", justify="right"), 8), Col(Text("Avl", justify="right"), 3)]
+QUEUE_COLUMNS = [Col(N_("Why"), 9), Col(N_("Web listing"), 44, grow=4, fit=True), Col(N_("Orders"), 6), Col(N_("Store"), 8, grow=1)]
+CANDIDATE_COLUMNS = [Col(N_("#"), 1), Col(N_("Why"), 14), Col(N_("SKU"), 9, grow=1), Col(N_("Product"), 29, grow=5, fit=True),
+                     Col(Text(N_("Price"), justify="right"), 8), Col(Text(N_("Avl"), justify="right"), 3)]
 
 
 class WhyScreen(ModalScreen[None]):
@@ -39,10 +41,11 @@ class WhyScreen(ModalScreen[None]):
         self.title_text, self.reason = title, reason
 
     def compose(self) -> ComposeResult:
+        self.sub_title = _("Match resolver")
         with Vertical(id="why"):
             yield Static(Text(self.title_text, style="bold"), id="why-title")
             yield Static(self.reason, id="why-text")
-            yield Static(hint(("why.close", "close"), ("why.faq", "the help entry on matching")), id="why-hint")
+            yield Static(hint(("why.close", _("close")), ("why.faq", _("the help entry on matching"))), id="why-hint")
 
     def action_faq(self) -> None:
         self.dismiss()
@@ -95,14 +98,13 @@ class ResolverScreen(ReportsFailures, Screen):
         yield Header(icon="⇄")
         yield FittedTable(QUEUE_COLUMNS, id="queue")
         yield Static("", id="web-side")
-        yield SearchBox(placeholder="Search the catalog: SKU, part number, barcode, words", id="search",
+        yield SearchBox(placeholder=_("Search the catalog: SKU, part number, barcode, words"), id="search",
                     compact=True)
         yield FittedTable(CANDIDATE_COLUMNS, id="candidates")
         yield Static("", id="resolver-status")
         yield KeyBar()
 
     def on_mount(self) -> None:
-        self.sub_title = "Match resolver"
         self.query_one("#search", Input).display = False
         self.query_one("#candidates", DataTable).focus()
         self.load_queue(0)
@@ -125,10 +127,15 @@ class ResolverScreen(ReportsFailures, Screen):
     def refresh_from_database(self) -> None:
         self.load_queue(self.index, self.page_start, keep_search=True)
 
+    def language_changed(self) -> None:
+        self.query_one("#search", Input).display = False
+        self.query_one("#candidates", DataTable).focus()
+        self.load_queue(self.index, self.page_start)
+
     @on(QueueLoaded)
     def show_queue(self, event: QueueLoaded) -> None:
         self.page = event.page
-        rows = [(str(item.listing_id), [STATE_LABELS.get(item.state, item.state), item.title,
+        rows = [(str(item.listing_id), [_(STATE_LABELS.get(item.state, item.state)), item.title,
                                         str(item.waiting_lines) if item.waiting_lines else "", item.channel])
                 for item in event.page.items]
         table = self.query_one("#queue", FittedTable)
@@ -145,26 +152,28 @@ class ResolverScreen(ReportsFailures, Screen):
         total = self.page.total if self.page else 0
         self.border_subtitle = ""
         if item is None:
-            self.query_one("#web-side", Static).update("Nothing to resolve: every web listing is matched "
-                                                        "or marked as not sold online.")
+            self.query_one("#web-side", Static).update(_("Nothing to resolve: every web listing is matched "
+                                                          "or marked as not sold online."))
             self.query_one("#candidates", DataTable).clear()
-            self.query_one("#resolver-status", Static).update(f"{total:,} waiting")
+            self.query_one("#resolver-status", Static).update(_("{count} waiting").format(count=number(total)))
             return
         self.query_one("#resolver-status", Static).update(
-            f"{self.page_offset + self.index + 1:,} of {total:,} waiting · 1–9 or "
-            + hint(("resolver.link", "link"), ("resolver.not-online", "not online"), ("resolver.skip", "skip"),
-                   ("resolver.why", "why")))
+            _("{position} of {total} waiting · 1–9 or ").format(position=number(self.page_offset + self.index + 1),
+                                                                total=number(total))
+            + hint(("resolver.link", _("link")), ("resolver.not-online", _("not online")), ("resolver.skip", _("skip")),
+                   ("resolver.why", _("why"))))
         self.load_candidates(item.listing_id, None)
 
     def render_web_side(self, item: QueueItem, orders: list[str]) -> None:
         barcode = item.barcode or "—"
         if item.barcode and not item.gtin14:
-            barcode += " (invalid)"
-        price = f"{item.price:,.2f}" if item.price is not None else "—"
-        waiting = f"  Orders waiting: {', '.join(orders)}" if orders else ""
+            barcode += " " + _("(invalid)")
+        price = money(item.price) if item.price is not None else "—"
+        waiting = "  " + _("Orders waiting: {orders}").format(orders=", ".join(orders)) if orders else ""
         self.query_one("#web-side", Static).update(
             f"[b]{item.title}[/b]  {price}\n"
-            f"GTIN {barcode}  Part {item.part_number or '—'}  Code {item.product_code or '—'}{waiting}"
+            + _("GTIN {barcode}  Part {part}  Code {code}").format(barcode=barcode, part=item.part_number or "—",
+                                                                  code=item.product_code or "—") + waiting
         )
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="resolver-candidates")
@@ -178,7 +187,7 @@ class ResolverScreen(ReportsFailures, Screen):
         else:
             page = search_products(engine, searched, limit=9, with_total=False)
             candidates = [Candidate(r.id, r.sku, r.description, r.part_number, r.price, r.available,
-                                    "search", False) for r in page.rows]
+                                    _("search"), False) for r in page.rows]
         self.post_message(self.CandidatesLoaded(listing_id, candidates, waiting_orders(engine, listing_id),
                                                 searched))
 
@@ -192,12 +201,13 @@ class ResolverScreen(ReportsFailures, Screen):
         self.query_one("#candidates", FittedTable).set_rows([
             (str(candidate.product_id), [str(number), Text(candidate.why, style="bold" if candidate.identical else ""),
                                          candidate.sku, candidate.description,
-                                         Text(f"{candidate.price:,.2f}", justify="right"),
+                                         Text(amount(candidate.price), justify="right"),
                                          Text(str(candidate.available), justify="right")])
             for number, candidate in enumerate(event.candidates, start=1)])
         if not event.candidates:
-            hint = "No product in the shop looks like this listing. / to search, x if it is not sold here."
-            self.query_one("#resolver-status", Static).update(hint)
+            self.query_one("#resolver-status", Static).update(
+                _("No product in the shop looks like this listing. {search} to search, {not_online} if it is not sold "
+                  "here.").format(search=key("resolver.search"), not_online=key("resolver.not-online")))
 
     # --- actions ------------------------------------------------------------------------------------
 
@@ -235,7 +245,7 @@ class ResolverScreen(ReportsFailures, Screen):
             self.page_start = self.page.items[-1].sort_key
             self.load_queue(0, self.page_start)
         else:
-            self.notify("That was the last listing waiting.", timeout=3)
+            self.notify(_("That was the last listing waiting."), timeout=3)
 
     @on(DataTable.RowSelected, "#queue")
     @on(DataTable.RowHighlighted, "#queue")
@@ -306,11 +316,11 @@ class ResolverScreen(ReportsFailures, Screen):
         if not item.waiting_lines:
             self.decide(None)
             return
-        one = item.waiting_lines == 1
-        lines = f"{item.waiting_lines} line{'' if one else 's'} of open web sales wait{'s' if one else ''}"
+        lines = ngettext("{count} line of open web sales waits", "{count} lines of open web sales wait",
+                         item.waiting_lines).format(count=item.waiting_lines)
         self.app.push_screen(ConfirmScreen(
-            f"“{item.title}”: {lines} on this listing. Mark it not sold online? Those lines then need "
-            "a shop product chosen on each sale (m on the line)."),
+            _("“{title}”: {lines} on this listing. Mark it not sold online? Those lines then need a shop product "
+              "chosen on each sale ({key} on the line).").format(title=item.title, lines=lines, key=key("sale.match"))),
             lambda yes: yes and self.decide(None))
 
     def action_search(self) -> None:
@@ -343,7 +353,7 @@ class ResolverScreen(ReportsFailures, Screen):
 
     def action_undo(self) -> None:
         if not self.decided:
-            self.notify("Nothing left to undo: every decision made here since it opened is taken back.", timeout=4)
+            self.notify(_("Nothing left to undo: every decision made here since it opened is taken back."), timeout=4)
             return
         self.undo(self.decided[-1])
 
@@ -359,13 +369,14 @@ class ResolverScreen(ReportsFailures, Screen):
         try:
             if product_id is None:
                 mark_not_sold_online(engine, item.listing_id, current_actor(), item.version)
-                text = f"“{item.title}” marked as not sold online. u to undo."
+                text = _("“{title}” marked as not sold online. {key} to undo.").format(title=item.title, key=key("resolver.undo"))
             else:
                 link_listing(engine, item.listing_id, product_id, current_actor(), item.version)
-                sku = next((c.sku for c in self.candidates if c.product_id == product_id), "the product")
-                text = f"“{item.title}” linked to {sku}. u to undo."
+                sku = next((c.sku for c in self.candidates if c.product_id == product_id), _("the product"))
+                text = _("“{title}” linked to {sku}. {key} to undo.").format(title=item.title, sku=sku,
+                                                                            key=key("resolver.undo"))
         except ResolveError as exc:
-            self.post_message(self.Resolved(f"Not saved: {exc}.", None, False, warning=True))
+            self.post_message(self.Resolved(_("Not saved: {reason}.").format(reason=exc), None, False, warning=True))
         else:
             self.post_message(self.Resolved(text, item.listing_id, True))
 
@@ -378,7 +389,7 @@ class ResolverScreen(ReportsFailures, Screen):
             text = unlink_listing(self.app.engine(), listing_id, current_actor())
         except ResolveError as exc:
             # Changed since by someone else: it cannot be taken back from here; the one before can.
-            self.post_message(self.Resolved(f"Not undone: {exc}.", listing_id, False, warning=True, undone=True))
+            self.post_message(self.Resolved(_("Not undone: {reason}.").format(reason=exc), listing_id, False, warning=True, undone=True))
         else:
             self.post_message(self.Resolved(text, listing_id, False, undone=True))
 
@@ -393,7 +404,8 @@ class ResolverScreen(ReportsFailures, Screen):
         elif event.undone and self.decided and self.decided[-1] == event.listing_id:
             self.decided.pop()
             if self.decided:
-                self.notify(f"{len(self.decided)} more to take back with u.", timeout=3)
+                self.notify(_("{count} more to take back with {key}.").format(count=len(self.decided), key=key("resolver.undo")),
+                            timeout=3)
         search = self.query_one("#search", Input)
         search.value = ""
         search.display = False

@@ -3,6 +3,8 @@ add the shipping refund, and confirm the refund."""
 
 from __future__ import annotations
 
+from core.i18n import N_, _, amount, money, ngettext, parse_decimal, rate
+
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -26,14 +28,14 @@ if TYPE_CHECKING:
 
 
 # "Sold" reads "1/2" when one of the two sold can still come back (earlier returns took the other).
-LINE_COLUMNS = [Col("Line", 19, grow=1, fit=True), Col(Text("Sold", justify="right"), 5),
-                Col(Text("Back", justify="right"), 4), Col(Text("Price", justify="right"), 7),
-                Col(Text("Tax% was→now", justify="right"), 13), Col("Stock", 5), Col(Text("Refund", justify="right"), 8)]
+LINE_COLUMNS = [Col(N_("Line"), 19, grow=1, fit=True), Col(Text(N_("Sold"), justify="right"), 5),
+                Col(Text(N_("Ret."), justify="right"), 4), Col(Text(N_("Price"), justify="right"), 7),
+                Col(Text(N_("Tax% was→now"), justify="right"), 13), Col(N_("Stock"), 5), Col(Text(N_("Refund"), justify="right"), 8)]
 SEARCH_DELAY = 0.2
 
 
-def _rate(rate: Decimal) -> str:
-    return f"{rate.normalize():f}"
+def _rate(value: Decimal) -> str:
+    return rate(value)
 
 
 class ReturnsScreen(ReportsFailures, Screen):
@@ -57,8 +59,9 @@ class ReturnsScreen(ReportsFailures, Screen):
         self._search_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
+        self.sub_title = _("Returns")
         yield Header(icon="⇄")
-        yield SearchBox(placeholder="Type or scan: order number, customer name, email, phone, barcode", id="find",
+        yield SearchBox(placeholder=_("Type or scan: order number, customer name, email, phone, barcode"), id="find",
                     select_on_focus=False, compact=True)
         yield OptionList(id="found")
         yield FittedTable(LINE_COLUMNS, id="return-lines")
@@ -66,7 +69,6 @@ class ReturnsScreen(ReportsFailures, Screen):
         yield KeyBar()
 
     def on_mount(self) -> None:
-        self.sub_title = "Returns"
         self.query_one("#return-lines").display = False
         self.query_one("#found").display = False
         self.query_one("#find", Input).focus()
@@ -87,7 +89,7 @@ class ReturnsScreen(ReportsFailures, Screen):
 
                 # An unposted return refunds nothing and holds no units; leaving it says so.
                 if abandon_return(app.engine(), view.id, current_actor()) and any(line.quantity for line in view.lines):
-                    app.call_from_thread(app.notify, "Return left unposted: nothing was refunded.", timeout=4)
+                    app.call_from_thread(app.notify, _("Return left unposted: nothing was refunded."), timeout=4)
 
             # The app's worker, not the screen's: it must finish after this screen is gone.
             app.run_worker(abandon, thread=True, exit_on_error=False, group="returns-abandon")
@@ -132,9 +134,9 @@ class ReturnsScreen(ReportsFailures, Screen):
         found = self.query_one("#found", OptionList)
         found.clear_options()
         for sale_id, number, customer, total in event.sales:
-            found.add_option(Option(f"{number}  {customer or ''}  {total:,.2f}", id=str(sale_id)))
+            found.add_option(Option(f"{number}  {customer or ''}  {money(total)}", id=str(sale_id)))
         if not event.sales:
-            found.add_option(Option("No completed web sale matches", disabled=True))
+            found.add_option(Option(_("No completed web sale matches"), disabled=True))
         found.display = True
         found.highlighted = 0 if event.sales else None
         if event.go_to_list:
@@ -152,7 +154,7 @@ class ReturnsScreen(ReportsFailures, Screen):
         try:
             return_id = start_return(self.app.engine(), sale_id, current_actor())
         except ReturnError as exc:
-            self.post_message(self.Loaded(None, f"Not started: {exc}.", True))
+            self.post_message(self.Loaded(None, _("Not started: {reason}.").format(reason=exc), True))
         else:
             self.post_message(self.Loaded(return_view(self.app.engine(), return_id)))
 
@@ -165,14 +167,15 @@ class ReturnsScreen(ReportsFailures, Screen):
         if event.view is None:
             return
         self.view = view = event.view
-        self.sub_title = f"Return for {view.order_number}" + ("" if view.state == "draft" else " (posted)")
+        self.sub_title = (_("Return for {number}") if view.state == "draft" else _("Return for {number} (posted)")).format(
+            number=view.order_number)
         self.query_one("#find").display = False
         self.query_one("#found").display = False
         table = self.query_one("#return-lines", FittedTable)
         table.display = True
         rows = []
         for line in view.lines:
-            _, _, total = line.amounts
+            _net, _tax, total = line.amounts
             changed = line.tax_rate != line.charged_tax_rate
             rate = Text(f"{_rate(line.charged_tax_rate)}→{_rate(line.tax_rate)}" if changed else _rate(line.tax_rate),
                         justify="right", style="bold" if changed else "")
@@ -180,22 +183,25 @@ class ReturnsScreen(ReportsFailures, Screen):
             sold = f"{left}/{line.sold}" if line.returned_elsewhere and not line.is_shipping else str(line.sold)
             rows.append((str(line.id), [line.title, Text(sold, justify="right"),
                                         Text(str(-line.quantity), justify="right"),
-                                        Text(f"{line.unit_price:,.2f}", justify="right"),
-                                        rate, "—" if line.is_shipping else ("yes" if line.restock else "no"),
-                                        Text(f"{total:,.2f}", justify="right")]))
+                                        Text(amount(line.unit_price), justify="right"),
+                                        rate, "—" if line.is_shipping else (_("yes") if line.restock else _("no")),
+                                        Text(amount(total), justify="right")]))
         table.set_rows(rows)
         if event.focus:
             table.focus()
         net, tax, total = view.totals
-        state = "" if view.state == "draft" else "  — posted"
+        state = "" if view.state == "draft" else "  — " + _("posted")
         shipping = ""
         if view.state == "draft" and not any(line.is_shipping for line in view.lines) and view.shipping_left > 0:
-            shipping = f" · shipping left to refund {view.shipping_left:,.2f}"
+            shipping = " · " + _("shipping left to refund {amount}").format(amount=money(view.shipping_left))
         self.query_one("#refund-total", Static).update(
-            f"Refund: net {net:,.2f} · tax {tax:,.2f} · [b]total {total:,.2f}[/b]{state}{shipping}\n"
-            + f"{key('returns.more')}/{key('returns.less')} units · "
-            + hint(("returns.tax", "tax rate"), ("returns.restock", "restock"),
-                   ("returns.shipping", "shipping"), ("returns.amount", "amount"), ("returns.confirm", "confirm")))
+            _("Refund: net {net} · tax {tax} · [b]total {total}[/b]").format(net=money(net), tax=money(tax),
+                                                                            total=money(total))
+            + f"{state}{shipping}\n"
+            + f"{key('returns.more')}/{key('returns.less')} " + _("units") + " · "
+            + hint(("returns.tax", _("tax rate")), ("returns.restock", _("restock")),
+                   ("returns.shipping", _("shipping")), ("returns.amount", _("amount")),
+                   ("returns.confirm", _("confirm"))))
         self.refresh_bindings()
 
     def _line(self):
@@ -224,13 +230,13 @@ class ReturnsScreen(ReportsFailures, Screen):
                 returns.set_shipping_amount(engine, args[0], args[1], actor)
             elif what == "confirm":
                 refunded = returns.complete_return(engine, self.view.id, actor, self.view.version)
-                note = f"Refund of {-refunded:,.2f} posted to the original payment's account."
+                note = _("Refund of {amount} posted to the original payment's account.").format(amount=money(-refunded))
                 settings = getattr(self.app, "settings", None)
                 if returns.refund_on_website(engine, self.view.id, actor,
                                              settings.secrets_file if settings else None):
-                    note += " The website refunded it too."
+                    note += " " + _("The website refunded it too.")
         except returns.ReturnError as exc:
-            self.post_message(self.Loaded(returns.return_view(engine, self.view.id), f"Not changed: {exc}.", True))
+            self.post_message(self.Loaded(returns.return_view(engine, self.view.id), _("Not changed: {reason}.").format(reason=exc), True))
         else:
             self.post_message(self.Loaded(returns.return_view(engine, self.view.id), note))
 
@@ -257,10 +263,18 @@ class ReturnsScreen(ReportsFailures, Screen):
 
         line = self._line()
         if line is None or not line.is_shipping:
-            self.notify("Put the cursor on the shipping refund line.", timeout=3)
+            self.notify(_("Put the cursor on the shipping refund line."), timeout=3)
             return
-        self.app.push_screen(PromptScreen("Shipping to refund", f"{line.unit_price:.2f}"),
-                             lambda text: text and self.change("amount", line.id, text.replace(",", ".")))
+        self.app.push_screen(PromptScreen(_("Shipping to refund"), amount(line.unit_price)),
+                             lambda text: text and self.change_amount(line.id, text))
+
+    def change_amount(self, line_id: int, text: str) -> None:
+        try:
+            typed = parse_decimal(text)
+        except ValueError as exc:
+            self.notify(_("Not changed: {reason}").format(reason=exc), severity="warning", timeout=6)
+            return
+        self.change("amount", line_id, typed)
 
     def action_tax(self) -> None:
         from tui.dialogs.tax_rate import TaxRateScreen
@@ -277,7 +291,9 @@ class ReturnsScreen(ReportsFailures, Screen):
         back = sum(-line.quantity for line in self.view.lines if not line.is_shipping)
         shipping = any(line.is_shipping for line in self.view.lines)
         self.app.push_screen(ConfirmScreen(
-            f"Post this return for {self.view.order_number}?\n{back} unit(s) back"
-            + (" and the shipping" if shipping else "")
-            + f"; refund {-total:,.2f} (net {-net:,.2f}, tax {-tax:,.2f}) to the original payment."),
+            _("Post this return for {number}?").format(number=self.view.order_number) + "\n"
+            + (ngettext("{count} unit back and the shipping", "{count} units back and the shipping", back) if shipping
+               else ngettext("{count} unit back", "{count} units back", back)).format(count=back)
+            + _("; refund {total} (net {net}, tax {tax}) to the original payment.").format(
+                total=money(-total), net=money(-net), tax=money(-tax))),
             lambda yes: yes and self.change("confirm"))

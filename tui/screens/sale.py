@@ -11,6 +11,8 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Header, Static
 
+from core.audit import action_words
+from core.i18n import N_, _, amount, money, rate
 from core.shoptime import shown
 from tui.actions import bindings, hint, key
 from tui.failures import ReportsFailures
@@ -21,9 +23,9 @@ if TYPE_CHECKING:
     from core.inbox import SaleDetail
 
 
-LINE_COLUMNS = [Col("Line", 30, grow=3, fit=True), Col(Text("Qty", justify="right"), 3),
-                Col(Text("Price", justify="right"), 8), Col(Text("Tax %", justify="right"), 6),
-                Col("Shop product", 20, grow=1)]
+LINE_COLUMNS = [Col(N_("Line"), 30, grow=3, fit=True), Col(Text(N_("Qty"), justify="right"), 3),
+                Col(Text(N_("Price"), justify="right"), 8), Col(Text(N_("Tax %"), justify="right"), 6),
+                Col(N_("Shop product"), 20, grow=1)]
 
 
 class SaleScreen(ReportsFailures, Screen):
@@ -85,39 +87,43 @@ class SaleScreen(ReportsFailures, Screen):
     def show(self, event: Loaded) -> None:
         self.detail = d = event.detail
         s, row = d.sale, d.row
-        self.sub_title = f"Sale {s.order_number}"
+        self.sub_title = _("Sale {number}").format(number=s.order_number)
         contact = " · ".join(part for part in (s.customer_email, s.customer_phone) if part)
-        pos = f"POS customer: {d.pos_customer}" if d.pos_customer else "no POS customer linked (l)"
-        problem = f"\n[b]Capture failed:[/b] {s.capture_error}" if s.capture_error and s.state == "capture_failed" else ""
+        pos = (_("POS customer: {name}").format(name=d.pos_customer) if d.pos_customer
+               else _("no POS customer linked ({key})").format(key=key("sale.customer")))
+        problem = ("\n" + _("[b]Capture failed:[/b] {reason}").format(reason=s.capture_error)
+                   if s.capture_error and s.state == "capture_failed" else "")
         if s.hold_reason and s.state == "held":
-            problem = f"\n[b]Held for a person:[/b] {s.hold_reason} (" + hint(("sale.shop-ships", "we ship it"), ("sale.supplier-ships", "supplier ships")) + ")"
+            problem = ("\n" + _("[b]Held for a person:[/b] {reason}").format(reason=s.hold_reason) + " ("
+                       + hint(("sale.shop-ships", _("we ship it")), ("sale.supplier-ships", _("supplier ships"))) + ")")
         self.query_one("#sale-summary", Static).update(
             f"[b]{s.order_number}[/b]  {row.status}  ·  {d.channel}  ·  "
             f"{shown(s.ordered_at, '%a %d %b %H:%M')}\n"
-            f"{s.customer_name or 'no name'}  {contact}  ·  {pos}{problem}")
+            f"{s.customer_name or _('no name')}  {contact}  ·  {pos}{problem}")
         rows = []
         for line in d.lines:
             if line.sku is None:
-                product = Text(f"needs match ({key('sale.match')})", style="bold")
+                product = Text(_("needs match ({key})").format(key=key("sale.match")), style="bold")
             elif line.gift_card_placeholder:
-                product = Text(f"card {line.gift_card}" if line.gift_card
-                               else f"issue gift card ({key('sale.gift-card')})",
+                product = Text(_("card {number}").format(number=line.gift_card) if line.gift_card
+                               else _("issue gift card ({key})").format(key=key("sale.gift-card")),
                                style="" if line.gift_card else "bold")
             else:
                 product = line.sku
             rows.append((str(line.id), [line.title, Text(str(line.quantity), justify="right"),
-                                        Text(f"{line.unit_price:,.2f}", justify="right"),
-                                        Text(f"{line.tax_rate.normalize():f}", justify="right"), product]))
+                                        Text(amount(line.unit_price), justify="right"),
+                                        Text(rate(line.tax_rate), justify="right"), product]))
         self.query_one("#sale-lines", FittedTable).set_rows(rows)
-        paid = "; ".join(f"{name} ({account}) {amount:,.2f}" + (" captured elsewhere" if elsewhere else "")
-                         for name, account, amount, _, elsewhere in d.payments)
-        shipping = f" · shipping {s.shipping_charged:,.2f}" if s.shipping_charged else ""
+        paid = "; ".join(f"{name} ({account}) {money(paid_amount)}" + (_(" captured elsewhere") if elsewhere else "")
+                         for name, account, paid_amount, _kind, elsewhere in d.payments)
+        shipping = _(" · shipping {amount}").format(amount=money(s.shipping_charged)) if s.shipping_charged else ""
         self.query_one("#sale-payment", Static).update(
-            f"Total {s.total:,.2f}{shipping} · authorised {s.authorized_amount:,.2f} · "
-            + (f"paid: {paid}" if paid else "not captured yet"))
-        history = [f"{shown(at)} {actor} {action.replace('_', ' ')}"
-                   for at, actor, action, _ in d.history[-2:]]
-        self.query_one("#sale-history", Static).update("History: " + ("; ".join(history) if history else "imported"))
+            _("Total {total}").format(total=money(s.total)) + shipping + " · "
+            + _("authorised {amount}").format(amount=money(s.authorized_amount)) + " · "
+            + (_("paid: {payments}").format(payments=paid) if paid else _("not captured yet")))
+        history = [f"{shown(at)} {actor} {action_words(action)}" for at, actor, action, _detail in d.history[-2:]]
+        self.query_one("#sale-history", Static).update(
+            _("History: {events}").format(events="; ".join(history) if history else _("imported")))
         self.refresh_bindings()
 
     def _line(self):
@@ -142,8 +148,9 @@ class SaleScreen(ReportsFailures, Screen):
 
         if self.detail:
             sale = self.detail.sale
-            self.app.push_screen(ConfirmScreen(f"Sale {sale.order_number} has left the shop? Its payment of "
-                                               f"{sale.authorized_amount:,.2f} is captured and the sale completed."),
+            self.app.push_screen(ConfirmScreen(_("Sale {number} has left the shop? Its payment of {amount} is captured "
+                                                 "and the sale completed.").format(
+                                                     number=sale.order_number, amount=money(sale.authorized_amount))),
                                  lambda yes: yes and self.complete(None, False))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="sale-write")
@@ -158,7 +165,7 @@ class SaleScreen(ReportsFailures, Screen):
                                        secrets_path=settings.secrets_file if settings else None,
                                        checks=checks, pickup=pickup)
         except SaleError as exc:
-            self.post_message(self.Done(f"Not completed: {exc}.", warning=True))
+            self.post_message(self.Done(_("Not completed: {reason}.").format(reason=exc), warning=True))
         else:
             self.post_message(self.Done(text))
 
@@ -167,7 +174,7 @@ class SaleScreen(ReportsFailures, Screen):
 
         line = self._line()
         if line is None or not line.gift_card_placeholder or line.gift_card:
-            self.notify("Put the cursor on a gift card line still to issue.", timeout=3)
+            self.notify(_("Put the cursor on a gift card line still to issue."), timeout=3)
             return
         self.app.push_screen(GiftCardScreen(line.unit_price * line.quantity),
                              lambda number: number and self.issue(line.id, number))
@@ -179,11 +186,12 @@ class SaleScreen(ReportsFailures, Screen):
         from core.sales import SaleError
 
         try:
-            amount = issue_gift_card(self.app.engine(), line_id, number, current_actor())
+            issued = issue_gift_card(self.app.engine(), line_id, number, current_actor())
         except SaleError as exc:
-            self.post_message(self.Done(f"Not issued: {exc}.", warning=True))
+            self.post_message(self.Done(_("Not issued: {reason}.").format(reason=exc), warning=True))
         else:
-            self.post_message(self.Done(f"Gift card {number} issued for {amount:,.2f}."))
+            self.post_message(self.Done(_("Gift card {number} issued for {amount}.").format(
+                number=number, amount=money(issued))))
 
     def action_resolve(self) -> None:
         from tui.screens.catalog import CatalogScreen
@@ -191,7 +199,7 @@ class SaleScreen(ReportsFailures, Screen):
 
         line = self._line()
         if line is None or not line.needs_product:
-            self.notify("Put the cursor on a line that needs a match.", timeout=3)
+            self.notify(_("Put the cursor on a line that needs a match."), timeout=3)
             return
         if line.in_resolver:
             self.app.push_screen(ResolverScreen(only_listing=line.listing_id))
@@ -208,16 +216,16 @@ class SaleScreen(ReportsFailures, Screen):
         try:
             sku = put_line_on_product(self.app.engine(), line_id, product_id, current_actor())
         except SaleError as exc:
-            self.post_message(self.Done(f"Not changed: {exc}.", warning=True))
+            self.post_message(self.Done(_("Not changed: {reason}.").format(reason=exc), warning=True))
         else:
-            self.post_message(self.Done(f"The line is now {sku}."))
+            self.post_message(self.Done(_("The line is now {sku}.").format(sku=sku)))
 
     def action_undo_match(self) -> None:
         line = self._line()
         undoable = [l for l in self.detail.lines if l.manual_link and l.listing_id and l.stock_state != "sold"]
         if line not in undoable:
             if len(undoable) != 1:
-                self.notify("Put the cursor on a line whose match a person made.", timeout=3)
+                self.notify(_("Put the cursor on a line whose match a person made."), timeout=3)
                 return
             line = undoable[0]
         self.undo_match(line.listing_id)
@@ -230,7 +238,7 @@ class SaleScreen(ReportsFailures, Screen):
         try:
             text = unlink_listing(self.app.engine(), listing_id, current_actor())
         except ResolveError as exc:
-            self.post_message(self.Done(f"Not undone: {exc}.", warning=True))
+            self.post_message(self.Done(_("Not undone: {reason}.").format(reason=exc), warning=True))
         else:
             self.post_message(self.Done(text))
 
@@ -246,9 +254,9 @@ class SaleScreen(ReportsFailures, Screen):
         from core.pickup import CANCEL_OUTCOMES
 
         if self.detail:
-            web = CANCEL_OUTCOMES.get(self.detail.platform, "")
-            self.app.push_screen(ConfirmScreen(f"Cancel sale {self.detail.sale.order_number}? Its units go back to "
-                                               f"available stock. {web}"), lambda yes: yes and self.cancel())
+            web = _(CANCEL_OUTCOMES.get(self.detail.platform, ""))
+            self.app.push_screen(ConfirmScreen(_("Cancel sale {number}? Its units go back to available stock.").format(
+                number=self.detail.sale.order_number) + (" " + web if web else "")), lambda yes: yes and self.cancel())
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="sale-write")
     def cancel(self) -> None:
@@ -261,16 +269,17 @@ class SaleScreen(ReportsFailures, Screen):
             outcome = cancel_with_store(self.app.engine(), self.sale_id, current_actor(), self.detail.sale.version,
                                         secrets_path=settings.secrets_file if settings else None)
         except SaleError as exc:
-            self.post_message(self.Done(f"Not cancelled: {exc}.", warning=True))
+            self.post_message(self.Done(_("Not cancelled: {reason}.").format(reason=exc), warning=True))
         else:
-            self.post_message(self.Done(f"Sale cancelled. {outcome}", warning=outcome.startswith("Cancelled here.")))
+            self.post_message(self.Done(_("Sale cancelled.") + " " + outcome, warning=outcome.startswith(_("Cancelled here."))))
 
     def action_shop_ships(self) -> None:
         from tui.dialogs.confirm import ConfirmScreen
 
         if self.detail:
-            self.app.push_screen(ConfirmScreen(f"Ship sale {self.detail.sale.order_number} from the shop's own stock? "
-                                               "Its units are committed now."), lambda yes: yes and self.decide(True))
+            self.app.push_screen(ConfirmScreen(_("Ship sale {number} from the shop's own stock? Its units are committed "
+                                                 "now.").format(number=self.detail.sale.order_number)),
+                                 lambda yes: yes and self.decide(True))
 
     def action_supplier_ships(self) -> None:
         self.decide(False)
@@ -285,7 +294,7 @@ class SaleScreen(ReportsFailures, Screen):
             text = decide_supplier_hold(self.app.engine(), self.sale_id, current_actor(), self.detail.sale.version,
                                         shop_ships=shop_ships)
         except SaleError as exc:
-            self.post_message(self.Done(f"Not changed: {exc}.", warning=True))
+            self.post_message(self.Done(_("Not changed: {reason}.").format(reason=exc), warning=True))
         else:
             self.post_message(self.Done(text))
 

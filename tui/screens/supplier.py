@@ -5,19 +5,21 @@ store tags supplier-shipped waits in the inbox for a person to decide."""
 
 from __future__ import annotations
 
+from core.i18n import N_, _, ngettext
+
 from textual import on, work
 from textual.app import ComposeResult
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Header, Static
 
-from tui.actions import bindings
+from tui.actions import bindings, key
 from tui.failures import ReportsFailures
 from tui.widgets.key_bar import KeyBar
 
-SHORT_NAMES = {"internet_addendum": "Internet addendum", "packing_slip_form": "Packing-slip form",
-               "retailer_contract": "Retailer contract"}
-STATES = {"current": "current", "ended": "ENDED", "missing": "missing"}
+SHORT_NAMES = {"internet_addendum": N_("Internet addendum"), "packing_slip_form": N_("Packing-slip form"),
+               "retailer_contract": N_("Retailer contract")}
+STATES = {"current": N_("current"), "ended": N_("ENDED"), "missing": N_("missing")}
 
 
 class SupplierScreen(ReportsFailures, Screen):
@@ -35,20 +37,20 @@ class SupplierScreen(ReportsFailures, Screen):
         self.rows: list[tuple] = []  # (setup, document set, document) per table row
 
     def compose(self) -> ComposeResult:
+        self.sub_title = _("Supplier fulfilment")
         yield Header(icon="⇄")
         yield Static("", id="supplier-status")
         table = DataTable(id="documents", cursor_type="row")
-        table.add_column("For", width=14)  # the web store's own set, then "· brand" for each brand's
-        table.add_column("Document", width=17)
-        table.add_column("State", width=7)
-        table.add_column("Signed", width=10)
-        table.add_column("Ends", width=10)
-        table.add_column("Copy at", width=8)
+        table.add_column(_("For"), width=14)  # the web store's own set, then "· brand" for each brand's
+        table.add_column(_("Document"), width=17)
+        table.add_column(_("State"), width=7)
+        table.add_column(_("Signed"), width=10)
+        table.add_column(_("Ends"), width=10)
+        table.add_column(_("Copy at"), width=8)
         yield table
         yield KeyBar()
 
     def on_mount(self) -> None:
-        self.sub_title = "Supplier fulfilment"
         self.query_one("#documents").focus()
         self.load()
 
@@ -69,15 +71,17 @@ class SupplierScreen(ReportsFailures, Screen):
         lines = []
         for setup in event.setups:
             if setup.on:
-                state = f"[b]ON[/b] · supplier-shipped orders go to {setup.receiving_location or 'its location'}"
+                state = _("[b]ON[/b] · supplier-shipped orders go to {location}").format(
+                    location=setup.receiving_location or _("its location"))
             elif setup.ready:
-                state = "off · the documents are in order: o switches it on"
+                state = _("off · the documents are in order: {key} switches it on").format(key=key("supplier.on"))
             else:
                 todo = sum(document.state != "current" for document in setup.sets[0].documents)
-                state = f"off · {todo} document{'s' if todo > 1 else ''} to record before it can be on"
-            lines.append(f"{setup.channel}: supplier fulfilment {state}")
+                state = ngettext("off · {count} document to record before it can be on",
+                                 "off · {count} documents to record before it can be on", todo).format(count=todo)
+            lines.append(_("{store}: supplier fulfilment {state}").format(store=setup.channel, state=state))
         self.query_one("#supplier-status", Static).update(
-            "\n".join(lines) or "No web store is set up yet: channels come from the settings file.")
+            "\n".join(lines) or _("No web store is set up yet: channels come from the settings file."))
         table = self.query_one("#documents", DataTable)
         keep = table.cursor_row
         table.clear()
@@ -85,7 +89,7 @@ class SupplierScreen(ReportsFailures, Screen):
                      for document in document_set.documents]
         for setup, document_set, document in self.rows:
             table.add_row(f"· {document_set.brand}" if document_set.brand else setup.channel,
-                          SHORT_NAMES.get(document.kind, document.kind), STATES[document.state],
+                          _(SHORT_NAMES.get(document.kind, document.kind)), _(STATES[document.state]),
                           document.signed_on.isoformat() if document.signed_on else "",
                           document.ends_on.isoformat() if document.ends_on else "", document.reference or "")
         if self.rows:
@@ -102,7 +106,7 @@ class SupplierScreen(ReportsFailures, Screen):
         setup, document_set, document = self._current()
         if setup is None:
             return
-        dialog = DocumentScreen(f"{setup.channel}: {document.name}", document.signed_on or today(),
+        dialog = DocumentScreen(f"{setup.channel}: {_(document.name)}", document.signed_on or today(),
                                 document.ends_on, document.reference, document_set.brand)
         self.app.push_screen(dialog, lambda answer: answer and self.record(setup.channel_id, document.kind, *answer))
 
@@ -116,26 +120,26 @@ class SupplierScreen(ReportsFailures, Screen):
             record_supplier_document(self.app.engine(), channel_id, kind, signed, current_actor(), ends, reference,
                                      brand)
         except SaleError as exc:
-            self.load(f"Not recorded: {exc}.", True)
+            self.load(_("Not recorded: {reason}.").format(reason=exc), True)
         else:
-            self.load("Recorded.")
+            self.load(_("Recorded."))
 
     def action_switch_on(self) -> None:
         from tui.dialogs.prompt import PromptScreen
 
-        setup, _, _ = self._current()
+        setup, _set, _document = self._current()
         if setup is not None:
-            self.app.push_screen(PromptScreen(f"{setup.channel}: the location that receives supplier-shipped orders",
+            self.app.push_screen(PromptScreen(_("{store}: the location that receives supplier-shipped orders").format(store=setup.channel),
                                               setup.receiving_location or ""),
                                  lambda location: location and self.switch(setup.channel_id, True, location))
 
     def action_switch_off(self) -> None:
         from tui.dialogs.confirm import ConfirmScreen
 
-        setup, _, _ = self._current()
+        setup, _set, _document = self._current()
         if setup is not None and setup.on:
-            self.app.push_screen(ConfirmScreen(f"Switch supplier fulfilment off for {setup.channel}? Orders tagged "
-                                               "supplier-shipped will wait for a person."),
+            self.app.push_screen(ConfirmScreen(_("Switch supplier fulfilment off for {store}? Orders tagged "
+                                                 "supplier-shipped will wait for a person.").format(store=setup.channel)),
                                  lambda yes: yes and self.switch(setup.channel_id, False))
 
     @work(thread=True, exit_on_error=False, group="supplier-write")
@@ -147,6 +151,6 @@ class SupplierScreen(ReportsFailures, Screen):
         try:
             note = switch_supplier_fulfillment(self.app.engine(), channel_id, current_actor(), on, location)
         except SaleError as exc:
-            self.load(f"Not switched: {exc}.", True)
+            self.load(_("Not switched: {reason}.").format(reason=exc), True)
         else:
             self.load(note)

@@ -9,14 +9,16 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Header, Static
 
+from core.i18n import N_, _
 from core.shoptime import shown
 from tui.actions import bindings, hint
 from tui.failures import ReportsFailures
+from tui.screens.home import sync_status
 from tui.widgets.fitted_table import Col, FittedTable
 from tui.widgets.key_bar import KeyBar
 
-STORE_COLUMNS = [Col("Web store", 16, grow=1), Col("Last sync", 12), Col("Result", 36, grow=3)]
-RUN_COLUMNS = [Col("Started", 12), Col("Web store", 14, grow=1), Col("Status", 11), Col("What it did", 29, grow=4)]
+STORE_COLUMNS = [Col(N_("Web store"), 16, grow=1), Col(N_("Synced"), 12, whole=True), Col(N_("Result"), 36, grow=3)]
+RUN_COLUMNS = [Col(N_("Started"), 12, whole=True), Col(N_("Web store"), 14, grow=1), Col(N_("Status"), 11), Col(N_("What it did"), 29, grow=4)]
 PAGE = 100
 
 
@@ -35,6 +37,7 @@ class SyncsScreen(ReportsFailures, Screen):
         self.shown_runs = PAGE
 
     def compose(self) -> ComposeResult:
+        self.sub_title = _("Syncs")
         yield Header(icon="⇄")
         yield FittedTable(STORE_COLUMNS, id="stores")
         yield Static("", id="progress")
@@ -42,7 +45,6 @@ class SyncsScreen(ReportsFailures, Screen):
         yield KeyBar()
 
     def on_mount(self) -> None:
-        self.sub_title = "Syncs"
         self.query_one("#stores", FittedTable).focus()
         self.load()
 
@@ -66,10 +68,10 @@ class SyncsScreen(ReportsFailures, Screen):
         self.load()
 
     def show_sync_progress(self) -> None:
-        running = f"Syncing: {self.app.sync_progress}" if self.app.sync_running else ""
+        running = _("Syncing: {step}").format(step=self.app.sync_progress) if self.app.sync_running else ""
         self.query_one("#progress", Static).update(running or (
-            hint(("syncs.one", "syncs the highlighted store"), ("syncs.all", "syncs them all"),
-                 ("syncs.more", "older"))))
+            hint(("syncs.one", _("syncs the highlighted store")), ("syncs.all", _("syncs them all")),
+                 ("syncs.more", _("older")))))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="syncs")
     def load(self) -> None:
@@ -78,7 +80,7 @@ class SyncsScreen(ReportsFailures, Screen):
 
         engine = self.app.engine()
         runs = sync_history(engine, limit=self.shown_runs + 1)
-        self.post_message(self.Loaded([name for _, name in list_channels(engine)], last_sync_per_channel(engine),
+        self.post_message(self.Loaded([name for _id, name in list_channels(engine)], last_sync_per_channel(engine),
                                       runs[: self.shown_runs], len(runs) > self.shown_runs))
 
     @on(Loaded)
@@ -87,7 +89,7 @@ class SyncsScreen(ReportsFailures, Screen):
         stores = []
         for name in event.channels:
             record = latest.get(name)
-            when, result = (shown(record.started_at), record.status) if record else ("never", "")
+            when, result = (shown(record.started_at), sync_status(record.status)) if record else (_("never"), "")
             if record and record.status != "ok" and record.message:
                 result += f": {record.message}"
             if record and record.counts:
@@ -95,8 +97,8 @@ class SyncsScreen(ReportsFailures, Screen):
             stores.append((name, [name, when, result]))
         self.query_one("#stores", FittedTable).set_rows(stores)
         self.query_one("#runs", FittedTable).set_rows([
-            (str(record.id), [shown(record.started_at), record.channel, record.status, record.summary])
+            (str(record.id), [shown(record.started_at), record.channel, sync_status(record.status), record.summary])
             for record in event.runs])
         self.show_sync_progress()
         if not event.channels:
-            self.query_one("#progress", Static).update("No web store is set up yet: see the home screen's first steps.")
+            self.query_one("#progress", Static).update(_("No web store is set up yet: see the home screen's first steps."))

@@ -4,13 +4,27 @@ from its neighbours (a variant, a size, a colour) instead of a prefix they all s
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import events
 from textual.widgets import DataTable
 
+from core.i18n import _
+
 ELLIPSIS = "…"
+
+
+def _plain(cell) -> str:
+    return cell.plain if isinstance(cell, Text) else str(cell)
+
+
+def translated(label: str | Text) -> str | Text:
+    """A column's heading in the console's language (headings are defined once, in English)."""
+    if isinstance(label, Text):
+        return Text(_(label.plain), justify=label.justify, style=label.style)
+    return _(label)
 
 
 @dataclass(frozen=True)
@@ -19,6 +33,7 @@ class Col:
     width: int  # what it needs at 80 columns
     grow: int = 0  # its share of any width beyond that
     fit: bool = False  # a name: cut keeping the part that differs
+    whole: bool = False  # never cut (a status, a date): as wide as its widest value; names give way
 
 
 def _differs_at(values: list[str]) -> list[int]:
@@ -149,12 +164,15 @@ class FittedTable(DataTable):
 
     def _lay_out(self, kept: tuple[str | None, int] | None = None) -> None:
         kept_key, kept_row = kept or (self.cursor_key(), self.cursor_row)
-        widths = column_widths(self.specs, self._available())
+        specs = [replace(spec, width=max(spec.width, *(cell_len(_plain(cells[index])) for _key, cells in self.rows_data),
+                                         cell_len(_plain(translated(spec.label)))))
+                 if spec.whole else spec for index, spec in enumerate(self.specs)]
+        widths = column_widths(specs, self._available())
         self._laid_out_for = self.size.width
         self.clear(columns=True)
         for spec, width in zip(self.specs, widths, strict=True):
-            self.add_column(spec.label, width=width)
-        columns = list(zip(*(cells for _, cells in self.rows_data), strict=True)) if self.rows_data else []
+            self.add_column(translated(spec.label), width=width)
+        columns = list(zip(*(cells for _key, cells in self.rows_data), strict=True)) if self.rows_data else []
         for index, (spec, width) in enumerate(zip(self.specs, widths, strict=True)):
             if spec.fit and columns:
                 plain = [str(cell) if not isinstance(cell, Text) else cell.plain for cell in columns[index]]
@@ -162,10 +180,10 @@ class FittedTable(DataTable):
             elif columns:
                 # Cut at the end, and say so with "…" rather than a silent cut.
                 columns[index] = tuple(_cut_end(cell, width) for cell in columns[index])
-        for row_index, (key, _) in enumerate(self.rows_data):
+        for row_index, (key, _cells) in enumerate(self.rows_data):
             self.add_row(*(column[row_index] for column in columns), key=key)
         if self.rows_data:
-            keys = [key for key, _ in self.rows_data]
+            keys = [key for key, _cells in self.rows_data]
             row = keys.index(kept_key) if kept_key in keys else min(max(kept_row, 0), len(keys) - 1)
             self.move_cursor(row=row, animate=False)
 

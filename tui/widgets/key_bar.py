@@ -6,8 +6,22 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Footer, Static
+from textual.widgets._footer import FooterKey
 
+from core.i18n import _
 from tui.actions import key
+
+
+class TranslatedFooter(Footer):
+    """Textual's footer with each key's word in the console's language (bindings hold the English,
+    the catalogue's ids, since they are made once per screen class)."""
+
+    def compose(self) -> ComposeResult:
+        for widget in super().compose():
+            if isinstance(widget, FooterKey):
+                widget.description = _(widget.description)
+                widget.tooltip = _(widget.tooltip) if isinstance(widget.tooltip, str) else widget.tooltip
+            yield widget
 
 
 class KeyBar(Horizontal):
@@ -17,7 +31,7 @@ class KeyBar(Horizontal):
         height: 1;
         background: $footer-background;
     }
-    KeyBar Footer {
+    KeyBar TranslatedFooter {
         dock: none;
         width: 1fr;
     }
@@ -30,6 +44,6 @@ class KeyBar(Horizontal):
     """
 
     def compose(self) -> ComposeResult:
-        yield Footer(show_command_palette=False)
-        yield Static(f"[b]{key('help')}[/b] help [b]{key('commands')}[/b] keys [b]{key('quit')}[/b] quit",
-                     id="always")
+        yield TranslatedFooter(show_command_palette=False)
+        yield Static(_("[b]{help}[/b] help [b]{keys}[/b] keys [b]{quit}[/b] quit").format(
+            help=key("help"), keys=key("commands"), quit=key("quit")), id="always")
