@@ -49,7 +49,8 @@ ACTIONS: tuple[Action, ...] = (
     Action('catalog.next', 'pagedown', 'next_page', N_('Next page'), N_('The next page of products'), priority=True, show=False),
     Action('catalog.previous', 'pageup', 'previous_page', N_('Prev page'), N_('The page before'), priority=True, show=False),
     # confirm
-    Action('confirm.yes', 'y', 'answer(True)', N_('Yes'), N_('Yes, go ahead')),
+    # y for yes, o for oui: the hint shows the one that starts the word in the console's language.
+    Action('confirm.yes', 'y,o', 'answer(True)', N_('Yes'), N_('Yes, go ahead')),
     Action('confirm.no', 'n,escape', 'answer(False)', N_('No'), N_('No, leave things as they are')),
     # customer
     Action('customer.create', 'c', 'create', N_('Create from sale'), N_("Create a POS customer from the web sale's name, email and phone")),
@@ -94,7 +95,7 @@ ACTIONS: tuple[Action, ...] = (
     Action('pickup.card', '1', "toggle('card')", N_('Card'), N_('The card shown matches the one used online')),
     Action('pickup.signature', '2', "toggle('signature')", N_('Signature'), N_('The customer signed')),
     Action('pickup.photo-id', '3', "toggle('photo-id')", N_('Photo ID'), N_('A government photo ID was checked')),
-    Action('pickup.confirm', 'enter', 'confirm', N_('Complete'), N_('Capture the payment and complete the pickup'), priority=True),
+    Action('pickup.confirm', 'enter', 'confirm', N_('Complete'), N_('Capture the payment and complete the pickup')),
     Action('pickup.cancel', 'escape', 'dismiss_none', N_('Cancel'), N_('Close; the sale stays as it is')),
     # prompt
     Action('prompt.cancel', 'escape', 'dismiss_none', N_('Cancel'), N_('Close without saving')),
@@ -186,7 +187,9 @@ def keys_of(action_id: str) -> str:
 
 def key(action_id: str) -> str:
     """The key to show for an action: its first key, as people write it."""
-    first = keys_of(action_id).split(",")[0]
+    keys = keys_of(action_id).split(",")
+    word = _(BY_ID[action_id].label).casefold()
+    first = next((k for k in keys if len(k) == 1 and word.startswith(k)), keys[0])
     return _(KEY_NAMES.get(first, first))
 
 

@@ -29,3 +29,29 @@ def test_the_extra_width_goes_to_the_names():
     assert wide[0] == 7 and wide[3] == 9 and sum(wide) == 91 and wide[2] > wide[1] > 21
     narrow = column_widths(columns, 40)
     assert narrow[0] == 7 and narrow[3] == 9 and min(narrow) >= 7
+
+
+async def test_amounts_statuses_and_dates_are_never_cut_names_give_way():
+    """A column marked whole is as wide as its widest value (money in French: "-1 110,86"); the
+    name beside it gives way instead."""
+    from rich.text import Text
+    from textual.app import App
+
+    from tui.widgets.fitted_table import FittedTable
+
+    columns = [Col("Line", 19, grow=1, fit=True), Col(Text("Price", justify="right"), 7, whole=True),
+               Col("Status", 8, whole=True)]
+
+    class Table(App):
+        def compose(self):
+            yield FittedTable(columns, id="t")
+
+    app = Table()
+    async with app.run_test(size=(40, 6)) as pilot:
+        table = app.query_one(FittedTable)
+        table.set_rows([("1", ["Northwind Cycles bike e-bike M orange", Text("1 052,95", justify="right"),
+                               "retenue jusqu'à"])])
+        await pilot.pause()
+        row = [str(cell) for cell in table.get_row_at(0)]
+        assert row[1] == "1 052,95" and row[2] == "retenue jusqu'à"
+        assert row[0].startswith("…") or row[0].endswith("…") or "…" in row[0]

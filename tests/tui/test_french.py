@@ -442,3 +442,14 @@ def test_amounts_and_dates_follow_the_region():
     assert parse_decimal("1,234.50") == Decimal("1234.50")
     with pytest.raises(ValueError, match="is not a number"):
         parse_decimal("12,3,4")
+
+
+async def test_yes_is_o_for_oui_in_french(sqlite_demo_engine):
+    set_language("fr")
+    app = TandemApp(sqlite_demo_engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await press_and_settle(app, pilot, "q")
+        assert "o oui · n non" in screen_text(app)
+        await pilot.press("o")
+        await pilot.pause()
+    assert app.return_code == 0 and not app.is_running

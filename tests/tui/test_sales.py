@@ -1,6 +1,7 @@
 """The sales inbox, a sale, and its actions, from the keyboard, checked in the database."""
 
 from sqlalchemy import select
+from textual import events
 
 from core.models import AuditEntry, GiftCard, Payment, WebSale
 from tui.app import TandemApp
@@ -45,14 +46,20 @@ async def test_the_inbox_lists_open_sales_newest_first_and_filters(demo_engine):
         assert app.screen.page.total == 37
 
 
+async def open_pickup_checks(app, pilot) -> str:
+    """The pickup checks of the newest sale picked up at the counter, reached as staff reach them."""
+    await press_and_settle(app, pilot, "s")
+    number = next(r.order_number for r in app.screen.page.rows if r.status == "ready for pickup")
+    await press_and_settle(app, pilot, "escape")
+    await open_sale(app, pilot, number)
+    await press_and_settle(app, pilot, "p")
+    return number
+
+
 async def test_complete_pickup_with_the_three_checks(demo_engine):
     app = TandemApp(demo_engine)
     async with app.run_test(size=(80, 24)) as pilot:
-        await press_and_settle(app, pilot, "s")
-        number = next(r.order_number for r in app.screen.page.rows if r.status == "ready for pickup")
-        await press_and_settle(app, pilot, "escape")
-        await open_sale(app, pilot, number)
-        await press_and_settle(app, pilot, "p")
+        number = await open_pickup_checks(app, pilot)
         assert isinstance(app.screen, PickupScreen)
         await press_and_settle(app, pilot, "1", "2", "enter")
         assert isinstance(app.screen, PickupScreen), "two checks out of three are not enough"
@@ -64,6 +71,21 @@ async def test_complete_pickup_with_the_three_checks(demo_engine):
             assert conn.execute(select(Payment.amount).where(Payment.sale_id == sale.id)).scalar() == sale.total
         await press_and_settle(app, pilot, "escape")
         assert number not in [r.order_number for r in app.screen.page.rows], "completed sales leave the inbox"
+
+
+async def test_the_checks_and_enter_typed_in_one_burst_complete_the_pickup(sqlite_demo_engine):
+    """1, 2, 3, Enter as fast as a person (or a macro key) types them: read in that order, never
+    Enter first and the checks after."""
+    app = TandemApp(sqlite_demo_engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        number = await open_pickup_checks(app, pilot)
+        # As a terminal delivers them: all four keys queued before the first is handled.
+        for key, character in (("1", "1"), ("2", "2"), ("3", "3"), ("enter", "\r")):
+            event = events.Key(key, character)
+            event.set_sender(app)
+            app._driver.send_message(event)
+        await settle(app, pilot, 0.3)
+        assert sale_row(sqlite_demo_engine, number).state == "completed"
 
 
 async def test_issue_a_gift_card_from_the_sale(demo_engine):

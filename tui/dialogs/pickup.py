@@ -26,9 +26,14 @@ class PickupScreen(ModalScreen):
         with Vertical(id="pickup"):
             yield Static(_("[b]Pickup of {number}[/b] — {amount} will be captured").format(
                 number=self.order_number, amount=money(self.amount)), id="pickup-title")
-            yield TickBox("1  " + _("The card shown matches the card used online"), id="card")
-            yield TickBox("2  " + _("The card holder signed"), id="signature")
-            yield TickBox("3  " + _("Government photo ID seen, name matches"), id="photo-id")
+            # The boxes take no focus: 1, 2, 3 and Enter all reach the dialog, in the order typed
+            # (a box with focus would keep Enter for itself, and a key it passes on arrives late).
+            for number, check, words in ((1, "card", _("The card shown matches the card used online")),
+                                         (2, "signature", _("The card holder signed")),
+                                         (3, "photo-id", _("Government photo ID seen, name matches"))):
+                box = TickBox(f"{number}  {words}", id=check)
+                box.can_focus = False
+                yield box
             yield Static(" ".join(key(f"pickup.{check}") for check in ("card", "signature", "photo-id")) + " " + _("tick") + " · "
                          + hint(("pickup.confirm", _("complete")), ("pickup.cancel", _("cancel"))), id="pickup-hint")
 

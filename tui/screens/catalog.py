@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from core.catalog import ProductDetail, ProductPage
 
 SEARCH_DELAY = 0.15  # seconds of quiet typing before the search runs
-COLUMNS = [Col(N_("SKU"), 9), Col(N_("Product"), 31, grow=3, fit=True), Col(Text(N_("Price"), justify="right"), 8),
+COLUMNS = [Col(N_("SKU"), 9), Col(N_("Product"), 31, grow=3, fit=True), Col(Text(N_("Price"), justify="right"), 8, whole=True),
            Col(Text(N_("Avail"), justify="right"), 5), Col(N_("Part number"), 11, grow=1)]
 
 

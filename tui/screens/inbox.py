@@ -32,7 +32,7 @@ FILTER_NAMES = {None: N_("all open"), **{state: STATUS_LABELS[state] for state i
 SEARCH_DELAY = 0.15  # seconds of quiet typing before the search runs
 # The status says what to do next, so it is never cut ("held until 30 Nov 02:30 EST"); names take the rest.
 COLUMNS = [Col(N_("Order"), 6), Col(N_("Status"), 27, whole=True), Col(N_("Customer"), 11, grow=1),
-           Col(Text(N_("Total"), justify="right"), 9), Col(N_("Ordered"), 12, whole=True)]
+           Col(Text(N_("Total"), justify="right"), 9, whole=True), Col(N_("Ordered"), 12, whole=True)]
 
 
 class InboxScreen(TypeToSearch, ReportsFailures, Screen):

@@ -28,7 +28,7 @@ STATE_LABELS = {"unmatched": N_("no match"), "ambiguous": N_("ambiguous"), "conf
 SEARCH_DELAY = 0.12
 QUEUE_COLUMNS = [Col(N_("Why"), 9), Col(N_("Web listing"), 44, grow=4, fit=True), Col(N_("Orders"), 6), Col(N_("Store"), 8, grow=1)]
 CANDIDATE_COLUMNS = [Col(N_("#"), 1), Col(N_("Why"), 14), Col(N_("SKU"), 9, grow=1), Col(N_("Product"), 29, grow=5, fit=True),
-                     Col(Text(N_("Price"), justify="right"), 8), Col(Text(N_("Avl"), justify="right"), 3)]
+                     Col(Text(N_("Price"), justify="right"), 8, whole=True), Col(Text(N_("Avl"), justify="right"), 3)]
 
 
 class WhyScreen(ModalScreen[None]):

@@ -29,8 +29,8 @@ if TYPE_CHECKING:
 
 # "Sold" reads "1/2" when one of the two sold can still come back (earlier returns took the other).
 LINE_COLUMNS = [Col(N_("Line"), 19, grow=1, fit=True), Col(Text(N_("Sold"), justify="right"), 5),
-                Col(Text(N_("Ret."), justify="right"), 4), Col(Text(N_("Price"), justify="right"), 7),
-                Col(Text(N_("Tax% was→now"), justify="right"), 13), Col(N_("Stock"), 5), Col(Text(N_("Refund"), justify="right"), 8)]
+                Col(Text(N_("Ret."), justify="right"), 4), Col(Text(N_("Price"), justify="right"), 7, whole=True),
+                Col(Text(N_("Tax% was→now"), justify="right"), 13), Col(N_("Stock"), 5), Col(Text(N_("Refund"), justify="right"), 8, whole=True)]
 SEARCH_DELAY = 0.2
 
 

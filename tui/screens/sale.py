@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 
 LINE_COLUMNS = [Col(N_("Line"), 30, grow=3, fit=True), Col(Text(N_("Qty"), justify="right"), 3),
-                Col(Text(N_("Price"), justify="right"), 8), Col(Text(N_("Tax %"), justify="right"), 6),
+                Col(Text(N_("Price"), justify="right"), 8, whole=True), Col(Text(N_("Tax %"), justify="right"), 6),
                 Col(N_("Shop product"), 20, grow=1)]
 
 
