@@ -193,7 +193,8 @@ class TandemApp(App):
         wanted = other_language()
         configured = self.settings.language if self.settings is not None else None
         # A region set in the settings (fr_FR) is kept when coming back to its language.
-        set_language(configured if configured and configured.startswith(wanted) else wanted)
+        chosen = configured if configured and configured.startswith(wanted) else wanted
+        set_language(chosen)
         self.sub_title = _("demo shop") if self.demo else ""
         from textual.screen import ModalScreen
 
@@ -214,7 +215,7 @@ class TandemApp(App):
                 screen.refresh_from_database()
         if self.settings is not None and not self.demo:
             try:
-                remember_language(self.settings.config_file, wanted)
+                remember_language(self.settings.config_file, chosen)
             except (ConfigError, OSError) as exc:
                 self.notify(_("The language could not be remembered: {reason}").format(reason=exc),
                             severity="warning", timeout=10)
