@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, Engine, case, delete, func, insert, literal, or_, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 
-from core.i18n import N_, _
+from core.i18n import N_, _, ngettext
 from core.audit import Actor
 from core.audit import record as audit
 from core.dbtypes import UTCDateTime, utcnow
@@ -185,10 +185,12 @@ def unlink_listing(engine: Engine, listing_id: int, actor: Actor) -> str:
         match_sale_lines(conn, listing.channel_id)
         settle_sales(conn, listing.channel_id)
         _audit(conn, actor, "unlink", listing, old, None)
-    text = "Undone: the listing is back in the queue."
+    text = _("Undone: the listing is back in the queue.")
     if kept:
-        text += (f" {kept} completed sale(s) keep {old}: their units already left the shop"
-                 " (a return brings them back).")
+        what = _("not sold online") if old == "not sold online" else old
+        text += " " + ngettext("{count} completed sale keeps {what}: its units already left the shop (a return "
+                               "brings them back).", "{count} completed sales keep {what}: their units already left "
+                               "the shop (a return brings them back).", kept).format(count=kept, what=what)
     return text
 
 

@@ -79,11 +79,16 @@ def shop_words(engine) -> set[str]:
 
 
 def screen_text(app) -> str:
-    """What the terminal shows, as text (the screen and, under a dialog, the screens behind it)."""
+    """What the terminal shows, as text (the screen and, under a dialog, the screens behind it),
+    then the notices on screen, which Textual draws in a layer of their own."""
     console = Console(width=app.size.width, height=app.size.height, file=io.StringIO(), record=True,
                       color_system=None, legacy_windows=False)
     console.print(app.screen._compositor.render_update(full=True, screen_stack=app._background_screens))
-    return console.export_text()
+    return console.export_text() + notices_text(app)
+
+
+def notices_text(app) -> str:
+    return "".join(f"\n{notice.title}\n{notice.message}" for notice in app._notifications)
 
 
 def _cldr_words() -> set[str]:
@@ -142,8 +147,11 @@ class FrenchWalk:
 
     def look(self, name: str, also: set[str] = frozenset()) -> str:
         text = screen_text(self.app)
+        notices = notices_text(self.app)
         self.seen.append(name)
-        wrong = untranslated(text, self.allowed | also)
+        # The screen (its bottom line last) and the notices over it, each checked as what it is.
+        wrong = untranslated(text[:len(text) - len(notices)], self.allowed | also)
+        wrong |= untranslated(notices + "\n", self.allowed | also)
         wrong |= {f"footer label {label!r}" for label in footer_labels(self.app) if label not in TRANSLATED}
         if wrong:
             self.problems[name] = (sorted(wrong), text)
@@ -272,6 +280,14 @@ async def test_every_screen_and_dialog_speaks_french_only(french_shop):
         await press_and_settle(app, pilot, "escape", "s")
         await press_and_settle(app, pilot, "u")
         walk.look("resolver, nothing to undo")
+        await press_and_settle(app, pilot, "1")
+        await settle(app, pilot, 0.3)
+        walk.look("resolver, a listing linked, with its notice")
+        await press_and_settle(app, pilot, "u")
+        await settle(app, pilot, 0.3)
+        text = walk.look("resolver, the link undone, with its notice")
+        assert "Défait" in text
+        assert "Tandem — Associations" in text, "the resolver's own title"
         await press_and_settle(app, pilot, "slash")
         await pilot.press(*"casque")
         await settle(app, pilot, 0.3)

@@ -41,7 +41,6 @@ class WhyScreen(ModalScreen[None]):
         self.title_text, self.reason = title, reason
 
     def compose(self) -> ComposeResult:
-        self.sub_title = _("Match resolver")
         with Vertical(id="why"):
             yield Static(Text(self.title_text, style="bold"), id="why-title")
             yield Static(self.reason, id="why-text")
@@ -95,6 +94,7 @@ class ResolverScreen(ReportsFailures, Screen):
     # --- layout ---------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
+        self.sub_title = _("Match resolver")
         yield Header(icon="⇄")
         yield FittedTable(QUEUE_COLUMNS, id="queue")
         yield Static("", id="web-side")
