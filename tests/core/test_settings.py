@@ -40,6 +40,7 @@ def test_config_flag_beats_environment(tmp_path):
         (b"[database]\nulr = 'x'\n", "unknown setting database.ulr"),
         (b"[database]\nurl = 3\n", "must be a non-empty text"),
         (b"[shop]\nlanguage = 'de'\n", "shop.language must be English or French"),
+        (b"[shop]\ncurrency = 'dollars'\n", "shop.currency must be a three-letter code"),
         (b"database = 1\n", "must be a table"),
     ],
 )
@@ -102,3 +103,25 @@ def test_the_bell_and_the_refresh_are_read(tmp_path):
     assert (settings.bell, settings.refresh_seconds) == (False, 5.0)
     defaults = load_settings(config_path=tmp_path / "none.toml", environ={})
     assert (defaults.bell, defaults.refresh_seconds) == (True, 2.0)
+
+
+def test_the_shops_language_region_and_currency_are_read(tmp_path):
+    path = tmp_path / "fr.toml"
+    path.write_text('[shop]\nlanguage = "fr_FR"\ncurrency = "EUR"\n', encoding="utf-8")
+    settings = load_settings(config_path=path, environ={})
+    assert (settings.language, settings.currency) == ("fr_FR", "EUR")
+    assert load_settings(config_path=tmp_path / "none.toml", environ={}).currency == "CAD"
+
+
+def test_remembering_the_language_changes_one_line_and_keeps_the_rest(tmp_path):
+    from core.settings import remember_language
+
+    path = tmp_path / "shop.toml"
+    path.write_text('# our shop\n[shop]\nlanguage = "en"  # staff choose\ntime_zone = "America/Toronto"\n\n'
+                    '[console]\nbell = false\n', encoding="utf-8")
+    remember_language(path, "fr_CA")
+    assert path.read_text(encoding="utf-8") == ('# our shop\n[shop]\nlanguage = "fr_CA"\ntime_zone = "America/Toronto"\n\n'
+                                                '[console]\nbell = false\n')
+    fresh = tmp_path / "new" / "config.toml"
+    remember_language(fresh, "fr")
+    assert load_settings(config_path=fresh, environ={}).language == "fr"
