@@ -68,3 +68,16 @@ def test_catalog_snapshot_80x24(snap_compare, sqlite_demo_engine):
         await press_and_settle(pilot.app, pilot, "c")
 
     assert snap_compare(TandemApp(sqlite_demo_engine, demo=True), terminal_size=(80, 24), run_before=open_catalog)
+
+
+async def test_the_search_cursor_stays_lit(sqlite_demo_engine):
+    """No blink: over SSH a blink is two repaints a second for nothing, and pictures of the screen
+    must not depend on the moment they are taken."""
+    app = TandemApp(sqlite_demo_engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await press_and_settle(app, pilot, "c")
+        box = app.screen.query_one("#search")
+        assert box.has_focus and not box.cursor_blink
+        for _ in range(3):
+            await pilot.pause(0.3)
+            assert box._cursor_visible

@@ -13,6 +13,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
+from tui.widgets.text_box import TextBox
 from tui.actions import bindings
 
 
@@ -29,13 +30,13 @@ class DocumentScreen(ModalScreen):
         with Vertical(id="document"):
             yield Static(f"[b]{self.title_text}[/b]")
             yield Static(_("Signed on"), classes="document-label")
-            yield Input(value=self.signed.isoformat(), placeholder=_("YYYY-MM-DD"), id="signed", select_on_focus=True)
+            yield TextBox(value=self.signed.isoformat(), placeholder=_("YYYY-MM-DD"), id="signed", select_on_focus=True)
             yield Static(_("Valid until (empty: no end date)"), classes="document-label")
-            yield Input(value=self.ends.isoformat() if self.ends else "", placeholder=_("YYYY-MM-DD"), id="ends")
+            yield TextBox(value=self.ends.isoformat() if self.ends else "", placeholder=_("YYYY-MM-DD"), id="ends")
             yield Static(_("Where the signed copy is kept (optional)"), classes="document-label")
-            yield Input(value=self.reference or "", placeholder=_("a file or folder name"), id="reference")
+            yield TextBox(value=self.reference or "", placeholder=_("a file or folder name"), id="reference")
             yield Static(_("For the brand (empty: every brand this web store sells)"), classes="document-label")
-            yield Input(value=self.brand, placeholder=_("a brand, when suppliers sign separately"), id="brand")
+            yield TextBox(value=self.brand, placeholder=_("a brand, when suppliers sign separately"), id="brand")
             yield Static(_("Tab next field · Enter save · Esc cancel"), id="document-hint")
 
     def on_mount(self) -> None:

@@ -11,6 +11,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
+from tui.widgets.text_box import TextBox
 from tui.actions import bindings
 
 
@@ -24,7 +25,7 @@ class GiftCardScreen(ModalScreen):
     def compose(self) -> ComposeResult:
         with Vertical(id="gift-card"):
             yield Static(_("[b]Issue a gift card for {amount}[/b]").format(amount=money(self.amount)))
-            yield Input(placeholder=_("Scan or type the card number"), id="gift-card-number")
+            yield TextBox(placeholder=_("Scan or type the card number"), id="gift-card-number")
             yield Static(_("Enter issue · Esc cancel"), id="gift-card-hint")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:

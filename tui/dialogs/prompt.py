@@ -9,6 +9,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
+from tui.widgets.text_box import TextBox
 from tui.actions import bindings
 
 
@@ -22,7 +23,7 @@ class PromptScreen(ModalScreen):
     def compose(self) -> ComposeResult:
         with Vertical(id="prompt"):
             yield Static(f"[b]{self.question}[/b]")
-            yield Input(value=self.value, id="prompt-input")
+            yield TextBox(value=self.value, id="prompt-input")
             yield Static(_("Enter save · Esc cancel"), id="prompt-hint")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:

@@ -11,6 +11,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
+from tui.widgets.text_box import TextBox
 from tui.actions import bindings
 
 
@@ -25,9 +26,9 @@ class TaxRateScreen(ModalScreen):
         with Vertical(id="tax-rate"):
             yield Static(_("[b]Tax rate for {line}[/b]").format(line=self.title_text) + "\n"
                          + _("Charged on the sale: {rate} %").format(rate=rate(self.charged)))
-            yield Input(value=rate(self.current), placeholder=_("Rate in percent, e.g. {example}").format(
+            yield TextBox(value=rate(self.current), placeholder=_("Rate in percent, e.g. {example}").format(
                 example=rate(Decimal("8.25"))), id="rate", select_on_focus=True)
-            yield Input(placeholder=_("Why it changes (required)"), id="reason")
+            yield TextBox(placeholder=_("Why it changes (required)"), id="reason")
             yield Static("", id="tax-rate-problem")
             yield Static(_("Tab next field · Enter save · Esc cancel"), id="tax-rate-hint")
 

@@ -10,6 +10,7 @@ from textual.widgets.option_list import Option
 
 from core import faq
 from core.i18n import _, language
+from tui.widgets.text_box import TextBox
 from tui.actions import bindings, key, key_list
 from tui.widgets.key_bar import KeyBar
 
@@ -26,7 +27,7 @@ class FaqScreen(Screen):
 
     def compose(self) -> ComposeResult:
         yield Header(icon="⇄")
-        yield Input(placeholder="", id="faq-search")
+        yield TextBox(placeholder="", id="faq-search")
         yield OptionList(id="faq-questions")
         yield Static("", id="faq-answer")
         yield Static("", id="faq-hint")

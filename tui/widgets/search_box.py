@@ -4,10 +4,10 @@ something is typed, `?` is text like any other character."""
 
 from __future__ import annotations
 
-from textual.widgets import Input
+from tui.widgets.text_box import TextBox
 
 
-class SearchBox(Input):
+class SearchBox(TextBox):
     DEFAULT_CLASSES = "search"
 
     def check_consume_key(self, key: str, character: str | None) -> bool:
