@@ -61,7 +61,17 @@ def _wrap(target: str, on_call) -> None:
     setattr(owner, name, wrapper)
 
 
+def _small_pages() -> None:
+    """Shopify's pages and requests as small as they once were (4 orders a page, one stock call of
+    250 a request), so the test's small store still gives a crash many places to land between."""
+    from core.connectors import shopify
+
+    shopify.ORDER_PAGE = 4
+    shopify.ShopifyConnector.stock_batch_size = shopify.STOCK_BATCH
+
+
 def main(argv: list[str]) -> int:
+    _small_pages()
     separator = argv.index("--")
     options, tandem_args = argv[:separator], argv[separator + 1:]
     calls: Counter[str] = Counter()

@@ -139,6 +139,7 @@ class RequestCounter:
     requests: int = 0
     retries: int = 0
     waited_seconds: float = 0.0
+    throttled: int = 0  # answers refusing for lack of rate-limit budget (Shopify's THROTTLED)
     by_kind: dict[str, int] = field(default_factory=dict)
 
     def count(self, kind: str) -> None:

@@ -8,11 +8,14 @@ THROTTLED answer means waiting for the bucket to refill, not failing.
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
+from array import array
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Iterator
+from typing import Iterable, Iterator
 
 from core.i18n import N_, _, money
 from core.connectors.base import (
@@ -20,13 +23,27 @@ from core.connectors.base import (
     read_order, reading,
 )
 from core.connectors.http import RetryPolicy, StoreClient
+from core.connectors import shopify_bulk
+from core.connectors.shopify_bulk import BulkFile, BulkOperations
+from core.connectors.shopify_cost import (
+    MUTATION_COST, CostBucket, listings_cost, most_listings_per_page, most_mutations_per_request,
+    most_orders_per_page, order_lines_cost, orders_cost,
+)
 from core.secrets import remember
 
 DEFAULT_API_VERSION = "2025-01"
-STOCK_BATCH = 250  # inventorySetQuantities: at most 250 quantities per call
-LISTING_PAGE = 249  # variants per page: 249 x 4 points + 2 = 998, the most under the 1,000-point cap
-ORDER_PAGE = 4  # 4 orders x (about 200 points, mostly their 20 lines) + 2 stays under 1,000
-ORDER_LINES = 20  # lines per order in the first answer; more are fetched with ORDER_LINES
+STOCK_BATCH = 250  # inventorySetQuantities: at most 250 quantities per call (Shopify's input-array limit)
+STOCK_ALIASES = 20  # calls per request: 5,000 quantities, 200 points, a body near half a megabyte
+PRICE_ALIASES = most_mutations_per_request()  # productVariantsBulkUpdate calls (one product each) per request
+LISTING_PAGE = most_listings_per_page()  # 249 variants x 4 points + 3 = 999, the most under the cap
+ORDER_FIRST_LINES = 3  # lines per order in the page; most orders have no more
+ORDER_PAGE = most_orders_per_page(ORDER_FIRST_LINES)  # 17 orders of 57 points
+ORDER_LINES = 100  # the rest of a larger order's lines, per request (903 points)
+# Above these sizes a bulk operation (a few requests whatever the size) beats pages.
+BULK_LISTINGS_FROM = 5_000  # variants: 21 pages
+BULK_ORDERS_FROM = 250  # orders: 15 pages
+BULK_PRICES_FROM = 2_000  # prices: 20 requests
+RESULT_PAGE = 1_000  # listings or orders handed on at a time from a bulk result file
 MAX_THROTTLE_WAITS = 20
 CONFIRM_ATTEMPTS = 3  # sends of one refund or capture, each after reading that the store has none
 # Mutations that must not happen twice: a lost answer is followed by reading the order, not by resending.
@@ -34,6 +51,7 @@ NOT_IDEMPOTENT = {"capture", "refund", "fulfil"}
 
 LISTINGS = """
 query TandemListings($first: Int!, $after: String, $mpnNamespace: String!, $mpnKey: String!) {
+  productVariantsCount { count }
   productVariants(first: $first, after: $after) {
     edges {
       node {
@@ -53,9 +71,24 @@ query TandemListings($first: Int!, $after: String, $mpnNamespace: String!, $mpnK
 }
 """
 
+# The whole catalog as one bulk query (no variables there: the part-number field is written in).
+BULK_LISTINGS = """
+{
+  productVariants {
+    edges {
+      node {
+        id sku barcode price title updatedAt
+        product { id title }
+        inventoryItem { id }
+        metafield(namespace: %(namespace)s, key: %(key)s) { value }
+      }
+    }
+  }
+}
+"""
+
 # What Tandem reads of an order line, shared by the two documents that read lines.
-LINE_ITEM_FRAGMENT = """
-fragment TandemLineItem on LineItem {
+LINE_ITEM_FIELDS = """
   id
   title
   sku
@@ -64,35 +97,42 @@ fragment TandemLineItem on LineItem {
   originalUnitPriceSet { shopMoney { amount } }
   totalDiscountSet { shopMoney { amount } }
   taxLines { rate priceSet { shopMoney { amount } } }
-}
 """
+LINE_ITEM_FRAGMENT = "fragment TandemLineItem on LineItem {" + LINE_ITEM_FIELDS + "}\n"
 
+# What Tandem reads of an order itself (its lines and fulfilment orders are read beside it).
+ORDER_FIELDS = """
+  id
+  name
+  createdAt
+  updatedAt
+  cancelledAt
+  tags
+  email
+  phone
+  currencyCode
+  displayFinancialStatus
+  customer { displayName email phone }
+  billingAddress { formatted(withName: true) }
+  shippingAddress { formatted(withName: true) }
+  subtotalPriceSet { shopMoney { amount } }
+  totalShippingPriceSet { shopMoney { amount } }
+  totalTaxSet { shopMoney { amount } }
+  totalPriceSet { shopMoney { amount } }
+  fulfillments(first: 5) { createdAt service { serviceName } }
+"""
+FULFILMENT_ORDER_FIELDS = "deliveryMethod { methodType } assignedLocation { location { id } }"
+ORDER_FRAGMENT = ("fragment TandemOrder on Order {" + ORDER_FIELDS
+                  + "  fulfillmentOrders(first: 1) { nodes { " + FULFILMENT_ORDER_FIELDS + " } }\n}\n")
+
+# The first page also counts the orders to read: a backlog is read with one bulk query instead.
 ORDERS = """
 query TandemOrders($first: Int!, $after: String, $query: String!, $lines: Int!) {
+  ordersCount(query: $query) { count }
   orders(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {
     edges {
       node {
-        id
-        name
-        createdAt
-        updatedAt
-        cancelledAt
-        tags
-        email
-        phone
-        currencyCode
-        displayFinancialStatus
-        customer { displayName email phone }
-        billingAddress { formatted(withName: true) }
-        shippingAddress { formatted(withName: true) }
-        subtotalPriceSet { shopMoney { amount } }
-        totalShippingPriceSet { shopMoney { amount } }
-        totalTaxSet { shopMoney { amount } }
-        totalPriceSet { shopMoney { amount } }
-        fulfillments(first: 5) { createdAt service { serviceName } }
-        fulfillmentOrders(first: 1) {
-          nodes { deliveryMethod { methodType } assignedLocation { location { id } } }
-        }
+        ...TandemOrder
         lineItems(first: $lines) {
           edges { node { ...TandemLineItem } }
           pageInfo { hasNextPage endCursor }
@@ -102,7 +142,14 @@ query TandemOrders($first: Int!, $after: String, $query: String!, $lines: Int!) 
     pageInfo { hasNextPage endCursor }
   }
 }
-""" + LINE_ITEM_FRAGMENT
+""" + ORDER_FRAGMENT + LINE_ITEM_FRAGMENT
+
+# A backlog of orders as one bulk query: each order's lines and fulfilment orders come as lines of
+# their own right after it, naming it in `__parentId` (a bulk query takes no page sizes).
+BULK_ORDERS = ("{\n  orders(query: %(query)s, sortKey: UPDATED_AT) {\n    edges {\n      node {" + ORDER_FIELDS
+               + "        lineItems { edges { node {" + LINE_ITEM_FIELDS + "} } }\n"
+               + "        fulfillmentOrders { edges { node { id " + FULFILMENT_ORDER_FIELDS + " } } }\n"
+               + "      }\n    }\n  }\n}\n")
 
 # The rest of a large order's lines.
 ORDER_LINES_PAGE = """
@@ -116,29 +163,32 @@ query TandemOrderLines($id: ID!, $after: String, $lines: Int!) {
 }
 """ + LINE_ITEM_FRAGMENT
 
-SET_STOCK = """
-mutation TandemSetStock($input: InventorySetQuantitiesInput!) {
-  inventorySetQuantities(input: $input) {
-    inventoryAdjustmentGroup { id }
-    userErrors { field message code }
-  }
-}
-"""
+def stock_document(calls: int, idempotent: bool = False) -> str:
+    """`calls` inventorySetQuantities in one request, each under its own alias (q0, q1, ...). From
+    2026-04 Shopify requires an idempotency key on inventory mutations: one per call."""
+    variables = ", ".join(f"$input{n}: InventorySetQuantitiesInput!" + (f", $key{n}: String!" if idempotent else "")
+                          for n in range(calls))
+    fields = "".join(
+        f"  q{n}: inventorySetQuantities(input: $input{n})" + (f" @idempotent(key: $key{n})" if idempotent else "")
+        + " {\n    inventoryAdjustmentGroup { id }\n    userErrors { field message code }\n  }\n"
+        for n in range(calls))
+    return f"mutation TandemSetStock({variables}) {{\n{fields}}}\n"
 
-# From 2026-04 Shopify requires an idempotency key on inventory mutations.
-SET_STOCK_2026 = """
-mutation TandemSetStock($input: InventorySetQuantitiesInput!, $idempotencyKey: String!) {
-  inventorySetQuantities(input: $input) @idempotent(key: $idempotencyKey) {
-    inventoryAdjustmentGroup { id }
-    userErrors { field message code }
-  }
-}
-"""
 
-SET_PRICES = """
-mutation TandemSetPrices($productId: ID!, $variants: [ProductVariantsBulkInput!]!) {
+def prices_document(calls: int) -> str:
+    """`calls` productVariantsBulkUpdate in one request (one product's variants each), aliased p0, p1, ..."""
+    variables = ", ".join(f"$product{n}: ID!, $variants{n}: [ProductVariantsBulkInput!]!" for n in range(calls))
+    fields = "".join(
+        f"  p{n}: productVariantsBulkUpdate(productId: $product{n}, variants: $variants{n}) {{\n"
+        "    productVariants { id }\n    userErrors { field message }\n  }\n" for n in range(calls))
+    return f"mutation TandemSetPrices({variables}) {{\n{fields}}}\n"
+
+
+# What a bulk price update runs once per line of its file (a line: one product's variables).
+BULK_PRICES = """
+mutation TandemBulkPrices($productId: ID!, $variants: [ProductVariantsBulkInput!]!) {
   productVariantsBulkUpdate(productId: $productId, variants: $variants) {
-    productVariants { id price }
+    productVariants { id }
     userErrors { field message }
   }
 }
@@ -240,10 +290,16 @@ CHECK_SAMPLE = 20  # listings looked at for the part-number field
 NEEDED_SCOPES = ("read_products", "write_products", "read_inventory", "write_inventory", "read_orders", "write_orders",
                  "read_merchant_managed_fulfillment_orders", "write_merchant_managed_fulfillment_orders")
 
-DOCUMENTS = {"check": CHECK, "listings": LISTINGS, "orders": ORDERS, "order_lines": ORDER_LINES_PAGE, "set_stock": SET_STOCK,
-             "set_prices": SET_PRICES, "capturable": CAPTURABLE, "captures": CAPTURES, "capture": CAPTURE, "fulfil": FULFIL,
-             "refundable": REFUNDABLE, "refund": REFUND, "cancel": CANCEL}
-DOCUMENTS_2026 = {**DOCUMENTS, "set_stock": SET_STOCK_2026}
+DOCUMENTS = {"check": CHECK, "listings": LISTINGS, "orders": ORDERS, "order_lines": ORDER_LINES_PAGE,
+             "set_stock": stock_document(STOCK_ALIASES), "set_prices": prices_document(PRICE_ALIASES),
+             "capturable": CAPTURABLE, "captures": CAPTURES, "capture": CAPTURE, "fulfil": FULFIL,
+             "refundable": REFUNDABLE, "refund": REFUND, "cancel": CANCEL, **shopify_bulk.DOCUMENTS,
+             "bulk_prices": BULK_PRICES}
+DOCUMENTS_2026 = {**DOCUMENTS, "set_stock": stock_document(STOCK_ALIASES, idempotent=True),
+                  **shopify_bulk.DOCUMENTS_2026}
+# What bulk queries ask (documents in their own right, sent as a bulk operation's text).
+BULK_QUERIES = {"listings": BULK_LISTINGS % {"namespace": '"mm-google-shopping"', "key": '"mpn"'},
+                "orders": BULK_ORDERS % {"query": '"updated_at:>=\'2026-01-01T00:00:00Z\'"'}}
 
 
 def _money(money_set: dict | None) -> Decimal:
@@ -301,16 +357,52 @@ def parse_order(node: dict, supplier_tag: str | None, supplier_service: str | No
     )
 
 
+@dataclass
+class BulkPrices:
+    """What a bulk price update did: for each update given, in order, whether the store took it."""
+
+    accepted: bytearray
+    refused: list[str]  # the store's reasons, one per refused product, in file order
+    complete: bool  # False: the operation stopped part-way and only some lines were run
+    error_code: str | None = None
+
+
+def _listing(node: dict) -> ListingData:
+    product = node.get("product") or {}
+    title = product.get("title") or ""
+    if node.get("title") and node["title"] != "Default Title":
+        title = f"{title} {node['title']}".strip()
+    return ListingData(
+        external_id=node["id"], title=title or node["id"], product_code=node.get("sku"),
+        barcode=node.get("barcode"), part_number=(node.get("metafield") or {}).get("value"),
+        price=Decimal(str(node["price"])) if node.get("price") is not None else None,
+        external_product_id=product.get("id"),
+        inventory_item_id=(node.get("inventoryItem") or {}).get("id"),
+        remote_updated_at=_time(node.get("updatedAt")),
+    )
+
+
+def _cursor_of(orders: list[WebOrder], cursor: str | None, keep_newer: bool = False) -> str | None:
+    """The newest change among `orders` as an order-query cursor; `cursor` when there is none (or,
+    with `keep_newer`, when it is newer)."""
+    newest = max((o.updated_at for o in orders), default=None)
+    found = newest.isoformat().replace("+00:00", "Z") if newest else None
+    if found is None or (keep_newer and cursor and cursor > found):
+        return cursor
+    return found
+
+
 class ShopifyConnector:
-    stock_batch_size = STOCK_BATCH
-    price_batch_size = 100  # variants of one product per productVariantsBulkUpdate call
-    prices_per_product = True  # productVariantsBulkUpdate takes one product's variants
+    stock_batch_size = STOCK_BATCH * STOCK_ALIASES  # quantities per request, over several aliased calls
+    price_batch_size = PRICE_ALIASES  # prices per request: at most that many products, one aliased call each
+    prices_per_product = False
+    bulk_prices_from = BULK_PRICES_FROM
     needs_inventory_item = True
 
     def __init__(self, shop_url: str, access_token: str, *, location_id: str, api_version: str = DEFAULT_API_VERSION,
                  mpn_metafield: str = "mm-google-shopping.mpn", supplier_tag: str | None = "supplier-fulfilled",
                  supplier_service: str | None = None, transport=None, policy: RetryPolicy | None = None,
-                 sleep=time.sleep):
+                 sleep=time.sleep, clock=time.monotonic):
         self.counter = RequestCounter()
         remember(access_token)
         self.api_version = api_version
@@ -318,21 +410,40 @@ class ShopifyConnector:
         self.mpn_namespace, _dot, self.mpn_key = mpn_metafield.partition(".")
         self.supplier_tag, self.supplier_service = supplier_tag, supplier_service
         self._sleep = sleep
+        self.bucket = CostBucket(clock=clock)
         self.client = StoreClient(
             shop_url, headers={"X-Shopify-Access-Token": access_token, "Content-Type": "application/json"},
             transport=transport, policy=policy, counter=self.counter, sleep=sleep,
             credential_hint=N_("the channel's Shopify access token (tandem --set-secret CHANNEL)"),
         )
-        self.documents = DOCUMENTS_2026 if api_version >= "2026-04" else DOCUMENTS
+        self.documents = DOCUMENTS_2026 if api_version >= "2026-04" else \
+            {**DOCUMENTS, **shopify_bulk.DOCUMENTS_2026} if api_version >= "2026-01" else DOCUMENTS
+        self.bulk = BulkOperations(self._graphql, self.counter, sleep, transport=transport)
 
     def close(self) -> None:
         self.client.close()
+        self.bulk.close()
 
-    def _graphql(self, kind: str, variables: dict) -> dict:
+    def _estimated_cost(self, kind: str, variables: dict, document: str) -> float:
+        if kind == "listings":
+            return listings_cost(variables["first"])
+        if kind == "orders":
+            return orders_cost(variables["first"], variables["lines"])
+        if kind == "order_lines":
+            return order_lines_cost(variables["lines"])
+        if document.lstrip().startswith("mutation"):
+            return MUTATION_COST * max(document.count("userErrors"), 1)
+        return MUTATION_COST  # the small reads: an order's payments, a bulk operation's state
+
+    def _graphql(self, kind: str, variables: dict, document: str | None = None) -> dict:
+        document = document or self.documents[kind]
         path = f"/admin/api/{self.api_version}/graphql.json"
+        cost_estimate = self._estimated_cost(kind, variables, document)
         for _attempt in range(MAX_THROTTLE_WAITS):
+            self._pause(self.bucket.seconds_before(cost_estimate))
+            self.bucket.spend(cost_estimate)
             response = self.client.request("POST", path, kind, idempotent=kind not in NOT_IDEMPOTENT,
-                                           json={"query": self.documents[kind], "variables": variables})
+                                           json={"query": document, "variables": variables})
             try:
                 body = response.json()
             except ValueError:
@@ -346,8 +457,12 @@ class ShopifyConnector:
                     errors = [errors]
                 errors = [e if isinstance(e, dict) else {"message": str(e)} for e in errors]
                 throttled = any((e.get("extensions") or {}).get("code") == "THROTTLED" for e in errors)
+            self.bucket.read(cost)
             if throttled:
-                self._wait_for_bucket(cost)
+                # Someone else spent the bucket (another process of this app): wait for this cost.
+                self.counter.throttled += 1
+                cost_estimate = float(cost.get("requestedQueryCost") or cost_estimate)
+                self._pause(max(self.bucket.seconds_before(cost_estimate), 0.1))
                 continue
             if errors:
                 raise ConnectorError(_('the store refused the {kind} request: {value}').format(kind=kind, value=errors[0].get('message', 'unknown error')))
@@ -356,63 +471,120 @@ class ShopifyConnector:
             return body["data"]
         raise ConnectorError(_("the store kept throttling requests; try again later"))
 
-    def _wait_for_bucket(self, cost: dict) -> None:
-        status = cost.get("throttleStatus") or {}
-        needed = float(cost.get("requestedQueryCost") or 100)
-        available = float(status.get("currentlyAvailable") or 0)
-        rate = float(status.get("restoreRate") or 50) or 50
-        seconds = max((needed - available) / rate, 0.1)
-        self.counter.waited_seconds += seconds
-        self._sleep(seconds)
+    def _pause(self, seconds: float) -> None:
+        if seconds > 0:
+            self.counter.waited_seconds += seconds
+            self._sleep(seconds)
 
     def listings(self) -> Iterator[list[ListingData]]:
+        """Pages of 249; a large catalog (the first page counts it) is read with one bulk query."""
         after = None
         while True:
+            first_page = after is None
             data = self._graphql("listings", {"first": LISTING_PAGE, "after": after,
                                               "mpnNamespace": self.mpn_namespace, "mpnKey": self.mpn_key})
             with reading("listings"):
                 page, more, after = self._listing_page(data)
+                total = int(((data.get("productVariantsCount") or {}).get("count")) or 0)
+            if first_page and more and total >= BULK_LISTINGS_FROM:
+                yield from self._listings_in_bulk()
+                return
             yield page
             if not more:
                 return
 
+    def _listings_in_bulk(self) -> Iterator[list[ListingData]]:
+        result = self.bulk.query(BULK_LISTINGS % {"namespace": json.dumps(self.mpn_namespace),
+                                                  "key": json.dumps(self.mpn_key)})
+        try:
+            if not result.complete:
+                raise ConnectorError(_("the store's bulk read of the catalog failed ({code}); nothing from it was "
+                                       "used").format(code=result.error_code or "?"))
+            page: list[ListingData] = []
+            with reading("listings"):
+                for node in result.lines():
+                    page.append(_listing(node))
+                    if len(page) == RESULT_PAGE:
+                        yield page
+                        page = []
+            if page:
+                yield page
+        finally:
+            result.remove()
+
     def _listing_page(self, data: dict) -> tuple[list[ListingData], bool, str | None]:
         connection = data["productVariants"]
-        page = []
-        for edge in connection["edges"]:
-            node = edge["node"]
-            product = node.get("product") or {}
-            title = product.get("title") or ""
-            if node.get("title") and node["title"] != "Default Title":
-                title = f"{title} {node['title']}".strip()
-            page.append(ListingData(
-                external_id=node["id"], title=title or node["id"], product_code=node.get("sku"),
-                barcode=node.get("barcode"), part_number=(node.get("metafield") or {}).get("value"),
-                price=Decimal(str(node["price"])) if node.get("price") is not None else None,
-                external_product_id=product.get("id"),
-                inventory_item_id=(node.get("inventoryItem") or {}).get("id"),
-                remote_updated_at=_time(node.get("updatedAt")),
-            ))
+        page = [_listing(edge["node"]) for edge in connection["edges"]]
         return page, bool(connection["pageInfo"]["hasNextPage"]), connection["pageInfo"]["endCursor"]
 
     def orders_since(self, cursor: str | None) -> Iterator[tuple[list[WebOrder], str | None]]:
         query = f"updated_at:>='{cursor}'" if cursor else "updated_at:>='1970-01-01T00:00:00Z'"
         after = None
         while True:
-            data = self._graphql("orders", {"first": ORDER_PAGE, "after": after, "query": query, "lines": ORDER_LINES})
+            data = self._graphql("orders", {"first": ORDER_PAGE, "after": after, "query": query,
+                                            "lines": ORDER_FIRST_LINES})
             with reading("orders"):
                 connection = data["orders"]
                 edges, more, end = connection["edges"], bool(connection["pageInfo"]["hasNextPage"]), \
                     connection["pageInfo"]["endCursor"]
                 if not isinstance(edges, list):
                     raise TypeError
+                backlog = int(((data.get("ordersCount") or {}).get("count")) or 0)
+            if after is None and more and backlog >= BULK_ORDERS_FROM:
+                yield from self._orders_in_bulk(query, cursor)
+                return
             orders = [read_order(edge.get("node") if isinstance(edge, dict) else edge, self._parse_whole_order)
                       for edge in edges]
-            newest = max((o.updated_at for o in orders), default=None)
-            yield orders, newest.isoformat().replace("+00:00", "Z") if newest else cursor
+            yield orders, _cursor_of(orders, cursor)
             if not more:
                 return
             after = end
+
+    def _orders_in_bulk(self, query: str, cursor: str | None) -> Iterator[tuple[list[WebOrder], str | None]]:
+        """The backlog from one bulk query. Its pages keep the old cursor and the last one carries
+        the newest change seen, so a run cut short reads the backlog again rather than skip any."""
+        result = self.bulk.query(BULK_ORDERS % {"query": json.dumps(query)})
+        try:
+            if not result.complete:
+                raise ConnectorError(_("the store's bulk read of orders failed ({code}); nothing from it was "
+                                       "used").format(code=result.error_code or "?"))
+            page: list[WebOrder] = []
+            newest = cursor
+            for node in self._bulk_order_nodes(result):
+                page.append(read_order(node, self._parse_order))
+                if len(page) == RESULT_PAGE:
+                    newest = _cursor_of(page, newest, keep_newer=True)
+                    yield page, cursor
+                    page = []
+            yield page, _cursor_of(page, newest, keep_newer=True)
+        finally:
+            result.remove()
+
+    @staticmethod
+    def _bulk_order_nodes(result: BulkFile) -> Iterator[dict]:
+        """Orders rebuilt from the bulk file: each child line (a line item, a fulfilment order)
+        follows its order and names it."""
+        order: dict | None = None
+        with reading("orders"):
+            for line in result.lines():
+                parent = line.pop("__parentId", None)
+                if parent is None:
+                    if order is not None:
+                        yield order
+                    order = {**line, "lineItems": {"edges": [], "pageInfo": {"hasNextPage": False}},
+                             "fulfillmentOrders": {"nodes": []}}
+                    continue
+                if order is None or parent != order["id"]:
+                    raise ConnectorError(_("the store's bulk result has a line apart from its order"))
+                if str(line.get("id", "")).startswith("gid://shopify/FulfillmentOrder/"):
+                    order["fulfillmentOrders"]["nodes"].append(line)
+                else:
+                    order["lineItems"]["edges"].append({"node": line})
+        if order is not None:
+            yield order
+
+    def _parse_order(self, node: dict) -> WebOrder:
+        return parse_order(node, self.supplier_tag, self.supplier_service)
 
     def _parse_whole_order(self, node: dict) -> WebOrder:
         return parse_order(self._all_lines(node), self.supplier_tag, self.supplier_service)
@@ -427,20 +599,26 @@ class ShopifyConnector:
         return {**node, "lineItems": items}
 
     def set_stock(self, updates: list[StockUpdate]) -> None:
-        if len(updates) > STOCK_BATCH:
+        """Up to STOCK_ALIASES calls of 250 quantities, in one request."""
+        if len(updates) > self.stock_batch_size:
             raise ValueError(_("too many quantities for one call"))
-        quantities = [{"inventoryItemId": u.inventory_item_id, "locationId": u.store_location or self.location_id,
-                       "quantity": u.quantity} for u in updates]
-        variables: dict = {"input": {"name": "available", "reason": "correction", "quantities": quantities}}
-        if self.api_version >= "2026-04":
-            for quantity in quantities:
-                quantity["changeFromQuantity"] = None
-            variables["idempotencyKey"] = str(uuid.uuid4())
-        else:
-            variables["input"]["ignoreCompareQuantity"] = True
-        data = self._graphql("set_stock", variables)
+        idempotent = self.api_version >= "2026-04"
+        variables: dict = {}
+        calls = [updates[start:start + STOCK_BATCH] for start in range(0, len(updates), STOCK_BATCH)]
+        for n, call in enumerate(calls):
+            quantities = [{"inventoryItemId": u.inventory_item_id, "locationId": u.store_location or self.location_id,
+                           "quantity": u.quantity} for u in call]
+            given: dict = {"name": "available", "reason": "correction", "quantities": quantities}
+            if idempotent:
+                for quantity in quantities:
+                    quantity["changeFromQuantity"] = None
+                variables[f"key{n}"] = str(uuid.uuid4())
+            else:
+                given["ignoreCompareQuantity"] = True
+            variables[f"input{n}"] = given
+        data = self._graphql("set_stock", variables, stock_document(len(calls), idempotent))
         with reading("set_stock"):
-            errors = data["inventorySetQuantities"]["userErrors"]
+            errors = [error for n in range(len(calls)) for error in data[f"q{n}"]["userErrors"]]
             if errors:
                 raise ConnectorError(_('the store refused the quantities: {value}').format(value=errors[0]['message']))
 
@@ -599,15 +777,64 @@ class ShopifyConnector:
         return lines
 
     def set_prices(self, updates: list[PriceUpdate]) -> None:
-        products = {u.external_product_id for u in updates}
-        if len(products) != 1:
-            raise ValueError(_("one product's variants per call"))
-        variants = [{"id": u.listing_external_id, "price": f"{u.price:.2f}"} for u in updates]
-        result = self._graphql("set_prices", {"productId": products.pop(), "variants": variants})
+        """One request: each product's variants in an aliased productVariantsBulkUpdate."""
+        products = _by_product(updates)
+        if len(products) > PRICE_ALIASES:
+            raise ValueError(_("too many products for one call"))
+        variables: dict = {}
+        for n, (product, variants) in enumerate(products.items()):
+            variables[f"product{n}"], variables[f"variants{n}"] = product, variants
+        data = self._graphql("set_prices", variables, prices_document(len(products)))
         with reading("set_prices"):
-            errors = result["productVariantsBulkUpdate"]["userErrors"]
+            errors = [error for n in range(len(products)) for error in data[f"p{n}"]["userErrors"]]
             if errors:
                 raise ConnectorError(_('the store refused the prices: {value}').format(value=errors[0]['message']))
+
+    def set_prices_in_bulk(self, updates: Iterable[PriceUpdate]) -> BulkPrices:
+        """Every price in one bulk mutation: one line per product (the updates come grouped by
+        product), its result file read line by line for what the store refused."""
+        line_sizes = array("I")
+
+        def lines() -> Iterator[dict]:
+            product, variants = None, []
+            for update_ in updates:
+                if update_.external_product_id != product and variants:
+                    line_sizes.append(len(variants))
+                    yield {"productId": product, "variants": variants}
+                    variants = []
+                product = update_.external_product_id
+                variants.append({"id": update_.listing_external_id, "price": f"{update_.price:.2f}"})
+            if variants:
+                line_sizes.append(len(variants))
+                yield {"productId": product, "variants": variants}
+
+        result = self.bulk.mutation(BULK_PRICES, lines())
+        ran = bytearray(len(line_sizes))
+        refused: list[str] = []
+        try:
+            with reading("bulk_prices"):
+                for line in result.lines():
+                    number = int(line["__lineNumber"])
+                    errors = (((line.get("data") or {}).get("productVariantsBulkUpdate") or {}).get("userErrors")
+                              or line.get("errors") or [])
+                    if errors or not line.get("data"):
+                        refused.append(str((errors or [{"message": "no answer"}])[0].get("message")))
+                    elif 0 <= number < len(ran):
+                        ran[number] = 1
+        finally:
+            result.remove()
+        accepted = bytearray()
+        for number, size in enumerate(line_sizes):
+            accepted += bytes([ran[number]]) * size
+        return BulkPrices(accepted, refused, result.complete, result.error_code)
+
+
+def _by_product(updates: list[PriceUpdate]) -> dict[str, list[dict]]:
+    products: dict[str, list[dict]] = {}
+    for update_ in updates:
+        products.setdefault(update_.external_product_id, []).append(
+            {"id": update_.listing_external_id, "price": f"{update_.price:.2f}"})
+    return products
 
 
 def from_config(config, secrets: dict) -> ShopifyConnector:

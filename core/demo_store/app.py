@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import json
 import threading
+from pathlib import Path
 from socketserver import ThreadingMixIn
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
+from core.demo_store import shopify_bulk as bulk
 from core.demo_store.shopify_api import handle_graphql
 from core.demo_store.store import DemoStore
 from core.demo_store.woo_api import API as WOO_API
@@ -45,11 +47,31 @@ def make_app(store: DemoStore):
         if fault == "malformed":
             start_response("200 OK", [("Content-Type", "application/json")])
             return [b'{"data": {"productVariants": {"edges": [']
+        scheme = environ.get("wsgi.url_scheme", "http")
+        host = environ.get("HTTP_HOST") or f"{environ['SERVER_NAME']}:{environ['SERVER_PORT']}"
+        if path == bulk.STAGED_PATH and method == "POST":
+            # The cloud storage a staged upload goes to: no access token, the form's fields instead.
+            with store.lock:
+                store.requests["StagedUpload"] += 1
+                status = bulk.receive_upload(store, environ.get("CONTENT_TYPE", ""), body)
+            start_response(f"{status} {'Created' if status == 201 else 'Bad Request'}", [("Content-Type", "application/xml")])
+            return [b"<PostResponse><Key>staged</Key></PostResponse>" if status == 201 else b"<Error/>"]
+        if path.startswith(bulk.FILES_PATH) and method == "GET":
+            with store.lock:
+                store.requests["BulkFile"] += 1
+                status, file = bulk.result_file(store, path[len(bulk.FILES_PATH):].removesuffix(".jsonl"))
+            if file is None:
+                start_response(f"{status} {'Forbidden' if status == 403 else 'Not Found'}",
+                               [("Content-Type", "application/xml")])
+                return [b"<Error><Code>AccessDenied</Code></Error>" if status == 403 else b"<Error/>"]
+            start_response("200 OK", [("Content-Type", "application/jsonl"),
+                                      ("Content-Length", str(file.stat().st_size))])
+            return _chunks(file)
         if path.endswith("/graphql.json") and method == "POST":
-            status, headers, payload = handle_graphql(store, environ.get("HTTP_X_SHOPIFY_ACCESS_TOKEN"), body, fault)
+            version = path.split("/admin/api/", 1)[-1].split("/", 1)[0]
+            status, headers, payload = handle_graphql(store, environ.get("HTTP_X_SHOPIFY_ACCESS_TOKEN"), body, fault,
+                                                      f"{scheme}://{host}", version)
         elif path.startswith(WOO_API):
-            scheme = environ.get("wsgi.url_scheme", "http")
-            host = environ.get("HTTP_HOST") or f"{environ['SERVER_NAME']}:{environ['SERVER_PORT']}"
             status, headers, payload = handle_rest(
                 store, method, f"{scheme}://{host}{path}", path, environ.get("QUERY_STRING", ""),
                 environ.get("HTTP_AUTHORIZATION"), body, fault)
@@ -67,6 +89,12 @@ def make_app(store: DemoStore):
         return [payload]
 
     return app
+
+
+def _chunks(path: Path):
+    with open(path, "rb") as file:
+        while chunk := file.read(1 << 16):
+            yield chunk
 
 
 class _ThreadingServer(ThreadingMixIn, WSGIServer):

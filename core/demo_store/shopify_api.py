@@ -9,16 +9,41 @@ import time
 from bisect import bisect_right
 from decimal import Decimal
 
+from core.demo_store import shopify_bulk as bulk
 from core.demo_store.store import LOCATION_ID, DemoStore
 
 OPERATION = re.compile(r"\b(query|mutation)\s+(\w+)")
 UPDATED_SINCE = re.compile(r"updated_at:>=?'([^']+)'")
 MAX_FIRST = 250
 MAX_QUANTITIES = 250
+MAX_QUERY_COST = 1000
+MUTATION_COST = 10
+# Requested cost, as Shopify calculates it before running a query: an object 1, a connection 2 plus
+# `first` times its node, a count 1 (checked against the published schema in the tests).
 COSTS = {"TandemCheck": lambda v: 4 + v.get("first", 1) * 2,
-         "TandemListings": lambda v: 2 + v.get("first", 1) * 4,
-         "TandemOrders": lambda v: 2 + v.get("first", 1) * (24 + 2 + v.get("lines", 1) * 9),
-         "TandemOrderLines": lambda v: 3 + v.get("lines", 1) * 9}
+         "TandemListings": lambda v: 3 + v.get("first", 1) * 4,
+         "TandemOrders": lambda v: 3 + v.get("first", 1) * (30 + v.get("lines", 1) * 9),
+         "TandemOrderLines": lambda v: 3 + v.get("lines", 1) * 9,
+         "TandemBulkStatus": lambda v: 1, "TandemCurrentBulk": lambda v: 1}
+STOCK_CALL = re.compile(r"(\w+):\s*inventorySetQuantities\(input:\s*\$(\w+)\)")
+PRICE_CALL = re.compile(r"(\w+):\s*productVariantsBulkUpdate\(productId:\s*\$(\w+),\s*variants:\s*\$(\w+)\)")
+
+
+def requested_cost(name: str, document: str, variables: dict) -> int:
+    if document.lstrip().startswith("mutation"):
+        return MUTATION_COST * max(document.count("userErrors"), 1)  # each mutation field
+    return COSTS.get(name, lambda v: 10)(variables)
+
+
+def actual_cost(name: str, variables: dict, data: dict, requested: int) -> int:
+    """What the query really cost, from what it returned: the difference is refunded."""
+    if name == "TandemListings":
+        return 3 + len(data["productVariants"]["edges"]) * 4
+    if name == "TandemOrders":
+        return 3 + sum(30 + len(edge["node"]["lineItems"]["edges"]) * 9 for edge in data["orders"]["edges"])
+    if name == "TandemOrderLines" and data.get("order"):
+        return 3 + len(data["order"]["lineItems"]["edges"]) * 9
+    return requested
 
 
 def _cursor(*key) -> str:
@@ -33,7 +58,8 @@ def _money(amount: Decimal) -> dict:
     return {"shopMoney": {"amount": f"{amount:.2f}"}}
 
 
-def _cost(store: DemoStore, requested: float, throttle: bool) -> tuple[dict, bool]:
+def _charge(store: DemoStore, requested: float, throttle: bool) -> bool:
+    """The leaky bucket: refilled for the time gone by, then charged the requested cost up front."""
     now = time.monotonic()
     if store.bucket_at is not None:
         store.bucket = min(store.bucket_size, store.bucket + (now - store.bucket_at) * store.restore_rate)
@@ -43,11 +69,17 @@ def _cost(store: DemoStore, requested: float, throttle: bool) -> tuple[dict, boo
     allowed = requested <= store.bucket
     if allowed:
         store.bucket -= requested
-    return {
-        "requestedQueryCost": requested, "actualQueryCost": requested if allowed else None,
-        "throttleStatus": {"maximumAvailable": store.bucket_size, "currentlyAvailable": store.bucket,
-                           "restoreRate": store.restore_rate},
-    }, allowed
+    else:
+        store.throttled += 1
+    return allowed
+
+
+def _cost(store: DemoStore, requested: float, actual: float | None) -> dict:
+    if actual is not None:
+        store.bucket = min(store.bucket_size, store.bucket + max(requested - actual, 0))  # the refund
+    return {"requestedQueryCost": requested, "actualQueryCost": actual,
+            "throttleStatus": {"maximumAvailable": store.bucket_size, "currentlyAvailable": store.bucket,
+                               "restoreRate": store.restore_rate}}
 
 
 def _page(items: list, key, first: int, after: str | None):
@@ -73,7 +105,8 @@ def _listings(store: DemoStore, v: dict) -> dict:
         "metafield": {"value": variant.mpn} if variant.mpn and (namespace, key) == ("mm-google-shopping", "mpn") else None,
     }} for product, variant in page]
     end = _cursor(page[-1][1].number) if page else None
-    return {"productVariants": {"edges": edges, "pageInfo": {"hasNextPage": more, "endCursor": end}}}
+    return {"productVariantsCount": {"count": len(pairs)},
+            "productVariants": {"edges": edges, "pageInfo": {"hasNextPage": more, "endCursor": end}}}
 
 
 def _line_nodes(order) -> list[dict]:
@@ -125,7 +158,8 @@ def _orders(store: DemoStore, v: dict, vanish: bool) -> dict:
         more = any(o for o in orders if (o.updated_at, o.number) > (page[-1].updated_at, page[-1].number) and o is not gone)
     edges = [{"node": _order_node(o, v.get("lines", 20))} for o in page]
     end = _cursor(page[-1].updated_at, page[-1].number) if page else None
-    return {"orders": {"edges": edges, "pageInfo": {"hasNextPage": more, "endCursor": end}}}
+    return {"ordersCount": {"count": len(orders)},
+            "orders": {"edges": edges, "pageInfo": {"hasNextPage": more, "endCursor": end}}}
 
 
 def _order_lines(store: DemoStore, v: dict) -> dict:
@@ -139,6 +173,16 @@ def _order_lines(store: DemoStore, v: dict) -> dict:
     more = start + lines < len(nodes)
     return {"order": {"lineItems": {"edges": page, "pageInfo": {
         "hasNextPage": more, "endCursor": _cursor(start + lines - 1) if more else None}}}}
+
+
+def _set_stock_calls(store: DemoStore, document: str, v: dict) -> dict:
+    return {alias: _set_stock(store, {"input": v[name]})["inventorySetQuantities"]
+            for alias, name in STOCK_CALL.findall(document)}
+
+
+def _set_prices_calls(store: DemoStore, document: str, v: dict) -> dict:
+    return {alias: _set_prices(store, {"productId": v[product], "variants": v[variants]})["productVariantsBulkUpdate"]
+            for alias, product, variants in PRICE_CALL.findall(document)}
 
 
 def _set_stock(store: DemoStore, v: dict) -> dict:
@@ -177,8 +221,8 @@ def _set_prices(store: DemoStore, v: dict) -> dict:
     for item in v["variants"]:
         by_gid[item["id"]].price = Decimal(item["price"])
         by_gid[item["id"]].updated_at = store.touch()
-    return {"productVariantsBulkUpdate": {"productVariants": [
-        {"id": item["id"], "price": item["price"]} for item in v["variants"]], "userErrors": []}}
+    return {"productVariantsBulkUpdate": {"productVariants": [{"id": item["id"]} for item in v["variants"]],
+                                          "userErrors": []}}
 
 
 def _order_by_gid(store: DemoStore, gid: str):
@@ -301,7 +345,33 @@ def _check(store: DemoStore, v: dict) -> dict:
             "productVariants": {"edges": edges}}
 
 
-def handle_graphql(store: DemoStore, token: str | None, body: bytes, fault: str | None) -> tuple[int, dict, bytes]:
+def _bulk_query(store: DemoStore, v: dict, api_version: str) -> dict:
+    document = v.get("query") or ""
+    if re.search(r"^\s*\{\s*productVariants\b", document):
+        work = bulk.listings_work(store, document)
+    elif re.search(r"^\s*\{\s*orders\b", document):
+        work = bulk.orders_work(store, document, _order_node, UPDATED_SINCE)
+    else:
+        return {"bulkOperationRunQuery": {"bulkOperation": None, "userErrors": [
+            {"field": ["query"], "message": "The demo store runs bulk queries of productVariants or orders only."}]}}
+    return {"bulkOperationRunQuery": bulk.start(store, "QUERY", api_version, work)}
+
+
+def _bulk_mutation(store: DemoStore, v: dict, api_version: str) -> dict:
+    path = store.uploads.get(v.get("stagedUploadPath"))
+    if path is None:
+        return {"bulkOperationRunMutation": {"bulkOperation": None, "userErrors": [
+            {"field": ["stagedUploadPath"], "message": "The staged upload path is not valid.", "code": "NO_SUCH_FILE"}]}}
+    if "productVariantsBulkUpdate(productId: $productId, variants: $variants)" not in v.get("mutation", ""):
+        return {"bulkOperationRunMutation": {"bulkOperation": None, "userErrors": [
+            {"field": ["mutation"], "message": "The demo store runs productVariantsBulkUpdate in bulk only.",
+             "code": "INVALID_MUTATION"}]}}
+    work = bulk.mutation_work(store, path, lambda line: _set_prices(store, line))
+    return {"bulkOperationRunMutation": bulk.start(store, "MUTATION", api_version, work)}
+
+
+def handle_graphql(store: DemoStore, token: str | None, body: bytes, fault: str | None,
+                   base_url: str = "http://127.0.0.1", api_version: str = "2025-01") -> tuple[int, dict, bytes]:
     if token != store.access_token:
         return 401, {}, json.dumps({"errors": "[API] Invalid API key or access token"}).encode()
     try:
@@ -315,17 +385,21 @@ def handle_graphql(store: DemoStore, token: str | None, body: bytes, fault: str 
         store.requests[name] += 1
         if int(variables.get("first") or 0) > MAX_FIRST:
             return 200, {}, json.dumps({"errors": [{"message": f"first exceeds {MAX_FIRST}"}]}).encode()
-        cost, allowed = _cost(store, COSTS.get(name, lambda v: 10)(variables), throttle=fault == "throttle")
-        if not allowed:
+        requested = requested_cost(name, document, variables)
+        if requested > MAX_QUERY_COST:
+            return 200, {}, json.dumps({"errors": [{
+                "message": f"Query cost is {requested}, which exceeds the single query max cost limit ({MAX_QUERY_COST}).",
+                "extensions": {"code": "MAX_COST_EXCEEDED", "cost": requested, "maxCost": MAX_QUERY_COST}}]}).encode()
+        if not _charge(store, requested, throttle=fault == "throttle"):
             return 200, {}, json.dumps({"errors": [{"message": "Throttled", "extensions": {"code": "THROTTLED"}}],
-                                        "extensions": {"cost": cost}}).encode()
+                                        "extensions": {"cost": _cost(store, requested, None)}}).encode()
         handlers = {
             "TandemCheck": lambda: _check(store, variables),
             "TandemListings": lambda: _listings(store, variables),
             "TandemOrders": lambda: _orders(store, variables, vanish=fault == "vanish"),
             "TandemOrderLines": lambda: _order_lines(store, variables),
-            "TandemSetStock": lambda: _set_stock(store, variables),
-            "TandemSetPrices": lambda: _set_prices(store, variables),
+            "TandemSetStock": lambda: _set_stock_calls(store, document, variables),
+            "TandemSetPrices": lambda: _set_prices_calls(store, document, variables),
             "TandemCapturable": lambda: _capturable(store, variables),
             "TandemCapture": lambda: _capture(store, variables),
             "TandemCaptures": lambda: _captures(store, variables),
@@ -333,10 +407,16 @@ def handle_graphql(store: DemoStore, token: str | None, body: bytes, fault: str 
             "TandemRefundable": lambda: _refundable(store, variables),
             "TandemRefund": lambda: _refund(store, variables),
             "TandemCancel": lambda: _cancel(store, variables),
+            "TandemBulkQuery": lambda: _bulk_query(store, variables, api_version),
+            "TandemStageUpload": lambda: {"stagedUploadsCreate": bulk.stage_upload(store, variables, base_url)},
+            "TandemBulkMutation": lambda: _bulk_mutation(store, variables, api_version),
+            "TandemBulkStatus": lambda: {"node": bulk.status(store, variables.get("id"), base_url)},
+            "TandemCurrentBulk": lambda: {"currentBulkOperation": bulk.current(store, variables.get("type", "QUERY"))},
         }
         if name not in handlers:
             return 200, {}, json.dumps({"errors": [{"message": f"the demo store does not answer {name!r}"}]}).encode()
         data = handlers[name]()
+        cost = _cost(store, requested, actual_cost(name, variables, data, requested))
         if fault == "shapeless":
             data = {}  # a 200 answer whose data lacks what was asked for
     return 200, {}, json.dumps({"data": data, "extensions": {"cost": cost}}).encode()

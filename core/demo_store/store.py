@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 LOCATION_ID = "gid://shopify/Location/1"
+BULK_FAULTS = ("fail", "partial", "expire", "gone", "busy")
 FAULTS = ("429", "500", "timeout", "drop", "malformed", "throttle", "401", "vanish", "echo", "shapeless", "pass")
 
 
@@ -92,6 +93,7 @@ class DemoStore:
         self.bucket_size, self.restore_rate = bucket_size, restore_rate
         self.bucket = bucket_size
         self.bucket_at: float | None = None
+        self.throttled = 0  # THROTTLED answers given
         self.lock = threading.RLock()
         self.faults: deque[str] = deque()
         self.requests: Counter[str] = Counter()
@@ -103,6 +105,13 @@ class DemoStore:
                        "write_merchant_managed_fulfillment_orders"]
         # Where the store keeps stock; its own id for each, and the name a pickup location shows.
         self.locations = {LOCATION_ID: "Main warehouse"}
+        # Bulk operations (core.demo_store.shopify_bulk): their state, staged uploads, faults.
+        self.bulk_operations: dict = {}
+        self.bulk_sequence = 0
+        self.bulk_threads: list[threading.Thread] = []
+        self.bulk_faults: deque[str] = deque()
+        self.staged_keys: set[str] = set()
+        self.uploads: dict = {}
         self._by_item: dict[str, DemoVariant] | None = None
         self._products_in_order: list[DemoProduct] | None = None
         self._variants_in_order: tuple[list[int], list] | None = None
@@ -114,6 +123,13 @@ class DemoStore:
                 raise ValueError(f"unknown fault {fault!r}")
         with self.lock:
             self.faults.extend(faults)
+
+    def fail_next_bulk(self, *faults: str) -> None:
+        for fault in faults:
+            if fault not in BULK_FAULTS:
+                raise ValueError(f"unknown bulk fault {fault!r}")
+        with self.lock:
+            self.bulk_faults.extend(faults)
 
     def next_fault(self) -> str | None:
         with self.lock:

@@ -11,12 +11,16 @@ A web store selling several shop locations gets each one's availability at its o
 
 from __future__ import annotations
 
+import json
+import tempfile
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Iterator
 
 from sqlalchemy import Connection, Engine, bindparam, case, false, func, literal, or_, select, update
 
-from core.connectors.base import Connector, PriceUpdate, StockUpdate
+from core.connectors.base import Connector, ConnectorError, PriceUpdate, StockUpdate
+from core.i18n import _, ngettext, number
 from core.db import insert_ignoring_duplicates
 from core.dbtypes import Money, utcnow
 from core.models import ChannelLocation, ExportedStock, Location, Product, ProductLink, SalesChannel, Stock, WebListing
@@ -156,6 +160,55 @@ def _adopt_listed_prices(engine: Engine, channel_id: int) -> None:
         ).values(last_exported_price=price))
 
 
+class PriceSpool:
+    """Prices waiting for a bulk update, on disk rather than in memory (a first export can hold a
+    whole catalog's), read back once to send and once to mark what the store took."""
+
+    def __init__(self):
+        self._file = tempfile.TemporaryFile("w+", encoding="utf-8")
+        self.count = 0
+
+    def add(self, link: int, update_: PriceUpdate) -> None:
+        self._file.write(json.dumps([link, update_.listing_external_id, update_.external_product_id,
+                                     str(update_.price)]) + "\n")
+        self.count += 1
+
+    def entries(self) -> Iterator[tuple[int, PriceUpdate]]:
+        self._file.seek(0)
+        for line in self._file:
+            link, listing, product, price = json.loads(line)
+            yield link, PriceUpdate(listing, product, Decimal(price))
+
+    def close(self) -> None:
+        self._file.close()
+
+
+def _send_in_bulk(engine: Engine, connector: Connector, spool: PriceSpool) -> int:
+    """One bulk price update; the prices the store took are marked in chunks, and what it refused
+    or never ran is said (and sent again by the next export)."""
+    result = connector.set_prices_in_bulk(update_ for _link, update_ in spool.entries())
+    marked, chunk = 0, []
+    for (link, update_), taken in zip(spool.entries(), result.accepted):
+        if taken:
+            chunk.append((link, update_.price))
+        if len(chunk) == STREAM_CHUNK:
+            _mark(engine, "last_exported_price", chunk)
+            marked += len(chunk)
+            chunk = []
+    if chunk:
+        _mark(engine, "last_exported_price", chunk)
+        marked += len(chunk)
+    if result.refused:
+        raise ConnectorError(ngettext("the store refused the prices of {count} product: {reason}",
+                                      "the store refused the prices of {count} products: {reason}",
+                                      len(result.refused)).format(count=len(result.refused), reason=result.refused[0]))
+    if not result.complete:
+        raise ConnectorError(_("the store's bulk price update stopped part-way ({code}): {marked} of {count} prices "
+                               "were taken; the rest go with the next export").format(
+            code=result.error_code or "?", marked=number(marked), count=number(spool.count)))
+    return marked
+
+
 def run_export(engine: Engine, channel_id: int, connector: Connector, *, full: bool = False,
                dry_run: bool = False) -> tuple[ExportReport, ExportPlan]:
     """Send the plan batch by batch as it is read, each batch's mark written once the store took it."""
@@ -182,7 +235,14 @@ def run_export(engine: Engine, channel_id: int, connector: Connector, *, full: b
         batch.clear()
 
     def send_prices() -> None:
-        send(prices, connector.set_prices, "last_exported_price")
+        for start in range(0, len(prices), connector.price_batch_size):
+            batch = prices[start:start + connector.price_batch_size]
+            send(batch, connector.set_prices, "last_exported_price")
+        prices.clear()
+
+    # Above this many prices the store takes them all in one bulk operation (Shopify).
+    bulk_from = getattr(connector, "bulk_prices_from", None)
+    spool: PriceSpool | None = None
 
     with engine.connect() as conn:
         targets = stock_targets(conn, channel_id)
@@ -198,15 +258,28 @@ def run_export(engine: Engine, channel_id: int, connector: Connector, *, full: b
                     stock.append((link, update_))
                     if len(stock) == connector.stock_batch_size:
                         send_stock()
+                elif spool is not None:
+                    spool.add(link, update_)
                 else:
                     if per_product and prices and prices[-1][1].external_product_id != update_.external_product_id:
                         send_prices()  # one product's variants per call
                     prices.append((link, update_))
-                    if len(prices) == connector.price_batch_size:
+                    if bulk_from and len(prices) >= bulk_from:
+                        spool = PriceSpool()
+                        for held in prices:
+                            spool.add(*held)
+                        prices.clear()
+                    elif not bulk_from and len(prices) == connector.price_batch_size:
                         send_prices()
         if stock:
             send_stock()
         if prices:
             send_prices()
+        if spool is not None:
+            try:
+                sent["last_exported_price"] += _send_in_bulk(engine, connector, spool)
+            finally:
+                spool.close()
+            spool = None
     return (ExportReport(sent["last_exported_quantity"], sent["last_exported_price"],
                          connector.counter.requests - before), ExportPlan())

@@ -141,6 +141,7 @@ def test_an_export_cut_short_resends_only_what_the_store_did_not_accept(engine):
         apply_channel_settings(engine, {"Web": {"platform": "shopify", "url": server.url, "location": "Main Street",
                                                 "store_location_id": LOCATION_ID}})
         connector = connectors(server)
+        connector["Web"].stock_batch_size = 250  # one inventorySetQuantities call per request: three of them
         real = connector["Web"].set_stock
         calls = []
 
@@ -335,3 +336,43 @@ def test_completing_a_sale_can_mark_it_fulfilled_on_the_website(shop, tmp_path):
     assert "captured" in message and "The website shows it fulfilled." in message
     order = next(o for o in store.orders if o.gid == sale.external_id)
     assert order.financial_status == "PAID" and order.fulfilled_at is not None
+
+
+def test_many_prices_go_in_one_bulk_operation_and_one_cut_short_is_finished_by_the_next_run(shop):
+    engine, store, server = shop
+    connector = connectors(server)
+    connector["Web"].bulk_prices_from = 10  # the 30 prices of this shop then go in bulk
+    store.fail_next_bulk("partial")
+    report = run_sync(engine, options=SyncOptions(export_now=True), connectors=connector, **QUIET)
+    assert report.channels[0].status == "failed" and "stopped part-way" in report.channels[0].error
+    taken = [v for _, v in store.variants() if v.price == v.number + 11]
+    assert 0 < len(taken) < 30, "half the file was run"
+    before = dict(store.requests)
+    report = run_sync(engine, options=SyncOptions(export_now=True), connectors=connector, **QUIET)
+    assert report.channels[0].prices_exported == 30 - len(taken), "only the prices the store had not taken"
+    assert store.requests["TandemBulkMutation"] == before["TandemBulkMutation"] + 1
+    assert all(v.price == v.number + 11 for _, v in store.variants()), "the store has every shop price"
+    again = run_sync(engine, options=SyncOptions(export_now=True), connectors=connector, **QUIET)
+    assert again.channels[0].prices_exported == 0 and store.requests["TandemBulkMutation"] == before[
+        "TandemBulkMutation"] + 1
+
+
+def test_a_price_the_store_refuses_in_bulk_is_named_and_the_others_are_kept(shop):
+    engine, store, server = shop
+    connector = connectors(server)["Web"]
+    connector.bulk_prices_from = 10
+    real = connector.set_prices_in_bulk
+
+    def after_the_product_is_deleted(updates):
+        store.products[3].number = 999  # deleted on the website after the listings were read
+        return real(updates)
+
+    connector.set_prices_in_bulk = after_the_product_is_deleted
+    report = run_sync(engine, options=SyncOptions(export_now=True), connectors={"Web": connector}, **QUIET)
+    assert report.channels[0].status == "failed"
+    assert "refused the prices of 1 product: Product does not exist" in report.channels[0].error
+    assert sum(v.price == v.number + 11 for _, v in store.variants()) == 29
+    with engine.connect() as conn:
+        marked = conn.execute(select(func.count()).select_from(ProductLink).where(
+            ProductLink.last_exported_price.is_not(None))).scalar()
+    assert marked == 29, "the 29 prices taken are marked; the refused one is sent again next time"

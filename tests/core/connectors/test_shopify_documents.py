@@ -31,10 +31,23 @@ def schema():
     return loaded
 
 
+def with_group_objects(introspection: dict) -> dict:
+    """2026-01's bulkOperationRunQuery argument `groupObjects: Boolean! = false`."""
+    mutation = next(t for t in introspection["__schema"]["types"] if t["name"] == "Mutation")
+    field = next(f for f in mutation["fields"] if f["name"] == "bulkOperationRunQuery")
+    field["args"].append({"name": "groupObjects", "description": None, "defaultValue": "false",
+                          "isDeprecated": False, "deprecationReason": None, "type": {
+                              "kind": "NON_NULL", "name": None, "ofType": {"kind": "SCALAR", "name": "Boolean",
+                                                                            "ofType": None}}})
+    return introspection
+
+
 @pytest.fixture(scope="module")
-def schema_2026(schema):
-    """2025-01 plus exactly what 2026 versions add for inventory mutations."""
-    extended = extend_schema(schema, parse(
+def schema_2026():
+    """2025-01 plus exactly what 2026 versions add for bulk queries and inventory mutations."""
+    base = build_client_schema(with_group_objects(json.load(gzip.open(SCHEMA_FILE))["data"]))
+    base._validation_errors = []
+    extended = extend_schema(base, parse(
         "directive @idempotent(key: String!) on FIELD\n"
         "extend input InventoryQuantityInput { changeFromQuantity: Int }"
     ))
@@ -53,17 +66,19 @@ def test_2026_documents_are_valid_against_the_2026_additions(schema_2026, name):
 
 
 def test_the_2026_inventory_document_is_not_valid_without_them(schema):
-    assert validate(schema, parse(shopify.SET_STOCK_2026)) != []
+    assert validate(schema, parse(shopify.stock_document(2, idempotent=True))) != []
 
 
 VARIABLES_FOR = {
     "check": {"first": shopify.CHECK_SAMPLE},
     "listings": {"first": shopify.LISTING_PAGE},
-    "orders": {"first": shopify.ORDER_PAGE, "lines": shopify.ORDER_LINES},
+    "orders": {"first": shopify.ORDER_PAGE, "lines": shopify.ORDER_FIRST_LINES},
     "order_lines": {"lines": shopify.ORDER_LINES},
     "capturable": {},
     "captures": {},
     "refundable": {},
+    "bulk_status": {},
+    "current_bulk": {},
 }
 QUERIES = [name for name, document in shopify.DOCUMENTS.items() if document.lstrip().startswith("query")]
 
@@ -80,7 +95,7 @@ def cost(schema, document: str, variables: dict) -> int:
     operation = next(d for d in definitions if isinstance(d, OperationDefinitionNode))
     fragments = {d.name.value: d for d in definitions if isinstance(d, FragmentDefinitionNode)}
     if operation.operation.value == "mutation":
-        return 10
+        return 10 * len(operation.selection_set.selections)  # each mutation field, aliased or not
 
     def fields(selections):
         for selection in selections:
@@ -142,3 +157,83 @@ def test_the_cost_estimate_notices_a_page_too_large(schema):
 
 def test_stock_batches_are_the_documented_maximum():
     assert shopify.STOCK_BATCH == 250
+
+
+@pytest.mark.parametrize("calls", [1, 2, shopify.STOCK_ALIASES])
+def test_aliased_stock_documents_are_valid_at_every_size(schema, schema_2026, calls):
+    assert validate(schema, parse(shopify.stock_document(calls))) == []
+    assert validate(schema_2026, parse(shopify.stock_document(calls, idempotent=True))) == []
+
+
+@pytest.mark.parametrize("calls", [1, 2, shopify.PRICE_ALIASES])
+def test_aliased_price_documents_are_valid_at_every_size(schema, calls):
+    assert validate(schema, parse(shopify.prices_document(calls))) == []
+
+
+def test_aliased_mutations_stay_within_the_cost_cap_and_the_cap_is_reached(schema):
+    assert cost(schema, shopify.prices_document(shopify.PRICE_ALIASES), {}) <= QUERY_COST_LIMIT
+    assert cost(schema, shopify.prices_document(shopify.PRICE_ALIASES + 1), {}) > QUERY_COST_LIMIT
+    assert cost(schema, shopify.stock_document(shopify.STOCK_ALIASES), {}) <= QUERY_COST_LIMIT
+    assert shopify.ShopifyConnector.stock_batch_size == shopify.STOCK_BATCH * shopify.STOCK_ALIASES
+
+
+@pytest.mark.parametrize("first,lines", [(1, 1), (2, 3), (shopify.ORDER_PAGE, shopify.ORDER_FIRST_LINES), (3, 20)])
+def test_the_connectors_cost_model_is_shopifys_calculation(schema, first, lines):
+    from core.connectors import shopify_cost
+
+    assert shopify_cost.orders_cost(first, lines) == cost(schema, shopify.ORDERS, {"first": first, "lines": lines})
+    assert shopify_cost.listings_cost(first) == cost(schema, shopify.LISTINGS, {"first": first})
+    assert shopify_cost.order_lines_cost(lines) == cost(schema, shopify.ORDER_LINES_PAGE, {"lines": lines})
+
+
+def test_pages_carry_as_many_orders_and_listings_as_the_cap_allows(schema):
+    def orders(first):
+        return cost(schema, shopify.ORDERS, {"first": first, "lines": shopify.ORDER_FIRST_LINES})
+
+    assert orders(shopify.ORDER_PAGE) <= QUERY_COST_LIMIT < orders(shopify.ORDER_PAGE + 1)
+    assert cost(schema, shopify.LISTINGS, {"first": shopify.LISTING_PAGE}) <= QUERY_COST_LIMIT \
+        < cost(schema, shopify.LISTINGS, {"first": shopify.LISTING_PAGE + 1})
+
+
+@pytest.mark.parametrize("name", ["TandemListings", "TandemOrders", "TandemOrderLines"])
+def test_the_demo_store_charges_what_shopify_calculates(schema, name):
+    from core.demo_store.shopify_api import requested_cost
+
+    document = {"TandemListings": shopify.LISTINGS, "TandemOrders": shopify.ORDERS,
+                "TandemOrderLines": shopify.ORDER_LINES_PAGE}[name]
+    for variables in ({"first": 7, "lines": 2}, {"first": 17, "lines": 3}):
+        assert requested_cost(name, document, variables) == cost(schema, document, variables)
+    for calls in (1, 40):
+        assert requested_cost("TandemSetPrices", shopify.prices_document(calls), {}) == \
+            cost(schema, shopify.prices_document(calls), {})
+
+
+@pytest.mark.parametrize("name", sorted(shopify.BULK_QUERIES))
+def test_bulk_queries_are_valid_and_within_shopifys_bulk_limits(schema, name):
+    """At most five connections, nested at most two deep, no top-level node(s)."""
+    document = parse(shopify.BULK_QUERIES[name])
+    assert validate(schema, document) == []
+    operation = document.definitions[0]
+
+    def connections(selections, parent, depth):
+        found = []
+        for field in selections:
+            named = get_named_type(parent.fields[field.name.value].type)
+            if not isinstance(named, (GraphQLObjectType, GraphQLInterfaceType)) or field.selection_set is None:
+                continue
+            inner = depth + named.name.endswith("Connection")
+            if named.name.endswith("Connection"):
+                found.append(inner)
+            found += connections(field.selection_set.selections, named, inner)
+        return found
+
+    assert operation.selection_set.selections[0].name.value not in ("node", "nodes")
+    depths = connections(operation.selection_set.selections, schema.query_type, 0)
+    assert 1 <= len(depths) <= 5 and max(depths) <= 2, depths
+
+
+def test_the_bulk_query_takes_groupobjects_only_from_2026(schema):
+    from core.connectors import shopify_bulk
+
+    assert validate(schema, parse(shopify_bulk.RUN_QUERY)) == []
+    assert validate(schema, parse(shopify_bulk.RUN_QUERY_2026)) != [], "2025-01 has no groupObjects argument"
