@@ -32,6 +32,11 @@ from core.secrets import remember_pair
 API = "/wp-json/wc/v3"
 BATCH = 100  # the documented maximum of items in one batch request
 PAGE = 100
+# Only the fields Tandem reads (WordPress's `_fields`): a page of 100 orders is a fraction of its full size.
+PRODUCT_FIELDS = "id,name,sku,price,global_unique_id,meta_data,date_modified_gmt,type,variations"
+VARIATION_FIELDS = "id,sku,price,global_unique_id,meta_data,date_modified_gmt,attributes"
+ORDER_FIELDS = ("id,number,status,currency,date_created_gmt,date_modified_gmt,date_completed_gmt,billing,shipping,"
+                "line_items,shipping_lines,shipping_total,shipping_tax,total_tax,total,meta_data")
 CONFIRM_ATTEMPTS = 3  # sends of one refund or completion, each after reading that the store has none
 
 
@@ -242,7 +247,8 @@ class WooCommerceConnector:
             page += 1
 
     def listings(self) -> Iterator[list[ListingData]]:
-        for products in self._pages("/products", "listings", {"orderby": "id", "order": "asc"}):
+        for products in self._pages("/products", "listings", {"orderby": "id", "order": "asc",
+                                                              "_fields": PRODUCT_FIELDS}):
             page = []
             for product in products:
                 with reading("products"):
@@ -251,7 +257,7 @@ class WooCommerceConnector:
                         page.append(parse_product(product, self.mpn_key, self.barcode_key))
                         continue
                     path = f"/products/{int(product['id'])}/variations"
-                for variations in self._pages(path, "listings", {}):
+                for variations in self._pages(path, "listings", {"_fields": VARIATION_FIELDS}):
                     with reading("variations"):
                         page += [parse_variation(product, v, self.mpn_key, self.barcode_key) for v in variations]
             yield page
@@ -267,7 +273,7 @@ class WooCommerceConnector:
         twice is stored once. Only when a whole page shares one second does it fall back to the
         next page number for that second.
         """
-        params = {"orderby": "modified", "order": "asc", "dates_are_gmt": "true"}
+        params = {"orderby": "modified", "order": "asc", "dates_are_gmt": "true", "_fields": ORDER_FIELDS}
         after = _second_before(cursor) if cursor else None
         seen: set[str] = set()
         page = 1

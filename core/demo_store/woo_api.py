@@ -118,6 +118,10 @@ def _paged(items: list, query: dict, render=lambda item: item) -> tuple[int, dic
     page = max(int(query.get("page", 1)), 1)
     total_pages = max(math.ceil(len(items) / per_page), 1)
     chunk = [render(item) for item in items[(page - 1) * per_page: page * per_page]]
+    if query.get("_fields"):
+        # WordPress's `_fields`: only the top-level fields named are sent.
+        wanted = set(query["_fields"].split(","))
+        chunk = [{key: value for key, value in item.items() if key in wanted} for item in chunk]
     headers = {"X-WP-Total": str(len(items)), "X-WP-TotalPages": str(total_pages)}
     return 200, headers, json.dumps(chunk).encode()
 

@@ -296,3 +296,19 @@ def test_cancelling_releases_the_authorisation_on_shopify_and_says_the_gateway_d
     assert connector.cancel(external) == said, "cancelling again (a retry after a lost answer) is the same outcome"
     assert [o.cancelled for o, in ([o] for orders, _ in connector.orders_since(None) for o in orders)
             if o.external_id == external] == [True]
+
+
+def test_woocommerce_asks_only_for_the_fields_it_reads(sleeps):
+    """Pages of 100 (the REST API's ceiling), each naming its fields; what is read is the same."""
+    store = make_store(products=30, orders=12, lines=2, variants=2)
+    asked = []
+    with LoopbackServer(store) as server:
+        connector = woo(server, sleeps)
+        connector.client._client.event_hooks["request"].append(lambda request: asked.append(request.url))
+        listings = all_listings(connector)
+        orders, _ = all_orders(connector)
+    reads = [url for url in asked if url.path.endswith(("/products", "/variations", "/orders"))]
+    assert reads and all(url.params.get("_fields") and url.params.get("per_page") == "100" for url in reads)
+    assert len(listings) == 60 and all(listing.title and listing.price for listing in listings)
+    assert len(orders) == 12 and all(order.total > 0 and order.customer_email and len(order.lines) == 2
+                                     for order in orders)
