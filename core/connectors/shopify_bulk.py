@@ -216,8 +216,9 @@ class BulkOperations:
             if status == "FAILED":
                 raise ConnectorError(_("the store's bulk operation failed ({code}); nothing from it was used").format(
                     code=operation.get("errorCode") or "?"))
-            raise ConnectorError(_("the store's bulk operation ended as {status}; nothing from it was used").format(
-                status=status.lower()))
+            if status == "EXPIRED":
+                raise ConnectorError(_("the store's bulk operation expired; nothing from it was used"))
+            raise ConnectorError(_("the store's bulk operation was cancelled; nothing from it was used"))
         raise ConnectorError(_("the store's bulk operation did not finish in time; try again later"))
 
     def _download(self, url: str) -> Path:
