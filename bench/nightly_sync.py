@@ -55,6 +55,8 @@ MEMORY_FLOOR_MB = 500
 REQUEST_RATIO_FLOOR = 1.05  # WooCommerce: its least is pages and batches at the documented maximum
 SHOPIFY_NIGHT_FLOOR = 200  # requests (1,758 before bulk operations and aliased mutations)
 STANDARD_PLAN = {"bucket_size": 2_000, "restore_rate": 100}  # Shopify's Standard plan rate limit
+NO_RATE_LIMIT = {"bucket_size": 10_000_000, "restore_rate": 10_000_000}  # what this bench had before
+rate_limit = STANDARD_PLAN
 
 
 def least_requests(platform: str, listings: int, orders: int, quantities: int) -> int:
@@ -76,7 +78,7 @@ def catalog(numbers, quantity) -> bytes:
 def build_store(products: int) -> DemoStore:
     return DemoStore([DemoProduct(n, f"Product {n}", [DemoVariant(n, "Default Title", f"P{n}", barcode(n), price(n),
                                                                    available={LOCATION_ID: 0})])
-                      for n in range(1, products + 1)], **STANDARD_PLAN)
+                      for n in range(1, products + 1)], **rate_limit)
 
 
 def add_orders(store: DemoStore, count: int, rng: random.Random) -> None:
@@ -249,7 +251,11 @@ def run(argv: list[str] | None = None) -> list[Figure]:
     parser.add_argument("--changed", type=float, default=0.2)
     parser.add_argument("--platform", choices=["shopify", "woocommerce", "both"], default="both")
     parser.add_argument("--memory", action="store_true", help="the 1,000,000-product memory check instead")
+    parser.add_argument("--no-rate-limit", action="store_true",
+                        help="a store with a bucket no run empties, to compare with runs made without pacing")
     args = parser.parse_args(argv)
+    global rate_limit
+    rate_limit = NO_RATE_LIMIT if args.no_rate_limit else STANDARD_PLAN
     with tempfile.TemporaryDirectory() as tmp:
         if args.memory:
             return memory_check(Path(tmp), args.products or 1_000_000)

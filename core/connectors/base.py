@@ -169,6 +169,10 @@ class Connector(Protocol):
     def set_prices(self, updates: list[PriceUpdate]) -> None:
         """One call for at most `price_batch_size` updates."""
 
+    # A connector whose platform takes prices in bulk (Shopify) also has `bulk_prices_from` (the
+    # number of prices from which the export uses it) and `set_prices_in_bulk(updates)`, which
+    # takes the updates grouped by product and says, for each in order, whether the store took it.
+
     def capture(self, order_external_id: str, amount: Decimal) -> str | None:
         """Capture an authorised payment; None where the platform cannot (captured elsewhere)."""
 

@@ -201,3 +201,22 @@ def test_a_throttled_answer_is_counted_and_waited_out(sleeps):
         connector = shopify(server, sleeps)
         assert len(listings(connector)) == 5
     assert connector.counter.throttled == 1 and store.throttled == 1 and sleeps
+
+
+def test_the_store_charges_the_requested_cost_and_refunds_down_to_the_actual_one(sleeps):
+    """Five variants asked for 249 at a time: 999 points are held for the query, 23 kept."""
+    store = make_store(products=5, orders=0)
+    store.bucket_size, store.bucket, store.restore_rate = 2000, 2000, 0.001
+    with LoopbackServer(store) as server:
+        connector = shopify(server, sleeps)
+        listings(connector)
+    assert connector.bucket.available == pytest.approx(2000 - 23, abs=0.5)
+    assert store.bucket == pytest.approx(2000 - 23, abs=0.5)
+
+
+def test_a_query_over_the_single_query_cap_is_refused_by_the_store(sleeps, monkeypatch):
+    monkeypatch.setattr(shopify_module, "LISTING_PAGE", 250)  # 1,003 points
+    store = make_store(products=5, orders=0)
+    with LoopbackServer(store) as server:
+        with pytest.raises(ConnectorError, match="exceeds the single query max cost limit"):
+            listings(shopify(server, sleeps))
