@@ -287,4 +287,9 @@ def remember_language(config_file: Path, language: str) -> None:
         raise ConfigError(_("{path} could not be read to add the language: {reason}").format(
             path=config_file, reason=exc)) from None
     config_file.parent.mkdir(parents=True, exist_ok=True)
-    config_file.write_text(updated, encoding="utf-8")
+    # Written beside it and renamed over it: a crash mid-write leaves the old file whole, never half.
+    partial = config_file.with_name(config_file.name + ".tandem-new")
+    partial.write_text(updated, encoding="utf-8")
+    if config_file.exists():
+        os.chmod(partial, config_file.stat().st_mode & 0o777)
+    os.replace(partial, config_file)

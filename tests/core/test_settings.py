@@ -125,3 +125,24 @@ def test_remembering_the_language_changes_one_line_and_keeps_the_rest(tmp_path):
     fresh = tmp_path / "new" / "config.toml"
     remember_language(fresh, "fr")
     assert load_settings(config_path=fresh, environ={}).language == "fr"
+
+
+def test_remembering_the_language_replaces_the_file_whole_and_keeps_its_permissions(tmp_path, monkeypatch):
+    """A crash in the middle of writing leaves the old settings file intact."""
+    from core import settings as settings_module
+
+    path = tmp_path / "shop.toml"
+    path.write_text('[shop]\nlanguage = "en"\n', encoding="utf-8")
+    path.chmod(0o600)
+
+    def crash(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(settings_module.os, "replace", crash)
+    with pytest.raises(OSError):
+        settings_module.remember_language(path, "fr")
+    assert path.read_text(encoding="utf-8") == '[shop]\nlanguage = "en"\n'
+    monkeypatch.undo()
+    settings_module.remember_language(path, "fr")
+    assert 'language = "fr"' in path.read_text(encoding="utf-8") and path.stat().st_mode & 0o777 == 0o600
+    assert [p.name for p in tmp_path.iterdir()] == ["shop.toml"]
