@@ -181,8 +181,15 @@ def _set_stock_calls(store: DemoStore, document: str, v: dict) -> dict:
 
 
 def _set_prices_calls(store: DemoStore, document: str, v: dict) -> dict:
-    return {alias: _set_prices(store, {"productId": v[product], "variants": v[variants]})["productVariantsBulkUpdate"]
+    products = _products_by_gid(store)
+    return {alias: _set_prices(store, {"productId": v[product], "variants": v[variants]},
+                               products)["productVariantsBulkUpdate"]
             for alias, product, variants in PRICE_CALL.findall(document)}
+
+
+def _products_by_gid(store: DemoStore) -> dict:
+    """Read afresh for each request (a test may take a product away between two)."""
+    return {product.gid: product for product in store.products}
 
 
 def _set_stock(store: DemoStore, v: dict) -> dict:
@@ -208,8 +215,8 @@ def _set_stock(store: DemoStore, v: dict) -> dict:
                                        "userErrors": []}}
 
 
-def _set_prices(store: DemoStore, v: dict) -> dict:
-    product = next((p for p in store.products if p.gid == v["productId"]), None)
+def _set_prices(store: DemoStore, v: dict, products: dict | None = None) -> dict:
+    product = (products or _products_by_gid(store)).get(v["productId"])
     if product is None:
         return {"productVariantsBulkUpdate": {"productVariants": None, "userErrors": [
             {"field": ["productId"], "message": "Product does not exist"}]}}
@@ -366,7 +373,8 @@ def _bulk_mutation(store: DemoStore, v: dict, api_version: str) -> dict:
         return {"bulkOperationRunMutation": {"bulkOperation": None, "userErrors": [
             {"field": ["mutation"], "message": "The demo store runs productVariantsBulkUpdate in bulk only.",
              "code": "INVALID_MUTATION"}]}}
-    work = bulk.mutation_work(store, path, lambda line: _set_prices(store, line))
+    products = _products_by_gid(store)
+    work = bulk.mutation_work(store, path, lambda line: _set_prices(store, line, products))
     return {"bulkOperationRunMutation": bulk.start(store, "MUTATION", api_version, work)}
 
 
