@@ -123,3 +123,4 @@ class LoopbackServer:
     def __exit__(self, *exc) -> None:
         self._server.shutdown()
         self._server.server_close()
+        bulk.remove_files(self.store)

@@ -125,6 +125,17 @@ def _age(operation: DemoBulkOperation) -> None:
             operation.status, operation.polls_left = "COMPLETED", None
 
 
+def remove_files(store: DemoStore) -> None:
+    """The operations' result files and the uploaded files, gone with the store's server."""
+    for thread in store.bulk_threads:
+        thread.join(timeout=30)
+    for operation in store.bulk_operations.values():
+        if operation.file is not None:
+            operation.file.unlink(missing_ok=True)
+    for path in store.uploads.values():
+        path.unlink(missing_ok=True)
+
+
 def result_file(store: DemoStore, number: str) -> tuple[int, Path | None]:
     operation = next((op for op in store.bulk_operations.values() if str(op.number) == number), None)
     if operation is None or operation.file is None:

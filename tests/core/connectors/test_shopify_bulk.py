@@ -220,3 +220,14 @@ def test_a_query_over_the_single_query_cap_is_refused_by_the_store(sleeps, monke
     with LoopbackServer(store) as server:
         with pytest.raises(ConnectorError, match="exceeds the single query max cost limit"):
             listings(shopify(server, sleeps))
+
+
+def test_the_demo_store_leaves_no_files_behind(small_thresholds, sleeps):
+    store = make_store(products=40, orders=0)
+    with LoopbackServer(store) as server:
+        connector = shopify(server, sleeps)
+        listings(connector)
+        connector.set_prices_in_bulk(prices(range(1, 41)))
+        files = [op.file for op in store.bulk_operations.values()] + list(store.uploads.values())
+        assert len(files) == 3 and all(path.exists() for path in files)
+    assert not any(path.exists() for path in files), "result and uploaded files are removed with the server"
