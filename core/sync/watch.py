@@ -1,0 +1,100 @@
+"""`tandem --watch`: the sync as a service (work in progress on this branch).
+
+It holds the sync lock for as long as it runs (on PostgreSQL a second watcher waits for it, and
+takes over once the first one's connection is gone). Every few seconds it reads each web store's
+orders changed since its cursor — one cheap page when nothing happened — imports them as the
+nightly sync does (orders and cursor in one transaction), and, when anything changed availability
+(those orders, or anything done at the counter: a pickup, a return, an import, which `change_mark`
+sees), sends every web store the quantities that changed — `run_export` sends only those. The
+daily full export and the listings read stay with `tandem --sync`.
+
+A stop (SIGTERM) is taken between two steps: the step under way finishes and commits first.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine, select
+
+from core.changes import change_mark
+from core.connectors.registry import connector_for_row
+from core.models import SalesChannel
+from core.sync.export import run_export
+from core.sync.runner import ORDERS_CURSOR, _cursor, _save_cursor, import_orders
+from core.synclock import SyncBusy, sync_lock
+
+POLL_SECONDS = 2.0
+LOCK_RETRY_SECONDS = 1.0
+
+
+@dataclass
+class WatchState:
+    rounds: int = 0
+    orders: int = 0
+    exports: int = 0
+    errors: dict[str, str] = field(default_factory=dict)  # channel name -> last error
+
+
+def watch(engine: Engine, stop: threading.Event, *, connectors: dict | None = None, secrets_path=None,
+          poll_seconds: float = POLL_SECONDS, log=lambda message: None, state: WatchState | None = None) -> WatchState:
+    state = state or WatchState()
+    while not stop.is_set():
+        try:
+            with sync_lock(engine):
+                _watch_holding_the_lock(engine, stop, connectors or {}, secrets_path, poll_seconds, log, state)
+                return state
+        except SyncBusy:
+            stop.wait(LOCK_RETRY_SECONDS)  # another watcher (or a sync) holds it: wait to take over
+    return state
+
+
+def _watch_holding_the_lock(engine, stop, connectors, secrets_path, poll_seconds, log, state) -> None:
+    with engine.connect() as conn:
+        channels = conn.execute(select(SalesChannel.__table__).where(SalesChannel.active.is_(True))
+                                .order_by(SalesChannel.id)).all()
+    made = {channel.name: connectors.get(channel.name) or connector_for_row(channel, secrets_path)
+            for channel in channels}
+    mark = None
+    try:
+        while not stop.is_set():
+            started = time.monotonic()
+            for channel in channels:
+                if stop.is_set():
+                    break
+                try:
+                    state.orders += _read_orders(engine, channel, made[channel.name])
+                    state.errors.pop(channel.name, None)
+                except Exception as exc:  # noqa: BLE001 - a store out of reach must not stop the others
+                    state.errors[channel.name] = str(exc)
+                    log(f"{channel.name}: {exc}")
+            now_mark = change_mark(engine)
+            if now_mark != mark and not stop.is_set():
+                for channel in channels:
+                    try:
+                        run_export(engine, channel.id, made[channel.name])
+                        state.exports += 1
+                    except Exception as exc:  # noqa: BLE001
+                        state.errors[channel.name] = str(exc)
+                        log(f"{channel.name}: {exc}")
+                mark = change_mark(engine)
+            state.rounds += 1
+            stop.wait(max(poll_seconds - (time.monotonic() - started), 0))
+    finally:
+        for name, connector in made.items():
+            if name not in connectors:
+                connector.close()
+
+
+def _read_orders(engine: Engine, channel, connector) -> int:
+    cursor = _cursor(engine, channel.id, ORDERS_CURSOR)
+    count = 0
+    for orders, next_cursor in connector.orders_since(cursor):
+        with engine.begin() as conn:
+            stored = import_orders(conn, channel.id, orders)
+            if next_cursor and next_cursor != cursor:
+                _save_cursor(conn, channel.id, ORDERS_CURSOR, next_cursor)
+        count += stored.new
+    return count

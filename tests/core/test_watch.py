@@ -1,0 +1,56 @@
+"""The watcher: a web order on one store reaches the shop and the other store's stock while it runs."""
+
+import threading
+import time
+from decimal import Decimal
+
+from core.audit import Actor
+from core.catalog_import import import_catalog
+from core.demo_store.app import LoopbackServer
+from core.demo_store.store import LOCATION_ID, DemoOrder, DemoOrderLine
+from core.sync import SyncOptions, apply_channel_settings, run_sync
+from core.sync.watch import watch
+
+from tests.core.connectors.conftest import make_store, shopify, woo
+from tests.core.test_sync import catalog_for
+
+WAIT = 60.0  # an upper bound only: the test ends as soon as the change is seen
+
+
+def until(condition) -> bool:
+    ends = time.monotonic() + WAIT
+    while time.monotonic() < ends:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return condition()
+
+
+def test_an_order_on_one_store_lowers_the_other_stores_stock_while_the_watcher_runs(engine):
+    shop_store, woo_store = make_store(products=20, orders=0), make_store(products=20, orders=0)
+    import_catalog(engine, catalog_for(shop_store), "Main Street", Actor("t"))
+    with LoopbackServer(shop_store) as a, LoopbackServer(woo_store) as b:
+        apply_channel_settings(engine, {
+            "Shopify": {"platform": "shopify", "url": a.url, "location": "Main Street", "store_location_id": LOCATION_ID},
+            "Woo": {"platform": "woocommerce", "url": b.url, "location": "Main Street"}})
+        connectors = {"Shopify": shopify(a, lambda s: None), "Woo": woo(b, lambda s: None)}
+        run_sync(engine, options=SyncOptions(export_now=True), connectors=connectors, log=lambda m: None)
+        variant = next(v for _, v in woo_store.variants() if v.available[LOCATION_ID] >= 2)
+        before = variant.available[LOCATION_ID]
+        stop = threading.Event()
+        watcher = threading.Thread(target=watch, args=(engine, stop),
+                                   kwargs={"connectors": connectors, "poll_seconds": 0.2})
+        watcher.start()
+        try:
+            sold = next(v for _, v in shop_store.variants() if v.number == variant.number)
+            stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+            with shop_store.lock:
+                shop_store.orders.append(DemoOrder(
+                    number=900, name="#9000", created_at=stamp, updated_at=stamp, email="c@example.com",
+                    customer="Racing Customer", phone=None, address=["1 Main St"],
+                    lines=[DemoOrderLine(90001, sold, "Item", 2, sold.price, Decimal("0.08"))]))
+            assert until(lambda: variant.available[LOCATION_ID] == before - 2), "the other store sells two fewer"
+        finally:
+            stop.set()
+            watcher.join(timeout=WAIT)
+        assert not watcher.is_alive(), "a stop ends the watcher"
