@@ -72,6 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
                          help=_("open the console on a fresh demo shop (needs no account anywhere)"))
     actions.add_argument("--sync", action="store_true",
                          help=_("run the headless sync with every web store, for cron or a systemd timer"))
+    actions.add_argument("--watch", action="store_true",
+                         help=_("keep every web store in step within seconds, as a service (stops on SIGTERM)"))
     actions.add_argument("--import-catalog", metavar="FILE.csv",
                          help=_("load or refresh products and on-hand quantities from a POS export"))
     actions.add_argument("--set-secret", metavar="CHANNEL",
@@ -170,6 +172,8 @@ def main(argv: list[str] | None = None) -> int:
             return _supplier(settings, args)
         if args.sync:
             return _sync(settings, args)
+        if args.watch:
+            return _watch(settings)
         if args.export_reconciliation:
             return _export_reconciliation(settings, args)
         return _console(settings, demo=args.demo, mouse=not args.no_mouse)
@@ -345,6 +349,29 @@ def _sync(settings, args) -> int:
     if args.json:
         print(report.to_json())
     return report.exit_code
+
+
+def _watch(settings) -> int:
+    """Runs until SIGTERM or Ctrl-C; the step under way finishes first."""
+    import signal
+    import threading
+
+    from core.channels import apply_channel_settings
+    from core.db import open_database
+    from core.sync.watch import watch
+
+    engine = open_database(settings.database_url)
+    apply_channel_settings(engine, settings.channels)
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_args: stop.set())
+    print(_("tandem watch: watching every web store; SIGTERM or Ctrl-C stops it"), file=sys.stderr)
+    state = watch(engine, stop, secrets_path=settings.secrets_file,
+                  log=lambda message: print(_("tandem watch: {message}").format(message=redact(message)),
+                                            file=sys.stderr))
+    print(_("tandem watch: stopped after {rounds} rounds; {orders} new orders").format(
+        rounds=state.rounds, orders=state.orders), file=sys.stderr)
+    return EXIT_OK
 
 
 def _export_reconciliation(settings, args) -> int:
