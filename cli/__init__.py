@@ -358,6 +358,7 @@ def _watch(settings) -> int:
 
     from core.channels import apply_channel_settings
     from core.db import open_database
+    from core.secrets import redact
     from core.sync.watch import watch
 
     engine = open_database(settings.database_url)
