@@ -54,3 +54,26 @@ def test_an_order_on_one_store_lowers_the_other_stores_stock_while_the_watcher_r
             stop.set()
             watcher.join(timeout=WAIT)
         assert not watcher.is_alive(), "a stop ends the watcher"
+
+
+def test_tandem_watch_stops_cleanly_on_sigterm(tmp_path):
+    import signal
+    import subprocess
+    import sys
+
+    from core.db import open_database
+    from core.secrets import save_secret
+    from tests.core.test_sync import write_config
+
+    store = make_store(products=5, orders=2)
+    url = f"sqlite:///{tmp_path / 'shop.sqlite'}"
+    import_catalog(open_database(url), catalog_for(store), "Main Street", Actor("t"))
+    with LoopbackServer(store) as server:
+        config = write_config(tmp_path, server.url)
+        save_secret(tmp_path / "secrets.toml", "Web", "access_token", store.access_token)
+        process = subprocess.Popen([sys.executable, "-m", "cli", "--watch", "--db", url, "--config", str(config)],
+                                   stderr=subprocess.PIPE, text=True)
+        assert until(lambda: store.requests["TandemOrders"] >= 2), "it polls"
+        process.send_signal(signal.SIGTERM)
+        _out, err = process.communicate(timeout=WAIT)
+    assert process.returncode == 0 and "stopped after" in err and "2 new orders" in err, err
