@@ -77,3 +77,49 @@ def test_tandem_watch_stops_cleanly_on_sigterm(tmp_path):
         process.send_signal(signal.SIGTERM)
         _out, err = process.communicate(timeout=WAIT)
     assert process.returncode == 0 and "stopped after" in err and "2 new orders" in err, err
+
+
+def test_a_watcher_killed_is_replaced_by_the_one_waiting(database_url, tmp_path):
+    """Two watchers on one database (two machines, on PostgreSQL): the second waits on the sync
+    lock; SIGKILL the first, and the second takes over and brings in the next order."""
+    import signal
+    import subprocess
+    import sys
+
+    from core.db import open_database
+    from core.secrets import save_secret
+    from tests.core.test_sync import write_config
+
+    store = make_store(products=5, orders=1)
+    import_catalog(open_database(database_url), catalog_for(store), "Main Street", Actor("t"))
+    with LoopbackServer(store) as server:
+        config = write_config(tmp_path, server.url)
+        save_secret(tmp_path / "secrets.toml", "Web", "access_token", store.access_token)
+        command = [sys.executable, "-m", "cli", "--watch", "--db", database_url, "--config", str(config)]
+        first = subprocess.Popen(command, stderr=subprocess.DEVNULL)
+        assert until(lambda: store.requests["TandemOrders"] >= 2), "the first one polls"
+        second = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+        try:
+            time.sleep(1.5)  # the second one is up and waiting on the lock
+            first.send_signal(signal.SIGKILL)
+            first.wait(timeout=WAIT)
+            variant = store.variants()[0][1]
+            stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+            with store.lock:
+                store.orders.append(DemoOrder(number=950, name="#9500", created_at=stamp, updated_at=stamp,
+                                              email=None, customer="After the crash", phone=None, address=[],
+                                              lines=[DemoOrderLine(95001, variant, "Item", 1, variant.price)]))
+            engine = open_database(database_url)
+            from sqlalchemy import func, select
+
+            from core.models import WebSale
+
+            def sales() -> int:
+                with engine.connect() as conn:
+                    return conn.execute(select(func.count()).select_from(WebSale)).scalar()
+            assert until(lambda: sales() == 2), "the second watcher brought in the order placed after the crash"
+            engine.dispose()
+        finally:
+            second.send_signal(signal.SIGTERM)
+            second.communicate(timeout=WAIT)
+    assert second.returncode == 0
