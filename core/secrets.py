@@ -133,6 +133,15 @@ def channel_secrets(path: Path, channel: str, platform: str, environ: dict | Non
     return found
 
 
+def webhook_secret(path: Path, channel: str, environ: dict | None = None) -> str | None:
+    """The secret a channel's webhooks are signed with, if one is set (webhooks are optional)."""
+    env = os.environ if environ is None else environ
+    value = env.get(env_name(channel, "webhook_secret")) or _read(path).get(channel, {}).get("webhook_secret")
+    if value:
+        remember(str(value))
+    return str(value) if value else None
+
+
 def save_secret(path: Path, channel: str, name: str, value: str) -> None:
     """Write one credential, keeping the others; the file is created private (0600)."""
     data = _read(path)

@@ -24,6 +24,8 @@ from core.connectors.registry import connector_for_row
 from core.models import SalesChannel
 from core.sync.export import run_export
 from core.sync.runner import ORDERS_CURSOR, _cursor, _save_cursor, import_orders
+from core.secrets import webhook_secret
+from core.sync.listen import WebhookListener
 from core.synclock import SyncBusy, sync_lock
 
 POLL_SECONDS = 2.0
@@ -39,28 +41,41 @@ class WatchState:
 
 
 def watch(engine: Engine, stop: threading.Event, *, connectors: dict | None = None, secrets_path=None,
-          poll_seconds: float = POLL_SECONDS, log=lambda message: None, state: WatchState | None = None) -> WatchState:
+          poll_seconds: float = POLL_SECONDS, log=lambda message: None, state: WatchState | None = None,
+          listen: tuple[str, int] | None = None, on_listening=lambda port: None) -> WatchState:
+    """Until `stop` is set. With `listen` (host, port), webhooks wake it at once."""
     state = state or WatchState()
     while not stop.is_set():
         try:
             with sync_lock(engine):
-                _watch_holding_the_lock(engine, stop, connectors or {}, secrets_path, poll_seconds, log, state)
+                _watch_holding_the_lock(engine, stop, connectors or {}, secrets_path, poll_seconds, log, state,
+                                        listen, on_listening)
                 return state
         except SyncBusy:
             stop.wait(LOCK_RETRY_SECONDS)  # another watcher (or a sync) holds it: wait to take over
     return state
 
 
-def _watch_holding_the_lock(engine, stop, connectors, secrets_path, poll_seconds, log, state) -> None:
+def _watch_holding_the_lock(engine, stop, connectors, secrets_path, poll_seconds, log, state, listen,
+                            on_listening) -> None:
     with engine.connect() as conn:
         channels = conn.execute(select(SalesChannel.__table__).where(SalesChannel.active.is_(True))
                                 .order_by(SalesChannel.id)).all()
     made = {channel.name: connectors.get(channel.name) or connector_for_row(channel, secrets_path)
             for channel in channels}
+    wake = threading.Event()
+    threading.Thread(target=lambda: (stop.wait(), wake.set()), daemon=True).start()
+    listener = None
+    if listen:
+        listener = WebhookListener(listen[0], listen[1], {
+            channel.name: (channel.platform, webhook_secret(secrets_path, channel.name) if secrets_path else None)
+            for channel in channels}, lambda name, delivery: wake.set()).start()
+        on_listening(listener.port)
     mark = None
     try:
         while not stop.is_set():
             started = time.monotonic()
+            wake.clear()  # a webhook during this round wakes the next one at once
             for channel in channels:
                 if stop.is_set():
                     break
@@ -81,8 +96,10 @@ def _watch_holding_the_lock(engine, stop, connectors, secrets_path, poll_seconds
                         log(f"{channel.name}: {exc}")
                 mark = change_mark(engine)
             state.rounds += 1
-            stop.wait(max(poll_seconds - (time.monotonic() - started), 0))
+            wake.wait(max(poll_seconds - (time.monotonic() - started), 0))
     finally:
+        if listener is not None:
+            listener.stop()
         for name, connector in made.items():
             if name not in connectors:
                 connector.close()

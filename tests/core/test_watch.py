@@ -123,3 +123,58 @@ def test_a_watcher_killed_is_replaced_by_the_one_waiting(database_url, tmp_path)
             second.send_signal(signal.SIGTERM)
             second.communicate(timeout=WAIT)
     assert second.returncode == 0
+
+
+def test_a_webhook_wakes_the_watcher_and_a_forged_one_does_not(engine, tmp_path):
+    import json as jsonlib
+    from datetime import UTC, datetime
+
+    import httpx
+
+    from core.secrets import save_secret
+    from core.webhooks import sign
+
+    store = make_store(products=5, orders=1)
+    import_catalog(engine, catalog_for(store), "Main Street", Actor("t"))
+    secrets = tmp_path / "secrets.toml"
+    save_secret(secrets, "Web", "access_token", store.access_token)
+    save_secret(secrets, "Web", "webhook_secret", "whsec_0123456789")
+    with LoopbackServer(store) as server:
+        apply_channel_settings(engine, {"Web": {"platform": "shopify", "url": server.url, "location": "Main Street",
+                                                "store_location_id": LOCATION_ID}})
+        ports, stop = [], threading.Event()
+        watcher = threading.Thread(target=watch, args=(engine, stop), kwargs={
+            "secrets_path": secrets, "poll_seconds": 1000, "listen": ("127.0.0.1", 0), "on_listening": ports.append})
+        watcher.start()
+        try:
+            assert until(lambda: ports and store.requests["TandemOrders"] == 1), "one round, then it sleeps"
+            variant = store.variants()[0][1]
+            stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+            with store.lock:
+                store.orders.append(DemoOrder(number=960, name="#9600", created_at=stamp, updated_at=stamp,
+                                              email=None, customer="Webhook", phone=None, address=[],
+                                              lines=[DemoOrderLine(96001, variant, "Item", 1, variant.price)]))
+            body = jsonlib.dumps({"id": 960}).encode()
+            headers = {"X-Shopify-Hmac-Sha256": sign("whsec_0123456789", body), "X-Shopify-Event-Id": "e-960",
+                       "X-Shopify-Topic": "orders/create", "X-Shopify-Triggered-At": datetime.now(UTC).isoformat()}
+            url = f"http://127.0.0.1:{ports[0]}/webhooks/Web"
+            forged = httpx.post(url, content=body.replace(b"960", b"961"), headers=headers)
+            unsigned = httpx.post(url, content=body, headers={k: v for k, v in headers.items() if "Hmac" not in k})
+            oversized = httpx.post(url, content=b" " * (300 * 1024), headers=headers)
+            assert (forged.status_code, unsigned.status_code, oversized.status_code) == (401, 401, 413)
+            time.sleep(0.5)
+            assert store.requests["TandemOrders"] == 1, "nothing refused woke it"
+            assert httpx.post(url, content=body, headers=headers).status_code == 200
+            assert until(lambda: store.requests["TandemOrders"] == 2), "the webhook woke it"
+            replayed = httpx.post(url, content=body, headers=headers)
+            assert replayed.status_code == 200  # answered, so Shopify stops resending, but not used
+            time.sleep(0.5)
+            assert store.requests["TandemOrders"] == 2
+        finally:
+            stop.set()
+            watcher.join(timeout=WAIT)
+    from sqlalchemy import func, select
+
+    from core.models import WebSale
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(WebSale)).scalar() == 2
