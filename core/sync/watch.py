@@ -30,6 +30,7 @@ from core.synclock import SyncBusy, sync_lock
 
 POLL_SECONDS = 2.0
 LOCK_RETRY_SECONDS = 1.0
+FIRST_BACKOFF, LONGEST_BACKOFF = 5.0, 300.0  # a store out of reach is asked again after 5 s, 10 s, ... 5 min
 
 
 @dataclass
@@ -38,6 +39,8 @@ class WatchState:
     orders: int = 0
     exports: int = 0
     errors: dict[str, str] = field(default_factory=dict)  # channel name -> last error
+    backoff: dict[str, float] = field(default_factory=dict)  # channel name -> seconds before asking again
+    retry_at: dict[str, float] = field(default_factory=dict)
 
 
 def watch(engine: Engine, stop: threading.Event, *, connectors: dict | None = None, secrets_path=None,
@@ -79,12 +82,18 @@ def _watch_holding_the_lock(engine, stop, connectors, secrets_path, poll_seconds
             for channel in channels:
                 if stop.is_set():
                     break
+                if state.retry_at.get(channel.name, 0) > time.monotonic():
+                    continue  # backing off a store out of reach; the others go on
                 try:
                     state.orders += _read_orders(engine, channel, made[channel.name])
                     state.errors.pop(channel.name, None)
+                    state.backoff.pop(channel.name, None)
                 except Exception as exc:  # noqa: BLE001 - a store out of reach must not stop the others
                     state.errors[channel.name] = str(exc)
-                    log(f"{channel.name}: {exc}")
+                    wait = min(state.backoff.get(channel.name, FIRST_BACKOFF / 2) * 2, LONGEST_BACKOFF)
+                    state.backoff[channel.name] = wait
+                    state.retry_at[channel.name] = time.monotonic() + wait
+                    log(f"{channel.name}: {exc} (asked again in {wait:.0f} s)")
             now_mark = change_mark(engine)
             if now_mark != mark and not stop.is_set():
                 for channel in channels:

@@ -178,3 +178,29 @@ def test_a_webhook_wakes_the_watcher_and_a_forged_one_does_not(engine, tmp_path)
     from core.models import WebSale
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(WebSale)).scalar() == 2
+
+
+def test_a_store_out_of_reach_is_backed_off_while_the_other_goes_on(engine):
+    from core.connectors.http import RetryPolicy
+    from core.sync.watch import WatchState
+
+    up, down = make_store(products=5, orders=1), make_store(products=5, orders=1)
+    import_catalog(engine, catalog_for(up), "Main Street", Actor("t"))
+    with LoopbackServer(up) as a, LoopbackServer(down) as b:
+        apply_channel_settings(engine, {
+            "Up": {"platform": "shopify", "url": a.url, "location": "Main Street", "store_location_id": LOCATION_ID},
+            "Down": {"platform": "shopify", "url": b.url, "location": "Main Street", "store_location_id": LOCATION_ID}})
+        once = RetryPolicy(attempts=1, total_seconds=5, initial_wait=0.01, max_wait=0.01)
+        connectors = {"Up": shopify(a, lambda s: None), "Down": shopify(b, lambda s: None, policy=once)}
+        down.fail_next(*["500"] * 50)
+        state, stop = WatchState(), threading.Event()
+        watcher = threading.Thread(target=watch, args=(engine, stop), kwargs={
+            "connectors": connectors, "poll_seconds": 0.1, "state": state})
+        watcher.start()
+        try:
+            assert until(lambda: up.requests["TandemOrders"] >= 10), "the store in reach is read round after round"
+        finally:
+            stop.set()
+            watcher.join(timeout=WAIT)
+    assert "Down" in state.errors and state.backoff["Down"] >= 5
+    assert len(down.faults) >= 48, "the store out of reach was asked once, then left alone while backing off"
