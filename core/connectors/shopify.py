@@ -184,6 +184,18 @@ def prices_document(calls: int) -> str:
     return f"mutation TandemSetPrices({variables}) {{\n{fields}}}\n"
 
 
+# Webhooks for `tandem --watch --listen`: only the order's id is asked for, since a webhook is only
+# ever a reason to read the order again through the API.
+REGISTER_WEBHOOK = """
+mutation TandemRegisterWebhook($topic: WebhookSubscriptionTopic!, $webhookSubscription: WebhookSubscriptionInput!) {
+  webhookSubscriptionCreate(topic: $topic, webhookSubscription: $webhookSubscription) {
+    webhookSubscription { id }
+    userErrors { field message }
+  }
+}
+"""
+WEBHOOK_TOPICS = ("ORDERS_CREATE", "ORDERS_UPDATED")
+
 # What a bulk price update runs once per line of its file (a line: one product's variables).
 BULK_PRICES = """
 mutation TandemBulkPrices($productId: ID!, $variants: [ProductVariantsBulkInput!]!) {
@@ -294,7 +306,7 @@ DOCUMENTS = {"check": CHECK, "listings": LISTINGS, "orders": ORDERS, "order_line
              "set_stock": stock_document(STOCK_ALIASES), "set_prices": prices_document(PRICE_ALIASES),
              "capturable": CAPTURABLE, "captures": CAPTURES, "capture": CAPTURE, "fulfil": FULFIL,
              "refundable": REFUNDABLE, "refund": REFUND, "cancel": CANCEL, **shopify_bulk.DOCUMENTS,
-             "bulk_prices": BULK_PRICES}
+             "bulk_prices": BULK_PRICES, "register_webhook": REGISTER_WEBHOOK}
 DOCUMENTS_2026 = {**DOCUMENTS, "set_stock": stock_document(STOCK_ALIASES, idempotent=True),
                   **shopify_bulk.DOCUMENTS_2026}
 # What bulk queries ask (documents in their own right, sent as a bulk operation's text).
@@ -789,6 +801,21 @@ class ShopifyConnector:
             errors = [error for n in range(len(products)) for error in data[f"p{n}"]["userErrors"]]
             if errors:
                 raise ConnectorError(_('the store refused the prices: {value}').format(value=errors[0]['message']))
+
+    def register_webhooks(self, callback_url: str, secret: str | None = None) -> list[str]:
+        """Subscribe `callback_url` to new and changed orders; Shopify signs them with the app's
+        client secret (`secret` is not sent: it is that one). Returns the subscriptions' ids."""
+        made = []
+        for topic in WEBHOOK_TOPICS:
+            data = self._graphql("register_webhook", {"topic": topic, "webhookSubscription": {
+                "callbackUrl": callback_url, "format": "JSON", "includeFields": ["id"]}})
+            with reading("register_webhook"):
+                result = data["webhookSubscriptionCreate"]
+                if result["userErrors"]:
+                    raise ConnectorError(_("the store refused the webhook: {value}").format(
+                        value=result["userErrors"][0]["message"]))
+                made.append(result["webhookSubscription"]["id"])
+        return made
 
     def set_prices_in_bulk(self, updates: Iterable[PriceUpdate]) -> BulkPrices:
         """Every price in one bulk mutation: one line per product (the updates come grouped by

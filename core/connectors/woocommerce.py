@@ -311,6 +311,19 @@ class WooCommerceConnector:
                 response = self.client.request("POST", f"{API}{path}", kind, json={"update": items[start:start + BATCH]})
                 check_batch_response(self._json(response, kind))
 
+    def register_webhooks(self, callback_url: str, secret: str | None = None) -> list[str]:
+        """Subscribe `callback_url` to new and changed orders, signed with `secret`."""
+        if not secret:
+            raise ConnectorError(_("set the channel's webhook_secret first: WooCommerce signs with it"))
+        made = []
+        for topic in ("order.created", "order.updated"):
+            response = self.client.request("POST", f"{API}/webhooks", "register_webhook", json={
+                "name": f"Tandem {topic}", "topic": topic, "delivery_url": callback_url, "secret": secret,
+                "status": "active"})
+            with reading("register_webhook"):
+                made.append(str(self._json(response, "register_webhook")["id"]))
+        return made
+
     def capture(self, order_external_id: str, amount: Decimal) -> str | None:
         """WooCommerce's REST API cannot capture: payment gateways capture on their own side.
         None tells the caller to record that the payment was captured elsewhere."""

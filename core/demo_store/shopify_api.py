@@ -352,6 +352,16 @@ def _check(store: DemoStore, v: dict) -> dict:
             "productVariants": {"edges": edges}}
 
 
+def _register_webhook(store: DemoStore, v: dict) -> dict:
+    url = (v.get("webhookSubscription") or {}).get("callbackUrl")
+    if not url:
+        return {"webhookSubscriptionCreate": {"webhookSubscription": None, "userErrors": [
+            {"field": ["webhookSubscription", "callbackUrl"], "message": "Address can't be blank"}]}}
+    store.subscribe("shopify", url, store.client_secret, v.get("topic", ""))
+    return {"webhookSubscriptionCreate": {"webhookSubscription": {
+        "id": f"gid://shopify/WebhookSubscription/{len(store.webhooks)}"}, "userErrors": []}}
+
+
 def _bulk_query(store: DemoStore, v: dict, api_version: str) -> dict:
     document = v.get("query") or ""
     if re.search(r"^\s*\{\s*productVariants\b", document):
@@ -416,6 +426,7 @@ def handle_graphql(store: DemoStore, token: str | None, body: bytes, fault: str 
             "TandemRefund": lambda: _refund(store, variables),
             "TandemCancel": lambda: _cancel(store, variables),
             "TandemBulkQuery": lambda: _bulk_query(store, variables, api_version),
+            "TandemRegisterWebhook": lambda: _register_webhook(store, variables),
             "TandemStageUpload": lambda: {"stagedUploadsCreate": bulk.stage_upload(store, variables, base_url)},
             "TandemBulkMutation": lambda: _bulk_mutation(store, variables, api_version),
             "TandemBulkStatus": lambda: {"node": bulk.status(store, variables.get("id"), base_url)},

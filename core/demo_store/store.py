@@ -111,6 +111,9 @@ class DemoStore:
         self.bulk_threads: list[threading.Thread] = []
         self.bulk_faults: deque[str] = deque()
         self.staged_keys: set[str] = set()
+        # Webhook subscriptions (platform, address, secret, topic); Shopify signs with the app's client secret.
+        self.webhooks: list[tuple[str, str, str, str]] = []
+        self.client_secret = "demo-client-secret"
         self.uploads: dict = {}
         self._by_item: dict[str, DemoVariant] | None = None
         self._products_in_order: list[DemoProduct] | None = None
@@ -123,6 +126,22 @@ class DemoStore:
                 raise ValueError(f"unknown fault {fault!r}")
         with self.lock:
             self.faults.extend(faults)
+
+    def subscribe(self, platform: str, url: str, secret: str, topic: str) -> None:
+        self.webhooks.append((platform, url, secret, topic))
+
+    def place_order(self, order: DemoOrder) -> None:
+        """A customer's order: the store lowers its own stock, then tells its webhook subscribers
+        (from a thread, as a platform's delivery queue does)."""
+        with self.lock:
+            for line in order.lines:
+                if line.variant is not None:
+                    for location in list(line.variant.available)[:1]:
+                        line.variant.available[location] -= line.quantity
+            self.orders.append(order)
+            subscribers = [hook for hook in self.webhooks if hook[3] in ("ORDERS_CREATE", "order.created")]
+        if subscribers:
+            threading.Thread(target=_deliver, args=(order, subscribers), daemon=True).start()
 
     def fail_next_bulk(self, *faults: str) -> None:
         for fault in faults:
@@ -165,3 +184,25 @@ class DemoStore:
 
     def touch(self) -> str:
         return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _deliver(order: DemoOrder, subscribers) -> None:
+    import base64
+    import hashlib
+    import hmac
+    import json
+
+    import httpx
+
+    for platform, url, secret, topic in subscribers:
+        body = json.dumps({"id": order.number}).encode()
+        signature = base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
+        headers = ({"X-Shopify-Hmac-Sha256": signature, "X-Shopify-Topic": "orders/create",
+                    "X-Shopify-Event-Id": f"demo-{order.number}",
+                    "X-Shopify-Triggered-At": datetime.now(UTC).isoformat()} if platform == "shopify"
+                   else {"X-WC-Webhook-Signature": signature, "X-WC-Webhook-Topic": topic,
+                         "X-WC-Webhook-Delivery-ID": f"demo-{order.number}"})
+        try:
+            httpx.post(url, content=body, headers={**headers, "Content-Type": "application/json"}, timeout=5)
+        except httpx.HTTPError:
+            pass  # a platform retries later; the watcher's polls find the order anyway

@@ -177,6 +177,14 @@ def handle_rest(store: DemoStore, method: str, url: str, path: str, query_string
             if fault == "vanish" and len(orders) > int(query.get("per_page", 10)):
                 store.orders.remove(orders[0])
             return _paged(orders, query, lambda o: _order(o, parent_of, store.locations))
+        if method == "POST" and route == "/webhooks":
+            try:
+                hook = json.loads(body)
+                store.subscribe("woocommerce", hook["delivery_url"], hook.get("secret") or "", hook["topic"])
+            except (ValueError, KeyError, TypeError):
+                return _error(400, "rest_invalid_param", "Invalid parameter(s): delivery_url, topic")
+            return 201, {}, json.dumps({"id": len(store.webhooks), "topic": hook["topic"], "status": "active",
+                                        "delivery_url": hook["delivery_url"]}).encode()
         if route.startswith("/orders/") and route.endswith("/refunds"):
             order = next((o for o in store.orders if str(o.number) == route.split("/")[2]), None)
             if order is None:

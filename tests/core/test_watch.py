@@ -204,3 +204,48 @@ def test_a_store_out_of_reach_is_backed_off_while_the_other_goes_on(engine):
             watcher.join(timeout=WAIT)
     assert "Down" in state.errors and state.backoff["Down"] >= 5
     assert len(down.faults) >= 48, "the store out of reach was asked once, then left alone while backing off"
+
+
+def test_webhooks_registered_with_both_stores_bring_their_orders_at_once(engine, tmp_path):
+    from core.secrets import save_secret
+
+    shop_store, woo_store = make_store(products=10, orders=0), make_store(products=10, orders=0)
+    import_catalog(engine, catalog_for(shop_store), "Main Street", Actor("t"))
+    secrets = tmp_path / "secrets.toml"
+    save_secret(secrets, "Shopify", "webhook_secret", shop_store.client_secret)
+    save_secret(secrets, "Woo", "webhook_secret", "whsec_woo_0123")
+    with LoopbackServer(shop_store) as a, LoopbackServer(woo_store) as b:
+        apply_channel_settings(engine, {
+            "Shopify": {"platform": "shopify", "url": a.url, "location": "Main Street", "store_location_id": LOCATION_ID},
+            "Woo": {"platform": "woocommerce", "url": b.url, "location": "Main Street"}})
+        connectors = {"Shopify": shopify(a, lambda s: None), "Woo": woo(b, lambda s: None)}
+        run_sync(engine, options=SyncOptions(export_now=True), connectors=connectors, log=lambda m: None)
+        ports, stop = [], threading.Event()
+        watcher = threading.Thread(target=watch, args=(engine, stop), kwargs={
+            "connectors": connectors, "secrets_path": secrets, "poll_seconds": 1000, "listen": ("127.0.0.1", 0),
+            "on_listening": ports.append})
+        watcher.start()
+        try:
+            assert until(lambda: bool(ports))
+            base = f"http://127.0.0.1:{ports[0]}/webhooks"
+            assert len(connectors["Shopify"].register_webhooks(f"{base}/Shopify")) == 2
+            assert len(connectors["Woo"].register_webhooks(f"{base}/Woo", "whsec_woo_0123")) == 2
+            polls = shop_store.requests["TandemOrders"]
+            for store, number in ((shop_store, 970), (woo_store, 971)):
+                variant = store.variants()[0][1]
+                stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+                store.place_order(DemoOrder(number=number, name=f"#{number}", created_at=stamp, updated_at=stamp,
+                                            email=None, customer="Hooked", phone=None, address=[],
+                                            lines=[DemoOrderLine(number * 10, variant, "Item", 1, variant.price)]))
+            from sqlalchemy import func, select
+
+            from core.models import WebSale
+
+            def sales() -> int:
+                with engine.connect() as conn:
+                    return conn.execute(select(func.count()).select_from(WebSale)).scalar()
+            assert until(lambda: sales() == 2), "both orders came in on their webhooks, not on a poll"
+            assert shop_store.requests["TandemOrders"] > polls
+        finally:
+            stop.set()
+            watcher.join(timeout=WAIT)
