@@ -107,6 +107,11 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--to", metavar="DATE", help=_("last day of the period (default: the same day)"))
     report.add_argument("--format", choices=("csv", "iif"), default="csv", help=_("CSV, or a QuickBooks IIF deposit file"))
     report.add_argument("--out", metavar="FILE", help=_("where to write it"))
+    live = parser.add_argument_group(_("with --watch"))
+    live.add_argument("--listen", metavar="ADDRESS:PORT",
+                      help=_("also receive the web stores' webhooks there (behind a reverse proxy with TLS)"))
+    live.add_argument("--register-webhooks", metavar="URL",
+                      help=_("subscribe every web store's new and changed orders to URL/webhooks/CHANNEL, then exit"))
     sync = parser.add_argument_group(_("with --sync"))
     sync.add_argument("--full", action="store_true", help=_("export every matched product, changed or not"))
     sync.add_argument("--export-now", action="store_true", help=_("export changes now, even if not due yet"))
@@ -126,6 +131,14 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(_("--ends, --reference and --brand go with --supplier-document"))
     if (args.full or args.export_now or args.dry_run or args.json) and not args.sync:
         parser.error(_("--full, --export-now, --dry-run and --json go with --sync"))
+    if (args.listen or args.register_webhooks) and not args.watch:
+        parser.error(_("--listen and --register-webhooks go with --watch"))
+    listen = None
+    if args.listen:
+        host, _colon, port = args.listen.rpartition(":")
+        if not host or not port.isdigit():
+            parser.error(_("--listen takes ADDRESS:PORT, for example 127.0.0.1:8787"))
+        listen = (host, int(port))
     if args.export_reconciliation and not args.out:
         parser.error(_("--export-reconciliation needs --out FILE"))
     if (args.to or args.out) and not args.export_reconciliation:
@@ -173,7 +186,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.sync:
             return _sync(settings, args)
         if args.watch:
-            return _watch(settings)
+            return _register_webhooks(settings, args.register_webhooks) if args.register_webhooks \
+                else _watch(settings, listen)
         if args.export_reconciliation:
             return _export_reconciliation(settings, args)
         return _console(settings, demo=args.demo, mouse=not args.no_mouse)
@@ -351,7 +365,35 @@ def _sync(settings, args) -> int:
     return report.exit_code
 
 
-def _watch(settings) -> int:
+def _register_webhooks(settings, base_url: str) -> int:
+    from core.channels import apply_channel_settings
+    from core.connectors.base import ConnectorError
+    from core.connectors.registry import connector_for_row
+    from core.db import open_database
+    from core.models import SalesChannel
+    from core.secrets import redact, webhook_secret
+    from sqlalchemy import select
+
+    engine = open_database(settings.database_url)
+    apply_channel_settings(engine, settings.channels)
+    with engine.connect() as conn:
+        channels = conn.execute(select(SalesChannel.__table__).where(SalesChannel.active.is_(True))).all()
+    failed = False
+    for channel in channels:
+        connector = connector_for_row(channel, settings.secrets_file)
+        url = f"{base_url.rstrip('/')}/webhooks/{channel.name}"
+        try:
+            made = connector.register_webhooks(url, webhook_secret(settings.secrets_file, channel.name))
+            print(_("{channel}: {count} webhooks now go to {url}").format(channel=channel.name, count=len(made), url=url))
+        except (ConnectorError, AttributeError) as exc:
+            failed = True
+            print(_("{channel}: {error}").format(channel=channel.name, error=redact(exc)), file=sys.stderr)
+        finally:
+            connector.close()
+    return EXIT_ERROR if failed else EXIT_OK
+
+
+def _watch(settings, listen=None) -> int:
     """Runs until SIGTERM or Ctrl-C; the step under way finishes first."""
     import signal
     import threading
@@ -367,7 +409,9 @@ def _watch(settings) -> int:
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_args: stop.set())
     print(_("tandem watch: watching every web store; SIGTERM or Ctrl-C stops it"), file=sys.stderr)
-    state = watch(engine, stop, secrets_path=settings.secrets_file,
+    state = watch(engine, stop, secrets_path=settings.secrets_file, listen=listen,
+                  on_listening=lambda port: print(_("tandem watch: webhooks are received on port {port}").format(
+                      port=port), file=sys.stderr),
                   log=lambda message: print(_("tandem watch: {message}").format(message=redact(message)),
                                             file=sys.stderr))
     print(_("tandem watch: stopped after {rounds} rounds; {orders} new orders").format(

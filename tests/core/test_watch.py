@@ -4,6 +4,8 @@ import threading
 import time
 from decimal import Decimal
 
+import pytest
+
 from core.audit import Actor
 from core.catalog_import import import_catalog
 from core.demo_store.app import LoopbackServer
@@ -249,3 +251,25 @@ def test_webhooks_registered_with_both_stores_bring_their_orders_at_once(engine,
         finally:
             stop.set()
             watcher.join(timeout=WAIT)
+
+
+def test_webhooks_are_registered_from_the_command_line(tmp_path, capsys):
+    from cli import main
+    from core.db import open_database
+    from core.secrets import save_secret
+    from tests.core.test_sync import write_config
+
+    store = make_store(products=5, orders=0)
+    url = f"sqlite:///{tmp_path / 'shop.sqlite'}"
+    import_catalog(open_database(url), catalog_for(store), "Main Street", Actor("t"))
+    with LoopbackServer(store) as server:
+        config = write_config(tmp_path, server.url)
+        save_secret(tmp_path / "secrets.toml", "Web", "access_token", store.access_token)
+        assert main(["--watch", "--register-webhooks", "https://shop.example/tandem", "--db", url,
+                     "--config", str(config)]) == 0
+    assert "Web: 2 webhooks now go to https://shop.example/tandem/webhooks/Web" in capsys.readouterr().out
+    assert [hook[1] for hook in store.webhooks] == ["https://shop.example/tandem/webhooks/Web"] * 2
+    with pytest.raises(SystemExit):
+        main(["--watch", "--listen", "8787"])
+    with pytest.raises(SystemExit):
+        main(["--sync", "--listen", "127.0.0.1:8787"])
