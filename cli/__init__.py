@@ -74,6 +74,9 @@ def build_parser() -> argparse.ArgumentParser:
                          help=_("run the headless sync with every web store, for cron or a systemd timer"))
     actions.add_argument("--watch", action="store_true",
                          help=_("keep every web store in step within seconds, as a service (stops on SIGTERM)"))
+    actions.add_argument("--status", action="store_true",
+                         help=_("say whether tandem --watch runs and what it last saw of each web store "
+                                "(exit 0 only when it runs and every store answers)"))
     actions.add_argument("--import-catalog", metavar="FILE.csv",
                          help=_("load or refresh products and on-hand quantities from a POS export"))
     actions.add_argument("--set-secret", metavar="CHANNEL",
@@ -188,6 +191,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.watch:
             return _register_webhooks(settings, args.register_webhooks) if args.register_webhooks \
                 else _watch(settings, listen)
+        if args.status:
+            return _status(settings)
         if args.export_reconciliation:
             return _export_reconciliation(settings, args)
         return _console(settings, demo=args.demo, mouse=not args.no_mouse)
@@ -356,7 +361,9 @@ def _sync(settings, args) -> int:
         else:
             report = run_sync(engine, options=options, secrets_path=settings.secrets_file)
     except SyncBusy as exc:
-        print(_('tandem: {exc}').format(exc=exc), file=sys.stderr)
+        from core.watch_status import why_busy
+
+        print(_('tandem: {exc}').format(exc=why_busy(engine, exc)), file=sys.stderr)
         return EXIT_BUSY
     if not report.channels:
         print(_("tandem: no web store is configured, so there is nothing to sync."), file=sys.stderr)
@@ -419,6 +426,19 @@ def _watch(settings, listen=None) -> int:
     return EXIT_OK
 
 
+def _status(settings) -> int:
+    from core.db import open_database
+    from core.dbtypes import utcnow
+    from core.watch_status import channel_line, headline, watch_status
+
+    status = watch_status(open_database(settings.database_url))
+    now = utcnow()
+    print(headline(status, now))
+    for channel in status.channels:
+        print("  " + channel_line(channel, now))
+    return EXIT_OK if status.healthy else EXIT_ERROR
+
+
 def _export_reconciliation(settings, args) -> int:
     from datetime import date
     from pathlib import Path
@@ -478,6 +498,6 @@ def _console(settings, demo: bool, mouse: bool) -> int:
         from core.channels import apply_channel_settings
 
         apply_channel_settings(open_database(url), settings.channels, retire_missing=False)
-    app = TandemApp(url, demo=demo, settings=settings)
+    app = TandemApp(url, demo=demo, settings=settings, live_demo=demo)
     app.run(mouse=mouse)
     return app.return_code or EXIT_OK

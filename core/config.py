@@ -30,6 +30,12 @@ class ChannelConfig(BaseModel):
     push_status: bool = False  # mark orders fulfilled on the website when completed here
     refund_on_website: bool = False  # create each posted return's refund on the website too
     seed: int | None = None  # the demo store's seed
+    demo_api: Literal["shopify", "woocommerce"] = "shopify"  # which platform the demo store speaks
+
+    @property
+    def wire_platform(self) -> str:
+        """The platform whose wire format (API, webhooks) the channel speaks."""
+        return self.demo_api if self.platform == "demo" else self.platform
 
     @property
     def mpn_field(self) -> str:

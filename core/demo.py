@@ -19,6 +19,7 @@ from core.db import open_database
 from core.dbtypes import utcnow
 from core.demo_store.catalog import (  # noqa: F401 - the demo's names, where the demo is
     DEMO_CHANNEL,
+    DEMO_SECOND_CHANNEL,
     DEMO_SEED,
     GIFT_CARD_SKU,
     LOCATIONS,
@@ -57,6 +58,11 @@ def create_demo_database(url: str, seed: int = DEMO_SEED) -> None:
             channel = add_channel(conn, DEMO_CHANNEL, Platform.DEMO, "inprocess://demo-store", location)
             conn.execute(update(SalesChannel.__table__).where(SalesChannel.id == channel).values(
                 settings_json=ChannelConfig(platform="demo", seed=seed, export_time="00:00").stored()))
+            # A second web store on the same stock: what one sells, the other no longer offers.
+            second = add_channel(conn, DEMO_SECOND_CHANNEL, Platform.DEMO, "inprocess://demo-woocommerce", location)
+            conn.execute(update(SalesChannel.__table__).where(SalesChannel.id == second).values(
+                settings_json=ChannelConfig(platform="demo", seed=seed, export_time="00:00",
+                                            demo_api="woocommerce").stored()))
         # The demo shop takes part in supplier fulfillment: its three documents are on file.
         from core.supplier import DOCUMENTS, enable_supplier_fulfillment, record_supplier_document
 

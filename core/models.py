@@ -427,3 +427,31 @@ class AuditEntry(SQLModel, table=True):
     old_value: str | None = Field(default=None, sa_type=Text)
     new_value: str | None = Field(default=None, sa_type=Text)
     note: str | None = Field(default=None, sa_type=Text)
+
+
+class WatcherState(SQLModel, table=True):
+    """The one `tandem --watch` of this database (id 1), as the console and `tandem --status` read it."""
+
+    id: int = Field(default=1, primary_key=True)
+    host: str = Field(max_length=255)
+    pid: int
+    started_at: datetime = CreatedAt()
+    heartbeat_at: datetime = CreatedAt()  # written every round: a stale one means the watcher is gone
+    stopped_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # a clean stop
+    listening: str | None = Field(default=None, max_length=100)  # the webhook address, when it takes them
+    rounds: int = 0
+    orders: int = 0
+
+
+class WatchedChannel(SQLModel, table=True):
+    """What the watcher last saw of one web store."""
+
+    channel_id: int = Field(foreign_key="saleschannel.id", primary_key=True)
+    read_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # the last read that succeeded
+    order_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # the last new or changed order stored
+    lag_seconds: float | None = None  # that order: changed on the store -> stored here
+    webhook_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # the last signed webhook taken
+    exported_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # the last availability sent
+    error: str | None = Field(default=None, sa_type=Text)  # None once the store answers again
+    error_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    retry_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

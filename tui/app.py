@@ -35,8 +35,12 @@ class TandemApp(App):
     # The registry's actions only: they hold quit and help, in the console's language.
     COMMANDS = {ScreenActions}
 
-    def __init__(self, database: str | Engine, demo: bool = False, settings=None, refresh_seconds: float | None = None):
+    def __init__(self, database: str | Engine, demo: bool = False, settings=None, refresh_seconds: float | None = None,
+                 live_demo: bool = False):
         super().__init__()
+        # `tandem --demo`: customers order on the demo stores while a watcher keeps them in step.
+        self.live_demo = live_demo
+        self._live = None
         self.settings = settings
         # How often the console looks for changes made elsewhere (another terminal, a sync).
         self.refresh_seconds = refresh_seconds or (settings.refresh_seconds if settings is not None else 2.0)
@@ -129,7 +133,10 @@ class TandemApp(App):
         try:
             report = run_sync(self.engine(), secrets_path=secrets, log=log, only=only, progress=log)
         except SyncBusy as exc:
-            self.call_from_thread(self._sync_done, None, _("Not started: {reason}.").format(reason=exc))
+            from core.watch_status import why_busy
+
+            self.call_from_thread(self._sync_done, None, _("Not started: {reason}.").format(
+                reason=why_busy(self.engine(), exc)))
         except Exception as exc:  # noqa: BLE001 - said on screen; the sync's own rows say the rest
             self.call_from_thread(self._sync_done, None, _("The sync stopped: {reason}").format(reason=describe_failure(exc)))
         else:
@@ -234,4 +241,12 @@ class TandemApp(App):
 
                     create_demo_database(self._database)
                 self._engine = open_database(self._database)
+                if self.demo and self.live_demo:
+                    from core.demo_live import LiveDemo
+
+                    self._live = LiveDemo(self._engine).start()
             return self._engine
+
+    def on_unmount(self) -> None:
+        if self._live is not None:
+            self._live.stop()

@@ -132,6 +132,7 @@ def catalog_csv(rows: list[dict], delimiter: str = ",") -> bytes:
 
 
 DEMO_CHANNEL = "Demo web store"
+DEMO_SECOND_CHANNEL = "Demo WooCommerce"  # the same stock, sold on a second web store
 
 
 def demo_listings(rows: list[dict], seed: int = DEMO_SEED) -> list[ListingData]:

@@ -23,11 +23,16 @@ CUSTOMERS = [
 STREETS = ["12 Harbor Rd", "48 Elm Street", "301 Mill Lane", "7 Quarry Way", "90 Station Ave"]
 
 
-def build_demo_store(seed: int, now: datetime | None = None) -> DemoStore:
+def build_demo_store(seed: int, now: datetime | None = None, api: str = "shopify") -> DemoStore:
+    """The demo's Shopify store: the whole range and a day of orders. Its WooCommerce store (`api`)
+    sells one product in five of the same range, and starts with no orders."""
     rows = demo_catalog_rows(seed)
-    rng = random.Random(seed + 3)
+    rng = random.Random(seed + 3 if api == "shopify" else seed + 5)
     products = []
-    for number, listing in enumerate(demo_listings(rows, seed), start=1):
+    listings = demo_listings(rows, seed)
+    if api == "woocommerce":
+        listings = [listing for listing in listings[::5] if listing.barcode or listing.product_code]
+    for number, listing in enumerate(listings, start=1):
         variant = DemoVariant(number=number, title="Default Title", sku=listing.product_code, barcode=listing.barcode,
                               price=listing.price or Decimal("0.00"), mpn=listing.part_number,
                               available={LOCATION_ID: rng.randint(0, 8)})
@@ -35,6 +40,8 @@ def build_demo_store(seed: int, now: datetime | None = None) -> DemoStore:
     gift = DemoVariant(number=len(products) + 1, title="Default Title", sku="GIFT-CARD", barcode=None,
                        price=Decimal("50.00"), available={LOCATION_ID: 0})
     products.append(DemoProduct(number=len(products) + 1, title="Gift card", variants=[gift]))
+    if api == "woocommerce":
+        return DemoStore(products[:-1], [])
     # The limits of Shopify's largest plan (a 20,000-point bucket refilled at 1,000 a second), so
     # the demo fills in seconds; tests of throttling use the standard 1,000 and 50.
     return DemoStore(products, demo_orders(products, rng, now or datetime.now(UTC)),
@@ -76,13 +83,13 @@ def _iso(moment: datetime) -> str:
 
 
 @lru_cache(maxsize=4)
-def _store(seed: int) -> DemoStore:
-    return build_demo_store(seed)
+def _store(seed: int, api: str) -> DemoStore:
+    return build_demo_store(seed, api=api)
 
 
-def demo_store(seed: int) -> DemoStore:
-    """The process's demo store for a seed (the same one for every sync in the process)."""
-    return _store(seed)
+def demo_store(seed: int, api: str = "shopify") -> DemoStore:
+    """The process's demo store for a seed and platform (the same one for every sync in the process)."""
+    return _store(seed, api)
 
 
 def reset_demo_stores() -> None:

@@ -214,42 +214,49 @@ def run_sync(engine: Engine, *, options: SyncOptions | None = None, secrets_path
     def log(message: str) -> None:
         write(redact(message))
 
+    with sync_lock(engine):
+        return sync_holding_lock(engine, options=options, secrets_path=secrets_path, connectors=connectors,
+                                 log=log, only=only, progress=progress)
+
+
+def sync_holding_lock(engine: Engine, *, options: SyncOptions, secrets_path=None, connectors=None,
+                      log, only: str | None = None, progress=None) -> SyncReport:
+    """`run_sync`'s work, for a caller that holds the sync lock already (tandem --watch)."""
     report = SyncReport()
     actor = str(current_actor())
-    with sync_lock(engine):
-        if close_dead_runs(engine):
-            log(_("an earlier sync had stopped before finishing; this one carries on from what it saved"))
-        with engine.connect() as conn:
-            channels = conn.execute(select(SalesChannel.__table__).where(
-                SalesChannel.active.is_(True), *([SalesChannel.name == only] if only else []))
-                .order_by(SalesChannel.id)).all()
-        for channel in channels:
-            with engine.begin() as conn:
-                run_id = conn.execute(insert(SyncRun.__table__).values(
-                    channel_id=channel.id, kind="sync", status="running", started_at=utcnow(), started_by=actor,
-                    counts_json="{}")).inserted_primary_key[0]
-            connector = None
-            result = ChannelResult(channel.name)
-            status = INTERRUPTED  # what the row says if this process is stopped before the end
-            try:
-                connector = (connectors or {}).get(channel.name) or connector_for_row(channel, secrets_path)
-                sync_channel(engine, channel, connector, options, log, result,
-                             progress=(lambda message: progress(redact(message))) if progress else None)
-                status = result.status
-            except Exception as exc:  # noqa: BLE001 - one channel's fault must not stop the others
-                result.status, result.error = "failed", redact(_failure(exc))
-                status = "failed"
-                log(_('{name}: failed: {error}').format(name=channel.name, error=result.error))
-            finally:
-                if connector is not None:
-                    result.api_requests, result.retries = connector.counter.requests, connector.counter.retries
-                    if not connectors:
-                        try:
-                            connector.close()
-                        except Exception:  # noqa: BLE001 - closing a socket must not hide the result
-                            pass
-                _finish_run(engine, run_id, status, result, log)
-            report.channels.append(result)
+    if close_dead_runs(engine):
+        log(_("an earlier sync had stopped before finishing; this one carries on from what it saved"))
+    with engine.connect() as conn:
+        channels = conn.execute(select(SalesChannel.__table__).where(
+            SalesChannel.active.is_(True), *([SalesChannel.name == only] if only else []))
+            .order_by(SalesChannel.id)).all()
+    for channel in channels:
+        with engine.begin() as conn:
+            run_id = conn.execute(insert(SyncRun.__table__).values(
+                channel_id=channel.id, kind="sync", status="running", started_at=utcnow(), started_by=actor,
+                counts_json="{}")).inserted_primary_key[0]
+        connector = None
+        result = ChannelResult(channel.name)
+        status = INTERRUPTED  # what the row says if this process is stopped before the end
+        try:
+            connector = (connectors or {}).get(channel.name) or connector_for_row(channel, secrets_path)
+            sync_channel(engine, channel, connector, options, log, result,
+                         progress=(lambda message: progress(redact(message))) if progress else None)
+            status = result.status
+        except Exception as exc:  # noqa: BLE001 - one channel's fault must not stop the others
+            result.status, result.error = "failed", redact(_failure(exc))
+            status = "failed"
+            log(_('{name}: failed: {error}').format(name=channel.name, error=result.error))
+        finally:
+            if connector is not None:
+                result.api_requests, result.retries = connector.counter.requests, connector.counter.retries
+                if not connectors:
+                    try:
+                        connector.close()
+                    except Exception:  # noqa: BLE001 - closing a socket must not hide the result
+                        pass
+            _finish_run(engine, run_id, status, result, log)
+        report.channels.append(result)
     return report
 
 

@@ -6,7 +6,11 @@ orders changed since its cursor — one cheap page when nothing happened — imp
 nightly sync does (orders and cursor in one transaction), and, when anything changed availability
 (those orders, or anything done at the counter: a pickup, a return, an import, which `change_mark`
 sees), sends every web store the quantities that changed — `run_export` sends only those. The
-daily full export and the listings read stay with `tandem --sync`.
+daily full export, the listings read and the holds that fell due come from the whole sync
+(`tandem --sync`'s), which the watcher runs itself as it starts and every `FULL_SYNC_SECONDS`:
+while it holds the lock, a cron `tandem --sync` would only find the lock taken.
+
+What it does is kept in the database (core.watch_status) for the console and `tandem --status`.
 
 A stop (SIGTERM) is taken between two steps: the step under way finishes and commits first.
 """
@@ -16,21 +20,27 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from sqlalchemy import Engine, select
 
 from core.changes import change_mark
+from core.i18n import _, number
 from core.connectors.registry import connector_for_row
 from core.models import SalesChannel
 from core.sync.export import run_export
-from core.sync.runner import ORDERS_CURSOR, _cursor, _save_cursor, import_orders
-from core.secrets import webhook_secret
+from core.dbtypes import utcnow
+from core.secrets import redact, webhook_secret
 from core.sync.listen import WebhookListener
+from core.sync.runner import ORDERS_CURSOR, SyncOptions, _cursor, _save_cursor, import_orders, sync_holding_lock
+from core.sync.runner import _failure
 from core.synclock import SyncBusy, sync_lock
+from core.watch_status import HEARTBEAT_SECONDS, channel_seen, watch_heartbeat, watch_started, watch_stopped
 
 POLL_SECONDS = 2.0
 LOCK_RETRY_SECONDS = 1.0
 FIRST_BACKOFF, LONGEST_BACKOFF = 5.0, 300.0  # a store out of reach is asked again after 5 s, 10 s, ... 5 min
+FULL_SYNC_SECONDS = 15 * 60  # the safety net: listings, holds due, the daily export
 
 
 @dataclass
@@ -45,14 +55,16 @@ class WatchState:
 
 def watch(engine: Engine, stop: threading.Event, *, connectors: dict | None = None, secrets_path=None,
           poll_seconds: float = POLL_SECONDS, log=lambda message: None, state: WatchState | None = None,
-          listen: tuple[str, int] | None = None, on_listening=lambda port: None) -> WatchState:
-    """Until `stop` is set. With `listen` (host, port), webhooks wake it at once."""
+          listen: tuple[str, int] | None = None, on_listening=lambda port: None,
+          full_sync_seconds: float | None = FULL_SYNC_SECONDS, webhook_secrets: dict | None = None) -> WatchState:
+    """Until `stop` is set. With `listen` (host, port), webhooks wake it at once; their secrets come
+    from the secrets file, or `webhook_secrets` (name -> (platform, secret), the demo's)."""
     state = state or WatchState()
     while not stop.is_set():
         try:
             with sync_lock(engine):
                 _watch_holding_the_lock(engine, stop, connectors or {}, secrets_path, poll_seconds, log, state,
-                                        listen, on_listening)
+                                        listen, on_listening, full_sync_seconds, webhook_secrets)
                 return state
         except SyncBusy:
             stop.wait(LOCK_RETRY_SECONDS)  # another watcher (or a sync) holds it: wait to take over
@@ -60,7 +72,7 @@ def watch(engine: Engine, stop: threading.Event, *, connectors: dict | None = No
 
 
 def _watch_holding_the_lock(engine, stop, connectors, secrets_path, poll_seconds, log, state, listen,
-                            on_listening) -> None:
+                            on_listening, full_sync_seconds, webhook_secrets) -> None:
     with engine.connect() as conn:
         channels = conn.execute(select(SalesChannel.__table__).where(SalesChannel.active.is_(True))
                                 .order_by(SalesChannel.id)).all()
@@ -68,47 +80,72 @@ def _watch_holding_the_lock(engine, stop, connectors, secrets_path, poll_seconds
             for channel in channels}
     wake = threading.Event()
     threading.Thread(target=lambda: (stop.wait(), wake.set()), daemon=True).start()
+    ids = {channel.name: channel.id for channel in channels}
+
+    def webhook_taken(name, delivery) -> None:
+        wake.set()
+        channel_seen(engine, ids[name], webhook_at=utcnow())
+
     listener = None
     if listen:
-        listener = WebhookListener(listen[0], listen[1], {
+        secrets = webhook_secrets or {
             channel.name: (channel.platform, webhook_secret(secrets_path, channel.name) if secrets_path else None)
-            for channel in channels}, lambda name, delivery: wake.set()).start()
+            for channel in channels}
+        listener = WebhookListener(listen[0], listen[1], secrets, webhook_taken).start()
         on_listening(listener.port)
+    watch_started(engine, f"{listen[0]}:{listener.port}" if listener else None)
+    beating = threading.Event()
+    heart = threading.Thread(target=_heartbeat, args=(engine, beating, state, log), daemon=True)
+    heart.start()
     mark = None
+    full_sync_at = time.monotonic()  # the first round starts with the whole sync
     try:
         while not stop.is_set():
             started = time.monotonic()
             wake.clear()  # a webhook during this round wakes the next one at once
+            synced = set()
+            if full_sync_seconds is not None and started >= full_sync_at:
+                synced = _full_sync(engine, channels, made, secrets_path, log, state)
+                full_sync_at = time.monotonic() + full_sync_seconds
             for channel in channels:
                 if stop.is_set():
                     break
+                if channel.name in synced:
+                    continue  # its orders were just read by the whole sync
                 if state.retry_at.get(channel.name, 0) > time.monotonic():
                     continue  # backing off a store out of reach; the others go on
                 try:
                     state.orders += _read_orders(engine, channel, made[channel.name])
-                    state.errors.pop(channel.name, None)
+                    if state.errors.pop(channel.name, None):
+                        log(_("{name}: answering again").format(name=channel.name))
                     state.backoff.pop(channel.name, None)
                 except Exception as exc:  # noqa: BLE001 - a store out of reach must not stop the others
-                    state.errors[channel.name] = str(exc)
-                    wait = min(state.backoff.get(channel.name, FIRST_BACKOFF / 2) * 2, LONGEST_BACKOFF)
-                    state.backoff[channel.name] = wait
-                    state.retry_at[channel.name] = time.monotonic() + wait
-                    log(f"{channel.name}: {exc} (asked again in {wait:.0f} s)")
+                    _backing_off(engine, channel, exc, state, log)
             now_mark = change_mark(engine)
             if now_mark != mark and not stop.is_set():
                 for channel in channels:
+                    if state.retry_at.get(channel.name, 0) > time.monotonic():
+                        continue  # the full export of its next good round sends what it missed
                     try:
-                        run_export(engine, channel.id, made[channel.name])
+                        report, _plan = run_export(engine, channel.id, made[channel.name])
                         state.exports += 1
+                        if report.quantities_sent or report.prices_sent:
+                            channel_seen(engine, channel.id, exported_at=utcnow())
                     except Exception as exc:  # noqa: BLE001
-                        state.errors[channel.name] = str(exc)
-                        log(f"{channel.name}: {exc}")
-                mark = change_mark(engine)
+                        _backing_off(engine, channel, exc, state, log)
+                mark = now_mark if not state.retry_at or all(
+                    at <= time.monotonic() for at in state.retry_at.values()) else None
             state.rounds += 1
             wake.wait(max(poll_seconds - (time.monotonic() - started), 0))
     finally:
+        beating.set()
+        heart.join(timeout=HEARTBEAT_SECONDS * 2)
         if listener is not None:
             listener.stop()
+        try:
+            watch_stopped(engine)
+        except Exception:  # noqa: BLE001 - the database may be what failed; the heartbeat then goes stale
+            pass
         for name, connector in made.items():
             if name not in connectors:
                 connector.close()
@@ -123,4 +160,57 @@ def _read_orders(engine: Engine, channel, connector) -> int:
             if next_cursor and next_cursor != cursor:
                 _save_cursor(conn, channel.id, ORDERS_CURSOR, next_cursor)
         count += stored.new
+        if stored.new or stored.updated:
+            now = utcnow()
+            latest = max(order.updated_at for order in orders)
+            channel_seen(engine, channel.id, order_at=now, lag_seconds=max((now - latest).total_seconds(), 0.0))
+    channel_seen(engine, channel.id, read_at=utcnow(), error=None, error_at=None, retry_at=None)
     return count
+
+
+def _backing_off(engine: Engine, channel, exc: Exception | str, state: WatchState, log) -> None:
+    error = exc if isinstance(exc, str) else redact(_failure(exc))
+    wait = min(state.backoff.get(channel.name, FIRST_BACKOFF / 2) * 2, LONGEST_BACKOFF)
+    state.errors[channel.name], state.backoff[channel.name] = error, wait
+    state.retry_at[channel.name] = time.monotonic() + wait
+    log(_("{name}: {error} (asked again in {seconds} s)").format(name=channel.name, error=error,
+                                                                 seconds=number(wait)))
+    try:
+        channel_seen(engine, channel.id, error=error, error_at=utcnow(),
+                     retry_at=utcnow() + timedelta(seconds=wait))
+    except Exception:  # noqa: BLE001 - a database out of reach is said by the next round's failure
+        pass
+
+
+def _full_sync(engine, channels, made, secrets_path, log, state: WatchState) -> set[str]:
+    """The whole sync, as cron's: listings, orders, holds that fell due, the export when due.
+    Returns the names of the stores it synced."""
+    synced = set()
+    for channel in channels:
+        if state.retry_at.get(channel.name, 0) > time.monotonic():
+            continue
+        report = sync_holding_lock(engine, options=SyncOptions(), secrets_path=secrets_path,
+                                   connectors={channel.name: made[channel.name]}, log=log, only=channel.name)
+        for result in report.channels:
+            if result.status != "ok":
+                _backing_off(engine, channel, result.error or result.status, state, log)
+                continue
+            synced.add(channel.name)
+            state.errors.pop(channel.name, None)
+            state.backoff.pop(channel.name, None)
+            state.orders += result.orders_imported
+            seen = {"read_at": utcnow(), "error": None, "error_at": None, "retry_at": None}
+            if result.orders_imported or result.orders_updated:
+                seen["order_at"] = utcnow()
+            if result.export_ran:
+                seen["exported_at"] = utcnow()
+            channel_seen(engine, channel.id, **seen)
+    return synced
+
+
+def _heartbeat(engine: Engine, beating: threading.Event, state: WatchState, log) -> None:
+    while not beating.wait(HEARTBEAT_SECONDS):
+        try:
+            watch_heartbeat(engine, state.rounds, state.orders)
+        except Exception as exc:  # noqa: BLE001 - said once a round fails on the same database
+            log(_("cannot write the watcher's heartbeat: {error}").format(error=exc))

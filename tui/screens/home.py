@@ -20,6 +20,9 @@ from tui.widgets.stat_card import StatCard
 
 if TYPE_CHECKING:
     from core.overview import Overview
+    from core.watch_status import WatchStatus
+
+LIVE_REFRESH_SECONDS = 5.0  # while a watcher runs, its line ("read 3 s ago") is read again this often
 
 
 def _when(moment: datetime) -> str:
@@ -39,9 +42,9 @@ class HomeScreen(ReportsFailures, Screen):
     BINDINGS = bindings("home")
 
     class OverviewLoaded(Message):
-        def __init__(self, overview: Overview, per_channel: list):
+        def __init__(self, overview: Overview, per_channel: list, live: WatchStatus):
             super().__init__()
-            self.overview, self.per_channel = overview, per_channel
+            self.overview, self.per_channel, self.live = overview, per_channel, live
 
     class OverviewFailed(Message):
         def __init__(self, reason: str):
@@ -115,6 +118,10 @@ class HomeScreen(ReportsFailures, Screen):
 
         self.app.push_screen(SupplierScreen())
 
+    def on_mount(self) -> None:
+        if not hasattr(self, "_live_timer"):  # on_mount runs again after a change of language
+            self._live_timer = self.set_interval(LIVE_REFRESH_SECONDS, self.action_refresh, pause=True)
+
     def on_screen_resume(self) -> None:
         # Also runs when the screen is first shown, and on coming back from another screen.
         self.action_refresh()
@@ -129,15 +136,17 @@ class HomeScreen(ReportsFailures, Screen):
         from core.overview import shop_overview
 
         from core.sync_history import last_sync_per_channel
+        from core.watch_status import watch_status
 
         try:
             engine = self.app.engine()
             overview = shop_overview(engine)
             per_channel = last_sync_per_channel(engine)
+            live = watch_status(engine)
         except DatabaseError as exc:
             self.post_message(self.OverviewFailed(str(exc)))
         else:
-            self.post_message(self.OverviewLoaded(overview, per_channel))
+            self.post_message(self.OverviewLoaded(overview, per_channel, live))
 
     def show_first_steps(self, overview: Overview) -> None:
         """On a shop not set up yet, what to do next, with the exact commands, instead of the cards."""
@@ -195,5 +204,27 @@ class HomeScreen(ReportsFailures, Screen):
         self.show_first_steps(o)
         places = ", ".join(o.locations) or _("none yet")
         stores = ", ".join(o.channels) or _("none yet")
-        self.query_one("#places", Static).update(
-            _("Locations: {places}").format(places=places) + "\n" + _("Web stores: {stores}").format(stores=stores))
+        self.show_places(places, stores, event.live)
+
+    def show_places(self, places: str, stores: str, live: WatchStatus) -> None:
+        """The locations and web stores; while a watcher runs, what it last saw of each store instead."""
+        from rich.markup import escape
+
+        from core.dbtypes import utcnow
+        from core.watch_status import channel_line, headline
+
+        now = utcnow()
+        running = live.state == "running"
+        if running:
+            lines = [headline(live, now, short=True)] + [channel_line(channel, now, short=True) for channel in live.channels]
+        else:
+            lines = [_("Locations: {places}").format(places=places),
+                     _("Web stores: {stores}").format(stores=stores) + " · " + headline(live, now, short=True)]
+        block = self.query_one("#places", Static)
+        block.update("\n".join(escape(line) for line in lines))
+        block.set_class(running, "live")
+        block.set_class(live.state == "gone" or (running and not live.healthy), "warn")
+        if running:
+            self._live_timer.resume()
+        else:
+            self._live_timer.pause()
