@@ -17,12 +17,14 @@ PLATFORMS = {
 }
 
 
-def connector_for(config: ChannelConfig, secrets_path=None) -> Connector:
-    """A ready connector for the channel; its credentials come from the secrets file or the environment."""
+def connector_for(config: ChannelConfig, secrets_path=None, policy=None) -> Connector:
+    """A ready connector for the channel; its credentials come from the secrets file or the environment.
+    `policy` (core.connectors.http.RetryPolicy): how long to keep retrying a request; the default's two
+    minutes suit a nightly sync, a watcher wants to back off sooner."""
     module = importlib.import_module(PLATFORMS[config.platform])
     secrets = channel_secrets(secrets_path, config.name, config.platform) if config.platform != "demo" else {}
-    return module.from_config(config, secrets)
+    return module.from_config(config, secrets, policy=policy)
 
 
-def connector_for_row(channel, secrets_path=None) -> Connector:
-    return connector_for(ChannelConfig.from_row(channel), secrets_path)
+def connector_for_row(channel, secrets_path=None, policy=None) -> Connector:
+    return connector_for(ChannelConfig.from_row(channel), secrets_path, policy)

@@ -864,8 +864,9 @@ def _by_product(updates: list[PriceUpdate]) -> dict[str, list[dict]]:
     return products
 
 
-def from_config(config, secrets: dict) -> ShopifyConnector:
+def from_config(config, secrets: dict, policy: RetryPolicy | None = None) -> ShopifyConnector:
     """The registry's factory (see core.connectors.registry)."""
     return ShopifyConnector(config.url, secrets["access_token"].reveal(), location_id=config.store_location_id,
                             api_version=config.api_version, mpn_metafield=config.mpn_field,
-                            supplier_tag=config.supplier_marker, supplier_service=config.supplier_service)
+                            supplier_tag=config.supplier_marker, supplier_service=config.supplier_service,
+                            policy=policy)

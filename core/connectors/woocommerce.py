@@ -417,9 +417,9 @@ class WooCommerceConnector:
         self._batch([(u.listing_external_id, {"regular_price": f"{u.price:.2f}"}) for u in updates], "set_prices")
 
 
-def from_config(config, secrets: dict) -> WooCommerceConnector:
+def from_config(config, secrets: dict, policy: RetryPolicy | None = None) -> WooCommerceConnector:
     """The registry's factory (see core.connectors.registry)."""
     return WooCommerceConnector(config.url, secrets["consumer_key"].reveal(), secrets["consumer_secret"].reveal(),
                                 mpn_meta_key=config.mpn_field, supplier_meta_key=config.supplier_marker,
                                 shipped_meta_key=config.supplier_shipped_field,
-                                barcode_meta_key=config.barcode_field)
+                                barcode_meta_key=config.barcode_field, policy=policy)

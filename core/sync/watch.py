@@ -26,6 +26,7 @@ from sqlalchemy import Engine, select
 
 from core.changes import change_mark
 from core.i18n import _, number
+from core.connectors.http import RetryPolicy
 from core.connectors.registry import connector_for_row
 from core.models import SalesChannel
 from core.sync.export import run_export
@@ -40,6 +41,9 @@ from core.watch_status import HEARTBEAT_SECONDS, channel_seen, watch_heartbeat, 
 POLL_SECONDS = 2.0
 LOCK_RETRY_SECONDS = 1.0
 FIRST_BACKOFF, LONGEST_BACKOFF = 5.0, 300.0  # a store out of reach is asked again after 5 s, 10 s, ... 5 min
+# A store that fails a request is retried for 15 s at most, then backed off (the nightly sync's
+# policy would hold every other store up to two minutes).
+WATCH_RETRIES = RetryPolicy(attempts=3, total_seconds=15.0, initial_wait=0.5, max_wait=5.0)
 FULL_SYNC_SECONDS = 15 * 60  # the safety net: listings, holds due, the daily export
 
 
@@ -76,7 +80,7 @@ def _watch_holding_the_lock(engine, stop, connectors, secrets_path, poll_seconds
     with engine.connect() as conn:
         channels = conn.execute(select(SalesChannel.__table__).where(SalesChannel.active.is_(True))
                                 .order_by(SalesChannel.id)).all()
-    made = {channel.name: connectors.get(channel.name) or connector_for_row(channel, secrets_path)
+    made = {channel.name: connectors.get(channel.name) or connector_for_row(channel, secrets_path, WATCH_RETRIES)
             for channel in channels}
     wake = threading.Event()
     threading.Thread(target=lambda: (stop.wait(), wake.set()), daemon=True).start()

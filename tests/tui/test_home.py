@@ -20,8 +20,8 @@ async def test_home_shows_the_shop_at_a_glance(demo_engine):
         assert isinstance(app.screen, HomeScreen)
         assert card_text(app, "catalog") == "3,015 products / 100 inactive, 5 bad barcodes"
         assert card_text(app, "sales") == "37 open / 3 held for the supplier"
-        assert card_text(app, "sync") == "Fri 27 Nov 06:00 / ok · 41 new orders"
-        assert card_text(app, "matching") == "679 to resolve / web listings waiting for a person"
+        assert card_text(app, "sync") == "Fri 27 Nov 06:00 / all 2 web stores ok"
+        assert card_text(app, "matching") == "726 to resolve / web listings waiting for a person"
 
 
 async def test_refresh_reads_the_figures_again(demo_engine):
@@ -83,3 +83,31 @@ async def test_a_database_that_cannot_be_opened_is_explained_on_screen(tmp_path)
         await settle(app, pilot)
         message = str(app.screen.query_one("#places").render())
         assert message.startswith("The database could not be opened:")
+
+
+async def test_home_shows_the_live_sync_and_what_it_saw_of_each_store(sqlite_demo_engine):
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from core.watch_status import channel_seen, watch_started
+
+    app = TandemApp(sqlite_demo_engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        places = str(app.screen.query_one("#places").render())
+        assert "Web stores: Demo web store, Demo WooCommerce · live sync off" in places
+        with sqlite_demo_engine.connect() as conn:
+            web, woo = conn.execute(select(SalesChannel.id).order_by(SalesChannel.id)).scalars().all()
+        watch_started(sqlite_demo_engine, "127.0.0.1:8787")
+        now = utcnow()
+        channel_seen(sqlite_demo_engine, web, read_at=now, order_at=now - timedelta(minutes=3), lag_seconds=1.25)
+        channel_seen(sqlite_demo_engine, woo, error="HTTP 503 from the store", error_at=now,
+                     retry_at=now + timedelta(seconds=40))
+        await pilot.press("r")
+        await settle(app, pilot)
+        lines = str(app.screen.query_one("#places").render()).splitlines()
+        assert lines[0].startswith("Live sync on ") and lines[0].endswith(": 0 new orders · webhooks")
+        assert lines[1] == "Demo web store: read 0 s ago · last order 3 min ago, 1.2 s to arrive"
+        assert lines[2].startswith("Demo WooCommerce: error: HTTP 503 from the store (asked again in ")
+        assert app.screen.query_one("#places").has_class("warn"), "a store in error stands out"
