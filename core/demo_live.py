@@ -44,14 +44,19 @@ def demo_channels(engine: Engine) -> list[DemoChannel]:
     return channels
 
 
-def place_random_order(channel: DemoChannel, rng: random.Random, shared: set[str] = frozenset()) -> DemoOrder | None:
+def listing_key(variant) -> tuple:
+    """What makes two demo stores' listings the same product (they are built from the same rows)."""
+    return variant.barcode, variant.sku, variant.mpn
+
+
+def place_random_order(channel: DemoChannel, rng: random.Random, shared: set = frozenset()) -> DemoOrder | None:
     """One customer's order of one or two units of something the store shows in stock — mostly of
     what both stores sell (`shared` codes), so the other store's stock is seen to move."""
     store = channel.store
     with store.lock:
         in_stock = [(product, variant) for product, variant in store.variants()
                     if variant.available.get(LOCATION_ID, 0) > 0 and variant.sku != "GIFT-CARD"]
-        both = [(product, variant) for product, variant in in_stock if variant.sku in shared]
+        both = [(product, variant) for product, variant in in_stock if listing_key(variant) in shared]
         if both and rng.random() < 0.8:
             in_stock = both
         if not in_stock:
@@ -78,9 +83,10 @@ class LiveDemo:
                  first_order_after=FIRST_ORDER_AFTER, between_orders=BETWEEN_ORDERS):
         self.engine = engine
         self.stop_event = threading.Event()
+        self._customers_done = threading.Event()
         self.rng = random.Random(seed)
         self.channels = demo_channels(engine)
-        codes = [{variant.sku for _product, variant in channel.store.variants() if variant.sku}
+        codes = [{listing_key(variant) for _product, variant in channel.store.variants()}
                  for channel in self.channels]
         self.shared = set.intersection(*codes) if len(codes) > 1 else set()
         self.first_order_after, self.between_orders = first_order_after, between_orders
@@ -95,7 +101,12 @@ class LiveDemo:
             thread.start()
         return self
 
+    def customers_stop(self) -> None:
+        """No more orders; the watcher goes on."""
+        self._customers_done.set()
+
     def stop(self, timeout: float = 30.0) -> None:
+        self._customers_done.set()
         self.stop_event.set()
         for thread in self._threads:
             thread.join(timeout)
@@ -114,7 +125,7 @@ class LiveDemo:
 
     def _customers(self) -> None:
         wait = self.rng.uniform(*self.first_order_after)
-        while not self.stop_event.wait(wait) and self.channels:
+        while not self._customers_done.wait(wait) and self.channels:
             channel = self.rng.choice(self.channels)
             order = place_random_order(channel, self.rng, self.shared)
             if order is not None:

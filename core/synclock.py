@@ -36,6 +36,12 @@ def _lock_file(engine: Engine) -> str:
 def sync_lock(engine: Engine):
     if engine.dialect.name == "postgresql":
         with engine.connect() as conn:
+            # Should the holder's machine vanish (power, network), the server drops its session and
+            # so the lock after ~11 s of silence, instead of the system's two-hour TCP default:
+            # a watcher waiting on another machine takes over within seconds.
+            for setting, value in (("tcp_keepalives_idle", 5), ("tcp_keepalives_interval", 2),
+                                   ("tcp_keepalives_count", 3)):
+                conn.execute(text(f"SET {setting} = {value}"))
             if not conn.execute(text(f"SELECT pg_try_advisory_lock({PG_SYNC_LOCK})")).scalar():
                 raise SyncBusy(_("another tandem --sync is running on this database"))
             try:
