@@ -273,3 +273,45 @@ def test_webhooks_are_registered_from_the_command_line(tmp_path, capsys):
         main(["--watch", "--listen", "8787"])
     with pytest.raises(SystemExit):
         main(["--sync", "--listen", "127.0.0.1:8787"])
+
+
+def test_a_catalog_import_and_a_cancelled_order_reach_the_stores_while_the_watcher_runs(engine):
+    """Availability changed by something other than a new order — a POS import at the counter, an
+    order cancelled on one store — reaches every store within the watcher's next rounds too."""
+    shop_store, woo_store = make_store(products=5, orders=0), make_store(products=5, orders=0)
+    import_catalog(engine, catalog_for(shop_store), "Main Street", Actor("t"))
+    with LoopbackServer(shop_store) as a, LoopbackServer(woo_store) as b:
+        apply_channel_settings(engine, {
+            "Shopify": {"platform": "shopify", "url": a.url, "location": "Main Street", "store_location_id": LOCATION_ID},
+            "Woo": {"platform": "woocommerce", "url": b.url, "location": "Main Street"}})
+        stop = threading.Event()
+        watcher = threading.Thread(target=watch, args=(engine, stop), kwargs={
+            "connectors": {"Shopify": shopify(a, lambda s: None), "Woo": woo(b, lambda s: None)},
+            "poll_seconds": 0.2})
+        watcher.start()
+        try:
+            sold = next(v for _p, v in shop_store.variants() if v.number == 3)
+            other = next(v for _p, v in woo_store.variants() if v.number == 3)
+            assert until(lambda: (sold.available[LOCATION_ID], other.available[LOCATION_ID]) == (3, 3)), \
+                "the first round sends the shop's count (3 % 7) to both"
+            rows = catalog_for(shop_store).decode().replace(
+                f"POS-3,Product 3,{sold.barcode},{sold.mpn},{sold.price + 1},3",
+                f"POS-3,Product 3,{sold.barcode},{sold.mpn},{sold.price + 1},9")
+            import_catalog(engine, rows.encode(), "Main Street", Actor("t"))
+            assert until(lambda: (sold.available[LOCATION_ID], other.available[LOCATION_ID]) == (9, 9)), \
+                "the import's new count is on both stores"
+            stamp = shop_store.touch()
+            order = DemoOrder(number=980, name="#9800", created_at=stamp, updated_at=stamp, email=None,
+                              customer="Changes mind", phone=None, address=[],
+                              lines=[DemoOrderLine(98001, sold, "Item", 2, sold.price, Decimal("0"))])
+            shop_store.place_order(order)
+            assert until(lambda: other.available[LOCATION_ID] == 7), "the other store sells two fewer"
+            with shop_store.lock:
+                time.sleep(1.0)  # the store's timestamps are whole seconds: the cancellation comes later
+                # Cancelled with restocking, as Shopify's orderCancel(restock: true) does.
+                order.cancelled_at = order.updated_at = shop_store.touch()
+                sold.available[LOCATION_ID] += 2
+            assert until(lambda: other.available[LOCATION_ID] == 9), "the cancelled units are offered again"
+        finally:
+            stop.set()
+            watcher.join(timeout=WAIT)

@@ -254,7 +254,7 @@ async def test_a_sync_started_from_the_console_shows_its_progress_and_results(de
         assert any(n.title == "Sync finished" and "Demo web store: ok" in n.message for n in app._notifications)
         await settle(app, pilot, 0.5)
         assert isinstance(app.screen, HomeScreen)
-        assert "new orders" in str(app.screen.query_one("#sync .detail").render())
+        assert "web stores ok" in str(app.screen.query_one("#sync .detail").render())
         await press_and_settle(app, pilot, "h")
         assert isinstance(app.screen, SyncsScreen)
         await settle(app, pilot, 0.2)

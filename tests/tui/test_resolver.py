@@ -144,4 +144,4 @@ async def test_skipping_past_a_page_reads_the_next_one_from_the_database(demo_en
         await press_and_settle(app, pilot, *["s"] * QUEUE_PAGE)
         assert current(app).listing_id not in first_page
         status = str(app.screen.query_one("#resolver-status").render())
-        assert status.startswith(f"{QUEUE_PAGE + 1} of 679 waiting")
+        assert status.startswith(f"{QUEUE_PAGE + 1} of 726 waiting")

@@ -16,6 +16,13 @@ from textual.widgets import DataTable, Header, Static
 from tui.actions import bindings, key
 from tui.failures import ReportsFailures
 from tui.widgets.key_bar import KeyBar
+from tui.widgets.fitted_table import ELLIPSIS
+
+FOR_WIDTH = 14
+
+
+def cut_end(text: str, width: int) -> str:
+    return text if len(text) <= width else text[:width - 1] + ELLIPSIS
 
 SHORT_NAMES = {"internet_addendum": N_("Internet addendum"), "packing_slip_form": N_("Packing-slip form"),
                "retailer_contract": N_("Retailer contract")}
@@ -41,7 +48,7 @@ class SupplierScreen(ReportsFailures, Screen):
         yield Header(icon="⇄")
         yield Static("", id="supplier-status")
         table = DataTable(id="documents", cursor_type="row")
-        table.add_column(_("For"), width=14)  # the web store's own set, then "· brand" for each brand's
+        table.add_column(_("For"), width=FOR_WIDTH)  # the web store's own set, then "· brand" for each brand's
         table.add_column(_("Document"), width=17)
         table.add_column(_("State"), width=7)
         table.add_column(_("Signed"), width=10)
@@ -88,7 +95,8 @@ class SupplierScreen(ReportsFailures, Screen):
         self.rows = [(setup, document_set, document) for setup in event.setups for document_set in setup.sets
                      for document in document_set.documents]
         for setup, document_set, document in self.rows:
-            table.add_row(f"· {document_set.brand}" if document_set.brand else setup.channel,
+            # A long name is cut with "…" (as the syncs screen does), not silently.
+            table.add_row(cut_end(f"· {document_set.brand}" if document_set.brand else setup.channel, FOR_WIDTH),
                           _(SHORT_NAMES.get(document.kind, document.kind)), _(STATES[document.state]),
                           document.signed_on.isoformat() if document.signed_on else "",
                           document.ends_on.isoformat() if document.ends_on else "", document.reference or "")
