@@ -28,6 +28,27 @@ class SyncBusy(Exception):
     pass
 
 
+class LockLost(Exception):
+    """The database dropped the session that held the lock (so the lock with it)."""
+
+
+class HeldLock:
+    """What `sync_lock` gives its holder: a long holder (the watcher) checks, now and then, that the
+    lock is still its own — on PostgreSQL a dropped session releases it, and another may take it."""
+
+    def __init__(self, conn=None):
+        self._conn = conn
+
+    def check(self) -> None:
+        if self._conn is None:
+            return  # a lock file: the descriptor is this process's for as long as it lives
+        held = self._conn.execute(text(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = :key AND objsubid = 1 "
+            "AND pid = pg_backend_pid() AND granted"), {"key": PG_SYNC_LOCK}).scalar()
+        if not held:
+            raise LockLost(_("this process no longer holds the sync lock"))
+
+
 def _lock_file(engine: Engine) -> str:
     return f"{make_url(str(engine.url)).database or 'memory'}.sync-lock"
 
@@ -45,7 +66,7 @@ def sync_lock(engine: Engine):
             if not conn.execute(text(f"SELECT pg_try_advisory_lock({PG_SYNC_LOCK})")).scalar():
                 raise SyncBusy(_("another tandem --sync is running on this database"))
             try:
-                yield
+                yield HeldLock(conn)
             finally:
                 conn.execute(text(f"SELECT pg_advisory_unlock({PG_SYNC_LOCK})"))
         return
@@ -55,7 +76,7 @@ def sync_lock(engine: Engine):
             fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise SyncBusy(_("another tandem --sync is running on this database")) from None
-        yield
+        yield HeldLock()
     finally:
         os.close(descriptor)
 

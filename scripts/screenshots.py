@@ -32,10 +32,35 @@ SCREENS = {
     "locations": ["l"], "supplier": ["f"], "supplier-document": ["f", "n"], "syncs": ["h"],
     "tax-rate": ["t", "COMPLETED", "enter", "enter", "plus", "t"], "cancel": ["s", "enter", "x"],
     "first-run": [],  # the home screen of a shop not set up yet
+    "home-live": [],  # the home screen while the demo's watcher runs and a customer has ordered
 }
 
 
+def _live_demo(engine):
+    """The demo alive until one customer's order is in and sent on: a watcher and the customers."""
+    import time
+
+    from core.demo_live import LiveDemo
+    from core.watch_status import watch_status
+
+    live = LiveDemo(engine, first_order_after=(0.5, 1.0), between_orders=(3600.0, 3600.0)).start()
+    ends = time.monotonic() + 60
+    while time.monotonic() < ends and not any(c.order_at for c in watch_status(engine).channels):
+        time.sleep(0.2)
+    time.sleep(1.0)
+    return live
+
+
 async def shoot(engine, name: str, keys: list[str], size: tuple[int, int], suffix: str) -> Path:
+    live = _live_demo(engine) if name == "home-live" else None
+    try:
+        return await _shoot(engine, name, keys, size, suffix)
+    finally:
+        if live is not None:
+            live.stop()
+
+
+async def _shoot(engine, name: str, keys: list[str], size: tuple[int, int], suffix: str) -> Path:
     app = TandemApp(engine, demo=name != "first-run")
     async with app.run_test(size=size) as pilot:
         await pilot.pause()

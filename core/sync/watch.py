@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sqlalchemy import Engine, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from core.changes import change_mark
 from core.i18n import _, number
@@ -30,12 +31,13 @@ from core.connectors.http import RetryPolicy
 from core.connectors.registry import connector_for_row
 from core.models import SalesChannel
 from core.sync.export import run_export
+from core.db import describe_failure
 from core.dbtypes import utcnow
 from core.secrets import redact, webhook_secret
 from core.sync.listen import WebhookListener
 from core.sync.runner import ORDERS_CURSOR, SyncOptions, _cursor, _save_cursor, import_orders, sync_holding_lock
 from core.sync.runner import _failure
-from core.synclock import SyncBusy, sync_lock
+from core.synclock import LockLost, SyncBusy, sync_lock
 from core.watch_status import HEARTBEAT_SECONDS, channel_seen, watch_heartbeat, watch_started, watch_stopped
 
 POLL_SECONDS = 2.0
@@ -64,19 +66,30 @@ def watch(engine: Engine, stop: threading.Event, *, connectors: dict | None = No
     """Until `stop` is set. With `listen` (host, port), webhooks wake it at once; their secrets come
     from the secrets file, or `webhook_secrets` (name -> (platform, secret), the demo's)."""
     state = state or WatchState()
+    database_wait = FIRST_BACKOFF / 2
     while not stop.is_set():
         try:
-            with sync_lock(engine):
+            with sync_lock(engine) as held:
+                database_wait = FIRST_BACKOFF / 2
                 _watch_holding_the_lock(engine, stop, connectors or {}, secrets_path, poll_seconds, log, state,
-                                        listen, on_listening, full_sync_seconds, webhook_secrets)
+                                        listen, on_listening, full_sync_seconds, webhook_secrets, held)
                 return state
         except SyncBusy:
             stop.wait(LOCK_RETRY_SECONDS)  # another watcher (or a sync) holds it: wait to take over
+        except LockLost as lost:
+            log(_("{reason}: taking it again (or waiting for the watcher that took it)").format(reason=lost))
+        except SQLAlchemyError as exc:
+            # The database out of reach (a PostgreSQL server restarting, the network to it down):
+            # what was committed stays; start again, lock first, once it answers.
+            database_wait = min(database_wait * 2, LONGEST_BACKOFF)
+            log(_("the database: {error} (trying again in {seconds} s)").format(
+                error=describe_failure(exc), seconds=number(database_wait)))
+            stop.wait(database_wait)
     return state
 
 
 def _watch_holding_the_lock(engine, stop, connectors, secrets_path, poll_seconds, log, state, listen,
-                            on_listening, full_sync_seconds, webhook_secrets) -> None:
+                            on_listening, full_sync_seconds, webhook_secrets, held) -> None:
     with engine.connect() as conn:
         channels = conn.execute(select(SalesChannel.__table__).where(SalesChannel.active.is_(True))
                                 .order_by(SalesChannel.id)).all()
@@ -107,6 +120,7 @@ def _watch_holding_the_lock(engine, stop, connectors, secrets_path, poll_seconds
         while not stop.is_set():
             started = time.monotonic()
             wake.clear()  # a webhook during this round wakes the next one at once
+            held.check()  # the lock still ours: else another watcher may be doing this very work
             synced, stored_any = set(), False
             if full_sync_seconds is not None and started >= full_sync_at:
                 synced = _full_sync(engine, channels, made, secrets_path, log, state)
@@ -126,6 +140,8 @@ def _watch_holding_the_lock(engine, stop, connectors, secrets_path, poll_seconds
                     if state.errors.pop(channel.name, None):
                         log(_("{name}: answering again").format(name=channel.name))
                     state.backoff.pop(channel.name, None)
+                except SQLAlchemyError:
+                    raise  # the database's trouble, not the store's: `watch` starts again once it answers
                 except Exception as exc:  # noqa: BLE001 - a store out of reach must not stop the others
                     _backing_off(engine, channel, exc, state, log)
             now_mark = change_mark(engine)
@@ -138,6 +154,8 @@ def _watch_holding_the_lock(engine, stop, connectors, secrets_path, poll_seconds
                         state.exports += 1
                         if report.quantities_sent or report.prices_sent:
                             channel_seen(engine, channel.id, exported_at=utcnow())
+                    except SQLAlchemyError:
+                        raise
                     except Exception as exc:  # noqa: BLE001
                         _backing_off(engine, channel, exc, state, log)
                 mark = now_mark if not state.retry_at or all(

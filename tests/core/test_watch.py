@@ -315,3 +315,50 @@ def test_a_catalog_import_and_a_cancelled_order_reach_the_stores_while_the_watch
         finally:
             stop.set()
             watcher.join(timeout=WAIT)
+
+
+def test_the_watcher_goes_on_after_losing_its_database_connections(database_url):
+    """PostgreSQL drops every session of the watcher (a server restart, a network cut): the watcher
+    takes the lock again and brings in the next order."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite has no server to lose")
+    from sqlalchemy import func, select, text
+
+    from core.db import open_database
+    from core.models import WebSale
+
+    engine = open_database(database_url)
+    store = make_store(products=5, orders=1)
+    import_catalog(engine, catalog_for(store), "Main Street", Actor("t"))
+    with LoopbackServer(store) as server:
+        apply_channel_settings(engine, {"Web": {"platform": "shopify", "url": server.url, "location": "Main Street",
+                                                "store_location_id": LOCATION_ID}})
+        said, stop = [], threading.Event()
+        watcher = threading.Thread(target=watch, args=(engine, stop), kwargs={
+            "connectors": {"Web": shopify(server, lambda s: None)}, "poll_seconds": 0.2, "log": said.append})
+        watcher.start()
+        other = open_database(database_url)
+
+        def sales() -> int:
+            with other.connect() as conn:
+                return conn.execute(select(func.count()).select_from(WebSale)).scalar()
+        try:
+            assert until(lambda: sales() == 1 and store.requests["TandemOrders"] >= 3)
+            with other.connect() as conn:
+                dropped = conn.execute(text(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()")).scalar()
+            assert dropped >= 1
+            variant = store.variants()[0][1]
+            stamp = store.touch()
+            store.place_order(DemoOrder(number=985, name="#9850", created_at=stamp, updated_at=stamp, email=None,
+                                        customer="After the cut", phone=None, address=[],
+                                        lines=[DemoOrderLine(98501, variant, "Item", 1, variant.price)]))
+            assert until(lambda: sales() == 2), said
+            assert watcher.is_alive()
+            assert any("sync lock" in line or "database" in line for line in said), "it noticed, and said so"
+        finally:
+            stop.set()
+            watcher.join(timeout=WAIT)
+            other.dispose()
+            engine.dispose()
