@@ -14,7 +14,7 @@ import argparse
 import sys
 import time
 
-from bench import catalog_import, export, inbox, matching, nightly_sync
+from bench import catalog_import, export, inbox, matching, nightly_sync, staleness
 from bench.table import Figure, print_table
 
 FULL = [
@@ -24,6 +24,7 @@ FULL = [
     ("inbox", inbox.run, []),
     ("nightly sync", nightly_sync.run, []),
     ("memory, 1,000,000 products", nightly_sync.run, ["--memory"]),
+    ("staleness", staleness.run, []),
 ]
 QUICK = [
     ("catalog import", catalog_import.run, ["--rows", "10000", "--memory-rows", "100000"]),
@@ -32,6 +33,7 @@ QUICK = [
     ("inbox", inbox.run, ["--products", "10000", "--orders", "1000"]),
     ("nightly sync", nightly_sync.run, ["--products", "10000", "--orders", "500"]),
     ("memory, 100,000 products", nightly_sync.run, ["--memory", "--products", "100000"]),
+    ("staleness", staleness.run, ["--orders", "6", "--races", "3"]),
 ]
 
 

@@ -1,6 +1,6 @@
-"""How stale the shop and its web stores get, with `tandem --watch` (work in progress on this branch).
+"""How stale the shop and its web stores get, with `tandem --watch`.
 
-    uv run python -m bench.staleness [--orders 30]
+    uv run python -m bench.staleness [--orders 30] [--races 10]
 
 Two demo stores on loopback (Shopify and WooCommerce) sell one shop's stock. Orders are placed at
 random moments on both; for each, the time from the order to its sale in the shop's database, and
@@ -10,9 +10,11 @@ platform would) and a poll every 60 seconds.
 
 Then races for the last unit: a product with one unit left, two customers a random 0 to 30
 seconds apart, the first on one store, the second on the other. A customer can buy only while
-the store shows the unit. Units oversold are counted with the watcher, and computed for the same
-races under today's schedule (`tandem --sync` from cron every 15 minutes, the export once a day):
-the second store learns of the first sale only at the next daily export.
+the store shows the unit. The same races (same products, same gaps) run twice: with the watcher,
+in real time; and under today's schedule — `tandem --sync` every 15 minutes from cron, the export
+once a day at 06:00 — on a simulated day: the races are spread over it, and every cron run due
+before or between the two customers is a real `run_sync` with that moment as its clock (so the
+daily export runs at the first one after 06:00), against the same kind of stores on loopback.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import statistics
 import tempfile
 import threading
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -62,7 +64,7 @@ def stores() -> tuple[DemoStore, DemoStore]:
 class Run:
     """One shop, two stores, one watcher."""
 
-    def __init__(self, directory: Path, webhooks: bool, quantity: int):
+    def __init__(self, directory: Path, webhooks: bool, quantity: int, watcher: bool = True):
         self.webhooks = webhooks
         self.shopify, self.woo = stores()
         self.engine = open_database(f"sqlite:///{directory / ('hooks' if webhooks else 'poll')}.sqlite")
@@ -71,8 +73,9 @@ class Run:
         self.servers = [LoopbackServer(self.shopify).__enter__(), LoopbackServer(self.woo).__enter__()]
         apply_channel_settings(self.engine, {
             "Shopify": {"platform": "shopify", "url": self.servers[0].url, "location": "Shop",
-                        "store_location_id": LOCATION_ID},
-            "Woo": {"platform": "woocommerce", "url": self.servers[1].url, "location": "Shop"}})
+                        "store_location_id": LOCATION_ID, "export_time": "06:00", "time_zone": "UTC"},
+            "Woo": {"platform": "woocommerce", "url": self.servers[1].url, "location": "Shop",
+                    "export_time": "06:00", "time_zone": "UTC"}})
         self.secrets = directory / "secrets.toml"
         for name in ("Shopify", "Woo"):
             save_secret(self.secrets, name, "webhook_secret", SECRET)
@@ -84,9 +87,10 @@ class Run:
         self.watcher = threading.Thread(target=watch, args=(self.engine, self.stop), kwargs={
             "connectors": self.connectors, "secrets_path": self.secrets, "poll_seconds": 60 if webhooks else 2,
             "listen": ("127.0.0.1", 0) if webhooks else None, "on_listening": self.ports.append}, daemon=True)
-        self.watcher.start()
+        if watcher:
+            self.watcher.start()
+            time.sleep(1)
         self.number = 1000
-        time.sleep(1)
 
     def place(self, store: DemoStore, product: int, quantity: int = 1) -> tuple[str, float]:
         """An order on `store`, its own stock lowered as the platform does; returns its id."""
@@ -118,7 +122,8 @@ class Run:
 
     def close(self) -> None:
         self.stop.set()
-        self.watcher.join(timeout=30)
+        if self.watcher.is_alive():
+            self.watcher.join(timeout=30)
         for server in self.servers:
             server.__exit__(None, None, None)
         for connector in self.connectors.values():
@@ -154,27 +159,56 @@ def staleness(directory: Path, webhooks: bool, orders: int, rng: random.Random) 
     return to_shop, to_other
 
 
-def races(directory: Path, rng: random.Random, count: int) -> tuple[int, int]:
-    """(units oversold with the watcher, units oversold in the same races under cron + daily export)."""
+def races(directory: Path, gaps: list[float]) -> int:
+    """Units oversold with the watcher running, in real time."""
     run = Run(directory, webhooks=False, quantity=1)
-    oversold_watch = oversold_cron = 0
+    oversold = 0
     try:
-        for n in range(count):
+        for n, gap in enumerate(gaps):
             product = n + 1
-            gap = rng.uniform(0, 30)
             first, second = (run.shopify, run.woo) if n % 2 == 0 else (run.woo, run.shopify)
             run.place(first, product)
             time.sleep(gap)
             if second.products[product - 1].variants[0].available[LOCATION_ID] >= 1:
                 run.place(second, product)
-                oversold_watch += 1
-            # Cron every 15 minutes and one export a day: the second store still shows the unit unless
-            # the daily export ran between the two orders (a gap of at most 30 s in a 24-hour day).
-            if rng.uniform(0, 86_400) > gap:
-                oversold_cron += 1
+                oversold += 1
     finally:
         run.close()
-    return oversold_watch, oversold_cron
+    return oversold
+
+
+def races_under_cron(directory: Path, gaps: list[float], rng: random.Random) -> int:
+    """Units oversold in the same races under cron every 15 minutes and the daily export, on a
+    simulated day (tomorrow, in UTC, so the export is due once, at the first run after 06:00)."""
+    run = Run(directory, webhooks=False, quantity=1, watcher=False)
+    day = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
+    slot = 86_400 / len(gaps)
+    starts = [day + timedelta(seconds=(n + rng.uniform(0.05, 0.9)) * slot) for n in range(len(gaps))]
+    ticks = [day + timedelta(minutes=15 * k) for k in range(24 * 4 + 1)]
+    oversold = syncs = exports = 0
+
+    def cron_until(moment: datetime) -> None:
+        nonlocal syncs, exports
+        while ticks and ticks[0] <= moment:
+            report = run_sync(run.engine, options=SyncOptions(now=ticks.pop(0)), connectors=run.connectors,
+                              log=lambda message: None)
+            syncs += 1
+            exports += sum(channel.export_ran for channel in report.channels)
+    try:
+        for n, (start, gap) in enumerate(zip(starts, gaps, strict=True)):
+            product = n + 1
+            first, second = (run.shopify, run.woo) if n % 2 == 0 else (run.woo, run.shopify)
+            cron_until(start)
+            run.place(first, product)
+            cron_until(start + timedelta(seconds=gap))
+            if second.products[product - 1].variants[0].available[LOCATION_ID] >= 1:
+                run.place(second, product)
+                oversold += 1
+        cron_until(day + timedelta(days=1))
+    finally:
+        run.close()
+    print(f"cron: {syncs} syncs over the simulated day, {exports} daily exports (one per store)")
+    return oversold
 
 
 def spread(values: list[float]) -> tuple[float, float, float]:
@@ -201,8 +235,11 @@ def run(argv: list[str] | None = None) -> list[Figure]:
                 figures += [info(f"{label}, {what}, p50", p50, "s"),
                             at_most(f"{label}, {what}, p95", p95, floor, "s"),
                             info(f"{label}, {what}, max", most, "s")]
+        gaps = [rng.uniform(0, 30) for _ in range(args.races)]
         (Path(tmp) / "races").mkdir()
-        watched, cron = races(Path(tmp) / "races", rng, args.races)
+        watched = races(Path(tmp) / "races", gaps)
+        (Path(tmp) / "cron").mkdir()
+        cron = races_under_cron(Path(tmp) / "cron", gaps, rng)
         print(f"races for the last unit: {args.races}; oversold with the watcher {watched}, with cron {cron}")
         figures += [info("last-unit races", args.races, "races"),
                     info("units oversold, cron every 15 min + daily export", cron, "units"),

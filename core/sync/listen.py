@@ -1,4 +1,4 @@
-"""The webhook listener of `tandem --watch --listen ADDRESS:PORT` (work in progress on this branch).
+"""The webhook listener of `tandem --watch --listen ADDRESS:PORT`.
 
 Deliveries come to /webhooks/CHANNEL. Each is checked by `core.webhooks.check` (signature with the
 channel's webhook secret, size — refused from its Content-Length, before it is read —, event id,

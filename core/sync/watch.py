@@ -1,4 +1,4 @@
-"""`tandem --watch`: the sync as a service (work in progress on this branch).
+"""`tandem --watch`: the sync as a service.
 
 It holds the sync lock for as long as it runs (on PostgreSQL a second watcher waits for it, and
 takes over once the first one's connection is gone). Every few seconds it reads each web store's
@@ -13,6 +13,8 @@ while it holds the lock, a cron `tandem --sync` would only find the lock taken.
 What it does is kept in the database (core.watch_status) for the console and `tandem --status`.
 
 A stop (SIGTERM) is taken between two steps: the step under way finishes and commits first.
+A store out of reach is backed off on its own; the database out of reach (or the PostgreSQL session
+holding the lock dropped, which each round checks) makes it start again, lock first, once it answers.
 """
 
 from __future__ import annotations
@@ -66,15 +68,18 @@ def watch(engine: Engine, stop: threading.Event, *, connectors: dict | None = No
     """Until `stop` is set. With `listen` (host, port), webhooks wake it at once; their secrets come
     from the secrets file, or `webhook_secrets` (name -> (platform, secret), the demo's)."""
     state = state or WatchState()
-    database_wait = FIRST_BACKOFF / 2
+    database_wait, waiting = FIRST_BACKOFF / 2, False
     while not stop.is_set():
         try:
             with sync_lock(engine) as held:
-                database_wait = FIRST_BACKOFF / 2
+                database_wait, waiting = FIRST_BACKOFF / 2, False
                 _watch_holding_the_lock(engine, stop, connectors or {}, secrets_path, poll_seconds, log, state,
                                         listen, on_listening, full_sync_seconds, webhook_secrets, held)
                 return state
         except SyncBusy:
+            if not waiting:
+                log(_("another watcher or sync holds the sync lock: waiting to take over when it ends"))
+                waiting = True
             stop.wait(LOCK_RETRY_SECONDS)  # another watcher (or a sync) holds it: wait to take over
         except LockLost as lost:
             log(_("{reason}: taking it again (or waiting for the watcher that took it)").format(reason=lost))

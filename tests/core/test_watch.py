@@ -101,8 +101,11 @@ def test_a_watcher_killed_is_replaced_by_the_one_waiting(database_url, tmp_path)
         first = subprocess.Popen(command, stderr=subprocess.DEVNULL)
         assert until(lambda: store.requests["TandemOrders"] >= 2), "the first one polls"
         second = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+        said: list[str] = []
+        reader = threading.Thread(target=lambda: said.extend(iter(second.stderr.readline, "")), daemon=True)
+        reader.start()
         try:
-            time.sleep(1.5)  # the second one is up and waiting on the lock
+            assert until(lambda: any("waiting to take over" in line for line in said)), "the second one waits"
             first.send_signal(signal.SIGKILL)
             first.wait(timeout=WAIT)
             variant = store.variants()[0][1]
@@ -123,8 +126,9 @@ def test_a_watcher_killed_is_replaced_by_the_one_waiting(database_url, tmp_path)
             engine.dispose()
         finally:
             second.send_signal(signal.SIGTERM)
-            second.communicate(timeout=WAIT)
-    assert second.returncode == 0
+            second.wait(timeout=WAIT)
+            reader.join(timeout=WAIT)
+    assert second.returncode == 0 and any("stopped after" in line for line in said)
 
 
 def test_a_webhook_wakes_the_watcher_and_a_forged_one_does_not(engine, tmp_path):
