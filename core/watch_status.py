@@ -160,7 +160,7 @@ def channel_line(channel: ChannelWatch, now: datetime, short: bool = False) -> s
         again = (" " + _("(asked again in {count} s)").format(
             count=number(max(int((channel.retry_at - now).total_seconds()), 0)))) if channel.retry_at else ""
         parts = ([] if short else parts) + [_("error: {error}").format(error=error) + again]
-    return f"{channel.name}: " + " · ".join(parts)
+    return _("{store}: {seen}").format(store=channel.name, seen=" · ".join(parts))
 
 
 def why_busy(engine: Engine, refusal: Exception) -> str:

@@ -140,6 +140,8 @@ def _watch_holding_the_lock(engine, stop, connectors, secrets_path, poll_seconds
                 try:
                     new, updated = _read_orders(engine, channel, made[channel.name])
                     state.orders += new
+                    if new:
+                        watch_heartbeat(engine, state.rounds, state.orders)  # the count shown at once
                     # An order changed on the store (cancelled, say) moves stock without moving the mark.
                     stored_any = stored_any or bool(new or updated)
                     if state.errors.pop(channel.name, None):

@@ -48,7 +48,7 @@ def test_every_seed_fact_has_an_entry_in_both_languages(topic):
 
 def test_tandem_adds_its_own_questions():
     own = {e.topic for e in faq.ENTRIES} - set(faq.SEED_TOPICS)
-    assert {"why_ambiguous", "export_schedule", "secrets", "capture_failed"} <= own
+    assert {"why_ambiguous", "export_schedule", "secrets", "capture_failed", "live_sync"} <= own
 
 
 @pytest.mark.parametrize(("query", "language", "topic"), [
