@@ -125,8 +125,8 @@ def headline(status: WatchStatus, now: datetime, short: bool = False) -> str:
         return (_("live sync stopped {when}") if short else _("Live sync: stopped {when}")).format(
             when=ago(status.stopped_at, now))
     if status.state == "gone":
-        return (_("live sync silent since {when}") if short
-                else _("Live sync: no sign of the watcher on {host} since {when}: restart tandem --watch")).format(
+        return (_("live sync last heard from {when}") if short
+                else _("Live sync: the watcher on {host} was last heard from {when}: restart tandem --watch")).format(
             host=status.host, when=ago(status.heartbeat_at, now))
     from core.shoptime import shown
 

@@ -68,7 +68,10 @@ def test_status_while_the_watcher_runs_then_after_it_stops(engine, database_url,
             out = capsys.readouterr().out
             assert "Live sync on" in out and "2 new orders" in out and "Web: read" in out and "last order" in out
             # A heartbeat older than STALE_AFTER: the watcher is taken for gone.
-            assert watch_status(engine, now=status.heartbeat_at + STALE_AFTER + timedelta(seconds=1)).state == "gone"
+            later = status.heartbeat_at + STALE_AFTER + timedelta(seconds=1)
+            gone = watch_status(engine, now=later)
+            assert gone.state == "gone" and not gone.healthy
+            assert "was last heard from 31 s ago: restart tandem --watch" in headline(gone, later)
             assert main(["--sync", "--db", database_url]) == EXIT_BUSY
             assert "tandem --watch on" in capsys.readouterr().err, "the refusal names the watcher"
         finally:
