@@ -1,7 +1,6 @@
 """`tandem --demo` alive: customers order on both demo stores; the watcher brings every order in,
 woken by the demo stores' signed webhooks, and both stores end holding what the shop has left."""
 
-import time
 
 from sqlalchemy import func, select
 
@@ -15,16 +14,10 @@ from core.models import SalesChannel, WebSale
 from core.sync.export import StockUpdate, _planned
 from core.watch_status import watch_status
 
+from tests.waiting import until
+
 WAIT = 90.0  # an upper bound only
 
-
-def until(condition) -> bool:
-    ends = time.monotonic() + WAIT
-    while time.monotonic() < ends:
-        if condition():
-            return True
-        time.sleep(0.1)
-    return condition()
 
 
 def test_customers_order_on_both_demo_stores_and_the_other_store_follows(tmp_path):

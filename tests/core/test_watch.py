@@ -13,19 +13,12 @@ from core.demo_store.store import LOCATION_ID, DemoOrder, DemoOrderLine
 from core.sync import SyncOptions, apply_channel_settings, run_sync
 from core.sync.watch import watch
 
+from tests.waiting import until
 from tests.core.connectors.conftest import make_store, shopify, woo
 from tests.core.test_sync import catalog_for
 
 WAIT = 60.0  # an upper bound only: the test ends as soon as the change is seen
 
-
-def until(condition) -> bool:
-    ends = time.monotonic() + WAIT
-    while time.monotonic() < ends:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return condition()
 
 
 def test_an_order_on_one_store_lowers_the_other_stores_stock_while_the_watcher_runs(engine):

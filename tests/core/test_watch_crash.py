@@ -21,6 +21,7 @@ from core.demo_store.store import LOCATION_ID, DemoOrder, DemoOrderLine
 from core.models import WebSale, WebSaleLine
 from core.secrets import save_secret
 
+from tests.waiting import until
 from tests.core.connectors.conftest import make_store
 from tests.core.test_sync import catalog_for
 
@@ -28,14 +29,6 @@ WAIT = 90.0  # an upper bound only: the test goes on as soon as what it waits fo
 KILLS = 6
 ORDERS = 24
 
-
-def until(condition, seconds: float = WAIT) -> bool:
-    ends = time.monotonic() + seconds
-    while time.monotonic() < ends:
-        if condition():
-            return True
-        time.sleep(0.1)
-    return condition()
 
 
 def test_a_watcher_killed_at_random_moments_loses_and_doubles_nothing(tmp_path):

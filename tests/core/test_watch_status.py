@@ -2,7 +2,6 @@
 per store the last read, the last order with its lag, and the error it is backing off from."""
 
 import threading
-import time
 from datetime import timedelta
 from decimal import Decimal
 
@@ -16,19 +15,12 @@ from core.sync.watch import WATCH_RETRIES, watch
 from core.watch_status import STALE_AFTER, channel_line, headline, watch_status
 
 from cli import EXIT_BUSY, main
+from tests.waiting import until
 from tests.core.connectors.conftest import make_store
 from tests.core.test_sync import catalog_for
 
 WAIT = 60.0  # an upper bound only
 
-
-def until(condition) -> bool:
-    ends = time.monotonic() + WAIT
-    while time.monotonic() < ends:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return condition()
 
 
 def test_no_watcher_ever_is_said_and_is_not_healthy(engine, database_url, capsys):
