@@ -114,6 +114,7 @@ class DemoStore:
         # Webhook subscriptions (platform, address, secret, topic); Shopify signs with the app's client secret.
         self.webhooks: list[tuple[str, str, str, str]] = []
         self.client_secret = "demo-client-secret"
+        self.pings: list[tuple[str, int | None]] = []  # WooCommerce's pings to new webhooks: (address, answer)
         self.uploads: dict = {}
         self._by_item: dict[str, DemoVariant] | None = None
         self._products_in_order: list[DemoProduct] | None = None
@@ -129,6 +130,18 @@ class DemoStore:
 
     def subscribe(self, platform: str, url: str, secret: str, topic: str) -> None:
         self.webhooks.append((platform, url, secret, topic))
+
+    def ping(self, url: str, webhook_id: int) -> None:
+        """WooCommerce's test ping to a new webhook's delivery address; its answer is kept."""
+        import httpx
+
+        try:
+            status = httpx.post(url, content=f"webhook_id={webhook_id}".encode(), timeout=5,
+                                headers={"Content-Type": "application/x-www-form-urlencoded"}).status_code
+        except httpx.HTTPError:
+            status = None
+        with self.lock:
+            self.pings.append((url, status))
 
     def place_order(self, order: DemoOrder) -> None:
         """A customer's order: the store lowers its own stock, then tells its webhook subscribers

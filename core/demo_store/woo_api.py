@@ -183,6 +183,9 @@ def handle_rest(store: DemoStore, method: str, url: str, path: str, query_string
                 store.subscribe("woocommerce", hook["delivery_url"], hook.get("secret") or "", hook["topic"])
             except (ValueError, KeyError, TypeError):
                 return _error(400, "rest_invalid_param", "Invalid parameter(s): delivery_url, topic")
+            # As WC_Webhook::deliver_ping: an unsigned form post naming the new webhook; its answer
+            # is not checked by the REST API (a failed ping only stays "pending delivery").
+            store.ping(hook["delivery_url"], len(store.webhooks))
             return 201, {}, json.dumps({"id": len(store.webhooks), "topic": hook["topic"], "status": "active",
                                         "delivery_url": hook["delivery_url"]}).encode()
         if route.startswith("/orders/") and route.endswith("/refunds"):

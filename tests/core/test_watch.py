@@ -229,6 +229,8 @@ def test_webhooks_registered_with_both_stores_bring_their_orders_at_once(engine,
             base = f"http://127.0.0.1:{ports[0]}/webhooks"
             assert len(connectors["Shopify"].register_webhooks(f"{base}/Shopify")) == 2
             assert len(connectors["Woo"].register_webhooks(f"{base}/Woo", "whsec_woo_0123")) == 2
+            # WooCommerce pings each new webhook, unsigned: answered 200 (or it stays "pending"), used for nothing.
+            assert woo_store.pings == [(f"{base}/Woo", 200)] * 2
             polls = shop_store.requests["TandemOrders"]
             for store, number in ((shop_store, 970), (woo_store, 971)):
                 variant = store.variants()[0][1]

@@ -88,3 +88,25 @@ def test_the_memory_of_events_is_bounded():
     assert all(seen.add(str(n)) for n in range(5))
     assert seen.add("0"), "the oldest was forgotten"
     assert not seen.add("4")
+
+
+def test_woocommerces_unsigned_ping_is_answered_but_wakes_nothing():
+    import httpx
+
+    from core.sync.listen import WebhookListener
+
+    taken = []
+    listener = WebhookListener("127.0.0.1", 0, {"Woo": ("woocommerce", "s3cret"), "Shop": ("shopify", "s3cret")},
+                               lambda name, delivery: taken.append(name)).start()
+    try:
+        base = f"http://127.0.0.1:{listener.port}/webhooks"
+        form = {"Content-Type": "application/x-www-form-urlencoded"}
+        assert httpx.post(f"{base}/Woo", content=b"webhook_id=12", headers=form).status_code == 200
+        # Only that exact shape, only unsigned, only on a WooCommerce channel.
+        assert httpx.post(f"{base}/Woo", content=b"webhook_id=12&id=5", headers=form).status_code == 401
+        assert httpx.post(f"{base}/Woo", content=b"webhook_id=12",
+                          headers={**form, "X-WC-Webhook-Signature": "bogus"}).status_code == 401
+        assert httpx.post(f"{base}/Shop", content=b"webhook_id=12", headers=form).status_code == 401
+    finally:
+        listener.stop()
+    assert taken == [], "a ping names no order: nothing is read for it"
