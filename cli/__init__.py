@@ -416,11 +416,18 @@ def _watch(settings, listen=None) -> int:
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_args: stop.set())
     print(_("tandem watch: watching every web store; SIGTERM or Ctrl-C stops it"), file=sys.stderr)
-    state = watch(engine, stop, secrets_path=settings.secrets_file, listen=listen,
-                  on_listening=lambda port: print(_("tandem watch: webhooks are received on port {port}").format(
-                      port=port), file=sys.stderr),
-                  log=lambda message: print(_("tandem watch: {message}").format(message=redact(message)),
-                                            file=sys.stderr))
+    try:
+        state = watch(engine, stop, secrets_path=settings.secrets_file, listen=listen,
+                      on_listening=lambda port: print(_("tandem watch: webhooks are received on port {port}").format(
+                          port=port), file=sys.stderr),
+                      log=lambda message: print(_("tandem watch: {message}").format(message=redact(message)),
+                                                file=sys.stderr))
+    except OSError as exc:
+        if listen is None:
+            raise
+        print(_("tandem watch: cannot listen on {address}: {reason}").format(
+            address=f"{listen[0]}:{listen[1]}", reason=exc.strerror or exc), file=sys.stderr)
+        return EXIT_USAGE
     print(_("tandem watch: stopped after {rounds} rounds; {orders} new orders").format(
         rounds=state.rounds, orders=state.orders), file=sys.stderr)
     return EXIT_OK

@@ -361,3 +361,27 @@ def test_the_watcher_goes_on_after_losing_its_database_connections(database_url)
             watcher.join(timeout=WAIT)
             other.dispose()
             engine.dispose()
+
+
+def test_a_listen_address_already_taken_is_said_plainly(tmp_path, capfd):
+    import socket
+
+    from cli import EXIT_USAGE, main
+    from tests.core.test_sync import write_config
+
+    from core.db import open_database
+
+    store = make_store(products=2, orders=0)
+    url = f"sqlite:///{tmp_path / 'shop.sqlite'}"
+    import_catalog(open_database(url), catalog_for(store), "Main Street", Actor("t"))
+    with LoopbackServer(store) as server, socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        config = write_config(tmp_path, server.url)
+        from core.secrets import save_secret
+
+        save_secret(tmp_path / "secrets.toml", "Web", "access_token", store.access_token)
+        code = main(["--watch", "--listen", f"127.0.0.1:{taken.getsockname()[1]}",
+                     "--db", url, "--config", str(config)])
+    err = capfd.readouterr().err
+    assert code == EXIT_USAGE and "cannot listen on 127.0.0.1:" in err and "Traceback" not in err, err
