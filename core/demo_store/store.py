@@ -200,16 +200,15 @@ class DemoStore:
 
 
 def _deliver(order: DemoOrder, subscribers) -> None:
-    import base64
-    import hashlib
-    import hmac
     import json
 
     import httpx
 
+    from core.webhooks import sign
+
     for platform, url, secret, topic in subscribers:
         body = json.dumps({"id": order.number}).encode()
-        signature = base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
+        signature = sign(secret, body)
         headers = ({"X-Shopify-Hmac-Sha256": signature, "X-Shopify-Topic": "orders/create",
                     "X-Shopify-Event-Id": f"demo-{order.number}",
                     "X-Shopify-Triggered-At": datetime.now(UTC).isoformat()} if platform == "shopify"

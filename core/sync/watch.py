@@ -126,7 +126,7 @@ def _watch_holding_the_lock(engine, stop, connectors, secrets_path, poll_seconds
             started = time.monotonic()
             wake.clear()  # a webhook during this round wakes the next one at once
             held.check()  # the lock still ours: else another watcher may be doing this very work
-            synced, stored_any = set(), False
+            synced = set()
             if full_sync_seconds is not None and started >= full_sync_at:
                 synced = _full_sync(engine, channels, made, secrets_path, log, state)
                 full_sync_at = time.monotonic() + full_sync_seconds
@@ -138,12 +138,10 @@ def _watch_holding_the_lock(engine, stop, connectors, secrets_path, poll_seconds
                 if state.retry_at.get(channel.name, 0) > time.monotonic():
                     continue  # backing off a store out of reach; the others go on
                 try:
-                    new, updated = _read_orders(engine, channel, made[channel.name])
+                    new = _read_orders(engine, channel, made[channel.name])
                     state.orders += new
                     if new:
                         watch_heartbeat(engine, state.rounds, state.orders)  # the count shown at once
-                    # An order changed on the store (cancelled, say) moves stock without moving the mark.
-                    stored_any = stored_any or bool(new or updated)
                     if state.errors.pop(channel.name, None):
                         log(_("{name}: answering again").format(name=channel.name))
                     state.backoff.pop(channel.name, None)
@@ -152,7 +150,8 @@ def _watch_holding_the_lock(engine, stop, connectors, secrets_path, poll_seconds
                 except Exception as exc:  # noqa: BLE001 - a store out of reach must not stop the others
                     _backing_off(engine, channel, exc, state, log)
             now_mark = change_mark(engine)
-            if (now_mark != mark or stored_any or synced) and not stop.is_set():
+            # A new order, or one changed on its store (a cancellation bumps its sale's version), moves the mark.
+            if (now_mark != mark or synced) and not stop.is_set():
                 for channel in channels:
                     if state.retry_at.get(channel.name, 0) > time.monotonic():
                         continue  # the full export of its next good round sends what it missed
@@ -183,22 +182,22 @@ def _watch_holding_the_lock(engine, stop, connectors, secrets_path, poll_seconds
                 connector.close()
 
 
-def _read_orders(engine: Engine, channel, connector) -> tuple[int, int]:
-    """The store's orders changed since the cursor, stored: how many were new, how many changed."""
+def _read_orders(engine: Engine, channel, connector) -> int:
+    """The store's orders changed since the cursor, stored; how many were new."""
     cursor = _cursor(engine, channel.id, ORDERS_CURSOR)
-    count = changed = 0
+    count = 0
     for orders, next_cursor in connector.orders_since(cursor):
         with engine.begin() as conn:
             stored = import_orders(conn, channel.id, orders)
             if next_cursor and next_cursor != cursor:
                 _save_cursor(conn, channel.id, ORDERS_CURSOR, next_cursor)
-        count, changed = count + stored.new, changed + stored.updated
+        count += stored.new
         if stored.new or stored.updated:
             now = utcnow()
             latest = max(order.updated_at for order in orders)
             channel_seen(engine, channel.id, order_at=now, lag_seconds=max((now - latest).total_seconds(), 0.0))
     channel_seen(engine, channel.id, read_at=utcnow(), error=None, error_at=None, retry_at=None)
-    return count, changed
+    return count
 
 
 def _backing_off(engine: Engine, channel, exc: Exception | str, state: WatchState, log) -> None:
