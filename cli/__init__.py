@@ -4,8 +4,10 @@
 from __future__ import annotations
 
 from core.i18n import N_, _, ngettext
+from core.plaintext import visible
 
 import argparse
+import builtins
 import sys
 
 EXIT_OK = 0
@@ -25,6 +27,12 @@ TANDEM_SECRET_<CHANNEL>_<NAME> (store credentials, instead of the secrets file).
 
 
 DEMO_TIME_ZONE = "America/New_York"
+
+
+def print(*values, sep: str = " ", end: str = "\n", file=None, flush: bool = False) -> None:  # noqa: A001
+    """Every line the command prints, with control characters shown as symbols: a store's name or
+    error message printed by --status, --sync or --watch must not drive the staff's terminal."""
+    builtins.print(*(visible(value, lines=True) for value in values), sep=sep, end=end, file=file, flush=flush)
 
 
 # argparse's own words (usage, errors), translated through the catalogue like the rest.

@@ -33,7 +33,31 @@ SCREENS = {
     "tax-rate": ["t", "COMPLETED", "enter", "enter", "plus", "t"], "cancel": ["s", "enter", "x"],
     "first-run": [],  # the home screen of a shop not set up yet
     "home-live": [],  # the home screen while the demo's watcher runs and a customer has ordered
+    "sale-hostile": ["s", "enter"],  # a sale whose customer typed markup and terminal sequences
 }
+# What a hostile customer typed into the checkout form: shown as written, nothing run or styled.
+HOSTILE_NAME = "[@click=app.quit]Quit[/] [b red]Mallory\x1b[2J\x1b]52;c;cHduZWQ=\x07"
+HOSTILE_TITLE = "[link=https://evil.example/]Free helmet[/link] \u202eteltaH"
+
+
+def _hostile_copy(url: str, tmp: Path, language: str):
+    """A copy of the demo shop whose newest open sale came from a hostile customer."""
+    import shutil
+
+    from sqlalchemy import text
+
+    copy = Path(tmp) / f"hostile-{language}.sqlite"
+    shutil.copy(url.removeprefix("sqlite:///"), copy)
+    engine = open_database(f"sqlite:///{copy}")
+    from core.inbox import inbox
+
+    newest = inbox(engine).rows[0].sale_id
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE websale SET customer_name = :name, customer_email = :email WHERE id = :id"),
+                     {"name": HOSTILE_NAME, "email": "[b]x@example.com[/b]\x1b]0;title\x07", "id": newest})
+        conn.execute(text("UPDATE websaleline SET title = :title WHERE id = (SELECT min(id) FROM websaleline "
+                          "WHERE sale_id = :id)"), {"title": HOSTILE_TITLE, "id": newest})
+    return engine
 
 
 def _live_demo(engine):
@@ -97,12 +121,15 @@ async def main() -> None:
             create_demo_database(url)
             engine = open_database(url)
             empty = open_database(f"sqlite:///{Path(tmp) / f'empty-{language}.sqlite'}")
+            hostile = _hostile_copy(url, Path(tmp), language)
             for name, keys in SCREENS.items():
                 for suffix, (spoken, size) in VARIANTS.items():
                     if spoken == language:
-                        print(await shoot(empty if name == "first-run" else engine, name, keys, size, suffix))
+                        used = {"first-run": empty, "sale-hostile": hostile}.get(name, engine)
+                        print(await shoot(used, name, keys, size, suffix))
             engine.dispose()
             empty.dispose()
+            hostile.dispose()
 
 
 if __name__ == "__main__":

@@ -101,3 +101,53 @@ def test_channel_settings_are_read_in_the_configuration_module_only():
         for line in text.splitlines():
             assert not ("settings_json" in line and ("json.loads" in line or "validate_json" in line)), \
                 f"{path.relative_to(ROOT)}: {line.strip()}"
+
+
+# Where outside text could become markup: the widgets and calls that read a str as markup.
+MARKUP_READERS = {"Static", "Label", "DataTable"}
+MARKUP_CALLS = {"from_markup"}
+PLAIN_TEXT_HOMES = {"tui/plain.py", "tui/widgets/line.py", "tui/widgets/plain_table.py"}
+
+
+def markup_doors(source: str) -> list[str]:
+    """The places in a console module where a str could be read as markup."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("textual.widgets"):
+            found += [f"imports {alias.name}" for alias in node.names if alias.name in MARKUP_READERS]
+        elif isinstance(node, ast.Attribute) and node.attr in MARKUP_CALLS:
+            found.append(f"calls {node.attr}")
+        elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "Option"
+              and node.args and not (isinstance(node.args[0], ast.Call) and isinstance(node.args[0].func, ast.Name)
+                                     and node.args[0].func.id in ("plain", "_"))):
+            found.append("makes an Option of a str that is neither plain() nor the console's own _()")
+        elif isinstance(node, ast.keyword) and node.arg == "markup" and not (
+                isinstance(node.value, ast.Constant) and node.value.value is False):
+            found.append("passes markup=")
+    return found
+
+
+def test_outside_text_reaches_the_screen_one_way():
+    """Words on screen go through tui.widgets.line.Line, tables through PlainTable, and styled
+    text through tui.plain.styled: no other console module may hold a widget or a call that reads
+    a str as markup (querying for a DataTable by type is fine: it finds a PlainTable)."""
+    doors = {}
+    for path in sorted((ROOT / "tui").rglob("*.py")):
+        relative = path.relative_to(ROOT).as_posix()
+        if relative in PLAIN_TEXT_HOMES:
+            continue
+        found = [door for door in markup_doors(path.read_text(encoding="utf-8")) if door != "imports DataTable"]
+        source = path.read_text(encoding="utf-8")
+        if "DataTable(" in source.replace("PlainTable(", ""):
+            found.append("makes a DataTable")
+        if found:
+            doors[relative] = found
+    assert not doors, doors
+
+
+def test_the_markup_door_finder_finds_doors():
+    source = ("from textual.widgets import Static\nx = Text.from_markup(name)\nOption(name, markup=True)\n")
+    assert sorted(markup_doors(source)) == sorted([
+        "imports Static", "calls from_markup", "passes markup=",
+        "makes an Option of a str that is neither plain() nor the console's own _()"])
+    assert markup_doors("Option(plain(name))\nOption(_('Keys'))\n") == []

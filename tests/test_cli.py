@@ -82,3 +82,21 @@ def test_the_console_script_is_installed_and_answers_help():
     )
     assert result.returncode == 0
     assert "--import-catalog FILE.csv" in result.stdout and "--sync" in result.stdout
+
+
+def test_a_name_holding_terminal_sequences_is_printed_as_symbols(capsys, tmp_path):
+    """A name holding escape sequences (a store's name or error can; a location's, written by an
+    older version or by hand in the database) is printed with its control characters shown,
+    never written to the terminal as they are."""
+    from sqlalchemy import create_engine, text
+
+    db = f"sqlite:///{tmp_path}/shop.sqlite"
+    hostile = "Back\x1b[2J\x1b]52;c;cHduZWQ=\x07room\u202e"
+    assert main(["--add-location", "Backroom", "--db", db]) == 0
+    with create_engine(db).begin() as conn:
+        conn.execute(text("UPDATE location SET name = :name"), {"name": hostile})
+    assert main(["--locations", "--db", db]) == 0
+    out = capsys.readouterr().out
+    assert "Back␛[2J␛]52;c;cHduZWQ=␇room\ufffd" in out
+    assert not any(ch in out for ch in "\x1b\x07\u202e")
+    assert "\t" in out, "the listing's own tabs stay"

@@ -8,8 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from textual.binding import Binding
+from textual.content import Content
 
 from core.i18n import N_, _
+from tui.plain import styled
 
 
 @dataclass(frozen=True)
@@ -198,14 +200,15 @@ def hint(*items: tuple[str, str]) -> str:
     return " · ".join(f"{key(action_id)} {words}" for action_id, words in items)
 
 
-def menu_line(action: Action) -> str:
-    return f"[b]{key(action.id)}[/b]  {_(action.menu)}"
+def menu_line(action: Action) -> Content:
+    return styled("[b]{key}[/b]  {words}", key=key(action.id), words=_(action.menu))
 
 
-def key_list(screen: str) -> str:
+def key_list(screen: str) -> Content:
     """The help panel's list of a screen's keys, then those that work everywhere."""
     rows = [action for action in for_screen(screen) + for_screen("app")]
-    return "\n".join(f"[b]{key(action.id)}[/b]  {_(action.label)} — {_(action.description)}" for action in rows)
+    return Content("\n").join(styled("[b]{key}[/b]  {label} — {description}", key=key(action.id), label=_(action.label),
+                                     description=_(action.description)) for action in rows)
 
 
 def screen_of(screen_object) -> str:

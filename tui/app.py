@@ -11,11 +11,13 @@ import threading
 from typing import TYPE_CHECKING
 
 from textual.app import App
+from textual.content import Content
 
 from core.i18n import _, ngettext
 
 from tui.actions import bindings, rebind, screen_of
 from tui.commands import ScreenActions
+from tui.plain import visible
 from tui.screens.home import HomeScreen
 
 if TYPE_CHECKING:
@@ -59,6 +61,17 @@ class TandemApp(App):
         # A shop's own keys (`[keys]` in the settings), by the registry's ids: the hints follow them.
         self._keymap = dict(settings.keys) if settings is not None and getattr(settings, "keys", None) else {}
         self._unknown_keys = rebind(self._keymap)
+
+    def notify(self, message, *, title: str = "", severity="information", timeout: float | None = None,
+               markup: bool = True) -> None:
+        """Every notice as plain text: most carry a store's words (an order number, a store's
+        error, a customer's name), and the console's own notices need no markup."""
+        super().notify(visible(message, lines=True), title=visible(title), severity=severity, timeout=timeout,
+                       markup=False)
+
+    def format_title(self, title: str, sub_title: str) -> Content:
+        """The header line, plain: a screen's subtitle may hold an order number from a store."""
+        return super().format_title(visible(title), visible(sub_title))
 
     def on_mount(self) -> None:
         self.set_interval(self.refresh_seconds, self._look_for_changes, name="changes")

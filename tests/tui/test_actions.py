@@ -49,7 +49,12 @@ def test_every_binding_of_every_screen_comes_from_the_registry():
 def test_every_action_is_in_the_help_panels_key_list():
     for action in actions.ACTIONS:
         listed = actions.key_list(action.screen if action.screen != "app" else "home")
-        assert f"[b]{actions.key(action.id)}[/b]  {action.label} — {action.description}" in listed, action.id
+        line = f"{actions.key(action.id)}  {action.label} — {action.description}"
+        assert line in listed.plain.split("\n"), action.id
+        start = listed.plain.split("\n").index(line)
+        start = sum(len(row) + 1 for row in listed.plain.split("\n")[:start])
+        assert any(span.start == start and span.end == start + len(actions.key(action.id)) and span.style == "b"
+                   for span in listed.spans), f"{action.id}: its key is in bold"
 
 
 async def test_help_opened_on_a_screen_lists_that_screens_keys(sqlite_demo_engine):

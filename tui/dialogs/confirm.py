@@ -7,9 +7,9 @@ from core.i18n import _
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Static
 
 from tui.actions import bindings, hint
+from tui.widgets.line import Line
 
 
 class ConfirmScreen(ModalScreen[bool]):
@@ -21,8 +21,8 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm"):
-            yield Static(self.question)
-            yield Static(hint(("confirm.yes", _("yes")), ("confirm.no", _("no"))), id="confirm-hint")
+            yield Line(self.question)
+            yield Line(hint(("confirm.yes", _("yes")), ("confirm.no", _("no"))), id="confirm-hint")
 
     def action_answer(self, yes: bool) -> None:
         self.dismiss(yes)

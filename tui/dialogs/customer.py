@@ -11,12 +11,14 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import Input, OptionList, Static
+from textual.widgets import Input, OptionList
 from textual.widgets.option_list import Option
 
 from tui.actions import bindings, key
 from tui.failures import ReportsFailures
 from tui.widgets.search_box import SearchBox
+from tui.plain import plain, styled
+from tui.widgets.line import Line
 
 
 class CustomerScreen(ReportsFailures, ModalScreen):
@@ -43,10 +45,10 @@ class CustomerScreen(ReportsFailures, ModalScreen):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="customer"):
-            yield Static(_("[b]POS customer for this sale[/b] — suggestions share its email or phone"))
+            yield Line(styled(_("[b]POS customer for this sale[/b] — suggestions share its email or phone")))
             yield SearchBox(placeholder=_("Find a POS customer: name, email or phone"), id="customer-search")
             yield OptionList(id="customer-options")
-            yield Static(_("Type to search · ↓ or Enter to the list, Enter links · {create} (in the list) create from "
+            yield Line(_("Type to search · ↓ or Enter to the list, Enter links · {create} (in the list) create from "
                            "the web sale · {close} close").format(create=key("customer.create"), close=key("customer.close")),
                          id="customer-hint")
 
@@ -68,9 +70,9 @@ class CustomerScreen(ReportsFailures, ModalScreen):
         options = self.query_one("#customer-options", OptionList)
         options.clear_options()
         for customer_id, name, email, phone in customers:
-            options.add_option(Option(f"{name}  {email or ''}  {phone or ''}", id=str(customer_id)))
+            options.add_option(Option(plain(f"{name}  {email or ''}  {phone or ''}"), id=str(customer_id)))
         if not customers:
-            options.add_option(Option(empty, disabled=True))
+            options.add_option(Option(plain(empty), disabled=True))
         else:
             options.highlighted = 0
 

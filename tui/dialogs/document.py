@@ -11,10 +11,12 @@ from datetime import date
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Input, Static
+from textual.widgets import Input
 
 from tui.widgets.text_box import TextBox
 from tui.actions import bindings
+from tui.plain import styled
+from tui.widgets.line import Line
 
 
 class DocumentScreen(ModalScreen):
@@ -28,16 +30,16 @@ class DocumentScreen(ModalScreen):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="document"):
-            yield Static(f"[b]{self.title_text}[/b]")
-            yield Static(_("Signed on"), classes="document-label")
+            yield Line(styled("[b]{title}[/b]", title=self.title_text))
+            yield Line(_("Signed on"), classes="document-label")
             yield TextBox(value=self.signed.isoformat(), placeholder=_("YYYY-MM-DD"), id="signed", select_on_focus=True)
-            yield Static(_("Valid until (empty: no end date)"), classes="document-label")
+            yield Line(_("Valid until (empty: no end date)"), classes="document-label")
             yield TextBox(value=self.ends.isoformat() if self.ends else "", placeholder=_("YYYY-MM-DD"), id="ends")
-            yield Static(_("Where the signed copy is kept (optional)"), classes="document-label")
+            yield Line(_("Where the signed copy is kept (optional)"), classes="document-label")
             yield TextBox(value=self.reference or "", placeholder=_("a file or folder name"), id="reference")
-            yield Static(_("For the brand (empty: every brand this web store sells)"), classes="document-label")
+            yield Line(_("For the brand (empty: every brand this web store sells)"), classes="document-label")
             yield TextBox(value=self.brand, placeholder=_("a brand, when suppliers sign separately"), id="brand")
-            yield Static(_("Tab next field · Enter save · Esc cancel"), id="document-hint")
+            yield Line(_("Tab next field · Enter save · Esc cancel"), id="document-hint")
 
     def on_mount(self) -> None:
         self.query_one("#signed", Input).focus()

@@ -9,10 +9,12 @@ from decimal import Decimal
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Input, Static
+from textual.widgets import Input
 
 from tui.widgets.text_box import TextBox
 from tui.actions import bindings
+from tui.plain import styled
+from tui.widgets.line import Line
 
 
 class GiftCardScreen(ModalScreen):
@@ -24,9 +26,9 @@ class GiftCardScreen(ModalScreen):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="gift-card"):
-            yield Static(_("[b]Issue a gift card for {amount}[/b]").format(amount=money(self.amount)))
+            yield Line(styled(_("[b]Issue a gift card for {amount}[/b]"), amount=money(self.amount)))
             yield TextBox(placeholder=_("Scan or type the card number"), id="gift-card-number")
-            yield Static(_("Enter issue · Esc cancel"), id="gift-card-hint")
+            yield Line(_("Enter issue · Esc cancel"), id="gift-card-hint")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.value.strip():

@@ -9,10 +9,11 @@ from decimal import Decimal
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Static
 
 from tui.actions import bindings, hint, key
 from tui.widgets.tick_box import TickBox
+from tui.plain import styled
+from tui.widgets.line import Line
 
 
 class PickupScreen(ModalScreen):
@@ -24,7 +25,7 @@ class PickupScreen(ModalScreen):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="pickup"):
-            yield Static(_("[b]Pickup of {number}[/b] — {amount} will be captured").format(
+            yield Line(styled(_("[b]Pickup of {number}[/b] — {amount} will be captured"),
                 number=self.order_number, amount=money(self.amount)), id="pickup-title")
             # The boxes take no focus: 1, 2, 3 and Enter all reach the dialog, in the order typed
             # (a box with focus would keep Enter for itself, and a key it passes on arrives late).
@@ -34,7 +35,7 @@ class PickupScreen(ModalScreen):
                 box = TickBox(f"{number}  {words}", id=check)
                 box.can_focus = False
                 yield box
-            yield Static(" ".join(key(f"pickup.{check}") for check in ("card", "signature", "photo-id")) + " " + _("tick") + " · "
+            yield Line(" ".join(key(f"pickup.{check}") for check in ("card", "signature", "photo-id")) + " " + _("tick") + " · "
                          + hint(("pickup.confirm", _("complete")), ("pickup.cancel", _("cancel"))), id="pickup-hint")
 
     def action_toggle(self, name: str) -> None:

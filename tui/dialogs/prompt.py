@@ -7,10 +7,12 @@ from core.i18n import _
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Input, Static
+from textual.widgets import Input
 
 from tui.widgets.text_box import TextBox
 from tui.actions import bindings
+from tui.plain import styled
+from tui.widgets.line import Line
 
 
 class PromptScreen(ModalScreen):
@@ -22,9 +24,9 @@ class PromptScreen(ModalScreen):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="prompt"):
-            yield Static(f"[b]{self.question}[/b]")
+            yield Line(styled("[b]{question}[/b]", question=self.question))
             yield TextBox(value=self.value, id="prompt-input")
-            yield Static(_("Enter save · Esc cancel"), id="prompt-hint")
+            yield Line(_("Enter save · Esc cancel"), id="prompt-hint")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.value.strip():

@@ -9,10 +9,12 @@ from decimal import Decimal
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Input, Static
+from textual.widgets import Input
 
 from tui.widgets.text_box import TextBox
 from tui.actions import bindings
+from tui.plain import styled
+from tui.widgets.line import Line
 
 
 class TaxRateScreen(ModalScreen):
@@ -24,13 +26,13 @@ class TaxRateScreen(ModalScreen):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="tax-rate"):
-            yield Static(_("[b]Tax rate for {line}[/b]").format(line=self.title_text) + "\n"
-                         + _("Charged on the sale: {rate} %").format(rate=rate(self.charged)))
+            yield Line(styled(_("[b]Tax rate for {line}[/b]"), line=self.title_text) + "\n"
+                       + _("Charged on the sale: {rate} %").format(rate=rate(self.charged)))
             yield TextBox(value=rate(self.current), placeholder=_("Rate in percent, e.g. {example}").format(
                 example=rate(Decimal("8.25"))), id="rate", select_on_focus=True)
             yield TextBox(placeholder=_("Why it changes (required)"), id="reason")
-            yield Static("", id="tax-rate-problem")
-            yield Static(_("Tab next field · Enter save · Esc cancel"), id="tax-rate-hint")
+            yield Line("", id="tax-rate-problem")
+            yield Line(_("Tab next field · Enter save · Esc cancel"), id="tax-rate-hint")
 
     def on_mount(self) -> None:
         self.query_one("#rate", Input).focus()
@@ -46,7 +48,7 @@ class TaxRateScreen(ModalScreen):
             new_rate, reason = checked_tax_change(rate_box.value, reason_box.value)
         except ReturnError as exc:
             # Said here, with everything typed kept, on the field to correct.
-            self.query_one("#tax-rate-problem", Static).update(f"[b]{str(exc).capitalize()}.[/b]")
+            self.query_one("#tax-rate-problem", Line).update(styled("[b]{problem}.[/b]", problem=str(exc).capitalize()))
             (reason_box if getattr(exc, "field", None) == "reason" else rate_box).focus()
             return
         self.dismiss((new_rate, reason))

@@ -12,11 +12,13 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Header, Static
+from textual.widgets import DataTable, Header
 
 from tui.actions import bindings, key
 from tui.failures import ReportsFailures
 from tui.widgets.key_bar import KeyBar
+from tui.widgets.line import Line
+from tui.widgets.plain_table import PlainTable
 
 
 class AccountsScreen(ReportsFailures, Screen):
@@ -38,15 +40,15 @@ class AccountsScreen(ReportsFailures, Screen):
     def compose(self) -> ComposeResult:
         self.sub_title = _("Accounts")
         yield Header(icon="⇄")
-        yield Static(_("Payment types — each posts to one accounting account"), classes="accounts-title")
-        types = DataTable(id="payment-types", cursor_type="row")
+        yield Line(_("Payment types — each posts to one accounting account"), classes="accounts-title")
+        types = PlainTable(id="payment-types", cursor_type="row")
         types.add_column(_("Payment type"), width=15)
         types.add_column(_("Account"), width=31)
         types.add_column(_("Card present"), width=14)
         types.add_column(_("Online"), width=8)
         yield types
-        yield Static("", id="reconciliation-title", classes="accounts-title")
-        days = DataTable(id="reconciliation", cursor_type="none")
+        yield Line("", id="reconciliation-title", classes="accounts-title")
+        days = PlainTable(id="reconciliation", cursor_type="none")
         days.add_column(_("Account"), width=30)
         days.add_column(Text(_("In"), justify="right"), width=10)
         days.add_column(Text(_("Refunds"), justify="right"), width=10)
@@ -87,7 +89,7 @@ class AccountsScreen(ReportsFailures, Screen):
                           key=str(t.id))
         if event.types:
             table.move_cursor(row=min(keep, len(event.types) - 1))
-        self.query_one("#reconciliation-title", Static).update(
+        self.query_one("#reconciliation-title", Line).update(
             _("Reconciliation for {day} by account · {before}/{after} other days · {command} for CSV or IIF").format(
                 day=day_words(self.day), before=key("accounts.before"), after=key("accounts.after"),
                 command="tandem --export-reconciliation"))

@@ -12,13 +12,14 @@ from textual.app import ComposeResult
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import DataTable, Header, Input, Static
+from textual.widgets import DataTable, Header, Input
 
 from tui.actions import bindings, hint
 from tui.failures import ReportsFailures
 from tui.widgets.search_box import SearchBox
 from tui.widgets.fitted_table import Col, FittedTable
 from tui.widgets.key_bar import KeyBar
+from tui.widgets.line import Line
 
 if TYPE_CHECKING:
     from core.catalog import ProductDetail, ProductPage
@@ -66,8 +67,8 @@ class CatalogScreen(ReportsFailures, Screen):
         yield SearchBox(placeholder=_("Type or scan: SKU, part number, barcode, words of the name or brand"),
                     id="search", select_on_focus=False, compact=True)
         yield FittedTable(COLUMNS, id="products", zebra_stripes=True)
-        yield Static("", id="status")
-        yield Static("", id="detail")
+        yield Line("", id="status")
+        yield Line("", id="detail")
         yield KeyBar()
 
     def on_mount(self) -> None:
@@ -158,9 +159,9 @@ class CatalogScreen(ReportsFailures, Screen):
         more = [("catalog.next", _("next page"))] if event.page.has_more else []
         if len(event.page_starts) > 1:
             more.append(("catalog.previous", _("previous")))
-        self.query_one("#status", Static).update(" · ".join([where, *([hint(*more)] if more else [])]))
+        self.query_one("#status", Line).update(" · ".join([where, *([hint(*more)] if more else [])]))
         if not shown:
-            self.query_one("#detail", Static).update("")
+            self.query_one("#detail", Line).update("")
 
     @on(DataTable.RowHighlighted, "#products")
     def row_highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -187,7 +188,7 @@ class CatalogScreen(ReportsFailures, Screen):
                               for s in detail.stock) or _("no stock recorded")
         msrp = "  " + _("MSRP {price}").format(price=money(detail.msrp)) if detail.msrp is not None else ""
         brand = f"{row.brand} · " if row.brand and row.brand not in row.description else ""
-        self.query_one("#detail", Static).update(
+        self.query_one("#detail", Line).update(
             f"{brand}{row.description}\n"
             + _("Barcode {barcode}  Part {part}").format(barcode=_barcode(row), part=row.part_number or "—") + msrp + "\n"
             + _("Stock: {stock}").format(stock=stock)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual import on
 from textual.app import ComposeResult
 from textual.screen import Screen
-from textual.widgets import Header, Input, OptionList, Static
+from textual.widgets import Header, Input, OptionList
 from textual.widgets.option_list import Option
 
 from core import faq
@@ -13,6 +13,8 @@ from core.i18n import _, language
 from tui.widgets.text_box import TextBox
 from tui.actions import bindings, key, key_list
 from tui.widgets.key_bar import KeyBar
+from tui.plain import plain, styled
+from tui.widgets.line import Line
 
 KEYS_OPTION = "keys"
 
@@ -29,8 +31,8 @@ class FaqScreen(Screen):
         yield Header(icon="⇄")
         yield TextBox(placeholder="", id="faq-search")
         yield OptionList(id="faq-questions")
-        yield Static("", id="faq-answer")
-        yield Static("", id="faq-hint")
+        yield Line("", id="faq-answer")
+        yield Line("", id="faq-hint")
         yield KeyBar()
 
     def on_mount(self) -> None:
@@ -68,13 +70,13 @@ class FaqScreen(Screen):
             self.entries = mine + [e for e in faq.ENTRIES if e not in mine]
         self.sub_title = _("Help")
         self.query_one("#faq-search", Input).placeholder = _("Search: refund, gift card, supplier, e-commerce…")
-        self.query_one("#faq-hint", Static).update(
+        self.query_one("#faq-hint", Line).update(
             _("Type to search every question · ↑↓ choose · {language} {other} · {back} back").format(
                 language=key("language"), other=_("français"), back=key("faq.back")))
         options = self.query_one("#faq-questions", OptionList)
         options.clear_options()
         for entry in self.entries:
-            options.add_option(Option(entry.text(self.language)[0], id=entry.topic))
+            options.add_option(Option(plain(entry.text(self.language)[0]), id=entry.topic))
         keys_wanted = all(word in faq.fold(_("Keys on this screen") + " keys touches shortcuts raccourcis")
                           for word in faq.fold(query).split())
         if keys_wanted:
@@ -84,7 +86,7 @@ class FaqScreen(Screen):
             options.highlighted = 0
             return
         if not self.entries:
-            self.query_one("#faq-answer", Static).update(
+            self.query_one("#faq-answer", Line).update(
                 _("No question matches."))
             return
         start = 0
@@ -96,8 +98,8 @@ class FaqScreen(Screen):
     @on(OptionList.OptionHighlighted, "#faq-questions")
     def highlighted(self, event: OptionList.OptionHighlighted) -> None:
         if event.option.id == KEYS_OPTION:
-            self.query_one("#faq-answer", Static).update("[b]" + _("Keys on this screen") + "[/b]\n\n"
-                                                         + key_list(self.keys_for))
+            self.query_one("#faq-answer", Line).update(styled("[b]{title}[/b]\n\n", title=_("Keys on this screen"))
+                                                       + key_list(self.keys_for))
             return
         entry = next((e for e in self.entries if e.topic == event.option.id), None)
         if entry:
@@ -105,7 +107,7 @@ class FaqScreen(Screen):
 
     def answer(self, entry: faq.Entry) -> None:
         question, text = entry.text(self.language)
-        self.query_one("#faq-answer", Static).update(f"[b]{question}[/b]\n\n{text}")
+        self.query_one("#faq-answer", Line).update(styled("[b]{question}[/b]\n\n{text}", question=question, text=text))
 
     @property
     def topics(self) -> list[str]:

@@ -7,16 +7,19 @@ from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import ComposeResult
+from textual.content import Content
 from textual.containers import Grid
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Header, Static
+from textual.widgets import Header
 
 from core.i18n import _, ngettext, number
 from tui.actions import bindings, for_screen, menu_line
 from tui.failures import ReportsFailures
 from tui.widgets.key_bar import KeyBar
 from tui.widgets.stat_card import StatCard
+from tui.plain import styled
+from tui.widgets.line import Line
 
 if TYPE_CHECKING:
     from core.overview import Overview
@@ -53,14 +56,14 @@ class HomeScreen(ReportsFailures, Screen):
 
     def compose(self) -> ComposeResult:
         yield Header(icon="⇄")
-        yield Static("", id="first-run")
+        yield Line("", id="first-run")
         with Grid(id="cards"):
             yield StatCard(_("Catalog"), id="catalog")
             yield StatCard(_("Web sales"), id="sales")
             yield StatCard(_("Matching"), id="matching")
             yield StatCard(_("Last sync"), id="sync")
-        yield Static(_("Opening the shop's database…"), id="places")
-        yield Static("\n".join(menu_line(action) for action in for_screen("home") if action.menu), id="menu")
+        yield Line(_("Opening the shop's database…"), id="places")
+        yield Line(Content("\n").join(menu_line(action) for action in for_screen("home") if action.menu), id="menu")
         yield KeyBar()
 
     def action_leave(self) -> None:
@@ -157,16 +160,17 @@ class HomeScreen(ReportsFailures, Screen):
         steps = [] if self.app.demo else first_steps(overview, config)
         self.query_one("#cards").display = not steps
         self.query_one("#places").display = not steps
-        first_run = self.query_one("#first-run", Static)
+        first_run = self.query_one("#first-run", Line)
         first_run.display = bool(steps)
         if steps:
-            lines = [f"[b]{'✓' if step.done else '→'}[/b] {_(step.what)}\n    [b]{step.command}[/b]" for step in steps]
-            first_run.update(_("To set up this shop:") + "\n" + "\n".join(lines) + "\n"
-                             + _("Or try Tandem on a made-up shop first: [b]{command}[/b]").format(command="tandem --demo"))
+            lines = [styled("[b]{mark}[/b] {what}\n    [b]{command}[/b]", mark="✓" if step.done else "→",
+                            what=_(step.what), command=step.command) for step in steps]
+            first_run.update(Content("\n").join([Content(_("To set up this shop:")), *lines, styled(
+                _("Or try Tandem on a made-up shop first: [b]{command}[/b]"), command="tandem --demo")]))
 
     @on(OverviewFailed)
     def show_failure(self, event: OverviewFailed) -> None:
-        self.query_one("#places", Static).update(_("The database could not be opened: {reason}").format(reason=event.reason))
+        self.query_one("#places", Line).update(_("The database could not be opened: {reason}").format(reason=event.reason))
         self.notify(event.reason, title=_("Database"), severity="error", timeout=30)
 
     @on(OverviewLoaded)
@@ -208,8 +212,6 @@ class HomeScreen(ReportsFailures, Screen):
 
     def show_places(self, places: str, stores: str, live: WatchStatus) -> None:
         """The locations and web stores; while a watcher runs, what it last saw of each store instead."""
-        from rich.markup import escape
-
         from core.dbtypes import utcnow
         from core.watch_status import channel_line, headline
 
@@ -220,8 +222,8 @@ class HomeScreen(ReportsFailures, Screen):
         else:
             lines = [_("Locations: {places}").format(places=places),
                      _("Web stores: {stores}").format(stores=stores) + " · " + headline(live, now, short=True)]
-        block = self.query_one("#places", Static)
-        block.update("\n".join(escape(line) for line in lines))
+        block = self.query_one("#places", Line)
+        block.update("\n".join(lines))
         block.set_class(running, "live")
         block.set_class(live.state == "gone" or (running and not live.healthy), "warn")
         if running:

@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import DataTable, Header, Input, Static
+from textual.widgets import DataTable, Header, Input
 
 from core.i18n import N_, _, amount, number
 from core.inbox import FILTERS
@@ -22,6 +22,7 @@ from tui.widgets.search_box import SearchBox
 from tui.search import TypeToSearch
 from tui.widgets.fitted_table import Col, FittedTable
 from tui.widgets.key_bar import KeyBar
+from tui.widgets.line import Line
 
 if TYPE_CHECKING:
     from core.inbox import InboxPage
@@ -62,9 +63,9 @@ class InboxScreen(TypeToSearch, ReportsFailures, Screen):
         yield Header(icon="⇄")
         yield SearchBox(placeholder=_("Type or scan to find: order number, name, email, phone, barcode"),
                     id="inbox-search", select_on_focus=False, compact=True)
-        yield Static("", id="inbox-filter")
+        yield Line("", id="inbox-filter")
         yield FittedTable(COLUMNS, id="sales", zebra_stripes=True)
-        yield Static("", id="inbox-status")
+        yield Line("", id="inbox-status")
         yield KeyBar()
 
     def on_mount(self) -> None:
@@ -186,7 +187,7 @@ class InboxScreen(TypeToSearch, ReportsFailures, Screen):
         what = _("history: completed and cancelled") if self.history else _(FILTER_NAMES[self.status_filter])
         where = _(" from {store}").format(store=self.channel[1]) if self.channel else ""
         found = _(" matching “{search}”").format(search=event.searched) if event.searched else ""
-        self.query_one("#inbox-filter", Static).update(
+        self.query_one("#inbox-filter", Line).update(
             _("Showing {what}").format(what=what) + where + found + " · "
             + hint(("inbox.filter", _("status")), ("inbox.channel", _("store")), ("inbox.history", _("history")),
                    ("inbox.search", _("find"))))
@@ -198,7 +199,7 @@ class InboxScreen(TypeToSearch, ReportsFailures, Screen):
         more = [("inbox.next", _("next page"))] if event.page.has_more else []
         if len(self.page_starts) > 1:
             more.append(("inbox.previous", _("page before")))
-        self.query_one("#inbox-status", Static).update(where + " · " + _("Enter opens a sale")
+        self.query_one("#inbox-status", Line).update(where + " · " + _("Enter opens a sale")
                                                        + (" · " + hint(*more) if more else ""))
 
     @on(DataTable.RowSelected, "#sales")

@@ -9,11 +9,13 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Header, Static
+from textual.widgets import DataTable, Header
 
 from tui.actions import bindings
 from tui.failures import ReportsFailures
 from tui.widgets.key_bar import KeyBar
+from tui.widgets.line import Line
+from tui.widgets.plain_table import PlainTable
 
 
 class LocationsScreen(ReportsFailures, Screen):
@@ -32,9 +34,9 @@ class LocationsScreen(ReportsFailures, Screen):
     def compose(self) -> ComposeResult:
         self.sub_title = _("Locations")
         yield Header(icon="⇄")
-        yield Static(_("Locations — each keeps its own stock; import its counts with {command}").format(
+        yield Line(_("Locations — each keeps its own stock; import its counts with {command}").format(
             command="tandem --import-catalog FILE --location NAME"), id="locations-title")
-        table = DataTable(id="locations", cursor_type="row")
+        table = PlainTable(id="locations", cursor_type="row")
         table.add_column(_("Location"), width=40)
         table.add_column(_("State"), width=10)
         table.add_column(Text(_("Units on hand"), justify="right"), width=14)

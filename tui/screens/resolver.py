@@ -13,13 +13,15 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
-from textual.widgets import DataTable, Header, Input, Static
+from textual.widgets import DataTable, Header, Input
 
 from tui.actions import bindings, hint, key
 from tui.failures import ReportsFailures
 from tui.widgets.search_box import SearchBox
 from tui.widgets.fitted_table import Col, FittedTable
 from tui.widgets.key_bar import KeyBar
+from tui.plain import styled
+from tui.widgets.line import Line
 
 if TYPE_CHECKING:
     from core.resolver import Candidate, QueueItem, QueuePage
@@ -42,9 +44,9 @@ class WhyScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="why"):
-            yield Static(Text(self.title_text, style="bold"), id="why-title")
-            yield Static(self.reason, id="why-text")
-            yield Static(hint(("why.close", _("close")), ("why.faq", _("the help entry on matching"))), id="why-hint")
+            yield Line(Text(self.title_text, style="bold"), id="why-title")
+            yield Line(self.reason, id="why-text")
+            yield Line(hint(("why.close", _("close")), ("why.faq", _("the help entry on matching"))), id="why-hint")
 
     def action_faq(self) -> None:
         self.dismiss()
@@ -97,11 +99,11 @@ class ResolverScreen(ReportsFailures, Screen):
         self.sub_title = _("Match resolver")
         yield Header(icon="⇄")
         yield FittedTable(QUEUE_COLUMNS, id="queue")
-        yield Static("", id="web-side")
+        yield Line("", id="web-side")
         yield SearchBox(placeholder=_("Search the catalog: SKU, part number, barcode, words"), id="search",
                     compact=True)
         yield FittedTable(CANDIDATE_COLUMNS, id="candidates")
-        yield Static("", id="resolver-status")
+        yield Line("", id="resolver-status")
         yield KeyBar()
 
     def on_mount(self) -> None:
@@ -152,12 +154,12 @@ class ResolverScreen(ReportsFailures, Screen):
         total = self.page.total if self.page else 0
         self.border_subtitle = ""
         if item is None:
-            self.query_one("#web-side", Static).update(_("Nothing to resolve: every web listing is matched "
+            self.query_one("#web-side", Line).update(_("Nothing to resolve: every web listing is matched "
                                                           "or marked as not sold online."))
             self.query_one("#candidates", DataTable).clear()
-            self.query_one("#resolver-status", Static).update(_("{count} waiting").format(count=number(total)))
+            self.query_one("#resolver-status", Line).update(_("{count} waiting").format(count=number(total)))
             return
-        self.query_one("#resolver-status", Static).update(
+        self.query_one("#resolver-status", Line).update(
             _("{position} of {total} waiting · 1–9 or ").format(position=number(self.page_offset + self.index + 1),
                                                                 total=number(total))
             + hint(("resolver.link", _("link")), ("resolver.not-online", _("not online")), ("resolver.skip", _("skip")),
@@ -170,8 +172,8 @@ class ResolverScreen(ReportsFailures, Screen):
             barcode += " " + _("(invalid)")
         price = money(item.price) if item.price is not None else "—"
         waiting = "  " + _("Orders waiting: {orders}").format(orders=", ".join(orders)) if orders else ""
-        self.query_one("#web-side", Static).update(
-            f"[b]{item.title}[/b]  {price}\n"
+        self.query_one("#web-side", Line).update(
+            styled("[b]{title}[/b]  {price}\n", title=item.title, price=price)
             + _("GTIN {barcode}  Part {part}  Code {code}").format(barcode=barcode, part=item.part_number or "—",
                                                                   code=item.product_code or "—") + waiting
         )
@@ -205,7 +207,7 @@ class ResolverScreen(ReportsFailures, Screen):
                                          Text(str(candidate.available), justify="right")])
             for number, candidate in enumerate(event.candidates, start=1)])
         if not event.candidates:
-            self.query_one("#resolver-status", Static).update(
+            self.query_one("#resolver-status", Line).update(
                 _("No product in the shop looks like this listing. {search} to search, {not_online} if it is not sold "
                   "here.").format(search=key("resolver.search"), not_online=key("resolver.not-online")))
 

@@ -14,7 +14,7 @@ from textual.app import ComposeResult
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import DataTable, Header, Input, OptionList, Static
+from textual.widgets import DataTable, Header, Input, OptionList
 from textual.widgets.option_list import Option
 
 from tui.actions import bindings, hint, key
@@ -22,6 +22,8 @@ from tui.failures import ReportsFailures
 from tui.widgets.search_box import SearchBox
 from tui.widgets.fitted_table import Col, FittedTable
 from tui.widgets.key_bar import KeyBar
+from tui.plain import plain, styled
+from tui.widgets.line import Line
 
 if TYPE_CHECKING:
     from core.returns import ReturnView
@@ -65,7 +67,7 @@ class ReturnsScreen(ReportsFailures, Screen):
                     select_on_focus=False, compact=True)
         yield OptionList(id="found")
         yield FittedTable(LINE_COLUMNS, id="return-lines")
-        yield Static("", id="refund-total")
+        yield Line("", id="refund-total")
         yield KeyBar()
 
     def on_mount(self) -> None:
@@ -134,7 +136,7 @@ class ReturnsScreen(ReportsFailures, Screen):
         found = self.query_one("#found", OptionList)
         found.clear_options()
         for sale_id, number, customer, total in event.sales:
-            found.add_option(Option(f"{number}  {customer or ''}  {money(total)}", id=str(sale_id)))
+            found.add_option(Option(plain(f"{number}  {customer or ''}  {money(total)}"), id=str(sale_id)))
         if not event.sales:
             found.add_option(Option(_("No completed web sale matches"), disabled=True))
         found.display = True
@@ -194,9 +196,9 @@ class ReturnsScreen(ReportsFailures, Screen):
         shipping = ""
         if view.state == "draft" and not any(line.is_shipping for line in view.lines) and view.shipping_left > 0:
             shipping = " · " + _("shipping left to refund {amount}").format(amount=money(view.shipping_left))
-        self.query_one("#refund-total", Static).update(
-            _("Refund: net {net} · tax {tax} · [b]total {total}[/b]").format(net=money(net), tax=money(tax),
-                                                                            total=money(total))
+        self.query_one("#refund-total", Line).update(
+            styled(_("Refund: net {net} · tax {tax} · [b]total {total}[/b]"), net=money(net), tax=money(tax),
+                   total=money(total))
             + f"{state}{shipping}\n"
             + f"{key('returns.more')}/{key('returns.less')} " + _("units") + " · "
             + hint(("returns.tax", _("tax rate")), ("returns.restock", _("restock")),

@@ -7,9 +7,10 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
+from textual.content import Content
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Header, Static
+from textual.widgets import DataTable, Header
 
 from core.audit import action_words
 from core.i18n import N_, _, amount, money, rate
@@ -18,6 +19,8 @@ from tui.actions import bindings, hint, key
 from tui.failures import ReportsFailures
 from tui.widgets.fitted_table import Col, FittedTable
 from tui.widgets.key_bar import KeyBar
+from tui.plain import plain, styled
+from tui.widgets.line import Line
 
 if TYPE_CHECKING:
     from core.inbox import SaleDetail
@@ -53,10 +56,10 @@ class SaleScreen(ReportsFailures, Screen):
 
     def compose(self) -> ComposeResult:
         yield Header(icon="⇄")
-        yield Static("", id="sale-summary")
+        yield Line("", id="sale-summary")
         yield FittedTable(LINE_COLUMNS, id="sale-lines")
-        yield Static("", id="sale-payment")
-        yield Static("", id="sale-history")
+        yield Line("", id="sale-payment")
+        yield Line("", id="sale-history")
         yield KeyBar()
 
     def on_mount(self) -> None:
@@ -91,15 +94,15 @@ class SaleScreen(ReportsFailures, Screen):
         contact = " · ".join(part for part in (s.customer_email, s.customer_phone) if part)
         pos = (_("POS customer: {name}").format(name=d.pos_customer) if d.pos_customer
                else _("no POS customer linked ({key})").format(key=key("sale.customer")))
-        problem = ("\n" + _("[b]Capture failed:[/b] {reason}").format(reason=s.capture_error)
-                   if s.capture_error and s.state == "capture_failed" else "")
+        problem = (styled("\n" + _("[b]Capture failed:[/b] {reason}"), reason=s.capture_error)
+                   if s.capture_error and s.state == "capture_failed" else Content(""))
         if s.hold_reason and s.state == "held":
-            problem = ("\n" + _("[b]Held for a person:[/b] {reason}").format(reason=s.hold_reason) + " ("
-                       + hint(("sale.shop-ships", _("we ship it")), ("sale.supplier-ships", _("supplier ships"))) + ")")
-        self.query_one("#sale-summary", Static).update(
-            f"[b]{s.order_number}[/b]  {row.status}  ·  {d.channel}  ·  "
-            f"{shown(s.ordered_at, '%a %d %b %H:%M')}\n"
-            f"{s.customer_name or _('no name')}  {contact}  ·  {pos}{problem}")
+            problem = styled("\n" + _("[b]Held for a person:[/b] {reason}") + " ({keys})", reason=s.hold_reason,
+                             keys=hint(("sale.shop-ships", _("we ship it")), ("sale.supplier-ships", _("supplier ships"))))
+        self.query_one("#sale-summary", Line).update(styled(
+            "[b]{number}[/b]  {status}  ·  {channel}  ·  {ordered}\n{name}  {contact}  ·  {pos}",
+            number=s.order_number, status=row.status, channel=d.channel, ordered=shown(s.ordered_at, '%a %d %b %H:%M'),
+            name=s.customer_name or _('no name'), contact=contact, pos=pos) + problem)
         rows = []
         for line in d.lines:
             if line.sku is None:
@@ -117,12 +120,12 @@ class SaleScreen(ReportsFailures, Screen):
         paid = "; ".join(f"{name} ({account}) {money(paid_amount)}" + (_(" captured elsewhere") if elsewhere else "")
                          for name, account, paid_amount, _kind, elsewhere in d.payments)
         shipping = _(" · shipping {amount}").format(amount=money(s.shipping_charged)) if s.shipping_charged else ""
-        self.query_one("#sale-payment", Static).update(
+        self.query_one("#sale-payment", Line).update(
             _("Total {total}").format(total=money(s.total)) + shipping + " · "
             + _("authorised {amount}").format(amount=money(s.authorized_amount)) + " · "
             + (_("paid: {payments}").format(payments=paid) if paid else _("not captured yet")))
         history = [f"{shown(at)} {actor} {action_words(action)}" for at, actor, action, _detail in d.history[-2:]]
-        self.query_one("#sale-history", Static).update(
+        self.query_one("#sale-history", Line).update(
             _("History: {events}").format(events="; ".join(history) if history else _("imported")))
         self.refresh_bindings()
 

@@ -9,14 +9,18 @@ from core.i18n import N_, _, ngettext
 
 from textual import on, work
 from textual.app import ComposeResult
+from textual.content import Content
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Header, Static
+from textual.widgets import DataTable, Header
 
 from tui.actions import bindings, key
 from tui.failures import ReportsFailures
 from tui.widgets.key_bar import KeyBar
 from tui.widgets.fitted_table import ELLIPSIS
+from tui.plain import styled
+from tui.widgets.line import Line
+from tui.widgets.plain_table import PlainTable
 
 FOR_WIDTH = 14
 
@@ -46,8 +50,8 @@ class SupplierScreen(ReportsFailures, Screen):
     def compose(self) -> ComposeResult:
         self.sub_title = _("Supplier fulfilment")
         yield Header(icon="⇄")
-        yield Static("", id="supplier-status")
-        table = DataTable(id="documents", cursor_type="row")
+        yield Line("", id="supplier-status")
+        table = PlainTable(id="documents", cursor_type="row")
         table.add_column(_("For"), width=FOR_WIDTH)  # the web store's own set, then "· brand" for each brand's
         table.add_column(_("Document"), width=17)
         table.add_column(_("State"), width=7)
@@ -78,17 +82,18 @@ class SupplierScreen(ReportsFailures, Screen):
         lines = []
         for setup in event.setups:
             if setup.on:
-                state = _("[b]ON[/b] · supplier-shipped orders go to {location}").format(
-                    location=setup.receiving_location or _("its location"))
+                state = styled(_("[b]ON[/b] · supplier-shipped orders go to {location}"),
+                               location=setup.receiving_location or _("its location"))
             elif setup.ready:
                 state = _("off · the documents are in order: {key} switches it on").format(key=key("supplier.on"))
             else:
                 todo = sum(document.state != "current" for document in setup.sets[0].documents)
                 state = ngettext("off · {count} document to record before it can be on",
                                  "off · {count} documents to record before it can be on", todo).format(count=todo)
-            lines.append(_("{store}: supplier fulfilment {state}").format(store=setup.channel, state=state))
-        self.query_one("#supplier-status", Static).update(
-            "\n".join(lines) or _("No web store is set up yet: channels come from the settings file."))
+            lines.append(styled(_("{store}: supplier fulfilment {state}"), store=setup.channel,
+                                state=state if isinstance(state, Content) else Content(state)))
+        self.query_one("#supplier-status", Line).update(
+            Content("\n").join(lines) or _("No web store is set up yet: channels come from the settings file."))
         table = self.query_one("#documents", DataTable)
         keep = table.cursor_row
         table.clear()

@@ -7,7 +7,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Header, Static
+from textual.widgets import Header
 
 from core.i18n import N_, _
 from core.shoptime import shown
@@ -16,6 +16,7 @@ from tui.failures import ReportsFailures
 from tui.screens.home import sync_status
 from tui.widgets.fitted_table import Col, FittedTable
 from tui.widgets.key_bar import KeyBar
+from tui.widgets.line import Line
 
 STORE_COLUMNS = [Col(N_("Web store"), 16, grow=1), Col(N_("Synced"), 12, whole=True), Col(N_("Result"), 36, grow=3)]
 RUN_COLUMNS = [Col(N_("Started"), 12, whole=True), Col(N_("Web store"), 14, grow=1), Col(N_("Status"), 11), Col(N_("What it did"), 29, grow=4)]
@@ -40,7 +41,7 @@ class SyncsScreen(ReportsFailures, Screen):
         self.sub_title = _("Syncs")
         yield Header(icon="⇄")
         yield FittedTable(STORE_COLUMNS, id="stores")
-        yield Static("", id="progress")
+        yield Line("", id="progress")
         yield FittedTable(RUN_COLUMNS, id="runs", zebra_stripes=True)
         yield KeyBar()
 
@@ -69,7 +70,7 @@ class SyncsScreen(ReportsFailures, Screen):
 
     def show_sync_progress(self) -> None:
         running = _("Syncing: {step}").format(step=self.app.sync_progress) if self.app.sync_running else ""
-        self.query_one("#progress", Static).update(running or (
+        self.query_one("#progress", Line).update(running or (
             hint(("syncs.one", _("syncs the highlighted store")), ("syncs.all", _("syncs them all")),
                  ("syncs.more", _("older")))))
 
@@ -101,4 +102,4 @@ class SyncsScreen(ReportsFailures, Screen):
             for record in event.runs])
         self.show_sync_progress()
         if not event.channels:
-            self.query_one("#progress", Static).update(_("No web store is set up yet: see the home screen's first steps."))
+            self.query_one("#progress", Line).update(_("No web store is set up yet: see the home screen's first steps."))

@@ -9,11 +9,18 @@ from dataclasses import dataclass, replace
 from rich.cells import cell_len
 from rich.text import Text
 from textual import events
-from textual.widgets import DataTable
 
 from core.i18n import _
+from tui.plain import cleaned, visible
+from tui.widgets.plain_table import PlainTable
 
 ELLIPSIS = "…"
+
+
+def _safe(cell):
+    if isinstance(cell, Text):
+        return cleaned(cell)
+    return visible(cell)
 
 
 def _plain(cell) -> str:
@@ -130,7 +137,7 @@ def column_widths(columns: list[Col], available: int) -> list[int]:
     return widths
 
 
-class FittedTable(DataTable):
+class FittedTable(PlainTable):
     """A DataTable given its rows as plain values; it lays them out for its width, again on resize."""
 
     DEFAULT_CSS = """
@@ -152,9 +159,10 @@ class FittedTable(DataTable):
         return width - padding - 1  # a vertical scrollbar's width, shown or not, so nothing jumps
 
     def set_rows(self, rows: list[tuple[str, list]]) -> None:
-        """Rows as (key, cells); the cursor stays on the same key when it is still there."""
+        """Rows as (key, cells); the cursor stays on the same key when it is still there. A str cell
+        is outside text, shown as written (never read as markup), control characters as symbols."""
         kept = self.cursor_key(), self.cursor_row
-        self.rows_data = rows
+        self.rows_data = [(key, [_safe(cell) for cell in cells]) for key, cells in rows]
         self._lay_out(kept)
 
     def cursor_key(self) -> str | None:

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal
-from textual.widgets import Footer, Static
+from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
 
 from core.i18n import _
 from tui.actions import key
+from tui.plain import styled
+from tui.widgets.line import Line
 
 
 class TranslatedFooter(Footer):
@@ -45,5 +47,5 @@ class KeyBar(Horizontal):
 
     def compose(self) -> ComposeResult:
         yield TranslatedFooter(show_command_palette=False)
-        yield Static(_("[b]{help}[/b] help [b]{keys}[/b] keys [b]{quit}[/b] quit").format(
+        yield Line(styled(_("[b]{help}[/b] help [b]{keys}[/b] keys [b]{quit}[/b] quit"),
             help=key("help"), keys=key("commands"), quit=key("quit")), id="always")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets import Static
+from tui.widgets.line import Line
 
 
 class StatCard(Vertical):
@@ -15,10 +15,10 @@ class StatCard(Vertical):
         self.border_title = title
 
     def compose(self) -> ComposeResult:
-        yield Static("…", classes="figure")
-        yield Static("", classes="detail")
+        yield Line("…", classes="figure")
+        yield Line("", classes="detail")
 
     def show(self, figure: str, detail: str = "", warn: bool = False) -> None:
-        self.query_one(".figure", Static).update(figure)
-        self.query_one(".detail", Static).update(detail)
+        self.query_one(".figure", Line).update(figure)
+        self.query_one(".detail", Line).update(detail)
         self.set_class(warn, "warn")
