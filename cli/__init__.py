@@ -93,6 +93,8 @@ def build_parser() -> argparse.ArgumentParser:
                          help=_("write the payments by account for DATE (YYYY-MM-DD) to --out"))
     actions.add_argument("--check", action="store_true",
                          help=_("check the settings, secrets and each web store's connection; exit 0 when all hold"))
+    actions.add_argument("--gift-card-balance", nargs=2, metavar=("NUMBER", "AMOUNT"),
+                         help=_("record what the POS shows is left on a gift card after it was spent there"))
     actions.add_argument("--locations", action="store_true", help=_("list the shop's locations"))
     actions.add_argument("--add-location", metavar="NAME", help=_("open a new location (a second shop, a warehouse)"))
     actions.add_argument("--rename-location", nargs=2, metavar=("OLD", "NEW"), help=_("rename a location"))
@@ -190,6 +192,8 @@ def main(argv: list[str] | None = None) -> int:
             for line in lines:
                 print(line)
             return EXIT_OK if all(line.holds for line in lines) else EXIT_ERROR
+        if args.gift_card_balance:
+            return _gift_card_balance(settings, *args.gift_card_balance)
         if args.locations or args.add_location or args.rename_location or args.retire_location:
             return _locations(settings, args)
         if args.supplier_document or args.supplier_fulfilment:
@@ -259,6 +263,28 @@ def _import_catalog(settings, path: str, location: str | None) -> int:
     print(
         _('{name}: {rows} rows for {location}: {added} added, {updated} updated, {unchanged} unchanged; {stock_changed} on-hand quantities changed.').format(name=file.name, rows=report.rows, location=report.location, added=report.added, updated=report.updated, unchanged=report.unchanged, stock_changed=report.stock_changed)
     )
+    return EXIT_OK
+
+
+def _gift_card_balance(settings, number: str, balance: str) -> int:
+    from core.audit import current_actor
+    from core.db import open_database
+    from core.gift_cards import set_gift_card_balance
+    from core.i18n import money, parse_decimal
+    from core.sales import SaleError
+
+    try:
+        amount = parse_decimal(balance)
+    except ValueError:
+        print(_("tandem: {value} is not an amount").format(value=repr(balance)), file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        spent = set_gift_card_balance(open_database(settings.database_url), number, amount, current_actor())
+    except SaleError as exc:
+        print(_('tandem: {exc}; nothing was changed.').format(exc=exc), file=sys.stderr)
+        return EXIT_ERROR
+    print(_("gift card {number}: {left} left ({spent} spent)").format(number=number, left=money(amount),
+                                                                      spent=money(spent)))
     return EXIT_OK
 
 

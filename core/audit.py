@@ -57,6 +57,8 @@ ACTION_WORDS = {
     "complete_return": N_("refunded"),
     "create_customer": N_("created the customer"),
     "issue_gift_card": N_("issued the gift card"),
+    "take_back_gift_card": N_("took money back from the gift card"),
+    "gift_card_spent": N_("recorded what is left on the gift card"),
     "line_product": N_("chose a line's product"),
     "link": N_("linked"),
     "link_customer": N_("linked the customer"),

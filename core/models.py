@@ -375,6 +375,10 @@ class GiftCard(SQLModel, table=True):
     sale_line_id: int | None = Field(default=None, foreign_key="websaleline.id", unique=True)
     issued_by: str = Field(max_length=100)
     issued_at: datetime = CreatedAt()
+    # What refunds and a cancel took back from the card (SPEC §24); voided once nothing is left.
+    taken_back: Decimal = Field(default=Decimal("0.00"), sa_type=Money(), sa_column_kwargs={"server_default": "0"})
+    voided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    voided_by: str | None = Field(default=None, max_length=100)
 
 
 class SyncRun(SQLModel, table=True):

@@ -27,6 +27,7 @@ from core.models import (
     WebSale,
     WebSaleLine,
 )
+from core.gift_cards import IssuedCard, void_cards_to_cancel
 from core.sales import STATUS_LABELS, SaleError, _claim, _sale
 from core.sync.settle import release_stock, sell_stock
 
@@ -106,14 +107,25 @@ def complete_sale(engine: Engine, sale_id: int, actor: Actor, seen_version: int,
                                                                    amount=money(sale.authorized_amount))
 
 
-def cancel_sale(engine: Engine, sale_id: int, actor: Actor, seen_version: int) -> None:
+def cancel_sale(engine: Engine, sale_id: int, actor: Actor, seen_version: int) -> list[IssuedCard]:
+    """Cancel an open sale: its units released, and every gift card it issued voided first (a card
+    already spent refuses the cancel). Returns the cards voided."""
     with engine.begin() as conn:
         sale = _sale(conn, sale_id)
         if sale.state in (SaleState.COMPLETED.value, SaleState.CANCELLED.value):
             raise SaleError(_("this sale is already {state}").format(state=_(STATUS_LABELS.get(sale.state, sale.state))))
         _claim(conn, sale_id, seen_version, state=SaleState.CANCELLED.value)
+        voided = void_cards_to_cancel(conn, sale_id, actor)
         release_stock(conn, select(sale_table.c.id).where(sale_table.c.id == sale_id))
         audit(conn, actor, "cancel", "websale", sale_id, "state", sale.state, "cancelled")
+    return voided
+
+
+def cards_voided(cards: list[IssuedCard]) -> str:
+    """What a cancel took back, for staff."""
+    return " ".join(_("Gift card {number} voided: {amount} taken back.").format(number=card.number,
+                                                                              amount=money(card.balance))
+                    for card in cards)
 
 
 # What cancelling does to the web payment, by platform, said before staff confirm.
@@ -141,7 +153,7 @@ def cancel_with_store(engine: Engine, sale_id: int, actor: Actor, seen_version: 
     authorisation where the platform does. The shop's side is committed first: a website that
     cannot be reached leaves the sale cancelled here and staff told what is left to do there."""
     channel = _channel_of_sale(engine, sale_id)
-    cancel_sale(engine, sale_id, actor, seen_version)
+    voided = cards_voided(cancel_sale(engine, sale_id, actor, seen_version))
     try:
         connector = connector_for(ChannelConfig.from_row(channel), secrets_path)
     except Exception as exc:  # noqa: BLE001 - missing credentials and the like: the cancel here stands
@@ -157,7 +169,7 @@ def cancel_with_store(engine: Engine, sale_id: int, actor: Actor, seen_version: 
             connector.close()
     with engine.begin() as conn:
         audit(conn, actor, "cancel_on_website", "websale", sale_id, note=outcome)
-    return outcome
+    return f"{voided} {outcome}" if voided else outcome
 
 
 def complete_with_store(engine: Engine, sale_id: int, actor: Actor, seen_version: int, *, secrets_path=None,

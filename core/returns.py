@@ -18,7 +18,10 @@ from core.i18n import _, money
 from core.audit import Actor
 from core.audit import record as audit
 from core.dbtypes import utcnow
+from core.gift_cards import cards_of_sale, take_back
+from core.sales import SaleError
 from core.models import (
+    GiftCard,
     Location, Payment, Product, ReturnLine, SaleReturn, SalesChannel, SaleState, Stock, WebSale, WebSaleLine,
 )
 
@@ -81,6 +84,8 @@ class ReturnLineView:
     returned_elsewhere: int
     charged: Charged | None = None
     refunded: tuple[Decimal, Decimal] | None = None  # net and tax, once the return is posted
+    gift_card: str | None = None  # the card this line issued, if it is a gift-card line
+    card_left: Decimal | None = None  # what is still on that card: the most this line can refund
 
     @property
     def amounts(self) -> tuple[Decimal, Decimal, Decimal]:
@@ -97,6 +102,10 @@ class ReturnLineView:
             tax = -share(self.charged.tax, self.charged.whole, self.charged.before, part)
         else:
             tax = (net * self.tax_rate / 100).quantize(CENT, ROUND_HALF_UP)
+        if self.card_left is not None and -(net + tax) > self.card_left:
+            # A card spent in part: only what is left on it comes back (SPEC §24).
+            capped_net = (net * self.card_left / -(net + tax)).quantize(CENT, ROUND_HALF_UP)
+            return capped_net, -self.card_left - capped_net, -self.card_left
         return net, tax, net + tax
 
 
@@ -336,8 +345,10 @@ def _view(conn: Connection, return_id: int) -> ReturnView:
         select(rline_table, func.coalesce(WebSaleLine.title, Product.description).label("title"),
                func.coalesce(WebSaleLine.quantity, 1).label("sold"), WebSaleLine.unit_price.label("sold_price"),
                WebSaleLine.quantity.label("sold_quantity"), WebSaleLine.discount, WebSaleLine.tax_amount,
-               WebSaleLine.tax_rate.label("sold_rate"))
+               WebSaleLine.tax_rate.label("sold_rate"), GiftCard.number.label("card_number"),
+               GiftCard.balance.label("card_left"))
         .outerjoin(WebSaleLine, WebSaleLine.id == rline_table.c.sale_line_id)
+        .outerjoin(GiftCard, GiftCard.sale_line_id == rline_table.c.sale_line_id)
         .join(Product, Product.id == rline_table.c.product_id)
         .where(rline_table.c.return_id == return_id).order_by(rline_table.c.is_shipping, rline_table.c.id)
     ).all()
@@ -355,7 +366,8 @@ def _view(conn: Connection, return_id: int) -> ReturnView:
             charged = None
         refunded = (r.refunded_net, r.refunded_tax) if r.refunded_net is not None else None
         lines.append(ReturnLineView(r.id, r.sale_line_id, r.title, r.quantity, r.unit_price, r.tax_rate,
-                                    r.charged_tax_rate, r.restock, r.is_shipping, r.sold, before, charged, refunded))
+                                    r.charged_tax_rate, r.restock, r.is_shipping, r.sold, before, charged, refunded,
+                                    r.card_number, r.card_left if r.card_number else None))
     left = (sale.shipping_charged - shipping_before) if sale is not None else Decimal("0.00")
     return ReturnView(ret.id, ret.version, ret.sale_id, ret.order_number, ret.state, lines, left)
 
@@ -394,12 +406,24 @@ def complete_return(engine: Engine, return_id: int, actor: Actor, seen_version: 
                     raise ReturnError(_shipping_limit(sale.shipping_charged, view.shipping_left))
             elif -line.quantity > line.sold - line.returned_elsewhere:
                 raise ReturnError(_('{title}: only {value} of {sold} sold can still come back (another return was posted meanwhile)').format(title=line.title, value=line.sold - line.returned_elsewhere, sold=line.sold))
+            if line.gift_card and line.quantity < 0 and not line.card_left:
+                raise ReturnError(_("gift card {number} has nothing left on it: it was spent, so the customer has had "
+                                    "its value and this line cannot be refunded. Set its quantity back to 0").format(
+                                        number=line.gift_card))
         _net, _tax, total = view.totals
         refunded_before = conn.execute(
             select(func.coalesce(func.sum(return_table.c.refund_total), 0))
             .where(return_table.c.sale_id == sale_id, return_table.c.state == "completed")).scalar()
         if sale.captured_amount + refunded_before + total < 0:
             raise ReturnError(_('this would refund more than the {captured_amount} captured on the sale ({value} already refunded)').format(captured_amount=money(sale.captured_amount), value=money(-refunded_before)))
+        cards = {card.sale_line_id: card for card in cards_of_sale(conn, sale_id)}
+        for line in lines:
+            if line.gift_card and line.quantity < 0:
+                # Taken back from the card in the same transaction as the refund: both or neither.
+                try:
+                    take_back(conn, cards[line.sale_line_id], -line.amounts[2], actor, f"return {return_id}")
+                except SaleError as exc:
+                    raise ReturnError(str(exc)) from None
         conn.execute(update(return_table).where(return_table.c.id == return_id)
                      .values(state="completed", completed_at=utcnow(), refund_total=total))
         conn.execute(update(rline_table).where(rline_table.c.id == bindparam("line"))

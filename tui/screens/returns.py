@@ -183,10 +183,13 @@ class ReturnsScreen(ReportsFailures, Screen):
                         justify="right", style="bold" if changed else "")
             left = line.sold - line.returned_elsewhere
             sold = f"{left}/{line.sold}" if line.returned_elsewhere and not line.is_shipping else str(line.sold)
-            rows.append((str(line.id), [line.title, Text(sold, justify="right"),
+            # A gift-card line says its card and what is left on it: that is the most it refunds.
+            title = line.title if not line.gift_card else _("{title} · card {number}, {left} left").format(
+                title=line.title, number=line.gift_card, left=money(line.card_left or 0))
+            rows.append((str(line.id), [title, Text(sold, justify="right"),
                                         Text(str(-line.quantity), justify="right"),
                                         Text(amount(line.unit_price), justify="right"),
-                                        rate, "—" if line.is_shipping else (_("yes") if line.restock else _("no")),
+                                        rate, "—" if line.is_shipping or line.gift_card else (_("yes") if line.restock else _("no")),
                                         Text(amount(total), justify="right")]))
         table.set_rows(rows)
         if event.focus:
