@@ -120,6 +120,7 @@ class SaleLineView:
     stock_state: str = LineStock.NONE.value
     listing_state: str | None = None  # the listing's match state, None when the line has no listing
     manual_link: bool = False  # a person linked this line's listing (so `u` can take it back)
+    product_by_hand: bool = False  # a person chose this line's product on the sale (`u` takes it back)
 
     @property
     def needs_product(self) -> bool:
@@ -173,7 +174,10 @@ def sale_actions(state: str, shipping_charged: Decimal, fulfillment: str, lines:
         actions.append("gift_card")
     if any(line.needs_product for line in lines):
         actions.append("match")
-    if any(line.manual_link and line.stock_state != LineStock.SOLD.value and line.listing_id for line in lines):
+    if state != SaleState.HELD.value and any(line.sku and not line.gift_card for line in lines):
+        actions.append("repick")  # a line's product, chosen wrong, chosen again
+    if any((line.manual_link and line.listing_id or line.product_by_hand) and line.stock_state != LineStock.SOLD.value
+           for line in lines):
         actions.append("undo_match")
     actions += ["customer", "cancel"]
     return tuple(actions)
@@ -184,11 +188,11 @@ def sale_detail(engine: Engine, sale_id: int) -> SaleDetail:
         sale = _sale(conn, sale_id)
         channel, platform = conn.execute(select(SalesChannel.name, SalesChannel.platform)
                                          .where(SalesChannel.id == sale.channel_id)).one()
-        lines = [SaleLineView(*row[:-1], manual_link=bool(row[-1])) for row in conn.execute(
+        lines = [SaleLineView(*row[:-2], manual_link=bool(row[-2]), product_by_hand=bool(row[-1])) for row in conn.execute(
             select(line_table.c.id, line_table.c.title, line_table.c.quantity, line_table.c.unit_price,
                    line_table.c.tax_rate, Product.sku, line_table.c.listing_id,
                    func.coalesce(Product.gift_card_placeholder, False), GiftCard.number, line_table.c.stock_state,
-                   WebListing.match_state, ProductLink.manual)
+                   WebListing.match_state, ProductLink.manual, line_table.c.product_by_hand)
             .outerjoin(Product, Product.id == line_table.c.product_id)
             .outerjoin(GiftCard, GiftCard.sale_line_id == line_table.c.id)
             .outerjoin(WebListing, WebListing.id == line_table.c.listing_id)

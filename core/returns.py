@@ -224,16 +224,31 @@ def _draft_line(conn: Connection, line_id: int):
 def set_quantity(engine: Engine, line_id: int, units: int, actor: Actor) -> None:
     """How many units come back (entered positive, stored negative)."""
     with engine.begin() as conn:
+        _set_units(conn, _draft_line(conn, line_id), units)
+
+
+def add_units(engine: Engine, line_id: int, more: int, actor: Actor) -> int:
+    """One more unit back (or fewer, with a negative `more`), counted from what is saved, not from
+    what a screen last showed: `+` pressed twice quickly brings back two. Returns the units now."""
+    with engine.begin() as conn:
         line = _draft_line(conn, line_id)
-        if line.is_shipping:
-            raise ReturnError(_("the shipping refund is always one"))
-        if units < 0:
-            raise ReturnError(_("enter how many units come back, as a positive number"))
-        sold = conn.execute(select(WebSaleLine.quantity).where(WebSaleLine.id == line.sale_line_id)).scalar()
-        other = _returned_elsewhere(conn, line.sale_line_id, line.return_id)
-        if units > sold - other:
-            raise ReturnError(_('only {value} of {sold} sold can still come back').format(value=sold - other, sold=sold))
-        conn.execute(update(rline_table).where(rline_table.c.id == line_id).values(quantity=-units))
+        # Lock the line while it is read and written (PostgreSQL; SQLite has one writer anyway).
+        conn.execute(select(rline_table.c.id).where(rline_table.c.id == line_id).with_for_update())
+        units = -conn.execute(select(rline_table.c.quantity).where(rline_table.c.id == line_id)).scalar() + more
+        _set_units(conn, line, units)
+    return units
+
+
+def _set_units(conn: Connection, line, units: int) -> None:
+    if line.is_shipping:
+        raise ReturnError(_("the shipping refund is always one"))
+    if units < 0:
+        raise ReturnError(_("enter how many units come back, as a positive number"))
+    sold = conn.execute(select(WebSaleLine.quantity).where(WebSaleLine.id == line.sale_line_id)).scalar()
+    other = _returned_elsewhere(conn, line.sale_line_id, line.return_id)
+    if units > sold - other:
+        raise ReturnError(_('only {value} of {sold} sold can still come back').format(value=sold - other, sold=sold))
+    conn.execute(update(rline_table).where(rline_table.c.id == line.id).values(quantity=-units))
 
 
 def checked_tax_change(rate, reason: str | None) -> tuple[Decimal, str]:

@@ -8,15 +8,17 @@ staff see), and the sync's settle stage (stock moves, once per line)."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from sqlalchemy import Connection, Engine, select, update
 
-from core.i18n import _
+from core.i18n import _, money
 from core.i18n import N_
 from core.audit import Actor
 from core.audit import record as audit
-from core.models import Product, SaleState, Stock, WebSale, WebSaleLine
+from core.models import GiftCard, Product, SaleState, Stock, WebSale, WebSaleLine
 from core.sync.matching import match_sale_lines
-from core.sync.settle import settle_sales
+from core.sync.settle import release_lines, settle_sales
 
 sale_table, line_table, stock_table = WebSale.__table__, WebSaleLine.__table__, Stock.__table__
 
@@ -32,6 +34,23 @@ STATUS_LABELS = {
 
 class SaleError(Exception):
     """The action was refused; the message is for staff."""
+
+
+# A shop price this far from what the web charged is more often a wrong pick than a price change.
+PRICE_TOLERANCE = Decimal("0.05")
+
+
+class PriceDiffers(SaleError):
+    """The product picked sells in the shop at a price far from the web line's: ask first."""
+
+    def __init__(self, sku: str, shop_price: Decimal, web_price: Decimal):
+        super().__init__(_("{sku} sells for {shop} in the shop, but the web line was sold at {web}").format(
+            sku=sku, shop=money(shop_price), web=money(web_price)))
+        self.sku, self.shop_price, self.web_price = sku, shop_price, web_price
+
+
+OPEN_LINE_STATES = (SaleState.READY.value, SaleState.WAITING_MATCH.value, SaleState.GIFT_CARD_TO_ISSUE.value,
+                    SaleState.CAPTURE_FAILED.value)
 
 
 def _sale(conn: Connection, sale_id: int):
@@ -73,3 +92,69 @@ def put_line_on_product(engine: Engine, line_id: int, product_id: int, actor: Ac
     return sku
 
 
+
+
+def change_line_product(engine: Engine, line_id: int, product_id: int, actor: Actor, *,
+                        price_confirmed: bool = False) -> str:
+    """Put a line of an open sale on another shop product, by hand, as often as it takes until the
+    sale is completed: its committed unit moves with it, in one transaction. A product whose shop
+    price is more than PRICE_TOLERANCE from the web line's raises PriceDiffers unless the person
+    saw both prices and confirmed. Returns the new SKU."""
+    with engine.begin() as conn:
+        line = _open_line(conn, line_id)
+        product = conn.execute(select(Product.sku, Product.price).where(Product.id == product_id,
+                                                                          Product.active.is_(True))).first()
+        if product is None:
+            raise SaleError(_("that product no longer exists or is inactive"))
+        if line.product_id == product_id:
+            raise SaleError(_("the line is already on {sku}").format(sku=product.sku))
+        if conn.execute(select(GiftCard.id).where(GiftCard.sale_line_id == line_id)).first():
+            raise SaleError(_("a gift card was issued for this line; its product stays"))
+        web = line.unit_price
+        if not price_confirmed and web and abs(product.price - web) > web * PRICE_TOLERANCE:
+            raise PriceDiffers(product.sku, product.price, web)
+        old = conn.execute(select(Product.sku).where(Product.id == line.product_id)).scalar()
+        release_lines(conn, select(line_table.c.id).where(line_table.c.id == line_id))
+        conn.execute(update(line_table).where(line_table.c.id == line_id)
+                     .values(product_id=product_id, product_by_hand=True))
+        _claim(conn, line.sale_id, line.version)
+        settle_sales(conn, line.channel_id, sale_ids=[line.sale_id])
+        audit(conn, actor, "line_product", "websale", line.sale_id, f"line {line_id} product", old, product.sku)
+    return product.sku
+
+
+def undo_line_product(engine: Engine, line_id: int, actor: Actor) -> str:
+    """Take back a product put on a line by hand: its unit released, the line back to what the
+    matching rules give it (often nothing: it waits for a product again). Says what it did."""
+    with engine.begin() as conn:
+        line = _open_line(conn, line_id)
+        if not line.product_by_hand:
+            raise SaleError(_("no person chose this line's product; nothing to undo here"))
+        old = conn.execute(select(Product.sku).where(Product.id == line.product_id)).scalar()
+        release_lines(conn, select(line_table.c.id).where(line_table.c.id == line_id))
+        conn.execute(update(line_table).where(line_table.c.id == line_id)
+                     .values(product_id=None, product_by_hand=False))
+        _claim(conn, line.sale_id, line.version)
+        match_sale_lines(conn, line.channel_id)
+        settle_sales(conn, line.channel_id, sale_ids=[line.sale_id])
+        now = conn.execute(select(Product.sku).join(line_table, line_table.c.product_id == Product.id)
+                           .where(line_table.c.id == line_id)).scalar()
+        audit(conn, actor, "undo_line_product", "websale", line.sale_id, f"line {line_id} product", old, now)
+    if now:
+        return _("Undone: “{title}” is off {old}, back on {now} by the matching rules.").format(
+            title=line.title, old=old, now=now)
+    return _("Undone: “{title}” is off {old} and waits for a product again.").format(title=line.title, old=old)
+
+
+def _open_line(conn: Connection, line_id: int):
+    line = conn.execute(select(line_table.c.sale_id, line_table.c.product_id, line_table.c.product_by_hand,
+                               line_table.c.unit_price, line_table.c.title, line_table.c.stock_state,
+                               sale_table.c.state, sale_table.c.channel_id, sale_table.c.version)
+                        .join(sale_table, sale_table.c.id == line_table.c.sale_id)
+                        .where(line_table.c.id == line_id)).first()
+    if line is None:
+        raise SaleError(_("that sale line no longer exists"))
+    if line.state not in OPEN_LINE_STATES or line.stock_state == "sold":
+        raise SaleError(_('the sale is {value}; its lines cannot change').format(
+            value=_(STATUS_LABELS.get(line.state, line.state))))
+    return line

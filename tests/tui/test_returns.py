@@ -142,3 +142,32 @@ async def test_a_is_the_accounts_screen_and_e_changes_an_account(demo_engine):
     with demo_engine.connect() as conn:
         online = conn.execute(select(PaymentType.account, PaymentType.card_present).where(PaymentType.name == "Online card")).one()
     assert online == ("Online merchant account (Stripe)", False), "an online payment never becomes card-present"
+
+
+async def test_plus_pressed_twice_in_a_burst_brings_back_two_units(sqlite_demo_engine):
+    """Both presses reach the screen before the first is saved, as a fast hand or a held key sends
+    them: each counts, from what is saved rather than from what the screen last showed."""
+    from textual import events
+
+    with sqlite_demo_engine.begin() as conn:
+        sale = conn.execute(select(WebSale.__table__).join(WebSaleLine, WebSaleLine.sale_id == WebSale.id)
+                            .where(WebSale.state == "ready", WebSaleLine.quantity >= 2).order_by(WebSale.id)).first()
+    complete_sale(sqlite_demo_engine, sale.id, Actor("anna"), sale.version, pickup=False)
+    app = TandemApp(sqlite_demo_engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_return(app, pilot, sale.order_number)
+        row = next(i for i, line in enumerate(app.screen.view.lines) if line.sold >= 2)
+        for _ in range(row):
+            await pilot.press("down")
+        await settle(app, pilot)
+        for _ in range(2):
+            event = events.Key("plus", "+")
+            event.set_sender(app)
+            app._driver.send_message(event)
+        await settle(app, pilot, 0.3)
+        await app.workers.wait_for_complete()
+        await settle(app, pilot, 0.1)
+        line_id = app.screen.view.lines[row].id
+        assert app.screen.view.lines[row].quantity == -2, "the screen shows both presses"
+    with sqlite_demo_engine.connect() as conn:
+        assert conn.execute(select(ReturnLine.quantity).where(ReturnLine.id == line_id)).scalar() == -2

@@ -160,3 +160,44 @@ def test_pickup_checks_snapshot_80x24(snap_compare, sqlite_demo_engine):
         await press_and_settle(pilot.app, pilot, "p", "1")
 
     assert snap_compare(TandemApp(sqlite_demo_engine, demo=True), terminal_size=(80, 24), run_before=go)
+
+
+async def test_a_wrong_product_is_picked_again_after_a_price_question_and_undone(sqlite_demo_engine):
+    """m on a line that already has its product opens the pick list; a product at another price asks
+    first, showing both prices; u then takes exactly that pick back."""
+    from core.models import Product, WebSaleLine
+    from tui.dialogs.confirm import ConfirmScreen
+    from tui.screens.catalog import CatalogScreen
+
+    app = TandemApp(sqlite_demo_engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await press_and_settle(app, pilot, "s")
+        number = first_with(app, "ready")
+        await press_and_settle(app, pilot, "escape")
+        await open_sale(app, pilot, number)
+        line = app.screen.detail.lines[0]
+        assert line.sku and not line.gift_card_placeholder
+        await press_and_settle(app, pilot, "m")
+        assert isinstance(app.screen, CatalogScreen) and app.screen.pick_for == line.title
+        table = app.screen.query_one("#products")
+        rows = app.screen.page.rows
+        other = next(i for i, row in enumerate(rows) if row.sku != line.sku
+                     and abs(row.price - line.unit_price) > line.unit_price / 20)
+        table.focus()
+        table.move_cursor(row=other)
+        await press_and_settle(app, pilot, "enter")
+        await settle(app, pilot, 0.2)
+        assert isinstance(app.screen, ConfirmScreen), "a pick at another price asks first"
+        question = app.screen.question
+        assert rows[other].sku in question and f"{line.unit_price:.2f}" in question and f"{rows[other].price:.2f}" in question
+        await press_and_settle(app, pilot, "y")
+        await settle(app, pilot, 0.2)
+        assert isinstance(app.screen, SaleScreen) and app.screen.detail.lines[0].sku == rows[other].sku
+        await press_and_settle(app, pilot, "u")
+        await settle(app, pilot, 0.2)
+        assert app.screen.detail.lines[0].sku == line.sku, "u took back exactly the pick"
+        with sqlite_demo_engine.connect() as conn:
+            by_hand = conn.execute(select(WebSaleLine.product_by_hand).where(WebSaleLine.id == line.id)).scalar()
+            assert conn.execute(select(Product.sku).join(WebSaleLine, WebSaleLine.product_id == Product.id)
+                                .where(WebSaleLine.id == line.id)).scalar() == line.sku
+        assert not by_hand

@@ -248,12 +248,27 @@ class ReturnsScreen(ReportsFailures, Screen):
     def action_more(self) -> None:
         line = self._line()
         if line and not line.is_shipping:
-            self.change("quantity", line.id, -line.quantity + 1)
+            self.add_units(line.id, 1)
 
     def action_less(self) -> None:
         line = self._line()
         if line and not line.is_shipping:
-            self.change("quantity", line.id, -line.quantity - 1)
+            self.add_units(line.id, -1)
+
+    @work(thread=True, exit_on_error=False, group="returns-units")
+    def add_units(self, line_id: int, more: int) -> None:
+        """Not exclusive: every press is its own change, counted from what is saved."""
+        from core import returns
+        from core.audit import current_actor
+
+        engine = self.app.engine()
+        try:
+            returns.add_units(engine, line_id, more, current_actor())
+        except returns.ReturnError as exc:
+            self.post_message(self.Loaded(returns.return_view(engine, self.view.id),
+                                          _("Not changed: {reason}.").format(reason=exc), True))
+        else:
+            self.post_message(self.Loaded(returns.return_view(engine, self.view.id), None))
 
     def action_restock(self) -> None:
         line = self._line()

@@ -75,6 +75,8 @@ class SaleScreen(ReportsFailures, Screen):
         needs = self.ACTION_NEEDS.get(action)
         if needs is None:
             return True
+        if action == "resolve":
+            return self.detail is not None and bool({"match", "repick"} & set(self.detail.actions))
         return self.detail is not None and needs in self.detail.actions
 
     def action_back(self) -> None:
@@ -201,37 +203,70 @@ class SaleScreen(ReportsFailures, Screen):
         from tui.screens.resolver import ResolverScreen
 
         line = self._line()
-        if line is None or not line.needs_product:
-            self.notify(_("Put the cursor on a line that needs a match."), timeout=3)
+        if line is None or line.gift_card or not (line.needs_product or "repick" in self.detail.actions):
+            self.notify(_("Put the cursor on a line that needs a match, or whose product to change."), timeout=3)
             return
-        if line.in_resolver:
+        if line.needs_product and line.in_resolver:
             self.app.push_screen(ResolverScreen(only_listing=line.listing_id))
         else:
-            # The listing was decided (not sold online, say) or there is none: choose this line's product.
+            # The listing was decided (not sold online, say), there is none, or the product picked
+            # was the wrong one: choose this line's product.
             self.app.push_screen(CatalogScreen(pick_for=line.title),
                                  lambda product_id: product_id and self.put_on_product(line.id, product_id))
 
+    class PriceAsked(Message):
+        def __init__(self, line_id: int, product_id: int, question: str):
+            super().__init__()
+            self.line_id, self.product_id, self.question = line_id, product_id, question
+
     @work(thread=True, exclusive=True, exit_on_error=False, group="sale-write")
-    def put_on_product(self, line_id: int, product_id: int) -> None:
+    def put_on_product(self, line_id: int, product_id: int, price_confirmed: bool = False) -> None:
         from core.audit import current_actor
-        from core.sales import SaleError, put_line_on_product
+        from core.sales import PriceDiffers, SaleError, change_line_product
 
         try:
-            sku = put_line_on_product(self.app.engine(), line_id, product_id, current_actor())
+            sku = change_line_product(self.app.engine(), line_id, product_id, current_actor(),
+                                      price_confirmed=price_confirmed)
+        except PriceDiffers as differs:
+            self.post_message(self.PriceAsked(line_id, product_id, _("{reason}. Put the line on {sku} all the same?")
+                                              .format(reason=str(differs).capitalize(), sku=differs.sku)))
         except SaleError as exc:
             self.post_message(self.Done(_("Not changed: {reason}.").format(reason=exc), warning=True))
         else:
             self.post_message(self.Done(_("The line is now {sku}.").format(sku=sku)))
 
+    @on(PriceAsked)
+    def ask_about_price(self, event: PriceAsked) -> None:
+        from tui.dialogs.confirm import ConfirmScreen
+
+        self.app.push_screen(ConfirmScreen(event.question),
+                             lambda yes: yes and self.put_on_product(event.line_id, event.product_id, True))
+
     def action_undo_match(self) -> None:
         line = self._line()
-        undoable = [l for l in self.detail.lines if l.manual_link and l.listing_id and l.stock_state != "sold"]
+        undoable = [l for l in self.detail.lines if (l.product_by_hand or l.manual_link and l.listing_id)
+                    and l.stock_state != "sold"]
         if line not in undoable:
             if len(undoable) != 1:
                 self.notify(_("Put the cursor on a line whose match a person made."), timeout=3)
                 return
             line = undoable[0]
-        self.undo_match(line.listing_id)
+        if line.product_by_hand:
+            self.undo_line(line.id)  # what the person did on this sale: the line's own product
+        else:
+            self.undo_match(line.listing_id)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="sale-write")
+    def undo_line(self, line_id: int) -> None:
+        from core.audit import current_actor
+        from core.sales import SaleError, undo_line_product
+
+        try:
+            text = undo_line_product(self.app.engine(), line_id, current_actor())
+        except SaleError as exc:
+            self.post_message(self.Done(_("Not undone: {reason}.").format(reason=exc), warning=True))
+        else:
+            self.post_message(self.Done(text))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="sale-write")
     def undo_match(self, listing_id: int) -> None:
