@@ -38,7 +38,8 @@ class Overview:
     locations: tuple[str, ...]
     channels: tuple[str, ...]
     open_sales: int
-    held_sales: int
+    held_sales: int  # held for the supplier, until their release time
+    held_for_a_person: int  # tagged supplier-shipped while the web store may not: a person decides
     unresolved_matches: int
     last_sync: LastSync | None
 
@@ -55,8 +56,9 @@ def shop_overview(engine: Engine) -> Overview:
                 func.count().filter(product.c.barcode_status == "invalid"),
             ).select_from(product)
         ).one()
-        open_sales, held = conn.execute(
-            select(func.count(), func.count().filter(sale.c.state == SaleState.HELD))
+        open_sales, held, for_a_person = conn.execute(
+            select(func.count(), func.count().filter(sale.c.state == SaleState.HELD, sale.c.hold_reason.is_(None)),
+                   func.count().filter(sale.c.state == SaleState.HELD, sale.c.hold_reason.is_not(None)))
             .where(sale.c.state.not_in(CLOSED_SALE_STATES))
         ).one()
         unresolved = conn.execute(
@@ -78,6 +80,7 @@ def shop_overview(engine: Engine) -> Overview:
         channels=channels,
         open_sales=open_sales,
         held_sales=held,
+        held_for_a_person=for_a_person,
         unresolved_matches=unresolved,
         last_sync=_alive(engine, LastSync(*last)) if last else None,
     )

@@ -64,7 +64,8 @@ def complete_sale(engine: Engine, sale_id: int, actor: Actor, seen_version: int,
     if sale.state not in (SaleState.READY.value, SaleState.CAPTURE_FAILED.value):
         reasons = {SaleState.WAITING_MATCH.value: _("some lines still need a match"),
                    SaleState.GIFT_CARD_TO_ISSUE.value: _("a gift card is still to issue"),
-                   SaleState.HELD.value: _("it is held for the supplier"),
+                   SaleState.HELD.value: _("it waits for a person to decide who ships it") if sale.hold_reason
+                   else _("it is held for the supplier"),
                    SaleState.COMPLETED.value: _("it is already completed"), SaleState.CANCELLED.value: _("it was cancelled")}
         raise SaleError(_("this sale cannot be completed: {reason}").format(reason=reasons.get(sale.state, sale.state)))
     if pickup and ships(sale.shipping_charged, sale.fulfillment):

@@ -185,9 +185,9 @@ def unlink_listing(engine: Engine, listing_id: int, actor: Actor) -> str:
         match_sale_lines(conn, listing.channel_id)
         settle_sales(conn, listing.channel_id)
         _audit(conn, actor, "unlink", listing, old, None)
-    text = _("Undone: the listing is back in the queue.")
+    what = _("not sold online") if old == "not sold online" else old
+    text = _("Undone: “{title}” is no longer {what}; it is back in the queue.").format(title=listing.title, what=what)
     if kept:
-        what = _("not sold online") if old == "not sold online" else old
         text += " " + ngettext("{count} completed sale keeps {what}: its units already left the shop (a return "
                                "brings them back).", "{count} completed sales keep {what}: their units already left "
                                "the shop (a return brings them back).", kept).format(count=kept, what=what)

@@ -144,6 +144,26 @@ def hold_fields(conn: Connection, channel_id: int, supplier: bool, shipped_at: d
     return fields
 
 
+def refresh_hold_reasons(conn: Connection, channel_id: int, today: date | None = None) -> int:
+    """After the supplier documents or the switch change: the reason each sale held for a person
+    gives is worked out again, so staff never read a problem that is already solved. Returns how
+    many reasons changed."""
+    today = today or shoptime_today()
+    changed = 0
+    held = conn.execute(select(sale_table.c.id, sale_table.c.hold_reason).where(
+        sale_table.c.channel_id == channel_id, sale_table.c.state == SaleState.HELD.value,
+        sale_table.c.hold_reason.is_not(None))).all()
+    for sale_id, reason in held:
+        problems = supplier_problems(conn, channel_id, today, _sale_brands(conn, sale_id))
+        now = (_("tagged supplier-shipped, but {problems}").format(problems="; ".join(problems)) if problems
+               else _("tagged supplier-shipped; supplier fulfilment may be used now: decide who ships it"))
+        if now != reason:
+            conn.execute(update(sale_table).where(sale_table.c.id == sale_id)
+                         .values(hold_reason=now, version=sale_table.c.version + 1))
+            changed += 1
+    return changed
+
+
 def decide_supplier_hold(engine: Engine, sale_id: int, actor: Actor, seen_version: int, *, shop_ships: bool,
                          now: datetime | None = None) -> str:
     """A person decides a sale held because of its supplier-shipped tag: the shop ships it from its
@@ -197,6 +217,7 @@ def record_supplier_document(engine: Engine, channel_id: int, kind: str, signed_
             conn.execute(insert(table).values(channel_id=channel_id, brand=brand, kind=kind, **values))
         audit(conn, actor, "supplier_document", "saleschannel", channel_id, kind + (f" ({brand})" if brand else ""),
               None, signed_on.isoformat() + (f" to {ends_on.isoformat()}" if ends_on else ""))
+        refresh_hold_reasons(conn, channel_id)
 
 
 def enable_supplier_fulfillment(engine: Engine, channel_id: int, actor: Actor, route_to: int | None = None,
@@ -211,6 +232,7 @@ def enable_supplier_fulfillment(engine: Engine, channel_id: int, actor: Actor, r
         conn.execute(update(SalesChannel.__table__).where(SalesChannel.id == channel_id).values(
             supplier_fulfillment=True, supplier_location_id=route_to, version=SalesChannel.version + 1))
         audit(conn, actor, "supplier_fulfillment", "saleschannel", channel_id, "supplier_fulfillment", "off", "on")
+        refresh_hold_reasons(conn, channel_id, today)
 
 
 @dataclass(frozen=True)
@@ -287,6 +309,7 @@ def disable_supplier_fulfillment(engine: Engine, channel_id: int, actor: Actor) 
         conn.execute(update(SalesChannel.__table__).where(SalesChannel.id == channel_id).values(
             supplier_fulfillment=False, version=SalesChannel.version + 1))
         audit(conn, actor, "supplier_fulfillment", "saleschannel", channel_id, "supplier_fulfillment", "on", "off")
+        refresh_hold_reasons(conn, channel_id)
 
 
 def switch_supplier_fulfillment(engine: Engine, channel_id: int, actor: Actor, on: bool,

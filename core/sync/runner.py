@@ -54,7 +54,8 @@ class ChannelResult:
     unmatched: int = 0
     orders_imported: int = 0
     orders_updated: int = 0
-    orders_held: int = 0
+    orders_held: int = 0  # held for the supplier: waiting for their release time
+    orders_for_a_person: int = 0  # held for a person to decide who ships them
     export_ran: bool = False
     items_exported: int = 0
     prices_exported: int = 0
@@ -164,9 +165,13 @@ def sync_channel(engine: Engine, channel, connector, options: SyncOptions, log,
     with engine.begin() as conn:
         match_sale_lines(conn, channel.id)
         settle_sales(conn, channel.id, options.now)
-        result.orders_held = conn.execute(select(func.count()).select_from(WebSale).where(
-            WebSale.channel_id == channel.id, WebSale.state == SaleState.HELD.value)).scalar_one()
-    log(_('{name}: {orders_imported} new orders, {orders_updated} updated, {orders_held} held for the supplier').format(name=channel.name, orders_imported=number(result.orders_imported), orders_updated=number(result.orders_updated), orders_held=number(result.orders_held)))
+        result.orders_held, result.orders_for_a_person = conn.execute(
+            select(func.count().filter(WebSale.hold_reason.is_(None)), func.count().filter(WebSale.hold_reason.is_not(None)))
+            .select_from(WebSale).where(WebSale.channel_id == channel.id, WebSale.state == SaleState.HELD.value)).one()
+    log(_('{name}: {orders_imported} new orders, {orders_updated} updated, {orders_held} held for the supplier, '
+          '{for_a_person} waiting for a person').format(
+        name=channel.name, orders_imported=number(result.orders_imported), orders_updated=number(result.orders_updated),
+        orders_held=number(result.orders_held), for_a_person=number(result.orders_for_a_person)))
 
     now = options.now or utcnow()
     if options.full or options.export_now or options.dry_run or export_due(engine, channel.id, config, now):

@@ -161,7 +161,8 @@ def test_undo_puts_the_listing_back_through_the_rules(shop):
     engine, _ = shop
     light = listing(engine, "w-light")
     link_listing(engine, light.id, product_id(engine, "LL-800"), ANNA, light.version)
-    unlink_listing(engine, light.id, ANNA)
+    said = unlink_listing(engine, light.id, ANNA)
+    assert said.startswith(f"Undone: “{light.title}” is no longer LL-800"), "it names the listing undone"
     assert listing(engine, "w-light").match_state == "ambiguous"
     with engine.connect() as conn:
         actions = conn.execute(select(AuditEntry.action, AuditEntry.old_value)

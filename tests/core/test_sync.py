@@ -290,6 +290,19 @@ def test_a_sync_releases_holds_that_fell_due_even_without_new_orders(shop):
     assert report.channels[0].orders_imported == 0 and report.channels[0].orders_held == 0
 
 
+def test_orders_waiting_for_a_person_are_reported_apart_from_those_held_for_the_supplier(shop):
+    """Supplier fulfilment off: a supplier-tagged order waits for a person's decision, and the sync
+    (its log and --json) says so, instead of calling it held for the supplier."""
+    engine, store, server = shop
+    store.orders[0].tags = ["supplier-fulfilled"]
+    said = []
+    report = run_sync(engine, connectors=connectors(server), **{**QUIET, "log": said.append})
+    result = report.channels[0]
+    assert (result.orders_held, result.orders_for_a_person) == (0, 1)
+    assert json.loads(report.to_json())["channels"][0]["orders_for_a_person"] == 1
+    assert any("0 held for the supplier, 1 waiting for a person" in line for line in said), said
+
+
 def test_a_posted_return_is_refunded_on_the_website_once(shop, tmp_path):
     import json as json_module
 

@@ -184,8 +184,10 @@ class HomeScreen(ReportsFailures, Screen):
         self.query_one("#catalog", StatCard).show(
             ngettext("{count} product", "{count} products", o.products).format(count=number(o.products)),
             catalog_detail, warn=bool(o.invalid_barcodes))
-        held = (_("{count} held for the supplier").format(count=number(o.held_sales)) if o.held_sales
-                else _("none held"))
+        held = " · ".join(part for part in (
+            _("{count} held for the supplier").format(count=number(o.held_sales)) if o.held_sales else "",
+            _("{count} for a person to decide").format(count=number(o.held_for_a_person)) if o.held_for_a_person
+            else "") if part) or _("none held")
         self.query_one("#sales", StatCard).show(_("{count} open").format(count=number(o.open_sales)), held)
         self.query_one("#matching", StatCard).show(
             _("{count} to resolve").format(count=number(o.unresolved_matches)),
