@@ -12,7 +12,7 @@ import uuid
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import Connection, Engine, bindparam, func, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, select, update
 
 from core.i18n import _, money
 from core.audit import Actor
@@ -37,6 +37,57 @@ class ReturnError(Exception):
     def __init__(self, message: str, field: str | None = None):
         super().__init__(message)
         self.field = field
+
+
+class DraftOvertaken(ReturnError):
+    """Another return of the sale was posted after this draft was made: it now asks for more than
+    is left. `changes` says, line by line, what the draft asks and what is left."""
+
+    def __init__(self, changes: list[str]):
+        super().__init__(_("another return of this sale was posted meanwhile: {changes}. Redo this draft from what "
+                           "is left").format(changes="; ".join(changes)))
+        self.changes = changes
+
+
+def _overtaken(view: ReturnView) -> list[str]:
+    """What a draft asks beyond what completed returns left, line by line, in words."""
+    changes = []
+    for line in view.lines:
+        if not line.quantity:
+            continue
+        if line.is_shipping:
+            if line.unit_price > view.shipping_left:
+                changes.append(_("shipping: {asked} asked, {left} left").format(
+                    asked=money(line.unit_price), left=money(view.shipping_left)))
+        elif -line.quantity > line.sold - line.returned_elsewhere:
+            changes.append(_("{title}: {asked} asked, {left} left").format(
+                title=line.title, asked=-line.quantity, left=line.sold - line.returned_elsewhere))
+    return changes
+
+
+def redo_draft(engine: Engine, return_id: int, actor: Actor) -> list[str]:
+    """Bring a draft overtaken by another return back into line: each line down to what is left
+    (a shipping refund with nothing left comes off). Returns what changed, in words."""
+    with engine.begin() as conn:
+        view = _view(conn, return_id)
+        if view.state != "draft":
+            raise ReturnError(_("this return is already completed"))
+        changes = _overtaken(view)
+        for line in view.lines:
+            if line.is_shipping and line.quantity and line.unit_price > view.shipping_left:
+                if view.shipping_left > 0:
+                    conn.execute(update(rline_table).where(rline_table.c.id == line.id)
+                                 .values(unit_price=view.shipping_left))
+                else:
+                    conn.execute(delete(rline_table).where(rline_table.c.id == line.id))
+            elif not line.is_shipping and -line.quantity > line.sold - line.returned_elsewhere:
+                conn.execute(update(rline_table).where(rline_table.c.id == line.id)
+                             .values(quantity=-(line.sold - line.returned_elsewhere)))
+        conn.execute(update(return_table).where(return_table.c.id == return_id)
+                     .values(version=return_table.c.version + 1))
+        if changes:
+            _audit(conn, actor, "redo_return", return_id, None, None, None, "; ".join(changes))
+    return changes
 
 
 def line_amounts(quantity: int, unit_price: Decimal, tax_rate: Decimal) -> tuple[Decimal, Decimal, Decimal]:
@@ -246,7 +297,8 @@ def _set_units(conn: Connection, line, units: int) -> None:
         raise ReturnError(_("enter how many units come back, as a positive number"))
     sold = conn.execute(select(WebSaleLine.quantity).where(WebSaleLine.id == line.sale_line_id)).scalar()
     other = _returned_elsewhere(conn, line.sale_line_id, line.return_id)
-    if units > sold - other:
+    # Fewer units is always allowed: a draft another return overtook walks back into line.
+    if units > sold - other and units >= -line.quantity:
         raise ReturnError(_('only {value} of {sold} sold can still come back').format(value=sold - other, sold=sold))
     conn.execute(update(rline_table).where(rline_table.c.id == line.id).values(quantity=-units))
 
@@ -415,12 +467,10 @@ def complete_return(engine: Engine, return_id: int, actor: Actor, seen_version: 
         lines = [line for line in view.lines if line.quantity]
         if not lines:
             raise ReturnError(_("nothing is being returned yet"))
+        overtaken = _overtaken(view)
+        if overtaken:
+            raise DraftOvertaken(overtaken)
         for line in lines:
-            if line.is_shipping:
-                if line.unit_price > view.shipping_left:
-                    raise ReturnError(_shipping_limit(sale.shipping_charged, view.shipping_left))
-            elif -line.quantity > line.sold - line.returned_elsewhere:
-                raise ReturnError(_('{title}: only {value} of {sold} sold can still come back (another return was posted meanwhile)').format(title=line.title, value=line.sold - line.returned_elsewhere, sold=line.sold))
             if line.gift_card and line.quantity < 0 and not line.card_left:
                 raise ReturnError(_("gift card {number} has nothing left on it: it was spent, so the customer has had "
                                     "its value and this line cannot be refunded. Set its quantity back to 0").format(

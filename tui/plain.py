@@ -25,6 +25,13 @@ from textual.content import Content
 
 from core.plaintext import visible
 
+def sentence(text: object) -> str:
+    """A message as the start of a sentence: its first letter a capital, the rest as written
+    (str.capitalize would lower a product's or a customer's own capitals)."""
+    text = str(text)
+    return text[:1].upper() + text[1:]
+
+
 def plain(value: object, style: str = "", *, justify=None, lines: bool = False) -> Text:
     """Outside text as a Rich Text: shown as it is, never read as markup."""
     return Text(visible(value, lines=lines), style=style, justify=justify)

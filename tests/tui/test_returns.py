@@ -171,3 +171,28 @@ async def test_plus_pressed_twice_in_a_burst_brings_back_two_units(sqlite_demo_e
         assert app.screen.view.lines[row].quantity == -2, "the screen shows both presses"
     with sqlite_demo_engine.connect() as conn:
         assert conn.execute(select(ReturnLine.quantity).where(ReturnLine.id == line_id)).scalar() == -2
+
+
+async def test_a_draft_overtaken_by_another_terminal_offers_to_redo_it(sqlite_demo_engine):
+    from core.returns import complete_return, return_view, set_quantity, start_return
+    from tui.dialogs.confirm import ConfirmScreen
+
+    number = a_completed_sale_with_shipping(sqlite_demo_engine)
+    app = TandemApp(sqlite_demo_engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_return(app, pilot, number)
+        await press_and_settle(app, pilot, "plus")
+        first = app.screen.view.lines[0]
+        # Another terminal posts a return of every unit of that line first.
+        theirs = start_return(sqlite_demo_engine, app.screen.view.sale_id, Actor("bo"))
+        line = next(l for l in return_view(sqlite_demo_engine, theirs).lines if l.sale_line_id == first.sale_line_id)
+        set_quantity(sqlite_demo_engine, line.id, first.sold, Actor("bo"))
+        complete_return(sqlite_demo_engine, theirs, Actor("bo"), return_view(sqlite_demo_engine, theirs).version)
+        await press_and_settle(app, pilot, "c", "y")
+        await settle(app, pilot, 0.2)
+        assert isinstance(app.screen, ConfirmScreen), "it says what changed and offers to redo the draft"
+        assert f"{first.title}: 1 asked, 0 left" in app.screen.question
+        await press_and_settle(app, pilot, "y")
+        await settle(app, pilot, 0.2)
+        assert isinstance(app.screen, ReturnsScreen) and app.screen.view.lines[0].quantity == 0
+        assert app.screen.view.state == "draft"

@@ -13,7 +13,7 @@ from textual.widgets import Input
 
 from tui.widgets.text_box import TextBox
 from tui.actions import bindings
-from tui.plain import styled
+from tui.plain import styled, sentence
 from tui.widgets.line import Line
 
 
@@ -48,7 +48,7 @@ class TaxRateScreen(ModalScreen):
             new_rate, reason = checked_tax_change(rate_box.value, reason_box.value)
         except ReturnError as exc:
             # Said here, with everything typed kept, on the field to correct.
-            self.query_one("#tax-rate-problem", Line).update(styled("[b]{problem}.[/b]", problem=str(exc).capitalize()))
+            self.query_one("#tax-rate-problem", Line).update(styled("[b]{problem}.[/b]", problem=sentence(exc)))
             (reason_box if getattr(exc, "field", None) == "reason" else rate_box).focus()
             return
         self.dismiss((new_rate, reason))

@@ -22,7 +22,7 @@ from tui.failures import ReportsFailures
 from tui.widgets.search_box import SearchBox
 from tui.widgets.fitted_table import Col, FittedTable
 from tui.widgets.key_bar import KeyBar
-from tui.plain import plain, styled
+from tui.plain import plain, styled, sentence
 from tui.widgets.line import Line
 
 if TYPE_CHECKING:
@@ -233,6 +233,9 @@ class ReturnsScreen(ReportsFailures, Screen):
                 returns.add_shipping_refund(engine, self.view.id, actor)
             elif what == "amount":
                 returns.set_shipping_amount(engine, args[0], args[1], actor)
+            elif what == "redo":
+                changed = returns.redo_draft(engine, self.view.id, actor)
+                note = _("Redone from what is left: {changes}.").format(changes="; ".join(changed)) if changed else None
             elif what == "confirm":
                 refunded = returns.complete_return(engine, self.view.id, actor, self.view.version)
                 note = _("Refund of {amount} posted to the original payment's account.").format(amount=money(-refunded))
@@ -240,10 +243,24 @@ class ReturnsScreen(ReportsFailures, Screen):
                 if returns.refund_on_website(engine, self.view.id, actor,
                                              settings.secrets_file if settings else None):
                     note += " " + _("The website refunded it too.")
+        except returns.DraftOvertaken as overtaken:
+            self.post_message(self.Loaded(returns.return_view(engine, self.view.id), None))
+            self.post_message(self.Overtaken(sentence(overtaken)))
         except returns.ReturnError as exc:
             self.post_message(self.Loaded(returns.return_view(engine, self.view.id), _("Not changed: {reason}.").format(reason=exc), True))
         else:
             self.post_message(self.Loaded(returns.return_view(engine, self.view.id), note))
+
+    class Overtaken(Message):
+        def __init__(self, text: str):
+            super().__init__()
+            self.text = text
+
+    @on(Overtaken)
+    def offer_to_redo(self, event: Overtaken) -> None:
+        from tui.dialogs.confirm import ConfirmScreen
+
+        self.app.push_screen(ConfirmScreen(event.text + "?"), lambda yes: yes and self.change("redo"))
 
     def action_more(self) -> None:
         line = self._line()

@@ -19,7 +19,7 @@ from tui.actions import bindings, hint, key
 from tui.failures import ReportsFailures
 from tui.widgets.fitted_table import Col, FittedTable
 from tui.widgets.key_bar import KeyBar
-from tui.plain import plain, styled
+from tui.plain import plain, styled, sentence
 from tui.widgets.line import Line
 
 if TYPE_CHECKING:
@@ -229,7 +229,7 @@ class SaleScreen(ReportsFailures, Screen):
                                       price_confirmed=price_confirmed)
         except PriceDiffers as differs:
             self.post_message(self.PriceAsked(line_id, product_id, _("{reason}. Put the line on {sku} all the same?")
-                                              .format(reason=str(differs).capitalize(), sku=differs.sku)))
+                                              .format(reason=sentence(differs), sku=differs.sku)))
         except SaleError as exc:
             self.post_message(self.Done(_("Not changed: {reason}.").format(reason=exc), warning=True))
         else:
