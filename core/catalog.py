@@ -11,7 +11,7 @@ import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import Engine, and_, func, literal, select
+from sqlalchemy import Engine, and_, case, func, literal, select
 
 from core.identifiers import parse_barcode
 from core.models import Location, Product, Stock
@@ -33,6 +33,9 @@ class ProductRow:
     committed: int
     active: bool
     non_inventory: bool
+    # With a location asked for, on_hand and committed are that location's, and this is what the
+    # other locations have free; without one, on_hand and committed are every location's together.
+    available_elsewhere: int = 0
 
     @property
     def available(self) -> int:
@@ -106,10 +109,12 @@ def _search_filter(text: str):
 
 
 def search_products(engine: Engine, text: str = "", after_sku: str | None = None,
-                    limit: int = PAGE_SIZE, with_total: bool = True) -> ProductPage:
+                    limit: int = PAGE_SIZE, with_total: bool = True, location_id: int | None = None) -> ProductPage:
     """One page of products matching `text`, in SKU order, starting after `after_sku`.
 
-    `with_total=False` skips counting every match (total is then -1), for search-as-you-type."""
+    `with_total=False` skips counting every match (total is then -1), for search-as-you-type.
+    `location_id`: the stock shown is that location's (a sale takes its units there), with what
+    the others have free beside it."""
     condition = _search_filter(text)
     page = select(Product.id).order_by(Product.sku).limit(limit + 1)
     if condition is not None:
@@ -118,12 +123,16 @@ def search_products(engine: Engine, text: str = "", after_sku: str | None = None
         page = page.where(Product.sku > after_sku)
     page = page.subquery()
     # Stock is summed for the page's products only, never for the whole catalog.
+    here = (Stock.location_id == location_id) if location_id is not None else literal(True)
+    free = Stock.on_hand - Stock.committed
     query = (
         select(
             Product.id, Product.sku, Product.description, Product.brand, Product.part_number,
             Product.barcode_raw, Product.barcode_status, Product.price,
-            func.coalesce(func.sum(Stock.on_hand), 0), func.coalesce(func.sum(Stock.committed), 0),
+            func.coalesce(func.sum(case((here, Stock.on_hand), else_=0)), 0),
+            func.coalesce(func.sum(case((here, Stock.committed), else_=0)), 0),
             Product.active, Product.non_inventory,
+            func.coalesce(func.sum(case((~here & (free > 0), free), else_=0)), 0),
         )
         .join(page, page.c.id == Product.id)
         .outerjoin(Stock, Stock.product_id == Product.id)
@@ -139,7 +148,8 @@ def search_products(engine: Engine, text: str = "", after_sku: str | None = None
     return ProductPage(rows[:limit], total, len(rows) > limit)
 
 
-def product_detail(engine: Engine, product_id: int) -> ProductDetail | None:
+def product_detail(engine: Engine, product_id: int, location_id: int | None = None) -> ProductDetail | None:
+    """A product and its stock at each location; `location_id` (a sale's) first."""
     with engine.connect() as conn:
         p = conn.execute(select(Product.__table__).where(Product.id == product_id)).first()
         if p is None:
@@ -150,7 +160,7 @@ def product_detail(engine: Engine, product_id: int) -> ProductDetail | None:
                 select(Location.name, Stock.on_hand, Stock.committed)
                 .join(Stock, Stock.location_id == Location.id)
                 .where(Stock.product_id == product_id)
-                .order_by(Location.id)
+                .order_by(case((Location.id == location_id, 0), else_=1), Location.id)
             )
         ]
     row = ProductRow(

@@ -17,7 +17,7 @@ from core.sync.matching import match_channel, match_sale_lines
 from core.sync.settle import release_lines, settle_sales
 from core.shoptime import shown
 from core.models import (
-    CLOSED_SALE_STATES, UNRESOLVED_MATCH_STATES, LineStock, MatchMethod, MatchState, Product,
+    CLOSED_SALE_STATES, UNRESOLVED_MATCH_STATES, LineStock, Location, MatchMethod, MatchState, Product,
     ProductLink, SalesChannel, Stock, WebListing, WebSale, WebSaleLine,
 )
 
@@ -235,9 +235,10 @@ class Candidate:
     description: str
     part_number: str | None
     price: object
-    available: int
+    available: int  # free at the location the waiting sales take their units from
     why: str
     identical: bool
+    elsewhere: int = 0  # free at the shop's other locations together
 
 
 def _waiting_lines():
@@ -304,13 +305,53 @@ def waiting_orders(engine: Engine, listing_id: int, limit: int = 5) -> list[str]
         ).scalars())
 
 
-def _available(conn: Connection, product_ids: list[int]) -> dict[int, int]:
+def units_from(conn: Connection, listing_id: int) -> tuple[int | None, str | None]:
+    """The location (id, name) the sales waiting on this listing take their units from: the oldest
+    waiting sale's, else the web store's own location."""
+    location = conn.execute(
+        select(WebSale.location_id).join(WebSaleLine, WebSaleLine.sale_id == WebSale.id)
+        .where(WebSaleLine.listing_id == listing_id, WebSaleLine.product_id.is_(None),
+               WebSale.state.not_in(CLOSED_SALE_STATES), WebSale.location_id.is_not(None))
+        .order_by(WebSale.ordered_at).limit(1)).scalar()
+    if location is None:
+        location = conn.execute(select(SalesChannel.location_id).join(WebListing, WebListing.channel_id == SalesChannel.id)
+                                .where(WebListing.id == listing_id)).scalar()
+    name = conn.execute(select(Location.name).where(Location.id == location)).scalar() if location else None
+    return location, name
+
+
+def short_after_link(engine: Engine, listing_id: int) -> list[str]:
+    """After a link: the locations where open sales of this listing now hold more units of its
+    product than are on the shelf (their units are promised all the same; staff must know)."""
+    with engine.connect() as conn:
+        return list(conn.execute(
+            select(Location.name).distinct()
+            .select_from(WebSaleLine)
+            .join(WebSale, WebSale.id == WebSaleLine.sale_id)
+            .join(Stock, (Stock.product_id == WebSaleLine.product_id) & (Stock.location_id == WebSale.location_id))
+            .join(Location, Location.id == Stock.location_id)
+            .where(WebSaleLine.listing_id == listing_id, WebSale.state.not_in(CLOSED_SALE_STATES),
+                   WebSaleLine.stock_state == LineStock.COMMITTED.value, Stock.committed > Stock.on_hand)
+            .order_by(Location.name)).scalars())
+
+
+def stock_location(engine: Engine, listing_id: int) -> tuple[int | None, str | None]:
+    with engine.connect() as conn:
+        return units_from(conn, listing_id)
+
+
+def _available(conn: Connection, product_ids: list[int], location_id: int | None) -> dict[int, tuple[int, int]]:
+    """Per product: units free at the location, and free at the others together."""
     if not product_ids:
         return {}
-    return dict(conn.execute(
-        select(Stock.product_id, func.sum(Stock.on_hand - Stock.committed))
+    free = Stock.on_hand - Stock.committed
+    # No location known (a web store set up without one): every location counts as here.
+    here = Stock.location_id == location_id if location_id is not None else literal(True)
+    return {pid: (int(at or 0), int(others or 0)) for pid, at, others in conn.execute(
+        select(Stock.product_id, func.sum(case((here, free), else_=0)),
+               func.sum(case((~here & (free > 0), free), else_=0)))
         .where(Stock.product_id.in_(product_ids)).group_by(Stock.product_id)
-    ).all())
+    ).all()}
 
 
 def candidates_for(engine: Engine, listing_id: int, limit: int = 9) -> list[Candidate]:
@@ -363,11 +404,12 @@ def candidates_for(engine: Engine, listing_id: int, limit: int = 9) -> list[Cand
         chosen = [(pid, " + ".join(_(reason) for reason in why[pid]), True) for pid in identical] + [
             (key, _("similar {score}%").format(score=f"{score:.0f}"), False) for _listing, score, key in ranked
         ]
-        stock = _available(conn, [pid for pid, _why, _same in chosen])
+        location_id, _name = units_from(conn, listing_id)
+        stock = _available(conn, [pid for pid, _why, _same in chosen], location_id)
     rows = found | by_id
     return [
         Candidate(pid, rows[pid].sku, rows[pid].description, rows[pid].part_number, rows[pid].price,
-                  max(stock.get(pid, 0) or 0, 0), reason, is_identical)
+                  max(stock.get(pid, (0, 0))[0], 0), reason, is_identical, stock.get(pid, (0, 0))[1])
         for pid, reason, is_identical in chosen[:limit]
     ]
 

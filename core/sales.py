@@ -8,6 +8,7 @@ staff see), and the sync's settle stage (stock moves, once per line)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import Connection, Engine, select, update
@@ -16,7 +17,7 @@ from core.i18n import _, money
 from core.i18n import N_
 from core.audit import Actor
 from core.audit import record as audit
-from core.models import GiftCard, Product, SaleState, Stock, WebSale, WebSaleLine
+from core.models import GiftCard, Location, Product, SaleState, Stock, WebSale, WebSaleLine
 from core.sync.matching import match_sale_lines
 from core.sync.settle import release_lines, settle_sales
 
@@ -94,12 +95,31 @@ def put_line_on_product(engine: Engine, line_id: int, product_id: int, actor: Ac
 
 
 
+@dataclass(frozen=True)
+class Picked:
+    sku: str
+    short_at: str | None = None  # the sale's location, when it has fewer units free than it now holds for sales
+
+
+def short_at(conn: Connection, line_id: int) -> str | None:
+    """The location a line's sale takes its units from, when that location has committed more of
+    the line's product than it has on hand: a unit promised that is not on the shelf."""
+    return conn.execute(
+        select(Location.name).select_from(line_table)
+        .join(sale_table, sale_table.c.id == line_table.c.sale_id)
+        .join(Stock, (Stock.product_id == line_table.c.product_id) & (Stock.location_id == sale_table.c.location_id))
+        .join(Location, Location.id == Stock.location_id)
+        .where(line_table.c.id == line_id, Stock.committed > Stock.on_hand)).scalar()
+
+
 def change_line_product(engine: Engine, line_id: int, product_id: int, actor: Actor, *,
-                        price_confirmed: bool = False) -> str:
+                        price_confirmed: bool = False) -> Picked:
     """Put a line of an open sale on another shop product, by hand, as often as it takes until the
     sale is completed: its committed unit moves with it, in one transaction. A product whose shop
     price is more than PRICE_TOLERANCE from the web line's raises PriceDiffers unless the person
-    saw both prices and confirmed. Returns the new SKU."""
+    saw both prices and confirmed. Returns the new SKU, and the sale's location when it has no unit
+    free for the line: the unit is committed all the same (the customer has paid for it), and
+    staff are told, never left to find the shelf empty."""
     with engine.begin() as conn:
         line = _open_line(conn, line_id)
         product = conn.execute(select(Product.sku, Product.price).where(Product.id == product_id,
@@ -120,7 +140,8 @@ def change_line_product(engine: Engine, line_id: int, product_id: int, actor: Ac
         _claim(conn, line.sale_id, line.version)
         settle_sales(conn, line.channel_id, sale_ids=[line.sale_id])
         audit(conn, actor, "line_product", "websale", line.sale_id, f"line {line_id} product", old, product.sku)
-    return product.sku
+        short = short_at(conn, line_id)
+    return Picked(product.sku, short)
 
 
 def undo_line_product(engine: Engine, line_id: int, actor: Actor) -> str:

@@ -32,9 +32,9 @@ def test_a_wrong_pick_is_changed_and_its_unit_moves_with_it(engine, channel):
         change_line_product(engine, line.id, product_id(engine, "CHAIN"), ANNA)
     assert (asked.value.shop_price, asked.value.web_price) == (Decimal("39.50"), Decimal("10.00"))
     assert line_of(engine, 1).product_id == product_id(engine, "TUBE"), "nothing changed before the person confirmed"
-    assert change_line_product(engine, line.id, product_id(engine, "CHAIN"), ANNA, price_confirmed=True) == "CHAIN"
+    assert change_line_product(engine, line.id, product_id(engine, "CHAIN"), ANNA, price_confirmed=True).sku == "CHAIN"
     assert stock(engine, "TUBE") == (10, 0) and stock(engine, "CHAIN") == (5, 1)
-    assert change_line_product(engine, line.id, product_id(engine, "TUBE"), ANNA, price_confirmed=True) == "TUBE", \
+    assert change_line_product(engine, line.id, product_id(engine, "TUBE"), ANNA, price_confirmed=True).sku == "TUBE", \
         "and again"
     assert stock(engine, "TUBE") == (10, 1) and stock(engine, "CHAIN") == (5, 0)
 

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 SEARCH_DELAY = 0.15  # seconds of quiet typing before the search runs
 COLUMNS = [Col(N_("SKU"), 9), Col(N_("Product"), 31, grow=3, fit=True), Col(Text(N_("Price"), justify="right"), 8, whole=True),
-           Col(Text(N_("Avail"), justify="right"), 5), Col(N_("Part number"), 11, grow=1)]
+           Col(Text(N_("Avail"), justify="right"), 5, whole=True), Col(N_("Part number"), 11, grow=1)]
 
 
 def _barcode(row) -> str:
@@ -49,11 +49,13 @@ class CatalogScreen(ReportsFailures, Screen):
             super().__init__()
             self.detail = detail
 
-    def __init__(self, pick_for: str | None = None) -> None:
+    def __init__(self, pick_for: str | None = None, location_id: int | None = None) -> None:
         """With `pick_for` (a web sale line's title), Enter chooses the highlighted product and
-        returns its id to the caller; esc returns None."""
+        returns its id to the caller; esc returns None. With `location_id` (where that sale takes
+        its units), availability is that location's, the others' as "+n" beside it."""
         super().__init__()
         self.pick_for = pick_for
+        self.location_id = location_id
         self.query_text = ""
         # The SKU each page starts after; the last entry is the page on screen.
         self.page_starts: list[str | None] = [None]
@@ -139,7 +141,8 @@ class CatalogScreen(ReportsFailures, Screen):
     def fetch_page(self, text: str, page_starts: list[str | None], limit: int) -> None:
         from core.catalog import search_products
 
-        page = search_products(self.app.engine(), text, after_sku=page_starts[-1], limit=limit)
+        page = search_products(self.app.engine(), text, after_sku=page_starts[-1], limit=limit,
+                               location_id=self.location_id)
         self.post_message(self.PageLoaded(page, text, page_starts))
 
     @on(PageLoaded)
@@ -148,7 +151,8 @@ class CatalogScreen(ReportsFailures, Screen):
         rows = []
         for row in event.page.rows:
             name = row.description if row.active else _("{name} (inactive)").format(name=row.description)
-            available = "—" if row.non_inventory else str(row.available)
+            available = "—" if row.non_inventory else str(row.available) + (
+                f" +{row.available_elsewhere}" if row.available_elsewhere else "")
             rows.append((str(row.id), [row.sku, name, Text(amount(row.price), justify="right"),
                                        Text(available, justify="right"), row.part_number or "—"]))
         self.query_one("#products", FittedTable).set_rows(rows)
@@ -172,7 +176,7 @@ class CatalogScreen(ReportsFailures, Screen):
     def load_detail(self, product_id: int) -> None:
         from core.catalog import product_detail
 
-        self.post_message(self.DetailLoaded(product_detail(self.app.engine(), product_id)))
+        self.post_message(self.DetailLoaded(product_detail(self.app.engine(), product_id, self.location_id)))
 
     @on(DetailLoaded)
     def show_detail(self, event: DetailLoaded) -> None:

@@ -30,7 +30,7 @@ STATE_LABELS = {"unmatched": N_("no match"), "ambiguous": N_("ambiguous"), "conf
 SEARCH_DELAY = 0.12
 QUEUE_COLUMNS = [Col(N_("Why"), 9), Col(N_("Web listing"), 44, grow=4, fit=True), Col(N_("Orders"), 6), Col(N_("Store"), 8, grow=1)]
 CANDIDATE_COLUMNS = [Col(N_("#"), 1), Col(N_("Why"), 14), Col(N_("SKU"), 9, grow=1), Col(N_("Product"), 29, grow=5, fit=True),
-                     Col(Text(N_("Price"), justify="right"), 8, whole=True), Col(Text(N_("Avl"), justify="right"), 3)]
+                     Col(Text(N_("Price"), justify="right"), 8, whole=True), Col(Text(N_("Avl"), justify="right"), 3, whole=True)]
 
 
 class WhyScreen(ModalScreen[None]):
@@ -63,9 +63,11 @@ class ResolverScreen(ReportsFailures, Screen):
             self.page, self.keep_index, self.keep_search = page, keep_index, keep_search
 
     class CandidatesLoaded(Message):
-        def __init__(self, listing_id: int, candidates: list[Candidate], orders: list[str], searched: str | None):
+        def __init__(self, listing_id: int, candidates: list[Candidate], orders: list[str], searched: str | None,
+                     location: str | None = None):
             super().__init__()
             self.listing_id, self.candidates, self.orders, self.searched = listing_id, candidates, orders, searched
+            self.location = location
 
     class Resolved(Message):
         def __init__(self, text: str, listing_id: int | None, undoable: bool, warning: bool = False,
@@ -166,12 +168,15 @@ class ResolverScreen(ReportsFailures, Screen):
                    ("resolver.why", _("why"))))
         self.load_candidates(item.listing_id, None)
 
-    def render_web_side(self, item: QueueItem, orders: list[str]) -> None:
+    def render_web_side(self, item: QueueItem, orders: list[str], location: str | None = None) -> None:
         barcode = item.barcode or "—"
         if item.barcode and not item.gtin14:
             barcode += " " + _("(invalid)")
         price = money(item.price) if item.price is not None else "—"
         waiting = "  " + _("Orders waiting: {orders}").format(orders=", ".join(orders)) if orders else ""
+        if location:
+            # Where the units come from: the shop's other locations are only "+n" beside it.
+            waiting += "  " + _("Avl: {location} (+others)").format(location=location)
         self.query_one("#web-side", Line).update(
             styled("[b]{title}[/b]  {price}\n", title=item.title, price=price)
             + _("GTIN {barcode}  Part {part}  Code {code}").format(barcode=barcode, part=item.part_number or "—",
@@ -181,30 +186,33 @@ class ResolverScreen(ReportsFailures, Screen):
     @work(thread=True, exclusive=True, exit_on_error=False, group="resolver-candidates")
     def load_candidates(self, listing_id: int, searched: str | None) -> None:
         from core.catalog import search_products
-        from core.resolver import Candidate, candidates_for, waiting_orders
+        from core.resolver import Candidate, candidates_for, stock_location, waiting_orders
 
         engine = self.app.engine()
+        location_id, location = stock_location(engine, listing_id)
         if searched is None:
             candidates = candidates_for(engine, listing_id)
         else:
-            page = search_products(engine, searched, limit=9, with_total=False)
+            page = search_products(engine, searched, limit=9, with_total=False, location_id=location_id)
             candidates = [Candidate(r.id, r.sku, r.description, r.part_number, r.price, r.available,
-                                    _("search"), False) for r in page.rows]
+                                    _("search"), False, r.available_elsewhere) for r in page.rows]
         self.post_message(self.CandidatesLoaded(listing_id, candidates, waiting_orders(engine, listing_id),
-                                                searched))
+                                                searched, location))
 
     @on(CandidatesLoaded)
     def show_candidates(self, event: CandidatesLoaded) -> None:
         item = self.item
         if item is None or item.listing_id != event.listing_id:
             return
-        self.render_web_side(item, event.orders)
+        self.render_web_side(item, event.orders, event.location)
         self.candidates = event.candidates
         self.query_one("#candidates", FittedTable).set_rows([
             (str(candidate.product_id), [str(number), Text(candidate.why, style="bold" if candidate.identical else ""),
                                          candidate.sku, candidate.description,
                                          Text(amount(candidate.price), justify="right"),
-                                         Text(str(candidate.available), justify="right")])
+                                         Text(str(candidate.available) + (f" +{candidate.elsewhere}"
+                                                                          if candidate.elsewhere else ""),
+                                              justify="right")])
             for number, candidate in enumerate(event.candidates, start=1)])
         if not event.candidates:
             self.query_one("#resolver-status", Line).update(
@@ -377,6 +385,12 @@ class ResolverScreen(ReportsFailures, Screen):
                 sku = next((c.sku for c in self.candidates if c.product_id == product_id), _("the product"))
                 text = _("“{title}” linked to {sku}. {key} to undo.").format(title=item.title, sku=sku,
                                                                             key=key("resolver.undo"))
+                from core.resolver import short_after_link
+
+                short = short_after_link(engine, item.listing_id)
+                if short:
+                    text += " " + _("{locations}: more units promised to its sales than are on the shelf; check "
+                                    "there.").format(locations=", ".join(short))
         except ResolveError as exc:
             self.post_message(self.Resolved(_("Not saved: {reason}.").format(reason=exc), None, False, warning=True))
         else:

@@ -211,7 +211,7 @@ class SaleScreen(ReportsFailures, Screen):
         else:
             # The listing was decided (not sold online, say), there is none, or the product picked
             # was the wrong one: choose this line's product.
-            self.app.push_screen(CatalogScreen(pick_for=line.title),
+            self.app.push_screen(CatalogScreen(pick_for=line.title, location_id=self.detail.sale.location_id),
                                  lambda product_id: product_id and self.put_on_product(line.id, product_id))
 
     class PriceAsked(Message):
@@ -225,15 +225,21 @@ class SaleScreen(ReportsFailures, Screen):
         from core.sales import PriceDiffers, SaleError, change_line_product
 
         try:
-            sku = change_line_product(self.app.engine(), line_id, product_id, current_actor(),
-                                      price_confirmed=price_confirmed)
+            picked = change_line_product(self.app.engine(), line_id, product_id, current_actor(),
+                                         price_confirmed=price_confirmed)
         except PriceDiffers as differs:
             self.post_message(self.PriceAsked(line_id, product_id, _("{reason}. Put the line on {sku} all the same?")
                                               .format(reason=sentence(differs), sku=differs.sku)))
         except SaleError as exc:
             self.post_message(self.Done(_("Not changed: {reason}.").format(reason=exc), warning=True))
         else:
-            self.post_message(self.Done(_("The line is now {sku}.").format(sku=sku)))
+            if picked.short_at:
+                self.post_message(self.Done(_("The line is now {sku}, but {location} has no unit of it free: its "
+                                              "unit is promised to this sale all the same. Check the shelf, or move "
+                                              "one there.").format(sku=picked.sku, location=picked.short_at),
+                                            warning=True))
+            else:
+                self.post_message(self.Done(_("The line is now {sku}.").format(sku=picked.sku)))
 
     @on(PriceAsked)
     def ask_about_price(self, event: PriceAsked) -> None:
