@@ -14,7 +14,7 @@ import argparse
 import sys
 import time
 
-from bench import catalog_import, export, inbox, matching, nightly_sync, staleness
+from bench import catalog_import, export, inbox, listener, matching, nightly_sync, staleness
 from bench.table import Figure, print_table
 
 FULL = [
@@ -25,6 +25,7 @@ FULL = [
     ("nightly sync", nightly_sync.run, []),
     ("memory, 1,000,000 products", nightly_sync.run, ["--memory"]),
     ("staleness", staleness.run, []),
+    ("webhook listener under attack", listener.run, []),
 ]
 QUICK = [
     ("catalog import", catalog_import.run, ["--rows", "10000", "--memory-rows", "100000"]),
@@ -34,6 +35,7 @@ QUICK = [
     ("nightly sync", nightly_sync.run, ["--products", "10000", "--orders", "500"]),
     ("memory, 100,000 products", nightly_sync.run, ["--memory", "--products", "100000"]),
     ("staleness", staleness.run, ["--orders", "6", "--races", "3"]),
+    ("webhook listener under attack", listener.run, ["--sockets", "100", "--forged", "100", "--copies", "30"]),
 ]
 
 

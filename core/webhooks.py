@@ -8,7 +8,8 @@ all that is taken from one is which order changed. Before that, a delivery must 
 - small: a body over MAX_BODY is refused before it is read whole;
 - new: its event id (`X-Shopify-Event-Id`, or WooCommerce's `X-WC-Webhook-Delivery-ID`) not seen
   before, and, where the platform dates it (`X-Shopify-Triggered-At`), sent within REPLAY_WINDOW of
-  now — a delivery recorded and sent again later is refused.
+  now — a delivery recorded and sent again later is refused; and, since neither the event id nor
+  the time of sending is signed, its body not already taken for the same channel within REPLAY_WINDOW.
 """
 
 from __future__ import annotations
@@ -51,10 +52,12 @@ def sign(secret: str, body: bytes) -> str:
 
 
 class SeenEvents:
-    """The event ids already taken, oldest forgotten first (a bounded memory, not a growing one)."""
+    """The event ids and signed bodies already taken, oldest forgotten first (a bounded memory, not
+    a growing one)."""
 
     def __init__(self, size: int = REMEMBERED_EVENTS):
         self._ids: OrderedDict[str, None] = OrderedDict()
+        self._bodies: OrderedDict[str, datetime] = OrderedDict()  # channel and body digest -> when taken
         self._size = size
 
     def add(self, event_id: str) -> bool:
@@ -66,10 +69,25 @@ class SeenEvents:
             self._ids.popitem(last=False)
         return True
 
+    def add_body(self, channel: str, body: bytes, now: datetime) -> bool:
+        """False when the same body was taken for `channel` less than REPLAY_WINDOW ago. Only the
+        window is remembered: past it, the event id and the time of sending are what is left."""
+        key = f"{channel}:{hashlib.sha256(body).hexdigest()}"
+        taken = self._bodies.get(key)
+        if taken is not None and abs(now - taken) <= REPLAY_WINDOW:
+            return False
+        self._bodies[key] = now
+        self._bodies.move_to_end(key)
+        while self._bodies and (len(self._bodies) > self._size
+                                or now - next(iter(self._bodies.values())) > REPLAY_WINDOW):
+            self._bodies.popitem(last=False)
+        return True
+
 
 def check(platform: str, headers: dict[str, str], body: bytes, secret: str, seen: SeenEvents,
-          now: datetime) -> Delivery:
-    """The delivery, if it is signed, small, new and recent; WebhookRefused otherwise."""
+          now: datetime, channel: str = "") -> Delivery:
+    """The delivery, if it is signed, small, new and recent; WebhookRefused otherwise. `channel`
+    keeps one store's bodies apart from another's."""
     headers = {name.lower(): value for name, value in headers.items()}
     if platform not in SIGNATURE:
         raise WebhookRefused(404, "no such platform")
@@ -91,6 +109,15 @@ def check(platform: str, headers: dict[str, str], body: bytes, secret: str, seen
         if sent.tzinfo is None or abs(now - sent) > REPLAY_WINDOW:
             raise WebhookRefused(409, "sent too long ago (a replay?)")
     if not seen.add(f"{platform}:{event_id}"):
+        raise WebhookRefused(409, "already received")
+    # Only the body is signed: one captured delivery can be sent again and again with a fresh event
+    # id and time of sending, each of which would pass the checks above. The same signed body taken
+    # again for the channel within the window is therefore refused as already received. That loses
+    # nothing: a webhook is only a reason to read the store's orders through the API, the first copy
+    # already caused that read, and what the read did not see yet (an order changed again whose
+    # webhook body is the same `{"id": …}`, as Shopify sends when only the id is asked for) is read
+    # by the watcher's regular poll, seconds later, as every order is.
+    if not seen.add_body(channel, body, now):
         raise WebhookRefused(409, "already received")
     try:
         payload = json.loads(body or b"{}")

@@ -10,6 +10,9 @@ daily full export, the listings read and the holds that fell due come from the w
 (`tandem --sync`'s), which the watcher runs itself as it starts and every `FULL_SYNC_SECONDS`:
 while it holds the lock, a cron `tandem --sync` would only find the lock taken.
 
+With webhooks, a delivery only marks its store (core.sync.wakeups): a round woken by marks reads
+the stores marked, once each, and the regular poll, on its own schedule, reads them all.
+
 What it does is kept in the database (core.watch_status) for the console and `tandem --status`.
 
 A stop (SIGTERM) is taken between two steps: the step under way finishes and commits first.
@@ -39,6 +42,7 @@ from core.secrets import redact, webhook_secret
 from core.sync.listen import WebhookListener
 from core.sync.runner import ORDERS_CURSOR, SyncOptions, _cursor, _save_cursor, import_orders, sync_holding_lock
 from core.sync.runner import _failure
+from core.sync.wakeups import WakeUps
 from core.synclock import LockLost, SyncBusy, sync_lock
 from core.watch_status import HEARTBEAT_SECONDS, channel_seen, watch_heartbeat, watch_started, watch_stopped
 
@@ -59,14 +63,17 @@ class WatchState:
     errors: dict[str, str] = field(default_factory=dict)  # channel name -> last error
     backoff: dict[str, float] = field(default_factory=dict)  # channel name -> seconds before asking again
     retry_at: dict[str, float] = field(default_factory=dict)
+    webhook_reads: int = 0  # stores read before their poll was due, because a webhook marked them
 
 
 def watch(engine: Engine, stop: threading.Event, *, connectors: dict | None = None, secrets_path=None,
           poll_seconds: float = POLL_SECONDS, log=lambda message: None, state: WatchState | None = None,
           listen: tuple[str, int] | None = None, on_listening=lambda port: None,
-          full_sync_seconds: float | None = FULL_SYNC_SECONDS, webhook_secrets: dict | None = None) -> WatchState:
+          full_sync_seconds: float | None = FULL_SYNC_SECONDS, webhook_secrets: dict | None = None,
+          wake_ups: WakeUps | None = None) -> WatchState:
     """Until `stop` is set. With `listen` (host, port), webhooks wake it at once; their secrets come
-    from the secrets file, or `webhook_secrets` (name -> (platform, secret), the demo's)."""
+    from the secrets file, or `webhook_secrets` (name -> (platform, secret), the demo's). `wake_ups`
+    sets how many early reads webhooks may cause (WakeUps' defaults otherwise)."""
     state = state or WatchState()
     database_wait, waiting = FIRST_BACKOFF / 2, False
     while not stop.is_set():
@@ -74,7 +81,8 @@ def watch(engine: Engine, stop: threading.Event, *, connectors: dict | None = No
             with sync_lock(engine) as held:
                 database_wait, waiting = FIRST_BACKOFF / 2, False
                 _watch_holding_the_lock(engine, stop, connectors or {}, secrets_path, poll_seconds, log, state,
-                                        listen, on_listening, full_sync_seconds, webhook_secrets, held)
+                                        listen, on_listening, full_sync_seconds, webhook_secrets, held,
+                                        wake_ups or WakeUps())
                 return state
         except SyncBusy:
             if not waiting:
@@ -94,19 +102,17 @@ def watch(engine: Engine, stop: threading.Event, *, connectors: dict | None = No
 
 
 def _watch_holding_the_lock(engine, stop, connectors, secrets_path, poll_seconds, log, state, listen,
-                            on_listening, full_sync_seconds, webhook_secrets, held) -> None:
+                            on_listening, full_sync_seconds, webhook_secrets, held, wake_ups: WakeUps) -> None:
     with engine.connect() as conn:
         channels = conn.execute(select(SalesChannel.__table__).where(SalesChannel.active.is_(True))
                                 .order_by(SalesChannel.id)).all()
     made = {channel.name: connectors.get(channel.name) or connector_for_row(channel, secrets_path, WATCH_RETRIES)
             for channel in channels}
-    wake = threading.Event()
+    wake = wake_ups.wake
     threading.Thread(target=lambda: (stop.wait(), wake.set()), daemon=True).start()
-    ids = {channel.name: channel.id for channel in channels}
 
     def webhook_taken(name, delivery) -> None:
-        wake.set()
-        channel_seen(engine, ids[name], webhook_at=utcnow())
+        wake_ups.mark(name, utcnow())
 
     listener = None
     if listen:
@@ -120,12 +126,19 @@ def _watch_holding_the_lock(engine, stop, connectors, secrets_path, poll_seconds
     heart = threading.Thread(target=_heartbeat, args=(engine, beating, state, log), daemon=True)
     heart.start()
     mark = None
-    full_sync_at = time.monotonic()  # the first round starts with the whole sync
+    full_sync_at = poll_at = time.monotonic()  # the first round starts with the whole sync
     try:
         while not stop.is_set():
             started = time.monotonic()
             wake.clear()  # a webhook during this round wakes the next one at once
+            marks = wake_ups.take()
+            polling = started >= poll_at
+            if polling:
+                poll_at = started + poll_seconds
             held.check()  # the lock still ours: else another watcher may be doing this very work
+            for channel in channels:
+                if channel.name in marks.heard_at:
+                    channel_seen(engine, channel.id, webhook_at=marks.heard_at[channel.name])
             synced = set()
             if full_sync_seconds is not None and started >= full_sync_at:
                 synced = _full_sync(engine, channels, made, secrets_path, log, state)
@@ -135,9 +148,13 @@ def _watch_holding_the_lock(engine, stop, connectors, secrets_path, poll_seconds
                     break
                 if channel.name in synced:
                     continue  # its orders were just read by the whole sync
+                if not polling and channel.name not in marks.read_now:
+                    continue  # woken for another store: this one waits for its poll
                 if state.retry_at.get(channel.name, 0) > time.monotonic():
                     continue  # backing off a store out of reach; the others go on
                 try:
+                    if not polling:
+                        state.webhook_reads += 1
                     new = _read_orders(engine, channel, made[channel.name])
                     state.orders += new
                     if new:
@@ -167,7 +184,7 @@ def _watch_holding_the_lock(engine, stop, connectors, secrets_path, poll_seconds
                 mark = now_mark if not state.retry_at or all(
                     at <= time.monotonic() for at in state.retry_at.values()) else None
             state.rounds += 1
-            wake.wait(max(poll_seconds - (time.monotonic() - started), 0))
+            wake.wait(max(poll_at - time.monotonic(), 0))
     finally:
         beating.set()
         heart.join(timeout=HEARTBEAT_SECONDS * 2)

@@ -83,6 +83,28 @@ def test_a_shopify_delivery_replayed_later_is_refused_even_after_its_id_is_forgo
         check("shopify", old, ORDER, SECRET, SeenEvents(), NOW)
 
 
+def test_a_signed_body_sent_again_with_a_fresh_event_id_and_time_is_a_replay():
+    """Shopify signs the body only: the event id and the time of sending can be made up anew."""
+    seen = SeenEvents()
+    check("shopify", shopify_delivery(ORDER, event="evt-1"), ORDER, SECRET, seen, NOW, "Shop")
+    again = shopify_delivery(ORDER, event="evt-2", sent=NOW + timedelta(minutes=1))
+    with pytest.raises(WebhookRefused, match="already received"):
+        check("shopify", again, ORDER, SECRET, seen, NOW + timedelta(minutes=1), "Shop")
+    assert check("shopify", shopify_delivery(ORDER, event="evt-3"), ORDER, SECRET, seen, NOW, "Other shop"), \
+        "another store's body is its own"
+    later = NOW + timedelta(minutes=10)
+    assert check("shopify", shopify_delivery(ORDER, event="evt-4", sent=later), ORDER, SECRET, seen, later, "Shop"), \
+        "past the replay window the body is taken again: the same order changed again sends the same {id}"
+
+
+def test_the_memory_of_bodies_keeps_only_the_replay_window():
+    seen = SeenEvents(size=3)
+    assert all(seen.add_body("Shop", str(n).encode(), NOW) for n in range(5))
+    assert seen.add_body("Shop", b"0", NOW), "the oldest was forgotten"
+    assert not seen.add_body("Shop", b"4", NOW + timedelta(minutes=4))
+    assert seen.add_body("Shop", b"4", NOW + timedelta(minutes=10))
+
+
 def test_the_memory_of_events_is_bounded():
     seen = SeenEvents(size=3)
     assert all(seen.add(str(n)) for n in range(5))
