@@ -176,6 +176,18 @@ def for_screen(screen: str) -> list[Action]:
     return [action for action in ACTIONS if action.screen == screen]
 
 
+def offered(action: Action, screen_object) -> bool:
+    """Whether a screen offers this action now. The screen's own `check_action` is the one source:
+    Textual's footer reads it for the keys, and the command palette and the help panel's key list
+    read it here, so none of them offers what the sale's state (or the screen's) does not allow."""
+    from textual.actions import parse
+
+    if action.screen == "app" or screen_object is None:
+        return True
+    _destination, name, parameters = parse(action.action)
+    return screen_object.check_action(name, parameters) is True
+
+
 def rebind(keymap: dict[str, str]) -> list[str]:
     """Remember a shop's own keys (ids to keys) for the hints; returns the ids the registry does not know."""
     unknown = [action_id for action_id in keymap if action_id not in BY_ID]
@@ -204,9 +216,10 @@ def menu_line(action: Action) -> Content:
     return styled("[b]{key}[/b]  {words}", key=key(action.id), words=_(action.menu))
 
 
-def key_list(screen: str) -> Content:
-    """The help panel's list of a screen's keys, then those that work everywhere."""
-    rows = [action for action in for_screen(screen) + for_screen("app")]
+def key_list(screen: str, screen_object=None) -> Content:
+    """The help panel's list of a screen's keys, then those that work everywhere; with the screen
+    itself, only the keys it offers now."""
+    rows = [action for action in for_screen(screen) + for_screen("app") if offered(action, screen_object)]
     return Content("\n").join(styled("[b]{key}[/b]  {label} — {description}", key=key(action.id), label=_(action.label),
                                      description=_(action.description)) for action in rows)
 

@@ -203,7 +203,7 @@ class TandemApp(App):
         if isinstance(self.screen, FaqScreen):
             return
         context = context or getattr(self.screen, "HELP_CONTEXT", "home")
-        self.push_screen(FaqScreen(context, topic, keys_for=screen_of(self.screen)))
+        self.push_screen(FaqScreen(context, topic, keys_for=screen_of(self.screen), opened_on=self.screen))
 
     async def action_switch_language(self) -> None:
         """English to French or back, on every screen at once, and remembered in the settings file."""

@@ -8,12 +8,14 @@ from functools import partial
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from core.i18n import _
-from tui.actions import Action, for_screen, key, screen_of
+from tui.actions import Action, for_screen, key, offered, screen_of
 
 
 class ScreenActions(Provider):
     def _actions(self) -> list[Action]:
-        return for_screen(screen_of(self.screen)) + for_screen("app")
+        """What the screen offers now: the same check as its footer's keys."""
+        return [action for action in for_screen(screen_of(self.screen)) + for_screen("app")
+                if offered(action, self.screen)]
 
     @staticmethod
     def _words(action: Action) -> str:

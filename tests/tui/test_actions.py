@@ -70,7 +70,9 @@ async def test_help_opened_on_a_screen_lists_that_screens_keys(sqlite_demo_engin
             assert f"{actions.key(action.id)}  {action.label} — {action.description}" in shown, action.id
 
 
-async def test_the_command_palette_offers_every_action_of_the_screen(sqlite_demo_engine):
+async def test_the_command_palette_offers_what_the_screen_offers_now(sqlite_demo_engine):
+    """One source: the palette lists exactly the actions the screen's own check allows (the same
+    check that shows the footer's keys)."""
     app = TandemApp(sqlite_demo_engine, demo=True)
     async with app.run_test(size=(80, 24)) as pilot:
         for keys, screen in [((), "home"), (("s",), "inbox"), (("enter",), "sale")]:
@@ -78,7 +80,36 @@ async def test_the_command_palette_offers_every_action_of_the_screen(sqlite_demo
             provider = ScreenActions(app.screen)
             offered = {str(hit.text) async for hit in provider.discover()}
             for action in actions.for_screen(screen) + actions.for_screen("app"):
-                assert f"{action.label} ({actions.key(action.id)})" in offered, action.id
+                listed = f"{action.label} ({actions.key(action.id)})" in offered
+                assert listed == actions.offered(action, app.screen), action.id
+            assert "Help (F1)" in offered and "Back (esc)" in offered or screen == "home"
+
+
+async def test_a_completed_sale_offers_neither_pickup_nor_shipped_anywhere(sqlite_demo_engine):
+    from core.audit import Actor
+    from core.inbox import inbox
+    from core.pickup import complete_sale
+    from tui.screens.sale import SaleScreen
+
+    row = next(r for r in inbox(sqlite_demo_engine).rows if r.state == "ready" and r.shipping)
+    complete_sale(sqlite_demo_engine, row.sale_id, Actor("anna"), row.version, pickup=False)
+    app = TandemApp(sqlite_demo_engine, demo=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await press_and_settle(app, pilot)
+        app.push_screen(SaleScreen(row.sale_id))
+        await press_and_settle(app, pilot)
+        offered = {str(hit.text) async for hit in ScreenActions(app.screen).discover()}
+        assert not {"Pickup (p)", "Shipped (s)", "Customer (l)", "Cancel sale (x)"} & offered, offered
+        footer = {binding.action for _key, binding, enabled, _tip in app.active_bindings.values() if enabled}
+        assert not {"pickup", "shipped", "customer", "cancel_sale"} & footer
+        summary = str(app.screen.query_one("#sale-summary").render())
+        assert "no POS customer linked (l)" not in summary, "a completed sale names no key it does not offer"
+        await press_and_settle(app, pilot, "f1")
+        options = app.screen.query_one("#faq-questions")
+        options.highlighted = options.option_count - 1
+        await press_and_settle(app, pilot)
+        keys = str(app.screen.query_one("#faq-answer").render())
+        assert "Complete pickup" not in keys and "Back to the inbox" in keys
 
 
 async def test_a_palette_choice_runs_the_action_on_its_screen(sqlite_demo_engine):
@@ -120,3 +151,37 @@ async def test_typing_shortcuts_in_help_finds_the_key_list(sqlite_demo_engine):
         options = app.screen.query_one("#faq-questions")
         assert [options.get_option_at_index(i).id for i in range(options.option_count)] == ["keys"]
         assert "Record — Record the highlighted signed document" in str(app.screen.query_one("#faq-answer").render())
+
+
+def footer_actions(app) -> set[str]:
+    return {binding.action for _key, binding, enabled, _tip in app.active_bindings.values() if enabled}
+
+
+async def test_an_empty_resolver_offers_only_the_keys_that_do_something(sqlite_demo_engine):
+    from sqlalchemy import update
+
+    from core.models import WebListing
+
+    with sqlite_demo_engine.begin() as conn:
+        conn.execute(update(WebListing).values(match_state="not_sold_online"))
+    app = TandemApp(sqlite_demo_engine, demo=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await press_and_settle(app, pilot, "m")
+        assert app.screen.item is None
+        assert not {"link_highlighted", "not_sold_online", "skip", "search", "why"} & footer_actions(app)
+        offered = {str(hit.text) async for hit in ScreenActions(app.screen).discover()}
+        assert not {"Skip (s)", "Search (/)", "Why? (w)", "Not online (x)"} & offered
+
+
+async def test_the_supplier_switch_is_offered_only_the_way_it_can_go(sqlite_demo_engine):
+    from core.audit import Actor
+    from core.supplier import disable_supplier_fulfillment, supplier_setup
+
+    for _turn in ("on, as the demo has it", "off"):
+        setup = supplier_setup(sqlite_demo_engine)[0]
+        app = TandemApp(sqlite_demo_engine, demo=True)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await press_and_settle(app, pilot, "f")
+            offered = footer_actions(app)
+            assert ("switch_off" in offered) == setup.on and ("switch_on" in offered) == (not setup.on)
+        disable_supplier_fulfillment(sqlite_demo_engine, setup.channel_id, Actor("anna"))

@@ -54,6 +54,10 @@ async def test_the_whole_return_flow(demo_engine):
         await press_and_settle(app, pilot, "c", "y")
         await settle(app, pilot, 0.2)
         assert app.screen.view.state == "completed"
+        # A posted return offers nothing more: no key named, none in the footer.
+        assert "units" not in str(app.screen.query_one("#refund-total").render())
+        enabled = {b.action for _k, b, on, _t in app.active_bindings.values() if on}
+        assert not {"more", "less", "tax", "restock", "shipping", "amount", "confirm"} & enabled
     with demo_engine.connect() as conn:
         posted = conn.execute(select(SaleReturn.refund_total, SaleReturn.state)).one()
         refund = conn.execute(select(Payment.amount).where(Payment.amount < 0)).scalar()

@@ -22,9 +22,10 @@ KEYS_OPTION = "keys"
 class FaqScreen(Screen):
     BINDINGS = bindings("faq")
 
-    def __init__(self, context: str = "home", topic: str | None = None, keys_for: str = "home"):
+    def __init__(self, context: str = "home", topic: str | None = None, keys_for: str = "home", opened_on=None):
         super().__init__()
         self.context, self.topic, self.keys_for = context, topic, keys_for
+        self.opened_on = opened_on  # the screen help was opened on: its key list is what it offers now
         self.entries: list[faq.Entry] = []
 
     def compose(self) -> ComposeResult:
@@ -99,7 +100,7 @@ class FaqScreen(Screen):
     def highlighted(self, event: OptionList.OptionHighlighted) -> None:
         if event.option.id == KEYS_OPTION:
             self.query_one("#faq-answer", Line).update(styled("[b]{title}[/b]\n\n", title=_("Keys on this screen"))
-                                                       + key_list(self.keys_for))
+                                                       + key_list(self.keys_for, self.opened_on))
             return
         entry = next((e for e in self.entries if e.topic == event.option.id), None)
         if entry:

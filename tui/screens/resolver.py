@@ -152,6 +152,7 @@ class ResolverScreen(ReportsFailures, Screen):
         self.show_item()
 
     def show_item(self) -> None:
+        self.refresh_bindings()  # what the footer offers follows the queue (an empty one offers little)
         item = self.item
         total = self.page.total if self.page else 0
         self.border_subtitle = ""
@@ -242,6 +243,10 @@ class ResolverScreen(ReportsFailures, Screen):
         # While the search box has focus, letters and digits are text; Enter still links.
         if self.query_one("#search", Input).has_focus and action not in ("back", "link_highlighted", "why"):
             return False
+        # An empty queue: nothing to link, skip, search for or explain.
+        if action in ("link_highlighted", "not_sold_online", "skip", "search", "why", "cursor_down", "cursor_up",
+                      "link_number"):
+            return self.item is not None
         return True
 
     def action_skip(self) -> None:

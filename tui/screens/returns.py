@@ -202,11 +202,12 @@ class ReturnsScreen(ReportsFailures, Screen):
         self.query_one("#refund-total", Line).update(
             styled(_("Refund: net {net} · tax {tax} · [b]total {total}[/b]"), net=money(net), tax=money(tax),
                    total=money(total))
-            + f"{state}{shipping}\n"
-            + f"{key('returns.more')}/{key('returns.less')} " + _("units") + " · "
-            + hint(("returns.tax", _("tax rate")), ("returns.restock", _("restock")),
-                   ("returns.shipping", _("shipping")), ("returns.amount", _("amount")),
-                   ("returns.confirm", _("confirm"))))
+            + f"{state}{shipping}"
+            # A posted return offers nothing more: its keys are not named.
+            + ("\n" + f"{key('returns.more')}/{key('returns.less')} " + _("units") + " · "
+               + hint(("returns.tax", _("tax rate")), ("returns.restock", _("restock")),
+                      ("returns.shipping", _("shipping")), ("returns.amount", _("amount")),
+                      ("returns.confirm", _("confirm"))) if view.state == "draft" else ""))
         self.refresh_bindings()
 
     def _line(self):

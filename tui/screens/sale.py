@@ -95,7 +95,8 @@ class SaleScreen(ReportsFailures, Screen):
         self.sub_title = _("Sale {number}").format(number=s.order_number)
         contact = " · ".join(part for part in (s.customer_email, s.customer_phone) if part)
         pos = (_("POS customer: {name}").format(name=d.pos_customer) if d.pos_customer
-               else _("no POS customer linked ({key})").format(key=key("sale.customer")))
+               else _("no POS customer linked ({key})").format(key=key("sale.customer")) if "customer" in d.actions
+               else _("no POS customer linked"))
         problem = (styled("\n" + _("[b]Capture failed:[/b] {reason}"), reason=s.capture_error)
                    if s.capture_error and s.state == "capture_failed" else Content(""))
         if s.hold_reason and s.state == "held":

@@ -107,6 +107,22 @@ class SupplierScreen(ReportsFailures, Screen):
                           document.ends_on.isoformat() if document.ends_on else "", document.reference or "")
         if self.rows:
             table.move_cursor(row=min(keep, len(self.rows) - 1))
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """What the highlighted web store allows: its switch only the way it can go."""
+        setup, _set, _document = self._current()
+        if action == "record":
+            return setup is not None
+        if action == "switch_on":
+            return setup is not None and not setup.on and setup.ready
+        if action == "switch_off":
+            return setup is not None and setup.on
+        return True
+
+    @on(DataTable.RowHighlighted, "#documents")
+    def highlighted(self) -> None:
+        self.refresh_bindings()
 
     def _current(self):
         table = self.query_one("#documents", DataTable)
