@@ -121,6 +121,7 @@ class SaleLineView:
     listing_state: str | None = None  # the listing's match state, None when the line has no listing
     manual_link: bool = False  # a person linked this line's listing (so `u` can take it back)
     product_by_hand: bool = False  # a person chose this line's product on the sale (`u` takes it back)
+    card_voided: bool = False  # its gift card was voided (all of it taken back by a refund or a cancel)
 
     @property
     def needs_product(self) -> bool:
@@ -141,6 +142,12 @@ class SaleDetail:
     pos_customer: str | None
     history: list[tuple]
     platform: str = ""
+    wire_platform: str = ""  # the platform the store speaks (a demo store speaks Shopify's or WooCommerce's)
+
+    @property
+    def captured_by_store(self) -> bool:
+        """The store captures the payment when asked (Shopify); WooCommerce leaves it to its gateway."""
+        return self.wire_platform != "woocommerce"
 
     @property
     def actions(self) -> tuple[str, ...]:
@@ -186,13 +193,15 @@ def sale_actions(state: str, shipping_charged: Decimal, fulfillment: str, lines:
 def sale_detail(engine: Engine, sale_id: int) -> SaleDetail:
     with engine.connect() as conn:
         sale = _sale(conn, sale_id)
-        channel, platform = conn.execute(select(SalesChannel.name, SalesChannel.platform)
-                                         .where(SalesChannel.id == sale.channel_id)).one()
-        lines = [SaleLineView(*row[:-2], manual_link=bool(row[-2]), product_by_hand=bool(row[-1])) for row in conn.execute(
+        channel, platform, settings_json = conn.execute(
+            select(SalesChannel.name, SalesChannel.platform, SalesChannel.settings_json)
+            .where(SalesChannel.id == sale.channel_id)).one()
+        lines = [SaleLineView(*row[:-3], manual_link=bool(row[-3]), product_by_hand=bool(row[-2]),
+                              card_voided=row[-1] is not None) for row in conn.execute(
             select(line_table.c.id, line_table.c.title, line_table.c.quantity, line_table.c.unit_price,
                    line_table.c.tax_rate, Product.sku, line_table.c.listing_id,
                    func.coalesce(Product.gift_card_placeholder, False), GiftCard.number, line_table.c.stock_state,
-                   WebListing.match_state, ProductLink.manual, line_table.c.product_by_hand)
+                   WebListing.match_state, ProductLink.manual, line_table.c.product_by_hand, GiftCard.voided_at)
             .outerjoin(Product, Product.id == line_table.c.product_id)
             .outerjoin(GiftCard, GiftCard.sale_line_id == line_table.c.id)
             .outerjoin(WebListing, WebListing.id == line_table.c.listing_id)
@@ -206,4 +215,7 @@ def sale_detail(engine: Engine, sale_id: int) -> SaleDetail:
         history = [tuple(row) for row in conn.execute(
             select(AuditEntry.at, AuditEntry.actor, AuditEntry.action, AuditEntry.new_value)
             .where(AuditEntry.entity == "websale", AuditEntry.entity_id == str(sale_id)).order_by(AuditEntry.id))]
-    return SaleDetail(sale, channel, lines, payments, pos_customer, history, platform)
+    from core.config import ChannelConfig
+
+    return SaleDetail(sale, channel, lines, payments, pos_customer, history, platform,
+                      ChannelConfig.from_stored(settings_json).wire_platform)

@@ -200,3 +200,30 @@ async def test_a_draft_overtaken_by_another_terminal_offers_to_redo_it(sqlite_de
         await settle(app, pilot, 0.2)
         assert isinstance(app.screen, ReturnsScreen) and app.screen.view.lines[0].quantity == 0
         assert app.screen.view.state == "draft"
+
+
+async def test_gift_a_return_of_a_card_names_the_card_and_what_comes_off_it(sqlite_demo_engine):
+    from core.gift_cards import issue_gift_card
+    from core.inbox import inbox, sale_detail
+    from core.pickup import PickupChecks
+    from tui.dialogs.confirm import ConfirmScreen
+
+    row = next(r for r in inbox(sqlite_demo_engine).rows if r.state == "gift_card_to_issue")
+    card_line = next(line for line in sale_detail(sqlite_demo_engine, row.sale_id).lines if line.gift_card_placeholder)
+    issue_gift_card(sqlite_demo_engine, card_line.id, "GC-7001", Actor("anna"))
+    sale = sale_detail(sqlite_demo_engine, row.sale_id).sale
+    complete_sale(sqlite_demo_engine, sale.id, Actor("anna"), sale.version, pickup=not sale.shipping_charged,
+                  checks=PickupChecks(True, True, True))
+    app = TandemApp(sqlite_demo_engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_return(app, pilot, row.order_number)
+        await press_and_settle(app, pilot, "c")
+        assert not isinstance(app.screen, ConfirmScreen), "nothing to post until something comes back"
+        index = next(i for i, line in enumerate(app.screen.view.lines) if line.gift_card)
+        for _ in range(index):
+            await pilot.press("down")
+        await press_and_settle(app, pilot, "plus")
+        assert "card GC-7001: $" in str(app.screen.query_one("#refund-total").render())
+        await press_and_settle(app, pilot, "c")
+        assert isinstance(app.screen, ConfirmScreen)
+        assert "Gift card GC-7001: $" in app.screen.question and "take the card back" in app.screen.question

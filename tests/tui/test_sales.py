@@ -201,3 +201,53 @@ async def test_a_wrong_product_is_picked_again_after_a_price_question_and_undone
             assert conn.execute(select(Product.sku).join(WebSaleLine, WebSaleLine.product_id == Product.id)
                                 .where(WebSaleLine.id == line.id)).scalar() == line.sku
         assert not by_hand
+
+
+async def test_gift_cancelling_a_sale_with_a_card_says_so_before_and_after(sqlite_demo_engine):
+    """The question names the card to take back; the notice says what was taken back; the sale then
+    shows the card voided and that nothing was captured."""
+    from tui.dialogs.confirm import ConfirmScreen
+
+    app = TandemApp(sqlite_demo_engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await press_and_settle(app, pilot, "s")
+        number = first_with(app, "gift_card_to_issue")
+        await press_and_settle(app, pilot, "escape")
+        await open_sale(app, pilot, number)
+        await press_and_settle(app, pilot, "g")
+        await pilot.press(*"GC-7002", "enter")
+        await settle(app, pilot, 0.2)
+        await press_and_settle(app, pilot, "x")
+        assert isinstance(app.screen, ConfirmScreen)
+        assert "Gift card GC-7002 is voided: take the card back." in app.screen.question
+        await press_and_settle(app, pilot, "y")
+        await settle(app, pilot, 0.3)
+        total = sale_row(sqlite_demo_engine, number).total
+        assert any(f"Gift card GC-7002 voided: ${total:,.2f} taken back." in n.message for n in app._notifications)
+        lines = {str(cell) for row in app.screen.query_one("#sale-lines").rows_data for cell in row[1]}
+        assert "card GC-7002 (voided)" in lines
+        assert "cancelled: nothing was captured" in str(app.screen.query_one("#sale-payment").render())
+    with sqlite_demo_engine.connect() as conn:
+        assert conn.execute(select(GiftCard.balance)).scalar() == 0
+
+
+async def test_a_woocommerce_pickup_does_not_promise_a_capture_it_leaves_to_the_gateway(sqlite_demo_engine):
+    from core.inbox import inbox
+    from core.models import SalesChannel
+
+    from sqlalchemy import update
+
+    from core.demo import DEMO_SECOND_CHANNEL
+
+    row = next(r for r in inbox(sqlite_demo_engine).rows if r.state == "ready" and not r.shipping)
+    with sqlite_demo_engine.begin() as conn:  # a pickup sold on the demo's WooCommerce store
+        woo = conn.execute(select(SalesChannel.id).where(SalesChannel.name == DEMO_SECOND_CHANNEL)).scalar()
+        conn.execute(update(WebSale).where(WebSale.id == row.sale_id).values(channel_id=woo))
+    app = TandemApp(sqlite_demo_engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await press_and_settle(app, pilot)
+        app.push_screen(SaleScreen(row.sale_id))
+        await press_and_settle(app, pilot, "p")
+        assert isinstance(app.screen, PickupScreen)
+        title = str(app.screen.query_one("#pickup-title").render())
+        assert "recorded as captured by the website's payment gateway" in title and "will be captured" not in title

@@ -19,14 +19,18 @@ from tui.widgets.line import Line
 class PickupScreen(ModalScreen):
     BINDINGS = bindings("pickup")
 
-    def __init__(self, order_number: str, amount: Decimal):
+    def __init__(self, order_number: str, amount: Decimal, captured_by_store: bool = True):
+        """`captured_by_store`: the platform captures when asked (Shopify); otherwise (WooCommerce)
+        its payment gateway captures on its side and the payment is only recorded here."""
         super().__init__()
-        self.order_number, self.amount = order_number, amount
+        self.order_number, self.amount, self.captured_by_store = order_number, amount, captured_by_store
 
     def compose(self) -> ComposeResult:
         with Vertical(id="pickup"):
-            yield Line(styled(_("[b]Pickup of {number}[/b] — {amount} will be captured"),
-                number=self.order_number, amount=money(self.amount)), id="pickup-title")
+            yield Line(styled(_("[b]Pickup of {number}[/b] — {amount} will be captured") if self.captured_by_store
+                              else _("[b]Pickup of {number}[/b] — {amount} is recorded as captured by the website's "
+                                     "payment gateway"),
+                              number=self.order_number, amount=money(self.amount)), id="pickup-title")
             # The boxes take no focus: 1, 2, 3 and Enter all reach the dialog, in the order typed
             # (a box with focus would keep Enter for itself, and a key it passes on arrives late).
             for number, check, words in ((1, "card", _("The card shown matches the card used online")),

@@ -77,7 +77,9 @@ class ReturnsScreen(ReportsFailures, Screen):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("more", "less", "tax", "restock", "shipping", "amount", "confirm"):
-            return self.view is not None and self.view.state == "draft" and not self.query_one("#find").has_focus
+            drafting = self.view is not None and self.view.state == "draft" and not self.query_one("#find").has_focus
+            # Nothing to post until something comes back.
+            return drafting and (action != "confirm" or any(line.quantity for line in self.view.lines))
         return True
 
     def action_back(self) -> None:
@@ -196,6 +198,7 @@ class ReturnsScreen(ReportsFailures, Screen):
             table.focus()
         net, tax, total = view.totals
         state = "" if view.state == "draft" else "  — " + _("posted")
+        cards = [line for line in view.lines if line.gift_card]
         shipping = ""
         if view.state == "draft" and not any(line.is_shipping for line in view.lines) and view.shipping_left > 0:
             shipping = " · " + _("shipping left to refund {amount}").format(amount=money(view.shipping_left))
@@ -203,6 +206,8 @@ class ReturnsScreen(ReportsFailures, Screen):
             styled(_("Refund: net {net} · tax {tax} · [b]total {total}[/b]"), net=money(net), tax=money(tax),
                    total=money(total))
             + f"{state}{shipping}"
+            + "".join(" · " + _("card {number}: {left} left").format(number=line.gift_card,
+                                                                    left=money(line.card_left or 0)) for line in cards)
             # A posted return offers nothing more: its keys are not named.
             + ("\n" + f"{key('returns.more')}/{key('returns.less')} " + _("units") + " · "
                + hint(("returns.tax", _("tax rate")), ("returns.restock", _("restock")),
@@ -333,5 +338,9 @@ class ReturnsScreen(ReportsFailures, Screen):
             + (ngettext("{count} unit back and the shipping", "{count} units back and the shipping", back) if shipping
                else ngettext("{count} unit back", "{count} units back", back)).format(count=back)
             + _("; refund {total} (net {net}, tax {tax}) to the original payment.").format(
-                total=money(-total), net=money(-net), tax=money(-tax))),
+                total=money(-total), net=money(-net), tax=money(-tax))
+            + "".join("\n" + _("Gift card {number}: {amount} is taken off it first (it has {left}); take the card "
+                                "back.").format(number=line.gift_card, amount=money(-line.amounts[2]),
+                                                left=money(line.card_left or 0))
+                      for line in self.view.lines if line.gift_card and line.quantity)),
             lambda yes: yes and self.change("confirm"))

@@ -111,7 +111,8 @@ class SaleScreen(ReportsFailures, Screen):
             if line.sku is None:
                 product = Text(_("needs match ({key})").format(key=key("sale.match")), style="bold")
             elif line.gift_card_placeholder:
-                product = Text(_("card {number}").format(number=line.gift_card) if line.gift_card
+                product = Text((_("card {number} (voided)") if line.card_voided else _("card {number}")).format(
+                               number=line.gift_card) if line.gift_card
                                else _("issue gift card ({key})").format(key=key("sale.gift-card")),
                                style="" if line.gift_card else "bold")
             else:
@@ -123,10 +124,12 @@ class SaleScreen(ReportsFailures, Screen):
         paid = "; ".join(f"{name} ({account}) {money(paid_amount)}" + (_(" captured elsewhere") if elsewhere else "")
                          for name, account, paid_amount, _kind, elsewhere in d.payments)
         shipping = _(" · shipping {amount}").format(amount=money(s.shipping_charged)) if s.shipping_charged else ""
+        money_now = (_("paid: {payments}").format(payments=paid) if paid
+                     else _("cancelled: nothing was captured") if s.state == "cancelled"
+                     else _("authorised {amount}").format(amount=money(s.authorized_amount)) + " · "
+                     + _("not captured yet"))
         self.query_one("#sale-payment", Line).update(
-            _("Total {total}").format(total=money(s.total)) + shipping + " · "
-            + _("authorised {amount}").format(amount=money(s.authorized_amount)) + " · "
-            + (_("paid: {payments}").format(payments=paid) if paid else _("not captured yet")))
+            _("Total {total}").format(total=money(s.total)) + shipping + " · " + money_now)
         history = [f"{shown(at)} {actor} {action_words(action)}" for at, actor, action, _detail in d.history[-2:]]
         self.query_one("#sale-history", Line).update(
             _("History: {events}").format(events="; ".join(history) if history else _("imported")))
@@ -142,7 +145,8 @@ class SaleScreen(ReportsFailures, Screen):
         from tui.dialogs.pickup import PickupScreen
 
         if self.detail:
-            self.app.push_screen(PickupScreen(self.detail.sale.order_number, self.detail.sale.authorized_amount),
+            self.app.push_screen(PickupScreen(self.detail.sale.order_number, self.detail.sale.authorized_amount,
+                                              captured_by_store=self.detail.captured_by_store),
                                  self._pickup_confirmed)
 
     def _pickup_confirmed(self, checks) -> None:
@@ -300,8 +304,11 @@ class SaleScreen(ReportsFailures, Screen):
 
         if self.detail:
             web = _(CANCEL_OUTCOMES.get(self.detail.platform, ""))
+            cards = "".join(" " + _("Gift card {number} is voided: take the card back.").format(number=line.gift_card)
+                            for line in self.detail.lines if line.gift_card)
             self.app.push_screen(ConfirmScreen(_("Cancel sale {number}? Its units go back to available stock.").format(
-                number=self.detail.sale.order_number) + (" " + web if web else "")), lambda yes: yes and self.cancel())
+                number=self.detail.sale.order_number) + cards + (" " + web if web else "")),
+                lambda yes: yes and self.cancel())
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="sale-write")
     def cancel(self) -> None:
