@@ -58,6 +58,7 @@ ACTION_WORDS = {
     "create_customer": N_("created the customer"),
     "issue_gift_card": N_("issued the gift card"),
     "take_back_gift_card": N_("took money back from the gift card"),
+    "gift_card_used_before_web_cancel": N_("cancelled on the web after its gift card was used"),
     "undo_line_product": N_("took back a line's product"),
     "redo_return": N_("redid a return from what was left"),
     "gift_card_spent": N_("recorded what is left on the gift card"),

@@ -107,6 +107,26 @@ def void_cards_to_cancel(conn: Connection, sale_id: int, actor: Actor) -> list[I
     return cards
 
 
+WEB_STORE = Actor("web store")
+
+
+def void_cards_cancelled_on_the_web(conn: Connection, sale_id: int) -> list[IssuedCard]:
+    """The web store cancelled an open sale after its card was issued: the payment authorisation
+    is gone, so what is left on each card is taken back at once. A card already used cannot be
+    taken back whole: that is recorded for a person (the shop gave value nobody paid for), and
+    the cards are returned so the sync can say so."""
+    used = []
+    for card in cards_of_sale(conn, sale_id):
+        if card.balance:
+            take_back(conn, card, card.balance, WEB_STORE, "sale cancelled on the web store")
+        if card.balance < card.amount:
+            used.append(card)
+            audit(conn, WEB_STORE, "gift_card_used_before_web_cancel", "websale", sale_id, "gift_card", card.number,
+                  f"{card.amount - card.balance:.2f}",
+                  "cancelled on the web store after the card was used: collect what was spent")
+    return used
+
+
 def set_gift_card_balance(engine: Engine, number: str, balance: Decimal, actor: Actor) -> Decimal:
     """What the POS shows is left on a card after it was spent there. A balance only goes down:
     money is never put back on a card from here. Returns the amount spent."""

@@ -14,6 +14,7 @@ from core.connectors.base import WebOrder
 from core.customers import link_known_customers
 from core.db import insert_ignoring_duplicates
 from core.dbtypes import utcnow
+from core.gift_cards import void_cards_cancelled_on_the_web
 from core.identifiers import parse_barcode, part_number_key
 from core.models import SaleState, WebListing, WebSale, WebSaleLine
 from core.search import index_sales
@@ -58,10 +59,13 @@ def store_orders(conn: Connection, channel_id: int, orders: list[WebOrder],
             changed = (sale_table.c.id == known[o.external_id]) & sale_table.c.remote_updated_at.is_distinct_from(o.updated_at)
             updated += conn.execute(update(sale_table).where(changed).values(values)).rowcount
             if o.cancelled:
-                # Cancelled on the web before the shop completed it: settle_sales releases its stock.
-                conn.execute(update(sale_table).where(
+                # Cancelled on the web before the shop completed it: settle_sales releases its stock,
+                # and a gift card it issued is taken back (the payment it stood on is gone).
+                cancelled = conn.execute(update(sale_table).where(
                     sale_table.c.id == known[o.external_id], sale_table.c.state.not_in(
                         [SaleState.COMPLETED.value, SaleState.CANCELLED.value])).values(state=SaleState.CANCELLED.value))
+                if cancelled.rowcount:
+                    void_cards_cancelled_on_the_web(conn, known[o.external_id])
     sale_ids = dict(conn.execute(select(sale_table.c.external_id, sale_table.c.id).where(
         sale_table.c.channel_id == channel_id, sale_table.c.external_id.in_(ids))).all())
     listing_ids = dict(conn.execute(select(WebListing.external_id, WebListing.id).where(

@@ -137,3 +137,22 @@ def test_gift_the_command_line_records_what_the_pos_shows_is_left(engine, channe
     assert card(engine).balance == Decimal("2.50")
     assert main(["--gift-card-balance", "GC-0001", "9.00", "--db", database_url]) == 1
     assert "can only go down" in capsys.readouterr().err and card(engine).balance == Decimal("2.50")
+
+
+def test_gift_an_order_cancelled_on_the_web_takes_back_its_card(engine, channel):
+    sell_a_card(engine, channel)
+    store(engine, channel, order(1, ("GIFT-CARD", 1), ("TUBE", 1), cancelled=True, updated=5))
+    taken = card(engine)
+    assert sale(engine, 1).state == "cancelled" and (taken.balance, taken.taken_back) == (0, GIFT)
+    assert stock(engine, "TUBE") == (10, 0)
+
+
+def test_gift_an_order_cancelled_on_the_web_after_its_card_was_used_is_recorded_for_a_person(engine, channel):
+    sell_a_card(engine, channel)
+    set_gift_card_balance(engine, "GC-0001", Decimal("4.00"), ANNA)
+    store(engine, channel, order(1, ("GIFT-CARD", 1), ("TUBE", 1), cancelled=True, updated=5))
+    assert card(engine).balance == 0, "what was left is taken back"
+    with engine.connect() as conn:
+        lost = conn.execute(select(AuditEntry.new_value, AuditEntry.note)
+                            .where(AuditEntry.action == "gift_card_used_before_web_cancel")).one()
+    assert lost.new_value == "6.00" and "collect what was spent" in lost.note
