@@ -113,8 +113,8 @@ WEB_STORE = Actor("web store")
 def void_cards_cancelled_on_the_web(conn: Connection, sale_id: int) -> list[IssuedCard]:
     """The web store cancelled an open sale after its card was issued: the payment authorisation
     is gone, so what is left on each card is taken back at once. A card already used cannot be
-    taken back whole: that is recorded for a person (the shop gave value nobody paid for), and
-    the cards are returned so the sync can say so."""
+    taken back whole: that is recorded for a person in the sale's history (the shop gave value
+    nobody paid for). Returns the cards that had been used."""
     used = []
     for card in cards_of_sale(conn, sale_id):
         if card.balance:

@@ -93,8 +93,6 @@ def put_line_on_product(engine: Engine, line_id: int, product_id: int, actor: Ac
     return sku
 
 
-
-
 @dataclass(frozen=True)
 class Picked:
     sku: str

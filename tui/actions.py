@@ -139,6 +139,9 @@ ACTIONS: tuple[Action, ...] = (
     Action('sale.shipped', 's', 'shipped', N_('Shipped'), N_('Capture and complete a shipped sale')),
     Action('sale.gift-card', 'g', 'gift_card', N_('Gift card'), N_('Issue the gift card for this line')),
     Action('sale.match', 'm', 'resolve', N_('Match'), N_("Resolve this line's match")),
+    # The same key on a line that has its product: not in the footer (a correction, not the next step).
+    Action('sale.repick', 'm', 'repick', N_('Change product'), N_("Put this line on another shop product (a wrong "
+                                                                  "pick), until the sale is completed"), show=False),
     Action('sale.undo-match', 'u', 'undo_match', N_('Undo match'), N_('Take back the link that gave this line its product')),
     Action('sale.customer', 'l', 'customer', N_('Customer'), N_('Link or create the POS customer')),
     Action('sale.cancel', 'x', 'cancel_sale', N_('Cancel sale'), N_('Cancel the sale and release its units')),

@@ -36,7 +36,7 @@ class SaleScreen(ReportsFailures, Screen):
     BINDINGS = bindings("sale")
     # Each action is offered only while the sale's state allows it (core.inbox.sale_actions).
     ACTION_NEEDS = {"pickup": "pickup", "shipped": "ship", "gift_card": "gift_card", "resolve": "match",
-                    "undo_match": "undo_match", "customer": "customer", "cancel_sale": "cancel",
+                    "undo_match": "undo_match", "customer": "customer", "cancel_sale": "cancel", "repick": "repick",
                     "shop_ships": "decide_supplier", "supplier_ships": "decide_supplier"}
 
     class Loaded(Message):
@@ -75,8 +75,8 @@ class SaleScreen(ReportsFailures, Screen):
         needs = self.ACTION_NEEDS.get(action)
         if needs is None:
             return True
-        if action == "resolve":
-            return self.detail is not None and bool({"match", "repick"} & set(self.detail.actions))
+        if action == "repick":  # m when no line waits for a product
+            return self.detail is not None and "repick" in self.detail.actions and "match" not in self.detail.actions
         return self.detail is not None and needs in self.detail.actions
 
     def action_back(self) -> None:
@@ -218,6 +218,9 @@ class SaleScreen(ReportsFailures, Screen):
             # was the wrong one: choose this line's product.
             self.app.push_screen(CatalogScreen(pick_for=line.title, location_id=self.detail.sale.location_id),
                                  lambda product_id: product_id and self.put_on_product(line.id, product_id))
+
+    def action_repick(self) -> None:
+        self.action_resolve()
 
     class PriceAsked(Message):
         def __init__(self, line_id: int, product_id: int, question: str):
