@@ -107,6 +107,25 @@ def test_completing_moves_units_from_committed_to_sold_once(engine, channel):
     assert stock(engine) == (8, 0) and sale(engine, 1).state == "completed"
 
 
+def test_a_line_matched_too_late_to_be_committed_is_sold_straight_from_on_hand(engine, channel):
+    """The sync's stages one by one: the order stored, its lines matched and the sale made ready,
+    but the commit stage not run yet. Completing it takes its units off on hand all the same."""
+    from core.sync.matching import match_sale_lines
+    from core.sync.orders import store_orders
+    from core.sync.settle import refresh_states
+
+    with engine.begin() as conn:
+        store_orders(conn, channel, [order(1, ("TUBE", 2), ("CHAIN", 1))], datetime(2026, 11, 26, 12, 0, tzinfo=UTC))
+        match_sale_lines(conn, channel)
+        refresh_states(conn, channel)
+    s = sale(engine, 1)
+    assert s.state == "ready" and stock(engine) == (10, 0) and stock(engine, "CHAIN") == (5, 0)
+    complete_sale(engine, s.id, ANNA, s.version, checks=ALL_CHECKS)
+    assert stock(engine) == (8, 0) and stock(engine, "CHAIN") == (4, 0)
+    with engine.connect() as conn:
+        assert set(conn.execute(select(WebSaleLine.stock_state)).scalars()) == {"sold"}
+
+
 def test_staff_cancel_releases_the_units(engine, channel):
     store(engine, channel, order(1, ("TUBE", 3)))
     s = sale(engine, 1)
@@ -157,6 +176,21 @@ def test_supplier_orders_are_held_until_0230_eastern_on_the_next_business_day(en
     released = sale(engine, 1)
     complete_sale(engine, released.id, ANNA, released.version, pickup=False)
     assert stock(engine) == (10, 0)
+
+
+def test_a_supplier_shipped_sale_is_never_completed_as_a_pickup(engine, channel):
+    for kind in ("internet_addendum", "packing_slip_form", "retailer_contract"):
+        record_supplier_document(engine, channel, kind, date(2026, 1, 5), ANNA)
+    enable_supplier_fulfillment(engine, channel, ANNA, today=date(2026, 11, 26))
+    store(engine, channel, order(1, ("TUBE", 1), supplier=True, shipped_at=datetime(2026, 11, 25, 20, 0, tzinfo=UTC)),
+          now=datetime(2026, 11, 27, 7, 30, tzinfo=UTC))
+    released = sale(engine, 1)
+    assert (released.state, released.fulfillment, released.shipping_charged) == ("ready", "supplier", 0)
+    with pytest.raises(SaleError, match="shipped to the customer, not picked up"):
+        complete_sale(engine, released.id, ANNA, released.version, checks=ALL_CHECKS)
+    assert sale(engine, 1).state == "ready" and sale(engine, 1).captured_amount == 0
+    complete_sale(engine, released.id, ANNA, released.version, pickup=False)
+    assert sale(engine, 1).state == "completed"
 
 
 def test_a_supplier_tagged_order_while_supplier_fulfilment_is_off_waits_for_a_person(engine, channel):
@@ -322,6 +356,16 @@ def test_pickup_needs_the_checks_captures_and_records_a_card_not_present_payment
     assert [r.order_number for r in inbox(engine, history=True).rows] == ["#1"]
 
 
+def test_completed_without_the_store_the_payment_is_recorded_as_captured_elsewhere(engine, channel):
+    store(engine, channel, order(1, ("TUBE", 1)))
+    s = sale(engine, 1)
+    message = complete_sale(engine, s.id, ANNA, s.version, checks=ALL_CHECKS)  # no connector: nothing captured here
+    assert message == "Sale #1 completed; $50.00 recorded as captured elsewhere."
+    with engine.connect() as conn:
+        assert conn.execute(select(Payment.amount, Payment.reference, Payment.captured_elsewhere,
+                                   Payment.received_by)).one() == (Decimal("50.00"), None, True, str(ANNA))
+
+
 def test_a_failed_capture_leaves_the_sale_open_with_the_reason(engine, channel):
     store(engine, channel, order(1, ("TUBE", 1)))
     s = sale(engine, 1)
@@ -335,6 +379,20 @@ def test_a_failed_capture_leaves_the_sale_open_with_the_reason(engine, channel):
     assert sale(engine, 1).state == "completed" and stock(engine) == (9, 0)
     with engine.connect() as conn:
         assert conn.execute(select(Payment.captured_elsewhere)).scalar() is True
+
+
+def test_a_sale_captured_after_a_refused_capture_records_who_completed_it_and_no_error(engine, channel):
+    store(engine, channel, order(1, ("TUBE", 1)))
+    s = sale(engine, 1)
+    with pytest.raises(SaleError, match="could not be captured"):
+        complete_sale(engine, s.id, ANNA, s.version, checks=ALL_CHECKS, connector=FakeConnector("card declined"))
+    failed = sale(engine, 1)
+    assert (failed.completed_at, failed.completed_by, failed.capture_error) == (None, None, "card declined")
+    complete_sale(engine, failed.id, ANNA, failed.version, checks=ALL_CHECKS, connector=FakeConnector())
+    done = sale(engine, 1)
+    assert (done.state, done.completed_by, done.capture_error, done.captured_amount) == (
+        "completed", str(ANNA), None, Decimal("50.00"))
+    assert done.completed_at is not None
 
 
 def test_two_people_completing_the_same_sale(engine, channel):
