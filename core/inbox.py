@@ -17,6 +17,7 @@ from core.models import (
     AuditEntry,
     GiftCard,
     LineStock,
+    Location,
     Payment,
     PaymentType,
     PosCustomer,
@@ -143,6 +144,7 @@ class SaleDetail:
     history: list[tuple]
     platform: str = ""
     wire_platform: str = ""  # the platform the store speaks (a demo store speaks Shopify's or WooCommerce's)
+    location: str | None = None  # the shop location the sale takes its units from (a pickup: where it is collected)
 
     @property
     def captured_by_store(self) -> bool:
@@ -215,7 +217,9 @@ def sale_detail(engine: Engine, sale_id: int) -> SaleDetail:
         history = [tuple(row) for row in conn.execute(
             select(AuditEntry.at, AuditEntry.actor, AuditEntry.action, AuditEntry.new_value)
             .where(AuditEntry.entity == "websale", AuditEntry.entity_id == str(sale_id)).order_by(AuditEntry.id))]
+        location = conn.execute(select(Location.name).where(Location.id == sale.location_id)).scalar() \
+            if sale.location_id else None
     from core.config import ChannelConfig
 
     return SaleDetail(sale, channel, lines, payments, pos_customer, history, platform,
-                      ChannelConfig.from_stored(settings_json).wire_platform)
+                      ChannelConfig.from_stored(settings_json).wire_platform, location)

@@ -97,3 +97,13 @@ def test_a_link_that_commits_where_there_is_none_is_said(two_shops):
         medium = conn.execute(select(Product.id).where(Product.sku == "HELMET-M")).scalar()
     link_listing(engine, listing.id, medium, ANNA, listing.version)
     assert short_after_link(engine, listing.id) == ["Riverside"]
+
+
+def test_a_sale_says_which_shop_it_is_picked_up_at(two_shops):
+    from core.inbox import sale_detail
+    from core.models import WebSale
+
+    engine, _riverside = two_shops
+    with engine.connect() as conn:
+        sale_id = conn.execute(select(WebSale.id)).scalar()
+    assert sale_detail(engine, sale_id).location == "Riverside"

@@ -102,10 +102,14 @@ class SaleScreen(ReportsFailures, Screen):
         if s.hold_reason and s.state == "held":
             problem = styled("\n" + _("[b]Held for a person:[/b] {reason}") + " ({keys})", reason=s.hold_reason,
                              keys=hint(("sale.shop-ships", _("we ship it")), ("sale.supplier-ships", _("supplier ships"))))
+        # Where its units are (a pickup: the shop the customer chose), so a second shop's sale is not
+        # picked up at the first.
+        where = "  ·  " + _("at {location}").format(location=d.location) if d.location else ""
         self.query_one("#sale-summary", Line).update(styled(
-            "[b]{number}[/b]  {status}  ·  {channel}  ·  {ordered}\n{name}  {contact}  ·  {pos}",
-            number=s.order_number, status=row.status, channel=d.channel, ordered=shown(s.ordered_at, '%a %d %b %H:%M'),
-            name=s.customer_name or _('no name'), contact=contact, pos=pos) + problem)
+            "[b]{number}[/b]  {status}  ·  {channel}{where}  ·  {ordered}\n{name}  {contact}  ·  {pos}",
+            number=s.order_number, status=row.status, channel=d.channel, where=where,
+            ordered=shown(s.ordered_at, '%a %d %b %H:%M'), name=s.customer_name or _('no name'), contact=contact,
+            pos=pos) + problem)
         rows = []
         for line in d.lines:
             if line.sku is None:
