@@ -108,7 +108,7 @@ class SaleScreen(ReportsFailures, Screen):
         self.query_one("#sale-summary", Line).update(styled(
             "[b]{number}[/b]  {status}  ·  {channel}{where}  ·  {ordered}\n{name}  {contact}  ·  {pos}",
             number=s.order_number, status=row.status, channel=d.channel, where=where,
-            ordered=shown(s.ordered_at, '%a %d %b %H:%M'), name=s.customer_name or _('no name'), contact=contact,
+            ordered=shown(s.ordered_at, '%d %b %H:%M'), name=s.customer_name or _('no name'), contact=contact,
             pos=pos) + problem)
         rows = []
         for line in d.lines:
