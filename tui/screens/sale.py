@@ -19,7 +19,7 @@ from tui.actions import bindings, hint, key
 from tui.failures import ReportsFailures
 from tui.widgets.fitted_table import Col, FittedTable
 from tui.widgets.key_bar import KeyBar
-from tui.plain import plain, styled, sentence
+from tui.plain import sentence, styled
 from tui.widgets.line import Line
 
 if TYPE_CHECKING:
