@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from core.i18n import N_, _, amount, money, ngettext, parse_decimal, rate
 
+import threading
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -278,20 +279,24 @@ class ReturnsScreen(ReportsFailures, Screen):
         if line and not line.is_shipping:
             self.add_units(line.id, -1)
 
+    _units_lock = threading.Lock()
+
     @work(thread=True, exit_on_error=False, group="returns-units")
     def add_units(self, line_id: int, more: int) -> None:
-        """Not exclusive: every press is its own change, counted from what is saved."""
+        """Not exclusive: every press is its own change, counted from what is saved. One at a time,
+        each with the view read after it: the last view shown is the last change saved."""
         from core import returns
         from core.audit import current_actor
 
         engine = self.app.engine()
-        try:
-            returns.add_units(engine, line_id, more, current_actor())
-        except returns.ReturnError as exc:
-            self.post_message(self.Loaded(returns.return_view(engine, self.view.id),
-                                          _("Not changed: {reason}.").format(reason=exc), True))
-        else:
-            self.post_message(self.Loaded(returns.return_view(engine, self.view.id), None))
+        with self._units_lock:
+            try:
+                returns.add_units(engine, line_id, more, current_actor())
+            except returns.ReturnError as exc:
+                self.post_message(self.Loaded(returns.return_view(engine, self.view.id),
+                                              _("Not changed: {reason}.").format(reason=exc), True))
+            else:
+                self.post_message(self.Loaded(returns.return_view(engine, self.view.id), None))
 
     def action_restock(self) -> None:
         line = self._line()
