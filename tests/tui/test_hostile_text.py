@@ -242,9 +242,9 @@ async def test_hostile_text_is_shown_as_plain_text_on_every_screen(sqlite_demo_e
             conn.execute(text(f"INSERT INTO websale ({copied}) SELECT {chosen} FROM websale ORDER BY id LIMIT 1"),
                          {"number": "[@click=app.pwned]N[/]\x1b[2J", "name": "[b #123456]New"})
             conn.execute(text("UPDATE websale SET version = version + 1 WHERE id = (SELECT min(id) FROM websale)"))
-        for _ in range(50):
+        for _ in range(600):  # as soon as the notice is up; the bound only ends a broken run
             await pilot.pause(0.1)
-            if app._notifications:
+            if any("N[/]" in notice.message for notice in app._notifications):
                 break
         await settle(app, pilot)
         assert any("N[/]" in notice.message for notice in app._notifications), "the new sale was announced"
