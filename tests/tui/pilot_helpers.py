@@ -9,13 +9,16 @@ async def settle(app, pilot, wait: float = 0.0) -> None:
     await pilot.pause(wait)
     while getattr(app.screen, "held_digits", ""):
         await pilot.pause(0.02)
-    try:
-        await app.workers.wait_for_complete()
-    except (WorkerFailed, WorkerCancelled):
-        # A worker that failed is reported on screen (tui.failures), which is what tests check; one
-        # cancelled was replaced by a newer one of its group (an exclusive worker). Whether either is
-        # still pending here depends only on how fast the machine ran it.
-        pass
+    for _attempt in range(20):
+        try:
+            await app.workers.wait_for_complete()
+            break
+        except (WorkerFailed, WorkerCancelled):
+            # A worker that failed is reported on screen (tui.failures), which is what tests check;
+            # one cancelled was replaced by a newer one of its group (an exclusive worker). Whether
+            # either is still pending here depends only on how fast the machine ran it; the others
+            # are waited for again.
+            continue
     await pilot.pause()
 
 
