@@ -88,16 +88,23 @@ async def test_the_checks_and_enter_typed_in_one_burst_complete_the_pickup(sqlit
         assert sale_row(sqlite_demo_engine, number).state == "completed"
 
 
+async def issue_a_card(app, pilot, card: str) -> str:
+    """As staff do: the inbox's first sale with a card to issue, opened, g and the card's number.
+    Returns the sale's order number."""
+    await press_and_settle(app, pilot, "s")
+    number = first_with(app, "gift_card_to_issue")
+    await press_and_settle(app, pilot, "escape")
+    await open_sale(app, pilot, number)
+    await press_and_settle(app, pilot, "g")
+    await pilot.press(*card, "enter")
+    await settle(app, pilot, 0.2)
+    return number
+
+
 async def test_issue_a_gift_card_from_the_sale(demo_engine):
     app = TandemApp(demo_engine)
     async with app.run_test(size=(80, 24)) as pilot:
-        await press_and_settle(app, pilot, "s")
-        number = first_with(app, "gift_card_to_issue")
-        await press_and_settle(app, pilot, "escape")
-        await open_sale(app, pilot, number)
-        await press_and_settle(app, pilot, "g")
-        await pilot.press(*"GC-7001", "enter")
-        await settle(app, pilot, 0.2)
+        number = await issue_a_card(app, pilot, "GC-7001")
         with demo_engine.connect() as conn:
             assert conn.execute(select(GiftCard.number, GiftCard.balance)).one() == ("GC-7001", sale_row(demo_engine, number).total)
         assert sale_row(demo_engine, number).state == "ready"
@@ -210,13 +217,7 @@ async def test_gift_cancelling_a_sale_with_a_card_says_so_before_and_after(sqlit
 
     app = TandemApp(sqlite_demo_engine)
     async with app.run_test(size=(80, 24)) as pilot:
-        await press_and_settle(app, pilot, "s")
-        number = first_with(app, "gift_card_to_issue")
-        await press_and_settle(app, pilot, "escape")
-        await open_sale(app, pilot, number)
-        await press_and_settle(app, pilot, "g")
-        await pilot.press(*"GC-7002", "enter")
-        await settle(app, pilot, 0.2)
+        number = await issue_a_card(app, pilot, "GC-7002")
         await press_and_settle(app, pilot, "x")
         assert isinstance(app.screen, ConfirmScreen)
         assert "Gift card GC-7002 is voided: take the card back." in app.screen.question
