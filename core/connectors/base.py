@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Callable, Iterator, Protocol
 
@@ -53,6 +53,31 @@ def shape_problem(exc: Exception) -> str:
     if isinstance(exc, ValueError):
         return _("a value of the wrong kind")
     return _("a field of the wrong type")
+
+
+WARN = "warn"  # a `tandem --check` point that holds for now but wants someone to look
+
+
+@dataclass(frozen=True)
+class PartNumberSample:
+    """A shop product that has a part number, with the web listings of this channel linked to it
+    (none before the first sync): where `--check` looks for the store's part-number field."""
+
+    sku: str
+    part_number: str
+    barcode: str | None = None
+    listing_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class CheckContext:
+    """What `tandem --check` knows of a channel beyond its connector: the store locations named in
+    its settings (Shopify: location ids, the channel's own when empty; WooCommerce: Local Pickup
+    location names), shop products that have a part number, and the shop's date."""
+
+    store_locations: tuple[str, ...] = ()
+    part_numbers: tuple[PartNumberSample, ...] = ()
+    today: date | None = None
 
 
 class CredentialError(ConnectorError):
@@ -187,8 +212,9 @@ class Connector(Protocol):
         """Refund `amount` on the website once, whatever the retries (`key` names this refund);
         returns the store's reference for it."""
 
-    def check(self, store_locations: list[str] | None = None) -> list[tuple[bool, str]]:
-        """`tandem --check`: (holds, line) for each point, through the cheapest call allowed."""
+    def check(self, context: CheckContext) -> list[tuple[bool | str, str]]:
+        """`tandem --check`: (verdict, line) for each point, through the cheapest calls allowed; the
+        verdict is True (holds), False (fails) or WARN (holds, but someone should look)."""
 
     def close(self) -> None: ...
 

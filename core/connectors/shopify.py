@@ -19,7 +19,7 @@ from typing import Iterable, Iterator
 
 from core.i18n import N_, _, money
 from core.connectors.base import (
-    ConnectorError, ListingData, OrderLine, OutcomeUnknown, PriceUpdate, RequestCounter, StockUpdate, WebOrder,
+    CheckContext, ConnectorError, ListingData, OrderLine, OutcomeUnknown, PriceUpdate, RequestCounter, StockUpdate, WebOrder,
     read_order, reading,
 )
 from core.connectors.http import RetryPolicy, StoreClient
@@ -763,9 +763,10 @@ class ShopifyConnector:
         if self._open_fulfilment_orders(order_external_id):
             raise OutcomeUnknown(_("the store's answer was lost several times; the order is not fulfilled yet"))
 
-    def check(self, store_locations: list[str] | None = None) -> list[tuple[bool, str]]:
-        """What `tandem --check` reports for this store, one (holds, line) per point; every store
+    def check(self, context: CheckContext) -> list[tuple[bool | str, str]]:
+        """What `tandem --check` reports for this store, one (verdict, line) per point; every store
         location the channel sends stock to (default: its own) must exist."""
+        store_locations = list(context.store_locations)
         wanted = store_locations or [self.location_id or "gid://shopify/Location/0"]
         data = self._graphql("check", {"locations": wanted, "first": CHECK_SAMPLE,
                                        "mpnNamespace": self.mpn_namespace, "mpnKey": self.mpn_key})

@@ -23,7 +23,7 @@ import httpx
 
 from core.i18n import N_, _
 from core.connectors.base import (
-    ConnectorError, ListingData, OrderLine, OutcomeUnknown, PriceUpdate, RequestCounter, StockUpdate, WebOrder,
+    CheckContext, ConnectorError, ListingData, OrderLine, OutcomeUnknown, PriceUpdate, RequestCounter, StockUpdate, WebOrder,
     read_order, reading,
 )
 from core.connectors.http import RetryPolicy, StoreClient
@@ -391,7 +391,7 @@ class WooCommerceConnector:
         if self._status(order_external_id) != "completed":
             raise OutcomeUnknown(_("the store's answer was lost several times; the order is not completed yet"))
 
-    def check(self, store_locations: list[str] | None = None) -> list[tuple[bool, str]]:
+    def check(self, context: CheckContext) -> list[tuple[bool | str, str]]:
         """What `tandem --check` reports for this store, one (holds, line) per point. WooCommerce has
         one stock per product and its REST API does not list pickup locations: nothing to check there."""
         response = self.client.request("GET", f"{API}/products", "check", params={"per_page": 20})
