@@ -93,6 +93,8 @@ def build_parser() -> argparse.ArgumentParser:
                          help=_("write the payments by account for DATE (YYYY-MM-DD) to --out"))
     actions.add_argument("--check", action="store_true",
                          help=_("check the settings, secrets and each web store's connection; exit 0 when all hold"))
+    actions.add_argument("--scopes", action="store_true",
+                         help=_("print the Shopify access scopes Tandem needs, and what each is for"))
     actions.add_argument("--gift-card-balance", nargs=2, metavar=("NUMBER", "AMOUNT"),
                          help=_("record what the POS shows is left on a gift card after it was spent there"))
     actions.add_argument("--locations", action="store_true", help=_("list the shop's locations"))
@@ -156,6 +158,12 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(_("--export-reconciliation needs --out FILE"))
     if (args.to or args.out) and not args.export_reconciliation:
         parser.error(_("--to and --out go with --export-reconciliation"))
+    if args.scopes:
+        from core.connectors.shopify_scopes import scope_lines
+
+        for line in scope_lines():
+            print(line)
+        return EXIT_OK
     if args.version:
         from core import __version__
 
@@ -510,7 +518,7 @@ def _export_reconciliation(settings, args) -> int:
 def _set_secret(settings, channel: str) -> int:
     import getpass
 
-    from core.secrets import NEEDED, save_secret
+    from core.secrets import NEEDED, save_secrets
 
     spec = settings.channels.get(channel)
     if spec is None:
@@ -519,12 +527,33 @@ def _set_secret(settings, channel: str) -> int:
         return EXIT_USAGE
     # From a script, the values come through stdin, one line each, in the order asked.
     piped = None if sys.stdin is None or sys.stdin.isatty() else sys.stdin
-    for name in NEEDED.get(spec["platform"], ()):
-        value = piped.readline() if piped else getpass.getpass(_('{channel} {value}: ').format(channel=channel, value=name.replace('_', ' ')))
+
+    def ask(name: str, prompt: str | None = None) -> str | None:
+        value = piped.readline() if piped else getpass.getpass(
+            prompt or _('{channel} {value}: ').format(channel=channel, value=name.replace('_', ' ')))
         if not value.strip():
             print(_("tandem: nothing entered; nothing was saved."), file=sys.stderr)
+            return None
+        return value.strip()
+
+    values: dict[str, str] = {}
+    names = NEEDED.get(spec["platform"], ((),))[0]
+    if spec["platform"] == "shopify":
+        # A Dev Dashboard app gives a client ID and secret; an app made in the admin before 2026, a token.
+        first = ask("client_id", _("{channel} client ID (or a legacy shpat_ access token): ").format(channel=channel))
+        if first is None:
             return EXIT_ERROR
-        save_secret(settings.secrets_file, channel, name, value.strip())
+        names = ("client_secret",)
+        values["access_token" if first.startswith("shpat_") else "client_id"] = first
+        if first.startswith("shpat_"):
+            names = ()
+    for name in names:
+        value = ask(name)
+        if value is None:
+            return EXIT_ERROR
+        values[name] = value
+    others = {name for choice in NEEDED.get(spec["platform"], ()) for name in choice} - set(values)
+    save_secrets(settings.secrets_file, channel, values, forget=others)
     print(_('saved in {secrets_file} (readable by you only)').format(secrets_file=settings.secrets_file))
     return EXIT_OK
 

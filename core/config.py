@@ -8,6 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from core.connectors import shopify_versions
+
 
 class ChannelConfig(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
@@ -16,7 +18,7 @@ class ChannelConfig(BaseModel):
     platform: Literal["shopify", "woocommerce", "demo"] = "demo"
     url: str = ""
     store_location_id: str = ""  # Shopify: the primary store location's ID
-    api_version: str = "2025-01"  # Shopify Admin API version
+    api_version: str = shopify_versions.DEFAULT  # Shopify Admin API version
     # Where the part number is: a Shopify metafield `namespace.key`, a WooCommerce meta key.
     part_number_field: str | None = None
     # What marks an order supplier-shipped: a Shopify order tag, a WooCommerce order meta key.

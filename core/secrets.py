@@ -25,10 +25,12 @@ from urllib.parse import quote
 
 import tomli_w
 
+# What each platform needs, as alternatives: the first whose values are all there is used.
+# Shopify: a Dev Dashboard app (client ID and secret), or a legacy admin-created app's access token.
 NEEDED = {
-    "shopify": ("access_token",),
-    "woocommerce": ("consumer_key", "consumer_secret"),
-    "demo": (),
+    "shopify": (("client_id", "client_secret"), ("access_token",)),
+    "woocommerce": (("consumer_key", "consumer_secret"),),
+    "demo": ((),),
 }
 
 
@@ -119,24 +121,26 @@ def channel_secrets(path: Path, channel: str, platform: str, environ: dict | Non
     """The credentials a channel needs; a clear error names what is missing (never its value)."""
     env = os.environ if environ is None else environ
     stored = _read(path).get(channel, {})
-    found, missing = {}, []
-    for name in NEEDED.get(platform, ()):
-        value = env.get(env_name(channel, name)) or stored.get(name)
-        if value:
-            found[name] = Secret(str(value))
-        else:
-            missing.append(name)
-    if missing:
-        raise SecretsError(
-            _('channel {channel} has no {value}: run `tandem --set-secret {value2}` or set {value3}').format(channel=repr(channel), value=', '.join(missing), value2=json.dumps(channel), value3=env_name(channel, missing[0]))
-        )
-    return found
+    first_missing: list[str] | None = None
+    for names in NEEDED.get(platform, ((),)):
+        values = {name: env.get(env_name(channel, name)) or stored.get(name) for name in names}
+        missing = [name for name, value in values.items() if not value]
+        if not missing:
+            return {name: Secret(str(value)) for name, value in values.items()}
+        first_missing = first_missing or missing
+    missing = first_missing or []
+    raise SecretsError(
+        _('channel {channel} has no {value}: run `tandem --set-secret {value2}` or set {value3}').format(channel=repr(channel), value=', '.join(missing), value2=json.dumps(channel), value3=env_name(channel, missing[0]))
+    )
 
 
 def webhook_secret(path: Path, channel: str, environ: dict | None = None) -> str | None:
-    """The secret a channel's webhooks are signed with, if one is set (webhooks are optional)."""
+    """The secret a channel's webhooks are signed with, if one is set (webhooks are optional). A
+    Dev Dashboard app's webhooks are signed with its client secret: that one, unless set apart."""
     env = os.environ if environ is None else environ
-    value = env.get(env_name(channel, "webhook_secret")) or _read(path).get(channel, {}).get("webhook_secret")
+    stored = _read(path).get(channel, {})
+    value = (env.get(env_name(channel, "webhook_secret")) or stored.get("webhook_secret")
+             or env.get(env_name(channel, "client_secret")) or stored.get("client_secret"))
     if value:
         remember(str(value))
     return str(value) if value else None
@@ -144,8 +148,15 @@ def webhook_secret(path: Path, channel: str, environ: dict | None = None) -> str
 
 def save_secret(path: Path, channel: str, name: str, value: str) -> None:
     """Write one credential, keeping the others; the file is created private (0600)."""
+    save_secrets(path, channel, {name: value})
+
+
+def save_secrets(path: Path, channel: str, values: dict[str, str], forget: set[str] | frozenset = frozenset()) -> None:
+    """Write a channel's credentials at once, dropping those in `forget` (the other way to sign in,
+    which would otherwise still be used); the file is created private (0600)."""
     data = _read(path)
-    data.setdefault(channel, {})[name] = value
+    kept = {name: value for name, value in data.get(channel, {}).items() if name not in forget}
+    data[channel] = {**kept, **values}
     # A TOML library writes it: any channel name (quotes, emoji, newlines) comes back as it went in.
     text = tomli_w.dumps(data)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
 
+from core.connectors import shopify_versions
 from core.i18n import _, valid_setting
 
 APP_NAME = "tandem"
@@ -154,7 +155,7 @@ def _check_channels(path: Path, channels: dict) -> None:
         if not isinstance(channel, dict):
             raise ConfigError(_('{where} must be a table of settings').format(where=where))
         for key, item in channel.items():
-            if key in ("access_token", "consumer_key", "consumer_secret", "password", "token", "secret"):
+            if key in ("access_token", "consumer_key", "consumer_secret", "client_secret", "password", "token", "secret"):
                 raise ConfigError(_('{where}: credentials belong in the secrets file (tandem --set-secret), not here').format(where=where))
             if key not in CHANNEL_KEYS:
                 raise ConfigError(_('{where}: unknown setting {key} (known: {value})').format(where=where, key=repr(key), value=', '.join(CHANNEL_KEYS)))
@@ -178,6 +179,8 @@ def _check_channels(path: Path, channels: dict) -> None:
         if "@" in urlsplit(channel["url"]).netloc:
             # The URL is stored in the database and shown on screens; a password in it would be too.
             raise ConfigError(_('{where}: url must not hold a user name or password; credentials belong in the secrets file (tandem --set-secret)').format(where=where))
+        if "api_version" in channel and not shopify_versions.is_version(channel["api_version"]):
+            raise ConfigError(_('{where}: api_version is a Shopify API version like {example} (YYYY-01, -04, -07 or -10)').format(where=where, example=shopify_versions.DEFAULT))
         if "locations" in channel:
             _check_locations(where, channel)
         if "holiday_country" in channel:

@@ -28,6 +28,10 @@ class OutcomeUnknown(ConnectorError):
 class StoreRefusal(ConnectorError):
     """The store answered with a reason why it will not do this; asking again changes nothing."""
 
+    def __init__(self, message: str = "", reason: str | None = None):
+        super().__init__(message)
+        self.reason = redact(reason) if reason else None  # the store's own words alone
+
 
 SHAPE_ERRORS = (KeyError, TypeError, ValueError, ArithmeticError, AttributeError, IndexError)
 

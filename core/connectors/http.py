@@ -66,6 +66,10 @@ def store_reason(response: httpx.Response) -> tuple[str | None, str | None]:
         code = body.get("code") if isinstance(body.get("code"), str) else None
         message = body.get("message")
         errors = body.get("errors")
+        if message is None and isinstance(body.get("error"), str):
+            # OAuth's answer (RFC 6749 §5.2): an error code, and maybe a description.
+            code = body["error"]
+            message = f"{code}: {body['error_description']}" if isinstance(body.get("error_description"), str) else code
         if message is None and errors:
             first = errors[0] if isinstance(errors, list) and errors else errors
             message = first.get("message") if isinstance(first, dict) else first
@@ -180,6 +184,6 @@ class StoreClient:
             if response.status_code >= 500 and (code is None or code in PASSING_CODES or reason is None):
                 raise RetryableStatus(response)
             if reason:
-                raise StoreRefusal(_('the store refused the {kind}: {reason}').format(kind=kind, reason=reason))
+                raise StoreRefusal(_('the store refused the {kind}: {reason}').format(kind=kind, reason=reason), reason=reason)
             raise StoreRefusal(_('the store rejected a {kind} request (HTTP {status_code})').format(kind=kind, status_code=response.status_code))
         return response

@@ -9,6 +9,7 @@ THROTTLED answer means waiting for the bucket to refill, not failing.
 from __future__ import annotations
 
 import json
+import re
 import time
 import uuid
 from array import array
@@ -19,11 +20,12 @@ from typing import Iterable, Iterator
 
 from core.i18n import N_, _, money
 from core.connectors.base import (
-    CheckContext, ConnectorError, ListingData, OrderLine, OutcomeUnknown, PriceUpdate, RequestCounter, StockUpdate, WebOrder,
+    WARN, CheckContext, ConnectorError, CredentialError, ListingData, OrderLine, OutcomeUnknown, PriceUpdate, RequestCounter, StockUpdate, WebOrder,
     read_order, reading,
 )
 from core.connectors.http import RetryPolicy, StoreClient
-from core.connectors import shopify_bulk
+from core.connectors import shopify_bulk, shopify_scopes, shopify_versions
+from core.connectors.shopify_auth import ClientCredentials, FixedToken
 from core.connectors.shopify_bulk import BulkFile, BulkOperations
 from core.connectors.shopify_cost import (
     MUTATION_COST, CostBucket, listings_cost, most_listings_per_page, most_mutations_per_request,
@@ -31,7 +33,7 @@ from core.connectors.shopify_cost import (
 )
 from core.secrets import remember
 
-DEFAULT_API_VERSION = "2025-01"
+DEFAULT_API_VERSION = shopify_versions.DEFAULT
 STOCK_BATCH = 250  # inventorySetQuantities: at most 250 quantities per call (Shopify's input-array limit)
 STOCK_ALIASES = 20  # calls per request: 5,000 quantities, 200 points, a body near half a megabyte
 PRICE_ALIASES = most_mutations_per_request()  # productVariantsBulkUpdate calls (one product each) per request
@@ -284,31 +286,59 @@ mutation TandemRefund($input: RefundInput!) {
 }
 """
 
-# `tandem --check`: the credentials, their scopes, the store location and the part-number field,
-# in one cheap query.
-CHECK = """
-query TandemCheck($locations: [ID!]!, $first: Int!, $mpnNamespace: String!, $mpnKey: String!) {
+# `tandem --check`: the credentials and their scopes first (these need no scope), then, as far as
+# the scopes allow, the store locations and the part-number field.
+CHECK_ACCESS = """
+query TandemCheckAccess {
   shop { name }
   currentAppInstallation { accessScopes { handle } }
+}
+"""
+CHECK_LOCATIONS = """
+query TandemCheckLocations($locations: [ID!]!) {
   locations: nodes(ids: $locations) { ... on Location { id name } }
-  productVariants(first: $first) {
-    edges { node { metafield(namespace: $mpnNamespace, key: $mpnKey) { value } } }
+}
+"""
+# The part-number field on the listings linked to shop products that have a part number...
+CHECK_LINKED = """
+query TandemCheckLinked($variants: [ID!]!, $mpnNamespace: String!, $mpnKey: String!) {
+  variants: nodes(ids: $variants) {
+    ... on ProductVariant { id sku metafield(namespace: $mpnNamespace, key: $mpnKey) { value } }
   }
 }
 """
-CHECK_SAMPLE = 20  # listings looked at for the part-number field
-# Orders are read, captured and refunded; pickup orders are read (and orders fulfilled) through
-# their fulfilment orders.
-NEEDED_SCOPES = ("read_products", "write_products", "read_inventory", "write_inventory", "read_orders", "write_orders",
-                 "read_merchant_managed_fulfillment_orders", "write_merchant_managed_fulfillment_orders")
+# ...or, before the first sync, on the listings with those products' SKUs or barcodes.
+CHECK_BY_SKU = """
+query TandemCheckBySku($first: Int!, $query: String!, $mpnNamespace: String!, $mpnKey: String!) {
+  productVariants(first: $first, query: $query) {
+    edges { node { id sku metafield(namespace: $mpnNamespace, key: $mpnKey) { value } } }
+  }
+}
+"""
+CHECK_SAMPLE = 50  # listings looked at for the part-number field
 
-DOCUMENTS = {"check": CHECK, "listings": LISTINGS, "orders": ORDERS, "order_lines": ORDER_LINES_PAGE,
+DOCUMENTS = {"check_access": CHECK_ACCESS, "check_locations": CHECK_LOCATIONS, "check_linked": CHECK_LINKED,
+             "check_by_sku": CHECK_BY_SKU, "listings": LISTINGS, "orders": ORDERS, "order_lines": ORDER_LINES_PAGE,
              "set_stock": stock_document(STOCK_ALIASES), "set_prices": prices_document(PRICE_ALIASES),
              "capturable": CAPTURABLE, "captures": CAPTURES, "capture": CAPTURE, "fulfil": FULFIL,
              "refundable": REFUNDABLE, "refund": REFUND, "cancel": CANCEL, **shopify_bulk.DOCUMENTS,
              "bulk_prices": BULK_PRICES, "register_webhook": REGISTER_WEBHOOK}
 DOCUMENTS_2026 = {**DOCUMENTS, "set_stock": stock_document(STOCK_ALIASES, idempotent=True),
                   **shopify_bulk.DOCUMENTS_2026}
+
+
+def documents_for(api_version: str) -> dict[str, str]:
+    """What Tandem sends to a store on `api_version`: from 2026-01 bulk queries group objects, and
+    from 2026-04 inventory mutations carry an idempotency key (mandatory from that version)."""
+    if api_version >= "2026-04":
+        return DOCUMENTS_2026
+    if api_version >= "2026-01":
+        return {**DOCUMENTS, **shopify_bulk.DOCUMENTS_2026}
+    return DOCUMENTS
+
+
+class ScopeMissing(ConnectorError):
+    """The store refused a request for want of an access scope (Shopify's ACCESS_DENIED)."""
 # What bulk queries ask (documents in their own right, sent as a bulk operation's text).
 BULK_QUERIES = {"listings": BULK_LISTINGS % {"namespace": '"mm-google-shopping"', "key": '"mpn"'},
                 "orders": BULK_ORDERS % {"query": '"updated_at:>=\'2026-01-01T00:00:00Z\'"'}}
@@ -411,29 +441,44 @@ class ShopifyConnector:
     bulk_prices_from = BULK_PRICES_FROM
     needs_inventory_item = True
 
-    def __init__(self, shop_url: str, access_token: str, *, location_id: str, api_version: str = DEFAULT_API_VERSION,
+    def __init__(self, shop_url: str, access_token: str | None = None, *, location_id: str,
+                 client_id: str | None = None, client_secret: str | None = None,
+                 api_version: str = DEFAULT_API_VERSION,
                  mpn_metafield: str = "mm-google-shopping.mpn", supplier_tag: str | None = "supplier-fulfilled",
                  supplier_service: str | None = None, transport=None, policy: RetryPolicy | None = None,
-                 sleep=time.sleep, clock=time.monotonic):
+                 sleep=time.sleep, clock=time.monotonic, token_clock=None):
+        """Either a Dev Dashboard app's `client_id` and `client_secret`, or a legacy app's `access_token`.
+        `token_clock` times the token's life (`clock`, the cost bucket's, unless given)."""
         self.counter = RequestCounter()
-        remember(access_token)
         self.api_version = api_version
+        self.answered_version: str | None = None  # what the store said it answered with, last time
         self.location_id = location_id
         self.mpn_namespace, _dot, self.mpn_key = mpn_metafield.partition(".")
         self.supplier_tag, self.supplier_service = supplier_tag, supplier_service
         self._sleep = sleep
         self.bucket = CostBucket(clock=clock)
-        self.client = StoreClient(
-            shop_url, headers={"X-Shopify-Access-Token": access_token, "Content-Type": "application/json"},
-            transport=transport, policy=policy, counter=self.counter, sleep=sleep,
-            credential_hint=N_("the channel's Shopify access token (tandem --set-secret CHANNEL)"),
-        )
-        self.documents = DOCUMENTS_2026 if api_version >= "2026-04" else \
-            {**DOCUMENTS, **shopify_bulk.DOCUMENTS_2026} if api_version >= "2026-01" else DOCUMENTS
+        if client_id and client_secret:
+            hint = N_("the channel's Shopify app client ID and secret (tandem --set-secret CHANNEL)")
+            token_client = StoreClient(shop_url, transport=transport, policy=policy, counter=self.counter,
+                                       sleep=sleep, credential_hint=hint)
+            self.auth: ClientCredentials | FixedToken = ClientCredentials(token_client, client_id, client_secret,
+                                                                          clock=token_clock or clock)
+            self._token_client: StoreClient | None = token_client
+        elif access_token:
+            hint = N_("the channel's Shopify access token (tandem --set-secret CHANNEL)")
+            self.auth, self._token_client = FixedToken(access_token), None
+        else:
+            raise ConnectorError(_("a Shopify channel needs its app's client ID and secret, or a legacy access "
+                                   "token (tandem --set-secret CHANNEL)"))
+        self.client = StoreClient(shop_url, headers={"Content-Type": "application/json"}, transport=transport,
+                                  policy=policy, counter=self.counter, sleep=sleep, credential_hint=hint)
+        self.documents = documents_for(api_version)
         self.bulk = BulkOperations(self._graphql, self.counter, sleep, transport=transport)
 
     def close(self) -> None:
         self.client.close()
+        if self._token_client is not None:
+            self._token_client.close()
         self.bulk.close()
 
     def _estimated_cost(self, kind: str, variables: dict, document: str) -> float:
@@ -454,8 +499,7 @@ class ShopifyConnector:
         for _attempt in range(MAX_THROTTLE_WAITS):
             self._pause(self.bucket.seconds_before(cost_estimate))
             self.bucket.spend(cost_estimate)
-            response = self.client.request("POST", path, kind, idempotent=kind not in NOT_IDEMPOTENT,
-                                           json={"query": document, "variables": variables})
+            response = self._post(path, kind, {"query": document, "variables": variables})
             try:
                 body = response.json()
             except ValueError:
@@ -476,12 +520,43 @@ class ShopifyConnector:
                 cost_estimate = float(cost.get("requestedQueryCost") or cost_estimate)
                 self._pause(max(self.bucket.seconds_before(cost_estimate), 0.1))
                 continue
+            denied = [e for e in errors if (e.get("extensions") or {}).get("code") == "ACCESS_DENIED"]
+            if denied:
+                raise ScopeMissing(self._lacking(denied[0]))
             if errors:
                 raise ConnectorError(_('the store refused the {kind} request: {value}').format(kind=kind, value=errors[0].get('message', 'unknown error')))
             if not isinstance(body.get("data"), dict):
                 raise ConnectorError(_('the store sent a {kind} answer without data').format(kind=kind))
             return body["data"]
         raise ConnectorError(_("the store kept throttling requests; try again later"))
+
+    def _post(self, path: str, kind: str, body: dict):
+        """One GraphQL request with the current token; a 401 gets one new token and one more try
+        (Shopify refused the request before acting on it, so even a capture may be sent again)."""
+        token = self.auth.current()
+        send = dict(idempotent=kind not in NOT_IDEMPOTENT, json=body)
+        try:
+            response = self.client.request("POST", path, kind, headers={"X-Shopify-Access-Token": token}, **send)
+        except CredentialError:
+            if not self.auth.renewable:
+                raise
+            response = self.client.request("POST", path, kind,
+                                           headers={"X-Shopify-Access-Token": self.auth.renew(token)}, **send)
+        self.answered_version = response.headers.get(shopify_versions.ANSWERED_HEADER) or self.answered_version
+        return response
+
+    def _lacking(self, error: dict) -> str:
+        """Shopify's ACCESS_DENIED, said as the scope missing, what it stops and where to add it."""
+        required = str((error.get("extensions") or {}).get("requiredAccess") or error.get("message") or "")
+        handle = next(iter(re.findall(r"`(\w+)`", required)), None)
+        scope = shopify_scopes.BY_HANDLE.get(handle or "") or next(
+            (known for known in shopify_scopes.SCOPES if handle and shopify_scopes.covered(handle, {known.handle})),
+            None)
+        if handle is None:
+            return _("the store refused access: {reason}").format(reason=required or _("no reason given"))
+        return _("the app lacks the scope {scope}, which {features} need: add it {where}").format(
+            scope=scope.handle if scope else handle, features=shopify_scopes.blocks(scope) if scope else "Tandem",
+            where=_(self.auth.where_scopes_are))
 
     def _pause(self, seconds: float) -> None:
         if seconds > 0:
@@ -764,30 +839,94 @@ class ShopifyConnector:
             raise OutcomeUnknown(_("the store's answer was lost several times; the order is not fulfilled yet"))
 
     def check(self, context: CheckContext) -> list[tuple[bool | str, str]]:
-        """What `tandem --check` reports for this store, one (verdict, line) per point; every store
-        location the channel sends stock to (default: its own) must exist."""
-        store_locations = list(context.store_locations)
-        wanted = store_locations or [self.location_id or "gid://shopify/Location/0"]
-        data = self._graphql("check", {"locations": wanted, "first": CHECK_SAMPLE,
-                                       "mpnNamespace": self.mpn_namespace, "mpnKey": self.mpn_key})
+        """What `tandem --check` reports for this store, one (verdict, line) per point: the
+        credentials, the API version, each scope Tandem needs, every store location the channel
+        sends stock to (default: its own), and the part-number field."""
+        data = self._graphql("check_access", {})
         with reading("check"):
-            lines = [(True, _('the access token is accepted by {value}').format(value=repr(data['shop']['name'])))]
+            shop = data["shop"]["name"]
             granted = {scope["handle"] for scope in (data.get("currentAppInstallation") or {}).get("accessScopes") or []}
-            missing = [scope for scope in NEEDED_SCOPES if scope not in granted
-                       and scope.replace("read_", "write_") not in granted]
-            lines.append((not missing, _("the app's scopes cover what Tandem does") if not missing else
-                          _("the app lacks the scopes {scopes} (add them in the app's settings)").format(
-                              scopes=", ".join(missing))))
+        lines: list[tuple[bool | str, str]] = [(True, (
+            _("the app's client ID and secret are accepted by {shop} (its token is renewed every day, in memory)")
+            if self.auth.renewable else _("the access token is accepted by {shop}")).format(shop=repr(shop)))]
+        lines += self._check_version(context.today)
+        missing = shopify_scopes.missing(granted)
+        lines += [(False, _("the app lacks the scope {scope}, which {features} need: add it {where}").format(
+            scope=scope.handle, features=shopify_scopes.blocks(scope), where=_(self.auth.where_scopes_are)))
+            for scope in missing]
+        if not missing:
+            lines.append((True, _("the app has every scope Tandem needs ({count})").format(
+                count=len(shopify_scopes.SCOPES))))
+        if shopify_scopes.covered("read_locations", granted):
+            lines += self._check_locations(list(context.store_locations))
+        if shopify_scopes.covered("read_products", granted):
+            lines.append(self._check_part_numbers(context))
+        return lines
+
+    def _check_version(self, today) -> list[tuple[bool | str, str]]:
+        asked, answered = self.api_version, self.answered_version
+        if answered and answered != asked:
+            return [(WARN, _("the store answered with API version {answered}, not {asked}: Shopify no longer "
+                             "serves {asked}; set api_version = \"{newest}\" in the channel's settings").format(
+                answered=answered, asked=asked, newest=shopify_versions.newest_tested()))]
+        if not shopify_versions.is_version(asked):
+            return [(False, _("api_version {asked} is not a Shopify API version (they are YYYY-01, -04, -07 "
+                              "or -10)").format(asked=repr(asked)))]
+        ends = shopify_versions.retires_on(asked)
+        if today and (ends - today).days <= shopify_versions.WARN_DAYS_BEFORE_RETIREMENT:
+            return [(WARN, _("API version {asked} is retired by Shopify on {date}: set api_version = \"{newest}\" "
+                             "in the channel's settings before then").format(
+                asked=asked, date=ends.isoformat(), newest=shopify_versions.newest_tested()))]
+        if asked not in shopify_versions.TESTED:
+            return [(WARN, _("API version {asked} is served until {date}, but Tandem is tested with {tested}").format(
+                asked=asked, date=ends.isoformat(), tested=", ".join(shopify_versions.TESTED)))]
+        return [(True, _("API version {asked}, served by Shopify until {date}").format(
+            asked=asked, date=ends.isoformat()))]
+
+    def _check_locations(self, store_locations: list[str]) -> list[tuple[bool | str, str]]:
+        wanted = store_locations or [self.location_id or "gid://shopify/Location/0"]
+        data = self._graphql("check_locations", {"locations": wanted})
+        lines: list[tuple[bool | str, str]] = []
+        with reading("check"):
             for asked, location in zip(wanted, data["locations"], strict=True):
                 named = asked if store_locations or self.location_id else _("(store_location_id is not set)")
-                lines.append((bool(location), _('the store location {asked} is {value}').format(asked=asked, value=repr(location['name'])) if location else
-                              _('the store has no location {named}').format(named=named)))
-            edges = (data.get("productVariants") or {}).get("edges") or []
-            seen = any((edge["node"].get("metafield") or {}).get("value") for edge in edges)
-            field = f"{self.mpn_namespace}.{self.mpn_key}"
-            lines.append((seen or not edges, _('the part-number field {field} is filled on some listings').format(field=field) if seen else
-                          _('no listing has the part-number field {field}').format(field=field) if edges else _("the store has no listings yet")))
+                lines.append((bool(location), _('the store location {asked} is {value}').format(
+                    asked=asked, value=repr(location['name'])) if location else
+                    _('the store has no location {named}').format(named=named)))
         return lines
+
+    def _check_part_numbers(self, context: CheckContext) -> tuple[bool | str, str]:
+        """The field must be filled on some listing of a shop product that has a part number;
+        other listings (the newest, say) may well have none."""
+        field = f"{self.mpn_namespace}.{self.mpn_key}"
+        samples = context.part_numbers[:CHECK_SAMPLE]
+        if not samples:
+            return True, _("no shop product has a part number: the field {field} is not needed yet").format(field=field)
+        linked = [listing for sample in samples for listing in sample.listing_ids][:CHECK_SAMPLE]
+        names = {"mpnNamespace": self.mpn_namespace, "mpnKey": self.mpn_key}
+        if linked:
+            data = self._graphql("check_linked", {"variants": linked, **names})
+            with reading("check"):
+                found = [node for node in data["variants"] if node]
+        else:
+            terms = [f"sku:{json.dumps(sample.sku)}" for sample in samples]
+            terms += [f"barcode:{json.dumps(sample.barcode)}" for sample in samples if sample.barcode]
+            query = " OR ".join(terms)
+            data = self._graphql("check_by_sku", {"first": len(samples), "query": query, **names})
+            with reading("check"):
+                found = [edge["node"] for edge in data["productVariants"]["edges"]]
+        with reading("check"):
+            filled = [node for node in found if (node.get("metafield") or {}).get("value")]
+        if filled:
+            return True, _("the part-number field {field} is filled on {filled} of {found} listings of products "
+                           "that have a part number").format(field=field, filled=len(filled), found=len(found))
+        if found:
+            example = found[0].get("sku") or found[0].get("id")
+            return False, _("none of {found} listings of products that have a part number has the field {field} "
+                            "(for example {example}): check part_number_field in the channel's settings, or fill the "
+                            "metafield").format(found=len(found), field=field, example=example)
+        return WARN, _("no listing was found for the shop's products that have a part number, so the field {field} "
+                       "cannot be checked yet: run tandem --sync, then check again").format(field=field)
 
     def set_prices(self, updates: list[PriceUpdate]) -> None:
         """One request: each product's variants in an aliased productVariantsBulkUpdate."""
@@ -867,7 +1006,9 @@ def _by_product(updates: list[PriceUpdate]) -> dict[str, list[dict]]:
 
 def from_config(config, secrets: dict, policy: RetryPolicy | None = None) -> ShopifyConnector:
     """The registry's factory (see core.connectors.registry)."""
-    return ShopifyConnector(config.url, secrets["access_token"].reveal(), location_id=config.store_location_id,
+    revealed = {name: secret.reveal() for name, secret in secrets.items()}
+    return ShopifyConnector(config.url, revealed.get("access_token"), client_id=revealed.get("client_id"),
+                            client_secret=revealed.get("client_secret"), location_id=config.store_location_id,
                             api_version=config.api_version, mpn_metafield=config.mpn_field,
                             supplier_tag=config.supplier_marker, supplier_service=config.supplier_service,
                             policy=policy)

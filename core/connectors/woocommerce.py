@@ -21,10 +21,10 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
-from core.i18n import N_, _
+from core.i18n import N_, _, ngettext
 from core.connectors.base import (
-    CheckContext, ConnectorError, ListingData, OrderLine, OutcomeUnknown, PriceUpdate, RequestCounter, StockUpdate, WebOrder,
-    read_order, reading,
+    WARN, CheckContext, ConnectorError, CredentialError, ListingData, OrderLine, OutcomeUnknown, PartNumberSample,
+    PriceUpdate, RequestCounter, StockUpdate, StoreRefusal, WebOrder, read_order, reading,
 )
 from core.connectors.http import RetryPolicy, StoreClient
 from core.secrets import remember_pair
@@ -38,6 +38,13 @@ VARIATION_FIELDS = "id,sku,price,global_unique_id,meta_data,date_modified_gmt,at
 ORDER_FIELDS = ("id,number,status,currency,date_created_gmt,date_modified_gmt,date_completed_gmt,billing,shipping,"
                 "line_items,shipping_lines,shipping_total,shipping_tax,total_tax,total,meta_data")
 CONFIRM_ATTEMPTS = 3  # sends of one refund or completion, each after reading that the store has none
+# `tandem --check`: what it reads of the products, and how far it looks. The `sku` filter documents
+# one SKU a request (several, comma-separated, work but are not documented), so SKUs are looked up
+# one by one, and only a few; linked listings are read by id, a page at once.
+CHECK_FIELDS = "id,sku,type,parent_id,meta_data"
+CHECK_SKUS = 10
+CHECK_PARENTS = 10  # variable products whose linked variations are read, a request each
+PICKUP_METHOD = "pickup_location"  # WooCommerce's Local Pickup (the Checkout block's), by its method id
 
 
 def _enc(value: str) -> str:
@@ -165,10 +172,7 @@ def parse_order(order: dict, supplier_meta: str | None, shipped_meta: str | None
     supplier = (_meta(order, supplier_meta) or "").lower() in ("1", "yes", "true")
     shipped = _time(_meta(order, shipped_meta)) if supplier else None
     name = " ".join(p for p in (billing.get("first_name"), billing.get("last_name")) if p) or None
-    # WooCommerce's Local Pickup (method "pickup_location") names the chosen location in its line's meta.
-    pickup = next((entry.get("value") for line in order.get("shipping_lines") or []
-                   if line.get("method_id") == "pickup_location"
-                   for entry in line.get("meta_data") or [] if entry.get("key") == "pickup_location"), None)
+    pickup = next(pickup_names(order), None)
     return WebOrder(
         external_id=str(order["id"]), order_number=f"#{order.get('number') or order['id']}",
         status=order.get("status") or "", ordered_at=_time(order.get("date_created_gmt")),
@@ -183,6 +187,18 @@ def parse_order(order: dict, supplier_meta: str | None, shipped_meta: str | None
         shipped_at=shipped or (_time(order.get("date_completed_gmt")) if supplier else None),
         pickup_location=str(pickup) if pickup else None,
     )
+
+
+def pickup_names(order: dict) -> Iterator:
+    """The pickup locations an order's shipping lines name: WooCommerce's Local Pickup (method
+    "pickup_location") keeps the chosen location's name in its line's meta."""
+    return (entry.get("value") for line in order.get("shipping_lines") or []
+            if line.get("method_id") == PICKUP_METHOD
+            for entry in line.get("meta_data") or [] if entry.get("key") == "pickup_location")
+
+
+def _same_name(name) -> str:
+    return str(name).strip().casefold()
 
 
 def _total_pages(response: httpx.Response) -> int:
@@ -392,21 +408,150 @@ class WooCommerceConnector:
             raise OutcomeUnknown(_("the store's answer was lost several times; the order is not completed yet"))
 
     def check(self, context: CheckContext) -> list[tuple[bool | str, str]]:
-        """What `tandem --check` reports for this store, one (holds, line) per point. WooCommerce has
-        one stock per product and its REST API does not list pickup locations: nothing to check there."""
-        response = self.client.request("GET", f"{API}/products", "check", params={"per_page": 20})
-        products = self._json(response, "check")
-        if not isinstance(products, list):
+        """What `tandem --check` reports for this store, one (verdict, line) per point: the keys are
+        accepted, they may write, the part-number meta key is where the shop's part numbers are,
+        and the Local Pickup locations the channel names (if any) are known to the store."""
+        self.client.request("GET", f"{API}/products", "check", params={"per_page": 1, "_fields": "id"})
+        lines: list[tuple[bool | str, str]] = [(True, _("the consumer key and secret are accepted"))]
+        lines.append(self._check_write())
+        lines.append(self._check_part_numbers(context.part_numbers))
+        if context.store_locations:
+            lines += self._check_pickup(context.store_locations)
+        lines.append((True, _("WooCommerce keeps one stock per product: Tandem sends the sum of the {count} shop "
+                              "locations the channel names").format(count=len(context.store_locations))
+                      if len(context.store_locations) > 1 else
+                      _("WooCommerce keeps one stock per product: Tandem sends the stock of the channel's shop "
+                        "location")))
+        return lines
+
+    def _check_write(self) -> tuple[bool | str, str]:
+        """A batch that creates, updates and deletes nothing: WooCommerce refuses any write made with
+        a Read key (HTTP 401) before reaching the route, and does nothing with a Read/Write key."""
+        try:
+            self.client.request("POST", f"{API}/products/batch", "check",
+                                json={"create": [], "update": [], "delete": []})
+        except CredentialError:
+            return False, _("the consumer key is read-only (or its user may not edit products): in WooCommerce → "
+                            "Settings → Advanced → REST API, open the key and set its Permissions to Read/Write")
+        except StoreRefusal as exc:
+            return False, _("the write test (a batch that changes nothing) failed: {reason}").format(reason=exc)
+        return True, _("the consumer key may write too (its Permissions are Read/Write)")
+
+    def _check_part_numbers(self, samples: tuple[PartNumberSample, ...]) -> tuple[bool | str, str]:
+        """The meta key must be filled on some web product of a shop product that has a part
+        number; other products (the newest, say) may well have none."""
+        key = repr(self.mpn_key)
+        if not samples:
+            return True, _("no shop product has a part number: nothing to check")
+        found = self._linked_listings(samples) or self._listings_by_sku(samples)
+        filled = [listing for listing in found if listing.part_number]
+        if filled:
+            return True, ngettext(
+                "the part-number meta key {key} is filled on {filled} of {found} web product of shop products that "
+                "have a part number",
+                "the part-number meta key {key} is filled on {filled} of {found} web products of shop products that "
+                "have a part number", len(found)).format(key=key, filled=len(filled), found=len(found))
+        if found:
+            return False, ngettext(
+                "the {found} web product found for a shop product that has a part number lacks the meta key {key} "
+                "(SKU {example}): check part_number_field in the channel's settings, or fill that custom field on "
+                "the product",
+                "none of the {found} web products found for shop products that have a part number has the meta key "
+                "{key} (for example SKU {example}): check part_number_field in the channel's settings, or fill that "
+                "custom field on the products", len(found)).format(
+                found=len(found), key=key, example=found[0].product_code or found[0].external_id)
+        return WARN, _("no web product was found for the shop's products that have a part number, so the meta key "
+                       "{key} cannot be checked yet: run tandem --sync, then check again").format(key=key)
+
+    def _products(self, params: dict) -> list[dict]:
+        response = self.client.request("GET", f"{API}/products", "check", params={**params, "_fields": CHECK_FIELDS})
+        items = self._json(response, "check")
+        if not isinstance(items, list):
             raise ConnectorError(_("the store sent a products answer that is not a list"))
-        lines = [(True, _("the consumer key and secret are accepted (read access); write access shows at the first "
-                        "export"))]
+        return items
+
+    def _linked_listings(self, samples: tuple[PartNumberSample, ...]) -> list[ListingData]:
+        """The listings linked to the samples, read by id: simple products in one request, each
+        variable product's linked variations in one more (a variation without the meta has its
+        parent's, as `listings()` reads it)."""
+        simple: set[int] = set()
+        variations: dict[int, set[int]] = defaultdict(set)
+        for external_id in (listing for sample in samples for listing in sample.listing_ids):
+            kind, _colon, rest = external_id.partition(":")
+            numbers = [int(part) for part in rest.split(":") if part.isdigit()]
+            if kind == "product" and len(numbers) == 1:
+                simple.add(numbers[0])
+            elif kind == "variation" and len(numbers) == 2 and (numbers[0] in variations
+                                                                 or len(variations) < CHECK_PARENTS):
+                variations[numbers[0]].add(numbers[1])
+        wanted = sorted(simple)[:PAGE - len(variations)] + sorted(variations)
+        if not wanted:
+            return []
+        products = self._products({"include": ",".join(map(str, wanted)), "per_page": PAGE})
+        found = []
         with reading("check"):
-            seen = any(_meta(product, self.mpn_key) for product in products)
-        lines.append((seen or not products,
-                      _('the part-number meta key {mpn_key} is filled on some products').format(mpn_key=repr(self.mpn_key)) if seen else
-                      _('no product has the part-number meta key {mpn_key}').format(mpn_key=repr(self.mpn_key)) if products else
-                      _("the store has no products yet")))
-        lines.append((True, _("WooCommerce keeps one stock per product: the channel's location is sent as a whole")))
+            by_id = {int(product["id"]): product for product in products}
+            found += [parse_product(by_id[number], self.mpn_key) for number in sorted(simple) if number in by_id]
+        for parent, numbers in variations.items():
+            if parent not in by_id:
+                continue
+            response = self.client.request("GET", f"{API}/products/{parent}/variations", "check", params={
+                "include": ",".join(map(str, sorted(numbers))), "per_page": PAGE, "_fields": CHECK_FIELDS})
+            with reading("check"):
+                found += [parse_variation(by_id[parent], variation, self.mpn_key)
+                          for variation in self._json(response, "check")]
+        return found
+
+    def _listings_by_sku(self, samples: tuple[PartNumberSample, ...]) -> list[ListingData]:
+        """Web products with the SKU of a sample, shop products not linked yet first, one request
+        each. The `sku` filter lists variations too; one without the meta has its parent's."""
+        skus = list(dict.fromkeys(sample.sku for sample in sorted(samples, key=lambda s: bool(s.listing_ids))
+                                  if sample.sku))[:CHECK_SKUS]
+        with reading("check"):
+            matches = [item for sku in skus for item in self._products({"sku": sku, "per_page": PAGE})
+                       if item.get("sku") == sku]  # exact: the filter also splits a SKU at its commas
+            parents = {int(item["parent_id"]) for item in matches if item.get("type") == "variation"
+                       and not _meta(item, self.mpn_key)}
+        parent_products = (self._products({"include": ",".join(map(str, sorted(parents))), "per_page": PAGE})
+                           if parents else [])
+        with reading("check"):
+            by_id = {int(parent["id"]): parent for parent in parent_products}
+            return [parse_variation(by_id.get(int(item["parent_id"]), {"id": item["parent_id"]}), item, self.mpn_key)
+                    if item.get("type") == "variation" else parse_product(item, self.mpn_key) for item in matches]
+
+    def _check_pickup(self, names: tuple[str, ...]) -> list[tuple[bool | str, str]]:
+        """WooCommerce's REST API does not list Local Pickup locations (they are an option, with no
+        route): what it shows is whether the method exists, and which locations recent orders were
+        collected at. A name none of them carries may be misspelt, or merely not chosen lately."""
+        methods = self._json(self.client.request("GET", f"{API}/shipping_methods", "check"), "check")
+        with reading("shipping methods"):
+            offered = any(method["id"] == PICKUP_METHOD for method in methods)
+        if not offered:
+            return [(False, _("the channel's locations name Local Pickup locations, but this WooCommerce has no Local "
+                              "Pickup: turn it on in WooCommerce → Settings → Shipping → Local pickup (it needs the "
+                              "Checkout block)"))]
+        response = self.client.request("GET", f"{API}/orders", "check", params={
+            "per_page": PAGE, "orderby": "date", "order": "desc", "_fields": "id,shipping_lines"})
+        orders = self._json(response, "check")
+        if not isinstance(orders, list):
+            raise ConnectorError(_("the store sent an orders answer that is not a list"))
+        with reading("orders"):
+            seen = {_same_name(name) for order in orders for name in pickup_names(order) if name}
+        lines: list[tuple[bool | str, str]] = [(True, _("WooCommerce offers Local Pickup"))]
+        for name in names:
+            if _same_name(name) in seen:
+                lines.append((True, _("the pickup location “{name}” is on recent pickup orders").format(name=name)))
+            elif not orders:
+                lines.append((WARN, _("the store has no orders yet to show the pickup location “{name}”: check its "
+                                      "spelling against WooCommerce → Settings → Shipping → Local pickup").format(
+                    name=name)))
+            else:
+                lines.append((WARN, ngettext(
+                    "the pickup location “{name}” was not chosen on the store's {count} recent order: check its "
+                    "spelling against WooCommerce → Settings → Shipping → Local pickup",
+                    "the pickup location “{name}” was not chosen on any of the store's {count} recent orders: check "
+                    "its spelling against WooCommerce → Settings → Shipping → Local pickup", len(orders)).format(
+                    name=name, count=len(orders))))
         return lines
 
     def set_stock(self, updates: list[StockUpdate]) -> None:

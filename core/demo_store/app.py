@@ -10,8 +10,11 @@ from socketserver import ThreadingMixIn
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from core.demo_store import shopify_bulk as bulk
+from core.demo_store.shopify_access import token_endpoint
 from core.demo_store.shopify_api import handle_graphql
 from core.demo_store.store import DemoStore
+
+TOKEN_PATH = "/admin/oauth/access_token"  # the client credentials grant
 from core.demo_store.woo_api import API as WOO_API
 from core.demo_store.woo_api import handle_rest
 
@@ -67,7 +70,9 @@ def make_app(store: DemoStore):
             start_response("200 OK", [("Content-Type", "application/jsonl"),
                                       ("Content-Length", str(file.stat().st_size))])
             return _chunks(file)
-        if path.endswith("/graphql.json") and method == "POST":
+        if path == TOKEN_PATH and method == "POST":
+            status, headers, payload = token_endpoint(store, environ.get("CONTENT_TYPE", ""), body)
+        elif path.endswith("/graphql.json") and method == "POST":
             version = path.split("/admin/api/", 1)[-1].split("/", 1)[0]
             status, headers, payload = handle_graphql(store, environ.get("HTTP_X_SHOPIFY_ACCESS_TOKEN"), body, fault,
                                                       f"{scheme}://{host}", version)

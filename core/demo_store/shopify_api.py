@@ -10,7 +10,12 @@ from bisect import bisect_right
 from decimal import Decimal
 
 from core.demo_store import shopify_bulk as bulk
+from core.demo_store.shopify_access import (
+    SERVED_VERSIONS, denied, sees_fulfilment_orders, sees_order, token_accepted,
+)
 from core.demo_store.store import LOCATION_ID, DemoStore
+
+VERSION_HEADER = "X-Shopify-API-Version"
 
 OPERATION = re.compile(r"\b(query|mutation)\s+(\w+)")
 UPDATED_SINCE = re.compile(r"updated_at:>=?'([^']+)'")
@@ -20,7 +25,10 @@ MAX_QUERY_COST = 1000
 MUTATION_COST = 10
 # Requested cost, as Shopify calculates it before running a query: an object 1, a connection 2 plus
 # `first` times its node, a count 1 (checked against the published schema in the tests).
-COSTS = {"TandemCheck": lambda v: 4 + v.get("first", 1) * 2,
+COSTS = {"TandemCheckAccess": lambda v: 2,
+         "TandemCheckLocations": lambda v: 1 + len(v.get("locations") or []),
+         "TandemCheckLinked": lambda v: 1 + len(v.get("variants") or []) * 2,
+         "TandemCheckBySku": lambda v: 2 + v.get("first", 1) * 2,
          "TandemListings": lambda v: 3 + v.get("first", 1) * 4,
          "TandemOrders": lambda v: 3 + v.get("first", 1) * (30 + v.get("lines", 1) * 9),
          "TandemOrderLines": lambda v: 3 + v.get("lines", 1) * 9,
@@ -121,7 +129,12 @@ def _line_nodes(order) -> list[dict]:
     }} for line in order.lines]
 
 
-def _order_node(order, lines: int) -> dict:
+def _visible_orders(store: DemoStore) -> list:
+    """The orders this app may read: the last 60 days only, without read_all_orders."""
+    return [o for o in store.orders if sees_order(store, o.created_at)]
+
+
+def _order_node(order, lines: int, fulfilment_orders: bool = True) -> dict:
     all_lines = _line_nodes(order)
     subtotal = sum((line.unit_price * line.quantity for line in order.lines), Decimal("0.00"))
     tax = sum((Decimal(str(t["priceSet"]["shopMoney"]["amount"])) for e in all_lines for t in e["node"]["taxLines"]),
@@ -139,7 +152,7 @@ def _order_node(order, lines: int) -> dict:
         if order.fulfilled_at else [],
         "fulfillmentOrders": {"nodes": [{
             "deliveryMethod": {"methodType": "PICK_UP" if order.pickup_location else "SHIPPING"},
-            "assignedLocation": {"location": {"id": order.pickup_location or LOCATION_ID}}}]},
+            "assignedLocation": {"location": {"id": order.pickup_location or LOCATION_ID}}}] if fulfilment_orders else []},
         "lineItems": {"edges": all_lines[:lines], "pageInfo": {
             "hasNextPage": len(all_lines) > lines,
             "endCursor": _cursor(lines - 1) if len(all_lines) > lines else None}},
@@ -149,21 +162,21 @@ def _order_node(order, lines: int) -> dict:
 def _orders(store: DemoStore, v: dict, vanish: bool) -> dict:
     match = UPDATED_SINCE.search(v.get("query") or "")
     since = match.group(1) if match else ""
-    orders = sorted((o for o in store.orders if o.updated_at >= since), key=lambda o: (o.updated_at, o.number))
+    orders = sorted((o for o in _visible_orders(store) if o.updated_at >= since), key=lambda o: (o.updated_at, o.number))
     page, more = _page(orders, lambda o: (o.updated_at, o.number), v["first"], v.get("after"))
     if vanish and more:
         # An order deleted while the client pages: keyset cursors mean nothing else is skipped.
         gone = orders[orders.index(page[-1]) + 1]
         store.orders.remove(gone)
         more = any(o for o in orders if (o.updated_at, o.number) > (page[-1].updated_at, page[-1].number) and o is not gone)
-    edges = [{"node": _order_node(o, v.get("lines", 20))} for o in page]
+    edges = [{"node": _order_node(o, v.get("lines", 20), sees_fulfilment_orders(store))} for o in page]
     end = _cursor(page[-1].updated_at, page[-1].number) if page else None
     return {"ordersCount": {"count": len(orders)},
             "orders": {"edges": edges, "pageInfo": {"hasNextPage": more, "endCursor": end}}}
 
 
 def _order_lines(store: DemoStore, v: dict) -> dict:
-    order = next((o for o in store.orders if o.gid == v["id"]), None)
+    order = next((o for o in _visible_orders(store) if o.gid == v["id"]), None)
     if order is None:
         return {"order": None}
     nodes = _line_nodes(order)
@@ -233,7 +246,7 @@ def _set_prices(store: DemoStore, v: dict, products: dict | None = None) -> dict
 
 
 def _order_by_gid(store: DemoStore, gid: str):
-    return next((o for o in store.orders if o.gid == gid), None)
+    return next((o for o in _visible_orders(store) if o.gid == gid), None)
 
 
 def _order_total(order) -> Decimal:
@@ -338,18 +351,39 @@ def _refund(store: DemoStore, v: dict) -> dict:
                              "userErrors": []}}
 
 
-def _check(store: DemoStore, v: dict) -> dict:
-    _, pairs = store.variants_in_order()
-    namespace, key = v.get("mpnNamespace"), v.get("mpnKey")
-    edges = [{"node": {"metafield": {"value": variant.mpn}
-                       if variant.mpn and (namespace, key) == ("mm-google-shopping", "mpn") else None}}
-             for _, variant in pairs[:v.get("first", 20)]]
+def _check_access(store: DemoStore) -> dict:
     return {"shop": {"name": "Demo web store"},
-            "currentAppInstallation": {"accessScopes": [{"handle": scope} for scope in store.scopes]},
-            # `nodes` answers null for an id that names nothing.
-            "locations": [{"id": gid, "name": store.locations[gid]} if gid in store.locations else None
-                          for gid in v.get("locations") or []],
-            "productVariants": {"edges": edges}}
+            "currentAppInstallation": {"accessScopes": [{"handle": scope} for scope in store.scopes]}}
+
+
+def _check_locations(store: DemoStore, v: dict) -> dict:
+    # `nodes` answers null for an id that names nothing.
+    return {"locations": [{"id": gid, "name": store.locations[gid]} if gid in store.locations else None
+                          for gid in v.get("locations") or []]}
+
+
+def _variant_check_node(variant, v: dict) -> dict:
+    named = (v.get("mpnNamespace"), v.get("mpnKey")) == ("mm-google-shopping", "mpn")
+    return {"id": variant.gid, "sku": variant.sku,
+            "metafield": {"value": variant.mpn} if variant.mpn and named else None}
+
+
+def _check_linked(store: DemoStore, v: dict) -> dict:
+    by_gid = {variant.gid: variant for _, variant in store.variants()}
+    return {"variants": [_variant_check_node(by_gid[gid], v) if gid in by_gid else None
+                         for gid in v.get("variants") or []]}
+
+
+SEARCH_TERM = re.compile(r'(sku|barcode):(?:"((?:[^"\\]|\\.)*)"|(\S+))')
+
+
+def _check_by_sku(store: DemoStore, v: dict) -> dict:
+    """Shopify's search syntax, as far as Tandem uses it: `sku:"A" OR barcode:"B"`."""
+    wanted = {(field, json.loads(f'"{quoted}"') if quoted else bare)
+              for field, quoted, bare in SEARCH_TERM.findall(v.get("query") or "")}
+    found = [variant for _, variant in store.variants_in_order()[1]
+             if ("sku", variant.sku) in wanted or ("barcode", variant.barcode) in wanted][:v.get("first", 10)]
+    return {"productVariants": {"edges": [{"node": _variant_check_node(variant, v)} for variant in found]}}
 
 
 def _register_webhook(store: DemoStore, v: dict) -> dict:
@@ -367,7 +401,8 @@ def _bulk_query(store: DemoStore, v: dict, api_version: str) -> dict:
     if re.search(r"^\s*\{\s*productVariants\b", document):
         work = bulk.listings_work(store, document)
     elif re.search(r"^\s*\{\s*orders\b", document):
-        work = bulk.orders_work(store, document, _order_node, UPDATED_SINCE)
+        work = bulk.orders_work(store, document, lambda o, lines: _order_node(o, lines, sees_fulfilment_orders(store))
+                                if sees_order(store, o.created_at) else None, UPDATED_SINCE)
     else:
         return {"bulkOperationRunQuery": {"bulkOperation": None, "userErrors": [
             {"field": ["query"], "message": "The demo store runs bulk queries of productVariants or orders only."}]}}
@@ -389,30 +424,46 @@ def _bulk_mutation(store: DemoStore, v: dict, api_version: str) -> dict:
 
 
 def handle_graphql(store: DemoStore, token: str | None, body: bytes, fault: str | None,
-                   base_url: str = "http://127.0.0.1", api_version: str = "2025-01") -> tuple[int, dict, bytes]:
-    if token != store.access_token:
-        return 401, {}, json.dumps({"errors": "[API] Invalid API key or access token"}).encode()
+                   base_url: str = "http://127.0.0.1", asked_version: str = SERVED_VERSIONS[-1]) -> tuple[int, dict, bytes]:
+    if not token_accepted(store, token):
+        return 401, {}, json.dumps({"errors": "[API] Invalid API key or access token (unrecognized login or wrong "
+                                              "password)"}).encode()
+    api_version = store.app.answered_version(asked_version)
+    status, payload = _answer(store, body, fault, base_url, api_version)
+    return status, {VERSION_HEADER: api_version}, payload
+
+
+def _answer(store: DemoStore, body: bytes, fault: str | None, base_url: str, api_version: str) -> tuple[int, bytes]:
     try:
         request = json.loads(body)
         document, variables = request["query"], request.get("variables") or {}
     except (ValueError, KeyError, TypeError):
-        return 400, {}, json.dumps({"errors": [{"message": "Bad request: expected {query, variables}"}]}).encode()
+        return 400, json.dumps({"errors": [{"message": "Bad request: expected {query, variables}"}]}).encode()
     match = OPERATION.search(document)
     name = match.group(2) if match else ""
     with store.lock:
         store.requests[name] += 1
         if int(variables.get("first") or 0) > MAX_FIRST:
-            return 200, {}, json.dumps({"errors": [{"message": f"first exceeds {MAX_FIRST}"}]}).encode()
+            return 200, json.dumps({"errors": [{"message": f"first exceeds {MAX_FIRST}"}]}).encode()
         requested = requested_cost(name, document, variables)
         if requested > MAX_QUERY_COST:
-            return 200, {}, json.dumps({"errors": [{
+            return 200, json.dumps({"errors": [{
                 "message": f"Query cost is {requested}, which exceeds the single query max cost limit ({MAX_QUERY_COST}).",
                 "extensions": {"code": "MAX_COST_EXCEEDED", "cost": requested, "maxCost": MAX_QUERY_COST}}]}).encode()
+        refused = denied(store, document, variables)
+        if refused:
+            # Shopify charges the request and answers null for the fields refused.
+            _charge(store, requested, throttle=False)
+            return 200, json.dumps({"errors": refused, "data": None,
+                                    "extensions": {"cost": _cost(store, requested, requested)}}).encode()
         if not _charge(store, requested, throttle=fault == "throttle"):
-            return 200, {}, json.dumps({"errors": [{"message": "Throttled", "extensions": {"code": "THROTTLED"}}],
+            return 200, json.dumps({"errors": [{"message": "Throttled", "extensions": {"code": "THROTTLED"}}],
                                         "extensions": {"cost": _cost(store, requested, None)}}).encode()
         handlers = {
-            "TandemCheck": lambda: _check(store, variables),
+            "TandemCheckAccess": lambda: _check_access(store),
+            "TandemCheckLocations": lambda: _check_locations(store, variables),
+            "TandemCheckLinked": lambda: _check_linked(store, variables),
+            "TandemCheckBySku": lambda: _check_by_sku(store, variables),
             "TandemListings": lambda: _listings(store, variables),
             "TandemOrders": lambda: _orders(store, variables, vanish=fault == "vanish"),
             "TandemOrderLines": lambda: _order_lines(store, variables),
@@ -433,9 +484,9 @@ def handle_graphql(store: DemoStore, token: str | None, body: bytes, fault: str 
             "TandemCurrentBulk": lambda: {"currentBulkOperation": bulk.current(store, variables.get("type", "QUERY"))},
         }
         if name not in handlers:
-            return 200, {}, json.dumps({"errors": [{"message": f"the demo store does not answer {name!r}"}]}).encode()
+            return 200, json.dumps({"errors": [{"message": f"the demo store does not answer {name!r}"}]}).encode()
         data = handlers[name]()
         cost = _cost(store, requested, actual_cost(name, variables, data, requested))
         if fault == "shapeless":
             data = {}  # a 200 answer whose data lacks what was asked for
-    return 200, {}, json.dumps({"data": data, "extensions": {"cost": cost}}).encode()
+    return 200, json.dumps({"data": data, "extensions": {"cost": cost}}).encode()

@@ -173,7 +173,7 @@ def orders_work(store: DemoStore, document: str, order_node, since_pattern):
     since = since.group(1) if since else ""
     with store.lock:
         orders = sorted((o for o in store.orders if o.updated_at >= since), key=lambda o: (o.updated_at, o.number))
-        nodes = [order_node(o, 10_000) for o in orders]
+        nodes = [node for node in (order_node(o, 10_000) for o in orders) if node is not None]
 
     def work(out, partial: bool) -> int:
         chosen = nodes[:len(nodes) // 2] if partial else nodes

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 
+from core.demo_store.shopify_access import AppAccess
+
 LOCATION_ID = "gid://shopify/Location/1"
 BULK_FAULTS = ("fail", "partial", "expire", "gone", "busy")
 FAULTS = ("429", "500", "timeout", "drop", "malformed", "throttle", "401", "vanish", "echo", "shapeless", "pass")
@@ -38,6 +40,7 @@ class DemoProduct:
     number: int
     title: str
     variants: list[DemoVariant]
+    mpn: str | None = None  # WooCommerce: a variable product's own part-number meta (its variations' default)
 
     @property
     def gid(self) -> str:
@@ -100,9 +103,15 @@ class DemoStore:
         self.timeout_seconds = 3.0
         self.hang_over = threading.Event()
         self.seen_nonces: set[str] = set()
-        # The Shopify app's access scopes (what a custom app was granted when installed).
-        self.scopes = ["write_products", "write_inventory", "read_orders", "write_orders",
+        # The WooCommerce key's Permissions ("read", "write" or "read_write"), and whether the store
+        # has Local Pickup (the Checkout block's "pickup_location" shipping method).
+        self.consumer_key_permission = "read_write"
+        self.offers_local_pickup = True
+        # The Shopify app's access scopes (what the app was granted when installed), its client
+        # credentials' tokens and the API versions served (core.demo_store.shopify_access).
+        self.scopes = ["write_products", "write_inventory", "read_locations", "write_orders", "read_all_orders",
                        "write_merchant_managed_fulfillment_orders"]
+        self.app = AppAccess()
         # Where the store keeps stock; its own id for each, and the name a pickup location shows.
         self.locations = {LOCATION_ID: "Main warehouse"}
         # Bulk operations (core.demo_store.shopify_bulk): their state, staged uploads, faults.

@@ -6,6 +6,7 @@ import base64
 import hmac
 import json
 import math
+import re
 from decimal import Decimal
 from urllib.parse import parse_qsl
 
@@ -14,6 +15,20 @@ from core.demo_store.store import LOCATION_ID, DemoStore
 
 API = "/wp-json/wc/v3"
 BATCH_LIMIT = 100
+# What WC_REST_Authentication::check_permissions lets a key do, by its Permissions setting: checked
+# before any route, so a write with a Read key never reaches the route.
+READ_METHODS, WRITE_METHODS = ("GET", "HEAD"), ("POST", "PUT", "PATCH", "DELETE")
+# GET shipping_methods: the methods WooCommerce registers (WC_Shipping::get_shipping_methods), as
+# WC_REST_Shipping_Methods_V2_Controller lists them; "pickup_location" is the Checkout block's
+# Local Pickup, whose locations no REST route lists.
+SHIPPING_METHODS = [
+    ("flat_rate", "Flat rate", "Lets you charge a fixed rate for shipping."),
+    ("free_shipping", "Free shipping",
+     "Free shipping is a special method which can be triggered with coupons and minimum spends."),
+    ("local_pickup", "Local pickup", "Allow customers to pick up orders themselves. By default, when using local "
+     "pickup store base taxes will apply regardless of customer address."),
+    ("pickup_location", "Local pickup", "Allow customers to choose a local pickup location during checkout."),
+]
 
 
 def _error(status: int, code: str, message: str) -> tuple[int, dict, bytes]:
@@ -37,6 +52,16 @@ def _authorised(store: DemoStore, method: str, url: str, query: dict, authorizat
     return True
 
 
+def _key_refusal(store: DemoStore, method: str) -> str | None:
+    """Why the key's Permissions refuse this request, in WooCommerce's words; None if they allow it."""
+    permission = store.consumer_key_permission
+    if method in READ_METHODS and permission not in ("read", "read_write"):
+        return "The API key provided does not have read permissions."
+    if method in WRITE_METHODS and permission not in ("write", "read_write"):
+        return "The API key provided does not have write permissions."
+    return None
+
+
 def _meta(mpn: str | None) -> list[dict]:
     return [{"id": 1, "key": "mpn", "value": mpn}] if mpn else []
 
@@ -45,11 +70,11 @@ def _product(product) -> dict:
     variant = product.variants[0]
     simple = len(product.variants) == 1
     return {
-        "id": product.number, "name": product.title, "type": "simple" if simple else "variable",
+        "id": product.number, "name": product.title, "type": "simple" if simple else "variable", "parent_id": 0,
         "sku": variant.sku or "" if simple else "", "price": f"{variant.price:.2f}",
         "regular_price": f"{variant.price:.2f}", "global_unique_id": (variant.barcode or "") if simple else "",
         "manage_stock": True, "stock_quantity": variant.available.get(LOCATION_ID, 0) if simple else None,
-        "date_modified_gmt": variant.updated_at.rstrip("Z"), "meta_data": _meta(variant.mpn) if simple else [],
+        "date_modified_gmt": variant.updated_at.rstrip("Z"), "meta_data": _meta(variant.mpn if simple else product.mpn),
         "variations": [] if simple else [v.number for v in product.variants],
     }
 
@@ -62,6 +87,43 @@ def _variation(variant) -> dict:
         "date_modified_gmt": variant.updated_at.rstrip("Z"), "meta_data": _meta(variant.mpn),
         "attributes": [{"id": 0, "name": "Option", "option": variant.title}],
     }
+
+
+def _listed(item) -> dict:
+    """An item of GET products: a product, or (when filtered by SKU) a variation, which is then
+    listed as a product of type "variation" with its parent's id."""
+    if not isinstance(item, tuple):
+        return _product(item)
+    product, variant = item
+    return _variation(variant) | {"name": f"{product.title} - {variant.title}", "type": "variation",
+                                  "parent_id": product.number}
+
+
+def _ids(value: str | None) -> set[int]:
+    """An id list as WordPress reads it (wp_parse_id_list): numbers separated by commas or spaces."""
+    return {int(part) for part in re.split(r"[\s,]+", value or "") if part.isdigit()}
+
+
+def _listed_products(store: DemoStore, query: dict) -> list:
+    """GET products, filtered and ordered as WC_REST_Products_Controller does: `include` (product
+    ids), `sku` (exact; several comma-separated, the whole text counting too, and variations then
+    listed as well), newest first unless `order=asc` (whether by `orderby` date, the default, or id:
+    the demo's products were made in number order, each one's variations with it)."""
+    items = store.products_in_order()
+    if include := _ids(query.get("include")):
+        items = [product for product in items if product.number in include]
+    if sku := query.get("sku"):
+        skus = set(sku.split(",")) | {sku}
+        items = [item for product in items
+                 for item in ([product] if len(product.variants) == 1 else [(product, v) for v in product.variants])
+                 if (item[1] if isinstance(item, tuple) else item.variants[0]).sku in skus]
+    return items[::-1] if query.get("order", "desc") == "desc" else items
+
+
+def _shipping_methods(store: DemoStore) -> list[dict]:
+    return [{"id": method, "title": title, "description": description}
+            for method, title, description in SHIPPING_METHODS
+            if method != "pickup_location" or store.offers_local_pickup]
 
 
 def _shipping_lines(order, locations: dict[str, str]) -> list[dict]:
@@ -132,9 +194,13 @@ def _batch(store: DemoStore, variants_by_id: dict, body: bytes, kind: str) -> tu
     except ValueError:
         return _error(400, "rest_invalid_json", "Invalid JSON body passed.")
     updates = request.get("update") or []
-    if len(updates) > BATCH_LIMIT:
+    if sum(len(request.get(action) or []) for action in ("create", "update", "delete")) > BATCH_LIMIT:
         return _error(413, "woocommerce_rest_request_entity_too_large",
                       f"Unable to accept more than {BATCH_LIMIT} items for this request.")
+    if not updates:
+        # Nothing to update (the demo store makes and deletes no products): WC_REST_Controller::batch_items
+        # answers only the actions given items, so an empty array.
+        return 200, {}, b"[]"
     answered = []
     for item in updates:
         variant = variants_by_id.get(item.get("id"))
@@ -157,23 +223,31 @@ def handle_rest(store: DemoStore, method: str, url: str, path: str, query_string
     with store.lock:
         if not _authorised(store, method, url, dict(query), authorization):
             return _error(401, "woocommerce_rest_authentication_error", "Invalid signature - provided signature does not match.")
+        if refusal := _key_refusal(store, method):
+            return _error(401, "woocommerce_rest_authentication_error", refusal)
         route = path[len(API):]
         store.requests[f"{method} {route.split('/')[1] if '/' in route else route}"] += 1
         simple, parent_of = store.woo_indexes()
         if method == "GET" and route == "/products":
             if fault == "shapeless":  # products without their id
-                return _paged(store.products_in_order(), query, lambda p: {k: v for k, v in _product(p).items()
-                                                                          if k != "id"})
-            return _paged(store.products_in_order(), query, _product)
+                return _paged(_listed_products(store, query), query,
+                              lambda p: {k: v for k, v in _listed(p).items() if k != "id"})
+            return _paged(_listed_products(store, query), query, _listed)
         if method == "GET" and route.startswith("/products/") and route.endswith("/variations"):
             product = next((p for p in store.products if str(p.number) == route.split("/")[2]), None)
             if product is None:
                 return _error(404, "woocommerce_rest_product_invalid_id", "Invalid ID.")
-            return _paged(product.variants, query, _variation)
+            include = _ids(query.get("include"))
+            return _paged([v for v in product.variants if not include or v.number in include], query, _variation)
+        if method == "GET" and route == "/shipping_methods":
+            return 200, {}, json.dumps(_shipping_methods(store)).encode()
         if method == "GET" and route == "/orders":
             since = query.get("modified_after", "")
+            # Ordered by `orderby` (date, the default: creation; modified; id) and `order` (default desc).
+            moment = {"modified": lambda o: o.updated_at, "id": lambda o: ""}.get(query.get("orderby", "date"),
+                                                                                lambda o: o.created_at)
             orders = sorted((o for o in store.orders if o.updated_at.rstrip("Z") > since),
-                            key=lambda o: (o.updated_at, o.number))
+                            key=lambda o: (moment(o), o.number), reverse=query.get("order", "desc") == "desc")
             if fault == "vanish" and len(orders) > int(query.get("per_page", 10)):
                 store.orders.remove(orders[0])
             return _paged(orders, query, lambda o: _order(o, parent_of, store.locations))

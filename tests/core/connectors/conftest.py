@@ -11,6 +11,7 @@ from core.demo_store.store import LOCATION_ID, DemoOrder, DemoOrderLine, DemoPro
 from core.identifiers import with_check_digit
 
 TOKEN = "shpat_test_0123456789abcdef"
+CLIENT_ID, CLIENT_SECRET = "0f1e2d3c4b5a69788796a5b4c3d2e1f0", "shpss_client_secret_0123456789"
 KEY, SECRET = "ck_test_key_0123456789", "cs_test_secret_0123456789"
 
 
@@ -33,8 +34,10 @@ def make_store(products: int = 10, orders: int = 3, lines: int = 1, variants: in
                                        Decimal("12.50"), Decimal("0.08")) for n in range(lines)])
         for o in range(orders)
     ]
-    return DemoStore(items, demo_orders, access_token=TOKEN, consumer_key=KEY, consumer_secret=SECRET,
-                     bucket_size=10_000, restore_rate=100_000)
+    store = DemoStore(items, demo_orders, access_token=TOKEN, consumer_key=KEY, consumer_secret=SECRET,
+                      bucket_size=10_000, restore_rate=100_000)
+    store.app.client_id, store.client_secret = CLIENT_ID, CLIENT_SECRET  # its Dev Dashboard app
+    return store
 
 
 class Sleeps(list):

@@ -93,9 +93,10 @@ def test_a_bulk_read_that_goes_wrong_says_so_and_hands_on_nothing(small_threshol
 
 def test_before_2026_a_bulk_query_waits_for_the_one_already_running(small_thresholds, sleeps):
     store = make_store(products=40, orders=0)
+    store.app.served_versions = ("2025-10", *store.app.served_versions)  # as Shopify did until 2026-10
     store.fail_next_bulk("busy")
     with LoopbackServer(store) as server:
-        assert len(listings(shopify(server, sleeps))) == 40
+        assert len(listings(shopify(server, sleeps, api_version="2025-10"))) == 40
     assert store.requests["TandemBulkQuery"] == 2 and store.requests["TandemCurrentBulk"] >= 1
 
 

@@ -1,5 +1,6 @@
 """Every GraphQL document the Shopify connector can send, checked against Shopify's published
-Admin API schema (2025-01), and its worst-case cost against the 1,000-point query limit."""
+Admin API schema (2025-01, and each version Tandem is tested with: 2025-01 extended with exactly
+what Shopify documents as added since), and its worst-case cost against the 1,000-point limit."""
 
 import gzip
 import json
@@ -15,6 +16,7 @@ from graphql.language import (
 )
 
 from core.connectors import shopify
+from core.connectors import shopify_versions as versions
 
 SCHEMA_FILE = Path(__file__).resolve().parents[2] / "platforms/shopify/admin_schema_2025-01.json.gz"
 QUERY_COST_LIMIT = 1000
@@ -65,12 +67,43 @@ def test_2026_documents_are_valid_against_the_2026_additions(schema_2026, name):
     assert validate(schema_2026, parse(shopify.DOCUMENTS_2026[name])) == []
 
 
+# What each tested version adds to 2025-01, as Shopify's changelog documents it: from 2026-01
+# `groupObjects` on bulk queries, `changeFromQuantity` on inventory quantities and the
+# `@idempotent` directive (mandatory on inventory mutations from 2026-04). Nothing else Tandem
+# asks for changed in between; so the schema_2026 fixture is each tested version's schema.
+
+
+@pytest.mark.parametrize("version", versions.TESTED)
+def test_every_document_sent_to_a_tested_version_is_valid_against_it(schema_2026, version):
+    assert version >= "2026-01"
+    documents = shopify.documents_for(version)
+    assert documents["set_stock"] == shopify.stock_document(shopify.STOCK_ALIASES, idempotent=version >= "2026-04")
+    invalid = {name: validate(schema_2026, parse(document)) for name, document in documents.items()}
+    assert {name: errors for name, errors in invalid.items() if errors} == {}
+    for calls in (1, 2, shopify.STOCK_ALIASES):
+        assert validate(schema_2026, parse(shopify.stock_document(calls, idempotent=version >= "2026-04"))) == []
+        assert validate(schema_2026, parse(shopify.prices_document(calls))) == []
+    for bulk_query in shopify.BULK_QUERIES.values():
+        assert validate(schema_2026, parse(bulk_query)) == []
+
+
+def test_the_default_version_is_the_newest_tested_and_tested_versions_are_quarterly():
+    assert versions.DEFAULT == versions.TESTED[-1] == shopify.DEFAULT_API_VERSION
+    assert all(versions.is_version(version) for version in versions.TESTED)
+    assert list(versions.TESTED) == sorted(set(versions.TESTED))
+    assert versions.retires_on("2026-10").isoformat() == "2027-10-01"
+    assert "2025-01" not in versions.TESTED  # retired on 2026-01-01
+
+
 def test_the_2026_inventory_document_is_not_valid_without_them(schema):
     assert validate(schema, parse(shopify.stock_document(2, idempotent=True))) != []
 
 
 VARIABLES_FOR = {
-    "check": {"first": shopify.CHECK_SAMPLE},
+    "check_access": {},
+    "check_locations": {},
+    "check_linked": {},
+    "check_by_sku": {"first": shopify.CHECK_SAMPLE},
     "listings": {"first": shopify.LISTING_PAGE},
     "orders": {"first": shopify.ORDER_PAGE, "lines": shopify.ORDER_FIRST_LINES},
     "order_lines": {"lines": shopify.ORDER_LINES},
