@@ -7,6 +7,7 @@ from core.i18n import N_, _, ngettext
 from core.plaintext import visible
 
 import argparse
+import os
 import builtins
 import sys
 
@@ -107,6 +108,12 @@ def build_parser() -> argparse.ArgumentParser:
                               "or retailer_contract, SIGNED a date (YYYY-MM-DD)"))
     actions.add_argument("--supplier-fulfilment", nargs=2, metavar=("CHANNEL", "on|off"),
                          help=_("switch supplier fulfilment on (needs the three documents, current) or off"))
+    actions.add_argument("--add-staff", metavar="NAME", help=_("add a member of staff (with --role, and --ssh-key for SSH)"))
+    actions.add_argument("--list-staff", action="store_true", help=_("list the staff, their roles, PINs and SSH keys"))
+    actions.add_argument("--retire-staff", metavar="NAME", help=_("retire a member of staff (their history stays)"))
+    actions.add_argument("--set-pin", metavar="NAME", help=_("set a PIN (asked twice, never shown)"))
+    actions.add_argument("--roles", action="store_true", help=_("print what each role may do alone"))
+    actions.add_argument("--audit", action="store_true", help=_("list who changed what: money, stock and settings"))
     actions.add_argument("--paths", action="store_true", help=_("print where the settings and data live"))
     actions.add_argument("--version", action="store_true", help=_("print the version"))
     parser.add_argument("--location", metavar="NAME",
@@ -118,6 +125,13 @@ def build_parser() -> argparse.ArgumentParser:
     documents.add_argument("--brand", metavar="NAME",
                            help=_("the brand it is for, when the web store has several suppliers (default: every brand)"))
     parser.add_argument("--no-mouse", action="store_true", help=_("ignore the mouse in the console"))
+    people = parser.add_argument_group(_("staff"))
+    people.add_argument("--staff", metavar="NAME",
+                        help=_("act as this member of staff (each SSH key's forced command); with --audit, only "
+                               "what they did"))
+    people.add_argument("--role", choices=("cashier", "manager", "owner"), help=_("with --add-staff: their role"))
+    people.add_argument("--ssh-key", metavar="FILE", help=_("with --add-staff: their SSH public key (a .pub file)"))
+    people.add_argument("--since", metavar="DATE", help=_("with --audit: from this day (YYYY-MM-DD)"))
     report = parser.add_argument_group(_("with --export-reconciliation"))
     report.add_argument("--to", metavar="DATE", help=_("last day of the period (default: the same day)"))
     report.add_argument("--format", choices=("csv", "iif"), default="csv", help=_("CSV, or a QuickBooks IIF deposit file"))
@@ -131,7 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
     sync.add_argument("--full", action="store_true", help=_("export every matched product, changed or not"))
     sync.add_argument("--export-now", action="store_true", help=_("export changes now, even if not due yet"))
     sync.add_argument("--dry-run", action="store_true", help=_("print what the export would send; send nothing"))
-    sync.add_argument("--json", action="store_true", help=_("print a summary object on stdout"))
+    sync.add_argument("--json", action="store_true", help=_("print a summary object on stdout (also with --audit)"))
     return parser
 
 
@@ -144,8 +158,16 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(_("--location goes with --import-catalog or --supplier-fulfilment"))
     if (args.ends or args.reference or args.brand) and not args.supplier_document:
         parser.error(_("--ends, --reference and --brand go with --supplier-document"))
-    if (args.full or args.export_now or args.dry_run or args.json) and not args.sync:
-        parser.error(_("--full, --export-now, --dry-run and --json go with --sync"))
+    if (args.full or args.export_now or args.dry_run) and not args.sync:
+        parser.error(_("--full, --export-now and --dry-run go with --sync"))
+    if args.json and not (args.sync or args.audit):
+        parser.error(_("--json goes with --sync or --audit"))
+    if (args.role or args.ssh_key) and not args.add_staff:
+        parser.error(_("--role and --ssh-key go with --add-staff"))
+    if args.add_staff and not args.role:
+        parser.error(_("--add-staff needs --role cashier, manager or owner"))
+    if args.since and not args.audit:
+        parser.error(_("--since goes with --audit"))
     if (args.listen or args.register_webhooks) and not args.watch:
         parser.error(_("--listen and --register-webhooks go with --watch"))
     listen = None
@@ -158,6 +180,12 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(_("--export-reconciliation needs --out FILE"))
     if (args.to or args.out) and not args.export_reconciliation:
         parser.error(_("--to and --out go with --export-reconciliation"))
+    if args.roles:
+        from core.roles import role_lines
+
+        for line in role_lines():
+            print(line)
+        return EXIT_OK
     if args.scopes:
         from core.connectors.shopify_scopes import scope_lines
 
@@ -174,7 +202,9 @@ def main(argv: list[str] | None = None) -> int:
 
     from core.db import DatabaseError, describe_failure, remember_database_password
     from core.secrets import SecretsError, redact
+    from core.roles import NotAllowed
     from core.settings import ConfigError, load_settings
+    from core.staff import StaffError
 
     try:
         settings = load_settings(db_url=args.db, config_path=args.config)
@@ -187,8 +217,26 @@ def main(argv: list[str] | None = None) -> int:
 
         # The demo shop is in Eastern time, where supplier orders are released.
         set_shop_zone(settings.time_zone or (DEMO_TIME_ZONE if args.demo else None))
+        from core.roles import set_refund_limit
+
+        set_refund_limit(settings.cashier_refund_limit)
         if args.paths:
             return _print_paths(settings)
+        if args.audit:
+            return _audit(settings, args)
+        if args.staff:
+            who = _identify(settings, args.staff)
+            if who is not None:
+                return who
+            over_ssh = os.environ.get("SSH_ORIGINAL_COMMAND")
+            if over_ssh is not None and over_ssh.strip():
+                return _ssh_request(settings, over_ssh)
+        if args.sync or args.watch:
+            from core.audit import SERVICE, set_session_actor
+
+            set_session_actor(SERVICE)  # headless runs are the service, never a person
+        if args.add_staff or args.list_staff or args.retire_staff or args.set_pin:
+            return _staff(settings, args)
         if args.set_secret:
             return _set_secret(settings, args.set_secret)
         if args.import_catalog:
@@ -219,6 +267,9 @@ def main(argv: list[str] | None = None) -> int:
     except (ConfigError, SecretsError) as exc:
         print(_('tandem: {value}').format(value=redact(exc)), file=sys.stderr)
         return EXIT_USAGE
+    except (NotAllowed, StaffError) as exc:
+        print(_('tandem: {value}').format(value=exc), file=sys.stderr)
+        return EXIT_ERROR
     except DatabaseError as exc:
         print(_('tandem: {value}').format(value=redact(exc)), file=sys.stderr)
         return EXIT_ERROR
@@ -247,19 +298,23 @@ def _print_paths(settings) -> int:
 def _import_catalog(settings, path: str, location: str | None) -> int:
     from pathlib import Path
 
-    from core.catalog_import import CatalogImportError, import_catalog
-    from core.db import open_database
-    from core.locations import UnknownLocationError
-
     file = Path(path)
     if not file.is_file():
         print(_('tandem: no such file: {path}').format(path=path), file=sys.stderr)
         return EXIT_ERROR
-    engine = open_database(settings.database_url)
+    return _run_import(settings, file, location or settings.default_location, file.name)
+
+
+def _run_import(settings, source, location: str | None, label: str) -> int:
+    """Import a catalog (a file, or the bytes an SSH session sent), all or nothing, and say so."""
+    from core.catalog_import import CatalogImportError, import_catalog
+    from core.db import open_database
+    from core.locations import UnknownLocationError
+
     try:
-        report = import_catalog(engine, file, location or settings.default_location)
+        report = import_catalog(open_database(settings.database_url), source, location)
     except CatalogImportError as exc:
-        print(_('tandem: {name}: {exc}; nothing was written.').format(name=file.name, exc=exc), file=sys.stderr)
+        print(_('tandem: {name}: {exc}; nothing was written.').format(name=label, exc=exc), file=sys.stderr)
         for problem in exc.problems:
             print(f"  {problem}", file=sys.stderr)
         return EXIT_ERROR
@@ -269,7 +324,7 @@ def _import_catalog(settings, path: str, location: str | None) -> int:
     for warning in report.warnings:
         print(_('warning: {warning}').format(warning=warning), file=sys.stderr)
     print(
-        _('{name}: {rows} rows for {location}: {added} added, {updated} updated, {unchanged} unchanged; {stock_changed} on-hand quantities changed.').format(name=file.name, rows=report.rows, location=report.location, added=report.added, updated=report.updated, unchanged=report.unchanged, stock_changed=report.stock_changed)
+        _('{name}: {rows} rows for {location}: {added} added, {updated} updated, {unchanged} unchanged; {stock_changed} on-hand quantities changed.').format(name=label, rows=report.rows, location=report.location, added=report.added, updated=report.updated, unchanged=report.unchanged, stock_changed=report.stock_changed)
     )
     return EXIT_OK
 
@@ -520,6 +575,10 @@ def _set_secret(settings, channel: str) -> int:
 
     from core.secrets import NEEDED, save_secrets
 
+    from core.audit import current_actor
+    from core.roles import require
+
+    require(current_actor(), "channels.manage")
     spec = settings.channels.get(channel)
     if spec is None:
         known = ", ".join(settings.channels) or _("none")
@@ -558,6 +617,147 @@ def _set_secret(settings, channel: str) -> int:
     return EXIT_OK
 
 
+def _identify(settings, name: str) -> int | None:
+    """Act as `name` from now on (each SSH key's forced command says who): None when they work here."""
+    from core.audit import current_actor, set_session_actor
+    from core.db import open_database
+    from core.staff import StaffError, actor_for
+
+    try:
+        person = actor_for(open_database(settings.database_url), name, current_actor().client)
+    except StaffError as exc:
+        print(_('tandem: {value}').format(value=exc), file=sys.stderr)
+        return EXIT_USAGE
+    set_session_actor(person)
+    return None
+
+
+# Over SSH, each key's forced command runs the console; the one other request it takes.
+SSH_IMPORT = "import-catalog"
+
+
+def _ssh_request(settings, request: str) -> int:
+    """What a person asked for on the ssh command line: only `import-catalog [--location NAME]`,
+    the POS export read from standard input (`ssh shop@host import-catalog < export.csv`)."""
+    import shlex
+
+    try:
+        words = shlex.split(request)
+    except ValueError:
+        words = []
+    if words[:1] != [SSH_IMPORT] or len(words) not in (1, 3) or (len(words) == 3 and words[1] != "--location"):
+        print(_("tandem: over SSH you get the console, or `{command} < export.csv`; refused: {request}").format(
+            command=SSH_IMPORT, request=request[:80]), file=sys.stderr)
+        return EXIT_USAGE
+    data = sys.stdin.buffer.read() if sys.stdin is not None else b""
+    if not data.strip():
+        print(_("tandem: nothing came on standard input: ssh shop@host {command} < export.csv").format(
+            command=SSH_IMPORT), file=sys.stderr)
+        return EXIT_USAGE
+    return _run_import(settings, data, words[2] if len(words) == 3 else settings.default_location, _("standard input"))
+
+
+def _staff(settings, args) -> int:
+    import getpass
+
+    from core.audit import current_actor
+    from core.db import open_database
+    from core import staff
+
+    engine, actor = open_database(settings.database_url), current_actor()
+    if args.add_staff:
+        key_text = None
+        if args.ssh_key:
+            from pathlib import Path
+
+            from core.authorized_keys import AuthorizedKeysError, parse_public_key
+
+            try:
+                key_text = Path(args.ssh_key).read_text(encoding="utf-8")
+                parse_public_key(key_text)  # refused before the person is added
+            except (OSError, UnicodeDecodeError) as exc:
+                print(_('tandem: cannot read {path} ({reason})').format(path=args.ssh_key, reason=exc), file=sys.stderr)
+                return EXIT_USAGE
+            except AuthorizedKeysError as exc:
+                print(_('tandem: {value}').format(value=exc), file=sys.stderr)
+                return EXIT_USAGE
+        known = {person.name.lower(): person for person in staff.list_staff(engine) if person.active}
+        if args.add_staff.lower() in known and key_text is not None:
+            # Someone already listed: this gives them their (new) SSH key, their role unchanged.
+            from core.roles import require
+
+            require(actor, "staff.manage")
+            if known[args.add_staff.lower()].role != args.role:
+                staff.change_role(engine, args.add_staff, args.role, actor)
+        else:
+            staff.add_staff(engine, args.add_staff, args.role, actor)
+            print(_("{name} added as {role}.").format(name=args.add_staff, role=args.role))
+        if key_text is not None:
+            from core.authorized_keys import set_staff_key
+
+            fingerprint = set_staff_key(settings.authorized_keys, args.add_staff, key_text, program=_program())
+            print(_("Their SSH key {fingerprint} opens Tandem as {name} ({path}).").format(
+                fingerprint=fingerprint, name=args.add_staff, path=settings.authorized_keys))
+        return EXIT_OK
+    if args.retire_staff:
+        staff.retire_staff(engine, args.retire_staff, actor)
+        from core.authorized_keys import remove_staff_key
+
+        removed = settings.authorized_keys.exists() and remove_staff_key(settings.authorized_keys, args.retire_staff)
+        print(_("{name} retired{key}.").format(name=args.retire_staff,
+                                               key=_("; their SSH key no longer opens Tandem") if removed else ""))
+        return EXIT_OK
+    if args.set_pin:
+        piped = None if sys.stdin is None or sys.stdin.isatty() else sys.stdin
+        first = piped.readline().strip() if piped else getpass.getpass(_("New PIN for {name}: ").format(name=args.set_pin))
+        second = piped.readline().strip() if piped else getpass.getpass(_("The same PIN again: "))
+        if first != second:
+            print(_("tandem: the two PINs differ; nothing was saved."), file=sys.stderr)
+            return EXIT_ERROR
+        staff.set_pin(engine, args.set_pin, first, actor)
+        print(_("PIN set for {name}.").format(name=args.set_pin))
+        return EXIT_OK
+    from core.authorized_keys import staff_keys
+
+    keys = staff_keys(settings.authorized_keys) if settings.authorized_keys.exists() else {}
+    people = staff.list_staff(engine)
+    if not people:
+        print(_("Nobody on the staff list yet: tandem --add-staff NAME --role owner --ssh-key FILE.pub"))
+    for person in people:
+        state = _("active") if person.active else _("retired")
+        pin = _("PIN set") if person.has_pin else _("no PIN")
+        print(f"{person.name:<16} {_(person.role):<8} {state:<8} {pin:<8} {keys.get(person.name, '-')}")
+    return EXIT_OK
+
+
+def _program() -> str:
+    """This very `tandem`, for the forced command (sshd's PATH may not reach where it is installed)."""
+    import shutil
+
+    return shutil.which("tandem") or "tandem"
+
+
+def _audit(settings, args) -> int:
+    import json
+    from datetime import date
+
+    from core.audit import audit_entries
+    from core.db import open_database
+
+    try:
+        since = date.fromisoformat(args.since) if args.since else None
+    except ValueError:
+        print(_("tandem: dates are written YYYY-MM-DD"), file=sys.stderr)
+        return EXIT_USAGE
+    entries = audit_entries(open_database(settings.database_url), since=since, person=args.staff)
+    if args.json:
+        print(json.dumps([entry.as_dict() for entry in entries], ensure_ascii=False, indent=1))
+        return EXIT_OK
+    for entry in entries:
+        print(entry.line())
+    return EXIT_OK
+
+
 def _console(settings, demo: bool, mouse: bool) -> int:
     # The console opens the database itself, after its first paint (see tui.app).
     from tui.app import TandemApp
@@ -568,6 +768,8 @@ def _console(settings, demo: bool, mouse: bool) -> int:
         from core.channels import apply_channel_settings
 
         apply_channel_settings(open_database(url), settings.channels, retire_missing=False)
-    app = TandemApp(url, demo=demo, settings=settings, live_demo=demo)
+    from core.audit import session_actor
+
+    app = TandemApp(url, demo=demo, settings=settings, live_demo=demo, person=session_actor())
     app.run(mouse=mouse)
     return app.return_code or EXIT_OK

@@ -50,6 +50,7 @@ from sqlalchemy import (
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from core.roles import require
 from core.i18n import _, ngettext
 from core.i18n import number as grouped
 from core.audit import Actor, current_actor
@@ -412,6 +413,7 @@ def import_catalog(
 ) -> ImportReport:
     """Import a catalog file, all or nothing. Raises CatalogImportError listing every bad row."""
     actor = actor or current_actor()
+    require(actor, "catalog.import")
     with (io.BytesIO(source) if isinstance(source, bytes) else open(source, "rb")) as stream, \
             engine.connect() as conn:
         staging = _staging_table()
@@ -598,5 +600,5 @@ def _audit(now, actor: Actor, entity, entity_id, field_name, old, new, note=None
     return {
         "at": now, "actor": actor.user, "client": actor.client, "action": "catalog_import",
         "entity": entity, "entity_id": entity_id, "field": field_name,
-        "old_value": old, "new_value": new, "note": note,
+        "old_value": old, "new_value": new, "note": note, "approved_by": actor.approved_by,
     }

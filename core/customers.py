@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, Engine, and_, func, insert, or_, select, update
 
+from core.roles import require
 from core.i18n import _
 from core.audit import Actor
 from core.audit import record as audit
@@ -38,6 +39,7 @@ def suggest_customers(engine: Engine, sale_id: int) -> list[tuple[int, str, str 
 
 
 def link_customer(engine: Engine, sale_id: int, customer_id: int, actor: Actor, seen_version: int) -> None:
+    require(actor, "sale.customer")
     with engine.begin() as conn:
         sale = _sale(conn, sale_id)
         if conn.execute(select(PosCustomer.id).where(PosCustomer.id == customer_id)).scalar() is None:
@@ -96,6 +98,7 @@ def add_customer(conn: Connection, **values) -> int:
 
 
 def create_customer_from_sale(engine: Engine, sale_id: int, actor: Actor, seen_version: int) -> int:
+    require(actor, "sale.customer")
     with engine.begin() as conn:
         sale = _sale(conn, sale_id)
         if not sale.customer_name:

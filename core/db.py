@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 
 # The newest migration in core/migrations/versions; a test keeps the two in step.
-SCHEMA_HEAD = "0010"
+SCHEMA_HEAD = "0011"
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 

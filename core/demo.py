@@ -32,7 +32,7 @@ from core.locations import location_table
 from core.models import Platform, SalesChannel
 from core.sync.runner import SyncOptions, run_sync
 
-DEMO_ACTOR = Actor("demo")
+DEMO_ACTOR = Actor("demo", role="owner")  # the demo shop is run by its owner, "demo"
 
 
 def create_demo_database(url: str, seed: int = DEMO_SEED) -> None:

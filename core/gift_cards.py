@@ -15,6 +15,7 @@ from decimal import Decimal
 from sqlalchemy import Connection, Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from core.roles import require
 from core.i18n import _, money
 from core.audit import Actor
 from core.audit import record as audit
@@ -34,6 +35,7 @@ sale_table, line_table, stock_table = WebSale.__table__, WebSaleLine.__table__, 
 
 def issue_gift_card(engine: Engine, line_id: int, number: str, actor: Actor) -> Decimal:
     """Replace a gift-card placeholder line with a real card: its number, and the line's amount."""
+    require(actor, "sale.gift_card")
     number = number.strip()
     if not number or len(number) > 40:
         raise SaleError(_("a gift card number is 1 to 40 characters"))
@@ -130,6 +132,7 @@ def void_cards_cancelled_on_the_web(conn: Connection, sale_id: int) -> list[Issu
 def set_gift_card_balance(engine: Engine, number: str, balance: Decimal, actor: Actor) -> Decimal:
     """What the POS shows is left on a card after it was spent there. A balance only goes down:
     money is never put back on a card from here. Returns the amount spent."""
+    require(actor, "gift_card.balance")
     with engine.begin() as conn:
         card = conn.execute(select(card_table).where(card_table.c.number == number.strip())).first()
         if card is None:

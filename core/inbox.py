@@ -215,7 +215,7 @@ def sale_detail(engine: Engine, sale_id: int) -> SaleDetail:
         pos_customer = conn.execute(select(PosCustomer.name).where(PosCustomer.id == sale.pos_customer_id)).scalar() \
             if sale.pos_customer_id else None
         history = [tuple(row) for row in conn.execute(
-            select(AuditEntry.at, AuditEntry.actor, AuditEntry.action, AuditEntry.new_value)
+            select(AuditEntry.at, AuditEntry.actor, AuditEntry.action, AuditEntry.new_value, AuditEntry.approved_by)
             .where(AuditEntry.entity == "websale", AuditEntry.entity_id == str(sale_id)).order_by(AuditEntry.id))]
         location = conn.execute(select(Location.name).where(Location.id == sale.location_id)).scalar() \
             if sale.location_id else None

@@ -6,6 +6,7 @@ import shlex
 
 from sqlalchemy import Connection, Engine, func, insert, or_, select, update
 
+from core.roles import require
 from core.i18n import _
 from core.audit import Actor
 from core.audit import record as audit
@@ -68,6 +69,7 @@ def _find(conn: Connection, name: str):
 
 def add_location(engine: Engine, name: str, actor: Actor) -> int:
     """Open a new location (a second shop, a warehouse); its stock comes from --import-catalog --location."""
+    require(actor, "locations.change")
     name = _clean(name)
     with engine.begin() as conn:
         if conn.execute(select(location_table.c.id).where(func.lower(location_table.c.name) == name.casefold())).first():
@@ -79,6 +81,7 @@ def add_location(engine: Engine, name: str, actor: Actor) -> int:
 
 
 def rename_location(engine: Engine, old: str, new: str, actor: Actor) -> None:
+    require(actor, "locations.change")
     new = _clean(new)
     with engine.begin() as conn:
         row = _find(conn, old)
@@ -93,6 +96,7 @@ def rename_location(engine: Engine, old: str, new: str, actor: Actor) -> None:
 def retire_location(engine: Engine, name: str, actor: Actor) -> None:
     """Retire a location: it keeps its stock records and history, and nothing new goes to it.
     Refused while a web store sells its stock or receives supplier orders there."""
+    require(actor, "locations.change")
     with engine.begin() as conn:
         row = _find(conn, name)
         if not row.active:

@@ -431,6 +431,24 @@ class AuditEntry(SQLModel, table=True):
     old_value: str | None = Field(default=None, sa_type=Text)
     new_value: str | None = Field(default=None, sa_type=Text)
     note: str | None = Field(default=None, sa_type=Text)
+    approved_by: str | None = Field(default=None, max_length=100)  # the manager who approved it
+
+
+class Staff(SQLModel, table=True):
+    """A person who works at the counter: their role, their PIN (an argon2id hash), and when and by
+    whom they were added or last changed. A person retired keeps their row: the audit names them."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=32, unique=True)
+    role: str = Field(max_length=10)
+    active: bool = True
+    pin_hash: str | None = Field(default=None, max_length=200)
+    failed_pins: int = 0
+    locked_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    added_at: datetime = CreatedAt()
+    added_by: str = Field(max_length=100)
+    changed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    changed_by: str | None = Field(default=None, max_length=100)
 
 
 class WatcherState(SQLModel, table=True):

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from core.roles import require
 from core.i18n import _
 from core.audit import Actor
 from core.audit import record as audit
@@ -36,6 +37,7 @@ def list_payment_types(engine: Engine) -> list[PaymentTypeView]:
 
 def update_payment_type(engine: Engine, type_id: int, actor: Actor, seen_version: int, *, account: str | None = None,
                         card_present: bool | None = None) -> None:
+    require(actor, "payment_type.edit")
     values = {}
     if account is not None:
         if not account.strip() or len(account) > 200:
@@ -60,6 +62,7 @@ def update_payment_type(engine: Engine, type_id: int, actor: Actor, seen_version
 
 def add_payment_type(engine: Engine, name: str, account: str, actor: Actor, *, card_present: bool = False,
                      online: bool = False) -> int:
+    require(actor, "payment_type.edit")
     if not name.strip() or not account.strip():
         raise PaymentTypeError(_("a payment type needs a name and an account"))
     try:

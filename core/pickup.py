@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from sqlalchemy import Engine, insert, select
 
+from core.roles import require
 from core.i18n import N_, _, money
 from core.audit import Actor
 from core.audit import record as audit
@@ -57,6 +58,7 @@ def complete_sale(engine: Engine, sale_id: int, actor: Actor, seen_version: int,
                   checks: PickupChecks | None = None, pickup: bool = True) -> str:
     """Capture the authorised payment and complete the sale; a refused capture leaves it open
     with the reason. Returns a sentence for staff."""
+    require(actor, "sale.pickup" if pickup else "sale.shipped")
     with engine.connect() as conn:
         sale = _sale(conn, sale_id)
     if sale.version != seen_version:
@@ -111,6 +113,7 @@ def complete_sale(engine: Engine, sale_id: int, actor: Actor, seen_version: int,
 def cancel_sale(engine: Engine, sale_id: int, actor: Actor, seen_version: int) -> list[IssuedCard]:
     """Cancel an open sale: its units released, and every gift card it issued voided first (a card
     already spent refuses the cancel). Returns the cards voided."""
+    require(actor, "sale.cancel")
     with engine.begin() as conn:
         sale = _sale(conn, sale_id)
         if sale.state in (SaleState.COMPLETED.value, SaleState.CANCELLED.value):
@@ -153,6 +156,7 @@ def cancel_with_store(engine: Engine, sale_id: int, actor: Actor, seen_version: 
     """Cancel the sale here (its units released), then on the website, which releases the web
     authorisation where the platform does. The shop's side is committed first: a website that
     cannot be reached leaves the sale cancelled here and staff told what is left to do there."""
+    require(actor, "sale.cancel")
     channel = _channel_of_sale(engine, sale_id)
     voided = cards_voided(cancel_sale(engine, sale_id, actor, seen_version))
     try:
@@ -177,6 +181,7 @@ def complete_with_store(engine: Engine, sale_id: int, actor: Actor, seen_version
                         checks: PickupChecks | None = None, pickup: bool = True) -> str:
     """Complete a sale through its web store: capture there where the platform can, and, when
     the channel asks for it (`push_status`), mark the order fulfilled on the website too."""
+    require(actor, "sale.pickup" if pickup else "sale.shipped")
     channel = _channel_of_sale(engine, sale_id)
     config = ChannelConfig.from_row(channel)
     try:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, Engine, case, delete, func, insert, literal, or_, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 
+from core.roles import require
 from core.i18n import N_, _, ngettext
 from core.audit import Actor
 from core.audit import record as audit
@@ -141,11 +142,13 @@ def _decide(engine: Engine, listing_id: int, product_id: int | None, actor: Acto
 
 def link_listing(engine: Engine, listing_id: int, product_id: int, actor: Actor, seen_version: int) -> None:
     """Link a web listing to a shop product by hand. `seen_version` is the listing's version as shown."""
+    require(actor, "match.decide")
     _decide(engine, listing_id, product_id, actor, seen_version)
 
 
 def mark_not_sold_online(engine: Engine, listing_id: int, actor: Actor, seen_version: int) -> None:
     """Record that a web listing has no counterpart in the shop; it leaves the resolver's queue."""
+    require(actor, "match.decide")
     _decide(engine, listing_id, None, actor, seen_version)
 
 
@@ -155,6 +158,7 @@ def unlink_listing(engine: Engine, listing_id: int, actor: Actor) -> str:
     completed sales keep their product (their stock has left the shop); the sentence returned
     says so."""
 
+    require(actor, "match.undo")
     kept = 0
     with engine.begin() as conn:
         listing = _listing(conn, listing_id)
@@ -178,6 +182,9 @@ def unlink_listing(engine: Engine, listing_id: int, actor: Actor) -> str:
                 WebSaleLine.stock_state == LineStock.NONE.value).values(product_id=None))
             kept = conn.execute(select(func.count(func.distinct(WebSaleLine.sale_id))).where(
                 through_link, WebSaleLine.stock_state == LineStock.SOLD.value)).scalar_one()
+            if kept:
+                # Completed sales keep the product; undoing the match they were sold by is a manager's call.
+                require(actor, "match.undo_completed")
         conn.execute(delete(link_table).where(link_table.c.listing_id == listing_id))
         conn.execute(update(listing_table).where(listing_table.c.id == listing_id).values(
             match_state=MatchState.UNMATCHED.value, version=listing_table.c.version + 1))

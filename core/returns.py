@@ -14,6 +14,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, select, update
 
+from core.roles import refund_limit, require
 from core.i18n import _, money
 from core.audit import Actor
 from core.audit import record as audit
@@ -199,6 +200,7 @@ def _audit(conn, actor: Actor, action: str, return_id: int, field, old, new, not
 
 def start_return(engine: Engine, sale_id: int, actor: Actor) -> int:
     """A draft return for a completed web sale, one line per sold line at quantity 0."""
+    require(actor, "return.post")
     with engine.begin() as conn:
         sale = conn.execute(select(WebSale.__table__).where(WebSale.id == sale_id)).first()
         if sale is None or sale.state != SaleState.COMPLETED.value:
@@ -321,6 +323,7 @@ def checked_tax_change(rate, reason: str | None) -> tuple[Decimal, str]:
 
 def set_tax_rate(engine: Engine, line_id: int, rate: Decimal, reason: str, actor: Actor) -> None:
     """Change a return line's tax rate; who, from what, to what and why go to the audit log."""
+    require(actor, "return.tax_rate")
     rate, reason = checked_tax_change(rate, reason)
     with engine.begin() as conn:
         line = _draft_line(conn, line_id)
@@ -454,6 +457,7 @@ def complete_return(engine: Engine, return_id: int, actor: Actor, seen_version: 
     type (and so its account). Returns the amount refunded (negative). The amounts are worked
     out inside the posting transaction, with the sale locked, against the returns completed
     before it, so two returns posted at once can never refund one unit or one cent twice."""
+    require(actor, "return.post")
     with engine.begin() as conn:
         sale_id = conn.execute(select(return_table.c.sale_id).where(return_table.c.id == return_id)).scalar()
         # One return of a sale is posted at a time (PostgreSQL row lock; SQLite has one writer anyway).
@@ -476,6 +480,8 @@ def complete_return(engine: Engine, return_id: int, actor: Actor, seen_version: 
                                     "its value and this line cannot be refunded. Set its quantity back to 0").format(
                                         number=line.gift_card))
         _net, _tax, total = view.totals
+        if -total > refund_limit():
+            require(actor, "return.over_limit")
         refunded_before = conn.execute(
             select(func.coalesce(func.sum(return_table.c.refund_total), 0))
             .where(return_table.c.sale_id == sale_id, return_table.c.state == "completed")).scalar()

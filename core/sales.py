@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from sqlalchemy import Connection, Engine, select, update
 
+from core.roles import require
 from core.i18n import _, money
 from core.i18n import N_
 from core.audit import Actor
@@ -72,6 +73,7 @@ def put_line_on_product(engine: Engine, line_id: int, product_id: int, actor: Ac
     """Give one waiting line of an open sale its shop product by hand, whatever became of its web
     listing (marked not sold online, say): the sale is settled at once, as after a link.
     Returns the product's SKU."""
+    require(actor, "sale.line_product")
     with engine.begin() as conn:
         line = conn.execute(select(line_table.c.sale_id, line_table.c.product_id, sale_table.c.state,
                                    sale_table.c.channel_id, sale_table.c.order_number)
@@ -118,6 +120,7 @@ def change_line_product(engine: Engine, line_id: int, product_id: int, actor: Ac
     saw both prices and confirmed. Returns the new SKU, and the sale's location when it has no unit
     free for the line: the unit is committed all the same (the customer has paid for it), and
     staff are told, never left to find the shelf empty."""
+    require(actor, "sale.line_product")
     with engine.begin() as conn:
         line = _open_line(conn, line_id)
         product = conn.execute(select(Product.sku, Product.price).where(Product.id == product_id,
@@ -145,6 +148,7 @@ def change_line_product(engine: Engine, line_id: int, product_id: int, actor: Ac
 def undo_line_product(engine: Engine, line_id: int, actor: Actor) -> str:
     """Take back a product put on a line by hand: its unit released, the line back to what the
     matching rules give it (often nothing: it waits for a product again). Says what it did."""
+    require(actor, "sale.line_product")
     with engine.begin() as conn:
         line = _open_line(conn, line_id)
         if not line.product_by_hand:

@@ -11,6 +11,7 @@ import os
 import re
 import tomllib
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -22,7 +23,7 @@ from core.i18n import _, valid_setting
 
 APP_NAME = "tandem"
 KNOWN_SECTIONS = {"database": {"url"}, "shop": {"currency", "default_location", "language", "time_zone"}, "channels": None,
-                  "keys": None, "console": {"bell", "refresh_seconds"}}
+                  "keys": None, "console": {"bell", "refresh_seconds"}, "staff": {"cashier_refund_limit"}}
 # name -> (type, required) for each [channels.NAME] table
 CHANNEL_KEYS = {
     "platform": (str, True), "url": (str, True), "location": (str, False), "store_location_id": (str, False),
@@ -56,6 +57,9 @@ class Settings:
     keys: dict[str, str] = field(default_factory=dict)  # the console's keys a shop rebinds, by action id
     bell: bool = True  # the console rings when a web sale that needs someone arrives
     refresh_seconds: float = 2.0  # how often the console looks for changes made elsewhere
+    cashier_refund_limit: Decimal | None = None  # a cashier's largest refund alone (None: core.roles' default)
+    # Where staff's SSH keys go: the shared account's own authorized_keys (TANDEM_AUTHORIZED_KEYS to move it).
+    authorized_keys: Path = field(default_factory=lambda: Path.home() / ".ssh" / "authorized_keys")
 
     @property
     def secrets_file(self) -> Path:
@@ -108,6 +112,9 @@ def _read_config(path: Path) -> dict:
             continue
         if section == "console":
             _check_console(path, value)
+            continue
+        if section == "staff":
+            _check_staff(path, value)
             continue
         for key, item in value.items():
             if key not in KNOWN_SECTIONS[section]:
@@ -224,6 +231,16 @@ def _check_country(where: str, country: str) -> None:
         raise ConfigError(_('{where}: holiday_country {country} is not a country the holiday calendar knows (a two-letter code like US, CA or FR)').format(where=where, country=repr(country)))
 
 
+def _check_staff(path: Path, staff: dict) -> None:
+    for key, item in staff.items():
+        if key not in KNOWN_SECTIONS["staff"]:
+            raise ConfigError(_('{path}: unknown setting staff.{key} (known: cashier_refund_limit)').format(
+                path=path, key=key))
+        if isinstance(item, bool) or not isinstance(item, (int, float)) or not 0 <= item <= 1_000_000:
+            raise ConfigError(_('{path}: staff.cashier_refund_limit is an amount from 0 to 1,000,000, like 100.00').format(
+                path=path))
+
+
 def load_settings(
     db_url: str | None = None,
     config_path: str | os.PathLike | None = None,
@@ -259,6 +276,10 @@ def load_settings(
         keys=data.get("keys", {}),
         bell=data.get("console", {}).get("bell", True),
         refresh_seconds=float(data.get("console", {}).get("refresh_seconds", 2)),
+        cashier_refund_limit=(Decimal(str(data["staff"]["cashier_refund_limit"])).quantize(Decimal("0.01"))
+                              if "cashier_refund_limit" in data.get("staff", {}) else None),
+        authorized_keys=Path(env["TANDEM_AUTHORIZED_KEYS"]) if env.get("TANDEM_AUTHORIZED_KEYS")
+        else Path.home() / ".ssh" / "authorized_keys",
     )
 
 

@@ -11,6 +11,7 @@ from datetime import date, datetime
 
 from sqlalchemy import Connection, Engine, func, insert, select, update
 
+from core.roles import require
 from core.i18n import N_, _
 from core.audit import Actor
 from core.audit import record as audit
@@ -169,6 +170,7 @@ def decide_supplier_hold(engine: Engine, sale_id: int, actor: Actor, seen_versio
     """A person decides a sale held because of its supplier-shipped tag: the shop ships it from its
     own stock (it becomes a store order and commits its units), or the supplier does (allowed only
     once the web store may use supplier fulfilment; it then waits for its release time)."""
+    require(actor, "sale.supplier_hold")
     now = now or utcnow()
     with engine.begin() as conn:
         sale = _sale(conn, sale_id)
@@ -200,6 +202,7 @@ def record_supplier_document(engine: Engine, channel_id: int, kind: str, signed_
                              ends_on: date | None = None, reference: str | None = None,
                              brand: str | None = None) -> None:
     """Record (or replace) one signed document, for every brand the web store sells or for one."""
+    require(actor, "supplier.change")
     if kind not in DOCUMENTS:
         raise SaleError(_('unknown document {kind} (one of: {value})').format(kind=repr(kind), value=', '.join(DOCUMENTS)))
     if ends_on is not None and ends_on < signed_on:
@@ -223,6 +226,7 @@ def record_supplier_document(engine: Engine, channel_id: int, kind: str, signed_
 def enable_supplier_fulfillment(engine: Engine, channel_id: int, actor: Actor, route_to: int | None = None,
                                 today: date | None = None) -> None:
     """Switch supplier fulfillment on; refused until the three signed documents are on file and current."""
+    require(actor, "supplier.change")
     with engine.begin() as conn:
         missing = [p for p in supplier_problems(conn, channel_id, today or shoptime_today())
                    if p != _(SWITCHED_OFF)]
@@ -305,6 +309,7 @@ def supplier_setup(engine: Engine, today: date | None = None) -> list[SupplierSe
 
 def disable_supplier_fulfillment(engine: Engine, channel_id: int, actor: Actor) -> None:
     """Switch supplier fulfillment off: from now on an order tagged supplier-shipped waits for a person."""
+    require(actor, "supplier.change")
     with engine.begin() as conn:
         conn.execute(update(SalesChannel.__table__).where(SalesChannel.id == channel_id).values(
             supplier_fulfillment=False, version=SalesChannel.version + 1))

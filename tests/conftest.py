@@ -46,6 +46,12 @@ def _isolated_home(tmp_path_factory, monkeypatch):
     yield
     set_shop_zone(None)
     set_language("en")
+    # Nor by who the test acted as: the next one starts as the machine's own account again.
+    from core.audit import set_session_actor
+    from core.roles import set_refund_limit
+
+    set_session_actor(None)
+    set_refund_limit(None)
 
 
 def _on_postgres_server(statement: str) -> None:

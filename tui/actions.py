@@ -24,6 +24,18 @@ class Action:
     show: bool = True  # in the footer
     priority: bool = False  # before the focused widget (keys a text box would otherwise take)
     menu: str | None = None  # its line on the home screen's menu
+    needs: str | None = None  # what core.roles calls it: a person whose role does not allow it alone
+    #                           does not see it in the footer; its key asks for a manager's approval
+
+    @property
+    def restricted(self) -> bool:
+        """The person at the console may not do it alone (it needs a manager's approval, or the owner)."""
+        if self.needs is None:
+            return False
+        from core.audit import current_actor
+        from core.roles import allowed_alone
+
+        return not allowed_alone(current_actor().role, self.needs)
 
     @property
     def screen(self) -> str:
@@ -41,8 +53,8 @@ ACTIONS: tuple[Action, ...] = (
            show=False, priority=True),
     # accounts
     Action('accounts.back', 'escape', 'back', N_('Back'), N_('Back to the home screen')),
-    Action('accounts.edit', 'e', 'edit_account', N_('Account'), N_('Change the accounting account')),
-    Action('accounts.present', 'p', 'toggle_present', N_('Card present'), N_('Whether the card was present (in-shop card payments)')),
+    Action('accounts.edit', 'e', 'edit_account', N_('Account'), N_('Change the accounting account'), needs='payment_type.edit'),
+    Action('accounts.present', 'p', 'toggle_present', N_('Card present'), N_('Whether the card was present (in-shop card payments)'), needs='payment_type.edit'),
     Action('accounts.before', 'b', 'day(-1)', N_('Day before'), N_('The reconciliation of the day before')),
     Action('accounts.after', 'f', 'day(1)', N_('Day after'), N_('The reconciliation of the day after')),
     # catalog
@@ -50,6 +62,8 @@ ACTIONS: tuple[Action, ...] = (
     Action('catalog.search', 'slash', 'search', N_('Search'), N_('Type to search the catalog')),
     Action('catalog.next', 'pagedown', 'next_page', N_('Next page'), N_('The next page of products'), priority=True, show=False),
     Action('catalog.previous', 'pageup', 'previous_page', N_('Prev page'), N_('The page before'), priority=True, show=False),
+    # approval
+    Action('approval.cancel', 'escape', 'dismiss_none', N_('Cancel'), N_('Close without approving')),
     # confirm
     # y for yes, o for oui: the hint shows the one that starts the word in the console's language.
     Action('confirm.yes', 'y,o', 'answer(True)', N_('Yes'), N_('Yes, go ahead')),
@@ -73,6 +87,9 @@ ACTIONS: tuple[Action, ...] = (
     Action('home.catalog', 'c', 'open_catalog', N_('Catalog'), N_('Search the products'), menu=N_('Catalog — search the products, see stock at each location')),
     Action('home.locations', 'l', 'open_locations', N_('Locations'), N_('Add, rename or retire locations'), show=False, menu=N_("Locations — add, rename or retire the shop's locations")),
     Action('home.supplier', 'f', 'open_supplier', N_('Supplier'), N_('Supplier fulfilment: signed documents and the switch'), show=False, menu=N_('Supplier fulfilment — signed documents, switched on or off')),
+    # Not on the menu (it fills 80x24 already): the owner reaches it by its key, the palette or help.
+    Action('home.staff', 'p', 'open_staff', N_('Staff'), N_('Who works here, their roles, PINs and SSH keys'),
+           show=False, needs='staff.manage'),
     Action('home.sync', 'y', 'sync', N_('Sync'), N_('Sync every web store now (the same as tandem --sync)'),
            menu=N_('Sync now — every web store, as tandem --sync does')),
     Action('home.history', 'h', 'open_sync_history', N_('Syncs'), N_('Each sync and what it did, per web store'), show=False,
@@ -90,9 +107,9 @@ ACTIONS: tuple[Action, ...] = (
     Action('inbox.refresh', 'r', 'reload', N_('Refresh'), N_('Read the sales again'), show=False),
     # locations
     Action('locations.back', 'escape', 'back', N_('Back'), N_('Back to the home screen')),
-    Action('locations.add', 'a', 'add', N_('Add'), N_('Open a new location')),
-    Action('locations.rename', 'r', 'rename', N_('Rename'), N_('Give the highlighted location a new name')),
-    Action('locations.retire', 'd', 'retire', N_('Retire'), N_('Stop using it; its history stays')),
+    Action('locations.add', 'a', 'add', N_('Add'), N_('Open a new location'), needs='locations.change'),
+    Action('locations.rename', 'r', 'rename', N_('Rename'), N_('Give the highlighted location a new name'), needs='locations.change'),
+    Action('locations.retire', 'd', 'retire', N_('Retire'), N_('Stop using it; its history stays'), needs='locations.change'),
     # pickup
     Action('pickup.card', '1', "toggle('card')", N_('Card'), N_('The card shown matches the one used online')),
     Action('pickup.signature', '2', "toggle('signature')", N_('Signature'), N_('The customer signed')),
@@ -128,7 +145,7 @@ ACTIONS: tuple[Action, ...] = (
     Action('returns.back', 'escape', 'back', N_('Back'), N_('Back; an unposted draft is abandoned')),
     Action('returns.more', 'plus,equals_sign', 'more', N_('+1'), N_('One more unit comes back')),
     Action('returns.less', 'minus', 'less', N_('-1'), N_('One unit fewer')),
-    Action('returns.tax', 't', 'tax', N_('Tax rate'), N_("Change this line's tax rate")),
+    Action('returns.tax', 't', 'tax', N_('Tax rate'), N_("Change this line's tax rate"), needs='return.tax_rate'),
     Action('returns.restock', 'r', 'restock', N_('Restock'), N_('Restock or not (damaged)')),
     Action('returns.shipping', 's', 'shipping', N_('Shipping'), N_('Add the shipping refund')),
     Action('returns.amount', 'a', 'amount', N_('Amount'), N_('Refund less shipping than was charged')),
@@ -144,9 +161,16 @@ ACTIONS: tuple[Action, ...] = (
                                                                   "pick), until the sale is completed"), show=False),
     Action('sale.undo-match', 'u', 'undo_match', N_('Undo match'), N_('Take back the link that gave this line its product')),
     Action('sale.customer', 'l', 'customer', N_('Customer'), N_('Link or create the POS customer')),
-    Action('sale.cancel', 'x', 'cancel_sale', N_('Cancel sale'), N_('Cancel the sale and release its units')),
+    Action('sale.cancel', 'x', 'cancel_sale', N_('Cancel sale'), N_('Cancel the sale and release its units'), needs='sale.cancel'),
     Action('sale.shop-ships', 'o', 'shop_ships', N_('We ship it'), N_('Tagged supplier-shipped, but the shop ships it from its own stock')),
     Action('sale.supplier-ships', 'v', 'supplier_ships', N_('Supplier ships'), N_('The supplier ships it: wait for its release time, commit nothing')),
+    # staff
+    Action('staff.back', 'escape', 'back', N_('Back'), N_('Back to the home screen')),
+    Action('staff.add', 'a', 'add', N_('Add'), N_('Add a member of staff'), needs='staff.manage'),
+    Action('staff.role', 'o', 'role', N_('Role'), N_('Next role for the highlighted person: cashier, manager, owner'),
+           needs='staff.manage'),
+    Action('staff.retire', 'd', 'retire', N_('Retire'), N_('Retire the highlighted person; their history stays'),
+           needs='staff.manage'),
     # syncs
     Action('syncs.back', 'escape', 'back', N_('Back'), N_('Back to the home screen')),
     Action('syncs.one', 'enter', 'sync_one', N_('Sync store'), N_('Sync the highlighted web store now'), priority=True),
@@ -154,9 +178,9 @@ ACTIONS: tuple[Action, ...] = (
     Action('syncs.more', 'pagedown', 'more', N_('Older'), N_('Older syncs'), priority=True, show=False),
     # supplier
     Action('supplier.back', 'escape', 'back', N_('Back'), N_('Back to the home screen')),
-    Action('supplier.record', 'n', 'record', N_('Record'), N_('Record the highlighted signed document')),
-    Action('supplier.on', 'o', 'switch_on', N_('Switch on'), N_('Switch supplier fulfilment on (asks where orders go)')),
-    Action('supplier.off', 'x', 'switch_off', N_('Switch off'), N_('Switch supplier fulfilment off (asks first)')),
+    Action('supplier.record', 'n', 'record', N_('Record'), N_('Record the highlighted signed document'), needs='supplier.change'),
+    Action('supplier.on', 'o', 'switch_on', N_('Switch on'), N_('Switch supplier fulfilment on (asks where orders go)'), needs='supplier.change'),
+    Action('supplier.off', 'x', 'switch_off', N_('Switch off'), N_('Switch supplier fulfilment off (asks first)'), needs='supplier.change'),
     # tax-rate
     Action('tax-rate.cancel', 'escape', 'dismiss_none', N_('Cancel'), N_('Close without changing the rate')),
 )
@@ -173,6 +197,38 @@ def bindings(screen: str) -> list[Binding]:
     """The Textual bindings of a screen (or "app"), in the registry's order."""
     return [Binding(action.keys, action.action, action.label, id=action.id, tooltip=action.description,
                     show=action.show, priority=action.priority) for action in ACTIONS if action.screen == screen]
+
+
+class ForThisPerson:
+    """Mixed into a screen: its footer leaves out what the person's role does not allow alone (the
+    key still works, and asks for a manager's approval); the command palette and the help panel
+    say "needs a manager" beside it."""
+
+    @property
+    def active_bindings(self):
+        from dataclasses import replace
+
+        from textual.binding import ActiveBinding
+
+        shown = {}
+        for key, active in super().active_bindings.items():
+            action = BY_ID.get(active.binding.id or "")
+            if action is not None and action.restricted and active.binding.show:
+                active = ActiveBinding(active.node, replace(active.binding, show=False), active.enabled,
+                                       active.tooltip)
+            shown[key] = active
+        return shown
+
+
+def described(action: Action) -> str:
+    """What the palette and the help panel say of an action: its description, and whether the
+    person at the console needs someone's approval for it."""
+    from core.roles import NEEDS, OWNER
+
+    if not action.restricted:
+        return _(action.description)
+    who = _("needs the owner") if NEEDS[action.needs][0] == OWNER else _("needs a manager")
+    return f"{_(action.description)} — {who}"
 
 
 def for_screen(screen: str) -> list[Action]:
@@ -224,7 +280,7 @@ def key_list(screen: str, screen_object=None) -> Content:
     itself, only the keys it offers now."""
     rows = [action for action in for_screen(screen) + for_screen("app") if offered(action, screen_object)]
     return Content("\n").join(styled("[b]{key}[/b]  {label} — {description}", key=key(action.id), label=_(action.label),
-                                     description=_(action.description)) for action in rows)
+                                     description=described(action)) for action in rows)
 
 
 def screen_of(screen_object) -> str:

@@ -38,8 +38,15 @@ class TandemApp(App):
     COMMANDS = {ScreenActions}
 
     def __init__(self, database: str | Engine, demo: bool = False, settings=None, refresh_seconds: float | None = None,
-                 live_demo: bool = False):
+                 live_demo: bool = False, person=None):
         super().__init__()
+        from core.audit import set_session_actor
+        from core.demo import DEMO_ACTOR
+
+        # Who is at this console: the SSH key's person (`tandem --staff NAME`), the demo's owner, or,
+        # when the shop has staff, whoever signs in with their name and PIN as it opens.
+        self.person = person or (DEMO_ACTOR if demo else None)
+        set_session_actor(self.person)
         # `tandem --demo`: customers order on the demo stores while a watcher keeps them in step.
         self.live_demo = live_demo
         self._live = None
@@ -57,7 +64,7 @@ class TandemApp(App):
         self._engine: Engine | None = None if isinstance(database, str) else database
         self._engine_lock = threading.Lock()
         self.demo = demo
-        self.sub_title = _("demo shop") if demo else ""
+        self.sub_title = self._who()
         # A shop's own keys (`[keys]` in the settings), by the registry's ids: the hints follow them.
         self._keymap = dict(settings.keys) if settings is not None and getattr(settings, "keys", None) else {}
         self._unknown_keys = rebind(self._keymap)
@@ -73,14 +80,47 @@ class TandemApp(App):
         """The header line, plain: a screen's subtitle may hold an order number from a store."""
         return super().format_title(visible(title), visible(sub_title))
 
+    def _who(self) -> str:
+        if self.demo:
+            return _("demo shop")
+        if self.person is None:
+            return ""
+        from core.roles import ROLE_WORDS
+
+        return f"{self.person.user} · {_(ROLE_WORDS.get(self.person.role, self.person.role))}"
+
     def on_mount(self) -> None:
         self.set_interval(self.refresh_seconds, self._look_for_changes, name="changes")
+        if self.person is None:
+            self.run_worker(self._sign_in_if_staff, thread=True, exit_on_error=False, group="sign-in")
         if self._keymap:
             unknown = self._unknown_keys
             self.set_keymap({action_id: keys for action_id, keys in self._keymap.items() if action_id not in unknown})
             if unknown:
                 self.notify(_("The settings rebind keys Tandem does not have: {keys}").format(keys=", ".join(unknown)),
                             title=_("Keys"), severity="warning", timeout=15)
+
+    def _sign_in_if_staff(self) -> None:
+        """A shop with staff, reached without an SSH key's name: each person signs in with a PIN."""
+        from core.staff import any_staff
+
+        if any_staff(self.engine()):
+            self.call_from_thread(self._ask_who)
+
+    def _ask_who(self) -> None:
+        from tui.dialogs.approval import ApprovalScreen
+
+        self.push_screen(ApprovalScreen(None, None, _("Who is at the counter? Your name and PIN")), self._signed_in)
+
+    def signed_in(self, person) -> None:
+        from core.audit import set_session_actor
+
+        self.person = person
+        set_session_actor(person)
+        self.sub_title = self._who()
+        self.screen.refresh_bindings()
+
+    _signed_in = signed_in
 
     # --- changes made elsewhere ---------------------------------------------------------------
 
@@ -215,7 +255,7 @@ class TandemApp(App):
         # A region set in the settings (fr_FR) is kept when coming back to its language.
         chosen = configured if configured and configured.startswith(wanted) else wanted
         set_language(chosen)
-        self.sub_title = _("demo shop") if self.demo else ""
+        self.sub_title = self._who()
         from textual.screen import ModalScreen
 
         for screen in self.screen_stack:

@@ -8,7 +8,7 @@ from functools import partial
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from core.i18n import _
-from tui.actions import Action, for_screen, key, offered, screen_of
+from tui.actions import Action, described, for_screen, key, offered, screen_of
 
 
 class ScreenActions(Provider):
@@ -27,7 +27,7 @@ class ScreenActions(Provider):
 
     async def discover(self) -> Hits:
         for action in self._actions():
-            yield DiscoveryHit(self._words(action), partial(self._run, action), help=_(action.description))
+            yield DiscoveryHit(self._words(action), partial(self._run, action), help=described(action))
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
@@ -35,4 +35,4 @@ class ScreenActions(Provider):
             words = self._words(action)
             score = max(matcher.match(words), matcher.match(_(action.description)))
             if score > 0:
-                yield Hit(score, matcher.highlight(words), partial(self._run, action), help=_(action.description))
+                yield Hit(score, matcher.highlight(words), partial(self._run, action), help=described(action))

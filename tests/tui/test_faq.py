@@ -40,7 +40,7 @@ async def test_search_as_you_type_and_switch_language(demo_engine):
         await pilot.press(*"remboursement")
         await settle(app, pilot)
         # The entry on refund tax rates says "rembourser": a word of the same family.
-        assert app.screen.topics == ["return_tax_rate", "refund_shipping"]
+        assert app.screen.topics == ["return_tax_rate", "refund_shipping", "manager_approval"]
 
 
 async def test_the_why_panel_links_to_its_help_entry(demo_engine):

@@ -14,14 +14,14 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Header
 
-from tui.actions import bindings, key
+from tui.actions import ForThisPerson, bindings, key
 from tui.failures import ReportsFailures
 from tui.widgets.key_bar import KeyBar
 from tui.widgets.line import Line
 from tui.widgets.plain_table import PlainTable
 
 
-class AccountsScreen(ReportsFailures, Screen):
+class AccountsScreen(ForThisPerson, ReportsFailures, Screen):
     HELP_CONTEXT = "accounts"  # which FAQ entries F1 opens on
     BINDINGS = bindings("accounts")
 
@@ -119,12 +119,17 @@ class AccountsScreen(ReportsFailures, Screen):
             self.save(current, card_present=not current.card_present)
 
     @work(thread=True, exit_on_error=False, group="accounts-write")
-    def save(self, current, **changes) -> None:
+    def save(self, current, actor=None, **changes) -> None:
         from core.audit import current_actor
         from core.payment_types import PaymentTypeError, update_payment_type
+        from core.roles import NotAllowed
+        from tui.dialogs.approval import run_approved
 
         try:
-            update_payment_type(self.app.engine(), current.id, current_actor(), current.version, **changes)
+            update_payment_type(self.app.engine(), current.id, actor or current_actor(), current.version, **changes)
+        except NotAllowed as exc:
+            self.app.call_from_thread(run_approved, self, exc.action,
+                                      lambda approved: self.save(current, approved, **changes))
         except PaymentTypeError as exc:
             self.load(_("Not saved: {reason}.").format(reason=exc), True)
         else:

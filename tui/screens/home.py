@@ -96,6 +96,12 @@ class HomeScreen(ReportsFailures, Screen):
 
         self.app.push_screen(CatalogScreen())
 
+    def action_open_staff(self) -> None:
+        from tui.dialogs.approval import run_approved
+        from tui.screens.staff import StaffScreen
+
+        run_approved(self, "staff.manage", lambda actor: self.app.push_screen(StaffScreen()))
+
     def action_open_locations(self) -> None:
         from tui.screens.locations import LocationsScreen
 

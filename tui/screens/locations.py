@@ -11,14 +11,14 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Header
 
-from tui.actions import bindings
+from tui.actions import ForThisPerson, bindings
 from tui.failures import ReportsFailures
 from tui.widgets.key_bar import KeyBar
 from tui.widgets.line import Line
 from tui.widgets.plain_table import PlainTable
 
 
-class LocationsScreen(ReportsFailures, Screen):
+class LocationsScreen(ForThisPerson, ReportsFailures, Screen):
     HELP_CONTEXT = "locations"  # which FAQ entries F1 opens on
     BINDINGS = bindings("locations")
 
@@ -96,8 +96,10 @@ class LocationsScreen(ReportsFailures, Screen):
                                  lambda yes: yes and self.change("retire", current))
 
     @work(thread=True, exit_on_error=False, group="locations-write")
-    def change(self, what: str, *names: str) -> None:
+    def change(self, what: str, *names: str, actor=None) -> None:
         from core.audit import current_actor
+        from core.roles import NotAllowed
+        from tui.dialogs.approval import run_approved
         from core.locations import (
             LocationError,
             add_location,
@@ -105,7 +107,7 @@ class LocationsScreen(ReportsFailures, Screen):
             retire_location,
         )
 
-        engine, actor = self.app.engine(), current_actor()
+        engine, actor = self.app.engine(), actor or current_actor()
         try:
             if what == "add":
                 add_location(engine, names[0], actor)
@@ -118,6 +120,9 @@ class LocationsScreen(ReportsFailures, Screen):
             else:
                 retire_location(engine, names[0], actor)
                 note = _("{name} retired.").format(name=names[0])
+        except NotAllowed as exc:
+            self.app.call_from_thread(run_approved, self, exc.action,
+                                      lambda approved: self.change(what, *names, actor=approved))
         except LocationError as exc:
             self.load(_("Not changed: {reason}.").format(reason=exc), True)
         else:

@@ -402,12 +402,17 @@ class ResolverScreen(ReportsFailures, Screen):
             self.post_message(self.Resolved(text, item.listing_id, True))
 
     @work(thread=True, exclusive=False, exit_on_error=False, group="resolver-write")
-    def undo(self, listing_id: int) -> None:
+    def undo(self, listing_id: int, actor=None) -> None:
         from core.audit import current_actor
         from core.resolver import ResolveError, unlink_listing
+        from core.roles import NotAllowed
+        from tui.dialogs.approval import run_approved
 
         try:
-            text = unlink_listing(self.app.engine(), listing_id, current_actor())
+            text = unlink_listing(self.app.engine(), listing_id, actor or current_actor())
+        except NotAllowed as exc:
+            # A completed sale was sold by this match: a manager approves undoing it.
+            self.app.call_from_thread(run_approved, self, exc.action, lambda approved: self.undo(listing_id, approved))
         except ResolveError as exc:
             # Changed since by someone else: it cannot be taken back from here; the one before can.
             self.post_message(self.Resolved(_("Not undone: {reason}.").format(reason=exc), listing_id, False, warning=True, undone=True))

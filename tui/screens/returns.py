@@ -18,7 +18,7 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Header, Input, OptionList
 from textual.widgets.option_list import Option
 
-from tui.actions import bindings, hint, key
+from tui.actions import ForThisPerson, bindings, hint, key
 from tui.failures import ReportsFailures
 from tui.widgets.search_box import SearchBox
 from tui.widgets.fitted_table import Col, FittedTable
@@ -41,7 +41,7 @@ def _rate(value: Decimal) -> str:
     return rate(value)
 
 
-class ReturnsScreen(ReportsFailures, Screen):
+class ReturnsScreen(ForThisPerson, ReportsFailures, Screen):
     HELP_CONTEXT = "returns"  # which FAQ entries F1 opens on
     BINDINGS = bindings("returns")
 
@@ -223,11 +223,13 @@ class ReturnsScreen(ReportsFailures, Screen):
         return self.view.lines[min(table.cursor_row, len(self.view.lines) - 1)]
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="returns-write")
-    def change(self, what: str, *args) -> None:
+    def change(self, what: str, *args, actor=None) -> None:
         from core import returns
         from core.audit import current_actor
+        from core.roles import NotAllowed
+        from tui.dialogs.approval import run_approved
 
-        engine, actor = self.app.engine(), current_actor()
+        engine, actor = self.app.engine(), actor or current_actor()
         try:
             note = None
             if what == "quantity":
@@ -250,6 +252,10 @@ class ReturnsScreen(ReportsFailures, Screen):
                 if returns.refund_on_website(engine, self.view.id, actor,
                                              settings.secrets_file if settings else None):
                     note += " " + _("The website refunded it too.")
+        except NotAllowed as exc:
+            # A tax rate, or a refund over the cashier's limit: a manager approves this one change.
+            self.app.call_from_thread(run_approved, self, exc.action,
+                                      lambda approved: self.change(what, *args, actor=approved))
         except returns.DraftOvertaken as overtaken:
             self.post_message(self.Loaded(returns.return_view(engine, self.view.id), None))
             self.post_message(self.Overtaken(sentence(overtaken)))

@@ -14,8 +14,10 @@ from textual.widgets import DataTable, Header
 
 from core.audit import action_words
 from core.i18n import N_, _, amount, money, rate
+from core.roles import NotAllowed
 from core.shoptime import shown
-from tui.actions import bindings, hint, key
+from tui.actions import ForThisPerson, bindings, hint, key
+from tui.dialogs.approval import run_approved
 from tui.failures import ReportsFailures
 from tui.widgets.fitted_table import Col, FittedTable
 from tui.widgets.key_bar import KeyBar
@@ -31,7 +33,7 @@ LINE_COLUMNS = [Col(N_("Line"), 30, grow=3, fit=True), Col(Text(N_("Qty"), justi
                 Col(N_("Shop product"), 20, grow=1)]
 
 
-class SaleScreen(ReportsFailures, Screen):
+class SaleScreen(ForThisPerson, ReportsFailures, Screen):
     HELP_CONTEXT = "sale"  # which FAQ entries F1 opens on
     BINDINGS = bindings("sale")
     # Each action is offered only while the sale's state allows it (core.inbox.sale_actions).
@@ -134,7 +136,9 @@ class SaleScreen(ReportsFailures, Screen):
                      + _("not captured yet"))
         self.query_one("#sale-payment", Line).update(
             _("Total {total}").format(total=money(s.total)) + shipping + " · " + money_now)
-        history = [f"{shown(at)} {actor} {action_words(action)}" for at, actor, action, _detail in d.history[-2:]]
+        history = [f"{shown(at)} {actor} {action_words(action)}"
+                   + (" " + _("(approved by {name})").format(name=approver) if approver else "")
+                   for at, actor, action, _detail, approver in d.history[-2:]]
         self.query_one("#sale-history", Line).update(
             _("History: {events}").format(events="; ".join(history) if history else _("imported")))
         self.refresh_bindings()
@@ -287,12 +291,15 @@ class SaleScreen(ReportsFailures, Screen):
             self.post_message(self.Done(text))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="sale-write")
-    def undo_match(self, listing_id: int) -> None:
+    def undo_match(self, listing_id: int, actor=None) -> None:
         from core.audit import current_actor
         from core.resolver import ResolveError, unlink_listing
 
         try:
-            text = unlink_listing(self.app.engine(), listing_id, current_actor())
+            text = unlink_listing(self.app.engine(), listing_id, actor or current_actor())
+        except NotAllowed as exc:
+            self.app.call_from_thread(run_approved, self, exc.action, lambda approved: self.undo_match(listing_id,
+                                                                                                      approved))
         except ResolveError as exc:
             self.post_message(self.Done(_("Not undone: {reason}.").format(reason=exc), warning=True))
         else:
@@ -305,28 +312,33 @@ class SaleScreen(ReportsFailures, Screen):
             self.app.push_screen(CustomerScreen(self.sale_id, self.detail.sale.version))
 
     def action_cancel_sale(self) -> None:
+        if self.detail:
+            run_approved(self, "sale.cancel", self._confirm_cancel,
+                         _("cancel sale {number}").format(number=self.detail.sale.order_number))
+
+    def _confirm_cancel(self, actor) -> None:
         from tui.dialogs.confirm import ConfirmScreen
 
         from core.pickup import CANCEL_OUTCOMES
 
-        if self.detail:
-            web = _(CANCEL_OUTCOMES.get(self.detail.platform, ""))
-            cards = "".join(" " + _("Gift card {number} is voided: take the card back.").format(number=line.gift_card)
-                            for line in self.detail.lines if line.gift_card)
-            self.app.push_screen(ConfirmScreen(_("Cancel sale {number}? Its units go back to available stock.").format(
-                number=self.detail.sale.order_number) + cards + (" " + web if web else "")),
-                lambda yes: yes and self.cancel())
+        web = _(CANCEL_OUTCOMES.get(self.detail.platform, ""))
+        cards = "".join(" " + _("Gift card {number} is voided: take the card back.").format(number=line.gift_card)
+                        for line in self.detail.lines if line.gift_card)
+        self.app.push_screen(ConfirmScreen(_("Cancel sale {number}? Its units go back to available stock.").format(
+            number=self.detail.sale.order_number) + cards + (" " + web if web else "")),
+            lambda yes: yes and self.cancel(actor))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="sale-write")
-    def cancel(self) -> None:
-        from core.audit import current_actor
+    def cancel(self, actor) -> None:
         from core.pickup import cancel_with_store
         from core.sales import SaleError
 
         settings = getattr(self.app, "settings", None)
         try:
-            outcome = cancel_with_store(self.app.engine(), self.sale_id, current_actor(), self.detail.sale.version,
+            outcome = cancel_with_store(self.app.engine(), self.sale_id, actor, self.detail.sale.version,
                                         secrets_path=settings.secrets_file if settings else None)
+        except NotAllowed as exc:
+            self.post_message(self.Done(str(exc), warning=True))
         except SaleError as exc:
             self.post_message(self.Done(_("Not cancelled: {reason}.").format(reason=exc), warning=True))
         else:

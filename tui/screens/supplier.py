@@ -14,7 +14,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Header
 
-from tui.actions import bindings, key
+from tui.actions import ForThisPerson, bindings, key
 from tui.failures import ReportsFailures
 from tui.widgets.key_bar import KeyBar
 from tui.widgets.fitted_table import ELLIPSIS
@@ -33,7 +33,7 @@ SHORT_NAMES = {"internet_addendum": N_("Internet addendum"), "packing_slip_form"
 STATES = {"current": N_("current"), "ended": N_("ENDED"), "missing": N_("missing")}
 
 
-class SupplierScreen(ReportsFailures, Screen):
+class SupplierScreen(ForThisPerson, ReportsFailures, Screen):
     HELP_CONTEXT = "supplier"  # which FAQ entries F1 opens on
     BINDINGS = bindings("supplier")
 
@@ -140,14 +140,19 @@ class SupplierScreen(ReportsFailures, Screen):
         self.app.push_screen(dialog, lambda answer: answer and self.record(setup.channel_id, document.kind, *answer))
 
     @work(thread=True, exit_on_error=False, group="supplier-write")
-    def record(self, channel_id: int, kind: str, signed, ends, reference, brand) -> None:
+    def record(self, channel_id: int, kind: str, signed, ends, reference, brand, actor=None) -> None:
         from core.audit import current_actor
+        from core.roles import NotAllowed
         from core.sales import SaleError
         from core.supplier import record_supplier_document
+        from tui.dialogs.approval import run_approved
 
         try:
-            record_supplier_document(self.app.engine(), channel_id, kind, signed, current_actor(), ends, reference,
-                                     brand)
+            record_supplier_document(self.app.engine(), channel_id, kind, signed, actor or current_actor(), ends,
+                                     reference, brand)
+        except NotAllowed as exc:
+            self.app.call_from_thread(run_approved, self, exc.action, lambda approved: self.record(
+                channel_id, kind, signed, ends, reference, brand, approved))
         except SaleError as exc:
             self.load(_("Not recorded: {reason}.").format(reason=exc), True)
         else:
@@ -172,13 +177,18 @@ class SupplierScreen(ReportsFailures, Screen):
                                  lambda yes: yes and self.switch(setup.channel_id, False))
 
     @work(thread=True, exit_on_error=False, group="supplier-write")
-    def switch(self, channel_id: int, on: bool, location: str | None = None) -> None:
+    def switch(self, channel_id: int, on: bool, location: str | None = None, actor=None) -> None:
         from core.audit import current_actor
+        from core.roles import NotAllowed
         from core.sales import SaleError
         from core.supplier import switch_supplier_fulfillment
+        from tui.dialogs.approval import run_approved
 
         try:
-            note = switch_supplier_fulfillment(self.app.engine(), channel_id, current_actor(), on, location)
+            note = switch_supplier_fulfillment(self.app.engine(), channel_id, actor or current_actor(), on, location)
+        except NotAllowed as exc:
+            self.app.call_from_thread(run_approved, self, exc.action,
+                                      lambda approved: self.switch(channel_id, on, location, approved))
         except SaleError as exc:
             self.load(_("Not switched: {reason}.").format(reason=exc), True)
         else:
