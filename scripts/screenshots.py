@@ -34,7 +34,10 @@ SCREENS = {
     "first-run": [],  # the home screen of a shop not set up yet
     "home-live": [],  # the home screen while the demo's watcher runs and a customer has ordered
     "sale-hostile": ["s", "enter"],  # a sale whose customer typed markup and terminal sequences
+    "staff": ["p"],  # the owner's list of staff
+    "approval": ["s", "enter", "x"],  # a cashier cancelling: a manager's name and PIN first
 }
+CASHIER = "cara"  # who is at the counter in the approval picture
 # What a hostile customer typed into the checkout form: shown as written, nothing run or styled.
 HOSTILE_NAME = "[@click=app.quit]Quit[/] [b red]Mallory\x1b[2J\x1b]52;c;cHduZWQ=\x07"
 HOSTILE_TITLE = "[link=https://evil.example/]Free helmet[/link] \u202eteltaH"
@@ -75,6 +78,18 @@ def _live_demo(engine):
     return live
 
 
+def _hire(engine) -> None:
+    """The pictured shop's staff: its owner, a manager and a cashier (the demo itself has none,
+    so that it opens without anyone signing in)."""
+    from core.audit import Actor
+    from core.staff import add_staff
+
+    owner = Actor("olga", role="owner")
+    add_staff(engine, "olga", "owner", Actor("root"))
+    add_staff(engine, "max", "manager", owner)
+    add_staff(engine, CASHIER, "cashier", owner)
+
+
 async def shoot(engine, name: str, keys: list[str], size: tuple[int, int], suffix: str) -> Path:
     live = _live_demo(engine) if name == "home-live" else None
     try:
@@ -85,7 +100,10 @@ async def shoot(engine, name: str, keys: list[str], size: tuple[int, int], suffi
 
 
 async def _shoot(engine, name: str, keys: list[str], size: tuple[int, int], suffix: str) -> Path:
-    app = TandemApp(engine, demo=name != "first-run")
+    from core.audit import Actor
+
+    person = Actor(CASHIER, role="cashier") if name == "approval" else None
+    app = TandemApp(engine, demo=name != "first-run", person=person)
     async with app.run_test(size=size) as pilot:
         await pilot.pause()
         await app.workers.wait_for_complete()
@@ -120,6 +138,7 @@ async def main() -> None:
             url = f"sqlite:///{Path(tmp) / f'demo-{language}.sqlite'}"
             create_demo_database(url)
             engine = open_database(url)
+            _hire(engine)
             empty = open_database(f"sqlite:///{Path(tmp) / f'empty-{language}.sqlite'}")
             hostile = _hostile_copy(url, Path(tmp), language)
             for name, keys in SCREENS.items():

@@ -31,7 +31,6 @@ from core.connectors.shopify_cost import (
     MUTATION_COST, CostBucket, listings_cost, most_listings_per_page, most_mutations_per_request,
     most_orders_per_page, order_lines_cost, orders_cost,
 )
-from core.secrets import remember
 
 DEFAULT_API_VERSION = shopify_versions.DEFAULT
 STOCK_BATCH = 250  # inventorySetQuantities: at most 250 quantities per call (Shopify's input-array limit)

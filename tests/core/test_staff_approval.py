@@ -123,8 +123,7 @@ def test_approval_covers_every_action_the_roles_table_gives_managers():
 
 
 @pytest.mark.parametrize("action", sorted(MANAGER_ACTIONS))
-def test_approval_a_cashier_is_refused_in_core_and_a_managers_approval_lets_it_through(engine, channel, staff,
-                                                                                         action):  # noqa: F811
+def test_approval_a_cashier_is_refused_in_core_and_a_manager_lets_it_through(engine, channel, staff, action):  # noqa: F811
     do = MANAGER_ACTIONS[action](engine, channel)
     before = dump(engine)
     with pytest.raises(NotAllowed) as refused:
