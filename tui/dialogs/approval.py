@@ -30,7 +30,7 @@ class ApprovalScreen(ModalScreen):
             yield Line(styled("[b]{question}[/b]", question=self.question))
             yield TextBox(placeholder=_("Name"), id="approval-name")
             yield TextBox(placeholder=_("PIN"), password=True, id="approval-pin")
-            yield Line("", id="approval-said")
+            yield Line("", id="approval-said", classes="empty")
             yield Line(_("Enter approve · Esc cancel") if self.permission else _("Enter sign in"), id="approval-hint")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
@@ -55,7 +55,9 @@ class ApprovalScreen(ModalScreen):
             self.app.call_from_thread(self.dismiss, person)
 
     def _refused(self, reason: str) -> None:
-        self.query_one("#approval-said", Line).update(reason)
+        said = self.query_one("#approval-said", Line)
+        said.update(reason)
+        said.remove_class("empty")
         pin = self.query_one("#approval-pin", TextBox)
         pin.value = ""
         pin.focus()
