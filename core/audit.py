@@ -142,7 +142,8 @@ class Entry:
         from core.plaintext import visible
         from core.shoptime import local
 
-        who = self.actor + (f" ({_('approved by {name}').format(name=self.approved_by)})" if self.approved_by else "")
+        approval = _("(approved by {name})").format(name=self.approved_by) if self.approved_by else ""
+        who = f"{self.actor} {approval}".strip()
         what = f"{self.entity} {self.entity_id or ''}".strip()
         change = f" {self.field}: {self.old} → {self.new}" if self.field else ""
         note = f" — {self.note}" if self.note else ""
