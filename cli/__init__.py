@@ -719,22 +719,29 @@ def _staff(settings, args) -> int:
         return EXIT_OK
     from core.authorized_keys import staff_keys
 
-    keys = staff_keys(settings.authorized_keys) if settings.authorized_keys.exists() else {}
+    keys = {name.lower(): fingerprint for name, fingerprint in
+            (staff_keys(settings.authorized_keys) if settings.authorized_keys.exists() else {}).items()}
     people = staff.list_staff(engine)
     if not people:
         print(_("Nobody on the staff list yet: tandem --add-staff NAME --role owner --ssh-key FILE.pub"))
     for person in people:
         state = _("active") if person.active else _("retired")
         pin = _("PIN set") if person.has_pin else _("no PIN")
-        print(f"{person.name:<16} {_(person.role):<8} {state:<8} {pin:<8} {keys.get(person.name, '-')}")
+        print(f"{person.name:<16} {_(person.role):<8} {state:<8} {pin:<8} {keys.get(person.name.lower(), '-')}")
     return EXIT_OK
 
 
 def _program() -> str:
-    """This very `tandem`, for the forced command (sshd's PATH may not reach where it is installed)."""
+    """This very `tandem`, by its absolute path, for the forced command: sshd's PATH may not reach
+    where it is installed, and another `tandem` on this PATH may not be one the account can run."""
     import shutil
+    from pathlib import Path
 
-    return shutil.which("tandem") or "tandem"
+    here = Path(sys.argv[0])
+    if here.name == "tandem" and here.is_file() and os.access(here, os.X_OK):
+        return str(here.absolute())  # not resolved: a link such as /usr/local/bin/tandem stays one
+    found = shutil.which("tandem")
+    return str(Path(found).absolute()) if found else "tandem"
 
 
 def _audit(settings, args) -> int:

@@ -20,19 +20,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.system import SYSTEM_TEST
+
 ROOT = Path(__file__).resolve().parents[1]
 USER = "tandemshop"
 HOME = Path(f"/home/{USER}")
 
-pytestmark = [
-    # It creates a system user: only where the environment asks for it (.ci/run sets
-    # TANDEM_TEST_SYSTEM=1 on its throwaway machine), never merely because it runs as root.
-    pytest.mark.skipif(os.environ.get("TANDEM_TEST_SYSTEM") != "1",
-                       reason="changes the host's users: set TANDEM_TEST_SYSTEM=1 to run it (.ci/run does)"),
-    pytest.mark.skipif(os.geteuid() != 0, reason="creates a user: needs root (CI runs as root)"),
-    pytest.mark.skipif(shutil.which("tmux") is None or shutil.which("useradd") is None,
-                       reason="needs tmux and useradd (.ci/run installs tmux)"),
-]
+pytestmark = SYSTEM_TEST
 
 SSHD_BLOCK = f"""\
 Match User {USER}

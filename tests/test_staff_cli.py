@@ -149,3 +149,19 @@ def test_the_readme_shows_exactly_what_tandem_roles_prints(capfd):
     shown = block.strip().removeprefix("```text").removesuffix("```").strip("\n").splitlines()
     code, out, _err = run(capfd, "--roles")
     assert code == 0 and out.splitlines() == role_lines() == shown
+
+
+def test_the_forced_command_names_this_tandem_by_its_absolute_path(shop, capfd, monkeypatch):
+    """sshd's PATH may not reach where Tandem is installed: a bare `tandem` would not run."""
+    tmp_path, db = shop
+    program = tmp_path / "bin" / "tandem"
+    program.parent.mkdir()
+    program.write_text("#!/bin/sh\n")
+    program.chmod(0o755)
+    monkeypatch.setattr("sys.argv", [str(program)])
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    assert run(capfd, "--add-staff", "cara", "--role", "cashier", "--ssh-key", str(tmp_path / "cara.pub"),
+               "--db", db)[0] == 0
+    line = next(line for line in (tmp_path / "ssh" / "authorized_keys").read_text().splitlines()
+                if line.endswith("tandem-staff:cara"))
+    assert f'command="{program} --staff cara"' in line

@@ -63,7 +63,7 @@ class StaffScreen(ForThisPerson, ReportsFailures, Screen):
         keys: dict = {}
         if settings is not None and settings.authorized_keys.exists():
             try:
-                keys = staff_keys(settings.authorized_keys)
+                keys = {name.lower(): print_ for name, print_ in staff_keys(settings.authorized_keys).items()}
             except (AuthorizedKeysError, OSError):
                 keys = {}
         self.post_message(self.Loaded(list_staff(self.app.engine()), keys, note, warning))
@@ -78,7 +78,7 @@ class StaffScreen(ForThisPerson, ReportsFailures, Screen):
         table.clear()
         for person in event.people:
             table.add_row(person.name, _(ROLE_WORDS[person.role]), _("active") if person.active else _("retired"),
-                          _("set") if person.has_pin else _("none"), event.keys.get(person.name, "—")[:22])
+                          _("set") if person.has_pin else _("none"), event.keys.get(person.name.lower(), "—")[:22])
         if event.people:
             table.move_cursor(row=min(keep, len(event.people) - 1))
 
