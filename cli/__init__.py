@@ -202,6 +202,11 @@ def main(argv: list[str] | None = None) -> int:
 
     from core.db import DatabaseError, describe_failure, remember_database_password
     from core.secrets import SecretsError, redact
+    if args.staff and os.environ.get("SSH_CONNECTION"):
+        # A person over SSH: what they could send in their environment (an sshd that accepts more
+        # than LANG) chooses neither the database, nor the settings, nor credentials.
+        for name in [name for name in os.environ if name.startswith("TANDEM_")]:
+            del os.environ[name]
     from core.roles import NotAllowed
     from core.settings import ConfigError, load_settings
     from core.staff import StaffError
@@ -634,6 +639,7 @@ def _identify(settings, name: str) -> int | None:
 
 # Over SSH, each key's forced command runs the console; the one other request it takes.
 SSH_IMPORT = "import-catalog"
+LARGEST_SSH_IMPORT = 256 << 20  # a POS export of millions of rows; beyond, a mistake
 
 
 def _ssh_request(settings, request: str) -> int:
@@ -647,9 +653,17 @@ def _ssh_request(settings, request: str) -> int:
         words = []
     if words[:1] != [SSH_IMPORT] or len(words) not in (1, 3) or (len(words) == 3 and words[1] != "--location"):
         print(_("tandem: over SSH you get the console, or `{command} < export.csv`; refused: {request}").format(
-            command=SSH_IMPORT, request=request[:80]), file=sys.stderr)
+            command=SSH_IMPORT, request=visible(request[:80])), file=sys.stderr)
         return EXIT_USAGE
-    data = sys.stdin.buffer.read() if sys.stdin is not None else b""
+    from core.audit import current_actor
+    from core.roles import require
+
+    require(current_actor(), "catalog.import")  # before reading what may be a great deal
+    data = sys.stdin.buffer.read(LARGEST_SSH_IMPORT + 1) if sys.stdin is not None else b""
+    if len(data) > LARGEST_SSH_IMPORT:
+        print(_("tandem: the file is larger than {size} MB; nothing was written").format(
+            size=LARGEST_SSH_IMPORT >> 20), file=sys.stderr)
+        return EXIT_USAGE
     if not data.strip():
         print(_("tandem: nothing came on standard input: ssh shop@host {command} < export.csv").format(
             command=SSH_IMPORT), file=sys.stderr)

@@ -480,11 +480,12 @@ def complete_return(engine: Engine, return_id: int, actor: Actor, seen_version: 
                                     "its value and this line cannot be refunded. Set its quantity back to 0").format(
                                         number=line.gift_card))
         _net, _tax, total = view.totals
-        if -total > refund_limit():
-            require(actor, "return.over_limit")
         refunded_before = conn.execute(
             select(func.coalesce(func.sum(return_table.c.refund_total), 0))
             .where(return_table.c.sale_id == sale_id, return_table.c.state == "completed")).scalar()
+        if -(refunded_before + total) > refund_limit():
+            # The limit is on all a sale's refunds: several small returns add up to the same money.
+            require(actor, "return.over_limit")
         if sale.captured_amount + refunded_before + total < 0:
             raise ReturnError(_('this would refund more than the {captured_amount} captured on the sale ({value} already refunded)').format(captured_amount=money(sale.captured_amount), value=money(-refunded_before)))
         cards = {card.sale_line_id: card for card in cards_of_sale(conn, sale_id)}

@@ -52,6 +52,15 @@ NEEDS: dict[str, tuple[str, str]] = {
 _refund_limit = DEFAULT_REFUND_LIMIT
 
 
+def _nobody():
+    from core.audit import Actor
+
+    return Actor("nobody", role="none")  # may do nothing: not yet known who is at the console
+
+
+NOBODY = _nobody()
+
+
 def set_refund_limit(amount: Decimal | None) -> None:
     """The settings' `[staff] cashier_refund_limit`, read once at start."""
     global _refund_limit

@@ -144,12 +144,23 @@ def actor_for(engine: Engine, name: str, client: str | None = None) -> Actor:
     return Actor(row.name, client, role=row.role)
 
 
+def still_here(engine: Engine, actor: Actor) -> Actor | None:
+    """`actor` as the staff list has them now (a role changed), or None once they are retired."""
+    with engine.connect() as conn:
+        row = _row(conn, actor.user)
+    if row is None or not row.active:
+        return None
+    return actor if row.role == actor.role else Actor(row.name, actor.client, role=row.role)
+
+
 def check_pin(engine: Engine, name: str, pin: str, now: datetime | None = None) -> Actor:
     """The person, if `pin` is theirs. Five wrong PINs in a row lock their PIN for 15 minutes."""
     now = now or utcnow()
     refused: str | None = None
     with engine.begin() as conn:  # a wrong try is counted and committed before it is refused
-        row = _row(conn, name)
+        # The person's row is locked (PostgreSQL) so tries made at once are all counted.
+        row = conn.execute(select(staff_table).where(func.lower(staff_table.c.name) == name.lower())
+                           .with_for_update()).first()
         if row is None or not row.active or not row.pin_hash:
             _hasher.hash(pin)  # the same time spent whether or not the name exists
             refused = _("that name and PIN do not match")
@@ -157,10 +168,13 @@ def check_pin(engine: Engine, name: str, pin: str, now: datetime | None = None) 
             refused = _("{name}'s PIN is locked after {count} wrong tries, until {time} UTC").format(
                 name=row.name, count=MAX_WRONG_PINS, time=row.locked_until.strftime("%H:%M"))
         elif not _matches(row.pin_hash, pin):
-            failed = row.failed_pins + 1  # the count starts again after a lock
+            failed = conn.execute(update(staff_table).where(staff_table.c.id == row.id)
+                                  .values(failed_pins=staff_table.c.failed_pins + 1)
+                                  .returning(staff_table.c.failed_pins)).scalar_one()
             locked = now + LOCKED_FOR if failed >= MAX_WRONG_PINS else None
-            conn.execute(update(staff_table).where(staff_table.c.id == row.id).values(
-                failed_pins=0 if locked else failed, locked_until=locked))
+            if locked:  # the count starts again after a lock
+                conn.execute(update(staff_table).where(staff_table.c.id == row.id).values(
+                    failed_pins=0, locked_until=locked))
             if locked:
                 record(conn, Actor(row.name, role=row.role), "staff_pin_locked", "staff", row.name, "locked_until",
                        None, locked.isoformat())

@@ -42,11 +42,15 @@ class TandemApp(App):
         super().__init__()
         from core.audit import set_session_actor
         from core.demo import DEMO_ACTOR
+        from core.roles import NOBODY
 
         # Who is at this console: the SSH key's person (`tandem --staff NAME`), the demo's owner, or,
         # when the shop has staff, whoever signs in with their name and PIN as it opens.
         self.person = person or (DEMO_ACTOR if demo else None)
-        set_session_actor(self.person)
+        self.from_staff_list = person is not None  # else the demo's owner, or the machine's account
+        # Until the staff list is read, nobody may do anything: a console that cannot tell whether
+        # the shop has staff (the database out of reach) fails closed, never as the owner.
+        set_session_actor(self.person or NOBODY)
         # `tandem --demo`: customers order on the demo stores while a watcher keeps them in step.
         self.live_demo = live_demo
         self._live = None
@@ -101,11 +105,17 @@ class TandemApp(App):
                             title=_("Keys"), severity="warning", timeout=15)
 
     def _sign_in_if_staff(self) -> None:
-        """A shop with staff, reached without an SSH key's name: each person signs in with a PIN."""
+        """A shop with staff, reached without an SSH key's name: each person signs in with a PIN.
+        A shop without staff is run by the machine's own account, as the owner."""
+        from core.audit import current_actor, set_session_actor
         from core.staff import any_staff
 
         if any_staff(self.engine()):
+            self.from_staff_list = True
             self.call_from_thread(self._ask_who)
+        else:
+            set_session_actor(None)
+            self.call_from_thread(self.signed_in, current_actor())
 
     def _ask_who(self) -> None:
         from tui.dialogs.approval import ApprovalScreen
@@ -122,6 +132,23 @@ class TandemApp(App):
 
     _signed_in = signed_in
 
+    def _check_person(self, engine) -> None:
+        """A person whose role changed works with the new one from now; one retired is signed out."""
+        from core.audit import set_session_actor
+        from core.roles import NOBODY
+        from core.staff import still_here
+
+        person = self.person
+        if person is None or self.demo or not self.from_staff_list:
+            return
+        now = still_here(engine, person)
+        if now is None:
+            set_session_actor(NOBODY)
+            self.call_from_thread(self.exit, message=_("{name} no longer works here: signed out.").format(
+                name=person.user))
+        elif now != person:
+            self.call_from_thread(self.signed_in, now)
+
     # --- changes made elsewhere ---------------------------------------------------------------
 
     def _look_for_changes(self) -> None:
@@ -132,6 +159,7 @@ class TandemApp(App):
         from core.changes import arrived_since, change_mark, newest_sale_id
 
         engine = self.engine()
+        self._check_person(engine)
         mark = change_mark(engine)
         if self._mark is None:
             self._mark, self._newest_sale = mark, newest_sale_id(engine)

@@ -217,3 +217,31 @@ def test_approval_starts_from_an_owner_added_by_the_machines_account(tmp_path):
     add_staff(engine, "first", "owner", ROOT)
     with pytest.raises(NotAllowed):
         add_staff(engine, "second", "cashier", actor_for(engine, "first").__class__("nobody", role="cashier"))
+
+
+def test_approval_the_refund_limit_counts_all_of_a_sales_refunds(engine, channel, staff):  # noqa: F811
+    """Several small returns of one sale add up: the second goes over the limit with the first."""
+    sale = store(engine, channel, 5, line(1, "TUBE", 3, "8.99"))
+    complete_sale(engine, sale.id, Actor("anna"), sale.version, checks=CHECKS)
+
+    def one_unit_return():
+        return_id = start_return(engine, sale.id, staff["cara"])
+        set_quantity(engine, return_view(engine, return_id).lines[0].id, 1, staff["cara"])
+        return return_id
+
+    first = one_unit_return()  # 9.73 back: under the cashier's 20.00
+    complete_return(engine, first, staff["cara"], return_view(engine, first).version)
+    second = one_unit_return()
+    complete_return(engine, second, staff["cara"], return_view(engine, second).version)  # 19.46 in all
+    third = one_unit_return()
+    with pytest.raises(NotAllowed, match="refund over the cashier's limit"):
+        complete_return(engine, third, staff["cara"], return_view(engine, third).version)  # 29.19: over
+
+
+def test_approval_a_retired_or_changed_person_is_read_again(engine, channel, staff):  # noqa: F811
+    from core.staff import change_role, still_here
+
+    change_role(engine, "max", "cashier", staff["olga"])
+    assert still_here(engine, staff["max"]).role == "cashier"
+    retire_staff(engine, "cara", staff["olga"])
+    assert still_here(engine, staff["cara"]) is None

@@ -104,3 +104,22 @@ async def test_approval_a_console_opened_without_a_name_asks_who_is_at_the_count
         await settle(app, pilot, 0.3)
         assert not isinstance(app.screen, ApprovalScreen)
         assert app.person.user == "cara" and app.sub_title == "cara · cashier"
+
+
+async def test_approval_a_console_that_cannot_read_the_staff_list_may_do_nothing(sqlite_demo_engine, monkeypatch):
+    """Fails closed: not as the owner while the staff list is unknown."""
+    from core.audit import current_actor
+    from tui.screens.home import HomeScreen
+
+    hire(sqlite_demo_engine)
+
+    def out_of_reach(engine):
+        raise OSError("database out of reach")
+
+    monkeypatch.setattr("core.staff.any_staff", out_of_reach)
+    app = TandemApp(sqlite_demo_engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot, 0.3)
+        assert current_actor().role == "none"
+        await press_and_settle(app, pilot, "p")
+        assert isinstance(app.screen, HomeScreen), "the Staff screen stays closed"

@@ -41,7 +41,7 @@ class ApprovalScreen(ModalScreen):
         elif name and pin:
             self.check(name, pin)
 
-    @work(thread=True, exclusive=True, exit_on_error=False)
+    @work(thread=True, exclusive=True, exit_on_error=False, description="PIN check")  # never the PIN in a log
     def check(self, name: str, pin: str) -> None:
         from core.staff import StaffError, approve, check_pin
 

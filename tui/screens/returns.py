@@ -223,7 +223,7 @@ class ReturnsScreen(ForThisPerson, ReportsFailures, Screen):
         return self.view.lines[min(table.cursor_row, len(self.view.lines) - 1)]
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="returns-write")
-    def change(self, what: str, *args, actor=None) -> None:
+    def change(self, what: str, *args, actor=None, version: int | None = None) -> None:
         from core import returns
         from core.audit import current_actor
         from core.roles import NotAllowed
@@ -246,16 +246,23 @@ class ReturnsScreen(ForThisPerson, ReportsFailures, Screen):
                 changed = returns.redo_draft(engine, self.view.id, actor)
                 note = _("Redone from what is left: {changes}.").format(changes="; ".join(changed)) if changed else None
             elif what == "confirm":
-                refunded = returns.complete_return(engine, self.view.id, actor, self.view.version)
+                # After an approval, the version the manager approved: a draft changed since is refused.
+                refunded = returns.complete_return(engine, self.view.id, actor, version or self.view.version)
                 note = _("Refund of {amount} posted to the original payment's account.").format(amount=money(-refunded))
                 settings = getattr(self.app, "settings", None)
                 if returns.refund_on_website(engine, self.view.id, actor,
                                              settings.secrets_file if settings else None):
                     note += " " + _("The website refunded it too.")
         except NotAllowed as exc:
-            # A tax rate, or a refund over the cashier's limit: a manager approves this one change.
+            # A tax rate, or a refund over the cashier's limit: a manager approves this one change,
+            # seeing what it is (the amount, the sale) and approving that version of the draft.
+            seen = self.view.version
+            said = None
+            if exc.action == "return.over_limit":
+                said = _("post a refund of {amount} on sale {number}").format(
+                    amount=money(-self.view.totals[2]), number=self.view.order_number)
             self.app.call_from_thread(run_approved, self, exc.action,
-                                      lambda approved: self.change(what, *args, actor=approved))
+                                      lambda approved: self.change(what, *args, actor=approved, version=seen), said)
         except returns.DraftOvertaken as overtaken:
             self.post_message(self.Loaded(returns.return_view(engine, self.view.id), None))
             self.post_message(self.Overtaken(sentence(overtaken)))
