@@ -19,7 +19,7 @@ from core.authorized_keys import STAFF_NAME
 from core.dbtypes import utcnow
 from core.i18n import _
 from core.models import Staff
-from core.roles import MANAGER, OWNER, RANK, ROLE_WORDS, ROLES, NotAllowed, allowed_alone, require
+from core.roles import OWNER, ROLE_WORDS, ROLES, allowed_alone, require
 
 MAX_WRONG_PINS = 5
 LOCKED_FOR = timedelta(minutes=15)
@@ -204,6 +204,3 @@ def approve(engine: Engine, actor: Actor, action: str, approver: str, pin: str, 
             name=person.user, role=_(ROLE_WORDS[person.role])))
     return actor.approved(person.user, person.role, action)
 
-
-__all__ = ["MANAGER", "NotAllowed", "RANK", "StaffError", "actor_for", "add_staff", "any_staff", "approve",
-           "change_role", "check_pin", "list_staff", "retire_staff", "set_pin"]
