@@ -87,8 +87,8 @@ class TandemApp(App):
     def _who(self) -> str:
         if self.demo:
             return _("demo shop")
-        if self.person is None:
-            return ""
+        if self.person is None or not self.from_staff_list:
+            return ""  # the machine's own account, in a shop without staff: nobody to name
         from core.roles import ROLE_WORDS
 
         return f"{self.person.user} · {_(ROLE_WORDS.get(self.person.role, self.person.role))}"
