@@ -1,15 +1,12 @@
-"""The marks of a test that changes the host itself (it creates a system user): it runs only where
-the environment asks for it (.ci/run sets TANDEM_TEST_SYSTEM=1 on its throwaway machine), never
-merely because it runs as root, and only with the tools it drives."""
+"""The tools a test that changes the host drives. Its opt-in (TANDEM_TEST_SYSTEM=1, which .ci/run
+sets on its throwaway machine) stays in the test file itself, where it can be seen."""
 
 import os
 import shutil
 
 import pytest
 
-SYSTEM_TEST = [
-    pytest.mark.skipif(os.environ.get("TANDEM_TEST_SYSTEM") != "1",
-                       reason="changes the host's users: set TANDEM_TEST_SYSTEM=1 to run it (.ci/run does)"),
+NEEDS_ROOT_AND_TOOLS = [
     pytest.mark.skipif(os.geteuid() != 0, reason="creates a user: needs root (CI runs as root)"),
     pytest.mark.skipif(shutil.which("tmux") is None or shutil.which("useradd") is None,
                        reason="needs tmux and useradd (.ci/run installs tmux)"),
