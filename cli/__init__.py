@@ -3,13 +3,25 @@
 
 from __future__ import annotations
 
-from core.i18n import N_, _, ngettext
+import sys
+
+import core
+import tui
+
+# Tandem's top-level `core` and `tui` share their names with other projects' packages. Installed
+# into one environment with such a project, one of them overwrites the other's files without a
+# word; refuse to run on someone else's code rather than fail somewhere strange later.
+if getattr(core, "DISTRIBUTION", None) != "tandem" or getattr(tui, "DISTRIBUTION", None) != "tandem":
+    sys.exit(f"tandem: the `core` or `tui` package found ({core.__file__ or core.__path__}) is not Tandem's: another "
+             "package installed into the same environment replaced it. Install Tandem in an environment of its "
+             "own (scripts/install-for-ssh.sh, or `uv tool install` from a clone), as the README says.")
+
+from core.i18n import N_, _, ngettext  # noqa: E402
 from core.plaintext import visible
 
 import argparse
 import os
 import builtins
-import sys
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -114,6 +126,14 @@ def build_parser() -> argparse.ArgumentParser:
     actions.add_argument("--set-pin", metavar="NAME", help=_("set a PIN (asked twice, never shown)"))
     actions.add_argument("--roles", action="store_true", help=_("print what each role may do alone"))
     actions.add_argument("--audit", action="store_true", help=_("list who changed what: money, stock and settings"))
+    actions.add_argument("--backup", metavar="FILE", nargs="?", const="",
+                         help=_("copy the database, safely while Tandem runs (without FILE: a dated copy in the "
+                                "backup folder, older copies deleted after [backup] keep_days)"))
+    actions.add_argument("--restore", metavar="FILE",
+                         help=_("put a copy back in place of the database (refused while Tandem runs; the "
+                                "database replaced is kept beside it)"))
+    actions.add_argument("--fix-permissions", action="store_true",
+                         help=_("make the settings, secrets, database, backups and log readable by this account only"))
     actions.add_argument("--paths", action="store_true", help=_("print where the settings and data live"))
     actions.add_argument("--version", action="store_true", help=_("print the version"))
     parser.add_argument("--location", metavar="NAME",
@@ -125,6 +145,8 @@ def build_parser() -> argparse.ArgumentParser:
     documents.add_argument("--brand", metavar="NAME",
                            help=_("the brand it is for, when the web store has several suppliers (default: every brand)"))
     parser.add_argument("--no-mouse", action="store_true", help=_("ignore the mouse in the console"))
+    parser.add_argument("--verbose", action="store_true",
+                        help=_("log every detail (DEBUG), and show the log on standard error too"))
     people = parser.add_argument_group(_("staff"))
     people.add_argument("--staff", metavar="NAME",
                         help=_("act as this member of staff (each SSH key's forced command); with --audit, only "
@@ -193,9 +215,9 @@ def main(argv: list[str] | None = None) -> int:
             print(line)
         return EXIT_OK
     if args.version:
-        from core import __version__
+        from core import version
 
-        print(f"tandem {__version__}")
+        print(f"tandem {version()}")
         return EXIT_OK
 
     from sqlalchemy.exc import SQLAlchemyError
@@ -225,6 +247,13 @@ def main(argv: list[str] | None = None) -> int:
         from core.roles import set_refund_limit
 
         set_refund_limit(settings.cashier_refund_limit)
+        from core.logs import setup_logging
+
+        # The console's own terminal is its screen: its log goes to the file (or the journal) only.
+        console = not any((args.sync, args.watch, args.status, args.check, args.backup is not None, args.restore,
+                           args.import_catalog, args.export_reconciliation, args.paths, args.audit))
+        setup_logging(verbose=args.verbose, echo=args.verbose and not console)
+        _warn_if_readable_by_others(settings)
         if args.paths:
             return _print_paths(settings)
         if args.audit:
@@ -266,6 +295,12 @@ def main(argv: list[str] | None = None) -> int:
                 else _watch(settings, listen)
         if args.status:
             return _status(settings)
+        if args.backup is not None:
+            return _backup(settings, args.backup)
+        if args.restore:
+            return _restore(settings, args.restore)
+        if args.fix_permissions:
+            return _fix_permissions(settings)
         if args.export_reconciliation:
             return _export_reconciliation(settings, args)
         return _console(settings, demo=args.demo, mouse=not args.no_mouse)
@@ -297,6 +332,10 @@ def _print_paths(settings) -> int:
     print(_('data directory {data_dir}').format(data_dir=settings.data_dir))
     print(_('secrets file   {secrets_file}').format(secrets_file=settings.secrets_file))
     print(_('demo database  {value}').format(value=redacted_url(settings.demo_database_url)))
+    from core.logs import log_file
+
+    print(_('backups        {path}').format(path=settings.backup_folder or settings.data_dir / "backups"))
+    print(_('log            {path}').format(path=log_file()))
     return EXIT_OK
 
 
@@ -535,6 +574,58 @@ def _watch(settings, listen=None) -> int:
     return EXIT_OK
 
 
+def _warn_if_readable_by_others(settings) -> None:
+    from core.permissions import readable_by_others
+
+    if settings.config_file_exists and (mode := readable_by_others(settings.config_file)) is not None:
+        print(_("tandem: warning: {path} can be read by other users (mode {mode:03o}); it may hold the database's "
+                "password. Fix it with: tandem --fix-permissions (or chmod 600 {path})").format(
+            path=settings.config_file, mode=mode), file=sys.stderr)
+
+
+def _fix_permissions(settings) -> int:
+    from core.permissions import make_private
+
+    changed = make_private(settings)
+    for path in changed:
+        print(_("made private: {path}").format(path=path))
+    if not changed:
+        print(_("nothing to change: every file and folder is readable by this account only"))
+    return EXIT_OK
+
+
+def _backup(settings, target: str) -> int:
+    from pathlib import Path
+
+    from core.backup import BackupError, backup
+
+    try:
+        result = backup(settings, Path(target).expanduser() if target else None)
+    except BackupError as exc:
+        print(_("tandem: {value}; no copy was made.").format(value=exc), file=sys.stderr)
+        return EXIT_ERROR
+    print(_("backup written: {path} ({size:,} bytes)").format(path=result.path, size=result.size))
+    for path in result.pruned:
+        print(_("deleted an old copy: {path}").format(path=path))
+    return EXIT_OK
+
+
+def _restore(settings, source: str) -> int:
+    from pathlib import Path
+
+    from core.backup import BackupError, restore
+
+    try:
+        kept = restore(settings, Path(source).expanduser())
+    except BackupError as exc:
+        print(_("tandem: {value}; nothing was changed.").format(value=exc), file=sys.stderr)
+        return EXIT_ERROR
+    print(_("restored from {source}").format(source=source))
+    if kept is not None:
+        print(_("the database it replaced is kept as {path}").format(path=kept))
+    return EXIT_OK
+
+
 def _status(settings) -> int:
     from core.db import open_database
     from core.dbtypes import utcnow
@@ -545,6 +636,10 @@ def _status(settings) -> int:
     print(headline(status, now))
     for channel in status.channels:
         print("  " + channel_line(channel, now))
+    from core.logs import log_file, under_systemd
+
+    print(_("log: the journal (journalctl -u tandem-watch)") if under_systemd()
+          else _("log: {path}").format(path=log_file()))
     return EXIT_OK if status.healthy else EXIT_ERROR
 
 

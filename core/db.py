@@ -9,6 +9,7 @@ from __future__ import annotations
 from core.i18n import N_, _
 
 
+import logging
 import os
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,6 +17,10 @@ from pathlib import Path
 from sqlalchemy import create_engine, event, inspect, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
+
+from core.logs import watch_commits
+
+log = logging.getLogger(__name__)
 
 # The newest migration in core/migrations/versions; a test keeps the two in step.
 SCHEMA_HEAD = "0011"
@@ -100,11 +105,24 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         engine.__class__ = SQLiteEngine
+        watch_commits(engine)
+        if parsed.database and parsed.database != ":memory:" and not parsed.database.startswith("file:"):
+            from core.backup import hold_in_use
+
+            hold_in_use(engine, Path(parsed.database).expanduser())
         return engine
     if parsed.get_backend_name() == "postgresql":
         if parsed.drivername == "postgresql":
             parsed = parsed.set(drivername="postgresql+psycopg")
-        return create_engine(parsed, pool_pre_ping=True)
+        try:
+            engine = create_engine(parsed, pool_pre_ping=True)
+            watch_commits(engine)
+            return engine
+        except ModuleNotFoundError as exc:
+            # PostgreSQL support is an extra: a shop on the SQLite file never installs its driver.
+            raise DatabaseError(_("this database is PostgreSQL, and the Tandem installed here was installed without "
+                                  "its PostgreSQL driver ({module}): install tandem[postgres] (the installer: "
+                                  "TANDEM_EXTRAS=postgres)").format(module=exc.name)) from None
     raise DatabaseError(
         _('unsupported database {value}: use sqlite:/// or postgresql+psycopg://').format(value=repr(parsed.get_backend_name()))
     )
@@ -171,6 +189,8 @@ def migrate(engine: Engine) -> None:
         if revision is not None and revision not in known_revisions():
             raise DatabaseError(
                 _('this database was last used by a newer Tandem (schema {revision}; this one knows up to {SCHEMA_HEAD}): install the newer Tandem, or open a backup made before the upgrade').format(revision=revision, SCHEMA_HEAD=SCHEMA_HEAD))
+        if revision is not None:
+            _copy_before_upgrade(engine, revision)
         from alembic import command
         from alembic.config import Config
 
@@ -193,6 +213,47 @@ def migrate(engine: Engine) -> None:
             raise DatabaseError(known.rstrip(".")) from None
         reason = (str(exc.orig).strip().splitlines() or [type(exc.orig).__name__])[0]
         raise DatabaseError(_('cannot open the database: {value}').format(value=reason[:200])) from None
+
+
+def _copy_before_upgrade(engine: Engine, revision: str) -> None:
+    """A database last used by an older Tandem is copied before its schema changes: beside the
+    SQLite file, or with pg_dump into the data folder's backups. Without pg_dump, PostgreSQL is not
+    upgraded until someone says a copy exists (TANDEM_UPGRADE_BACKED_UP=1)."""
+    import sys
+
+    from core import backup
+    from core.settings import default_data_dir
+
+    url = engine.url.render_as_string(hide_password=False)
+    database = backup.sqlite_path(url)
+    if database is not None:
+        target = database.with_name(f"{database.name}.before-upgrade-{revision}-{backup.stamp()}")
+    elif engine.dialect.name == "postgresql":
+        if os.environ.get("TANDEM_UPGRADE_BACKED_UP") == "1":
+            return
+        import shutil
+
+        if shutil.which("pg_dump") is None:
+            raise DatabaseError(_("this database is at schema {revision} and this Tandem needs {head}. Copy it "
+                                  "first: pg_dump --format=custom --file tandem-before-upgrade.dump \"{url}\"; then "
+                                  "run Tandem again with TANDEM_UPGRADE_BACKED_UP=1 to upgrade it").format(
+                revision=revision, head=SCHEMA_HEAD, url=backup.libpq_url(url)[0]))
+        target = default_data_dir() / "backups" / f"before-upgrade-{revision}-{backup.stamp()}.dump"
+    else:
+        return
+    try:
+        if database is not None:
+            backup.copy_sqlite(database, target)
+        else:
+            backup.dump_postgres(url, target)
+    except backup.BackupError as exc:
+        raise DatabaseError(_("this database needs an upgrade (schema {revision} to {head}), and the copy taken "
+                              "first failed, so nothing was changed: {reason}").format(
+            revision=revision, head=SCHEMA_HEAD, reason=exc)) from None
+    message = _("the database was made by an older Tandem (schema {revision}); it is upgraded to {head} now, and "
+                "the copy from before is {path}").format(revision=revision, head=SCHEMA_HEAD, path=target)
+    log.warning("%s", message)
+    print(f"tandem: {message}", file=sys.stderr)
 
 
 def open_database(url: str) -> Engine:

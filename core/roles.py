@@ -13,9 +13,12 @@ terminal meet the same rule; a screen only hides what `allowed` says no to.
 
 from __future__ import annotations
 
+import logging
 from decimal import Decimal
 
 from core.i18n import N_, _
+
+log = logging.getLogger(__name__)
 
 CASHIER, MANAGER, OWNER = "cashier", "manager", "owner"
 ROLES = (CASHIER, MANAGER, OWNER)
@@ -103,6 +106,7 @@ def require(actor, action: str) -> None:
     if action not in NEEDS:
         raise KeyError(action)
     if not allowed(actor, action):
+        log.warning("refused: %s may not %s", actor, action)
         raise NotAllowed(action, actor)
 
 

@@ -49,8 +49,8 @@ class HeldLock:
             raise LockLost(_("this process no longer holds the sync lock"))
 
 
-def _lock_file(engine: Engine) -> str:
-    return f"{make_url(str(engine.url)).database or 'memory'}.sync-lock"
+def _database_file(engine: Engine) -> str:
+    return make_url(str(engine.url)).database or "memory"
 
 
 @contextmanager
@@ -70,13 +70,20 @@ def sync_lock(engine: Engine):
             finally:
                 conn.execute(text(f"SELECT pg_advisory_unlock({PG_SYNC_LOCK})"))
         return
-    descriptor = os.open(_lock_file(engine), os.O_RDWR | os.O_CREAT, 0o600)
+    with sync_lock_file(_database_file(engine)):
+        yield HeldLock()
+
+
+@contextmanager
+def sync_lock_file(database):
+    """The SQLite form of the lock: `<database>.sync-lock`, held exclusively."""
+    descriptor = os.open(f"{database}.sync-lock", os.O_RDWR | os.O_CREAT, 0o600)
     try:
         try:
             fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise SyncBusy(_("another tandem --sync is running on this database")) from None
-        yield HeldLock()
+        yield
     finally:
         os.close(descriptor)
 

@@ -31,6 +31,9 @@ def _isolated_home(tmp_path_factory, monkeypatch):
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
     monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(home / "state"))  # the log
+    for name in ("JOURNAL_STREAM", "INVOCATION_ID"):  # as if run by systemd: the log would go to stderr
+        monkeypatch.delenv(name, raising=False)
     monkeypatch.delenv("TANDEM_DATABASE_URL", raising=False)
     monkeypatch.delenv("TANDEM_CONFIG", raising=False)
     # Nor by the host's locale: the suite speaks English unless a test asks for French (and the
@@ -52,6 +55,10 @@ def _isolated_home(tmp_path_factory, monkeypatch):
 
     set_session_actor(None)
     set_refund_limit(None)
+    # Nor by a log a command run in this process set up.
+    from core.logs import stop_logging
+
+    stop_logging()
 
 
 def _on_postgres_server(statement: str) -> None:

@@ -12,6 +12,7 @@ A web store selling several shop locations gets each one's availability at its o
 from __future__ import annotations
 
 import json
+import logging
 import tempfile
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -24,6 +25,8 @@ from core.i18n import _, ngettext, number
 from core.db import insert_ignoring_duplicates
 from core.dbtypes import Money, utcnow
 from core.models import ChannelLocation, ExportedStock, Location, Product, ProductLink, SalesChannel, Stock, WebListing
+
+log = logging.getLogger(__name__)
 
 link_table = ProductLink.__table__
 STREAM_CHUNK = 2_000  # plan rows read from the database at a time
@@ -199,6 +202,7 @@ def _send_in_bulk(engine: Engine, connector: Connector, spool: PriceSpool) -> in
         _mark(engine, "last_exported_price", chunk)
         marked += len(chunk)
     if result.refused:
+        log.warning("the store refused %d price(s); first: %s", len(result.refused), result.refused[0])
         raise ConnectorError(ngettext("the store refused the prices of {count} product: {reason}",
                                       "the store refused the prices of {count} products: {reason}",
                                       len(result.refused)).format(count=len(result.refused), reason=result.refused[0]))
@@ -207,6 +211,24 @@ def _send_in_bulk(engine: Engine, connector: Connector, spool: PriceSpool) -> in
                                "were taken; the rest go with the next export").format(
             code=result.error_code or "?", marked=number(marked), count=number(spool.count)))
     return marked
+
+
+def _log_sent(engine: Engine, channel_id: int, column: str, batch: list) -> None:
+    """One line per item the store took, with the shop's SKU: what was sent is findable later."""
+    if not log.isEnabledFor(logging.INFO):
+        return
+    with engine.connect() as conn:
+        channel = conn.execute(select(SalesChannel.name).where(SalesChannel.id == channel_id)).scalar()
+        skus = dict(conn.execute(select(ProductLink.id, Product.sku).join(Product, Product.id == ProductLink.product_id)
+                                 .where(ProductLink.id.in_([link for link, _ in batch]))).all())
+    for link, update_ in batch:
+        if column == "last_exported_quantity":
+            where = f" at store location {update_.store_location}" if update_.store_location else ""
+            log.info("%s: quantity %d sent for %s (listing %s)%s", channel, update_.quantity, skus.get(link),
+                     update_.listing_external_id, where)
+        else:
+            log.info("%s: price %s sent for %s (listing %s)", channel, update_.price, skus.get(link),
+                     update_.listing_external_id)
 
 
 def run_export(engine: Engine, channel_id: int, connector: Connector, *, full: bool = False,
@@ -231,6 +253,7 @@ def run_export(engine: Engine, channel_id: int, connector: Connector, *, full: b
             _mark(engine, column, marks)
         else:
             _mark_elsewhere(engine, marks_at, marks)
+        _log_sent(engine, channel_id, column, batch)
         sent[column] += len(batch)
         batch.clear()
 

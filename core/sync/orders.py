@@ -5,10 +5,11 @@ states, stock) are the next stages; the runner calls them in the same transactio
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, func, select, update
 
 from core.connectors.base import WebOrder
 from core.customers import link_known_customers
@@ -16,11 +17,13 @@ from core.db import insert_ignoring_duplicates
 from core.dbtypes import utcnow
 from core.gift_cards import void_cards_cancelled_on_the_web
 from core.identifiers import parse_barcode, part_number_key
-from core.models import SaleState, WebListing, WebSale, WebSaleLine
+from core.logs import when_committed
+from core.models import SalesChannel, SaleState, WebListing, WebSale, WebSaleLine
 from core.search import index_sales
 from core.supplier import hold_fields
 
 sale_table, line_table = WebSale.__table__, WebSaleLine.__table__
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -87,9 +90,24 @@ def store_orders(conn: Connection, channel_id: int, orders: list[WebOrder],
             })
     insert_ignoring_duplicates(conn, line_table, lines, ["sale_id", "external_id"])
     new_sales = [sale_ids[o.external_id] for o in orders if o.external_id not in known and o.external_id in sale_ids]
+    if new_sales and log.isEnabledFor(logging.INFO):
+        _log_new(conn, channel_id, new_sales)
     link_known_customers(conn, new_sales)
     index_sales(conn, new_sales)
     return OrdersReport(new=len([o for o in orders if o.external_id not in known]), updated=updated,
                         sale_ids=tuple(sale_ids.values()))
 
 
+
+
+def _log_new(conn: Connection, channel_id: int, sale_ids: list[int]) -> None:
+    channel = conn.execute(select(SalesChannel.name).where(SalesChannel.id == channel_id)).scalar()
+    for number, state, held_until, reason, lines in conn.execute(
+            select(sale_table.c.order_number, sale_table.c.state, sale_table.c.held_until, sale_table.c.hold_reason,
+                   select(func.count()).where(line_table.c.sale_id == sale_table.c.id).scalar_subquery())
+            .where(sale_table.c.id.in_(sale_ids)).order_by(sale_table.c.id)):
+        when_committed(conn, log, "order %s imported from %s: %d line(s), %s", number, channel, lines, state)
+        if state == SaleState.HELD.value:
+            when_committed(conn, log, "order %s held %s", number,
+                           f"until {held_until:%Y-%m-%d %H:%M} UTC (supplier-shipped)" if held_until
+                           else f"for a person: {reason}")

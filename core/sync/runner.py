@@ -9,6 +9,7 @@ finishes the job with nothing lost and nothing doubled. One sync runs at a time 
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -36,6 +37,8 @@ from core.sync.matching import match_channel, match_sale_lines
 from core.sync.orders import OrdersReport, store_orders
 from core.sync.settle import settle_sales
 from core.synclock import INTERRUPTED, SyncBusy, close_dead_runs, sync_lock
+
+logger = logging.getLogger(__name__)
 
 __all__ = ["SyncBusy", "sync_lock", "run_sync", "sync_channel", "apply_channel_settings"]
 
@@ -217,6 +220,7 @@ def run_sync(engine: Engine, *, options: SyncOptions | None = None, secrets_path
     write = log or (lambda message: print(_('tandem sync: {message}').format(message=message), file=sys.stderr))
 
     def log(message: str) -> None:
+        logger.info("%s", message)
         write(redact(message))
 
     with sync_lock(engine):
@@ -251,6 +255,8 @@ def sync_holding_lock(engine: Engine, *, options: SyncOptions, secrets_path=None
         except Exception as exc:  # noqa: BLE001 - one channel's fault must not stop the others
             result.status, result.error = "failed", redact(_failure(exc))
             status = "failed"
+            logger.warning("%s: sync refused or failed: %s", channel.name, result.error,
+                           exc_info=not isinstance(exc, (ConnectorError, SecretsError, ConfigError)))
             log(_('{name}: failed: {error}').format(name=channel.name, error=result.error))
         finally:
             if connector is not None:

@@ -5,6 +5,7 @@ when it is completed. Each line's stock state is the ledger, so replays move not
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from datetime import datetime
 
@@ -12,6 +13,7 @@ from sqlalchemy import Connection, bindparam, func, select, update
 
 from core.db import insert_ignoring_duplicates
 from core.dbtypes import utcnow
+from core.logs import when_committed
 from core.models import (
     Fulfillment,
     GiftCard,
@@ -26,6 +28,9 @@ from core.models import (
 )
 
 sale_table, line_table, stock_table = WebSale.__table__, WebSaleLine.__table__, Stock.__table__
+log = logging.getLogger(__name__)
+MOVED = {LineStock.COMMITTED: "committed", LineStock.RELEASED: "released (sale cancelled)",
+         LineStock.NONE: "given back (decision undone)", LineStock.SOLD: "sold"}
 OPEN_FOR_STOCK = (SaleState.WAITING_MATCH, SaleState.READY, SaleState.GIFT_CARD_TO_ISSUE, SaleState.CAPTURE_FAILED)
 
 
@@ -40,6 +45,9 @@ def settle_sales(conn: Connection, channel_id: int, now: datetime | None = None,
         update(sale_table).where(sale_table.c.channel_id == channel_id, sale_table.c.state == SaleState.HELD.value,
                                  sale_table.c.held_until <= now)
         .values(state=SaleState.WAITING_MATCH.value).returning(sale_table.c.id))]
+    if released and log.isEnabledFor(logging.INFO):
+        for number, in conn.execute(select(sale_table.c.order_number).where(sale_table.c.id.in_(released))):
+            when_committed(conn, log, "order %s released from its supplier hold: it may be downloaded now", number)
     scope = None if sale_ids is None else [*sale_ids, *released]
     refresh_states(conn, channel_id, scope)
     _commit_stock(conn, channel_id, scope)
@@ -98,6 +106,8 @@ def _move(conn: Connection, lines_query, new_state: LineStock, on_hand_sign: int
     totals: dict[tuple[int, int], int] = defaultdict(int)
     for product, quantity, sale in moved:
         totals[(product, locations.get(sale) or first_location)] += quantity
+    if log.isEnabledFor(logging.INFO):
+        _log_moves(conn, moved, new_state, locations, first_location)
     insert_ignoring_duplicates(conn, stock_table, [
         {"product_id": p, "location_id": loc, "on_hand": 0, "committed": 0, "version": 1, "updated_at": utcnow()}
         for p, loc in totals
@@ -145,3 +155,13 @@ def sell_stock(conn: Connection, sale_id: int) -> int:
     sold = _move(conn, _stock_lines(LineStock.COMMITTED, sale), LineStock.SOLD, -1, -1)
     # Lines matched too late to be committed leave on-hand stock directly.
     return sold + _move(conn, _stock_lines(LineStock.NONE, sale), LineStock.SOLD, -1, 0)
+
+
+def _log_moves(conn: Connection, moved, new_state: LineStock, locations: dict, first_location) -> None:
+    skus = dict(conn.execute(select(Product.id, Product.sku).where(Product.id.in_({p for p, _, _ in moved}))).all())
+    numbers = dict(conn.execute(select(sale_table.c.id, sale_table.c.order_number)
+                                .where(sale_table.c.id.in_({s for _, _, s in moved}))).all())
+    names = dict(conn.execute(select(Location.id, Location.name)).all())
+    for product, quantity, sale in moved:
+        when_committed(conn, log, "order %s: %d x %s %s at %s", numbers.get(sale), quantity, skus.get(product),
+                       MOVED[new_state], names.get(locations.get(sale) or first_location))
