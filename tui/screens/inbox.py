@@ -151,7 +151,10 @@ class InboxScreen(TypeToSearch, ReportsFailures, Screen):
         # A scanner ends with Enter: search at once, then the cursor goes to what was found.
         if self._search_timer is not None:
             self._search_timer.stop()
-        self.search_for(event.value)
+        if event.value.strip() != self.searched:
+            self.search_for(event.value)
+        # Else the rows shown are this search's already: reading them again would only empty the
+        # table for a moment, under the Enter that follows to open the sale.
         self.query_one("#sales", DataTable).focus()
 
     def search_for(self, text: str) -> None:
