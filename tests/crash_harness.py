@@ -2,6 +2,7 @@
 
     python -m tests.crash_harness TARGET NTH before|after -- tandem arguments...
     python -m tests.crash_harness --count FILE -- tandem arguments...
+    python -m tests.crash_harness --within TARGET NTH SECONDS -- tandem arguments...
 
 TARGET names a function the sync calls, as `module:attribute` (`core.sync.runner:store_orders`,
 `core.connectors.shopify:ShopifyConnector.set_stock`). The process kills itself on the NTH call,
@@ -21,6 +22,7 @@ import json
 import os
 import signal
 import sys
+import threading
 from collections import Counter
 
 TARGETS = (
@@ -84,6 +86,20 @@ def main(argv: list[str]) -> int:
                 calls[target] += 1
         for target in TARGETS:
             _wrap(target, on_call)
+    elif options[0] == "--within":
+        # A moment inside a call rather than between two: a timer started on the NTH call of TARGET
+        # kills the process SECONDS later, mid-request or wherever the work has got to by then.
+        # Due after the run's last step, it fires as the process exits: a kill is never missed.
+        chosen, nth, delay = options[1], int(options[2]), float(options[3])
+        timer = threading.Timer(delay, os.kill, (os.getpid(), signal.SIGKILL))
+        timer.daemon = True
+        atexit.register(lambda: timer.join() if timer.is_alive() else None)
+
+        def on_call(target, moment):
+            calls[target] += moment == "before"
+            if moment == "before" and calls[target] == nth:
+                timer.start()
+        _wrap(chosen, on_call)
     else:
         chosen, nth, when = options[0], int(options[1]), options[2]
 

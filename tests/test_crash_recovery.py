@@ -18,7 +18,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -36,6 +35,8 @@ from core.secrets import save_secret
 from tests.conftest import BACKENDS, drop_postgres_database, new_postgres_database
 from tests.core.connectors.conftest import KEY, SECRET, TOKEN, make_store
 from tests.crash_harness import TARGETS
+
+REQUEST = "core.connectors.http:StoreClient.request"
 
 ROOT = Path(__file__).resolve().parents[1]
 # (kills at the sync's own steps, kills at random moments): at least 50 on SQLite, where every
@@ -132,15 +133,8 @@ class Run:
         tandem = ["--sync", "--json", "--db", self.url, "--config", str(self.config)]
         return [sys.executable, "-m", "tests.crash_harness", *harness, "--", *tandem]
 
-    def run(self, *harness: str, kill_after: float | None = None) -> subprocess.CompletedProcess:
-        process = subprocess.Popen(self.command(*harness), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                   text=True)
-        try:
-            out, err = process.communicate(timeout=kill_after)
-        except subprocess.TimeoutExpired:
-            process.send_signal(signal.SIGKILL)
-            out, err = process.communicate()
-        return subprocess.CompletedProcess(process.args, process.returncode, out, err)
+    def run(self, *harness: str) -> subprocess.CompletedProcess:
+        return subprocess.run(self.command(*harness), cwd=ROOT, capture_output=True, text=True, timeout=300)
 
     def finish(self) -> subprocess.CompletedProcess:
         rerun = self.run("--count", str(self.directory / "rerun-counts.json"))
@@ -230,15 +224,13 @@ def clean(template, tmp_path_factory):
     """The reference: one sync that nobody interrupts, and how many times it took each step."""
     run = Run(template, tmp_path_factory.mktemp("clean") / "run")
     counts_file = run.directory / "counts.json"
-    started = time.monotonic()
     finished = run.run("--count", str(counts_file))
-    elapsed = time.monotonic() - started
     try:
         assert finished.returncode == 0, finished.stderr
         report = json.loads(finished.stdout)
         assert [c["status"] for c in report["channels"]] == ["ok", "ok"]
         yield {"database": run.database_state(), "stores": run.store_state(), "marks": run.export_marks(),
-               "counts": json.loads(counts_file.read_text()), "seconds": elapsed, "report": report}
+               "counts": json.loads(counts_file.read_text()), "report": report}
     finally:
         run.close()
 
@@ -273,7 +265,10 @@ def test_a_sync_killed_at_any_point_and_rerun_ends_as_a_clean_run_does(template,
     steps = kill_points(clean["counts"], rng)
     assert len(steps) >= step_runs
     plans = [("step", point) for point in steps[:step_runs]]
-    plans += [("random", rng.uniform(0.3, clean["seconds"])) for _ in range(random_runs)]
+    # Random moments, placed by the run's own progress rather than by the clock (a loaded machine
+    # must not move them past the end): a random request of the clean run, then a random wait.
+    requests = clean["counts"][REQUEST]
+    plans += [("random", (REQUEST, rng.randint(1, requests), rng.uniform(0, 0.05))) for _ in range(random_runs)]
 
     def crash_and_rerun(numbered):
         number, (kind, point) = numbered
@@ -282,26 +277,24 @@ def test_a_sync_killed_at_any_point_and_rerun_ends_as_a_clean_run_does(template,
             if kind == "step":
                 target, nth, when = point
                 crashed = run.run(target, str(nth), when)
-                assert crashed.returncode == -signal.SIGKILL, (point, crashed.stderr)
             else:
-                crashed = run.run("--count", str(run.directory / "counts.json"), kill_after=point)
+                target, nth, delay = point
+                crashed = run.run("--within", target, str(nth), f"{delay:.4f}")
+            assert crashed.returncode == -signal.SIGKILL, (point, crashed.stderr)
             run.finish()
             return kind, point, crashed.returncode, run.database_state(), run.store_state()
         finally:
             run.close()
 
-    killed_at_random = 0
     pool = ThreadPoolExecutor(max_workers=2)  # two cores: a crash and a rerun of another copy overlap
     try:
         for kind, point, code, database, stores in pool.map(crash_and_rerun, enumerate(plans)):
-            killed_at_random += kind == "random" and code == -signal.SIGKILL
             differing = [table for table in clean["database"] if database[table] != clean["database"][table]]
             assert not differing, (f"{differing} differ after a kill at {point}",
                                    [(set(database[t]) ^ set(clean["database"][t])) for t in differing])
             assert stores == clean["stores"], f"a store's quantities or prices differ after a kill at {point}"
     finally:
         pool.shutdown(cancel_futures=True)
-    assert killed_at_random >= random_runs // 2, "most random kills land while the sync is still working"
 
 
 def test_the_export_marks_record_exactly_what_each_store_holds(clean):
