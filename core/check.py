@@ -51,6 +51,13 @@ def check_setup(settings, connectors: dict | None = None, today=None) -> list[Ch
                 path=settings.secrets_file)))
         except SecretsError as exc:
             lines.append(CheckLine(False, N_("secrets file"), str(exc)))
+    from core.permissions import loose_paths
+
+    loose = loose_paths(settings)
+    lines.append(CheckLine(True, N_("permissions"), _("{count} readable by other accounts: {paths}; fix: tandem "
+                                                       "--fix-permissions").format(
+        count=len(loose), paths=", ".join(f"{path} ({mode:03o})" for path, mode in loose[:3]))
+        if loose else _("settings, data, backups and log readable by this account only"), warning=bool(loose)))
     try:
         engine = open_database(settings.database_url)
     except DatabaseError as exc:

@@ -112,3 +112,16 @@ def test_without_the_postgresql_driver_the_error_says_what_to_install(monkeypatc
     monkeypatch.setattr(builtins, "__import__", no_psycopg)
     with pytest.raises(DatabaseError, match=r"install tandem\[postgres\]"):
         make_engine("postgresql+psycopg://shop@db.example.com/tandem")
+
+
+def test_check_names_the_files_others_can_read(tmp_path, capsys):
+    config = tmp_path / "config.toml"
+    config.write_text('[shop]\ncurrency = "CAD"\n', encoding="utf-8")
+    os.chmod(config, 0o640)
+    url = f"sqlite:///{tmp_path / 'shop.sqlite'}"
+    main(["--check", "--config", str(config), "--db", url])
+    out = capsys.readouterr().out
+    assert f"WARN  permissions: 1 readable by other accounts: {config} (640); fix: tandem --fix-permissions" in out
+    os.chmod(config, 0o600)
+    main(["--check", "--config", str(config), "--db", url])
+    assert "ok    permissions: settings, data, backups and log readable by this account only" in capsys.readouterr().out

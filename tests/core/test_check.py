@@ -36,6 +36,7 @@ def configure(tmp_path, server, location_id=LOCATION_ID, shop_location="Main Str
     extra = f'store_location_id = "{location_id}"\n' if platform == "shopify" else ""
     config.write_text(f'[channels.Web]\nplatform = "{platform}"\nurl = "{server.url}"\n'
                       f'location = "{shop_location}"\n{extra}')
+    config.chmod(0o600)  # as a shop keeps it (tandem --fix-permissions); else --check warns
     return str(config)
 
 
