@@ -7,6 +7,8 @@ once and the figures a moment later.
 
 from __future__ import annotations
 
+import asyncio
+
 import threading
 from typing import TYPE_CHECKING
 
@@ -273,6 +275,20 @@ class TandemApp(App):
         context = context or getattr(self.screen, "HELP_CONTEXT", "home")
         self.push_screen(FaqScreen(context, topic, keys_for=screen_of(self.screen), opened_on=self.screen))
 
+    @staticmethod
+    async def _rebuild_in_language(screen) -> None:
+        await screen.recompose()
+        # Each screen fills its new widgets again, where it was: its own way when it has one,
+        # else as it did when it opened, then with the database's rows.
+        refill = getattr(screen, "language_changed", None)
+        if refill is not None:
+            refill()
+            return
+        if hasattr(screen, "on_mount"):
+            screen.on_mount()
+        if hasattr(screen, "refresh_from_database"):
+            screen.refresh_from_database()
+
     async def action_switch_language(self) -> None:
         """English to French or back, on every screen at once, and remembered in the settings file."""
         from core.i18n import other_language, set_language
@@ -290,17 +306,18 @@ class TandemApp(App):
             screen.refresh_bindings()
             if isinstance(screen, ModalScreen):
                 continue  # a dialog keeps what was typed in it; it speaks the new language next time
-            await screen.recompose()
-            # Each screen fills its new widgets again, where it was: its own way when it has one,
-            # else as it did when it opened, then with the database's rows.
-            refill = getattr(screen, "language_changed", None)
-            if refill is not None:
-                refill()
-                continue
-            if hasattr(screen, "on_mount"):
-                screen.on_mount()
-            if hasattr(screen, "refresh_from_database"):
-                screen.refresh_from_database()
+            # Rebuilt inside the screen's own message loop: a worker's rows posted to the screen
+            # meanwhile are shown before the rebuild or after it, never into widgets half removed.
+            rebuilt = asyncio.Event()
+
+            async def rebuild(screen=screen) -> None:
+                try:
+                    await self._rebuild_in_language(screen)
+                finally:
+                    rebuilt.set()
+
+            if screen.call_later(rebuild):
+                await rebuilt.wait()
         if self.settings is not None and not self.demo:
             try:
                 remember_language(self.settings.config_file, chosen)

@@ -469,3 +469,35 @@ async def test_yes_is_o_for_oui_in_french(sqlite_demo_engine):
         await pilot.press("o")
         await pilot.pause()
     assert app.return_code == 0 and not app.is_running
+
+
+async def test_rows_arriving_while_the_language_switches_never_land_in_half_removed_widgets(sqlite_demo_engine):
+    """A worker's result posted to a screen just as F2 rebuilds it (the home screen's overview
+    reloads every few seconds) is shown before the rebuild or after it: the console never stops
+    on widgets taken away under it."""
+    from core.overview import shop_overview
+    from core.sync_history import last_sync_per_channel
+    from core.watch_status import watch_status
+    from tui.screens.home import HomeScreen
+
+    app = TandemApp(sqlite_demo_engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot, 0.3)
+        home = app.screen
+        assert isinstance(home, HomeScreen)
+        loaded = HomeScreen.OverviewLoaded(shop_overview(sqlite_demo_engine), last_sync_per_channel(sqlite_demo_engine),
+                                           watch_status(sqlite_demo_engine))
+        real_compose = home.compose
+
+        def posting_while_rebuilt():
+            # The old widgets are gone, the new ones not yet mounted: a worker's rows arrive now.
+            home.post_message(loaded)
+            return real_compose()
+
+        home.compose = posting_while_rebuilt
+        for _ in range(3):
+            await app.action_switch_language()
+            await settle(app, pilot, 0.2)
+        del home.compose
+        assert app.is_running and app.return_code is None
+        assert "Dernière synchro" in screen_text(app) or "Last sync" in screen_text(app)
