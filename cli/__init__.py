@@ -252,7 +252,7 @@ def main(argv: list[str] | None = None) -> int:
         # The console's own terminal is its screen: its log goes to the file (or the journal) only.
         console = not any((args.sync, args.watch, args.status, args.check, args.backup is not None, args.restore,
                            args.import_catalog, args.export_reconciliation, args.paths, args.audit))
-        setup_logging(verbose=args.verbose, echo=args.verbose and not console)
+        setup_logging(verbose=args.verbose, echo=args.verbose and not console, demo=args.demo)
         _warn_if_readable_by_others(settings)
         if args.paths:
             return _print_paths(settings)

@@ -32,8 +32,9 @@ def log_dir() -> Path:
     return Path(platformdirs.user_log_dir("tandem"))
 
 
-def log_file() -> Path:
-    return log_dir() / LOG_NAME
+def log_file(demo: bool = False) -> Path:
+    """The shop's log; the demo's goes to a file of its own, never mixed into the shop's."""
+    return log_dir() / ("demo.log" if demo else LOG_NAME)
 
 
 def under_systemd(environ=None) -> bool:
@@ -79,7 +80,7 @@ def stop_logging() -> None:
     _installed.clear()
 
 
-def setup_logging(*, verbose: bool = False, echo: bool = False, environ=None) -> Path | None:
+def setup_logging(*, verbose: bool = False, echo: bool = False, environ=None, demo: bool = False) -> Path | None:
     """Send Tandem's loggers to the journal or the log file, at INFO (DEBUG with `verbose`); with
     `echo`, also to standard error (a headless run in a terminal). Returns the file, if any.
     Calling it again replaces what an earlier call set up."""
@@ -91,7 +92,7 @@ def setup_logging(*, verbose: bool = False, echo: bool = False, environ=None) ->
         journal.setFormatter(JournalFormatter("%(name)s: %(message)s"))
         handlers.append(journal)
     else:
-        path = log_file()
+        path = log_file(demo)
         try:
             path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             file_handler = _PrivateRotatingFile(path, maxBytes=ROTATE_BYTES, backupCount=ROTATE_KEEP,

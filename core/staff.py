@@ -24,7 +24,12 @@ from core.roles import OWNER, ROLE_WORDS, ROLES, allowed_alone, require
 MAX_WRONG_PINS = 5
 LOCKED_FOR = timedelta(minutes=15)
 SHORTEST_PIN, LONGEST_PIN = 4, 32
-_hasher = PasswordHasher()  # argon2id with the library's current parameters
+def production_hasher() -> PasswordHasher:
+    """argon2id with the library's current parameters (RFC 9106's second recommendation)."""
+    return PasswordHasher()
+
+
+_hasher = production_hasher()
 staff_table = Staff.__table__
 
 

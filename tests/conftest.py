@@ -25,6 +25,21 @@ BACKENDS = ["sqlite", pytest.param("postgresql", marks=[
     pytest.mark.postgres, pytest.mark.skipif(not POSTGRES_URL, reason=NO_POSTGRES)])]
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _quick_pin_hashes():
+    """PINs hashed with argon2id's cheapest parameters: the staff tests set and check hundreds of
+    PINs, and the production cost (a third of a second each, by design against guessing) would
+    be most of their time. tests/core/test_staff_approval.py checks the production parameters."""
+    from argon2 import PasswordHasher
+
+    from core import staff
+
+    production = staff._hasher
+    staff._hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    yield
+    staff._hasher = production
+
+
 @pytest.fixture(autouse=True)
 def _isolated_home(tmp_path_factory, monkeypatch):
     """No test reads or writes the real user's settings or data."""

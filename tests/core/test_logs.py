@@ -94,3 +94,11 @@ def test_under_systemd_the_log_goes_to_the_journal_with_its_priority(capsys):
     logging.getLogger("core.backup").info("written")
     assert "<6>core.backup: written" in capsys.readouterr().err
     stop_logging()
+
+
+def test_the_demo_logs_apart_from_the_shop():
+    try:
+        demo = setup_logging(demo=True)
+        assert demo.name == "demo.log" and demo != log_file()
+    finally:
+        stop_logging()

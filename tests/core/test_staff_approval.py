@@ -245,3 +245,15 @@ def test_approval_a_retired_or_changed_person_is_read_again(engine, channel, sta
     assert still_here(engine, staff["max"]).role == "cashier"
     retire_staff(engine, "cara", staff["olga"])
     assert still_here(engine, staff["cara"]) is None
+
+
+def test_approval_pins_are_hashed_at_argon2ids_recommended_cost_in_production():
+    """The suite hashes with the cheapest parameters (tests/conftest.py); the product never does."""
+    from argon2 import Type
+
+    from core.staff import production_hasher
+
+    hasher = production_hasher()
+    assert hasher.type is Type.ID
+    assert hasher.time_cost >= 3 and hasher.memory_cost >= 64 * 1024 and hasher.parallelism >= 1
+    assert hasher.hash("4821").startswith("$argon2id$v=19$m=65536,t=3")
