@@ -2,6 +2,7 @@
 would over SSH; and what happens when the connection drops."""
 
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -17,14 +18,22 @@ TANDEM = str(Path(sys.executable).with_name("tandem"))
 class Terminal:
     def __init__(self, name: str, env: dict, tmp: Path):
         self.name = f"tandem-test-{name}-{os.getpid()}"
-        environment = {**os.environ, "XDG_DATA_HOME": str(tmp / "data"), "XDG_CONFIG_HOME": str(tmp / "config"), **env}
+        # A tmux server of its own: a session started on a server already running gets that
+        # server's environment, not this test's, and two tests' demos would share one data folder.
+        self.tmux = ["tmux", "-L", self.name]
+        own = {"XDG_DATA_HOME": str(tmp / "data"), "XDG_CONFIG_HOME": str(tmp / "config"),
+               "XDG_STATE_HOME": str(tmp / "state"), **env}
+        # Given to tandem itself as well: inside a pane tmux sets TERM its own way.
+        command = "exec env " + " ".join(f"{key}={shlex.quote(value)}" for key, value in own.items()) + \
+            f" {TANDEM} --demo"
         # The pane stays when tandem ends, so a failure shows what it last printed (a traceback).
-        subprocess.run(["tmux", "new-session", "-d", "-s", self.name, "-x", "80", "-y", "24",
-                        f"exec {TANDEM} --demo", ";", "set-option", "-t", self.name, "remain-on-exit", "on"],
-                       check=True, env=environment)
+        subprocess.run([*self.tmux, "new-session", "-d", "-s", self.name, "-x", "80", "-y", "24", command,
+                        ";", "set-option", "-t", self.name, "remain-on-exit", "on"],
+                       check=True, env={**os.environ, **own})
 
     def screen(self) -> str:
-        return subprocess.run(["tmux", "capture-pane", "-p", "-t", self.name], capture_output=True, text=True).stdout
+        return subprocess.run([*self.tmux, "capture-pane", "-p", "-t", self.name], capture_output=True,
+                              text=True).stdout
 
     # A bound, not a pace: a screen that paints in a second here is waited for up to a minute on
     # a machine busy with the rest of the suite (the demo's own web stores run in the same process).
@@ -48,21 +57,22 @@ class Terminal:
 
     def keys(self, *keys: str) -> None:
         for key in keys:
-            subprocess.run(["tmux", "send-keys", "-t", self.name, key], check=True)
+            subprocess.run([*self.tmux, "send-keys", "-t", self.name, key], check=True)
             time.sleep(0.25)  # a lone Escape must not merge with the next key into Alt+key
 
     def pid(self) -> int:
-        out = subprocess.run(["tmux", "list-panes", "-t", self.name, "-F", "#{pane_pid}"], capture_output=True, text=True)
+        out = subprocess.run([*self.tmux, "list-panes", "-t", self.name, "-F", "#{pane_pid}"], capture_output=True,
+                             text=True)
         return int(out.stdout.split()[0])
 
     def alive(self) -> bool:
         """Whether tandem still runs in the pane."""
-        dead = subprocess.run(["tmux", "display-message", "-p", "-t", self.name, "#{pane_dead}"],
+        dead = subprocess.run([*self.tmux, "display-message", "-p", "-t", self.name, "#{pane_dead}"],
                               capture_output=True, text=True)
         return dead.returncode == 0 and dead.stdout.strip() == "0"
 
     def close(self) -> None:
-        subprocess.run(["tmux", "kill-session", "-t", self.name], capture_output=True)
+        subprocess.run([*self.tmux, "kill-server"], capture_output=True)
 
 
 @pytest.mark.parametrize("env", [{}, {"TERM": "xterm", "NO_COLOR": "1"}], ids=["default", "xterm-no-color"])
