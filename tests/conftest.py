@@ -125,3 +125,18 @@ def dump(engine) -> dict[str, list[tuple]]:
             name: sorted(conn.execute(select(table)).all(), key=repr)
             for name, table in sorted(metadata.tables.items())
         }
+
+
+# The longest tests start first, so the workers finish together instead of one running the
+# crash test alone at the end (xdist hands tests out in collection order).
+LONG_FIRST = ("tests/test_crash_recovery.py", "tests/core/test_shop_state_machine.py", "tests/test_concurrency.py",
+              "tests/core/test_hostile_input.py", "tests/core/test_sync_faults.py", "tests/tui/test_french.py",
+              "tests/tui/test_hostile_text.py", "tests/test_terminal.py")
+
+
+def pytest_collection_modifyitems(config, items):
+    def rank(item) -> int:
+        path = item.nodeid.split("::", 1)[0]
+        return LONG_FIRST.index(path) if path in LONG_FIRST else len(LONG_FIRST)
+
+    items.sort(key=rank)  # stable: the rest keep their order
