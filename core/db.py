@@ -9,8 +9,10 @@ from __future__ import annotations
 from core.i18n import N_, _
 
 
+import fcntl
 import logging
 import os
+import weakref
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -91,6 +93,44 @@ def _create_private(database: Path) -> None:
         os.close(descriptor)
 
 
+# --- the in-use lock: a restore waits for nobody to have the database open ----------------------
+
+class InUse(Exception):
+    """Some Tandem process has this SQLite database open."""
+
+
+def _in_use_file(database: Path) -> Path:
+    return database.with_name(database.name + ".in-use")
+
+
+def hold_in_use(engine: Engine, database: Path) -> None:
+    """Hold a shared lock on `<database>.in-use` while `engine` lives (or until it is disposed):
+    `tandem --restore` needs that lock alone, so it never replaces a file someone has open."""
+    try:
+        descriptor = os.open(_in_use_file(database), os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError:
+        return  # a read-only folder: nothing can restore over it either
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(descriptor)
+        raise DatabaseError(_("this database is being restored from a backup; try again in a minute")) from None
+    release = weakref.finalize(engine, os.close, descriptor)
+    # Disposed is done with, too (a finalizer runs once, whichever comes first).
+    event.listen(engine, "engine_disposed", lambda _engine: release())
+
+
+def take_exclusively(database: Path) -> int:
+    """The in-use lock alone, or InUse; returns the descriptor to close when done."""
+    descriptor = os.open(_in_use_file(database), os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(descriptor)
+        raise InUse(str(database)) from None
+    return descriptor
+
+
 def make_engine(url: str) -> Engine:
     try:
         parsed = make_url(url)
@@ -107,8 +147,6 @@ def make_engine(url: str) -> Engine:
         engine.__class__ = SQLiteEngine
         watch_commits(engine)
         if parsed.database and parsed.database != ":memory:" and not parsed.database.startswith("file:"):
-            from core.backup import hold_in_use
-
             hold_in_use(engine, Path(parsed.database).expanduser())
         return engine
     if parsed.get_backend_name() == "postgresql":
@@ -221,13 +259,13 @@ def _copy_before_upgrade(engine: Engine, revision: str) -> None:
     upgraded until someone says a copy exists (TANDEM_UPGRADE_BACKED_UP=1)."""
     import sys
 
-    from core import backup
+    from core import copies
     from core.settings import default_data_dir
 
     url = engine.url.render_as_string(hide_password=False)
-    database = backup.sqlite_path(url)
+    database = copies.sqlite_path(url)
     if database is not None:
-        target = database.with_name(f"{database.name}.before-upgrade-{revision}-{backup.stamp()}")
+        target = database.with_name(f"{database.name}.before-upgrade-{revision}-{copies.stamp()}")
     elif engine.dialect.name == "postgresql":
         if os.environ.get("TANDEM_UPGRADE_BACKED_UP") == "1":
             return
@@ -237,16 +275,16 @@ def _copy_before_upgrade(engine: Engine, revision: str) -> None:
             raise DatabaseError(_("this database is at schema {revision} and this Tandem needs {head}. Copy it "
                                   "first: pg_dump --format=custom --file tandem-before-upgrade.dump \"{url}\"; then "
                                   "run Tandem again with TANDEM_UPGRADE_BACKED_UP=1 to upgrade it").format(
-                revision=revision, head=SCHEMA_HEAD, url=backup.libpq_url(url)[0]))
-        target = default_data_dir() / "backups" / f"before-upgrade-{revision}-{backup.stamp()}.dump"
+                revision=revision, head=SCHEMA_HEAD, url=copies.libpq_url(url)[0]))
+        target = default_data_dir() / "backups" / f"before-upgrade-{revision}-{copies.stamp()}.dump"
     else:
         return
     try:
         if database is not None:
-            backup.copy_sqlite(database, target)
+            copies.copy_sqlite(database, target)
         else:
-            backup.dump_postgres(url, target)
-    except backup.BackupError as exc:
+            copies.dump_postgres(url, target)
+    except copies.BackupError as exc:
         raise DatabaseError(_("this database needs an upgrade (schema {revision} to {head}), and the copy taken "
                               "first failed, so nothing was changed: {reason}").format(
             revision=revision, head=SCHEMA_HEAD, reason=exc)) from None

@@ -83,9 +83,14 @@ def _read_config(path: Path):
         raise ConfigError(_('{path}: is not UTF-8 text').format(path=path)) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(_('{path}: is not valid TOML ({exc})').format(path=path, exc=exc)) from None
-    from core.settings_schema import validate
+    from pydantic import ValidationError
 
-    return validate(data, path)
+    from core.settings_schema import explain
+
+    try:
+        return SettingsFile.model_validate(data)
+    except ValidationError as error:
+        raise ConfigError(explain(error, path)) from None
 
 
 def load_settings(

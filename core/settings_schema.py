@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import difflib
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -311,13 +311,3 @@ def explain(error: ValidationError, path) -> str:
             return _("{where}: [{section}] must be a table of settings").format(where=where, section=dotted)
     what = _description(location) or _("a value of another kind")
     return _("{where}: {key} must be {what}").format(where=where, key=dotted, what=what)
-
-
-def validate(data: dict[str, Any], path) -> SettingsFile:
-    from core.settings import ConfigError
-
-    try:
-        return SettingsFile.model_validate(data)
-    except ValidationError as error:
-        raise ConfigError(explain(error, path)) from None
-

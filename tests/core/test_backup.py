@@ -18,7 +18,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import func, select, text
 
-from core import backup
+from core import backup, copies
 from core.db import MIGRATIONS_DIR, SCHEMA_HEAD, DatabaseError, current_revision, make_engine, migrate, open_database
 from core.demo import DEMO_CHANNEL, DEMO_SEED, create_demo_database
 from core.demo_store.app import LoopbackServer
@@ -252,7 +252,7 @@ def test_the_readmes_postgresql_backup_line_makes_a_copy_pg_restore_puts_back(tm
     create_demo_database(database_url)
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert "pg_dump --format=custom --file tandem.dump" in readme and "pg_restore --clean --if-exists --no-owner" in readme
-    address, env = backup.libpq_url(database_url)
+    address, env = copies.libpq_url(database_url)
     dump = tmp_path / "tandem.dump"
     subprocess.run(["pg_dump", "--format=custom", "--file", str(dump), address], env=env, check=True, timeout=120)
     engine = open_database(database_url)

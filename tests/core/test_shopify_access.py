@@ -69,6 +69,7 @@ def write_config(tmp_path, url: str, api_version: str | None = None) -> Path:
     version = f'api_version = "{api_version}"\n' if api_version else ""
     config.write_text(f'[channels.Web]\nplatform = "shopify"\nurl = "{url}"\nlocation = "Main Street"\n'
                       f'store_location_id = "{LOCATION_ID}"\nexport_time = "00:00"\n{version}')
+    config.chmod(0o600)  # as a shop keeps it (tandem --fix-permissions); else --check warns
     return config
 
 
@@ -317,7 +318,7 @@ def test_the_default_version_is_served_and_checked_ok(shop, capfd):
 def test_an_api_version_that_is_not_one_is_refused_with_the_settings(tmp_path, capfd):
     code, _out, err = run(capfd, "--check", "--config",
                           str(write_config(tmp_path, "https://shop.example.com", api_version="2026-02")))
-    assert code == 2 and "api_version is a Shopify API version like 2026-10" in err
+    assert code == 2 and "api_version must be a Shopify API version like 2026-10" in err
 
 
 def test_a_connector_without_credentials_says_what_it_needs():
