@@ -129,7 +129,7 @@ def dump(engine) -> dict[str, list[tuple]]:
 
 # The longest tests start first, so the workers finish together instead of one running the
 # crash test alone at the end (xdist hands tests out in collection order).
-LONG_FIRST = ("tests/test_crash_recovery.py", "tests/core/test_shop_state_machine.py", "tests/test_concurrency.py",
+LONG_FIRST = ("tests/test_crash_recovery.py", "tests/test_install.py", "tests/test_ssh_staff.py", "tests/core/test_shop_state_machine.py", "tests/test_concurrency.py",
               "tests/core/test_hostile_input.py", "tests/core/test_sync_faults.py", "tests/tui/test_french.py",
               "tests/tui/test_hostile_text.py", "tests/test_terminal.py")
 

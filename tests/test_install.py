@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.system import NEEDS_ROOT_AND_TOOLS
+from tests.system import NEEDS_ROOT_AND_TOOLS, host_to_itself  # noqa: F401 - the fixture
 
 ROOT = Path(__file__).resolve().parents[1]
 USER = "tandemshop"
@@ -36,6 +36,12 @@ pytestmark = [
                        reason="changes the host's users: set TANDEM_TEST_SYSTEM=1 to run it (.ci/run does)"),
     *NEEDS_ROOT_AND_TOOLS,
 ]
+
+
+@pytest.fixture(autouse=True)
+def _one_at_a_time_on_the_host(host_to_itself):
+    """Before any other fixture touches the host's users."""
+
 
 SSHD_BLOCK = f"""\
 Match User {USER}

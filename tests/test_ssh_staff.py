@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.system import NEEDS_ROOT_AND_TOOLS
+from tests.system import NEEDS_ROOT_AND_TOOLS, host_to_itself  # noqa: F401 - the fixture
 
 from tests.waiting import until
 
@@ -43,6 +43,12 @@ pytestmark = [
                        or shutil.which("ssh-keygen") is None,
                        reason="needs OpenSSH's server and client (apt-get install openssh-server openssh-client)"),
 ]
+
+
+@pytest.fixture(autouse=True)
+def _one_at_a_time_on_the_host(host_to_itself):
+    """Before any other fixture touches the host's users."""
+
 
 CATALOG = "sku,description,price,quantity\nBELL-1,Brass bicycle bell,25.00,6\nTUBE-700,Inner tube 700c,8.99,12\n"
 # What the cashier tries to import: a price cut and a product of his own; none of it may land.
