@@ -81,6 +81,11 @@ def backup(settings, target: Path | None = None, now: datetime | None = None) ->
 def restore(settings, source: Path, now: datetime | None = None) -> Path:
     """`tandem --restore FILE`: put a copy back in place of the SQLite database. Refuses while any
     Tandem process uses it; the database replaced is kept beside it (returned)."""
+    from core.audit import current_actor
+    from core.roles import require
+
+    actor = current_actor()
+    require(actor, "database.restore")
     database = sqlite_path(settings.database_url)
     if database is None:
         raise BackupError(_("only a SQLite database is restored by Tandem; for PostgreSQL use pg_restore "
@@ -122,5 +127,16 @@ def restore(settings, source: Path, now: datetime | None = None) -> Path:
         raise BackupError(_("a sync is running on this database: stop it first")) from None
     finally:
         os.close(held)
-    log.warning("database restored from %s; the one it replaced is kept as %s", source, kept)
+    log.warning("database restored from %s by %s; the one it replaced is kept as %s", source, actor, kept)
+    from core.audit import record
+    from core.db import open_database
+
+    # Said in the database put back, whose own history stops at the copy.
+    engine = open_database(settings.database_url)
+    try:
+        with engine.begin() as conn:
+            record(conn, actor, "database_restored", "database", database.name, "file", kept, source,
+                   _("put back from a copy; the database it replaced is kept beside it"))
+    finally:
+        engine.dispose()
     return kept

@@ -49,6 +49,7 @@ NEEDS: dict[str, tuple[str, str]] = {
     "sync.run": (CASHIER, N_("sync the web stores")),
     "staff.manage": (OWNER, N_("manage staff")),
     "channels.manage": (OWNER, N_("change web stores and their credentials")),
+    "database.restore": (OWNER, N_("restore the database from a backup")),
 }
 
 

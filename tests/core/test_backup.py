@@ -290,3 +290,22 @@ def test_an_older_postgresql_database_is_dumped_before_its_upgrade(postgres_url,
 
     assert list((default_data_dir() / "backups").glob("before-upgrade-0010-*.dump"))
     engine.dispose()
+
+
+def test_only_the_owner_restores_and_the_restore_is_in_the_audit(tmp_path):
+    from core.audit import Actor, audit_entries, set_session_actor
+    from core.roles import NotAllowed
+
+    url = sqlite_url(tmp_path / "shop.sqlite")
+    open_database(url).dispose()
+    copy = backup.backup(settings_for(tmp_path, url)).path
+    set_session_actor(Actor("max", role="manager"))
+    with pytest.raises(NotAllowed):
+        backup.restore(settings_for(tmp_path, url), copy)
+    assert not list(tmp_path.glob("shop.sqlite.replaced-*"))
+    set_session_actor(Actor("olga", role="owner"))
+    backup.restore(settings_for(tmp_path, url), copy)
+    engine = open_database(url)
+    entries = [entry for entry in audit_entries(engine) if entry.action == "database_restored"]
+    engine.dispose()
+    assert len(entries) == 1 and entries[0].actor == "olga" and str(copy) in entries[0].new
