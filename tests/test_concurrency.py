@@ -14,6 +14,7 @@ import subprocess
 import sys
 import threading
 import time
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -81,6 +82,14 @@ class SyncLoop(threading.Thread):
 
 @pytest.fixture
 def shop(database_url, tmp_path):
+    with synced_shop(database_url, tmp_path) as made:
+        yield made
+
+
+@contextmanager
+def synced_shop(database_url, tmp_path):
+    """The demo shop synced once with its web store on loopback; with the command that syncs it
+    again in a process of its own, as cron would."""
     create_demo_database(database_url)
     store = build_demo_store(DEMO_SEED, now=datetime(2026, 11, 27, 6, 0, tzinfo=UTC))
     store.access_token = TOKEN

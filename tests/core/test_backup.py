@@ -20,17 +20,13 @@ from sqlalchemy import func, select, text
 
 from core import backup, copies
 from core.db import MIGRATIONS_DIR, SCHEMA_HEAD, DatabaseError, current_revision, make_engine, migrate, open_database
-from core.demo import DEMO_CHANNEL, DEMO_SEED, create_demo_database
-from core.demo_store.app import LoopbackServer
-from core.demo_store.runtime import build_demo_store
-from core.demo_store.store import LOCATION_ID
+from core.demo import DEMO_CHANNEL, create_demo_database
 from core.models import WebSale, WebSaleLine
 from core.secrets import save_secret
 from core.settings import Settings, sqlite_url
-from core.sync import SyncOptions, apply_channel_settings, run_sync
 
 from tests.conftest import NO_POSTGRES, POSTGRES_URL, drop_postgres_database, new_postgres_database
-from tests.test_concurrency import TOKEN, config_for, more_orders
+from tests.test_concurrency import more_orders, synced_shop
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -67,22 +63,8 @@ def committed_matches_lines(path: Path) -> bool:
 def test_a_backup_taken_while_a_sync_writes_restores_whole_with_every_committed_order(tmp_path):
     database = tmp_path / "shop.sqlite"
     url = sqlite_url(database)
-    create_demo_database(url)
-    store = build_demo_store(DEMO_SEED, now=datetime(2026, 11, 27, 6, 0, tzinfo=UTC))
-    store.access_token = TOKEN
-    with LoopbackServer(store) as server:
-        config = config_for(tmp_path, server.url)
-        engine = open_database(url)
-        apply_channel_settings(engine, {DEMO_CHANNEL: {
-            "platform": "shopify", "url": server.url, "location": "Main Street",
-            "store_location_id": LOCATION_ID, "export_time": "00:00"}})
-        from tests.core.connectors.conftest import shopify
-
-        assert run_sync(engine, options=SyncOptions(export_now=True),
-                        connectors={DEMO_CHANNEL: shopify(server, lambda s: None, token=TOKEN)},
-                        log=lambda m: None).exit_code == 0
+    with synced_shop(url, tmp_path) as (engine, store, sync, _settings):
         assert committed_matches_lines(database), "the invariant holds on the live database to begin with"
-        sync = [sys.executable, "-m", "cli", "--sync", "--export-now", "--db", url, "--config", str(config)]
         stop, results = threading.Event(), []
 
         def syncs() -> None:
@@ -94,14 +76,14 @@ def test_a_backup_taken_while_a_sync_writes_restores_whole_with_every_committed_
 
         writer = threading.Thread(target=syncs, daemon=True)
         writer.start()
-        copies: list[tuple[Path, set[str]]] = []
+        taken: list[tuple[Path, set[str]]] = []
         try:
             for round_ in range(4):
                 # Wait until this round's sync is writing (new orders not yet all in), then copy.
                 with engine.connect() as conn:
                     before = set(conn.execute(select(WebSale.order_number)).scalars())
                 result = backup.backup(settings_for(tmp_path, url), tmp_path / f"copy-{round_}.sqlite")
-                copies.append((result.path, before))
+                taken.append((result.path, before))
                 with engine.connect() as conn:
                     grown = conn.execute(select(func.count()).select_from(WebSale)).scalar()
                 while grown <= len(before) + 30 and writer.is_alive():
@@ -111,10 +93,9 @@ def test_a_backup_taken_while_a_sync_writes_restores_whole_with_every_committed_
         finally:
             stop.set()
             writer.join(timeout=180)
-        engine.dispose()
     assert results and all(r.returncode == 0 for r in results), [r.stderr for r in results if r.returncode]
-    assert len({len(before) for _, before in copies}) > 1, "the copies were taken at different points of the syncs"
-    for path, before in copies:
+    assert len({len(before) for _, before in taken}) > 1, "the copies were taken at different points of the syncs"
+    for path, before in taken:
         assert backup.check_copy(path) == SCHEMA_HEAD  # integrity_check said ok
         held = orders_in(path)
         assert before <= set(held), "every order committed before the copy began is in it"
@@ -122,7 +103,7 @@ def test_a_backup_taken_while_a_sync_writes_restores_whole_with_every_committed_
         assert committed_matches_lines(path)
         assert os.stat(path).st_mode & 0o777 == 0o600
     # Put the last copy back: it opens, passes the check, and holds exactly what the copy held.
-    last, _before = copies[-1]
+    last, _before = taken[-1]
     gc.collect()  # the engines above are gone: nothing holds the database now
     kept = backup.restore(settings_for(tmp_path, url), last)
     assert kept is not None and kept.exists() and orders_in(kept), "the replaced database is kept, whole"
@@ -216,8 +197,8 @@ def test_an_older_database_is_upgraded_with_a_copy_left_beside_it(tmp_path, caps
     older_database(sqlite_url(database))
     engine = open_database(sqlite_url(database))
     assert current_revision(engine) == SCHEMA_HEAD
-    copies = list(tmp_path.glob("shop.sqlite.before-upgrade-0010-*"))
-    assert len(copies) == 1 and backup.check_copy(copies[0]) == "0010"
+    before_upgrade = list(tmp_path.glob("shop.sqlite.before-upgrade-0010-*"))
+    assert len(before_upgrade) == 1 and backup.check_copy(before_upgrade[0]) == "0010"
     assert "upgraded to" in capsys.readouterr().err
     engine.dispose()
     open_database(sqlite_url(database)).dispose()

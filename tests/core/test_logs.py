@@ -8,18 +8,17 @@ import re
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import update
 
 from core.audit import Actor
 from core.logs import JournalFormatter, log_file, setup_logging, stop_logging, under_systemd, when_committed
-from core.models import SalesChannel, WebSale
+from core.models import WebSale
 from core.roles import NotAllowed, require
 from core.secrets import remember
-from core.supplier import enable_supplier_fulfillment, record_supplier_document
 from core.sync import SyncOptions, run_sync
 
 from tests.core.connectors.conftest import TOKEN, shopify
-from tests.core.test_sync import QUIET, connectors, shop  # noqa: F401 - the shared fixture
+from tests.core.test_sync import QUIET, connectors, shop, supplier_fulfilment_on  # noqa: F401 - the shared fixture
 
 
 @pytest.fixture
@@ -31,11 +30,7 @@ def logged():
 def test_each_kind_of_sync_decision_is_logged_with_its_order_or_sku_and_no_secret(shop, logged):
     engine, store, server = shop
     assert logged == log_file() and logged.parent.stat().st_mode & 0o777 == 0o700
-    with engine.connect() as conn:
-        channel = conn.execute(select(SalesChannel.id)).scalar()
-    for kind in ("internet_addendum", "packing_slip_form", "retailer_contract"):
-        record_supplier_document(engine, channel, kind, datetime(2026, 1, 1).date(), Actor("t"))
-    enable_supplier_fulfillment(engine, channel, Actor("t"))
+    supplier_fulfilment_on(engine)
     store.orders[0].tags = ["supplier-fulfilled"]
     store.orders[0].fulfilled_at = "2099-01-01T12:00:00Z"  # shipped far ahead: held
     held_number = store.orders[0].name

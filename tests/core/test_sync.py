@@ -266,18 +266,24 @@ def test_credentials_in_the_settings_file_are_refused(tmp_path, capsys):
     assert "credentials belong in the secrets file" in capsys.readouterr().err
 
 
-def test_a_sync_releases_holds_that_fell_due_even_without_new_orders(shop):
-    from datetime import UTC, datetime
-
-    from core.models import WebSale
+def supplier_fulfilment_on(engine) -> None:
+    """The three signed documents recorded and supplier fulfilment switched on, for the one channel."""
     from core.supplier import enable_supplier_fulfillment, record_supplier_document
 
-    engine, store, server = shop
     with engine.connect() as conn:
         channel = conn.execute(select(SalesChannel.id)).scalar()
     for kind in ("internet_addendum", "packing_slip_form", "retailer_contract"):
         record_supplier_document(engine, channel, kind, datetime(2026, 1, 1).date(), Actor("t"))
     enable_supplier_fulfillment(engine, channel, Actor("t"))
+
+
+def test_a_sync_releases_holds_that_fell_due_even_without_new_orders(shop):
+    from datetime import UTC, datetime
+
+    from core.models import WebSale
+
+    engine, store, server = shop
+    supplier_fulfilment_on(engine)
     store.orders[0].tags = ["supplier-fulfilled"]
     store.orders[0].fulfilled_at = "2099-01-01T12:00:00Z"  # shipped far in the future: held
     store.orders[1].tags = ["supplier-fulfilled"]
