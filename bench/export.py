@@ -144,7 +144,16 @@ def run(argv: list[str] | None = None) -> list[Figure]:
     parser = argparse.ArgumentParser()
     parser.add_argument("--products", type=int, default=100_000)
     parser.add_argument("--changed", type=int, default=20_000)
+    parser.add_argument("--log", action="store_true",
+                        help="log at INFO to a file, as tandem --sync does (a line per item sent)")
     args = parser.parse_args(argv)
+    if args.log:
+        import os
+
+        from core.logs import setup_logging
+
+        os.environ["XDG_STATE_HOME"] = tempfile.mkdtemp(prefix="tandem-bench-log-")
+        print(f"log: {setup_logging()}")
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         for platform in ("shopify", "woocommerce"):
