@@ -9,17 +9,34 @@ async def settle(app, pilot, wait: float = 0.0) -> None:
     await pilot.pause(wait)
     while getattr(app.screen, "held_digits", ""):
         await pilot.pause(0.02)
-    for _attempt in range(20):
-        try:
-            await app.workers.wait_for_complete()
+    # A worker's message may start another worker (a write's Done reloads the screen): settle
+    # again until a pause leaves no worker running, rather than trusting one round to be enough.
+    for _round in range(50):
+        for _attempt in range(20):
+            try:
+                await app.workers.wait_for_complete()
+                break
+            except (WorkerFailed, WorkerCancelled):
+                # A worker that failed is reported on screen (tui.failures), which is what tests
+                # check; one cancelled was replaced by a newer one of its group (an exclusive
+                # worker). Whether either is still pending here depends only on how fast the
+                # machine ran it; the others are waited for again.
+                continue
+        await pilot.pause()
+        if all(worker.is_finished for worker in app.workers):
             break
-        except (WorkerFailed, WorkerCancelled):
-            # A worker that failed is reported on screen (tui.failures), which is what tests check;
-            # one cancelled was replaced by a newer one of its group (an exclusive worker). Whether
-            # either is still pending here depends only on how fast the machine ran it; the others
-            # are waited for again.
-            continue
-    await pilot.pause()
+
+
+async def settle_until(app, pilot, shown, bound: float = 10.0) -> None:
+    """Settle until `shown()` is true: a write's worker posts a message whose handler starts a
+    reload worker of its own, which one settle may not see start. Fails after `bound` seconds."""
+    import time
+
+    deadline = time.monotonic() + bound
+    await settle(app, pilot)
+    while not shown():
+        assert time.monotonic() < deadline, f"not shown within {bound} s"
+        await settle(app, pilot, 0.05)
 
 
 async def press_and_settle(app, pilot, *keys: str) -> None:

@@ -9,7 +9,7 @@ from tui.dialogs.pickup import PickupScreen
 from tui.screens.resolver import ResolverScreen
 from tui.screens.sale import SaleScreen
 
-from tests.tui.pilot_helpers import open_sale, press_and_settle, settle
+from tests.tui.pilot_helpers import open_sale, press_and_settle, settle, settle_until
 
 
 def sale_row(engine, order_number):
@@ -97,7 +97,7 @@ async def issue_a_card(app, pilot, card: str) -> str:
     await open_sale(app, pilot, number)
     await press_and_settle(app, pilot, "g")
     await pilot.press(*card, "enter")
-    await settle(app, pilot, 0.2)
+    await settle_until(app, pilot, lambda: any(line.gift_card == card for line in app.screen.detail.lines))
     return number
 
 
