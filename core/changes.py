@@ -1,29 +1,49 @@
-"""What tells an open console that the database changed elsewhere — another terminal's decision,
-a sync, a catalog import — without it re-reading its screen every few seconds.
+"""How an open console and the watcher notice what was committed elsewhere — another terminal's
+decision, a sync, a catalog import — at a cost that grows with the changes, not with the history.
 
-`change_mark` is one cheap query (maxima, counts and a sum over indexed columns); two marks that
-differ mean the screen should read its rows again. `arrived_since` lists the web sales stored
-after a given one that want a person now, for the console's notice."""
+Every write that changes what a screen or a web store shows adds a numbered row to `change`, by
+the database's own triggers, in the transaction of the change (migration 0012). So:
+
+- "did anything change?" is one index lookup (`latest_change`), and on SQLite first not even
+  that: `PRAGMA data_version` on a kept connection moves only when another connection committed;
+- on PostgreSQL nothing polls: the commit NOTIFYs `tandem_changes` and `ChangeListener` waits on
+  its socket, re-reading after a reconnect (a notification may have been missed meanwhile);
+- the watcher reads the rows after its position (`store_changes_after`) and exports just those
+  products; audit lines, sync runs and sales that moved no stock wake nothing there.
+
+PostgreSQL numbers a row when it is inserted, not when it commits: a long transaction's row may
+become visible after a higher one was read. A position therefore remembers the transactions that
+were still open when it was read, and the next read takes their rows too (`ChangePosition`).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import logging
+import sqlite3
+import threading
+from dataclasses import dataclass, field
+from typing import Callable
 
-from sqlalchemy import Engine, func, or_, select
+from sqlalchemy import Connection, Engine, func, insert, or_, select, text, update
 
-from core.models import (
-    CLOSED_SALE_STATES,
-    UNRESOLVED_MATCH_STATES,
-    AuditEntry,
-    SaleState,
-    SyncRun,
-    WebListing,
-    WebSale,
-)
+from core.dbtypes import utcnow
+from core.models import CLOSED_SALE_STATES, Change, SaleState, SyncCursor, WebSale
+
+log = logging.getLogger(__name__)
+
+# What a change row says changed. The first four can move what a web store is sent.
+STORE_KINDS = ("stock", "product", "link", "channel")
+SCREEN_KINDS = ("catalog", "listing", "sale", "audit", "run")
+KINDS = STORE_KINDS + SCREEN_KINDS
+NOTIFY_CHANNEL = "tandem_changes"
+CHANGES_CURSOR = "changes_exported"  # a store's position in the change sequence (SyncCursor)
+PENDING_KEPT = 40  # open transactions a position remembers; more, and it does not move that round
 
 # A sale held for its supplier's release time waits for the clock, not for a person.
 NEEDS_SOMEONE = tuple(state.value for state in SaleState
                       if state.value not in CLOSED_SALE_STATES and state != SaleState.HELD)
+
+change_table = Change.__table__
 
 
 @dataclass(frozen=True)
@@ -33,18 +53,281 @@ class NewSale:
     state: str
 
 
-def change_mark(engine: Engine) -> tuple:
-    sale, listing, run = WebSale.__table__, WebListing.__table__, SyncRun.__table__
+def latest_change(conn: Connection) -> int:
+    """The newest change's number: one look at the end of the primary key."""
+    return conn.execute(select(func.coalesce(func.max(change_table.c.id), 0))).scalar_one()
+
+
+# --- the watcher's position ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChangePosition:
+    """Every change up to `last` was read, except rows of the transactions in `pending` (open at
+    the time of the read, PostgreSQL only), which the next read takes whatever their number."""
+
+    last: int
+    pending: tuple[int, ...] = ()
+
+    def encode(self) -> str:
+        return f"{self.last}" + (":" + ",".join(map(str, self.pending)) if self.pending else "")
+
+    @classmethod
+    def decode(cls, value: str | None) -> ChangePosition | None:
+        if not value:
+            return None
+        last, _, pending = value.partition(":")
+        return cls(int(last), tuple(int(xid) for xid in pending.split(",") if xid))
+
+
+@dataclass
+class StoreChanges:
+    """What the changes after a position ask of one web store: the products to plan again, or the
+    whole catalog (its settings or locations changed), and the position once they are sent."""
+
+    products: set[int] = field(default_factory=set)
+    whole_catalog: bool = False
+    rows: int = 0  # change rows read, to show that the cost follows the changes
+    position: ChangePosition = ChangePosition(0)
+
+    @property
+    def anything(self) -> bool:
+        return self.whole_catalog or bool(self.products)
+
+
+def current_position(conn: Connection) -> ChangePosition:
+    """Where a reader starting now stands: after every committed change, with the transactions
+    still open (PostgreSQL) to be read later."""
+    return ChangePosition(latest_change(conn), _open_transactions(conn))
+
+
+def _open_transactions(conn: Connection) -> tuple[int, ...]:
+    if conn.dialect.name != "postgresql":
+        return ()  # one writer at a time: numbers are taken in commit order
+    return tuple(sorted(conn.execute(text(
+        "SELECT pg_snapshot_xip(pg_current_snapshot())::text::bigint")).scalars()))
+
+
+def store_changes_after(conn: Connection, channel_id: int, position: ChangePosition) -> StoreChanges:
+    """The changes a store may need since `position`, read in one snapshot with the new position.
+    Call it in a transaction of its own on PostgreSQL (REPEATABLE READ, see `read_store_changes`)."""
+    now = current_position(conn)
+    after = change_table.c.id > position.last
+    if position.pending:
+        after = or_(after, change_table.c.xid.in_(position.pending))
+    changes = StoreChanges(position=ChangePosition(max(now.last, position.last), now.pending))
+    if len(now.pending) > PENDING_KEPT:
+        changes.position = position  # too many open at once to remember: read the same again next round
+    for kind, product_id, channel in conn.execute(
+            select(change_table.c.kind, change_table.c.product_id, change_table.c.channel_id).where(after)):
+        changes.rows += 1
+        if kind == "channel" and channel in (None, channel_id):
+            changes.whole_catalog = True
+        elif kind in ("stock", "product", "link") and product_id is not None:
+            changes.products.add(product_id)
+    return changes
+
+
+def read_store_changes(engine: Engine, channel_id: int, position: ChangePosition) -> StoreChanges:
     with engine.connect() as conn:
-        return tuple(conn.execute(select(
-            select(func.max(AuditEntry.id)).scalar_subquery(),
-            select(func.max(sale.c.id)).scalar_subquery(),
-            select(func.coalesce(func.sum(sale.c.version), 0)).scalar_subquery(),
-            select(func.max(run.c.id)).scalar_subquery(),
-            select(func.count()).select_from(run).where(run.c.finished_at.is_not(None)).scalar_subquery(),
-            select(func.count()).select_from(listing)
-            .where(listing.c.match_state.in_([s.value for s in UNRESOLVED_MATCH_STATES])).scalar_subquery(),
-        )).one())
+        if conn.dialect.name == "postgresql":
+            conn = conn.execution_options(isolation_level="REPEATABLE READ")
+        with conn.begin():
+            return store_changes_after(conn, channel_id, position)
+
+
+def saved_position(conn: Connection, channel_id: int) -> ChangePosition | None:
+    return ChangePosition.decode(conn.execute(select(SyncCursor.value).where(
+        SyncCursor.channel_id == channel_id, SyncCursor.name == CHANGES_CURSOR)).scalar())
+
+
+def save_position(conn: Connection, channel_id: int, position: ChangePosition) -> None:
+    """In the transaction of the export's last marks: the position never runs ahead of them."""
+    table = SyncCursor.__table__
+    values = {"value": position.encode(), "updated_at": utcnow()}
+    if not conn.execute(update(table).where(table.c.channel_id == channel_id, table.c.name == CHANGES_CURSOR)
+                        .values(values)).rowcount:
+        conn.execute(insert(table).values(channel_id=channel_id, name=CHANGES_CURSOR, **values))
+
+
+def forget_read_changes(engine: Engine, kept: int = 100_000) -> int:
+    """Rows every web store's position has passed, beyond the last `kept`: the table stays small
+    over years. A store without a position yet keeps everything until it has one."""
+    from core.models import SalesChannel
+
+    with engine.begin() as conn:
+        stores = conn.execute(select(SalesChannel.id).where(SalesChannel.active.is_(True))).scalars().all()
+        values = dict(conn.execute(select(SyncCursor.channel_id, SyncCursor.value)
+                                   .where(SyncCursor.name == CHANGES_CURSOR)).all())
+        positions = [ChangePosition.decode(values.get(store)) for store in stores]
+        if any(position is None or position.pending for position in positions):
+            return 0
+        below = min([position.last for position in positions] + [latest_change(conn) - kept])
+        return conn.execute(change_table.delete().where(change_table.c.id <= below)).rowcount or 0
+
+
+# --- noticing a commit elsewhere -------------------------------------------------------------------
+
+
+class _SqliteWatch:
+    """`PRAGMA data_version` on a connection of its own moves only when another connection
+    committed; only then is the newest change read (and most commits elsewhere — a heartbeat, a
+    store's read time — add no change row, so nothing is refreshed for them)."""
+
+    def __init__(self, engine: Engine):
+        self._connection = sqlite3.connect(engine.url.database, timeout=5, check_same_thread=False)
+        self._version = self._data_version()
+        self._latest = self._read_latest()
+
+    def _data_version(self) -> int:
+        return self._connection.execute("PRAGMA data_version").fetchone()[0]
+
+    def _read_latest(self) -> int:
+        return self._connection.execute("SELECT coalesce(max(id), 0) FROM change").fetchone()[0]
+
+    def wait(self, stop: threading.Event, interval: float) -> bool:
+        if stop.wait(interval):
+            return False
+        version = self._data_version()
+        if version == self._version:
+            return False
+        self._version = version
+        latest = self._read_latest()
+        if latest == self._latest:
+            return False
+        self._latest = latest
+        return True
+
+    def close(self) -> None:
+        self._connection.close()
+
+
+class _PostgresWatch:
+    """LISTEN on a connection of its own; every notification is a transaction that added change
+    rows (the trigger sends none otherwise). A lost connection is opened again, and reported as a
+    change: what was committed meanwhile was not heard."""
+
+    def __init__(self, engine: Engine):
+        from core.copies import libpq_url
+
+        self._url, self._password = libpq_url(engine.url.render_as_string(hide_password=False))[0], \
+            engine.url.password
+        self._connection = None
+        self._connect()
+
+    def _connect(self) -> None:
+        import psycopg
+
+        self._connection = psycopg.connect(self._url, password=self._password, autocommit=True,
+                                           connect_timeout=5)
+        self._connection.execute(f"LISTEN {NOTIFY_CHANNEL}")
+
+    def wait(self, stop: threading.Event, interval: float) -> bool:
+        import psycopg
+
+        try:
+            if self._connection is None:
+                self._connect()
+                return True
+            heard = False
+            # A second at most, to see the stop; waiting on the socket costs the server nothing.
+            for _notice in self._connection.notifies(timeout=1.0, stop_after=1):
+                heard = True
+            if heard:  # one refresh for a burst of commits
+                for _notice in self._connection.notifies(timeout=0.01):
+                    pass
+            return heard
+        except psycopg.Error as exc:
+            log.info("change notifications: connection lost (%s); listening again", type(exc).__name__)
+            self.close()
+            stop.wait(min(interval * 4, 2.0))
+            return False
+
+    def close(self) -> None:
+        if self._connection is not None:
+            try:
+                self._connection.close()
+            finally:
+                self._connection = None
+
+
+class _EngineWatch:
+    """A database without a file of its own (SQLite in memory): the newest change through the engine."""
+
+    def __init__(self, engine: Engine):
+        self._engine = engine
+        self._latest = self._read_latest()
+
+    def _read_latest(self) -> int:
+        with self._engine.connect() as conn:
+            return latest_change(conn)
+
+    def wait(self, stop: threading.Event, interval: float) -> bool:
+        if stop.wait(interval):
+            return False
+        latest = self._read_latest()
+        if latest == self._latest:
+            return False
+        self._latest = latest
+        return True
+
+    def close(self) -> None:
+        pass
+
+
+def change_watch(engine: Engine):
+    if engine.dialect.name == "postgresql":
+        return _PostgresWatch(engine)
+    if engine.url.database and engine.url.database != ":memory:":
+        return _SqliteWatch(engine)
+    return _EngineWatch(engine)
+
+
+class ChangeListener:
+    """Calls `on_change` from a thread of its own after commits elsewhere that added change rows
+    (a burst of them, once). What a console and the watcher run; `interval` is how often SQLite's
+    data_version is looked at (PostgreSQL waits on its socket)."""
+
+    def __init__(self, engine: Engine, on_change: Callable[[], None], interval: float = 0.5):
+        self._engine, self._on_change, self._interval = engine, on_change, interval
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.ready = threading.Event()
+
+    def start(self) -> ChangeListener:
+        self._thread = threading.Thread(target=self._run, name="tandem-changes", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self, wait: float = 0.0) -> None:
+        self._stop.set()
+        if wait and self._thread is not None:
+            self._thread.join(wait)
+
+    def _run(self) -> None:
+        watch, lost = None, False
+        while not self._stop.is_set():
+            try:
+                if watch is None:
+                    watch = change_watch(self._engine)
+                    self.ready.set()
+                    if lost:  # what was committed while out of reach was not heard
+                        lost = False
+                        self._on_change()
+                if watch.wait(self._stop, self._interval) and not self._stop.is_set():
+                    self._on_change()
+            except Exception as exc:  # noqa: BLE001 - a database out of reach: listen again shortly
+                log.info("change listener: %s", exc)
+                lost = True
+                if watch is not None:
+                    watch.close()
+                    watch = None
+                self._stop.wait(min(5.0, self._interval * 10))
+        if watch is not None:
+            watch.close()
+
+
+# --- new sales, for the console's notice ----------------------------------------------------------
 
 
 def newest_sale_id(engine: Engine) -> int:

@@ -10,7 +10,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import Index, String, Text, UniqueConstraint, text
+from sqlalchemy import BigInteger, Index, String, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from core.dbtypes import Money, Rate, UTCDateTime, utcnow
@@ -87,6 +87,9 @@ class Product(SQLModel, table=True):
         Index("ix_product_part_number_key", "part_number_key"),
         # SKUs ignore capitals (core.catalog_import): the import's check joins on lower(sku).
         Index("ix_product_sku_folded", text("lower(sku)")),
+        # The home screen counts inactive products and invalid barcodes by index range.
+        Index("ix_product_active", "active"),
+        Index("ix_product_barcode_status", "barcode_status"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -164,6 +167,7 @@ class WebListing(SQLModel, table=True):
         Index("ix_weblisting_channel_id_part_number_key", "channel_id", "part_number_key"),
         Index("ix_weblisting_channel_id_product_code", "channel_id", "product_code"),
         Index("ix_weblisting_channel_id_match_state", "channel_id", "match_state"),
+        Index("ix_weblisting_match_state", "match_state"),  # every store's unresolved, counted by range
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -402,6 +406,26 @@ class SyncCursor(SQLModel, table=True):
     name: str = Field(max_length=50, primary_key=True)
     value: str = Field(max_length=500)
     updated_at: datetime = CreatedAt()
+
+
+class Change(SQLModel, table=True):
+    """One write that changed what a screen or a web store shows, numbered. Written by the
+    database's own triggers (migration 0012) in the transaction of the change, never by hand."""
+
+    __table_args__ = (Index("ix_change_xid", "xid"), {"sqlite_autoincrement": True})
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=10)  # core.changes.KINDS
+    product_id: int | None = None  # no foreign key: a deleted product's change still tells the stores
+    channel_id: int | None = None
+    xid: int | None = Field(default=None, sa_type=BigInteger)  # PostgreSQL: the writing transaction
+
+
+class Tally(SQLModel, table=True):
+    """A count kept by triggers, so a screen never counts a whole table to show it."""
+
+    name: str = Field(max_length=30, primary_key=True)
+    value: int = Field(sa_type=BigInteger)
 
 
 class SearchTerm(SQLModel, table=True):

@@ -39,7 +39,7 @@ class Settings:
     channels: dict[str, dict] = field(default_factory=dict)
     keys: dict[str, str] = field(default_factory=dict)  # the console's keys a shop rebinds, by action id
     bell: bool = True  # the console rings when a web sale that needs someone arrives
-    refresh_seconds: float = 2.0  # how often the console looks for changes made elsewhere
+    refresh_seconds: float = 0.5  # SQLite: how often the console looks for a commit elsewhere (PostgreSQL tells it)
     cashier_refund_limit: Decimal | None = None  # a cashier's largest refund alone (None: core.roles' default)
     backup_keep_days: int = 14  # how many days of `tandem --backup` copies are kept
     backup_folder: Path | None = None  # where they go (None: `backups` in the data directory)

@@ -83,7 +83,7 @@ class ShopSection(Section):
 class ConsoleSection(Section):
     bell: Annotated[bool, Field(description=N_("true or false"))] = True
     refresh_seconds: Annotated[float, Field(ge=0.2, le=600, description=N_(
-        "a number of seconds from 0.2 to 600"))] = 2.0
+        "a number of seconds from 0.2 to 600"))] = 0.5
 
 
 class StaffSection(Section):

@@ -151,8 +151,8 @@ async def test_two_sessions_and_the_sync_at_once(shop, database_url):
     # Two terminals: each its own process in real life, here each its own connections. Neither
     # re-reads its screen by itself here (tests/tui/test_counter_day.py covers that), so the second
     # acts on what it showed before the first's decision, as a person quicker than the refresh would.
-    first = TandemApp(open_database(database_url), settings=settings, refresh_seconds=3600)
-    second = TandemApp(open_database(database_url), settings=settings, refresh_seconds=3600)
+    first = TandemApp(open_database(database_url), settings=settings, hears_changes=False)
+    second = TandemApp(open_database(database_url), settings=settings, hears_changes=False)
     first_saw, second_saw = record_notifications(first), record_notifications(second)
     loop.start()
     try:

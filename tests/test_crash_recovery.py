@@ -45,8 +45,9 @@ RUNS = {"sqlite": (48, 16), "postgresql": (16, 8)}
 # The runs are dealt out in this many parts, each a test of its own, so the suite's workers share
 # them instead of one worker running them all (every part builds the same plans, takes its share).
 PARTS = 4
-# Rows a crashed run legitimately leaves behind: its own "running" sync record.
-NOT_COMPARED = {"syncrun"}
+# Rows a crashed run legitimately leaves behind: its own "running" sync record, and the change
+# sequence, which numbers every write (a killed run and its rerun write more than one clean run).
+NOT_COMPARED = {"syncrun", "change"}
 # Each copy of the shop has its stores on ports of its own. A listing mirrors what the store said
 # when last read: a rerun reads again listings whose price the killed run's export had already
 # changed on the store, so it sees the new price. The export marks on the links are what must
@@ -56,8 +57,9 @@ PER_RUN_COLUMNS = {"saleschannel.base_url", "weblisting.price"}
 # (two lines for one product in one page are one update, in two pages two); the values they
 # guard are compared.
 EDIT_COUNTER = "version"
-# Cursors whose value is the moment something ran, not what was read.
-MOMENT_CURSORS = {"matched_at"}
+# Cursors whose value is the moment something ran, not what was read; and a store's place in the
+# change sequence, a number that counts writes (the export marks it stands for are compared).
+MOMENT_CURSORS = {"matched_at", "changes_exported"}
 
 
 def build_stores():

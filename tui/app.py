@@ -40,7 +40,7 @@ class TandemApp(App):
     COMMANDS = {ScreenActions}
 
     def __init__(self, database: str | Engine, demo: bool = False, settings=None, refresh_seconds: float | None = None,
-                 live_demo: bool = False, person=None):
+                 live_demo: bool = False, person=None, hears_changes: bool = True):
         super().__init__()
         from core.audit import set_session_actor
         from core.demo import DEMO_ACTOR
@@ -58,9 +58,12 @@ class TandemApp(App):
         self._live = None
         self.settings = settings
         # How often the console looks for changes made elsewhere (another terminal, a sync).
-        self.refresh_seconds = refresh_seconds or (settings.refresh_seconds if settings is not None else 2.0)
+        self.refresh_seconds = refresh_seconds or (settings.refresh_seconds if settings is not None else 0.5)
         self.ring_bell = settings.bell if settings is not None else True
-        self._mark: tuple | None = None
+        # Changes committed elsewhere refresh the screen (a test of two terminals may turn it off).
+        self.hears_changes = hears_changes
+        self._changes = None  # core.changes.ChangeListener, once the database is open
+        self._changed = self._listening = False
         self._newest_sale = 0
         # Keys closer together than this are a barcode scanner's, not a person's (the resolver's 1-9).
         self.scan_gap = 0.08
@@ -96,7 +99,10 @@ class TandemApp(App):
         return f"{self.person.user} · {_(ROLE_WORDS.get(self.person.role, self.person.role))}"
 
     def on_mount(self) -> None:
-        self.set_interval(self.refresh_seconds, self._look_for_changes, name="changes")
+        # Until the database is open, then to see that the person still works here: the changes
+        # themselves are heard by a listener (core.changes), which calls _look_for_changes.
+        self.set_interval(max(self.refresh_seconds, 2.0), self._look_for_changes, name="changes")
+        self._look_for_changes()
         if self.person is None:
             self.run_worker(self._sign_in_if_staff, thread=True, exit_on_error=False, group="sign-in")
         if self._keymap:
@@ -157,18 +163,32 @@ class TandemApp(App):
         if self._engine is not None:  # not before the first screen has opened the database
             self.run_worker(self._read_changes, thread=True, exclusive=True, group="changes", exit_on_error=False)
 
+    def _listen(self, engine: Engine) -> None:
+        from core.changes import ChangeListener, newest_sale_id
+
+        self._newest_sale, self._listening = newest_sale_id(engine), True
+        if self.hears_changes:
+            self._changes = ChangeListener(engine, self._heard_a_change, interval=self.refresh_seconds).start()
+
+    def _heard_a_change(self) -> None:
+        """From the listener's thread: another terminal, a sync or an import committed a change."""
+        self._changed = True
+        try:
+            self.call_from_thread(self._look_for_changes)
+        except RuntimeError:
+            pass  # the console is closing
+
     def _read_changes(self) -> None:
-        from core.changes import arrived_since, change_mark, newest_sale_id
+        from core.changes import arrived_since
 
         engine = self.engine()
         self._check_person(engine)
-        mark = change_mark(engine)
-        if self._mark is None:
-            self._mark, self._newest_sale = mark, newest_sale_id(engine)
+        if not self._listening:
+            self._listen(engine)
             return
-        if mark == self._mark:
+        if not self._changed:
             return
-        self._mark = mark
+        self._changed = False
         arrived = arrived_since(engine, self._newest_sale)
         self._newest_sale = max([self._newest_sale, *(sale.id for sale in arrived)])
         self.call_from_thread(self._database_changed, arrived)
@@ -339,6 +359,7 @@ class TandemApp(App):
 
                     create_demo_database(self._database)
                 self._engine = open_database(self._database)
+                self._listen(self._engine)
                 if self.demo and self.live_demo:
                     from core.demo_live import LiveDemo
 
@@ -346,5 +367,7 @@ class TandemApp(App):
             return self._engine
 
     def on_unmount(self) -> None:
+        if self._changes is not None:
+            self._changes.stop()
         if self._live is not None:
             self._live.stop()

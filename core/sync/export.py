@@ -16,10 +16,11 @@ import logging
 import tempfile
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Iterator
+from typing import Callable, Iterator, Sequence
 
 from sqlalchemy import Connection, Engine, bindparam, case, false, func, literal, or_, select, update
 
+from core.changes import ChangePosition, StoreChanges, current_position, read_store_changes, save_position, saved_position
 from core.connectors.base import Connector, ConnectorError, PriceUpdate, StockUpdate
 from core.i18n import _, ngettext, number
 from core.db import insert_ignoring_duplicates
@@ -30,6 +31,7 @@ log = logging.getLogger(__name__)
 
 link_table = ProductLink.__table__
 STREAM_CHUNK = 2_000  # plan rows read from the database at a time
+PRODUCTS_PER_QUERY = 500  # products named in one plan query, when only some are planned
 
 
 @dataclass
@@ -71,12 +73,13 @@ def stock_targets(conn: Connection, channel_id: int) -> list[StockTarget]:
                                               for location, store in sold if location != primary]
 
 
-def _planned(conn: Connection, channel_id: int, full: bool,
-             target: StockTarget | None = None) -> Iterator[tuple[int, StockUpdate | PriceUpdate]]:
+def _planned(conn: Connection, channel_id: int, full: bool, target: StockTarget | None = None,
+             products: Sequence[int] | None = None) -> Iterator[tuple[int, StockUpdate | PriceUpdate]]:
     """What is to be sent, one update at a time, computed in one query streamed in chunks (so a
     million-product export never holds its whole plan): available = on hand - committed - buffer,
     not below 0. In the order of the store's products, so one product's prices come together.
-    Prices go with the primary target only (one price per listing, whatever the location)."""
+    Prices go with the primary target only (one price per listing, whatever the location).
+    With `products`, only theirs: the watcher's round after a few changes reads a few rows."""
     target = target or stock_targets(conn, channel_id)[0]
     with_prices = target.marks_at is None
     buffer = conn.execute(select(SalesChannel.safety_buffer).where(SalesChannel.id == channel_id)).scalar() or 0
@@ -105,6 +108,8 @@ def _planned(conn: Connection, channel_id: int, full: bool,
         .where(literal(full) | or_(mark.is_distinct_from(available), price_changed))
         .order_by(WebListing.external_product_id, ProductLink.id)
     )
+    if products is not None:
+        query = query.where(Product.id.in_(products))
     if not with_prices:
         query = query.outerjoin(ExportedStock, (ExportedStock.link_id == ProductLink.id)
                                 & (ExportedStock.location_id == target.marks_at))
@@ -125,7 +130,10 @@ def plan_export(conn: Connection, channel_id: int, full: bool = False) -> Export
     return plan
 
 
-def _mark(engine: Engine, column: str, sent: list[tuple[int, object]]) -> None:
+Also = Callable[[Connection], None] | None  # more to write in the same transaction as the marks
+
+
+def _mark(engine: Engine, column: str, sent: list[tuple[int, object]], also: Also = None) -> None:
     value_type = Money() if column == "last_exported_price" else None
     with engine.begin() as conn:
         conn.execute(
@@ -133,11 +141,15 @@ def _mark(engine: Engine, column: str, sent: list[tuple[int, object]]) -> None:
             .values({column: bindparam("value", type_=value_type), "last_exported_at": bindparam("at")}),
             [{"link": link, "value": value, "at": utcnow()} for link, value in sent],
         )
+        if also is not None:
+            also(conn)
 
 
-def _mark_elsewhere(engine: Engine, location: int, sent: list[tuple[int, int]]) -> None:
+def _mark_elsewhere(engine: Engine, location: int, sent: list[tuple[int, int]], also: Also = None) -> None:
     table = ExportedStock.__table__
     with engine.begin() as conn:
+        if also is not None:
+            also(conn)
         insert_ignoring_duplicates(conn, table, [{"link_id": link, "location_id": location, "quantity": quantity,
                                                   "exported_at": utcnow()} for link, quantity in sent],
                                    ["link_id", "location_id"])
@@ -146,7 +158,7 @@ def _mark_elsewhere(engine: Engine, location: int, sent: list[tuple[int, int]]) 
                      [{"link": link, "value": quantity, "at": utcnow()} for link, quantity in sent])
 
 
-def _adopt_listed_prices(engine: Engine, channel_id: int) -> None:
+def _adopt_listed_prices(engine: Engine, channel_id: int, products: Sequence[int] | None = None) -> None:
     """A link never exported whose listing already shows the shop's price is marked as having it.
 
     Without this, a run killed after the store took a price but before the mark was written would
@@ -157,10 +169,18 @@ def _adopt_listed_prices(engine: Engine, channel_id: int) -> None:
               .scalar_subquery())
     price = select(Product.price).where(Product.id == link_table.c.product_id).scalar_subquery()
     with engine.begin() as conn:
-        conn.execute(update(link_table).where(
-            link_table.c.channel_id == channel_id, link_table.c.product_id.is_not(None),
-            link_table.c.last_exported_price.is_(None), listed == price,
-        ).values(last_exported_price=price))
+        for chunk in [None] if products is None else _chunks(products):
+            adopting = update(link_table).where(
+                link_table.c.channel_id == channel_id, link_table.c.product_id.is_not(None),
+                link_table.c.last_exported_price.is_(None), listed == price)
+            if chunk is not None:
+                adopting = adopting.where(link_table.c.product_id.in_(chunk))
+            conn.execute(adopting.values(last_exported_price=price))
+
+
+def _chunks(products: Sequence[int]) -> Iterator[Sequence[int]]:
+    for start in range(0, len(products), PRODUCTS_PER_QUERY):
+        yield products[start:start + PRODUCTS_PER_QUERY]
 
 
 class PriceSpool:
@@ -186,7 +206,7 @@ class PriceSpool:
         self._file.close()
 
 
-def _send_in_bulk(engine: Engine, connector: Connector, spool: PriceSpool) -> int:
+def _send_in_bulk(engine: Engine, connector: Connector, spool: PriceSpool, also: Also = None) -> int:
     """One bulk price update; the prices the store took are marked in chunks, and what it refused
     or never ran is said (and sent again by the next export)."""
     result = connector.set_prices_in_bulk(update_ for _link, update_ in spool.entries())
@@ -198,9 +218,13 @@ def _send_in_bulk(engine: Engine, connector: Connector, spool: PriceSpool) -> in
             _mark(engine, "last_exported_price", chunk)
             marked += len(chunk)
             chunk = []
+    whole = result.complete and not result.refused
     if chunk:
-        _mark(engine, "last_exported_price", chunk)
+        _mark(engine, "last_exported_price", chunk, also if whole else None)
         marked += len(chunk)
+    elif whole and also is not None:
+        with engine.begin() as conn:
+            also(conn)
     if result.refused:
         log.warning("the store refused %d price(s); first: %s", len(result.refused), result.refused[0])
         raise ConnectorError(ngettext("the store refused the prices of {count} product: {reason}",
@@ -232,35 +256,44 @@ def _log_sent(engine: Engine, channel_id: int, column: str, batch: list) -> None
 
 
 def run_export(engine: Engine, channel_id: int, connector: Connector, *, full: bool = False,
-               dry_run: bool = False) -> tuple[ExportReport, ExportPlan]:
-    """Send the plan batch by batch as it is read, each batch's mark written once the store took it."""
+               dry_run: bool = False, products: Sequence[int] | None = None,
+               position: ChangePosition | None = None) -> tuple[ExportReport, ExportPlan]:
+    """Send the plan batch by batch as it is read, each batch's mark written once the store took it.
+    With `products`, only those products are planned; with `position`, the store's place in the
+    change sequence is saved in the transaction of the last marks (alone when nothing was sent)."""
     if dry_run:
         with engine.connect() as conn:
             plan = plan_export(conn, channel_id, full)
         return ExportReport(len(plan.stock), len(plan.prices), 0, dry_run=True), plan
     before = connector.counter.requests
-    _adopt_listed_prices(engine, channel_id)
+    _adopt_listed_prices(engine, channel_id, products)
     skips_unstocked, per_product = connector.needs_inventory_item, connector.prices_per_product
     stock: list[tuple[int, StockUpdate]] = []
     prices: list[tuple[int, PriceUpdate]] = []
     sent = {"last_exported_quantity": 0, "last_exported_price": 0}
+    saved = []
 
-    def send(batch: list, to_store, column: str, marks_at: int | None = None) -> None:
+    def save(conn: Connection) -> None:
+        save_position(conn, channel_id, position)
+        saved.append(position)
+
+    def send(batch: list, to_store, column: str, marks_at: int | None = None, also: Also = None) -> None:
         to_store([update_ for _, update_ in batch])
         marks = [(link, update_.quantity if column == "last_exported_quantity" else update_.price)
                  for link, update_ in batch]
         if marks_at is None:
-            _mark(engine, column, marks)
+            _mark(engine, column, marks, also)
         else:
-            _mark_elsewhere(engine, marks_at, marks)
+            _mark_elsewhere(engine, marks_at, marks, also)
         _log_sent(engine, channel_id, column, batch)
         sent[column] += len(batch)
         batch.clear()
 
-    def send_prices() -> None:
+    def send_prices(also: Also = None) -> None:
         for start in range(0, len(prices), connector.price_batch_size):
             batch = prices[start:start + connector.price_batch_size]
-            send(batch, connector.set_prices, "last_exported_price")
+            last = start + connector.price_batch_size >= len(prices)
+            send(batch, connector.set_prices, "last_exported_price", also=also if last else None)
         prices.clear()
 
     # Above this many prices the store takes them all in one bulk operation (Shopify).
@@ -269,40 +302,69 @@ def run_export(engine: Engine, channel_id: int, connector: Connector, *, full: b
 
     with engine.connect() as conn:
         targets = stock_targets(conn, channel_id)
-    for target in targets:
-        def send_stock() -> None:
-            send(stock, connector.set_stock, "last_exported_quantity", target.marks_at)
+    for index, target in enumerate(targets):
+        def send_stock(also: Also = None) -> None:
+            send(stock, connector.set_stock, "last_exported_quantity", target.marks_at, also)
 
         with engine.connect() as conn:
-            for link, update_ in _planned(conn, channel_id, full, target):
-                if isinstance(update_, StockUpdate):
-                    if skips_unstocked and not update_.inventory_item_id:
-                        continue  # a listing the store keeps no stock for
-                    stock.append((link, update_))
-                    if len(stock) == connector.stock_batch_size:
-                        send_stock()
-                elif spool is not None:
-                    spool.add(link, update_)
-                else:
-                    if per_product and prices and prices[-1][1].external_product_id != update_.external_product_id:
-                        send_prices()  # one product's variants per call
-                    prices.append((link, update_))
-                    if bulk_from and len(prices) >= bulk_from:
-                        spool = PriceSpool()
-                        for held in prices:
-                            spool.add(*held)
-                        prices.clear()
-                    elif not bulk_from and len(prices) == connector.price_batch_size:
-                        send_prices()
-        if stock:
-            send_stock()
-        if prices:
-            send_prices()
-        if spool is not None:
+            for chunk in [None] if products is None else _chunks(products):
+                for link, update_ in _planned(conn, channel_id, full, target, chunk):
+                    if isinstance(update_, StockUpdate):
+                        if skips_unstocked and not update_.inventory_item_id:
+                            continue  # a listing the store keeps no stock for
+                        stock.append((link, update_))
+                        if len(stock) == connector.stock_batch_size:
+                            send_stock()
+                    elif spool is not None:
+                        spool.add(link, update_)
+                    else:
+                        if per_product and prices and prices[-1][1].external_product_id != update_.external_product_id:
+                            send_prices()  # one product's variants per call
+                        prices.append((link, update_))
+                        if bulk_from and len(prices) >= bulk_from:
+                            spool = PriceSpool()
+                            for held in prices:
+                                spool.add(*held)
+                            prices.clear()
+                        elif not bulk_from and len(prices) == connector.price_batch_size:
+                            send_prices()
+        # What is left of this target; after the last target, the position goes with the last marks.
+        ends = [end for end, waiting in ((send_stock, stock), (send_prices, prices), ("bulk", spool)) if waiting]
+        for number_, end in enumerate(ends):
+            also = save if position is not None and index == len(targets) - 1 and number_ == len(ends) - 1 else None
+            if end != "bulk":
+                end(also)
+                continue
             try:
-                sent["last_exported_price"] += _send_in_bulk(engine, connector, spool)
+                sent["last_exported_price"] += _send_in_bulk(engine, connector, spool, also)
             finally:
                 spool.close()
             spool = None
+    if position is not None and not saved:
+        with engine.begin() as conn:
+            save(conn)
     return (ExportReport(sent["last_exported_quantity"], sent["last_exported_price"],
                          connector.counter.requests - before), ExportPlan())
+
+
+def export_changes(engine: Engine, channel_id: int, connector: Connector,
+                   whole_from: int = 20_000) -> tuple[ExportReport, StoreChanges]:
+    """The watcher's round for one store: what changed since its position, planned for just those
+    products (the whole catalog when the store's settings or locations changed, or more than
+    `whole_from` products did, where one pass over the catalog is the cheaper plan). A store never
+    exported by change yet starts with the whole catalog."""
+    with engine.connect() as conn:
+        position = saved_position(conn, channel_id)
+    if position is None:
+        with engine.connect() as conn:
+            changes = StoreChanges(whole_catalog=True, position=current_position(conn))
+    else:
+        changes = read_store_changes(engine, channel_id, position)
+    if not changes.anything:
+        if changes.position != position:  # past audit lines, runs, sales that moved no stock
+            with engine.begin() as conn:
+                save_position(conn, channel_id, changes.position)
+        return ExportReport(0, 0, 0), changes
+    products = None if changes.whole_catalog or len(changes.products) > whole_from else sorted(changes.products)
+    report, _plan = run_export(engine, channel_id, connector, products=products, position=changes.position)
+    return report, changes

@@ -21,6 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from core.i18n import _, number
 from core.audit import current_actor
+from core.changes import current_position
 from core.channels import apply_channel_settings
 from core.config import ChannelConfig
 from core.connectors.base import ConnectorError
@@ -178,7 +179,12 @@ def sync_channel(engine: Engine, channel, connector, options: SyncOptions, log,
 
     now = options.now or utcnow()
     if options.full or options.export_now or options.dry_run or export_due(engine, channel.id, config, now):
-        report, plan = run_export(engine, channel.id, connector, full=options.full, dry_run=options.dry_run)
+        with engine.connect() as conn:
+            # Every change before the export's plan is read is in it: the store's place in the
+            # change sequence moves with it, so the watcher's next round does not plan them again.
+            position = None if options.dry_run else current_position(conn)
+        report, plan = run_export(engine, channel.id, connector, full=options.full, dry_run=options.dry_run,
+                                  position=position)
         result.export_ran = not options.dry_run
         result.items_exported, result.prices_exported = report.quantities_sent, report.prices_sent
         if options.dry_run and options.print_plan:

@@ -4,8 +4,9 @@ It holds the sync lock for as long as it runs (on PostgreSQL a second watcher wa
 takes over once the first one's connection is gone). Every few seconds it reads each web store's
 orders changed since its cursor — one cheap page when nothing happened — imports them as the
 nightly sync does (orders and cursor in one transaction), and, when anything changed availability
-(those orders, or anything done at the counter: a pickup, a return, an import, which `change_mark`
-sees), sends every web store the quantities that changed — `run_export` sends only those. The
+(those orders, or anything done at the counter: a pickup, a return, an import, each of which adds
+rows to the change sequence, core.changes), sends every web store what changed — `export_changes`
+plans just the products changed since the store's position. The
 daily full export, the listings read and the holds that fell due come from the whole sync
 (`tandem --sync`'s), which the watcher runs itself as it starts and every `FULL_SYNC_SECONDS`:
 while it holds the lock, a cron `tandem --sync` would only find the lock taken.
@@ -30,12 +31,12 @@ from datetime import timedelta
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from core.changes import change_mark
+from core.changes import ChangeListener, current_position, forget_read_changes
 from core.i18n import _, number
 from core.connectors.http import RetryPolicy
 from core.connectors.registry import connector_for_row
 from core.models import SalesChannel
-from core.sync.export import run_export
+from core.sync.export import export_changes, run_export
 from core.db import describe_failure
 from core.dbtypes import utcnow
 from core.secrets import redact, webhook_secret
@@ -47,6 +48,7 @@ from core.synclock import LockLost, SyncBusy, sync_lock
 from core.watch_status import HEARTBEAT_SECONDS, channel_seen, watch_heartbeat, watch_started, watch_stopped
 
 POLL_SECONDS = 2.0
+CHANGE_CHECK_SECONDS = 0.5  # SQLite: how often data_version is looked at (PostgreSQL is told)
 LOCK_RETRY_SECONDS = 1.0
 FIRST_BACKOFF, LONGEST_BACKOFF = 5.0, 300.0  # a store out of reach is asked again after 5 s, 10 s, ... 5 min
 # A store that fails a request is retried for 15 s at most, then backed off (the nightly sync's
@@ -122,10 +124,12 @@ def _watch_holding_the_lock(engine, stop, connectors, secrets_path, poll_seconds
         listener = WebhookListener(listen[0], listen[1], secrets, webhook_taken).start()
         on_listening(listener.port)
     watch_started(engine, f"{listen[0]}:{listener.port}" if listener else None)
+    # A change committed at a counter or by an import wakes a round at once (it exports just that),
+    # instead of waiting for the next poll of the stores.
+    changes = ChangeListener(engine, wake.set, interval=CHANGE_CHECK_SECONDS).start()
     beating = threading.Event()
     heart = threading.Thread(target=_heartbeat, args=(engine, beating, state, log), daemon=True)
     heart.start()
-    mark = None
     full_sync_at = poll_at = time.monotonic()  # the first round starts with the whole sync
     try:
         while not stop.is_set():
@@ -143,6 +147,7 @@ def _watch_holding_the_lock(engine, stop, connectors, secrets_path, poll_seconds
             if full_sync_seconds is not None and started >= full_sync_at:
                 synced = _full_sync(engine, channels, made, secrets_path, log, state)
                 full_sync_at = time.monotonic() + full_sync_seconds
+                forget_read_changes(engine)
             for channel in channels:
                 if stop.is_set():
                     break
@@ -166,26 +171,31 @@ def _watch_holding_the_lock(engine, stop, connectors, secrets_path, poll_seconds
                     raise  # the database's trouble, not the store's: `watch` starts again once it answers
                 except Exception as exc:  # noqa: BLE001 - a store out of reach must not stop the others
                     _backing_off(engine, channel, exc, state, log)
-            now_mark = change_mark(engine)
-            # A new order, or one changed on its store (a cancellation bumps its sale's version), moves the mark.
-            if (now_mark != mark or synced) and not stop.is_set():
-                for channel in channels:
-                    if state.retry_at.get(channel.name, 0) > time.monotonic():
-                        continue  # the full export of its next good round sends what it missed
-                    try:
-                        report, _plan = run_export(engine, channel.id, made[channel.name])
-                        state.exports += 1
-                        if report.quantities_sent or report.prices_sent:
-                            channel_seen(engine, channel.id, exported_at=utcnow())
-                    except SQLAlchemyError:
-                        raise
-                    except Exception as exc:  # noqa: BLE001
-                        _backing_off(engine, channel, exc, state, log)
-                mark = now_mark if not state.retry_at or all(
-                    at <= time.monotonic() for at in state.retry_at.values()) else None
+            # What changed since each store's position (an order's units, the counter's work, a
+            # catalog import): just those products planned and sent. The position moves only with
+            # the marks, so a round cut short plans the same again.
+            for channel in channels:
+                if stop.is_set():
+                    break
+                if state.retry_at.get(channel.name, 0) > time.monotonic():
+                    continue  # its position waits: the round that reaches it again sends what it missed
+                try:
+                    if channel.name in synced:
+                        report, _plan = run_export(engine, channel.id, made[channel.name],
+                                                   position=_position_now(engine))
+                    else:
+                        report, _changes = export_changes(engine, channel.id, made[channel.name])
+                    state.exports += 1
+                    if report.quantities_sent or report.prices_sent:
+                        channel_seen(engine, channel.id, exported_at=utcnow())
+                except SQLAlchemyError:
+                    raise
+                except Exception as exc:  # noqa: BLE001
+                    _backing_off(engine, channel, exc, state, log)
             state.rounds += 1
             wake.wait(max(poll_at - time.monotonic(), 0))
     finally:
+        changes.stop()
         beating.set()
         heart.join(timeout=HEARTBEAT_SECONDS * 2)
         if listener is not None:
@@ -197,6 +207,11 @@ def _watch_holding_the_lock(engine, stop, connectors, secrets_path, poll_seconds
         for name, connector in made.items():
             if name not in connectors:
                 connector.close()
+
+
+def _position_now(engine: Engine):
+    with engine.connect() as conn:
+        return current_position(conn)
 
 
 def _read_orders(engine: Engine, channel, connector) -> int:

@@ -131,7 +131,7 @@ def test_the_bell_and_the_refresh_are_read(tmp_path):
     settings = load_settings(config_path=path, environ={})
     assert (settings.bell, settings.refresh_seconds) == (False, 5.0)
     defaults = load_settings(config_path=tmp_path / "none.toml", environ={})
-    assert (defaults.bell, defaults.refresh_seconds) == (True, 2.0)
+    assert (defaults.bell, defaults.refresh_seconds) == (True, 0.5)
 
 
 def test_the_shops_language_region_and_currency_are_read(tmp_path):

@@ -82,13 +82,17 @@ def test_a_sync_reads_matches_imports_and_exports(shop):
 def test_an_immediate_second_run_exports_nothing_and_doubles_nothing(shop):
     engine, store, server = shop
     run_sync(engine, options=SyncOptions(export_now=True), connectors=connectors(server), **QUIET)
-    before = {name: rows for name, rows in dump(engine).items() if name not in ("syncrun", "synccursor", "weblisting")}
+    logs = ("syncrun", "synccursor", "weblisting", "change")
+    before = {name: rows for name, rows in dump(engine).items() if name not in logs}
+    changes_before = len(dump(engine)["change"])
     writes = store.requests["TandemSetStock"] + store.requests["TandemSetPrices"]
     report = run_sync(engine, options=SyncOptions(export_now=True), connectors=connectors(server), **QUIET)
     assert report.channels[0].items_exported == 0 and report.channels[0].orders_imported == 0
     assert store.requests["TandemSetStock"] + store.requests["TandemSetPrices"] == writes
-    after = {name: rows for name, rows in dump(engine).items() if name not in ("syncrun", "synccursor", "weblisting")}
+    after = {name: rows for name, rows in dump(engine).items() if name not in logs}
     assert after == before
+    # The change sequence says a run happened, and the listings were read again; nothing a store is sent.
+    assert {row[1] for row in sorted(dump(engine)["change"])[changes_before:]} <= {"run", "listing"}
 
 
 def test_only_changed_quantities_are_sent(shop):

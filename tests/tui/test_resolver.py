@@ -103,11 +103,12 @@ async def test_w_explains_why(demo_engine):
 
 
 async def test_two_people_resolving_the_same_listing(demo_engine):
-    """The second person's screen still shows the listing; their link is refused, not applied."""
+    """The second person's screen still shows the listing (they press before the change reaches
+    it: the screen does not hear it here); their link is refused, not applied."""
     from core.audit import Actor
     from core.resolver import link_listing
 
-    app = TandemApp(demo_engine)
+    app = TandemApp(demo_engine, hears_changes=False)
     async with app.run_test(size=(80, 24)) as pilot:
         await open_resolver(app, pilot)
         item = current(app)
