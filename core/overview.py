@@ -14,6 +14,7 @@ from core.models import (
     UNRESOLVED_MATCH_STATES,
     Location,
     Product,
+    Tally,
     SalesChannel,
     SaleState,
     SyncRun,
@@ -49,17 +50,18 @@ def shop_overview(engine: Engine) -> Overview:
         Product.__table__, WebSale.__table__, WebListing.__table__, SyncRun.__table__,
     )
     with engine.connect() as conn:
-        products, active, invalid = conn.execute(
-            select(
-                func.count(),
-                func.count().filter(product.c.active.is_(True)),
-                func.count().filter(product.c.barcode_status == "invalid"),
-            ).select_from(product)
-        ).one()
+        # Each count an index range or a kept tally, never a pass over a whole table: the home
+        # screen is read again on every change heard.
+        products = conn.execute(select(Tally.value).where(Tally.name == "products")).scalar() or 0
+        inactive = conn.execute(select(func.count()).select_from(product)
+                                .where(product.c.active.is_(False))).scalar_one()
+        invalid = conn.execute(select(func.count()).select_from(product)
+                               .where(product.c.barcode_status == "invalid")).scalar_one()
+        open_states = [state.value for state in SaleState if state not in CLOSED_SALE_STATES]
         open_sales, held, for_a_person = conn.execute(
             select(func.count(), func.count().filter(sale.c.state == SaleState.HELD, sale.c.hold_reason.is_(None)),
                    func.count().filter(sale.c.state == SaleState.HELD, sale.c.hold_reason.is_not(None)))
-            .where(sale.c.state.not_in(CLOSED_SALE_STATES))
+            .where(sale.c.state.in_(open_states))
         ).one()
         unresolved = conn.execute(
             select(func.count()).where(listing.c.match_state.in_(UNRESOLVED_MATCH_STATES))
@@ -74,7 +76,7 @@ def shop_overview(engine: Engine) -> Overview:
         ).first()
     return Overview(
         products=products,
-        active_products=active,
+        active_products=products - inactive,
         invalid_barcodes=invalid,
         locations=locations,
         channels=channels,
