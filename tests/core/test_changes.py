@@ -22,7 +22,6 @@ from core.changes import (
     forget_read_changes,
     latest_change,
     read_store_changes,
-    save_position,
     saved_position,
 )
 from core.demo_store.app import LoopbackServer
