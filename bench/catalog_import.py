@@ -3,8 +3,8 @@ asserts nothing.
 
     uv run python -m bench.catalog_import [--rows 100000] [--memory-rows 1000000]
 
-The memory figure imports a --memory-rows file (then re-prices every row of it) in a child
-process and reports the child's peak resident memory (the import is streamed: floor 300 MB at
+The memory figures import a --memory-rows file in a child process, then re-price every row of
+it in another, and report each child's peak resident memory (the import is streamed: floor 300 MB at
 1,000,000 lines) and rows/s, against the same child importing a 100,000-line file: streaming must
 not be slower per row at ten times the size.
 
@@ -132,9 +132,10 @@ def write_catalog(path: Path, rows: int, price: str) -> Path:
     return path
 
 
-def import_in_child(directory: Path, name: str, files: list[Path]) -> tuple[list[tuple[int, float]], float]:
+def import_in_child(directory: Path, name: str, files: list[Path],
+                    fresh: bool = True) -> tuple[list[tuple[int, float]], float]:
     """(rows, seconds) per file and the child's peak resident memory in MB."""
-    db = fresh_database(directory, name)
+    db = fresh_database(directory, name) if fresh else directory / name
     out = subprocess.run([sys.executable, "-c", CHILD, f"sqlite:///{db}", *map(str, files)],
                          check=True, capture_output=True, text=True).stdout.split("\n")
     timings = [(int(rows), float(seconds)) for rows, seconds in (line.split() for line in out[:len(files)])]
@@ -147,13 +148,16 @@ def measure_memory(directory: Path, rows: int) -> list[Figure]:
     small = write_catalog(directory / "small.csv", rows // 10, "9.99")
     size_mb = big.stat().st_size / 1e6
     (_, small_seconds), *_ = import_in_child(directory, "small.sqlite", [small])[0]
-    timings, peak = import_in_child(directory, "big.sqlite", [big, repriced])
-    (_, new_seconds), (_, repriced_seconds) = timings
+    # Each in a process of its own, so each peak is its own (a process's high-water mark never falls).
+    [(_, new_seconds)], import_peak = import_in_child(directory, "big.sqlite", [big])
+    [(_, repriced_seconds)], reprice_peak = import_in_child(directory, "big.sqlite", [repriced], fresh=False)
     small_rate, new_rate = rows // 10 / small_seconds, rows / new_seconds
-    print(f"{rows:,}-line catalog ({size_mb:.0f} MB): new {new_rate:,.0f} rows/s, re-priced "
-          f"{rows / repriced_seconds:,.0f} rows/s, peak {peak:,.0f} MB; {rows // 10:,} lines: {small_rate:,.0f} rows/s")
+    print(f"{rows:,}-line catalog ({size_mb:.0f} MB): new {new_rate:,.0f} rows/s, peak {import_peak:,.0f} MB; "
+          f"re-priced {rows / repriced_seconds:,.0f} rows/s, peak {reprice_peak:,.0f} MB; "
+          f"{rows // 10:,} lines: {small_rate:,.0f} rows/s")
     return [
-        at_most(f"import + re-price peak memory, {rows:,} lines", peak, FLOORS["peak_mb"], "MB"),
+        at_most(f"import peak memory, {rows:,} lines", import_peak, FLOORS["peak_mb"], "MB"),
+        at_most(f"re-price peak memory, {rows:,} lines", reprice_peak, FLOORS["peak_mb"], "MB"),
         info(f"import of {rows:,} new lines", new_rate, "rows/s"),
         info(f"re-pricing {rows:,} lines", rows / repriced_seconds, "rows/s"),
         at_least(f"rows/s at {rows:,} / at {rows // 10:,}", new_rate / small_rate, FLOORS["per_row_ratio"], "ratio"),

@@ -128,6 +128,25 @@ def store_changes_after(conn: Connection, channel_id: int, position: ChangePosit
     return changes
 
 
+class StoreChangeFilter:
+    """For the watcher's listener: whether the changes heard include any a store is sent (stock,
+    prices, links, a store's settings). Audit lines, sync runs and sales that moved no stock then
+    wake no round; the round's own read, from each store's position, decides what is sent."""
+
+    def __init__(self, engine: Engine):
+        self._engine = engine
+        with engine.connect() as conn:
+            self._checked = latest_change(conn)
+
+    def any_for_stores(self) -> bool:
+        with self._engine.connect() as conn:
+            kinds = conn.execute(select(change_table.c.id, change_table.c.kind)
+                                 .where(change_table.c.id > self._checked)).all()
+        if kinds:
+            self._checked = max(number for number, _kind in kinds)
+        return any(kind in STORE_KINDS for _number, kind in kinds)
+
+
 def read_store_changes(engine: Engine, channel_id: int, position: ChangePosition) -> StoreChanges:
     with engine.connect() as conn:
         if conn.dialect.name == "postgresql":
