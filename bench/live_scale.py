@@ -20,6 +20,8 @@ exported) and N past sales, made with set-based SQL, on a SQLite file and, where
   consoles has read what changed (the new sales and the home screen's counts), p95.
 
 Every figure is printed at every size, so the growth shows; floors are the 1M-row targets.
+On PostgreSQL each console holds two or three connections (its listener's and its pool's): 50
+consoles need the server's `max_connections` at 200 or more.
 """
 
 from __future__ import annotations

@@ -202,7 +202,8 @@ def nightly(directory: Path, platform: str, products: int, orders: int, changed:
         minimum = least_requests(platform, products, orders, result["items_exported"])
         print(f"{platform}: first sync {first.seconds:.1f} s, {first.peak_mb:.0f} MB; the night: "
               f"{result['orders_imported']:,} orders, {result['items_exported']:,} quantities sent, "
-              f"{requests:,} requests (least possible {minimum:,}), {throttled} throttled; by kind: "
+              f"{requests:,} requests (least possible {minimum:,}), {throttled} throttled "
+              f"({dict(shop.store.throttled_by) or 'none'} since the start); by kind: "
               + ", ".join(f"{name or '?'} {count:,}" for name, count in sorted(by_name.items())))
         complete = result["orders_imported"] == orders and shop.in_step()
         figures = [

@@ -234,6 +234,7 @@ class WebSale(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("channel_id", "external_id"),
         Index("ix_websale_state_ordered_at", "state", "ordered_at"),
+        Index("ix_websale_state_hold_reason", "state", "hold_reason"),  # the home screen's counts
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -457,6 +457,7 @@ def _answer(store: DemoStore, body: bytes, fault: str | None, base_url: str, api
             return 200, json.dumps({"errors": refused, "data": None,
                                     "extensions": {"cost": _cost(store, requested, requested)}}).encode()
         if not _charge(store, requested, throttle=fault == "throttle"):
+            store.throttled_by[name] += 1
             return 200, json.dumps({"errors": [{"message": "Throttled", "extensions": {"code": "THROTTLED"}}],
                                         "extensions": {"cost": _cost(store, requested, None)}}).encode()
         handlers = {

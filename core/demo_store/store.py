@@ -97,6 +97,7 @@ class DemoStore:
         self.bucket = bucket_size
         self.bucket_at: float | None = None
         self.throttled = 0  # THROTTLED answers given
+        self.throttled_by: Counter = Counter()  # ... by the request's operation name
         self.lock = threading.RLock()
         self.faults: deque[str] = deque()
         self.requests: Counter[str] = Counter()

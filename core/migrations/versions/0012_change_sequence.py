@@ -145,6 +145,7 @@ def upgrade() -> None:
     )
     # The home screen's and the resolver's counts read index ranges, not whole tables.
     op.create_index('ix_weblisting_match_state', 'weblisting', ['match_state'])
+    op.create_index('ix_websale_state_hold_reason', 'websale', ['state', 'hold_reason'])
     op.create_index('ix_product_active', 'product', ['active'])
     op.create_index('ix_product_barcode_status', 'product', ['barcode_status'])
     op.execute("INSERT INTO tally (name, value) SELECT 'products', count(*) FROM product")
@@ -195,6 +196,7 @@ def downgrade() -> None:
     op.drop_index('ix_product_barcode_status', table_name='product')
     op.drop_index('ix_product_active', table_name='product')
     op.drop_index('ix_weblisting_match_state', table_name='weblisting')
+    op.drop_index('ix_websale_state_hold_reason', table_name='websale')
     op.drop_table('tally')
     op.drop_index('ix_change_xid', table_name='change')
     op.drop_table('change')
