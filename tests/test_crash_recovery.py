@@ -57,9 +57,10 @@ PER_RUN_COLUMNS = {"saleschannel.base_url", "weblisting.price"}
 # (two lines for one product in one page are one update, in two pages two); the values they
 # guard are compared.
 EDIT_COUNTER = "version"
-# Cursors whose value is the moment something ran, not what was read; and a store's place in the
-# change sequence, a number that counts writes (the export marks it stands for are compared).
-MOMENT_CURSORS = {"matched_at", "changes_exported"}
+# Cursors whose value is the moment something ran, not what was read: a store's place in the
+# change sequence, a number that counts writes (the export marks it stands for are compared), and
+# its rate-limit bucket as last seen.
+MOMENT_CURSORS = {"matched_at", "changes_exported", "rate_limit"}
 
 
 def build_stores():

@@ -9,6 +9,12 @@ never receives THROTTLED. Another app cannot spend this app's bucket (Shopify ke
 store), but a second Tandem process can; a THROTTLED answer is then waited out from the figures it
 carries.
 
+A new process knows nothing of the bucket until its first answer, and its first request is often
+the most expensive (a page of 249 listings asks for 999 points). So the figures outlive the
+process: the sync keeps them with the store's channel, stamped with the wall-clock time they
+were read (`CostBucket.remembered`), and the next process starts from them (`resume`), refilled
+for the time gone by — on a slow or busy machine as on a quick one.
+
 The per-document formulas below are checked against Shopify's published schema in
 tests/core/connectors/test_shopify_documents.py.
 """
@@ -73,6 +79,26 @@ class CostBucket:
         if self.maximum is not None:
             now_available = min(now_available, self.maximum)
         return max(needed - now_available, 0.0) / self.restore_rate
+
+    def remembered(self) -> dict | None:
+        """The figures to keep for the next process, or None when no answer gave any."""
+        if self.available is None or not self.restore_rate:
+            return None
+        return {"available": self.available, "restore_rate": self.restore_rate, "maximum": self.maximum,
+                "read_at": time.time() - (self.clock() - self.read_at)}
+
+    def resume(self, figures: dict | None) -> None:
+        """Start from an earlier process's figures; a clock that went back refills nothing."""
+        if not figures or self.available is not None:
+            return
+        try:
+            available, rate = float(figures["available"]), float(figures["restore_rate"])
+            maximum = float(figures["maximum"]) if figures.get("maximum") else None
+            gone = max(time.time() - float(figures["read_at"]), 0.0)
+        except (KeyError, TypeError, ValueError):
+            return
+        self.available, self.restore_rate, self.maximum = available, rate, maximum
+        self.read_at = self.clock() - gone
 
     def spend(self, cost: float) -> None:
         """What is charged up front; the answer's figures replace the estimate."""

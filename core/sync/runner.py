@@ -45,6 +45,7 @@ __all__ = ["SyncBusy", "sync_lock", "run_sync", "sync_channel", "apply_channel_s
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_BUSY = 0, 1, 2, 3
 ORDERS_CURSOR, EXPORTED_ON = "orders_updated_at", "exported_on"
+RATE_LIMIT_CURSOR = "rate_limit"  # the store's cost bucket as the last process saw it
 
 
 @dataclass
@@ -255,6 +256,7 @@ def sync_holding_lock(engine: Engine, *, options: SyncOptions, secrets_path=None
         status = INTERRUPTED  # what the row says if this process is stopped before the end
         try:
             connector = (connectors or {}).get(channel.name) or connector_for_row(channel, secrets_path)
+            _resume_rate_limit(engine, channel.id, connector)
             sync_channel(engine, channel, connector, options, log, result,
                          progress=(lambda message: progress(redact(message))) if progress else None)
             status = result.status
@@ -267,6 +269,7 @@ def sync_holding_lock(engine: Engine, *, options: SyncOptions, secrets_path=None
         finally:
             if connector is not None:
                 result.api_requests, result.retries = connector.counter.requests, connector.counter.retries
+                _remember_rate_limit(engine, channel.id, connector)
                 if not connectors:
                     try:
                         connector.close()
@@ -275,6 +278,30 @@ def sync_holding_lock(engine: Engine, *, options: SyncOptions, secrets_path=None
             _finish_run(engine, run_id, status, result, log)
         report.channels.append(result)
     return report
+
+
+def _resume_rate_limit(engine: Engine, channel_id: int, connector) -> None:
+    """The store's rate-limit figures as the last process left them (core.connectors.shopify_cost)."""
+    bucket = getattr(connector, "bucket", None)
+    if bucket is None or not hasattr(bucket, "resume"):
+        return
+    kept = _cursor(engine, channel_id, RATE_LIMIT_CURSOR)
+    if kept:
+        try:
+            bucket.resume(json.loads(kept))
+        except ValueError:
+            pass
+
+
+def _remember_rate_limit(engine: Engine, channel_id: int, connector) -> None:
+    figures = getattr(getattr(connector, "bucket", None), "remembered", lambda: None)()
+    if figures is None:
+        return
+    try:
+        with engine.begin() as conn:
+            _save_cursor(conn, channel_id, RATE_LIMIT_CURSOR, json.dumps(figures))
+    except SQLAlchemyError:
+        pass  # only a courtesy to the next process: the run's own result matters more
 
 
 def _finish_run(engine: Engine, run_id: int, status: str, result: ChannelResult, log) -> None:

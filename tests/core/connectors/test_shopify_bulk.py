@@ -232,3 +232,32 @@ def test_the_demo_store_leaves_no_files_behind(small_thresholds, sleeps):
         files = [op.file for op in store.bulk_operations.values()] + list(store.uploads.values())
         assert len(files) == 3 and all(path.exists() for path in files)
     assert not any(path.exists() for path in files), "result and uploaded files are removed with the server"
+
+
+def test_a_new_process_starts_from_the_bucket_the_last_one_left(engine):
+    """A sync right after another (cron's, then the watcher's): its first page asks 999 points of
+    a bucket the last one left nearly empty. Knowing nothing, it would be refused; the figures the
+    last one kept with the channel make it wait for the refill instead, however quick or slow the
+    machine was in between."""
+    from sqlalchemy import text
+
+    from core.sync import apply_channel_settings
+    from core.sync.runner import _remember_rate_limit, _resume_rate_limit
+
+    store = make_store(products=498, orders=0)
+    store.bucket_size, store.bucket, store.restore_rate = 1000, 1000, 1_000
+    with LoopbackServer(store) as server:
+        apply_channel_settings(engine, {"Shopify": {"platform": "shopify", "url": server.url,
+                                                    "store_location_id": LOCATION_ID}})
+        with engine.connect() as conn:
+            channel = conn.execute(text("SELECT id FROM saleschannel")).scalar_one()
+        last = shopify(server, time.sleep)
+        assert len(listings(last)) == 498  # two pages of 999 points: the bucket is left near empty
+        _remember_rate_limit(engine, channel, last)
+        spent = store.bucket
+        assert spent < 300, "the next request would be refused without waiting"
+        following = shopify(server, time.sleep)
+        _resume_rate_limit(engine, channel, following)
+        assert following.bucket.seconds_before(999) > 0, "it knows the bucket before its first request"
+        assert len(listings(following)) == 498
+    assert store.throttled == 0 and following.counter.throttled == 0
