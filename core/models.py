@@ -67,6 +67,10 @@ class SaleState(StrEnum):
 
 
 CLOSED_SALE_STATES = (SaleState.COMPLETED, SaleState.CANCELLED)
+OPEN_SALE_STATES = tuple(state for state in SaleState if state not in CLOSED_SALE_STATES)
+# The conditions of two partial indexes (the second below LineStock), written as literals: a query uses such an index only when it
+# repeats the condition (core.sync.settle does), and after years most sales are closed, most lines settled.
+OPEN_SALE_CONDITION = "state IN ({})".format(", ".join(f"'{state.value}'" for state in OPEN_SALE_STATES))
 
 
 class Fulfillment(StrEnum):
@@ -79,6 +83,9 @@ class LineStock(StrEnum):
     COMMITTED = "committed"
     SOLD = "sold"
     RELEASED = "released"
+
+
+COMMITTED_LINE_CONDITION = f"stock_state = '{LineStock.COMMITTED.value}'"
 
 
 class Product(SQLModel, table=True):
@@ -235,6 +242,8 @@ class WebSale(SQLModel, table=True):
         UniqueConstraint("channel_id", "external_id"),
         Index("ix_websale_state_ordered_at", "state", "ordered_at"),
         Index("ix_websale_state_hold_reason", "state", "hold_reason"),  # the home screen's counts
+        Index("ix_websale_open", "channel_id", "state", sqlite_where=text(OPEN_SALE_CONDITION),
+              postgresql_where=text(OPEN_SALE_CONDITION)),  # each round's settle
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -276,7 +285,11 @@ class WebSale(SQLModel, table=True):
 
 
 class WebSaleLine(SQLModel, table=True):
-    __table_args__ = (UniqueConstraint("sale_id", "external_id"),)
+    __table_args__ = (
+        UniqueConstraint("sale_id", "external_id"),
+        Index("ix_websaleline_committed", "sale_id", sqlite_where=text(COMMITTED_LINE_CONDITION),
+              postgresql_where=text(COMMITTED_LINE_CONDITION)),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     sale_id: int = Field(foreign_key="websale.id")

@@ -9,7 +9,7 @@ import logging
 from collections import defaultdict
 from datetime import datetime
 
-from sqlalchemy import Connection, bindparam, func, select, update
+from sqlalchemy import Connection, bindparam, exists, func, literal_column, select, update
 
 from core.db import insert_ignoring_duplicates
 from core.dbtypes import utcnow
@@ -18,6 +18,7 @@ from core.models import (
     Fulfillment,
     GiftCard,
     LineStock,
+    OPEN_SALE_STATES,
     Location,
     Product,
     SalesChannel,
@@ -34,6 +35,16 @@ MOVED = {LineStock.COMMITTED: "committed", LineStock.RELEASED: "released (sale c
 OPEN_FOR_STOCK = (SaleState.WAITING_MATCH, SaleState.READY, SaleState.GIFT_CARD_TO_ISSUE, SaleState.CAPTURE_FAILED)
 
 
+def _literal(value: str):
+    return literal_column(f"'{value}'")
+
+
+# The partial indexes' conditions (core.models), repeated word for word so the planner takes them:
+# the open sales and the committed lines, not the whole history behind them.
+IS_OPEN = sale_table.c.state.in_([_literal(state.value) for state in OPEN_SALE_STATES])
+IS_COMMITTED = line_table.c.stock_state == _literal(LineStock.COMMITTED.value)
+
+
 def settle_sales(conn: Connection, channel_id: int, now: datetime | None = None,
                  sale_ids: list[int] | None = None) -> None:
     """Bring a channel's open sales up to date: holds released when due, states, stock committed
@@ -42,8 +53,8 @@ def settle_sales(conn: Connection, channel_id: int, now: datetime | None = None,
     matching stage (core.sync.matching.match_sale_lines)."""
     now = now or utcnow()
     released = [row for row, in conn.execute(
-        update(sale_table).where(sale_table.c.channel_id == channel_id, sale_table.c.state == SaleState.HELD.value,
-                                 sale_table.c.held_until <= now)
+        update(sale_table).where(sale_table.c.channel_id == channel_id, IS_OPEN,
+                                 sale_table.c.state == SaleState.HELD.value, sale_table.c.held_until <= now)
         .values(state=SaleState.WAITING_MATCH.value).returning(sale_table.c.id))]
     if released and log.isEnabledFor(logging.INFO):
         for number, in conn.execute(select(sale_table.c.order_number).where(sale_table.c.id.in_(released))):
@@ -51,35 +62,31 @@ def settle_sales(conn: Connection, channel_id: int, now: datetime | None = None,
     scope = None if sale_ids is None else [*sale_ids, *released]
     refresh_states(conn, channel_id, scope)
     _commit_stock(conn, channel_id, scope)
+    # From the lines still holding units: the cancelled sales of years past hold none.
     cancelled = select(sale_table.c.id).where(sale_table.c.channel_id == channel_id,
-                                              sale_table.c.state == SaleState.CANCELLED.value)
+                                              sale_table.c.state == SaleState.CANCELLED.value,
+                                              sale_table.c.id.in_(select(line_table.c.sale_id).where(IS_COMMITTED)))
     if scope is not None:
         cancelled = cancelled.where(sale_table.c.id.in_(scope))
     release_stock(conn, cancelled)
 
 
 def refresh_states(conn: Connection, channel_id: int, scope: list[int] | None = None) -> None:
-    waiting = select(line_table.c.sale_id).where(line_table.c.product_id.is_(None))
-    placeholder_without_card = (
-        select(line_table.c.sale_id)
-        .join(Product.__table__, Product.id == line_table.c.product_id)
-        .outerjoin(GiftCard.__table__, GiftCard.sale_line_id == line_table.c.id)
-        .where(Product.gift_card_placeholder.is_(True), GiftCard.id.is_(None))
-    )
-    movable = sale_table.c.state.in_([SaleState.WAITING_MATCH.value, SaleState.READY.value,
-                                      SaleState.GIFT_CARD_TO_ISSUE.value])
+    # Each open sale asks about its own lines (by the sale's index): never a list of every line.
+    waiting = exists().where(line_table.c.sale_id == sale_table.c.id, line_table.c.product_id.is_(None))
+    placeholder_without_card = exists().where(
+        line_table.c.sale_id == sale_table.c.id, Product.id == line_table.c.product_id,
+        Product.gift_card_placeholder.is_(True), ~exists().where(GiftCard.sale_line_id == line_table.c.id))
+    movable = IS_OPEN & sale_table.c.state.in_([SaleState.WAITING_MATCH.value, SaleState.READY.value,
+                                                SaleState.GIFT_CARD_TO_ISSUE.value])
     mine = sale_table.c.channel_id == channel_id
     if scope is not None:
         mine = mine & sale_table.c.id.in_(scope)
-        waiting = waiting.where(line_table.c.sale_id.in_(scope))
-        placeholder_without_card = placeholder_without_card.where(line_table.c.sale_id.in_(scope))
-    conn.execute(update(sale_table).where(mine, movable, sale_table.c.id.in_(waiting))
+    conn.execute(update(sale_table).where(mine, movable, waiting)
                  .values(state=SaleState.WAITING_MATCH.value))
-    conn.execute(update(sale_table).where(mine, movable, sale_table.c.id.not_in(waiting),
-                                          sale_table.c.id.in_(placeholder_without_card))
+    conn.execute(update(sale_table).where(mine, movable, ~waiting, placeholder_without_card)
                  .values(state=SaleState.GIFT_CARD_TO_ISSUE.value))
-    conn.execute(update(sale_table).where(mine, movable, sale_table.c.id.not_in(waiting),
-                                          sale_table.c.id.not_in(placeholder_without_card))
+    conn.execute(update(sale_table).where(mine, movable, ~waiting, ~placeholder_without_card)
                  .values(state=SaleState.READY.value))
 
 
@@ -123,15 +130,15 @@ def _move(conn: Connection, lines_query, new_state: LineStock, on_hand_sign: int
 
 def _stock_lines(state: LineStock, sales):
     # Gift-card placeholders and non-inventory products (services, shipping) hold no units.
-    return (select(line_table.c.id)
-            .join(Product.__table__, Product.id == line_table.c.product_id)
-            .where(line_table.c.stock_state == state.value, Product.non_inventory.is_(False),
-                   Product.gift_card_placeholder.is_(False), line_table.c.sale_id.in_(sales)))
+    holds_units = exists().where(Product.id == line_table.c.product_id, Product.non_inventory.is_(False),
+                                 Product.gift_card_placeholder.is_(False))
+    return select(line_table.c.id).where(line_table.c.stock_state == state.value, line_table.c.sale_id.in_(sales),
+                                         holds_units)
 
 
 def _commit_stock(conn: Connection, channel_id: int, scope: list[int] | None = None) -> int:
     sales = select(sale_table.c.id).where(
-        sale_table.c.channel_id == channel_id, sale_table.c.fulfillment == Fulfillment.STORE.value,
+        sale_table.c.channel_id == channel_id, sale_table.c.fulfillment == Fulfillment.STORE.value, IS_OPEN,
         sale_table.c.state.in_([s.value for s in OPEN_FOR_STOCK]))
     if scope is not None:
         sales = sales.where(sale_table.c.id.in_(scope))
