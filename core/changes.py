@@ -19,9 +19,11 @@ were still open when it was read, and the next read takes their rows too (`Chang
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 import threading
 from dataclasses import dataclass, field
+from select import select as readable_within
 from typing import Callable
 
 from sqlalchemy import Connection, Engine, func, insert, or_, select, text, update
@@ -36,6 +38,7 @@ STORE_KINDS = ("stock", "product", "link", "channel")
 SCREEN_KINDS = ("catalog", "listing", "sale", "audit", "run")
 KINDS = STORE_KINDS + SCREEN_KINDS
 NOTIFY_CHANNEL = "tandem_changes"
+IDLE_CHECK_SECONDS = 60.0  # PostgreSQL: how long a listener sleeps on its socket with nothing heard
 CHANGES_CURSOR = "changes_exported"  # a store's position in the change sequence (SyncCursor)
 PENDING_KEPT = 40  # open transactions a position remembers; more, and it does not move that round
 
@@ -179,10 +182,16 @@ def forget_read_changes(engine: Engine, kept: int = 100_000) -> int:
         values = dict(conn.execute(select(SyncCursor.channel_id, SyncCursor.value)
                                    .where(SyncCursor.name == CHANGES_CURSOR)).all())
         positions = [ChangePosition.decode(values.get(store)) for store in stores]
-        if any(position is None or position.pending for position in positions):
+        if any(position is None for position in positions):
             return 0
         below = min([position.last for position in positions] + [latest_change(conn) - kept])
-        return conn.execute(change_table.delete().where(change_table.c.id <= below)).rowcount or 0
+        forgotten = change_table.c.id <= below
+        # Rows of transactions a position still waits for stay whatever their number (PostgreSQL:
+        # the snapshot lists every database's open transactions, most of them not this one's).
+        waited_for = sorted({xid for position in positions for xid in position.pending})
+        if waited_for:
+            forgotten = forgotten & (change_table.c.xid.is_(None) | change_table.c.xid.not_in(waited_for))
+        return conn.execute(change_table.delete().where(forgotten)).rowcount or 0
 
 
 # --- noticing a commit elsewhere -------------------------------------------------------------------
@@ -232,6 +241,8 @@ class _PostgresWatch:
         self._url, self._password = libpq_url(engine.url.render_as_string(hide_password=False))[0], \
             engine.url.password
         self._connection = None
+        self._interrupt_r, self._interrupt_w = os.pipe()
+        self._pipe_lock, self._pipe_open = threading.Lock(), True
         self._connect()
 
     def _connect(self) -> None:
@@ -248,26 +259,40 @@ class _PostgresWatch:
             if self._connection is None:
                 self._connect()
                 return True
+            # Asleep on the socket until the server sends something or `interrupt` is called: an
+            # idle console costs neither the server nor its own core anything.
+            readable, _, _ = readable_within([self._connection.fileno(), self._interrupt_r], [], [], IDLE_CHECK_SECONDS)
+            if self._interrupt_r in readable or stop.is_set():
+                return False
             heard = False
-            # A second at most, to see the stop; waiting on the socket costs the server nothing.
-            for _notice in self._connection.notifies(timeout=1.0, stop_after=1):
+            for _notice in self._connection.notifies(timeout=0.01):  # one refresh for a burst of commits
                 heard = True
-            if heard:  # one refresh for a burst of commits
-                for _notice in self._connection.notifies(timeout=0.01):
-                    pass
             return heard
-        except psycopg.Error as exc:
+        except (psycopg.Error, OSError, ValueError) as exc:
             log.info("change notifications: connection lost (%s); listening again", type(exc).__name__)
-            self.close()
+            self._close_connection()
             stop.wait(min(interval * 4, 2.0))
             return False
 
-    def close(self) -> None:
+    def interrupt(self) -> None:
+        with self._pipe_lock:  # never a write to a closed descriptor's number, reused by then
+            if self._pipe_open:
+                os.write(self._interrupt_w, b"x")
+
+    def _close_connection(self) -> None:
         if self._connection is not None:
             try:
                 self._connection.close()
             finally:
                 self._connection = None
+
+    def close(self) -> None:
+        self._close_connection()
+        with self._pipe_lock:
+            if self._pipe_open:
+                self._pipe_open = False
+                os.close(self._interrupt_r)
+                os.close(self._interrupt_w)
 
 
 class _EngineWatch:
@@ -311,6 +336,7 @@ class ChangeListener:
         self._engine, self._on_change, self._interval = engine, on_change, interval
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._watch = None
         self.ready = threading.Event()
 
     def start(self) -> ChangeListener:
@@ -320,6 +346,9 @@ class ChangeListener:
 
     def stop(self, wait: float = 0.0) -> None:
         self._stop.set()
+        watch = self._watch
+        if watch is not None and hasattr(watch, "interrupt"):
+            watch.interrupt()
         if wait and self._thread is not None:
             self._thread.join(wait)
 
@@ -328,7 +357,7 @@ class ChangeListener:
         while not self._stop.is_set():
             try:
                 if watch is None:
-                    watch = change_watch(self._engine)
+                    watch = self._watch = change_watch(self._engine)
                     self.ready.set()
                     if lost:  # what was committed while out of reach was not heard
                         lost = False
@@ -340,7 +369,7 @@ class ChangeListener:
                 lost = True
                 if watch is not None:
                     watch.close()
-                    watch = None
+                    watch = self._watch = None
                 self._stop.wait(min(5.0, self._interval * 10))
         if watch is not None:
             watch.close()

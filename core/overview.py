@@ -50,24 +50,25 @@ def shop_overview(engine: Engine) -> Overview:
         Product.__table__, WebSale.__table__, WebListing.__table__, SyncRun.__table__,
     )
     with engine.connect() as conn:
-        # Each count an index range or a kept tally, never a pass over a whole table: the home
-        # screen is read again on every change heard.
-        products = conn.execute(select(Tally.value).where(Tally.name == "products")).scalar() or 0
-        inactive = conn.execute(select(func.count()).select_from(product)
-                                .where(product.c.active.is_(False))).scalar_one()
-        invalid = conn.execute(select(func.count()).select_from(product)
-                               .where(product.c.barcode_status == "invalid")).scalar_one()
         open_states = [state.value for state in SaleState if state not in CLOSED_SALE_STATES]
-        # ix_websale_state_hold_reason covers this count: SQLite takes the open states' ranges of it
-        # even when its statistics say nearly every sale has one state (completed).
-        open_sales, held, for_a_person = conn.execute(
-            select(func.count(), func.count().filter(sale.c.state == SaleState.HELD, sale.c.hold_reason.is_(None)),
-                   func.count().filter(sale.c.state == SaleState.HELD, sale.c.hold_reason.is_not(None)))
-            .where(sale.c.state.in_(open_states))
-        ).one()
-        unresolved = conn.execute(
-            select(func.count()).where(listing.c.match_state.in_(UNRESOLVED_MATCH_STATES))
-        ).scalar_one()
+        is_held = sale.c.state == SaleState.HELD
+
+        def count(table, *where):
+            return select(func.count()).select_from(table).where(*where).scalar_subquery()
+
+        # One statement, one round trip, each count an index range or a kept tally: every console
+        # reads this again on each change it hears. ix_websale_state_hold_reason covers the sales' counts: SQLite takes the open states' ranges
+        # of it even when its statistics say nearly every sale has one state (completed).
+        products, inactive, invalid, open_sales, held, for_a_person, unresolved = conn.execute(select(
+            select(Tally.value).where(Tally.name == "products").scalar_subquery(),
+            count(product, product.c.active.is_(False)),
+            count(product, product.c.barcode_status == "invalid"),
+            count(sale, sale.c.state.in_(open_states)),
+            count(sale, is_held, sale.c.hold_reason.is_(None)),
+            count(sale, is_held, sale.c.hold_reason.is_not(None)),
+            count(listing, listing.c.match_state.in_(UNRESOLVED_MATCH_STATES)),
+        )).one()
+        products = products or 0
         locations = tuple(conn.execute(select(Location.__table__.c.name).where(Location.__table__.c.active.is_(True))
                                        .order_by("id")).scalars())
         channels = tuple(conn.execute(select(SalesChannel.__table__.c.name).order_by("id")).scalars())

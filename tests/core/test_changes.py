@@ -22,6 +22,7 @@ from core.changes import (
     forget_read_changes,
     latest_change,
     read_store_changes,
+    save_position,
     saved_position,
 )
 from core.demo_store.app import LoopbackServer
@@ -188,6 +189,12 @@ def test_a_transaction_numbered_before_the_read_but_committed_after_is_not_skipp
     assert first.products == {quick} and first.position.pending, "the open transaction is remembered"
     long_running.commit()
     long_running.close()
+    with engine.begin() as conn:
+        save_position(conn, channel, first.position)
+    forget_read_changes(engine, kept=0)
+    with engine.connect() as conn:
+        assert conn.execute(select(Change.product_id)).scalars().all() == [slow], \
+            "what a position waits for is kept; what it read is forgotten"
     second = read_store_changes(engine, channel, first.position)
     assert slow in second.products, "its row, numbered below the position, is read once it committed"
     third = read_store_changes(engine, channel, second.position)
