@@ -17,6 +17,7 @@ from core.dbtypes import UTCDateTime, utcnow
 from core.sync.matching import match_channel, match_sale_lines
 from core.sync.settle import release_lines, settle_sales
 from core.shoptime import shown
+from core.ranking import Shop, rank
 from core.models import (
     CLOSED_SALE_STATES, UNRESOLVED_MATCH_STATES, LineStock, Location, MatchMethod, MatchState, Product,
     ProductLink, SalesChannel, Stock, WebListing, WebSale, WebSaleLine,
@@ -362,8 +363,9 @@ def _available(conn: Connection, product_ids: list[int], location_id: int | None
 
 
 def candidates_for(engine: Engine, listing_id: int, limit: int = 9) -> list[Candidate]:
-    """Shop products this listing could be: identical keys first (marked with the key), then
-    products whose name, brand or part number look like the listing's, ranked by rapidfuzz."""
+    """Shop products this listing could be: those with an identical key (marked with it), then
+    those whose name, brand or part number look like the listing's (rapidfuzz finds them), ranked
+    by what tells them apart (core.ranking), each with its reason."""
     from rapidfuzz import fuzz, process
 
     with engine.connect() as conn:
@@ -376,7 +378,7 @@ def candidates_for(engine: Engine, listing_id: int, limit: int = 9) -> list[Cand
         taken = select(ProductLink.product_id).where(
             ProductLink.channel_id == listing.channel_id, ProductLink.manual.is_(True),
             ProductLink.product_id.is_not(None))
-        columns = (Product.id, Product.sku, Product.description, Product.part_number, Product.price)
+        columns = (Product.id, Product.sku, Product.description, Product.part_number, Product.price, Product.brand)
         found: dict[int, tuple] = {}
         why: dict[int, list[str]] = {}
         for label, condition in (
@@ -394,30 +396,28 @@ def candidates_for(engine: Engine, listing_id: int, limit: int = 9) -> list[Cand
         pool = []
         if words and len(identical) < limit:
             pool = conn.execute(
-                select(*columns, Product.brand).where(
+                select(*columns).where(
                     or_(*(Product.search_text.like(func.lower(f"%{w}%")) for w in words)),
                     Product.id.not_in(taken), Product.id.not_in(identical or [-1]), Product.active.is_(True),
                 ).limit(FUZZY_POOL)
             ).all()
-        ranked = process.extract(
+        fuzzy = dict((key, score) for _text, score, key in process.extract(
             listing.title, {row.id: f"{row.brand or ''} {row.description} {row.part_number or ''}" for row in pool},
             scorer=fuzz.token_set_ratio, limit=limit * 4, score_cutoff=50,
-        ) if pool else []
-        by_id = {row.id: row for row in pool}
-        # Names alike often tie (every size of one model); the price the store asks breaks the tie.
-        if listing.price is not None:
-            ranked.sort(key=lambda hit: (-round(hit[1]), abs(by_id[hit[2]].price - listing.price)))
-        ranked = ranked[: limit - len(identical)]
-        chosen = [(pid, " + ".join(_(reason) for reason in why[pid]), True) for pid in identical] + [
-            (key, _("similar {score}%").format(score=f"{score:.0f}"), False) for _listing, score, key in ranked
-        ]
+        )) if pool else {}
+        by_id = {row.id: row for row in pool if row.id in fuzzy}
+        shop = [Shop(pid, found[pid].brand, found[pid].description, found[pid].part_number, found[pid].price,
+                     tuple(why[pid])) for pid in identical]
+        shop += [Shop(row.id, row.brand, row.description, row.part_number, row.price) for row in by_id.values()]
+        chosen = [(hit.product_id, hit.reason, hit.identical)
+                  for hit in rank(listing.title, listing.price, shop, fuzzy)][:limit]
         location_id, _name = units_from(conn, listing_id)
         stock = _available(conn, [pid for pid, _why, _same in chosen], location_id)
     rows = found | by_id
     return [
         Candidate(pid, rows[pid].sku, rows[pid].description, rows[pid].part_number, rows[pid].price,
                   max(stock.get(pid, (0, 0))[0], 0), reason, is_identical, stock.get(pid, (0, 0))[1])
-        for pid, reason, is_identical in chosen[:limit]
+        for pid, reason, is_identical in chosen
     ]
 
 

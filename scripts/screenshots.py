@@ -36,6 +36,9 @@ SCREENS = {
     "sale-hostile": ["s", "enter"],  # a sale whose customer typed markup and terminal sequences
     "staff": ["p"],  # the owner's list of staff
     "approval": ["s", "enter", "x"],  # a cashier cancelling: a manager's name and PIN first
+    "gift-card": ["s", "GIFT", "enter", "g"],  # a gift card's number asked for at the counter
+    "prompt": ["l", "a"],  # a one-line question (here: a new location's name)
+    "palette": ["ctrl+p"],  # every command by name
 }
 CASHIER = "cara"  # who is at the counter in the approval picture
 # What a hostile customer typed into the checkout form: shown as written, nothing run or styled.
@@ -113,6 +116,10 @@ async def _shoot(engine, name: str, keys: list[str], size: tuple[int, int], suff
 
                 rows = inbox(engine, history=True).rows
                 await pilot.press(*next(r for r in rows if r.state == "completed").order_number)
+                continue
+            if key == "GIFT":  # down the inbox to the first sale with a gift card to issue
+                rows = pilot.app.screen.page.rows
+                await pilot.press(*["down"] * next(i for i, r in enumerate(rows) if r.state == "gift_card_to_issue"))
                 continue
             if key == "PICKUP":  # down the inbox to the first sale picked up at the counter
                 rows = pilot.app.screen.page.rows

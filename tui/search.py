@@ -9,6 +9,12 @@ from textual.widgets import DataTable, Input
 SCANNED = set("0123456789#")  # what starts a scan or a typed order number
 
 
+def start_fresh_search(box: Input) -> None:
+    box.display = True
+    box.value = ""
+    box.focus()
+
+
 class TypeToSearch:
     SEARCH_BOX = "#search"  # the screen's search box
 
@@ -19,7 +25,8 @@ class TypeToSearch:
         return self.search_box().has_focus
 
     def action_search(self) -> None:
-        self.search_box().focus()
+        """`/`: a fresh search, whatever the last one was (it stays on screen until then)."""
+        start_fresh_search(self.search_box())
 
     def leave_search(self) -> None:
         """esc in the search box: clear what was typed, back to the table."""

@@ -16,6 +16,7 @@ from textual.widgets import DataTable, Header, Input
 
 from tui.actions import bindings, hint
 from tui.failures import ReportsFailures
+from tui.search import start_fresh_search
 from tui.widgets.search_box import SearchBox
 from tui.widgets.fitted_table import Col, FittedTable
 from tui.widgets.key_bar import KeyBar
@@ -113,7 +114,7 @@ class CatalogScreen(ReportsFailures, Screen):
             self.dismiss(int(event.row_key.value))
 
     def action_search(self) -> None:
-        self.query_one("#search", Input).focus()
+        start_fresh_search(self.query_one("#search", Input))
 
     def action_next_page(self) -> None:
         if self.page and self.page.has_more and self.page.rows:

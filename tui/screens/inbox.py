@@ -61,7 +61,7 @@ class InboxScreen(TypeToSearch, ReportsFailures, Screen):
     def compose(self) -> ComposeResult:
         self.sub_title = _("Sales inbox")
         yield Header(icon="⇄")
-        yield SearchBox(placeholder=_("Type or scan to find: order number, name, email, phone, barcode"),
+        yield SearchBox(placeholder=_("/ to search, or scan: order number, name, email, phone, barcode"),
                     id="inbox-search", select_on_focus=False, compact=True)
         yield Line("", id="inbox-filter")
         yield FittedTable(COLUMNS, id="sales", zebra_stripes=True)

@@ -17,6 +17,7 @@ from textual.widgets import DataTable, Header, Input
 
 from tui.actions import bindings, hint, key
 from tui.failures import ReportsFailures
+from tui.search import start_fresh_search
 from tui.widgets.search_box import SearchBox
 from tui.widgets.fitted_table import Col, FittedTable
 from tui.widgets.key_bar import KeyBar
@@ -29,7 +30,8 @@ if TYPE_CHECKING:
 STATE_LABELS = {"unmatched": N_("no match"), "ambiguous": N_("ambiguous"), "conflict": N_("conflict")}
 SEARCH_DELAY = 0.12
 QUEUE_COLUMNS = [Col(N_("Why"), 9), Col(N_("Web listing"), 44, grow=4, fit=True), Col(N_("Orders"), 6), Col(N_("Store"), 8, grow=1)]
-CANDIDATE_COLUMNS = [Col(N_("#"), 1), Col(N_("Why"), 14), Col(N_("SKU"), 9, grow=1), Col(N_("Product"), 29, grow=5, fit=True),
+# The reason tells candidates apart (core.ranking): it gets the room, the description what is left.
+CANDIDATE_COLUMNS = [Col(N_("#"), 1), Col(N_("Why"), 24), Col(N_("SKU"), 9, grow=1), Col(N_("Product"), 19, grow=6, fit=True),
                      Col(Text(N_("Price"), justify="right"), 8, whole=True), Col(Text(N_("Avl"), justify="right"), 3, whole=True)]
 
 
@@ -339,9 +341,7 @@ class ResolverScreen(ReportsFailures, Screen):
             lambda yes: yes and self.decide(None))
 
     def action_search(self) -> None:
-        search = self.query_one("#search", Input)
-        search.display = True
-        search.focus()
+        start_fresh_search(self.query_one("#search", Input))
 
     @on(Input.Changed, "#search")
     def search_changed(self, event: Input.Changed) -> None:
