@@ -166,6 +166,15 @@ def moment(value: datetime, fmt: str) -> str:
     return format_datetime(value, _pattern(fmt), locale=_state.locale)
 
 
+def zone_name(value: datetime) -> str:
+    """The short name of a moment's time zone in the language's words (EST, HNE), from CLDR; the
+    zone's own abbreviation where the language has none for it."""
+    from babel.dates import format_datetime
+
+    named = format_datetime(value, "zzz", locale=_state.locale)
+    return value.tzname() or named if named[:1] in "+-" or named.startswith(("GMT", "UTC")) else named
+
+
 def day(value: date, fmt: str = "%a %d %b %Y") -> str:
     from babel.dates import format_date
 

@@ -26,11 +26,11 @@ def local(moment: datetime) -> datetime:
 def shown(moment: datetime, fmt: str = "%d %b %H:%M", *, zone: bool = False) -> str:
     """A stored moment as staff read it; `zone` names the zone where a reader could misread it
     (a release time, say)."""
-    from core.i18n import moment as in_words
+    from core.i18n import moment as in_words, zone_name
 
     at = local(moment)
     text = in_words(at, fmt)
-    return f"{text} {at.tzname()}" if zone else text
+    return f"{text} {zone_name(at)}" if zone else text
 
 
 def today() -> date:

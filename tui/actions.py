@@ -77,6 +77,10 @@ ACTIONS: tuple[Action, ...] = (
     Action('faq.back', 'escape', 'back', N_('Back'), N_('Back to the screen the help was opened from')),
     Action('faq.next', 'down', 'next', N_('Next'), N_('The next question'), show=False, priority=True),
     Action('faq.previous', 'up', 'previous', N_('Previous'), N_('The question before'), show=False, priority=True),
+    Action('faq.answer-down', 'pagedown', 'answer_page(1)', N_('Answer down'), N_('Scroll the answer down a page'),
+           show=False, priority=True),
+    Action('faq.answer-up', 'pageup', 'answer_page(-1)', N_('Answer up'), N_('Scroll the answer up a page'),
+           show=False, priority=True),
     # gift-card
     Action('gift-card.cancel', 'escape', 'dismiss_none', N_('Cancel'), N_('Close without issuing')),
     # home

@@ -63,3 +63,34 @@ def test_help_snapshot_80x24_french(snap_compare, sqlite_demo_engine):
         await press_and_settle(pilot.app, pilot, "f1", "f2")
 
     assert snap_compare(TandemApp(sqlite_demo_engine, demo=True), terminal_size=(80, 24), run_before=go)
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+async def test_a_long_answer_scrolls_from_the_keyboard_at_80x24(sqlite_demo_engine, language):
+    app = TandemApp(sqlite_demo_engine, hears_changes=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await press_and_settle(app, pilot, "f1")
+        if language == "fr":
+            await press_and_settle(app, pilot, "f2")
+        screen = app.screen
+        box = screen.answer_box()
+        # The longest answer: it cannot fit at 80x24.
+        longest = max(screen.entries, key=lambda entry: len(entry.text(language)[1]))
+        while screen.query_one("#faq-questions").highlighted != screen.topics.index(longest.topic):
+            await pilot.press("down")
+        await settle(app, pilot)
+        assert box.max_scroll_y > 0, "the longest answer is taller than the panel"
+        await press_and_settle(app, pilot, "pagedown")
+        assert box.scroll_y > 0, "PgDn scrolls the answer, from the search box"
+        await press_and_settle(app, pilot, "pageup")
+        assert box.scroll_y == 0
+        while not box.has_focus:
+            await press_and_settle(app, pilot, "tab")
+        await press_and_settle(app, pilot, "end")
+        assert box.scroll_y == box.max_scroll_y, "End goes to the answer's last line"
+        await press_and_settle(app, pilot, "up")
+        assert box.scroll_y == box.max_scroll_y - 1
+        await press_and_settle(app, pilot, "home")
+        assert box.scroll_y == 0
+        await press_and_settle(app, pilot, "escape")
+        assert not isinstance(app.screen, FaqScreen)

@@ -55,6 +55,7 @@ class AccountsScreen(ForThisPerson, ReportsFailures, Screen):
         days.add_column(Text(_("Net"), justify="right"), width=10)
         days.add_column(Text("#", justify="right"), width=4)
         yield days
+        yield Line("", id="reconciliation-empty")
         yield KeyBar()
 
     def on_mount(self) -> None:
@@ -98,8 +99,10 @@ class AccountsScreen(ForThisPerson, ReportsFailures, Screen):
         for e in event.entries:
             days.add_row(e.account, *(Text(amount(v), justify="right") for v in (e.payments_in, e.refunds_out, e.net)),
                          Text(str(e.count), justify="right"))
-        if not event.entries:
-            days.add_row(_("No payments or refunds this day"), "", "", "", "")
+        # Said under the table, not in its first column: the sentence is wider than an account's name.
+        empty = self.query_one("#reconciliation-empty", Line)
+        empty.update(_("No payments or refunds this day") if not event.entries else "")
+        empty.display = not event.entries
 
     def _current(self):
         table = self.query_one("#payment-types", DataTable)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from textual import on
 from textual.app import ComposeResult
+from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Header, Input, OptionList
 from textual.widgets.option_list import Option
@@ -32,7 +33,9 @@ class FaqScreen(Screen):
         yield Header(icon="⇄")
         yield TextBox(placeholder="", id="faq-search")
         yield OptionList(id="faq-questions")
-        yield Line("", id="faq-answer")
+        # A long answer scrolls: PgUp/PgDn from anywhere, and Tab into it for ↑↓ Home End.
+        with VerticalScroll(id="faq-answer-box"):
+            yield Line("", id="faq-answer")
         yield Line("", id="faq-hint")
         yield KeyBar()
 
@@ -51,11 +54,24 @@ class FaqScreen(Screen):
         self.query_one("#faq-search", Input).focus()
         self.show()
 
+    def answer_box(self) -> VerticalScroll:
+        return self.query_one("#faq-answer-box", VerticalScroll)
+
     def action_next(self) -> None:
-        self.query_one("#faq-questions", OptionList).action_cursor_down()
+        if self.answer_box().has_focus:
+            self.answer_box().scroll_down(animate=False)
+        else:
+            self.query_one("#faq-questions", OptionList).action_cursor_down()
 
     def action_previous(self) -> None:
-        self.query_one("#faq-questions", OptionList).action_cursor_up()
+        if self.answer_box().has_focus:
+            self.answer_box().scroll_up(animate=False)
+        else:
+            self.query_one("#faq-questions", OptionList).action_cursor_up()
+
+    def action_answer_page(self, direction: int) -> None:
+        box = self.answer_box()
+        (box.scroll_page_down if direction > 0 else box.scroll_page_up)(animate=False)
 
     @on(Input.Changed, "#faq-search")
     def searched(self) -> None:
@@ -72,7 +88,8 @@ class FaqScreen(Screen):
         self.sub_title = _("Help")
         self.query_one("#faq-search", Input).placeholder = _("Search: refund, gift card, supplier, e-commerce…")
         self.query_one("#faq-hint", Line).update(
-            _("Type to search every question · ↑↓ choose · {language} {other} · {back} back").format(
+            _("Type to search · ↑↓ choose · PgUp PgDn scroll the answer, Tab into it (↑↓ Home End) · "
+              "{language} {other} · {back} back").format(
                 language=key("language"), other=_("français"), back=key("faq.back")))
         options = self.query_one("#faq-questions", OptionList)
         options.clear_options()
@@ -109,6 +126,7 @@ class FaqScreen(Screen):
     def answer(self, entry: faq.Entry) -> None:
         question, text = entry.text(self.language)
         self.query_one("#faq-answer", Line).update(styled("[b]{question}[/b]\n\n{text}", question=question, text=text))
+        self.answer_box().scroll_home(animate=False)
 
     @property
     def topics(self) -> list[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal
-from textual.widgets import Footer
+from textual.widgets import Footer, Static
 from textual.widgets._footer import FooterKey
 
 from core.i18n import _
@@ -16,7 +16,9 @@ from tui.widgets.line import Line
 
 class TranslatedFooter(Footer):
     """Textual's footer with each key's word in the console's language (bindings hold the English,
-    the catalogue's ids, since they are made once per screen class)."""
+    the catalogue's ids, since they are made once per screen class). Keys that do not fit are left
+    out whole, and a "…" says so (every key is still in ^p and in F1's list): Textual's footer
+    would cut the last one mid-word."""
 
     def compose(self) -> ComposeResult:
         for widget in super().compose():
@@ -24,6 +26,26 @@ class TranslatedFooter(Footer):
                 widget.description = _(widget.description)
                 widget.tooltip = _(widget.tooltip) if isinstance(widget.tooltip, str) else widget.tooltip
             yield widget
+        yield Static("…", classes="more-keys")
+        self.call_after_refresh(self.fit_keys)
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self.fit_keys)
+
+    def fit_keys(self) -> None:
+        keys = list(self.query(FooterKey))
+        more = self.query(".more-keys")
+        if not keys or not more or not self.size.width:
+            return
+        widths = [key.get_content_width(self.size, self.app.size) + key.styles.gutter.width for key in keys]
+        room, used = self.size.width, 0
+        fits = sum(widths) <= room
+        if not fits:
+            room -= 2  # the "…" and its space
+        for key, width in zip(keys, widths):
+            used += width
+            key.display = fits or used <= room
+        more.first().display = not fits
 
 
 class KeyBar(Horizontal):
@@ -36,6 +58,10 @@ class KeyBar(Horizontal):
     KeyBar TranslatedFooter {
         dock: none;
         width: 1fr;
+    }
+    KeyBar .more-keys {
+        width: 2;
+        color: $footer-description-foreground;
     }
     KeyBar #always {
         width: auto;
