@@ -8,10 +8,24 @@ from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from core.roles import require
-from core.i18n import _
+from core.i18n import N_, _
 from core.audit import Actor
 from core.audit import record as audit
 from core.models import PaymentType
+
+
+# The names and accounts every shop starts with (schema 0003 writes them in English): shown in the
+# console's language while the shop has not renamed them; a name the shop typed is shown as typed.
+STARTING_WORDS = frozenset({
+    N_("Online card"), N_("Online merchant account"), N_("PayPal"), N_("In-store card"),
+    N_("Card terminal merchant account"), N_("Cash"), N_("Cash drawer"), N_("Gift card"),
+    N_("Gift card liability"),
+})
+
+
+def shown_words(name: str) -> str:
+    """A payment type's name or account as staff read it."""
+    return _(name) if name in STARTING_WORDS else name
 
 
 class PaymentTypeError(Exception):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from core.i18n import _, amount
 from core.i18n import day as day_words
+from core.payment_types import shown_words
 
 from datetime import date, timedelta
 
@@ -86,7 +87,7 @@ class AccountsScreen(ForThisPerson, ReportsFailures, Screen):
         keep = table.cursor_row
         table.clear()
         for t in event.types:
-            table.add_row(t.name, t.account, _("yes") if t.card_present else _("no"), _("yes") if t.online else "",
+            table.add_row(shown_words(t.name), shown_words(t.account), _("yes") if t.card_present else _("no"), _("yes") if t.online else "",
                           key=str(t.id))
         if event.types:
             table.move_cursor(row=min(keep, len(event.types) - 1))
@@ -97,7 +98,7 @@ class AccountsScreen(ForThisPerson, ReportsFailures, Screen):
         days = self.query_one("#reconciliation", DataTable)
         days.clear()
         for e in event.entries:
-            days.add_row(e.account, *(Text(amount(v), justify="right") for v in (e.payments_in, e.refunds_out, e.net)),
+            days.add_row(shown_words(e.account), *(Text(amount(v), justify="right") for v in (e.payments_in, e.refunds_out, e.net)),
                          Text(str(e.count), justify="right"))
         # Said under the table, not in its first column: the sentence is wider than an account's name.
         empty = self.query_one("#reconciliation-empty", Line)
@@ -113,7 +114,7 @@ class AccountsScreen(ForThisPerson, ReportsFailures, Screen):
 
         current = self._current()
         if current:
-            self.app.push_screen(PromptScreen(_("Accounting account for {name}").format(name=current.name), current.account),
+            self.app.push_screen(PromptScreen(_("Accounting account for {name}").format(name=shown_words(current.name)), current.account),
                                  lambda account: account and self.save(current, account=account))
 
     def action_toggle_present(self) -> None:

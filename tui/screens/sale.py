@@ -14,6 +14,7 @@ from textual.widgets import DataTable, Header
 
 from core.audit import action_words
 from core.i18n import N_, _, amount, money, rate
+from core.payment_types import shown_words
 from core.roles import NotAllowed
 from core.shoptime import shown
 from tui.actions import ForThisPerson, bindings, hint, key
@@ -127,7 +128,7 @@ class SaleScreen(ForThisPerson, ReportsFailures, Screen):
                                         Text(amount(line.unit_price), justify="right"),
                                         Text(rate(line.tax_rate), justify="right"), product]))
         self.query_one("#sale-lines", FittedTable).set_rows(rows)
-        paid = "; ".join(f"{name} ({account}) {money(paid_amount)}" + (_(" captured elsewhere") if elsewhere else "")
+        paid = "; ".join(f"{shown_words(name)} ({shown_words(account)}) {money(paid_amount)}" + (_(" captured elsewhere") if elsewhere else "")
                          for name, account, paid_amount, _kind, elsewhere in d.payments)
         shipping = _(" · shipping {amount}").format(amount=money(s.shipping_charged)) if s.shipping_charged else ""
         money_now = (_("paid: {payments}").format(payments=paid) if paid
