@@ -115,6 +115,8 @@ def build_parser() -> argparse.ArgumentParser:
     actions.add_argument("--rename-location", nargs=2, metavar=("OLD", "NEW"), help=_("rename a location"))
     actions.add_argument("--retire-location", metavar="NAME",
                          help=_("stop using a location; its stock records and history are kept"))
+    actions.add_argument("--restore-location", metavar="NAME",
+                         help=_("put a retired location back in use, with the stock records it kept"))
     actions.add_argument("--supplier-document", nargs=3, metavar=("CHANNEL", "KIND", "SIGNED"),
                          help=_("record a signed supplier document: KIND is internet_addendum, packing_slip_form "
                               "or retailer_contract, SIGNED a date (YYYY-MM-DD)"))
@@ -284,7 +286,7 @@ def main(argv: list[str] | None = None) -> int:
             return EXIT_OK if all(line.holds for line in lines) else EXIT_ERROR
         if args.gift_card_balance:
             return _gift_card_balance(settings, *args.gift_card_balance)
-        if args.locations or args.add_location or args.rename_location or args.retire_location:
+        if args.locations or args.add_location or args.rename_location or args.retire_location or args.restore_location:
             return _locations(settings, args)
         if args.supplier_document or args.supplier_fulfilment:
             return _supplier(settings, args)
@@ -398,7 +400,9 @@ def _gift_card_balance(settings, number: str, balance: str) -> int:
 def _locations(settings, args) -> int:
     from core.audit import current_actor
     from core.db import open_database
-    from core.locations import LocationError, add_location, list_locations, rename_location, retire_location
+    from core.locations import (
+        LocationError, add_location, list_locations, rename_location, restore_location, retire_location,
+    )
 
     engine = open_database(settings.database_url)
     try:
@@ -411,6 +415,9 @@ def _locations(settings, args) -> int:
         elif args.retire_location:
             retire_location(engine, args.retire_location, current_actor())
             print(_('location {retire_location} retired; its history is kept').format(retire_location=repr(args.retire_location)))
+        elif args.restore_location:
+            restore_location(engine, args.restore_location, current_actor())
+            print(_('location {name} is in use again').format(name=repr(args.restore_location)))
         else:
             for name, active, units in list_locations(engine):
                 print(_('{name}\t{value}\t{units} units on hand').format(name=name, value=_('in use') if active else _('retired'), units=units))

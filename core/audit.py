@@ -96,6 +96,7 @@ ACTION_WORDS = {
     "location_added": N_("added a location"),
     "location_renamed": N_("renamed a location"),
     "location_retired": N_("retired a location"),
+    "location_restored": N_("put a location back in use"),
     "staff_added": N_("added a member of staff"),
     "staff_role": N_("changed a role"),
     "staff_retired": N_("retired a member of staff"),

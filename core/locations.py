@@ -116,6 +116,17 @@ def retire_location(engine: Engine, name: str, actor: Actor) -> None:
         audit(conn, actor, "location_retired", "location", row.id, "active", True, False)
 
 
+def restore_location(engine: Engine, name: str, actor: Actor) -> None:
+    """Put a retired location back in use, with the stock records it kept (a retirement undone)."""
+    require(actor, "locations.change")
+    with engine.begin() as conn:
+        row = _find(conn, name)
+        if row.active:
+            raise LocationError(_('{name} is already in use').format(name=repr(row.name)))
+        conn.execute(update(location_table).where(location_table.c.id == row.id).values(active=True))
+        audit(conn, actor, "location_restored", "location", row.id, "active", False, True)
+
+
 def list_locations(engine: Engine) -> list[tuple[str, bool, int]]:
     """Each location: its name, whether it is in use, and how many units it has on hand."""
     with engine.connect() as conn:

@@ -114,6 +114,8 @@ ACTIONS: tuple[Action, ...] = (
     Action('locations.add', 'a', 'add', N_('Add'), N_('Open a new location'), needs='locations.change'),
     Action('locations.rename', 'r', 'rename', N_('Rename'), N_('Give the highlighted location a new name'), needs='locations.change'),
     Action('locations.retire', 'd', 'retire', N_('Retire'), N_('Stop using it; its history stays'), needs='locations.change'),
+    Action('locations.restore', 'u', 'restore', N_('Restore'), N_('Put a retired location back in use'),
+           needs='locations.change'),
     # pickup
     Action('pickup.card', '1', "toggle('card')", N_('Card'), N_('The card shown matches the one used online')),
     Action('pickup.signature', '2', "toggle('signature')", N_('Signature'), N_('The customer signed')),

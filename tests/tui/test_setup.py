@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from core.audit import Actor
 from core.channels import add_channel
-from core.locations import add_location, list_locations
+from core.locations import add_location, list_locations, retire_location
 from core.models import AuditEntry, Platform, SalesChannel, SupplierDocument
 from core.shoptime import today
 from tui.app import TandemApp
@@ -36,6 +36,21 @@ async def test_staff_add_rename_and_retire_a_location(engine):
         actions = conn.execute(select(AuditEntry.action).where(AuditEntry.entity == "location")
                                .order_by(AuditEntry.id)).scalars().all()
     assert actions == ["location_added", "location_added", "location_renamed", "location_retired"]
+
+
+async def test_a_retired_location_is_put_back_in_use_with_its_stock_records(engine):
+    add_location(engine, "Main Street", Actor("t"))
+    add_location(engine, "Harbour", Actor("t"))
+    retire_location(engine, "Harbour", Actor("t"))
+    app = TandemApp(engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await press_and_settle(app, pilot, "l", "down", "u")
+        assert [row[:2] for row in app.screen.locations] == [("Main Street", True), ("Harbour", True)]
+        await press_and_settle(app, pilot, "u")  # already in use: refused, nothing changed
+    with engine.connect() as conn:
+        actions = conn.execute(select(AuditEntry.action).where(AuditEntry.entity == "location")
+                               .order_by(AuditEntry.id)).scalars().all()
+    assert actions[-1] == "location_restored" and actions.count("location_restored") == 1
 
 
 def channel_state(engine) -> tuple:

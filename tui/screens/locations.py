@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shlex
+
 from core.i18n import _, number
 
 from rich.text import Text
@@ -34,8 +36,9 @@ class LocationsScreen(ForThisPerson, ReportsFailures, Screen):
     def compose(self) -> ComposeResult:
         self.sub_title = _("Locations")
         yield Header(icon="⇄")
-        yield Line(_("Locations — each keeps its own stock; import its counts with {command}").format(
-            command="tandem --import-catalog FILE --location NAME"), id="locations-title")
+        # The command on a line of its own: wrapped, it would break between its words.
+        yield Line(_("Locations — each keeps its own stock; import its counts with:") + "\n  "
+                   + _("tandem --import-catalog FILE --location NAME"), id="locations-title")
         table = PlainTable(id="locations", cursor_type="row")
         table.add_column(_("Location"), width=40)
         table.add_column(_("State"), width=10)
@@ -95,6 +98,11 @@ class LocationsScreen(ForThisPerson, ReportsFailures, Screen):
                                                  "to it.").format(name=current)),
                                  lambda yes: yes and self.change("retire", current))
 
+    def action_restore(self) -> None:
+        current = self._current()
+        if current:
+            self.change("restore", current)
+
     @work(thread=True, exit_on_error=False, group="locations-write")
     def change(self, what: str, *names: str, actor=None) -> None:
         from core.audit import current_actor
@@ -104,6 +112,7 @@ class LocationsScreen(ForThisPerson, ReportsFailures, Screen):
             LocationError,
             add_location,
             rename_location,
+            restore_location,
             retire_location,
         )
 
@@ -112,11 +121,15 @@ class LocationsScreen(ForThisPerson, ReportsFailures, Screen):
             if what == "add":
                 add_location(engine, names[0], actor)
                 note = _("{name} added. Import its counts with {command}.").format(
-                    name=names[0], command="--import-catalog FILE --location")
+                    name=names[0], command=_("tandem --import-catalog FILE --location NAME").replace(
+                        _("NAME"), shlex.quote(names[0])))
             elif what == "rename":
                 rename_location(engine, names[0], names[1], actor)
                 note = _("{old} is now {new}; a settings file naming it needs the new name too.").format(
                     old=names[0], new=names[1])
+            elif what == "restore":
+                restore_location(engine, names[0], actor)
+                note = _("{name} is in use again.").format(name=names[0])
             else:
                 retire_location(engine, names[0], actor)
                 note = _("{name} retired.").format(name=names[0])
