@@ -97,6 +97,7 @@ ACTION_WORDS = {
     "location_renamed": N_("renamed a location"),
     "location_retired": N_("retired a location"),
     "location_restored": N_("put a location back in use"),
+    "sync_requested": N_("asked the live sync to sync a store now"),
     "staff_added": N_("added a member of staff"),
     "staff_role": N_("changed a role"),
     "staff_retired": N_("retired a member of staff"),

@@ -223,16 +223,29 @@ def record_supplier_document(engine: Engine, channel_id: int, kind: str, signed_
         refresh_hold_reasons(conn, channel_id)
 
 
+def _switch_on_refusal(conn, channel_id: int, today: date | None = None) -> str | None:
+    missing = [p for p in supplier_problems(conn, channel_id, today or shoptime_today()) if p != _(SWITCHED_OFF)]
+    if missing:
+        return _("supplier fulfilment needs the signed documents on file and current first: {missing}").format(
+            missing="; ".join(missing))
+    return None
+
+
+def switch_on_refusal(engine: Engine, channel_id: int, today: date | None = None) -> str | None:
+    """Why switching supplier fulfilment on would be refused now, or None: asked before anything
+    else is asked of staff (the console asks for a location only when the switch can go on)."""
+    with engine.connect() as conn:
+        return _switch_on_refusal(conn, channel_id, today)
+
+
 def enable_supplier_fulfillment(engine: Engine, channel_id: int, actor: Actor, route_to: int | None = None,
                                 today: date | None = None) -> None:
     """Switch supplier fulfillment on; refused until the three signed documents are on file and current."""
     require(actor, "supplier.change")
     with engine.begin() as conn:
-        missing = [p for p in supplier_problems(conn, channel_id, today or shoptime_today())
-                   if p != _(SWITCHED_OFF)]
-        if missing:
-            raise SaleError(_("supplier fulfilment needs the signed documents on file and current first: {missing}")
-                            .format(missing="; ".join(missing)))
+        refusal = _switch_on_refusal(conn, channel_id, today)
+        if refusal:
+            raise SaleError(refusal)
         conn.execute(update(SalesChannel.__table__).where(SalesChannel.id == channel_id).values(
             supplier_fulfillment=True, supplier_location_id=route_to, version=SalesChannel.version + 1))
         audit(conn, actor, "supplier_fulfillment", "saleschannel", channel_id, "supplier_fulfillment", "off", "on")

@@ -170,3 +170,48 @@ def why_busy(engine: Engine, refusal: Exception) -> str:
         return _("the live sync (tandem --watch on {host}) is keeping every store in step: it reads them every "
                  "few seconds and runs the whole sync every 15 minutes").format(host=status.host)
     return str(refusal)
+
+
+# --- a person's sync while the watcher holds the lock ---------------------------------------------
+
+SYNC_REQUESTED = "sync_requested"  # a SyncCursor row per store: the watcher runs its whole sync next
+
+
+def request_sync(engine: Engine, only: str | None = None, actor=None) -> list[str]:
+    """Ask the running watcher for the whole sync of every active store (or `only` one) at its next
+    round, instead of refusing a person who pressed "sync": it holds the lock, so it does the work.
+    Returns the stores asked for; the run shows in the sync history like any other."""
+    from sqlalchemy import delete
+
+    from core.audit import current_actor, record
+    from core.models import SyncCursor
+    from core.roles import require
+
+    actor = actor or current_actor()
+    require(actor, "sync.run")
+    cursor = SyncCursor.__table__
+    with engine.begin() as conn:
+        query = select(SalesChannel.id, SalesChannel.name).where(SalesChannel.active.is_(True))
+        if only:
+            query = query.where(SalesChannel.name == only)
+        stores = conn.execute(query.order_by(SalesChannel.id)).all()
+        for channel_id, name in stores:
+            conn.execute(delete(cursor).where(cursor.c.channel_id == channel_id, cursor.c.name == SYNC_REQUESTED))
+            conn.execute(insert(cursor).values(channel_id=channel_id, name=SYNC_REQUESTED, value=actor.user,
+                                               updated_at=utcnow()))
+            record(conn, actor, "sync_requested", "saleschannel", channel_id, None, None, None)
+    return [name for _id, name in stores]
+
+
+def take_sync_requests(engine: Engine) -> set[int]:
+    """The stores a person asked the watcher to sync, taken (each request is run once)."""
+    from sqlalchemy import delete
+
+    from core.models import SyncCursor
+
+    cursor = SyncCursor.__table__
+    with engine.begin() as conn:
+        asked = set(conn.execute(select(cursor.c.channel_id).where(cursor.c.name == SYNC_REQUESTED)).scalars())
+        if asked:
+            conn.execute(delete(cursor).where(cursor.c.name == SYNC_REQUESTED))
+    return asked

@@ -236,8 +236,20 @@ class TandemApp(App):
         try:
             report = run_sync(self.engine(), secrets_path=secrets, log=log, only=only, progress=log)
         except SyncBusy as exc:
-            from core.watch_status import why_busy
+            from core.watch_status import request_sync, watch_status, why_busy
 
+            if watch_status(self.engine()).state == "running":
+                # The live sync holds the lock for good: it is asked to do the whole sync now.
+                try:
+                    stores = request_sync(self.engine(), only)
+                except Exception as refused:  # noqa: BLE001 - said on screen (a role, a database away)
+                    self.call_from_thread(self._sync_done, None, _("Not started: {reason}.").format(
+                        reason=describe_failure(refused)))
+                    return
+                self.call_from_thread(self._sync_done, None, None, _(
+                    "The live sync holds the stores: it was asked to sync {stores} now; the run shows in "
+                    "the sync history.").format(stores=", ".join(stores)))
+                return
             self.call_from_thread(self._sync_done, None, _("Not started: {reason}.").format(
                 reason=why_busy(self.engine(), exc)))
         except Exception as exc:  # noqa: BLE001 - said on screen; the sync's own rows say the rest
@@ -255,10 +267,12 @@ class TandemApp(App):
             if show is not None:
                 show()
 
-    def _sync_done(self, report, failure: str | None) -> None:
+    def _sync_done(self, report, failure: str | None, note: str | None = None) -> None:
         self.sync_running, self.sync_progress = False, ""
         if failure:
             self.notify(failure, title=_("Sync"), severity="warning", timeout=10)
+        elif note:
+            self.notify(note, title=_("Sync"), timeout=10)
         elif not report.channels:
             self.notify(_("No web store is set up, so there was nothing to sync."), title=_("Sync"), timeout=6)
         else:

@@ -45,7 +45,9 @@ from core.sync.runner import ORDERS_CURSOR, SyncOptions, _cursor, _save_cursor, 
 from core.sync.runner import _failure
 from core.sync.wakeups import WakeUps
 from core.synclock import LockLost, SyncBusy, sync_lock
-from core.watch_status import HEARTBEAT_SECONDS, channel_seen, watch_heartbeat, watch_started, watch_stopped
+from core.watch_status import (
+    HEARTBEAT_SECONDS, channel_seen, take_sync_requests, watch_heartbeat, watch_started, watch_stopped,
+)
 
 POLL_SECONDS = 2.0
 CHANGE_CHECK_SECONDS = 0.5  # SQLite: how often data_version is looked at (PostgreSQL is told)
@@ -151,6 +153,11 @@ def _watch_holding_the_lock(engine, stop, connectors, secrets_path, poll_seconds
                 synced = _full_sync(engine, channels, made, secrets_path, log, state)
                 full_sync_at = time.monotonic() + full_sync_seconds
                 forget_read_changes(engine)
+            asked = take_sync_requests(engine)  # a person pressed "sync" at a console: the whole sync now
+            if asked:
+                synced |= _full_sync(engine, [channel for channel in channels
+                                              if channel.id in asked and channel.name not in synced],
+                                     made, secrets_path, log, state)
             for channel in channels:
                 if stop.is_set():
                     break

@@ -399,3 +399,42 @@ def test_a_listen_address_already_taken_is_said_plainly(tmp_path, capfd):
                      "--db", url, "--config", str(config)])
     err = capfd.readouterr().err
     assert code == EXIT_USAGE and "cannot listen on 127.0.0.1:" in err and "Traceback" not in err, err
+
+
+def test_a_sync_asked_for_at_a_console_is_run_by_the_watcher_that_holds_the_lock(engine):
+    from sqlalchemy import func, select
+
+    from core.models import SyncCursor, SyncRun
+    from core.sync.runner import SyncBusy
+    from core.watch_status import request_sync
+
+    store = make_store(products=5, orders=0)
+    import_catalog(engine, catalog_for(store), "Main Street", Actor("t"))
+
+    def runs() -> int:
+        """Whole syncs finished."""
+        with engine.connect() as conn:
+            return conn.execute(select(func.count()).select_from(SyncRun).where(SyncRun.status == "ok")).scalar_one()
+
+    with LoopbackServer(store) as server:
+        apply_channel_settings(engine, {"Woo": {"platform": "woocommerce", "url": server.url, "location": "Main Street"}})
+        connectors = {"Woo": woo(server, lambda s: None)}
+        stop = threading.Event()
+        watcher = threading.Thread(target=watch, args=(engine, stop), kwargs={
+            "connectors": connectors, "poll_seconds": 0.1, "full_sync_seconds": 3600})
+        watcher.start()
+        try:
+            assert until(lambda: runs() >= 1), "the watcher's first whole sync"
+            with pytest.raises(SyncBusy):
+                run_sync(engine, connectors=connectors, log=lambda m: None)
+            before = runs()
+            assert request_sync(engine, "Woo", Actor("anna", role="cashier")) == ["Woo"]
+            assert until(lambda: runs() == before + 1), "the watcher ran the whole sync asked for"
+            with engine.connect() as conn:
+                assert conn.execute(select(func.count()).select_from(SyncCursor)
+                                    .where(SyncCursor.name == "sync_requested")).scalar_one() == 0, "taken once"
+            time.sleep(0.5)  # a few more rounds: the request is not run twice
+            assert runs() == before + 1
+        finally:
+            stop.set()
+            watcher.join(timeout=WAIT)

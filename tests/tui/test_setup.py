@@ -66,13 +66,15 @@ async def test_staff_record_the_documents_and_switch_supplier_fulfilment_on_and_
     async with app.run_test(size=(80, 24)) as pilot:
         await press_and_settle(app, pilot, "f")
         assert isinstance(app.screen, SupplierScreen)
-        await press_and_settle(app, pilot, "o", "enter")
+        await press_and_settle(app, pilot, "o")
+        assert isinstance(app.screen, SupplierScreen), "refused at once: no location asked for first"
         assert channel_state(engine) == (False, None), "refused while the documents are missing"
         ends = (today() + timedelta(days=200)).isoformat()
         # Signed today (the date offered), each with where its copy is kept; the contract has an end date.
-        await press_and_settle(app, pilot, "n", "tab", "tab", *"scan-1", "enter", "enter")
-        await press_and_settle(app, pilot, "down", "n", "tab", "tab", *"scan-2", "enter", "enter")
-        await press_and_settle(app, pilot, "down", "n", "tab", *ends, "tab", *"scan-3", "enter", "enter")
+        # Enter saves from whichever field has the cursor.
+        await press_and_settle(app, pilot, "n", "tab", "tab", *"scan-1", "enter")
+        await press_and_settle(app, pilot, "down", "n", "tab", "tab", *"scan-2", "enter")
+        await press_and_settle(app, pilot, "down", "n", "tab", *ends, "tab", *"scan-3", "enter")
         assert [document.state for document in app.screen.setups[0].sets[0].documents] == ["current"] * 3
         await press_and_settle(app, pilot, "o", "enter")
         assert channel_state(engine) == (True, main_street)

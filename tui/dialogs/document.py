@@ -45,9 +45,7 @@ class DocumentScreen(ModalScreen):
         self.query_one("#signed", Input).focus()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        if event.input.id != "brand":
-            self.focus_next()
-            return
+        # Enter saves from any field, as the hint says; Tab is the way to the next one.
         try:
             signed = date.fromisoformat(self.query_one("#signed", Input).value.strip())
             ends_text = self.query_one("#ends", Input).value.strip()

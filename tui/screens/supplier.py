@@ -163,6 +163,12 @@ class SupplierScreen(ForThisPerson, ReportsFailures, Screen):
 
         setup, _set, _document = self._current()
         if setup is not None:
+            from core.supplier import switch_on_refusal
+
+            refusal = switch_on_refusal(self.app.engine(), setup.channel_id)
+            if refusal:
+                self.load(_("Not switched: {reason}.").format(reason=refusal), True)
+                return
             self.app.push_screen(PromptScreen(_("{store}: the location that receives supplier-shipped orders").format(store=setup.channel),
                                               setup.receiving_location or ""),
                                  lambda location: location and self.switch(setup.channel_id, True, location))
