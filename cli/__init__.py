@@ -363,6 +363,8 @@ def _run_import(settings, source, location: str | None, label: str) -> int:
         print(_('tandem: {name}: {exc}; nothing was written.').format(name=label, exc=exc), file=sys.stderr)
         for problem in exc.problems:
             print(f"  {problem}", file=sys.stderr)
+        for warning in exc.warnings:
+            print("  " + _('warning: {warning}').format(warning=warning), file=sys.stderr)
         return EXIT_ERROR
     except UnknownLocationError as exc:
         print(_('tandem: {exc}; nothing was written.').format(exc=exc), file=sys.stderr)

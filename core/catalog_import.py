@@ -131,13 +131,18 @@ class Problem:
 class CatalogImportError(Exception):
     """The file was refused; nothing was written."""
 
-    def __init__(self, problems: list[Problem], total: int | None = None):
-        self.problems = problems
+    def __init__(self, problems: list[Problem], total: int | None = None, warnings: list[Problem] | None = None,
+                 warnings_total: int = 0):
+        self.problems, self.warnings = problems, warnings or []
         self.total = max(total or 0, len(problems))
+        self.warnings_total = max(warnings_total, len(self.warnings))
         problems_found = ngettext("catalog not imported: {total} problem", "catalog not imported: {total} problems",
                                   self.total).format(total=grouped(self.total))
         more = " " + _("(the first {count} are listed)").format(count=grouped(len(problems))) if self.total > len(problems) else ""
-        super().__init__(problems_found + more)
+        # Warnings alone never refuse a file: they are counted apart, not as problems.
+        also = " " + ngettext("and {count} warning", "and {count} warnings", self.warnings_total).format(
+            count=grouped(self.warnings_total)) if self.warnings_total else ""
+        super().__init__(problems_found + more + also)
 
 
 class Problems:
@@ -452,7 +457,7 @@ def _stage(conn, staging: Table, stream: BinaryIO) -> tuple[Header, int, Problem
     if header is not None and rows:
         _find_duplicates(conn, staging, problems)
     if problems or header is None:
-        raise CatalogImportError(problems.sorted() + warnings.sorted(), problems.count + warnings.count)
+        raise CatalogImportError(problems.sorted(), problems.count, warnings.sorted(), warnings.count)
     return header, rows, warnings
 
 

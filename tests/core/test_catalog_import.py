@@ -231,3 +231,12 @@ def test_a_large_catalog_is_streamed_not_held_in_memory(engine, tmp_path):
         tracemalloc.stop()
     assert report.added == 100_000
     assert peak < 40 * 2**20, f"peak {peak / 2**20:.0f} MB of Python objects for a {path.stat().st_size >> 20} MB file"
+
+
+def test_a_refused_file_counts_its_warnings_apart_from_its_problems(engine):
+    text = HEADER + "T-700,Tube,Cobalt,036000241458,CT-IN700,8.99,,1\nT-701,Tube,Cobalt,,CT-IN701,abc,,1\n"
+    with pytest.raises(CatalogImportError) as caught:
+        import_catalog(engine, text.encode(), None, CLERK)
+    assert [p.line for p in caught.value.problems] == [3], "the bad price is the one problem"
+    assert [w.line for w in caught.value.warnings] == [2], "the wrong check digit is a warning"
+    assert str(caught.value) == "catalog not imported: 1 problem and 1 warning"
