@@ -115,13 +115,16 @@ class Step:
     command: str
 
 
-def first_steps(overview: Overview, config_file: str, secrets_set: bool = False) -> list[Step]:
+def first_steps(overview: Overview, config_file: str, secrets_set: bool = False, time_zone_set: bool = True) -> list[Step]:
     """What a shop does first, with the exact commands, and which of it is done; [] once all is.
     The home screen shows it on a shop that is not set up yet."""
     synced = overview.last_sync is not None
     steps = [
         Step(overview.products > 0, N_("Import the shop's catalog (a CSV export of the point of sale)"),
              'tandem --import-catalog catalog.csv --location "{location}"'.format(location=_("Main Street"))),
+        # Supplier holds are released, and the daily export runs, by the shop's clock, not the server's.
+        Step(time_zone_set, N_("Set the shop's time zone: time_zone under [shop] in the settings file"),
+             config_file),
         Step(bool(overview.channels), N_("Add the web store: a [channels.NAME] table in the settings file"),
              config_file),
         Step(secrets_set or synced, N_("Give Tandem the web store's key (kept readable by you only)"),

@@ -136,6 +136,24 @@ def load_settings(
     )
 
 
+def settings_stamp(config_file: Path) -> tuple[int, int] | None:
+    """What tells a changed settings file (its time and size), or None while there is none."""
+    try:
+        status = config_file.stat()
+    except OSError:
+        return None
+    return status.st_mtime_ns, status.st_size
+
+
+def reload_settings(settings: Settings) -> Settings:
+    """The settings file read again, for a console that was open before it existed or while it was
+    edited. The database stays the one the console opened (a new one needs a new console)."""
+    from dataclasses import replace
+
+    fresh = load_settings(config_path=settings.config_file)
+    return replace(fresh, database_url=settings.database_url, database_source=settings.database_source)
+
+
 def remember_language(config_file: Path, language: str) -> None:
     """Write `shop.language` into the settings file, changing that one line (or adding it) so the
     rest of the file, comments included, stays as the shop wrote it."""

@@ -102,6 +102,13 @@ class TandemApp(App):
         # Until the database is open, then to see that the person still works here: the changes
         # themselves are heard by a listener (core.changes), which calls _look_for_changes.
         self.set_interval(max(self.refresh_seconds, 2.0), self._look_for_changes, name="changes")
+        if self.settings is not None and not self.demo:
+            from core.settings import settings_stamp
+
+            # A settings file written or edited while the console is open is read again, not only
+            # at the next start: a first run's setup, a time zone, a store added.
+            self._settings_stamp = settings_stamp(self.settings.config_file)
+            self.set_interval(2.0, self._look_at_settings, name="settings")
         self._look_for_changes()
         if self.person is None:
             self.run_worker(self._sign_in_if_staff, thread=True, exit_on_error=False, group="sign-in")
@@ -139,6 +146,41 @@ class TandemApp(App):
         self.screen.refresh_bindings()
 
     _signed_in = signed_in
+
+    def _look_at_settings(self) -> None:
+        from core.settings import settings_stamp
+
+        stamp = settings_stamp(self.settings.config_file)
+        if stamp is None or stamp == self._settings_stamp:
+            return
+        self._settings_stamp = stamp
+        self.run_worker(self._read_settings_again, thread=True, exclusive=True, group="settings",
+                        exit_on_error=False)
+
+    def _read_settings_again(self) -> None:
+        from core.channels import apply_channel_settings
+        from core.settings import reload_settings
+        from core.shoptime import set_shop_zone
+
+        try:
+            fresh = reload_settings(self.settings)
+            apply_channel_settings(self.engine(), fresh.channels, retire_missing=False)
+        except Exception as exc:  # noqa: BLE001 - a file being edited may not parse yet: said, and kept as it was
+            self.call_from_thread(self.notify, _("The settings file was changed but cannot be used: {reason}").format(
+                reason=exc), title=_("Settings"), severity="warning", timeout=15)
+            return
+        set_shop_zone(fresh.time_zone)
+
+        def taken() -> None:
+            self.settings = fresh
+            self.notify(_("Settings read again from {file}.").format(file=fresh.config_file), title=_("Settings"),
+                        timeout=6)
+            self._look_for_changes()
+            refresh = getattr(self.screen, "refresh_from_database", None)
+            if refresh is not None:
+                refresh()
+
+        self.call_from_thread(taken)
 
     def _check_person(self, engine) -> None:
         """A person whose role changed works with the new one from now; one retired is signed out."""

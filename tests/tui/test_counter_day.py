@@ -27,7 +27,7 @@ from tui.screens.resolver import ResolverScreen
 from tui.screens.returns import ReturnsScreen
 from tui.screens.syncs import SyncsScreen
 
-from tests.tui.pilot_helpers import open_sale, press_and_settle, settle
+from tests.tui.pilot_helpers import open_sale, press_and_settle, settle, settle_until
 
 SIZES = [(80, 24), (120, 36)]
 ANNA = Actor("anna", "192.0.2.1")
@@ -437,3 +437,28 @@ async def test_a_barcode_scanned_in_the_resolver_searches_and_links_nothing(sqli
         assert [candidate.sku for candidate in screen.candidates] == [sku]
         with sqlite_demo_engine.connect() as conn:
             assert conn.execute(select(func.count()).select_from(ProductLink)).scalar() == links, "no link was made"
+
+
+async def test_a_settings_file_written_while_the_console_is_open_is_read_again(tmp_path):
+    from core.db import open_database
+    from core.settings import load_settings
+    from core.shoptime import set_shop_zone
+
+    config = tmp_path / "config.toml"
+    url = f"sqlite:///{tmp_path / 'empty.sqlite'}"
+    settings = load_settings(db_url=url, config_path=config)
+    app = TandemApp(open_database(url), settings=settings, hears_changes=False)
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(app, pilot, 0.3)
+            text = str(app.screen.query_one("#first-run").render())
+            assert "→ Set the shop's time zone" in text, "a first run asks for the time zone"
+            config.write_text('[shop]\ntime_zone = "America/Toronto"\n')
+            await settle_until(app, pilot, lambda: app.settings.time_zone == "America/Toronto", bound=30)
+            await settle_until(app, pilot, lambda: "✓ Set the shop's time zone"
+                               in str(app.screen.query_one("#first-run").render()), bound=30)
+            config.write_text('[shop]\ntime_zone = "Mars/Olympus"\n')  # a typo while editing
+            await settle(app, pilot, 2.5)
+            assert app.settings.time_zone == "America/Toronto", "a file that cannot be used changes nothing"
+    finally:
+        set_shop_zone(None)

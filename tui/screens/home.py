@@ -163,7 +163,8 @@ class HomeScreen(ReportsFailures, Screen):
 
         settings = self.app.settings
         config = str(settings.config_file) if settings is not None else _("tandem --paths  (shows where it is; the README has examples)")
-        steps = [] if self.app.demo else first_steps(overview, config)
+        time_zone_set = settings is not None and settings.time_zone is not None
+        steps = [] if self.app.demo else first_steps(overview, config, time_zone_set=time_zone_set)
         self.query_one("#cards").display = not steps
         self.query_one("#places").display = not steps
         first_run = self.query_one("#first-run", Line)
