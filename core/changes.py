@@ -241,9 +241,9 @@ class _PostgresWatch:
         self._url, self._password = libpq_url(engine.url.render_as_string(hide_password=False))[0], \
             engine.url.password
         self._connection = None
+        self._connect()  # first: a server out of reach leaves nothing open behind (the listener retries)
         self._interrupt_r, self._interrupt_w = os.pipe()
         self._pipe_lock, self._pipe_open = threading.Lock(), True
-        self._connect()
 
     def _connect(self) -> None:
         import psycopg

@@ -68,8 +68,9 @@ class SaleState(StrEnum):
 
 CLOSED_SALE_STATES = (SaleState.COMPLETED, SaleState.CANCELLED)
 OPEN_SALE_STATES = tuple(state for state in SaleState if state not in CLOSED_SALE_STATES)
-# The conditions of two partial indexes (the second below LineStock), written as literals: a query uses such an index only when it
-# repeats the condition (core.sync.settle does), and after years most sales are closed, most lines settled.
+# The conditions of two partial indexes (the second below LineStock), written as literals: a query
+# uses such an index only when it repeats the condition (core.sync.settle does), and after years most
+# sales are closed, most lines settled.
 OPEN_SALE_CONDITION = "state IN ({})".format(", ".join(f"'{state.value}'" for state in OPEN_SALE_STATES))
 
 

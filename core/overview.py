@@ -57,8 +57,9 @@ def shop_overview(engine: Engine) -> Overview:
             return select(func.count()).select_from(table).where(*where).scalar_subquery()
 
         # One statement, one round trip, each count an index range or a kept tally: every console
-        # reads this again on each change it hears. ix_websale_state_hold_reason covers the sales' counts: SQLite takes the open states' ranges
-        # of it even when its statistics say nearly every sale has one state (completed).
+        # reads this again on each change it hears. ix_websale_state_hold_reason covers the sales'
+        # counts: SQLite takes the open states' ranges of it even when its statistics say nearly
+        # every sale has one state (completed).
         products, inactive, invalid, open_sales, held, for_a_person, unresolved = conn.execute(select(
             select(Tally.value).where(Tally.name == "products").scalar_subquery(),
             count(product, product.c.active.is_(False)),
@@ -115,7 +116,8 @@ class Step:
     command: str
 
 
-def first_steps(overview: Overview, config_file: str, secrets_set: bool = False, time_zone_set: bool = True) -> list[Step]:
+def first_steps(overview: Overview, config_file: str, secrets_set: bool = False,
+                time_zone_set: bool = True) -> list[Step]:
     """What a shop does first, with the exact commands, and which of it is done; [] once all is.
     The home screen shows it on a shop that is not set up yet."""
     synced = overview.last_sync is not None

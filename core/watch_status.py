@@ -210,8 +210,11 @@ def take_sync_requests(engine: Engine) -> set[int]:
     from core.models import SyncCursor
 
     cursor = SyncCursor.__table__
+    asked_for = select(cursor.c.channel_id).where(cursor.c.name == SYNC_REQUESTED)
+    with engine.connect() as conn:  # every round: a read, no write lock unless someone asked
+        if not conn.execute(asked_for.limit(1)).first():
+            return set()
     with engine.begin() as conn:
-        asked = set(conn.execute(select(cursor.c.channel_id).where(cursor.c.name == SYNC_REQUESTED)).scalars())
-        if asked:
-            conn.execute(delete(cursor).where(cursor.c.name == SYNC_REQUESTED))
+        asked = set(conn.execute(asked_for).scalars())
+        conn.execute(delete(cursor).where(cursor.c.name == SYNC_REQUESTED, cursor.c.channel_id.in_(asked)))
     return asked

@@ -397,6 +397,10 @@ class TandemApp(App):
         if self.settings is not None and not self.demo:
             try:
                 remember_language(self.settings.config_file, chosen)
+                from core.settings import settings_stamp
+
+                # The console's own write: not a change to read again and announce.
+                self._settings_stamp = settings_stamp(self.settings.config_file)
             except (ConfigError, OSError) as exc:
                 self.notify(_("The language could not be remembered: {reason}").format(reason=exc),
                             severity="warning", timeout=10)

@@ -37,14 +37,14 @@ class TranslatedFooter(Footer):
         more = self.query(".more-keys")
         if not keys or not more or not self.size.width:
             return
-        widths = [key.get_content_width(self.size, self.app.size) + key.styles.gutter.width for key in keys]
+        widths = [shown.get_content_width(self.size, self.app.size) + shown.styles.gutter.width for shown in keys]
         room, used = self.size.width, 0
         fits = sum(widths) <= room
         if not fits:
             room -= 2  # the "…" and its space
-        for key, width in zip(keys, widths):
+        for shown, width in zip(keys, widths):
             used += width
-            key.display = fits or used <= room
+            shown.display = fits or used <= room
         more.first().display = not fits
 
 
