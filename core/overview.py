@@ -134,4 +134,5 @@ def first_steps(overview: Overview, config_file: str, secrets_set: bool = False,
         Step(synced, N_("Check the settings, then run the first sync (then from cron, or y here)"),
              "tandem --check && tandem --sync"),
     ]
-    return [] if all(step.done for step in steps) else steps
+    # The time zone alone never keeps a running shop on this list (it then reads the server's clock).
+    return [] if all(step.done for step in steps if step is not steps[1]) else steps

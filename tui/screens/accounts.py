@@ -5,6 +5,7 @@ from __future__ import annotations
 from core.i18n import _, amount
 from core.i18n import day as day_words
 from core.payment_types import shown_words
+from tui.widgets.fitted_table import shorten
 
 from datetime import date, timedelta
 
@@ -21,6 +22,9 @@ from tui.widgets.key_bar import KeyBar
 from tui.widgets.line import Line
 from tui.widgets.plain_table import PlainTable
 
+
+# Names and accounts longer than their column end with … (French ones often are).
+NAME_WIDTH, ACCOUNT_WIDTH, DAY_ACCOUNT_WIDTH = 16, 31, 30
 
 class AccountsScreen(ForThisPerson, ReportsFailures, Screen):
     HELP_CONTEXT = "accounts"  # which FAQ entries F1 opens on
@@ -43,14 +47,14 @@ class AccountsScreen(ForThisPerson, ReportsFailures, Screen):
         yield Header(icon="⇄")
         yield Line(_("Payment types — each posts to one accounting account"), classes="accounts-title")
         types = PlainTable(id="payment-types", cursor_type="row")
-        types.add_column(_("Payment type"), width=15)
-        types.add_column(_("Account"), width=31)
+        types.add_column(_("Payment type"), width=NAME_WIDTH)
+        types.add_column(_("Account"), width=ACCOUNT_WIDTH)
         types.add_column(_("Card present"), width=14)
         types.add_column(_("Online"), width=8)
         yield types
         yield Line("", id="reconciliation-title", classes="accounts-title")
         days = PlainTable(id="reconciliation", cursor_type="none")
-        days.add_column(_("Account"), width=30)
+        days.add_column(_("Account"), width=DAY_ACCOUNT_WIDTH)
         days.add_column(Text(_("In"), justify="right"), width=10)
         days.add_column(Text(_("Refunds"), justify="right"), width=10)
         days.add_column(Text(_("Net"), justify="right"), width=10)
@@ -87,7 +91,8 @@ class AccountsScreen(ForThisPerson, ReportsFailures, Screen):
         keep = table.cursor_row
         table.clear()
         for t in event.types:
-            table.add_row(shown_words(t.name), shown_words(t.account), _("yes") if t.card_present else _("no"), _("yes") if t.online else "",
+            table.add_row(shorten(shown_words(t.name), NAME_WIDTH), shorten(shown_words(t.account), ACCOUNT_WIDTH),
+                          _("yes") if t.card_present else _("no"), _("yes") if t.online else "",
                           key=str(t.id))
         if event.types:
             table.move_cursor(row=min(keep, len(event.types) - 1))
@@ -98,7 +103,7 @@ class AccountsScreen(ForThisPerson, ReportsFailures, Screen):
         days = self.query_one("#reconciliation", DataTable)
         days.clear()
         for e in event.entries:
-            days.add_row(shown_words(e.account), *(Text(amount(v), justify="right") for v in (e.payments_in, e.refunds_out, e.net)),
+            days.add_row(shorten(shown_words(e.account), DAY_ACCOUNT_WIDTH), *(Text(amount(v), justify="right") for v in (e.payments_in, e.refunds_out, e.net)),
                          Text(str(e.count), justify="right"))
         # Said under the table, not in its first column: the sentence is wider than an account's name.
         empty = self.query_one("#reconciliation-empty", Line)
