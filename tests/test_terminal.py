@@ -114,7 +114,7 @@ def test_every_screen_by_keys_only_then_quit(tmp_path, env):
         terminal.keys("Escape")
         terminal.wait_for("Last sync")
         terminal.keys("F1")
-        terminal.wait_for("Type to search every question")
+        terminal.wait_for("PgUp PgDn scroll the answer")
         terminal.keys("g", "i", "f", "t")
         terminal.wait_gone("What matters most for selling online?")  # the search leaves the gift-card question
         terminal.wait_for("How do I sell gift cards")

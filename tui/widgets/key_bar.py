@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal
-from textual.widgets import Footer, Static
+from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
 
 from core.i18n import _
@@ -26,7 +26,7 @@ class TranslatedFooter(Footer):
                 widget.description = _(widget.description)
                 widget.tooltip = _(widget.tooltip) if isinstance(widget.tooltip, str) else widget.tooltip
             yield widget
-        yield Static("…", classes="more-keys")
+        yield Line("…", classes="more-keys")
         self.call_after_refresh(self.fit_keys)
 
     def on_resize(self) -> None:
