@@ -39,11 +39,30 @@ SCREENS = {
     "gift-card": ["s", "GIFT", "enter", "g"],  # a gift card's number asked for at the counter
     "prompt": ["l", "a"],  # a one-line question (here: a new location's name)
     "palette": ["ctrl+p"],  # every command by name
+    "capture-failed": ["s", "enter"],  # a pickup whose card payment the web store refused to capture
 }
 CASHIER = "cara"  # who is at the counter in the approval picture
 # What a hostile customer typed into the checkout form: shown as written, nothing run or styled.
 HOSTILE_NAME = "[@click=app.quit]Quit[/] [b red]Mallory\x1b[2J\x1b]52;c;cHduZWQ=\x07"
 HOSTILE_TITLE = "[link=https://evil.example/]Free helmet[/link] \u202eteltaH"
+
+
+def _capture_failed_copy(url: str, tmp: Path, language: str):
+    """A copy of the demo shop whose newest open sale's payment could not be captured at pickup."""
+    import shutil
+
+    from sqlalchemy import text
+
+    copy = Path(tmp) / f"capture-failed-{language}.sqlite"
+    shutil.copy(url.removeprefix("sqlite:///"), copy)
+    engine = open_database(f"sqlite:///{copy}")
+    from core.inbox import inbox
+
+    newest = inbox(engine).rows[0].sale_id
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE websale SET state = 'capture_failed', capture_error = :why WHERE id = :id"),
+                     {"why": "the card issuer declined the capture (insufficient funds)", "id": newest})
+    return engine
 
 
 def _hostile_copy(url: str, tmp: Path, language: str):
@@ -148,14 +167,17 @@ async def main() -> None:
             _hire(engine)
             empty = open_database(f"sqlite:///{Path(tmp) / f'empty-{language}.sqlite'}")
             hostile = _hostile_copy(url, Path(tmp), language)
+            declined = _capture_failed_copy(url, Path(tmp), language)
             for name, keys in SCREENS.items():
                 for suffix, (spoken, size) in VARIANTS.items():
                     if spoken == language:
-                        used = {"first-run": empty, "sale-hostile": hostile}.get(name, engine)
+                        used = {"first-run": empty, "sale-hostile": hostile,
+                                "capture-failed": declined}.get(name, engine)
                         print(await shoot(used, name, keys, size, suffix))
             engine.dispose()
             empty.dispose()
             hostile.dispose()
+            declined.dispose()
 
 
 if __name__ == "__main__":
