@@ -4,7 +4,7 @@
 import pytest
 from rich.text import Text
 from textual.content import Content
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable, Input, Static
 from textual.widgets._footer import FooterKey
 
 from core.i18n import set_language
@@ -71,8 +71,19 @@ def cut_keys(footer: TranslatedFooter) -> list[str]:
     return cut
 
 
+def cut_placeholder(box: Input) -> str | None:
+    """A search box's hint is cut by the box without a sign: it must fit whole."""
+    hint = plain(box.placeholder)
+    if not box.value and hint and Text(hint).cell_len > box.content_size.width:
+        return hint
+    return None
+
+
 def everything_cut(screen) -> list[str]:
     cut = []
+    for box in screen.query(Input).results():
+        if box.display and box.region.width and cut_placeholder(box):
+            cut.append(f"{box.id}: {box.placeholder!r}")
     for widget in screen.query(Static).results():
         if widget.display and widget.region.width and not isinstance(widget, FooterKey):
             text = cut_words(widget)
