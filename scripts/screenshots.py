@@ -47,42 +47,38 @@ HOSTILE_NAME = "[@click=app.quit]Quit[/] [b red]Mallory\x1b[2J\x1b]52;c;cHduZWQ=
 HOSTILE_TITLE = "[link=https://evil.example/]Free helmet[/link] \u202eteltaH"
 
 
-def _capture_failed_copy(url: str, tmp: Path, language: str):
-    """A copy of the demo shop whose newest open sale's payment could not be captured at pickup."""
+def _altered_copy(url: str, tmp: Path, name: str, statements: list[tuple[str, dict]]):
+    """A copy of the demo shop with `statements` run on its newest open sale (`:id`)."""
     import shutil
 
     from sqlalchemy import text
 
-    copy = Path(tmp) / f"capture-failed-{language}.sqlite"
-    shutil.copy(url.removeprefix("sqlite:///"), copy)
-    engine = open_database(f"sqlite:///{copy}")
     from core.inbox import inbox
 
+    copy = Path(tmp) / f"{name}.sqlite"
+    shutil.copy(url.removeprefix("sqlite:///"), copy)
+    engine = open_database(f"sqlite:///{copy}")
     newest = inbox(engine).rows[0].sale_id
     with engine.begin() as conn:
-        conn.execute(text("UPDATE websale SET state = 'capture_failed', capture_error = :why WHERE id = :id"),
-                     {"why": "the card issuer declined the capture (insufficient funds)", "id": newest})
+        for statement, values in statements:
+            conn.execute(text(statement), {**values, "id": newest})
     return engine
+
+
+def _capture_failed_copy(url: str, tmp: Path, language: str):
+    """The newest open sale's payment could not be captured at pickup."""
+    return _altered_copy(url, tmp, f"capture-failed-{language}", [
+        ("UPDATE websale SET state = 'capture_failed', capture_error = :why WHERE id = :id",
+         {"why": "the card issuer declined the capture (insufficient funds)"})])
 
 
 def _hostile_copy(url: str, tmp: Path, language: str):
-    """A copy of the demo shop whose newest open sale came from a hostile customer."""
-    import shutil
-
-    from sqlalchemy import text
-
-    copy = Path(tmp) / f"hostile-{language}.sqlite"
-    shutil.copy(url.removeprefix("sqlite:///"), copy)
-    engine = open_database(f"sqlite:///{copy}")
-    from core.inbox import inbox
-
-    newest = inbox(engine).rows[0].sale_id
-    with engine.begin() as conn:
-        conn.execute(text("UPDATE websale SET customer_name = :name, customer_email = :email WHERE id = :id"),
-                     {"name": HOSTILE_NAME, "email": "[b]x@example.com[/b]\x1b]0;title\x07", "id": newest})
-        conn.execute(text("UPDATE websaleline SET title = :title WHERE id = (SELECT min(id) FROM websaleline "
-                          "WHERE sale_id = :id)"), {"title": HOSTILE_TITLE, "id": newest})
-    return engine
+    """The newest open sale came from a hostile customer."""
+    return _altered_copy(url, tmp, f"hostile-{language}", [
+        ("UPDATE websale SET customer_name = :name, customer_email = :email WHERE id = :id",
+         {"name": HOSTILE_NAME, "email": "[b]x@example.com[/b]\x1b]0;title\x07"}),
+        ("UPDATE websaleline SET title = :title WHERE id = (SELECT min(id) FROM websaleline WHERE sale_id = :id)",
+         {"title": HOSTILE_TITLE})])
 
 
 def _live_demo(engine):

@@ -6,16 +6,13 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from core.audit import Actor
-from core.catalog_import import import_catalog
-from core.channels import add_channel
 from core.connectors.base import ListingData
-from core.models import Platform, WebListing
+from core.models import WebListing
 from core.ranking import Shop, rank
 from core.resolver import candidates_for
-from core.sync.listings import store_listings
 
-ANNA = Actor("anna")
+from tests.core.test_resolver import listed_shop
+
 CATALOG = """sku,description,brand,upc,part_number,price,quantity
 HT-S,Trail helmet S black,Ridgeline,,HT-100-S,89.00,2
 HT-M,Trail helmet M black,Ridgeline,,HT-100-M,89.00,1
@@ -31,14 +28,11 @@ GL-OTH,Winter glove insulated liner,Northpaw,,GL-2,45.00,3
 
 @pytest.fixture
 def shop(engine):
-    import_catalog(engine, CATALOG.encode(), "Main Street", ANNA)
-    with engine.begin() as conn:
-        channel = add_channel(conn, "Web", Platform.DEMO, "http://127.0.0.1")
-        store_listings(conn, channel, [
-            ListingData("w-helmet", "Ridgeline Trail Helmet - M / Black", price=Decimal("89.00")),
-            ListingData("w-pads", "Acme organic disc brake pads", part_number="bp-100", price=Decimal("24.00")),
-            ListingData("w-glove", "Northpaw winter glove", barcode="036000291452", price=Decimal("45.00")),
-        ])
+    listed_shop(engine, CATALOG, [
+        ListingData("w-helmet", "Ridgeline Trail Helmet - M / Black", price=Decimal("89.00")),
+        ListingData("w-pads", "Acme organic disc brake pads", part_number="bp-100", price=Decimal("24.00")),
+        ListingData("w-glove", "Northpaw winter glove", barcode="036000291452", price=Decimal("45.00")),
+    ])
     return engine
 
 

@@ -26,20 +26,25 @@ LL-801,Lumen 800 lumen front light,Lumen,0845012000019,LL-801,79.00,1
 """
 
 
-@pytest.fixture
-def shop(engine):
-    import_catalog(engine, CATALOG.encode(), "Main Street", ANNA)
+def listed_shop(engine, catalog: str, listings: list[ListingData]) -> int:
+    """A shop with `catalog` and one web store showing `listings`, matched by the rules; its channel."""
+    import_catalog(engine, catalog.encode(), "Main Street", ANNA)
     with engine.begin() as conn:
         channel = add_channel(conn, "Web", Platform.DEMO, "http://127.0.0.1")
-        store_listings(conn, channel, [
-            ListingData("w-chain11", "11 speed chain Kestrel", barcode="036000241457"),  # matched
-            ListingData("w-chain12", "12-speed chain 126L", part_number="kc-ch12"),  # ambiguous part no.
-            ListingData("w-light", "Front light 800 lm", barcode="845012000019"),  # ambiguous barcode
-            ListingData("w-pump", "Floor pump steel", product_code="ST-PUMP"),  # unmatched
-            ListingData("w-bad", "Mystery tube", barcode="036000241458"),  # invalid GTIN
-        ])
+        store_listings(conn, channel, listings)
         match_channel(conn, channel)
-    return engine, channel
+    return channel
+
+
+@pytest.fixture
+def shop(engine):
+    return engine, listed_shop(engine, CATALOG, [
+        ListingData("w-chain11", "11 speed chain Kestrel", barcode="036000241457"),  # matched
+        ListingData("w-chain12", "12-speed chain 126L", part_number="kc-ch12"),  # ambiguous part no.
+        ListingData("w-light", "Front light 800 lm", barcode="845012000019"),  # ambiguous barcode
+        ListingData("w-pump", "Floor pump steel", product_code="ST-PUMP"),  # unmatched
+        ListingData("w-bad", "Mystery tube", barcode="036000241458"),  # invalid GTIN
+    ])
 
 
 def listing(engine, external_id):

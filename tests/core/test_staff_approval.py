@@ -15,7 +15,7 @@ from core.catalog_import import import_catalog
 from core.dbtypes import utcnow
 from core.gift_cards import issue_gift_card, set_gift_card_balance
 from core.inbox import sale_detail
-from core.locations import add_location
+from core.locations import add_location, list_locations, restore_location, retire_location
 from core.models import AuditEntry
 from core.payment_types import list_payment_types, update_payment_type
 from core.pickup import cancel_sale, complete_sale
@@ -115,6 +115,18 @@ MANAGER_ACTIONS = {
     "supplier.change": _supplier_document, "payment_type.edit": _payment_type,
     "gift_card.balance": _gift_card_balance, "catalog.import": _catalog_import,
 }
+
+
+def test_putting_a_retired_location_back_is_a_managers_and_refused_to_a_cashier(engine, channel, staff):  # noqa: F811
+    add_location(engine, "Riverside", Actor("owner", role=OWNER))
+    retire_location(engine, "Riverside", Actor("owner", role=OWNER))
+    before = dump(engine)
+    with pytest.raises(NotAllowed) as refused:
+        restore_location(engine, "Riverside", staff["cara"])
+    assert refused.value.action == "locations.change"
+    assert dump(engine) == before, "refused in core: nothing written, not even an audit line"
+    restore_location(engine, "Riverside", approve(engine, staff["cara"], "locations.change", "max", PINS["max"]))
+    assert ("Riverside", True, 0) in list_locations(engine)
 
 
 def test_approval_covers_every_action_the_roles_table_gives_managers():
