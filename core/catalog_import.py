@@ -70,6 +70,8 @@ COLUMNS: dict[str, tuple[bool, str]] = {
     "part_number": (False, _("manufacturer part number")),
     "brand": (False, _("brand or manufacturer")),
     "msrp": (False, _("manufacturer's suggested retail price")),
+    "category": (False, _("the shop's category (web-store rules can name it)")),
+    "map": (False, _("minimum advertised price: no web price rule goes under it")),
     "quantity": (False, _("units on hand at the location being imported")),
     "non_inventory": (False, _("yes/no: a service or fee with no stock (default no)")),
     "gift_card": (False, _("yes/no: the gift-card placeholder product (default no)")),
@@ -79,9 +81,10 @@ ALIASES = {
     "barcode": "upc", "gtin": "upc", "ean": "upc", "upc_ean": "upc",
     "mpn": "part_number", "manufacturer_part_number": "part_number",
     "qty": "quantity", "on_hand": "quantity", "name": "description",
+    "map_price": "map", "minimum_advertised_price": "map",
 }
 # The text columns' limits; every other column is converted, so its length needs no check.
-MAX_LENGTH = {"sku": 64, "description": 255, "brand": 100, "upc": 64, "part_number": 64}
+MAX_LENGTH = {"sku": 64, "description": 255, "brand": 100, "category": 100, "upc": 64, "part_number": 64}
 MAX_QUANTITY = 10_000_000
 FLAG_DEFAULTS = (("non_inventory", False), ("gift_card", False), ("active", True))
 _AMOUNT = re.compile(r"^([0-9]{1,10})(?:\.([0-9]+))?$", re.ASCII)
@@ -99,7 +102,7 @@ audit_table = AuditEntry.__table__
 # The staging table mirrors the product columns the file can set; money is in cents.
 STAGED = (
     "sku", "description", "brand", "barcode_raw", "gtin14", "barcode_status", "part_number",
-    "part_number_key", "price", "msrp", "non_inventory", "gift_card_placeholder", "active",
+    "part_number_key", "price", "msrp", "non_inventory", "gift_card_placeholder", "active", "category", "map_price",
 )
 SEARCHED = ("sku", "part_number", "brand", "description")
 # Which product columns each file column sets.
@@ -111,6 +114,8 @@ SETS = {
     "part_number": ("part_number", "part_number_key"),
     "price": ("price",),
     "msrp": ("msrp",),
+    "category": ("category",),
+    "map": ("map_price",),
     "non_inventory": ("non_inventory",),
     "gift_card": ("gift_card_placeholder",),
     "active": ("active",),
@@ -338,7 +343,7 @@ def _check_columns(cells: dict[str, list[str]], lines: list[int], decimal_comma:
         report("description", lambda v: None if v else _("description is empty"))
 
     amounts = {}
-    for name in ("price", "msrp"):
+    for name in ("price", "msrp", "map"):
         if name not in cells:
             amounts[name] = [None] * count
             continue
@@ -395,12 +400,14 @@ def _check_columns(cells: dict[str, list[str]], lines: list[int], decimal_comma:
         amounts["price"],
         amounts["msrp"],
         *flags,
+        [v or None for v in cells.get("category", none)],
+        amounts["map"],
         quantities,
     ]
 
 
 def _staging_table() -> Table:
-    types = {"price": BigInteger, "msrp": BigInteger, "non_inventory": Boolean,
+    types = {"price": BigInteger, "msrp": BigInteger, "map_price": BigInteger, "non_inventory": Boolean,
              "gift_card_placeholder": Boolean, "active": Boolean}
     columns = [Column(name, types.get(name, String)) for name in STAGED]
     return Table(

@@ -25,7 +25,7 @@ from core.logs import watch_commits
 log = logging.getLogger(__name__)
 
 # The newest migration in core/migrations/versions; a test keeps the two in step.
-SCHEMA_HEAD = "0012"
+SCHEMA_HEAD = "0013"
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 

@@ -111,6 +111,9 @@ class Product(SQLModel, table=True):
     part_number_key: str | None = Field(default=None, max_length=64)
     price: Decimal = Field(sa_type=Money())
     msrp: Decimal | None = Field(default=None, sa_type=Money())
+    category: str | None = Field(default=None, max_length=100)
+    # The minimum advertised price the brand sets (catalog import, or by hand): no price rule goes under it.
+    map_price: Decimal | None = Field(default=None, sa_type=Money())
     non_inventory: bool = False
     gift_card_placeholder: bool = False
     active: bool = True
@@ -154,6 +157,43 @@ class SalesChannel(SQLModel, table=True):
     active: bool = True
     version: int = 1
     created_at: datetime = CreatedAt()
+
+
+class RuleKind(StrEnum):
+    SAFETY_STOCK = "safety_stock"  # units held back for the shop floor
+    IN_STORE_ONLY = "in_store_only"  # sent as 0, whatever the shop has
+    PRICE = "price"  # the web price: the shop's, a percentage or an amount off or on, rounded to an ending
+    PRICE_FLOOR = "price_floor"  # no price rule goes under it (a minimum advertised price)
+
+
+class RuleScope(StrEnum):
+    CHANNEL = "channel"
+    CATEGORY = "category"
+    BRAND = "brand"
+    PRODUCT = "product"
+
+
+class ChannelRule(SQLModel, table=True):
+    """One rule of one web store (core.rules). Of each family (quantity: safety stock and in store
+    only; price; floor) one rule per scope and target, so the most specific one is never in doubt."""
+
+    __table_args__ = (UniqueConstraint("channel_id", "family", "scope", "target_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel_id: int = Field(foreign_key="saleschannel.id")
+    kind: str = Field(max_length=20)
+    family: str = Field(max_length=20)
+    scope: str = Field(max_length=20)
+    target: str = Field(default="", max_length=100)  # a brand, a category or a SKU, as typed
+    target_key: str = Field(default="", max_length=100)  # the same in lower case, as matched
+    units: int | None = None
+    above_price: Decimal | None = Field(default=None, sa_type=Money())  # in store only: above this price
+    percent: Decimal | None = Field(default=None, sa_type=Money())
+    amount: Decimal | None = Field(default=None, sa_type=Money())
+    ending: str | None = Field(default=None, max_length=10)
+    changed_by: str = Field(max_length=100)
+    changed_at: datetime = CreatedAt()
+    version: int = 1
 
 
 class ChannelLocation(SQLModel, table=True):
@@ -282,6 +322,10 @@ class WebSale(SQLModel, table=True):
     completed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     completed_by: str | None = Field(default=None, max_length=100)
     capture_error: str | None = Field(default=None, sa_type=Text)
+    # An order for units a channel rule holds back (or a product sold in store only), placed before
+    # the store heard of the rule: why it waits for a person, and who let it take its units.
+    held_back_reason: str | None = Field(default=None, sa_type=Text)
+    held_back_accepted_by: str | None = Field(default=None, max_length=100)
     version: int = 1
 
 
@@ -425,7 +469,8 @@ class SyncCursor(SQLModel, table=True):
 
 class Change(SQLModel, table=True):
     """One write that changed what a screen or a web store shows, numbered. Written by the
-    database's own triggers (migration 0012) in the transaction of the change, never by hand."""
+    database's own triggers (migration 0012) in the transaction of the change, and by core.rules for
+    the products a rule change moves (each product, not the whole catalog)."""
 
     __table_args__ = (Index("ix_change_xid", "xid"), {"sqlite_autoincrement": True})
 

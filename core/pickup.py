@@ -70,6 +70,9 @@ def complete_sale(engine: Engine, sale_id: int, actor: Actor, seen_version: int,
                    else _("it is held for the supplier"),
                    SaleState.COMPLETED.value: _("it is already completed"), SaleState.CANCELLED.value: _("it was cancelled")}
         raise SaleError(_("this sale cannot be completed: {reason}").format(reason=reasons.get(sale.state, sale.state)))
+    if sale.held_back_reason:
+        raise SaleError(_("this sale takes units a web-store rule keeps from the web ({reason}): a manager accepts "
+                          "it first, or it is cancelled").format(reason=sale.held_back_reason))
     if pickup and ships(sale.shipping_charged, sale.fulfillment):
         raise SaleError(_("this sale is shipped to the customer, not picked up: mark it shipped"))
     if not pickup and not ships(sale.shipping_charged, sale.fulfillment):

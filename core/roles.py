@@ -46,6 +46,8 @@ NEEDS: dict[str, tuple[str, str]] = {
     "locations.change": (MANAGER, N_("add, rename or retire a location")),
     "supplier.change": (MANAGER, N_("record supplier documents, switch supplier fulfilment")),
     "catalog.import": (MANAGER, N_("import the catalog")),
+    "rules.change": (MANAGER, N_("change a web store's rules (safety stock, in store only, prices)")),
+    "sale.held_back": (MANAGER, N_("let a web order take units a rule holds back")),
     "sync.run": (CASHIER, N_("sync the web stores")),
     "staff.manage": (OWNER, N_("manage staff")),
     "channels.manage": (OWNER, N_("change web stores and their credentials")),

@@ -181,3 +181,19 @@ def _open_line(conn: Connection, line_id: int):
         raise SaleError(_('the sale is {value}; its lines cannot change').format(
             value=_(STATUS_LABELS.get(line.state, line.state))))
     return line
+
+
+def accept_held_back(engine: Engine, sale_id: int, actor: Actor, seen_version: int) -> str:
+    """Let an order flagged by a channel rule (it takes units held back for the shop floor, or a
+    product sold in store only) take its units: they are committed at once. Returns the reason it
+    waited, for the screen's message."""
+    require(actor, "sale.held_back")
+    with engine.begin() as conn:
+        sale = _sale(conn, sale_id)
+        if not sale.held_back_reason:
+            raise SaleError(_("this sale is not waiting on a web-store rule"))
+        _claim(conn, sale_id, seen_version, held_back_reason=None, held_back_accepted_by=actor.user)
+        audit(conn, actor, "held_back_accepted", "websale", sale.order_number, "held_back_reason",
+              sale.held_back_reason, None)
+        settle_sales(conn, sale.channel_id, sale_ids=[sale_id])
+    return sale.held_back_reason

@@ -18,13 +18,14 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Callable, Iterator, Sequence
 
-from sqlalchemy import Connection, Engine, bindparam, case, false, func, literal, or_, select, update
+from sqlalchemy import Connection, Engine, bindparam, case, false, func, literal, or_, select, true, update
 
 from core.changes import ChangePosition, StoreChanges, current_position, read_store_changes, save_position, saved_position
 from core.connectors.base import Connector, ConnectorError, PriceUpdate, StockUpdate
 from core.i18n import _, ngettext, number
 from core.db import insert_ignoring_duplicates
 from core.dbtypes import Money, utcnow
+from core.rules import RuleBook, facts, rule_book
 from core.models import ChannelLocation, ExportedStock, Location, Product, ProductLink, SalesChannel, Stock, WebListing
 
 log = logging.getLogger(__name__)
@@ -77,12 +78,13 @@ def _planned(conn: Connection, channel_id: int, full: bool, target: StockTarget 
              products: Sequence[int] | None = None) -> Iterator[tuple[int, StockUpdate | PriceUpdate]]:
     """What is to be sent, one update at a time, computed in one query streamed in chunks (so a
     million-product export never holds its whole plan): available = on hand - committed - buffer,
-    not below 0. In the order of the store's products, so one product's prices come together.
+    not below 0, and the shop's price, unless a channel rule says otherwise (core.rules). In the order of the store's products, so one product's prices come together.
     Prices go with the primary target only (one price per listing, whatever the location).
     With `products`, only theirs: the watcher's round after a few changes reads a few rows."""
     target = target or stock_targets(conn, channel_id)[0]
     with_prices = target.marks_at is None
-    buffer = conn.execute(select(SalesChannel.safety_buffer).where(SalesChannel.id == channel_id)).scalar() or 0
+    book = rule_book(conn, channel_id)
+    buffer = book.channel_buffer
     if len(target.locations) == 1:
         stock = Stock.__table__
         stock_on = (stock.c.product_id == Product.id) & (stock.c.location_id == target.locations[0])
@@ -91,21 +93,26 @@ def _planned(conn: Connection, channel_id: int, full: bool, target: StockTarget 
                         func.sum(Stock.committed).label("committed"))
                  .where(Stock.location_id.in_(target.locations)).group_by(Stock.product_id).subquery())
         stock_on = stock.c.product_id == Product.id
-    raw = func.coalesce(stock.c.on_hand, 0) - func.coalesce(stock.c.committed, 0) - literal(buffer)
+    pos_available = func.coalesce(stock.c.on_hand, 0) - func.coalesce(stock.c.committed, 0)
+    raw = pos_available - literal(buffer)
     available = case((raw < 0, 0), else_=raw)
     mark = ProductLink.last_exported_quantity if with_prices else ExportedStock.quantity
     # Until Tandem has sent a price, the one the store listed is what the store has.
     store_price = func.coalesce(ProductLink.last_exported_price, WebListing.price)
     price_changed = store_price.is_distinct_from(Product.price) if with_prices else false()
+    # Products under a rule are worked out here, one by one (core.rules); the rest in SQL as before.
+    ruled = _ruled(book)
     query = (
         select(ProductLink.id, WebListing.external_id, WebListing.external_product_id, WebListing.inventory_item_id,
-               available.label("available"), Product.price, mark.label("mark"), store_price.label("store_price"))
+               available.label("available"), Product.price, mark.label("mark"), store_price.label("store_price"),
+               pos_available.label("pos_available"), Product.sku, Product.brand, Product.category, Product.msrp,
+               Product.map_price, ruled.label("ruled"))
         .join(WebListing, WebListing.id == ProductLink.listing_id)
         .join(Product, Product.id == ProductLink.product_id)
         .outerjoin(stock, stock_on)
         .where(ProductLink.channel_id == channel_id, ProductLink.product_id.is_not(None),
                Product.non_inventory.is_(False))
-        .where(literal(full) | or_(mark.is_distinct_from(available), price_changed))
+        .where(literal(full) | or_(mark.is_distinct_from(available), price_changed, ruled))
         .order_by(WebListing.external_product_id, ProductLink.id)
     )
     if products is not None:
@@ -114,11 +121,28 @@ def _planned(conn: Connection, channel_id: int, full: bool, target: StockTarget 
         query = query.outerjoin(ExportedStock, (ExportedStock.link_id == ProductLink.id)
                                 & (ExportedStock.location_id == target.marks_at))
     for row in conn.execution_options(yield_per=STREAM_CHUNK).execute(query):
-        if full or row.mark != row.available:
-            yield row.id, StockUpdate(row.external_id, row.inventory_item_id, int(row.available),
-                                      target.store_location)
-        if with_prices and (full or row.store_price != row.price):
-            yield row.id, PriceUpdate(row.external_id, row.external_product_id, row.price)
+        quantity, price = row.available, row.price
+        if row.ruled:
+            product = facts(row)
+            quantity = book.quantity(product, int(row.pos_available)).value
+            price = book.price(product).value
+        if full or row.mark != quantity:
+            yield row.id, StockUpdate(row.external_id, row.inventory_item_id, int(quantity), target.store_location)
+        if with_prices and (full or row.store_price != price):
+            yield row.id, PriceUpdate(row.external_id, row.external_product_id, price)
+
+
+def _ruled(book: RuleBook):
+    """Whether a product's quantity or price comes from a rule, as SQL (a rule for the whole
+    channel's prices: every product)."""
+    if book.empty:
+        return false()
+    every, skus, brands, categories = book.touched()
+    if every:
+        return true()
+    terms = [func.lower(func.trim(column)).in_(sorted(keys))
+             for column, keys in ((Product.sku, skus), (Product.brand, brands), (Product.category, categories)) if keys]
+    return func.coalesce(or_(*terms), false()) if terms else false()
 
 
 def plan_export(conn: Connection, channel_id: int, full: bool = False) -> ExportPlan:

@@ -12,6 +12,8 @@ from datetime import datetime
 from sqlalchemy import Connection, bindparam, exists, func, literal_column, select, update
 
 from core.db import insert_ignoring_duplicates
+from core.i18n import _
+from core.rules import facts, rule_book
 from core.dbtypes import utcnow
 from core.logs import when_committed
 from core.models import (
@@ -61,6 +63,7 @@ def settle_sales(conn: Connection, channel_id: int, now: datetime | None = None,
             when_committed(conn, log, "order %s released from its supplier hold: it may be downloaded now", number)
     scope = None if sale_ids is None else [*sale_ids, *released]
     refresh_states(conn, channel_id, scope)
+    hold_back_orders(conn, channel_id, scope)
     _commit_stock(conn, channel_id, scope)
     # From the lines still holding units: the cancelled sales of years past hold none.
     cancelled = select(sale_table.c.id).where(sale_table.c.channel_id == channel_id,
@@ -136,10 +139,69 @@ def _stock_lines(state: LineStock, sales):
                                          holds_units)
 
 
-def _commit_stock(conn: Connection, channel_id: int, scope: list[int] | None = None) -> int:
-    sales = select(sale_table.c.id).where(
+def _to_commit(channel_id: int):
+    """The sales whose lines take their units now: open, shipped from the shop, not waiting for a
+    person to let them take units a rule holds back."""
+    return select(sale_table.c.id).where(
         sale_table.c.channel_id == channel_id, sale_table.c.fulfillment == Fulfillment.STORE.value, IS_OPEN,
-        sale_table.c.state.in_([s.value for s in OPEN_FOR_STOCK]))
+        sale_table.c.state.in_([s.value for s in OPEN_FOR_STOCK]), sale_table.c.held_back_reason.is_(None))
+
+
+def hold_back_orders(conn: Connection, channel_id: int, scope: list[int] | None = None) -> list[int]:
+    """Flag the sales that would take units a channel rule keeps from the web (held back for the
+    shop floor, or a product sold in store only): ordered before the store heard of the rule. Their
+    units are committed only once a person accepts them (core.rules_orders.accept_held_back).
+    Returns the sales flagged now."""
+    book = rule_book(conn, channel_id)
+    if book.empty and not book.channel_buffer:
+        return []
+    sales = _to_commit(channel_id).where(sale_table.c.held_back_accepted_by.is_(None))
+    if scope is not None:
+        sales = sales.where(sale_table.c.id.in_(scope))
+    lines = conn.execute(
+        select(line_table.c.sale_id, line_table.c.product_id, func.sum(line_table.c.quantity).label("quantity"))
+        .where(line_table.c.id.in_(_stock_lines(LineStock.NONE, sales)))
+        .group_by(line_table.c.sale_id, line_table.c.product_id)).all()
+    if not lines:
+        return []
+    products = {row.id: row for row in conn.execute(select(Product.id, Product.sku, Product.brand, Product.category,
+                                                           Product.price, Product.msrp, Product.map_price)
+                                                    .where(Product.id.in_({line.product_id for line in lines})))}
+    first_location = _first_location(conn)
+    locations = dict(conn.execute(
+        select(sale_table.c.id, func.coalesce(sale_table.c.location_id, SalesChannel.location_id))
+        .join(SalesChannel, SalesChannel.id == sale_table.c.channel_id)
+        .where(sale_table.c.id.in_({line.sale_id for line in lines}))).all())
+    reasons: dict[int, list[str]] = defaultdict(list)
+    for line in lines:
+        product = products[line.product_id]
+        in_store_only, held, rule = book.held_back(facts(product))
+        if in_store_only:
+            reasons[line.sale_id].append(_("{sku} is sold in store only ({rule})").format(sku=product.sku, rule=rule))
+            continue
+        if not held:
+            continue
+        location = locations.get(line.sale_id) or first_location
+        on_hand, committed = conn.execute(select(func.coalesce(func.sum(stock_table.c.on_hand), 0),
+                                                 func.coalesce(func.sum(stock_table.c.committed), 0)).where(
+            stock_table.c.product_id == line.product_id, stock_table.c.location_id == location)).one()
+        if on_hand - committed - held < line.quantity:
+            reasons[line.sale_id].append(
+                _("{sku}: {quantity} ordered, {free} free for the web after {held} held back ({rule})").format(
+                    sku=product.sku, quantity=line.quantity, free=max(on_hand - committed - held, 0), held=held,
+                    rule=rule))
+    for sale_id, why in reasons.items():
+        conn.execute(update(sale_table).where(sale_table.c.id == sale_id)
+                     .values(held_back_reason="; ".join(why), version=sale_table.c.version + 1))
+    if reasons and log.isEnabledFor(logging.INFO):
+        for number, why in conn.execute(select(sale_table.c.order_number, sale_table.c.held_back_reason)
+                                        .where(sale_table.c.id.in_(list(reasons)))):
+            when_committed(conn, log, "order %s waits for a person: %s", number, why)
+    return list(reasons)
+
+
+def _commit_stock(conn: Connection, channel_id: int, scope: list[int] | None = None) -> int:
+    sales = _to_commit(channel_id)
     if scope is not None:
         sales = sales.where(sale_table.c.id.in_(scope))
     return _move(conn, _stock_lines(LineStock.NONE, sales), LineStock.COMMITTED, 0, +1)

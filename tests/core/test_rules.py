@@ -1,0 +1,317 @@
+"""Channel rules (core.rules): safety stock, in store only, web prices and their floors — what each
+store is sent, which rule made it, and the orders that arrive for units a rule holds back.
+`pytest -k "safety_stock or price_rule or price_floor"` selects these."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select
+
+from core.audit import Actor
+from core.changes import STORE_KINDS
+from core.catalog_import import import_catalog
+from core.demo_store.app import LoopbackServer
+from core.demo_store.store import LOCATION_ID, DemoOrder, DemoOrderLine
+from core.models import AuditEntry, Change, ChannelRule, Product, RuleKind, RuleScope, SalesChannel, Stock, WebSale, \
+    WebSaleLine
+from core.roles import NotAllowed
+from core.rules import (ProductFacts, Rule, RuleBook, RuleError, preview_rule, product_on_channels, remove_rule,
+                        round_to_ending, save_rule)
+from core.sales import accept_held_back
+from core.pickup import complete_sale
+from core.sales import SaleError
+from core.sync import SyncOptions, apply_channel_settings, run_sync
+from core.sync.export import export_changes
+
+from tests.core.connectors.conftest import make_store, shopify, woo
+
+MANAGER, CASHIER = Actor("mina", role="manager"), Actor("cal", role="cashier")
+QUIET = {"log": lambda message: None}
+
+
+# --- which rule wins ------------------------------------------------------------------------------
+
+HELMET = ProductFacts("POS-1", "Acme", "Helmets", Decimal("50.00"))
+OTHER_HELMET = ProductFacts("POS-2", "Acme", "Helmets", Decimal("60.00"))
+PLAIN_HELMET = ProductFacts("POS-3", "Nobrand", "Helmets", Decimal("30.00"))
+LOOSE = ProductFacts("POS-4", None, None, Decimal("20.00"))
+
+BOOK = RuleBook.of([
+    Rule(RuleKind.SAFETY_STOCK, RuleScope.CATEGORY, "helmets", units=2),
+    Rule(RuleKind.SAFETY_STOCK, RuleScope.BRAND, "ACME", units=3),
+    Rule(RuleKind.SAFETY_STOCK, RuleScope.PRODUCT, "pos-1", units=4),
+    Rule(RuleKind.PRICE, RuleScope.CHANNEL, percent=Decimal("-10")),
+    Rule(RuleKind.PRICE, RuleScope.CATEGORY, "Helmets", percent=Decimal("-20")),
+    Rule(RuleKind.PRICE, RuleScope.BRAND, "Acme", amount=Decimal("-1.00")),
+    Rule(RuleKind.PRICE, RuleScope.PRODUCT, "POS-1", amount=Decimal("5.00")),
+], channel_buffer=1)
+
+
+@pytest.mark.parametrize(("product", "sent", "rule"), [
+    (HELMET, 10 - 4, "keep 4 back · product pos-1"),  # product over brand, category and channel
+    (OTHER_HELMET, 10 - 3, "keep 3 back · brand ACME"),  # brand over category and channel
+    (PLAIN_HELMET, 10 - 2, "keep 2 back · category helmets"),  # category over channel
+    (LOOSE, 10 - 1, "channel safety stock 1"),  # the channel's own (safety_buffer)
+])
+def test_safety_stock_precedence_product_over_brand_over_category_over_channel(product, sent, rule):
+    decision = BOOK.quantity(product, 10)
+    assert (decision.value, decision.rule) == (sent, rule)
+
+
+@pytest.mark.parametrize(("product", "price", "rule"), [
+    (HELMET, Decimal("55.00"), "price +5.00 · product POS-1"),
+    (OTHER_HELMET, Decimal("59.00"), "price -1.00 · brand Acme"),
+    (PLAIN_HELMET, Decimal("24.00"), "price -20% · category Helmets"),
+    (LOOSE, Decimal("18.00"), "price -10% · every product"),
+])
+def test_price_rule_precedence_product_over_brand_over_category_over_channel(product, price, rule):
+    decision = BOOK.price(product)
+    assert (decision.value, decision.rule) == (price, rule)
+
+
+def test_safety_stock_never_sends_less_than_zero_and_in_store_only_over_a_price_falls_through_below_it():
+    book = RuleBook.of([Rule(RuleKind.IN_STORE_ONLY, RuleScope.CATEGORY, "Bikes", above_price=Decimal("3000.00"))],
+                       channel_buffer=1)
+    dear = ProductFacts("B-1", "Velo", "Bikes", Decimal("3500.00"))
+    cheap = ProductFacts("B-2", "Velo", "Bikes", Decimal("900.00"))
+    assert book.quantity(dear, 5).value == 0 and book.quantity(dear, 5).rule == "in store only over 3000.00 · category Bikes"
+    assert book.quantity(cheap, 5).value == 4  # not over 3,000: the channel's safety stock applies
+    assert book.quantity(cheap, 0).value == 0
+
+
+@pytest.mark.parametrize(("price", "ending", "rounded"), [
+    (Decimal("47.50"), ".99", Decimal("47.99")),  # nearer up
+    (Decimal("47.32"), ".99", Decimal("46.99")),  # nearer down
+    (Decimal("38.00"), ".95", Decimal("37.95")),
+    (Decimal("123.40"), "9.00", Decimal("119.00")),
+    (Decimal("125.00"), "9.00", Decimal("129.00")),
+    (Decimal("0.40"), ".99", Decimal("0.99")),  # never 0 or less
+    (Decimal("12.345"), None, Decimal("12.35")),  # no ending: to the cent
+])
+def test_price_rule_rounds_to_price_endings(price, ending, rounded):
+    assert round_to_ending(price, ending) == rounded
+
+
+def test_price_rule_that_would_go_under_the_price_floor_stops_at_the_floor():
+    book = RuleBook.of([Rule(RuleKind.PRICE, RuleScope.CHANNEL, percent=Decimal("-5"), ending=".99"),
+                        Rule(RuleKind.PRICE_FLOOR, RuleScope.BRAND, "Acme", percent=Decimal("90")),
+                        Rule(RuleKind.PRICE_FLOOR, RuleScope.PRODUCT, "G-2", amount=Decimal("48.50"))])
+    with_map = ProductFacts("G-1", "Other", None, Decimal("40.00"), map_price=Decimal("39.00"))
+    decision = book.price(with_map)  # 40 - 5 % = 38.00 -> 37.99, under the MAP
+    assert decision.value == Decimal("39.00") and "minimum advertised price 39.00" in decision.rule
+    by_hand = ProductFacts("G-2", "Acme", None, Decimal("50.00"), map_price=Decimal("30.00"))
+    assert book.price(by_hand).value == Decimal("48.50")  # 47.99 under it; a product's floor set by hand beats its imported MAP
+    brand = ProductFacts("G-3", "Acme", None, Decimal("100.00"), msrp=Decimal("110.00"))
+    assert book.price(brand).value == Decimal("99.00")  # 94.99 under 90 % of the list price
+    above = ProductFacts("G-4", "Other", None, Decimal("100.00"), map_price=Decimal("50.00"))
+    assert book.price(above).value == Decimal("94.99")  # the floor only stops what goes under it
+
+
+@pytest.mark.parametrize("rule", [
+    Rule(RuleKind.SAFETY_STOCK, RuleScope.BRAND, "Acme", units=-1),
+    Rule(RuleKind.SAFETY_STOCK, RuleScope.BRAND, "", units=2),
+    Rule(RuleKind.SAFETY_STOCK, RuleScope.CHANNEL, units=2),
+    Rule(RuleKind.PRICE, RuleScope.CHANNEL),
+    Rule(RuleKind.PRICE, RuleScope.CHANNEL, percent=Decimal("-95")),
+    Rule(RuleKind.PRICE, RuleScope.CHANNEL, percent=Decimal("-5"), ending="99"),
+    Rule(RuleKind.PRICE_FLOOR, RuleScope.BRAND, "Acme"),
+    Rule(RuleKind.PRICE_FLOOR, RuleScope.BRAND, "Acme", amount=Decimal("1"), percent=Decimal("90")),
+])
+def test_price_rule_or_safety_stock_that_cannot_be_is_refused_with_a_reason(engine, rule):
+    with pytest.raises(RuleError) as refused:
+        preview_rule(engine, 1, rule)
+    assert str(refused.value)
+
+
+# --- through the stores ---------------------------------------------------------------------------
+
+# sku: (description, brand, category, price, map, quantity)
+SHOP = {
+    1: ("Helmet (last two)", "Acme", "Helmets", "50.00", "", 2),
+    2: ("Helmet", "Acme", "Helmets", "60.00", "", 5),
+    3: ("Road bike", "Velo", "Bikes", "3500.00", "", 3),
+    4: ("Kid's bike", "Velo", "Bikes", "900.00", "", 3),
+    5: ("Lamp", "Lumo", "Lights", "30.00", "", 4),
+    6: ("Gloves", "Grip", "Gloves", "40.00", "39.00", 9),
+}
+
+
+def catalog(store) -> bytes:
+    rows = ["sku,description,upc,part_number,brand,category,price,map,quantity"]
+    for _product, v in store.variants():
+        description, brand, category, price, map_price, quantity = SHOP[v.number]
+        rows.append(f"POS-{v.number},{description},{v.barcode},{v.mpn},{brand},{category},{price},{map_price},{quantity}")
+    return ("\n".join(rows) + "\n").encode()
+
+
+THE_SHOPS_RULES = [
+    Rule(RuleKind.SAFETY_STOCK, RuleScope.CATEGORY, "Helmets", units=2),  # keep the last two helmets
+    Rule(RuleKind.IN_STORE_ONLY, RuleScope.CATEGORY, "Bikes", above_price=Decimal("3000")),  # no bikes over 3,000
+    Rule(RuleKind.IN_STORE_ONLY, RuleScope.BRAND, "Lumo"),  # this brand only in store
+    Rule(RuleKind.PRICE, RuleScope.CHANNEL, percent=Decimal("-5"), ending=".99"),  # shop price -5 %, never under MAP
+]
+
+
+@pytest.fixture(params=["shopify", "woocommerce"])
+def ruled_shop(engine, request):
+    platform = request.param
+    store = make_store(products=6, orders=0)
+    import_catalog(engine, catalog(store), "Main Street", MANAGER)
+    with LoopbackServer(store) as server:
+        settings = {"platform": platform, "url": server.url, "location": "Main Street"}
+        if platform == "shopify":
+            settings["store_location_id"] = LOCATION_ID
+        apply_channel_settings(engine, {"Web": settings})
+        connector = (shopify if platform == "shopify" else woo)(server, lambda s: None)
+        sync(engine, connector)  # matched and exported as the shop has it
+        yield engine, store, connector
+
+
+def sync(engine, connector, full: bool = False):
+    report = run_sync(engine, options=SyncOptions(export_now=True, full=full), connectors={"Web": connector}, **QUIET)
+    assert report.exit_code == 0, report
+    return report
+
+
+def on_the_store(store) -> dict[str, tuple[int, Decimal]]:
+    return {f"POS-{v.number}": (v.available[LOCATION_ID], v.price) for _p, v in store.variants()}
+
+
+def product_id(engine, sku: str) -> int:
+    with engine.connect() as conn:
+        return conn.execute(select(Product.id).where(Product.sku == sku)).scalar_one()
+
+
+def test_safety_stock_price_rule_and_price_floor_reach_both_platforms(ruled_shop):
+    engine, store, connector = ruled_shop
+    assert on_the_store(store)["POS-1"] == (2, Decimal("50.00"))
+    for rule in THE_SHOPS_RULES:
+        save_rule(engine, "Web", rule, MANAGER)
+    sync(engine, connector)
+    assert on_the_store(store) == {
+        "POS-1": (0, Decimal("47.99")),  # the last two helmets held back: 0 online
+        "POS-2": (3, Decimal("56.99")),
+        "POS-3": (0, Decimal("3324.99")),  # a bike over 3,000: in store only
+        "POS-4": (3, Decimal("854.99")),
+        "POS-5": (0, Decimal("28.99")),  # the brand sold in store only
+        "POS-6": (9, Decimal("39.00")),  # 37.99 would be under its minimum advertised price
+    }
+    # The shop still sells its last helmets: nothing moved in the POS.
+    with engine.connect() as conn:
+        assert conn.execute(select(Stock.on_hand, Stock.committed).join(Product, Product.id == Stock.product_id)
+                            .where(Product.sku == "POS-1")).one() == (2, 0)
+    # The product says which rule made what each store gets.
+    [view] = product_on_channels(engine, product_id(engine, "POS-6"))
+    assert (view.pos_available, view.quantity.value, view.price.value) == (9, 9, Decimal("39.00"))
+    assert "minimum advertised price" in view.price.rule and "-5%" in view.price.rule
+    [helmet] = product_on_channels(engine, product_id(engine, "POS-1"))
+    assert (helmet.pos_available, helmet.quantity.value, helmet.quantity.rule) == (2, 0,
+                                                                                 "keep 2 back · category Helmets")
+
+
+def test_safety_stock_order_for_a_held_back_product_is_flagged_and_takes_its_unit_only_when_accepted(ruled_shop):
+    engine, store, connector = ruled_shop
+    save_rule(engine, "Web", THE_SHOPS_RULES[0], MANAGER)  # keep the last two helmets
+    # Ordered before the rule reached the store, which still showed the two helmets.
+    helmet = next(v for _p, v in store.variants() if v.number == 1)
+    store.place_order(DemoOrder(number=900, name="#9000", created_at="2026-11-27T10:00:00Z",
+                                updated_at="2026-11-27T10:00:00Z", email="r@example.com", customer="Rider",
+                                phone=None, address=["Rider", "1 Main St", "Springfield"],
+                                lines=[DemoOrderLine(9001, helmet, "Helmet", 1, Decimal("50.00"), Decimal("0"))]))
+    sync(engine, connector)
+    with engine.connect() as conn:
+        sale = conn.execute(select(WebSale).where(WebSale.order_number == "#9000")).one()
+        line_state = conn.execute(select(WebSaleLine.stock_state).where(WebSaleLine.sale_id == sale.id)).scalar()
+        committed = conn.execute(select(Stock.committed).where(Stock.product_id == product_id(engine, "POS-1"))).scalar()
+    assert "POS-1" in sale.held_back_reason and "keep 2 back" in sale.held_back_reason
+    assert (line_state, committed) == ("none", 0)
+    with pytest.raises(SaleError, match="a manager accepts it first"):
+        complete_sale(engine, sale.id, MANAGER, sale.version)
+    with pytest.raises(NotAllowed):
+        accept_held_back(engine, sale.id, CASHIER, sale.version)
+    accept_held_back(engine, sale.id, MANAGER, sale.version)
+    sync(engine, connector)  # a later round does not flag it again
+    with engine.connect() as conn:
+        after = conn.execute(select(WebSale.held_back_reason, WebSale.held_back_accepted_by)
+                             .where(WebSale.id == sale.id)).one()
+        committed = conn.execute(select(Stock.committed).where(Stock.product_id == product_id(engine, "POS-1"))).scalar()
+        accepted = conn.execute(select(AuditEntry.actor).where(AuditEntry.action == "held_back_accepted")).scalar()
+    assert tuple(after) == (None, "mina") and committed == 1 and accepted == "mina"
+
+
+def test_safety_stock_order_within_what_the_web_may_sell_is_not_flagged(ruled_shop):
+    engine, store, connector = ruled_shop
+    save_rule(engine, "Web", THE_SHOPS_RULES[0], MANAGER)
+    other = next(v for _p, v in store.variants() if v.number == 2)  # five on hand, two held back
+    store.place_order(DemoOrder(number=901, name="#9001", created_at="2026-11-27T10:00:00Z",
+                                updated_at="2026-11-27T10:00:00Z", email="r@example.com", customer="Rider",
+                                phone=None, address=["Rider", "1 Main St", "Springfield"],
+                                lines=[DemoOrderLine(9011, other, "Helmet", 3, Decimal("60.00"), Decimal("0"))]))
+    sync(engine, connector)
+    with engine.connect() as conn:
+        reason = conn.execute(select(WebSale.held_back_reason).where(WebSale.order_number == "#9001")).scalar()
+        committed = conn.execute(select(Stock.committed).where(Stock.product_id == product_id(engine, "POS-2"))).scalar()
+    assert reason is None and committed == 3
+
+
+def test_price_rule_change_says_what_it_moves_and_the_change_path_sends_just_those(engine):
+    store = make_store(products=6, orders=0)
+    import_catalog(engine, catalog(store), "Main Street", MANAGER)
+    with LoopbackServer(store) as server:
+        apply_channel_settings(engine, {"Web": {"platform": "shopify", "url": server.url, "location": "Main Street",
+                                                "store_location_id": LOCATION_ID}})
+        connector = shopify(server, lambda s: None)
+        sync(engine, connector)
+        with engine.connect() as conn:
+            channel = conn.execute(select(SalesChannel.id)).scalar_one()
+        export_changes(engine, channel, connector)  # the watcher's position, after the first export
+        rule = Rule(RuleKind.PRICE, RuleScope.BRAND, "Velo", percent=Decimal("-10"))
+        assert preview_rule(engine, "Web", rule).moved == 2
+        with engine.connect() as conn:
+            last_change = conn.execute(select(func.max(Change.id))).scalar()
+        effect = save_rule(engine, "Web", rule, MANAGER)
+        assert (effect.moved, effect.prices, effect.quantities) == (2, 2, 0)
+        with engine.connect() as conn:
+            rows = conn.execute(select(Change.kind, Change.product_id).where(
+                Change.id > last_change, Change.kind.in_(STORE_KINDS))).all()
+        # One change per product moved, never the whole channel (the audit line wakes screens only).
+        assert sorted(rows) == sorted(("product", product_id(engine, sku)) for sku in ("POS-3", "POS-4"))
+        report, changes = export_changes(engine, channel, connector)
+        assert (report.prices_sent, report.quantities_sent) == (2, 0) and not changes.whole_catalog
+        assert on_the_store(store)["POS-3"][1] == Decimal("3150.00")
+        remove_rule(engine, "Web", rule, MANAGER)
+        report, _changes = export_changes(engine, channel, connector)
+        assert report.prices_sent == 2 and on_the_store(store)["POS-3"][1] == Decimal("3500.00")
+
+
+def test_price_rule_changes_are_refused_to_a_cashier_and_audited_under_the_manager(engine, ruled_shop_db):
+    rule = Rule(RuleKind.PRICE, RuleScope.CHANNEL, percent=Decimal("-5"))
+    with pytest.raises(NotAllowed):
+        save_rule(engine, "Web", rule, CASHIER)
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(ChannelRule)).scalar() == 0
+    save_rule(engine, "Web", rule, MANAGER)
+    save_rule(engine, "Web", Rule(RuleKind.PRICE, RuleScope.CHANNEL, percent=Decimal("-7")), MANAGER)
+    with pytest.raises(NotAllowed):
+        remove_rule(engine, "Web", rule, CASHIER)
+    remove_rule(engine, "Web", rule, MANAGER)
+    with engine.connect() as conn:
+        audit = conn.execute(select(AuditEntry.actor, AuditEntry.action, AuditEntry.old_value, AuditEntry.new_value)
+                             .where(AuditEntry.entity == "channelrule").order_by(AuditEntry.id)).all()
+    assert [tuple(row) for row in audit] == [
+        ("mina", "rule_added", None, "price -5% · every product"),
+        ("mina", "rule_changed", "price -5% · every product", "price -7% · every product"),
+        ("mina", "rule_removed", "price -7% · every product", None),
+    ]
+
+
+@pytest.fixture
+def ruled_shop_db(engine):
+    from core.channels import add_channel
+    from core.models import Platform
+
+    with engine.begin() as conn:
+        add_channel(conn, "Web", Platform.SHOPIFY, "https://shop.example.com")
+    return engine
