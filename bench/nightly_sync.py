@@ -18,6 +18,12 @@ each (start, one look at its state, one file), and quantities by aliased invento
 calls of 250, a hundred to a request (the 1,000-point cap at 10 points a mutation). WooCommerce's
 least: pages and batches of 100, its documented maximum.
 
+Channel rules are on 30 % of the products (`--rules 0.3`): a safety stock on some categories, a
+price rule (-5 %, ending .99) on some brands with a floor under part of them. Each platform's night
+runs twice in this process, without rules and with them, and the figures compare the two: the
+rules may cost at most a little time and no requests. A rule change after the night (one brand's
+price) is then measured too: it sends just the products it moves.
+
 `--memory` is the large-shop check: the first sync of a 1,000,000-product shop (every listing
 read and matched, every quantity sent) must stay under 500 MB.
 """
@@ -44,18 +50,25 @@ from core.catalog_import import import_catalog
 from core.db import open_database
 from core.demo_store.app import LoopbackServer
 from core.demo_store.store import LOCATION_ID, DemoOrder, DemoOrderLine, DemoProduct, DemoStore, DemoVariant
+from core.models import RuleKind, RuleScope
+from core.rules import Rule, save_rule
+from core.sync import apply_channel_settings
 from core.sync.export import plan_export
 from core.locations import location_table
 from core.secrets import save_secret
 from core.dbtypes import utcnow
 
 ROOT = Path(__file__).resolve().parents[1]
+MANAGER = Actor("bench", role="manager")
 LOCATIONS = [f"Shop {n}" for n in range(1, 6)]
 MEMORY_FLOOR_MB = 500
 REQUEST_RATIO_FLOOR = 1.05  # WooCommerce: its least is pages and batches at the documented maximum
 SHOPIFY_NIGHT_FLOOR = 200  # requests (1,758 before bulk operations and aliased mutations)
 STANDARD_PLAN = {"bucket_size": 2_000, "restore_rate": 100}  # Shopify's Standard plan rate limit
 NO_RATE_LIMIT = {"bucket_size": 10_000_000, "restore_rate": 10_000_000}  # what this bench had before
+RULES_TIME_FLOOR = 1.5  # the night with rules / the night without, in the same process
+RULES_REQUEST_FLOOR = 1.02  # rules decide values, not how they are sent
+BRANDS, CATEGORIES = 50, 20
 rate_limit = STANDARD_PLAN
 
 
@@ -71,8 +84,20 @@ def price(n: int) -> Decimal:
 
 
 def catalog(numbers, quantity) -> bytes:
-    rows = "".join(f"P{n},Product {n},{barcode(n)},{price(n)},{quantity(n)}\n" for n in numbers)
-    return ("sku,description,upc,price,quantity\n" + rows).encode()
+    rows = "".join(f"P{n},Product {n},{barcode(n)},{price(n)},{quantity(n)},B{n % BRANDS},C{n % CATEGORIES},"
+                   f"{price(n) - 2 if n % 3 == 0 else ''}\n" for n in numbers)
+    return ("sku,description,upc,price,quantity,brand,category,map\n" + rows).encode()
+
+
+def shop_rules(share: float) -> list[Rule]:
+    """Rules reaching `share` of the products: a safety stock on that share of the categories, a
+    price rule (and a floor under some) on that share of the brands."""
+    categories, brands = round(CATEGORIES * share), round(BRANDS * share)
+    rules = [Rule(RuleKind.SAFETY_STOCK, RuleScope.CATEGORY, f"C{c}", units=2) for c in range(categories)]
+    rules += [Rule(RuleKind.PRICE, RuleScope.BRAND, f"B{b}", percent=Decimal("-5"), ending=".99")
+              for b in range(brands)]
+    rules += [Rule(RuleKind.PRICE_FLOOR, RuleScope.BRAND, f"B{b}", percent=Decimal("97")) for b in range(0, brands, 2)]
+    return rules
 
 
 def build_store(products: int) -> DemoStore:
@@ -142,9 +167,10 @@ def run_sync_process(url: str, config: Path, *options: str) -> SyncRun:
 class Shop:
     """A shop database with its locations and catalog, and its web store on loopback."""
 
-    def __init__(self, directory: Path, platform: str, products: int, locations: list[str], rng: random.Random):
+    def __init__(self, directory: Path, platform: str, products: int, locations: list[str], rng: random.Random,
+                 rules: list[Rule] = ()):
         self.platform, self.products = platform, products
-        self.url = f"sqlite:///{directory / f'{platform}.sqlite'}"
+        self.url = f"sqlite:///{directory / f'{platform}-{len(rules)}.sqlite'}"
         self.engine = open_database(self.url)
         with self.engine.begin() as conn:
             conn.execute(location_table.insert(), [{"name": name, "created_at": utcnow()} for name in locations])
@@ -157,6 +183,12 @@ class Shop:
         self.config.write_text(
             f'[channels.Web]\nplatform = "{platform}"\nurl = "{self.server.url}"\nlocation = "{locations[0]}"\n'
             f'store_location_id = "{LOCATION_ID}"\nexport_time = "00:00"\ntime_zone = "UTC"\n')
+        # The channel as the settings make it, so its rules are there before the first sync.
+        apply_channel_settings(self.engine, {"Web": {"platform": platform, "url": self.server.url,
+                                                     "location": locations[0], "store_location_id": LOCATION_ID,
+                                                     "export_time": "00:00", "time_zone": "UTC"}})
+        for rule in rules:
+            save_rule(self.engine, "Web", rule, MANAGER)
         secrets = directory / "secrets.toml"
         if platform == "shopify":
             save_secret(secrets, "Web", "access_token", self.store.access_token)
@@ -181,11 +213,23 @@ class Shop:
         self.engine.dispose()
 
 
-def nightly(directory: Path, platform: str, products: int, orders: int, changed: float) -> list[Figure]:
+@dataclass
+class Night:
+    seconds: float
+    requests: int
+    throttled: int
+    minimum: int
+    complete: bool
+    peak_mb: float
+    rule_change: tuple[int, int, float] | None = None  # products moved, requests, seconds
+
+
+def one_night(directory: Path, platform: str, products: int, orders: int, changed: float,
+              rules: list[Rule]) -> Night:
     import json
 
     rng = random.Random(2026)
-    shop = Shop(directory, platform, products, LOCATIONS, rng)
+    shop = Shop(directory, platform, products, LOCATIONS, rng, rules)
     try:
         first = shop.sync("--export-now")
         add_orders(shop.store, orders, rng)
@@ -200,28 +244,57 @@ def nightly(directory: Path, platform: str, products: int, orders: int, changed:
         throttled = shop.store.throttled - throttled_before
         result = json.loads(night.output)["channels"][0]
         minimum = least_requests(platform, products, orders, result["items_exported"])
-        print(f"{platform}: first sync {first.seconds:.1f} s, {first.peak_mb:.0f} MB; the night: "
+        ruled = f"with {len(rules)} rules" if rules else "without rules"
+        print(f"{platform} {ruled}: first sync {first.seconds:.1f} s, {first.peak_mb:.0f} MB; the night: "
               f"{result['orders_imported']:,} orders, {result['items_exported']:,} quantities sent, "
               f"{requests:,} requests (least possible {minimum:,}), {throttled} throttled "
               f"({dict(shop.store.throttled_by) or 'none'} since the start); by kind: "
-              + ", ".join(f"{name or '?'} {count:,}" for name, count in sorted(by_name.items())))
+              + ", ".join(f"{name or '?'} {count:,}" for name, count in sorted(by_name.items())), flush=True)
         complete = result["orders_imported"] == orders and shop.in_step()
-        figures = [
-            info(f"{platform} nightly sync, wall time", night.seconds, "s"),
-            info(f"{platform} nightly requests / platform's least ({minimum:,})", requests / minimum, "ratio"),
-            at_most(f"{platform} nightly sync, peak memory", night.peak_mb, MEMORY_FLOOR_MB, "MB"),
-            Figure(f"{platform} nightly: every order in, store in step", float(complete), "", "yes", complete),
-        ]
-        if platform == "shopify":
-            figures[1:1] = [at_most(f"{platform} nightly sync, requests", requests, SHOPIFY_NIGHT_FLOOR, "requests"),
-                            at_most(f"{platform} nightly sync, throttled answers", throttled, 0, "answers")]
-        else:
-            figures[1:2] = [info(f"{platform} nightly sync, requests", requests, "requests"),
-                            at_most(f"{platform} nightly requests / platform's least ({minimum:,})",
-                                    requests / minimum, REQUEST_RATIO_FLOOR, "ratio")]
-        return figures
+        outcome = Night(night.seconds, requests, throttled, minimum, complete, night.peak_mb)
+        if rules:
+            # One brand's price rule changes: the next run sends the products it moves.
+            effect = save_rule(shop.engine, "Web", Rule(RuleKind.PRICE, RuleScope.BRAND, "B1", percent=Decimal("-8"),
+                                                        ending=".99"), MANAGER)
+            before = sum(shop.store.requests.values())
+            change = shop.sync("--export-now")
+            sent = json.loads(change.output)["channels"][0]
+            print(f"{platform}: a brand's price rule changed: {effect.moved:,} products moved, "
+                  f"{sent['prices_exported']:,} prices sent, {sum(shop.store.requests.values()) - before:,} requests, "
+                  f"{change.seconds:.1f} s", flush=True)
+            outcome.rule_change = (effect.prices, sent["prices_exported"], change.seconds)
+            outcome.complete = outcome.complete and shop.in_step()
+        return outcome
     finally:
         shop.close()
+
+
+def nightly(directory: Path, platform: str, products: int, orders: int, changed: float,
+            share: float) -> list[Figure]:
+    baseline = one_night(directory, platform, products, orders, changed, [])
+    ruled = one_night(directory, platform, products, orders, changed, shop_rules(share))
+    night = ruled
+    figures = [
+        info(f"{platform} nightly sync, wall time (no rules: {baseline.seconds:.1f} s)", night.seconds, "s"),
+        at_most(f"{platform} night with rules on {share:.0%} / without", night.seconds / baseline.seconds,
+                RULES_TIME_FLOOR, "ratio"),
+        at_most(f"{platform} night's requests with rules / without", night.requests / baseline.requests,
+                RULES_REQUEST_FLOOR, "ratio"),
+        at_most(f"{platform} nightly sync, peak memory", night.peak_mb, MEMORY_FLOOR_MB, "MB"),
+        Figure(f"{platform} nightly: every order in, store in step", float(night.complete), "", "yes", night.complete),
+    ]
+    moved, prices, seconds = night.rule_change
+    figures.append(Figure(f"{platform} a rule change sends the prices it moves ({moved:,})", float(prices), "prices",
+                          f"= {moved:,}", prices == moved))
+    figures.append(info(f"{platform} a rule change's run, wall time", seconds, "s"))
+    if platform == "shopify":
+        figures[1:1] = [at_most(f"{platform} nightly sync, requests", night.requests, SHOPIFY_NIGHT_FLOOR, "requests"),
+                        at_most(f"{platform} nightly sync, throttled answers", night.throttled, 0, "answers")]
+    else:
+        figures[1:1] = [info(f"{platform} nightly sync, requests", night.requests, "requests"),
+                        at_most(f"{platform} nightly requests / platform's least ({night.minimum:,})",
+                                night.requests / night.minimum, REQUEST_RATIO_FLOOR, "ratio")]
+    return figures
 
 
 def memory_check(directory: Path, products: int) -> list[Figure]:
@@ -250,6 +323,7 @@ def run(argv: list[str] | None = None) -> list[Figure]:
     parser.add_argument("--products", type=int, default=None)
     parser.add_argument("--orders", type=int, default=5_000)
     parser.add_argument("--changed", type=float, default=0.2)
+    parser.add_argument("--rules", type=float, default=0.3, help="the share of products under a channel rule")
     parser.add_argument("--platform", choices=["shopify", "woocommerce", "both"], default="both")
     parser.add_argument("--memory", action="store_true", help="the 1,000,000-product memory check instead")
     parser.add_argument("--no-rate-limit", action="store_true",
@@ -263,7 +337,7 @@ def run(argv: list[str] | None = None) -> list[Figure]:
         platforms = ["shopify", "woocommerce"] if args.platform == "both" else [args.platform]
         figures = []
         for platform in platforms:
-            figures += nightly(Path(tmp), platform, args.products or 100_000, args.orders, args.changed)
+            figures += nightly(Path(tmp), platform, args.products or 100_000, args.orders, args.changed, args.rules)
         return figures
 
 

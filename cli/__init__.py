@@ -117,6 +117,12 @@ def build_parser() -> argparse.ArgumentParser:
                          help=_("stop using a location; its stock records and history are kept"))
     actions.add_argument("--restore-location", metavar="NAME",
                          help=_("put a retired location back in use, with the stock records it kept"))
+    actions.add_argument("--rules", action="store_true",
+                         help=_("list each web store's rules (safety stock, in store only, prices) and who set them"))
+    actions.add_argument("--load-rules", metavar="FILE.toml",
+                         help=_("add, change or remove web-store rules from a rules file (a manager's action)"))
+    actions.add_argument("--explain", metavar="SKU",
+                         help=_("show what each web store is sent for a product, and which rule made it"))
     actions.add_argument("--supplier-document", nargs=3, metavar=("CHANNEL", "KIND", "SIGNED"),
                          help=_("record a signed supplier document: KIND is internet_addendum, packing_slip_form "
                               "or retailer_contract, SIGNED a date (YYYY-MM-DD)"))
@@ -290,6 +296,8 @@ def main(argv: list[str] | None = None) -> int:
             return _locations(settings, args)
         if args.supplier_document or args.supplier_fulfilment:
             return _supplier(settings, args)
+        if args.rules or args.load_rules or args.explain:
+            return _rules(settings, args)
         if args.sync:
             return _sync(settings, args)
         if args.watch:
@@ -426,6 +434,47 @@ def _locations(settings, args) -> int:
     except LocationError as exc:
         print(_('tandem: {exc}; nothing was changed.').format(exc=exc), file=sys.stderr)
         return EXIT_ERROR
+    return EXIT_OK
+
+
+def _rules(settings, args) -> int:
+    from pathlib import Path
+
+    from sqlalchemy import select
+
+    from core.audit import current_actor
+    from core.db import open_database
+    from core.models import Product
+    from core.rules import RuleError, product_on_channels, rule_lines
+    from core.rules_file import load_rules_file
+
+    engine = open_database(settings.database_url)
+    if args.load_rules:
+        try:
+            for store, rule, effect in load_rules_file(engine, Path(args.load_rules), current_actor()):
+                print(_("{store}: {rule}: moves {count} product(s), sent in the next round").format(
+                    store=store, rule=rule.name, count=effect.moved))
+        except RuleError as exc:
+            print(_('tandem: {exc}; nothing more was changed.').format(exc=exc), file=sys.stderr)
+            return EXIT_ERROR
+        return EXIT_OK
+    if args.explain:
+        with engine.connect() as conn:
+            product = conn.execute(select(Product.id).where(Product.sku == args.explain)).scalar()
+        if product is None:
+            print(_("tandem: no product with SKU {sku}").format(sku=repr(args.explain)), file=sys.stderr)
+            return EXIT_ERROR
+        views = product_on_channels(engine, product)
+        if not views:
+            print(_("{sku} is not linked on any web store").format(sku=args.explain))
+        for view in views:
+            print(_("{store}: quantity {pos} in the shop → {sent} ({rule})").format(
+                store=view.channel, pos=view.pos_available, sent=view.quantity.value, rule=view.quantity.rule))
+            print(_("{store}: price {shop} in the shop → {sent} ({rule})").format(
+                store=view.channel, shop=view.shop_price, sent=view.price.value, rule=view.price.rule))
+        return EXIT_OK
+    for line in rule_lines(engine):
+        print(line)
     return EXIT_OK
 
 

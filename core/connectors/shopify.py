@@ -43,7 +43,9 @@ ORDER_LINES = 100  # the rest of a larger order's lines, per request (903 points
 # Above these sizes a bulk operation (a few requests whatever the size) beats pages.
 BULK_LISTINGS_FROM = 5_000  # variants: 21 pages
 BULK_ORDERS_FROM = 250  # orders: 15 pages
-BULK_PRICES_FROM = 2_000  # prices: 20 requests
+# Prices: 300 are 3 requests of 1,000 points each, already 10 s of a Standard plan's refill; a
+# price rule can move a third of a catalog at once, and a bulk mutation costs a few cheap requests.
+BULK_PRICES_FROM = 300
 RESULT_PAGE = 1_000  # listings or orders handed on at a time from a bulk result file
 MAX_THROTTLE_WAITS = 20
 CONFIRM_ATTEMPTS = 3  # sends of one refund or capture, each after reading that the store has none

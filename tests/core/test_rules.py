@@ -315,3 +315,57 @@ def ruled_shop_db(engine):
     with engine.begin() as conn:
         add_channel(conn, "Web", Platform.SHOPIFY, "https://shop.example.com")
     return engine
+
+
+RULES_FILE = """
+[[rules.Web]]
+category = "Helmets"
+safety_stock = 2             # keep the last two helmets for the shop floor
+
+[[rules.Web]]
+category = "Bikes"
+in_store_only = true
+above_price = 3000           # never sell bikes over 3,000 online
+
+[[rules.Web]]
+brand = "Lumo"
+in_store_only = true         # this brand only in store
+
+[[rules.Web]]
+price_percent = -5
+ending = ".99"               # web price = shop price -5 %, never under the MAP (the catalog's map column)
+"""
+
+
+def test_price_rule_file_loads_the_readmes_examples_and_the_cli_explains_a_product(engine, tmp_path, capsys):
+    from cli import main
+
+    store = make_store(products=6, orders=0)
+    import_catalog(engine, catalog(store), "Main Street", MANAGER)
+    with LoopbackServer(store) as server:
+        apply_channel_settings(engine, {"Web": {"platform": "shopify", "url": server.url, "location": "Main Street",
+                                                "store_location_id": LOCATION_ID}})
+        sync(engine, shopify(server, lambda s: None))
+    url = str(engine.url)
+    rules = tmp_path / "rules.toml"
+    rules.write_text(RULES_FILE)
+    assert main(["--load-rules", str(rules), "--db", url]) == 0
+    loaded = capsys.readouterr().out
+    assert "Web: keep 2 back · category Helmets: moves 2 product(s)" in loaded
+    assert "Web: price -5% ending .99 · every product: moves 6 product(s)" in loaded
+    assert main(["--rules", "--db", url]) == 0
+    listed = capsys.readouterr().out
+    assert "in store only over 3000.00 · category Bikes" in listed and "in store only · brand Lumo" in listed
+    assert main(["--explain", "POS-6", "--db", url]) == 0
+    explained = capsys.readouterr().out
+    assert "Web: quantity 9 in the shop → 9 (as in the shop)" in explained
+    assert "Web: price 40.00 in the shop → 39.00 (price -5% ending .99 · every product, stopped at minimum " \
+           "advertised price 39.00)" in explained
+    # A file with one bad rule changes nothing, and says which rule.
+    rules.write_text(RULES_FILE + '\n[[rules.Web]]\nbrand = "Acme"\nsafety_stock = -1\n')
+    with engine.connect() as conn:
+        before = conn.execute(select(func.count()).select_from(ChannelRule)).scalar()
+    assert main(["--load-rules", str(rules), "--db", url]) == 1
+    assert "rule 5 of Web: a safety stock is a whole number of units" in capsys.readouterr().err
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(ChannelRule)).scalar() == before == 4

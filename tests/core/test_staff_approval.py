@@ -16,7 +16,9 @@ from core.dbtypes import utcnow
 from core.gift_cards import issue_gift_card, set_gift_card_balance
 from core.inbox import sale_detail
 from core.locations import add_location, list_locations, restore_location, retire_location
-from core.models import AuditEntry
+from core.models import AuditEntry, RuleKind, RuleScope
+from core.rules import Rule, save_rule
+from core.sales import accept_held_back
 from core.payment_types import list_payment_types, update_payment_type
 from core.pickup import cancel_sale, complete_sale
 from core.resolver import link_listing, unlink_listing
@@ -109,7 +111,20 @@ def _catalog_import(engine, channel):  # noqa: F811
                                         actor)
 
 
+def _rule_change(engine, channel):  # noqa: F811
+    rule = Rule(RuleKind.SAFETY_STOCK, RuleScope.PRODUCT, "TUBE", units=2)
+    return lambda actor: save_rule(engine, channel, rule, actor)
+
+
+def _accept_held_back(engine, channel):  # noqa: F811
+    save_rule(engine, channel, Rule(RuleKind.IN_STORE_ONLY, RuleScope.PRODUCT, "TUBE"), Actor("owner", role=OWNER))
+    sale = store(engine, channel, 9, line(1, "TUBE", 1, "8.99"))
+    assert reread(engine, sale.id).held_back_reason
+    return lambda actor: accept_held_back(engine, sale.id, actor, reread(engine, sale.id).version)
+
+
 MANAGER_ACTIONS = {
+    "rules.change": _rule_change, "sale.held_back": _accept_held_back,
     "sale.cancel": _cancel, "return.tax_rate": _tax_rate, "return.over_limit": _refund_over_limit,
     "match.undo_completed": _undo_completed_match, "locations.change": _location,
     "supplier.change": _supplier_document, "payment_type.edit": _payment_type,
