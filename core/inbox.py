@@ -155,7 +155,7 @@ class SaleDetail:
     def actions(self) -> tuple[str, ...]:
         """What staff can do with this sale now, by its state; the screen offers exactly these."""
         return sale_actions(self.sale.state, self.sale.shipping_charged, self.sale.fulfillment, self.lines,
-                            self.sale.hold_reason)
+                            self.sale.hold_reason, self.sale.held_back_reason)
 
     @property
     def row(self) -> InboxRow:
@@ -164,11 +164,11 @@ class SaleDetail:
                         s.shipping_charged, s.held_until, s.ordered_at)
 
 
-FORWARD_ACTIONS = ("pickup", "ship", "gift_card", "match", "decide_supplier")
+FORWARD_ACTIONS = ("pickup", "ship", "gift_card", "match", "decide_supplier", "accept_held_back")
 
 
 def sale_actions(state: str, shipping_charged: Decimal, fulfillment: str, lines: list[SaleLineView],
-                 hold_reason: str | None = None) -> tuple[str, ...]:
+                 hold_reason: str | None = None, held_back: str | None = None) -> tuple[str, ...]:
     """The actions that apply to a sale in `state`. Every open sale has one that moves it forward
     (`FORWARD_ACTIONS`), except one held for the supplier, which its release time moves forward by
     itself; one held for a person's decision offers that decision."""
@@ -177,7 +177,9 @@ def sale_actions(state: str, shipping_charged: Decimal, fulfillment: str, lines:
     actions = []
     if state == SaleState.HELD.value and hold_reason:
         actions.append("decide_supplier")
-    if state in (SaleState.READY.value, SaleState.CAPTURE_FAILED.value):
+    if held_back:  # units a web-store rule keeps from the web: a manager lets them go first
+        actions.append("accept_held_back")
+    elif state in (SaleState.READY.value, SaleState.CAPTURE_FAILED.value):
         actions.append("ship" if ships(shipping_charged, fulfillment) else "pickup")
     if state == SaleState.GIFT_CARD_TO_ISSUE.value:
         actions.append("gift_card")

@@ -91,7 +91,7 @@ class Rule:
             return _("price {change}").format(change=" ".join(parts) or _("as in the shop"))
         if self.amount is not None:
             return _("floor {amount}").format(amount=self.amount)
-        return _("floor {percent}% of list price").format(percent=_plain(self.percent))
+        return _("floor {percent} of list price").format(percent=f"{_plain(self.percent)}%")
 
     @property
     def name(self) -> str:
@@ -488,3 +488,42 @@ def rule_lines(engine: Engine) -> list[str]:
             if not rules and not buffer:
                 lines.append("  " + _("no rules: the shop's quantities and prices as they are"))
         return lines
+
+
+def rule_from_form(kind: str, scope: str, target: str, amount: str, ending: str = "") -> Rule:
+    """A rule as the console's dialog gives it: what, for which products, an amount typed as staff
+    write it ("2", "3000", "-5%", "-2.50", "90%"), and a price ending. A RuleError says what to fix."""
+    kind, scope = RuleKind(kind), RuleScope(scope)
+    text = (amount or "").strip().replace("\u2212", "-").replace(",", ".").replace(" ", "")
+    percent = text.endswith("%")
+    number_text = text.rstrip("%")
+    value = None
+    if number_text:
+        try:
+            value = Decimal(number_text)
+        except InvalidOperation:
+            raise RuleError(_("the amount is a number, like 2, -5% or 25.00, not {value}").format(value=repr(amount)[:20]))
+    if kind == RuleKind.SAFETY_STOCK:
+        if value is None or percent or value != value.to_integral_value():
+            raise RuleError(_("a safety stock is a whole number of units from 0 to 1,000,000"))
+        return checked(Rule(kind, scope, target, units=int(value)))
+    if kind == RuleKind.IN_STORE_ONLY:
+        if percent:
+            raise RuleError(_("in store only takes a price above which it applies, or nothing"))
+        return checked(Rule(kind, scope, target, above_price=value))
+    if kind == RuleKind.PRICE:
+        return checked(Rule(kind, scope, target, percent=value if percent else None,
+                            amount=None if percent else value, ending=ending or None))
+    return checked(Rule(kind, scope, target, percent=value if percent else None, amount=None if percent else value))
+
+
+def store_rules(engine: Engine) -> tuple[list[tuple[str, Rule]], list[str]]:
+    """Every active store's rules, most specific first, and the stores' names (the Rules screen)."""
+    with engine.connect() as conn:
+        channels = conn.execute(select(SalesChannel.id, SalesChannel.name).where(SalesChannel.active.is_(True))
+                                .order_by(SalesChannel.id)).all()
+        rows = []
+        for channel_id, name in channels:
+            rules = sorted(channel_rules(conn, channel_id), key=lambda r: (r.family, PRECEDENCE.index(r.scope)))
+            rows += [(name, rule) for rule in rules]
+        return rows, [name for _id, name in channels]

@@ -59,6 +59,7 @@ ACTIONS: tuple[Action, ...] = (
     Action('accounts.after', 'f', 'day(1)', N_('Day after'), N_('The reconciliation of the day after')),
     # catalog
     Action('catalog.back', 'escape', 'back', N_('Back'), N_('Back to the table, then home')),
+    Action('catalog.web', 'w', 'web', N_('On the web'), N_('What each web store is sent for this product, and why')),
     Action('catalog.search', 'slash', 'search', N_('Search'), N_('Type to search the catalog')),
     Action('catalog.next', 'pagedown', 'next_page', N_('Next page'), N_('The next page of products'), priority=True, show=False),
     Action('catalog.previous', 'pageup', 'previous_page', N_('Prev page'), N_('The page before'), priority=True, show=False),
@@ -89,6 +90,8 @@ ACTIONS: tuple[Action, ...] = (
     Action('home.accounts', 'a', 'open_accounts', N_('Accounts'), N_('Payment types and reconciliation'), menu=N_("Accounts — payment types and the day's reconciliation")),
     Action('home.resolver', 'm', 'open_resolver', N_('Matches'), N_('Resolve web listings the rules could not match'), menu=N_('Match resolver — link web listings to shop products')),
     Action('home.catalog', 'c', 'open_catalog', N_('Catalog'), N_('Search the products'), menu=N_('Catalog — search the products, see stock at each location')),
+    Action('home.rules', 'w', 'open_rules', N_('Rules'), N_('Web-store rules: safety stock, in store only, prices'),
+           show=False, menu=N_('Rules — what each web store is sent: safety stock, in store only, prices')),
     Action('home.locations', 'l', 'open_locations', N_('Locations'), N_('Add, rename or retire locations'), show=False, menu=N_("Locations — add, rename or retire the shop's locations")),
     Action('home.supplier', 'f', 'open_supplier', N_('Supplier'), N_('Supplier fulfilment: signed documents and the switch'), show=False, menu=N_('Supplier fulfilment — signed documents, switched on or off')),
     # Not on the menu (it fills 80x24 already): the owner reaches it by its key, the palette or help.
@@ -109,6 +112,11 @@ ACTIONS: tuple[Action, ...] = (
     Action('inbox.next', 'pagedown', 'next_page', N_('Next page'), N_('The next page of sales'), priority=True, show=False),
     Action('inbox.previous', 'pageup', 'previous_page', N_('Prev page'), N_('The page before'), priority=True, show=False),
     Action('inbox.refresh', 'r', 'reload', N_('Refresh'), N_('Read the sales again'), show=False),
+    # rules
+    Action('rules.back', 'escape', 'back', N_('Back'), N_('Back to the home screen')),
+    Action('rules.add', 'a', 'add', N_('Add'), N_('Add a rule, or change the one for the same products'),
+           needs='rules.change'),
+    Action('rules.remove', 'd', 'remove', N_('Remove'), N_('Take the highlighted rule off'), needs='rules.change'),
     # locations
     Action('locations.back', 'escape', 'back', N_('Back'), N_('Back to the home screen')),
     Action('locations.add', 'a', 'add', N_('Add'), N_('Open a new location'), needs='locations.change'),
@@ -167,6 +175,8 @@ ACTIONS: tuple[Action, ...] = (
                                                                   "pick), until the sale is completed"), show=False),
     Action('sale.undo-match', 'u', 'undo_match', N_('Undo match'), N_('Take back the link that gave this line its product')),
     Action('sale.customer', 'l', 'customer', N_('Customer'), N_('Link or create the POS customer')),
+    Action('sale.accept-held-back', 'k', 'accept_held_back', N_('Accept'),
+           N_('Let this order take the units a web-store rule holds back'), needs='sale.held_back'),
     Action('sale.cancel', 'x', 'cancel_sale', N_('Cancel sale'), N_('Cancel the sale and release its units'), needs='sale.cancel'),
     Action('sale.shop-ships', 'o', 'shop_ships', N_('We ship it'), N_('Tagged supplier-shipped, but the shop ships it from its own stock')),
     Action('sale.supplier-ships', 'v', 'supplier_ships', N_('Supplier ships'), N_('The supplier ships it: wait for its release time, commit nothing')),

@@ -173,6 +173,23 @@ class CatalogScreen(ReportsFailures, Screen):
         if event.row_key.value is not None:
             self.load_detail(int(event.row_key.value))
 
+    def action_web(self) -> None:
+        table = self.query_one("#products", DataTable)
+        if self.page is not None and self.page.rows and table.cursor_row is not None:
+            row_key, _column = table.coordinate_to_cell_key((table.cursor_row, 0))
+            if row_key.value is not None:
+                self.load_web(int(row_key.value))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="catalog-web")
+    def load_web(self, product_id: int) -> None:
+        from core.catalog import product_detail
+        from core.rules import product_on_channels
+        from tui.dialogs.product_web import ProductWebScreen
+
+        detail = product_detail(self.app.engine(), product_id, self.location_id)
+        views = product_on_channels(self.app.engine(), product_id)
+        self.app.call_from_thread(self.app.push_screen, ProductWebScreen(detail.row.sku, views))
+
     @work(thread=True, exclusive=True, exit_on_error=False, group="catalog-detail")
     def load_detail(self, product_id: int) -> None:
         from core.catalog import product_detail

@@ -107,6 +107,11 @@ class HomeScreen(ReportsFailures, Screen):
 
         self.app.push_screen(LocationsScreen())
 
+    def action_open_rules(self) -> None:
+        from tui.screens.rules import RulesScreen
+
+        self.app.push_screen(RulesScreen())
+
     def action_open_sync_history(self) -> None:
         from tui.screens.syncs import SyncsScreen
 

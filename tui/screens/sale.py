@@ -40,7 +40,8 @@ class SaleScreen(ForThisPerson, ReportsFailures, Screen):
     # Each action is offered only while the sale's state allows it (core.inbox.sale_actions).
     ACTION_NEEDS = {"pickup": "pickup", "shipped": "ship", "gift_card": "gift_card", "resolve": "match",
                     "undo_match": "undo_match", "customer": "customer", "cancel_sale": "cancel", "repick": "repick",
-                    "shop_ships": "decide_supplier", "supplier_ships": "decide_supplier"}
+                    "shop_ships": "decide_supplier", "supplier_ships": "decide_supplier",
+                    "accept_held_back": "accept_held_back"}
 
     class Loaded(Message):
         def __init__(self, detail: SaleDetail):
@@ -105,6 +106,10 @@ class SaleScreen(ForThisPerson, ReportsFailures, Screen):
         if s.hold_reason and s.state == "held":
             problem = styled("\n" + _("[b]Held for a person:[/b] {reason}") + " ({keys})", reason=s.hold_reason,
                              keys=hint(("sale.shop-ships", _("we ship it")), ("sale.supplier-ships", _("supplier ships"))))
+        if s.held_back_reason:
+            problem = styled("\n" + _("[b]Held back by a web-store rule:[/b] {reason}") + " ({keys})",
+                             reason=s.held_back_reason, keys=hint(("sale.accept-held-back", _("accept")),
+                                                                  ("sale.cancel", _("cancel"))))
         # Where its units are (a pickup: the shop the customer chose), so a second shop's sale is not
         # picked up at the first.
         where = "  ·  " + _("at {location}").format(location=d.location) if d.location else ""
@@ -344,6 +349,31 @@ class SaleScreen(ForThisPerson, ReportsFailures, Screen):
             self.post_message(self.Done(_("Not cancelled: {reason}.").format(reason=exc), warning=True))
         else:
             self.post_message(self.Done(_("Sale cancelled.") + " " + outcome, warning=outcome.startswith(_("Cancelled here."))))
+
+    def action_accept_held_back(self) -> None:
+        from tui.dialogs.confirm import ConfirmScreen
+
+        if self.detail and self.detail.sale.held_back_reason:
+            self.app.push_screen(ConfirmScreen(_("Let sale {number} take its units anyway? {reason}").format(
+                number=self.detail.sale.order_number, reason=self.detail.sale.held_back_reason)),
+                lambda yes: yes and self.accept_held_back())
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="sale-write")
+    def accept_held_back(self, actor=None) -> None:
+        from core.audit import current_actor
+        from core.roles import NotAllowed
+        from core.sales import SaleError, accept_held_back
+        from tui.dialogs.approval import run_approved
+
+        try:
+            accept_held_back(self.app.engine(), self.sale_id, actor or current_actor(), self.detail.sale.version)
+        except NotAllowed as exc:
+            self.app.call_from_thread(run_approved, self, exc.action,
+                                      lambda approved: self.accept_held_back(approved))
+        except SaleError as exc:
+            self.post_message(self.Done(_("Not changed: {reason}.").format(reason=exc), warning=True))
+        else:
+            self.post_message(self.Done(_("Accepted: its units are committed.")))
 
     def action_shop_ships(self) -> None:
         from tui.dialogs.confirm import ConfirmScreen

@@ -1,0 +1,37 @@
+"""One product on each web store: the shop's availability and price, the rule that changes them,
+and what the store is sent."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+
+from core.i18n import _, money
+from tui.plain import styled
+from tui.widgets.line import Line
+
+
+class ProductWebScreen(ModalScreen):
+    BINDINGS = [Binding("escape,enter", "close", show=False)]
+
+    def __init__(self, sku: str, views: list):
+        super().__init__()
+        self.sku, self.views = sku, views
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="product-web"):
+            yield Line(styled("[b]{title}[/b]", title=_("{sku} on the web stores").format(sku=self.sku)))
+            if not self.views:
+                yield Line(_("Not linked on any web store."))
+            for view in self.views:
+                yield Line(styled("[b]{store}[/b]", store=view.channel))
+                yield Line("  " + _("quantity {shop} → {sent}  ({rule})").format(
+                    shop=view.pos_available, sent=view.quantity.value, rule=view.quantity.rule))
+                yield Line("  " + _("price {shop} → {sent}  ({rule})").format(
+                    shop=money(view.shop_price), sent=money(view.price.value), rule=view.price.rule))
+            yield Line(_("shop → rule → store · Esc close"), id="product-web-hint")
+
+    def action_close(self) -> None:
+        self.dismiss(None)
