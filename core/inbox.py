@@ -55,9 +55,12 @@ class InboxRow:
     shipping: Decimal
     held_until: datetime | None
     ordered_at: datetime
+    held_back: bool = False  # a web-store rule keeps its units from the web: a manager decides
 
     @property
     def status(self) -> str:
+        if self.held_back and self.state not in CLOSED_SALE_STATES:
+            return _("held back: a manager decides")
         if self.state == SaleState.READY.value:
             return _("ready to ship") if self.shipping > 0 else _("ready for pickup")
         if self.state == SaleState.HELD.value and self.held_until:
@@ -94,7 +97,7 @@ def inbox(engine: Engine, *, status: str | None = None, channel_id: int | None =
         conditions.append(sale_table.c.channel_id == channel_id)
     query = (select(sale_table.c.id, sale_table.c.version, sale_table.c.order_number, SalesChannel.name,
                     sale_table.c.customer_name, sale_table.c.total, sale_table.c.state, sale_table.c.shipping_charged,
-                    sale_table.c.held_until, sale_table.c.ordered_at)
+                    sale_table.c.held_until, sale_table.c.ordered_at, sale_table.c.held_back_reason.is_not(None))
              .join(SalesChannel, SalesChannel.id == sale_table.c.channel_id)
              .where(*conditions)
              .order_by(sale_table.c.ordered_at.desc(), sale_table.c.id.desc()).limit(limit + 1))
@@ -161,7 +164,7 @@ class SaleDetail:
     def row(self) -> InboxRow:
         s = self.sale
         return InboxRow(s.id, s.version, s.order_number, self.channel, s.customer_name, s.total, s.state,
-                        s.shipping_charged, s.held_until, s.ordered_at)
+                        s.shipping_charged, s.held_until, s.ordered_at, bool(s.held_back_reason))
 
 
 FORWARD_ACTIONS = ("pickup", "ship", "gift_card", "match", "decide_supplier", "accept_held_back")

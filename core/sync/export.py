@@ -35,10 +35,22 @@ STREAM_CHUNK = 2_000  # plan rows read from the database at a time
 PRODUCTS_PER_QUERY = 500  # products named in one plan query, when only some are planned
 
 
+@dataclass(frozen=True)
+class Why:
+    """For a dry run: where a planned value comes from (shop → rule → store)."""
+
+    sku: str
+    pos_available: int
+    quantity_rule: str
+    shop_price: Decimal
+    price_rule: str
+
+
 @dataclass
 class ExportPlan:
     stock: list[tuple[int, StockUpdate]] = field(default_factory=list)
     prices: list[tuple[int, PriceUpdate]] = field(default_factory=list)
+    why: dict[int, Why] = field(default_factory=dict)  # by link, filled by plan_export
 
 
 @dataclass(frozen=True)
@@ -75,7 +87,8 @@ def stock_targets(conn: Connection, channel_id: int) -> list[StockTarget]:
 
 
 def _planned(conn: Connection, channel_id: int, full: bool, target: StockTarget | None = None,
-             products: Sequence[int] | None = None) -> Iterator[tuple[int, StockUpdate | PriceUpdate]]:
+             products: Sequence[int] | None = None,
+             why: dict[int, Why] | None = None) -> Iterator[tuple[int, StockUpdate | PriceUpdate]]:
     """What is to be sent, one update at a time, computed in one query streamed in chunks (so a
     million-product export never holds its whole plan): available = on hand - committed - buffer,
     not below 0, and the shop's price, unless a channel rule says otherwise (core.rules). In the order of the store's products, so one product's prices come together.
@@ -122,10 +135,13 @@ def _planned(conn: Connection, channel_id: int, full: bool, target: StockTarget 
                                 & (ExportedStock.location_id == target.marks_at))
     for row in conn.execution_options(yield_per=STREAM_CHUNK).execute(query):
         quantity, price = row.available, row.price
-        if row.ruled:
+        if row.ruled or why is not None:
             product = facts(row)
-            quantity = book.quantity(product, int(row.pos_available)).value
-            price = book.price(product).value
+            quantity_decision, price_decision = book.quantity(product, int(row.pos_available)), book.price(product)
+            quantity, price = quantity_decision.value, price_decision.value
+            if why is not None:
+                why[row.id] = Why(row.sku, int(row.pos_available), quantity_decision.rule, row.price,
+                                  price_decision.rule)
         if full or row.mark != quantity:
             yield row.id, StockUpdate(row.external_id, row.inventory_item_id, int(quantity), target.store_location)
         if with_prices and (full or row.store_price != price):
@@ -149,7 +165,7 @@ def plan_export(conn: Connection, channel_id: int, full: bool = False) -> Export
     """The whole plan at once: for a dry run's listing and for tests."""
     plan = ExportPlan()
     for target in stock_targets(conn, channel_id):
-        for link, update_ in _planned(conn, channel_id, full, target):
+        for link, update_ in _planned(conn, channel_id, full, target, why=plan.why):
             (plan.stock if isinstance(update_, StockUpdate) else plan.prices).append((link, update_))
     return plan
 

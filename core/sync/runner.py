@@ -189,10 +189,15 @@ def sync_channel(engine: Engine, channel, connector, options: SyncOptions, log,
         result.export_ran = not options.dry_run
         result.items_exported, result.prices_exported = report.quantities_sent, report.prices_sent
         if options.dry_run and options.print_plan:
-            for _key, item in plan.stock:
-                print(_('would set {listing_external_id} available={quantity}').format(listing_external_id=item.listing_external_id, quantity=item.quantity))
-            for _key, item in plan.prices:
-                print(_('would set {listing_external_id} price={price}').format(listing_external_id=item.listing_external_id, price=f"{item.price:.2f}"))
+            # Each with where it comes from: the shop's value, the rule, what the store gets.
+            for link, item in plan.stock:
+                why = plan.why.get(link)
+                print(_('would set {listing_external_id} available={quantity}').format(listing_external_id=item.listing_external_id, quantity=item.quantity)
+                      + (_("  ({sku}: {shop} in the shop, {rule})").format(sku=why.sku, shop=why.pos_available, rule=why.quantity_rule) if why else ""))
+            for link, item in plan.prices:
+                why = plan.why.get(link)
+                print(_('would set {listing_external_id} price={price}').format(listing_external_id=item.listing_external_id, price=f"{item.price:.2f}")
+                      + (_("  ({sku}: {shop} in the shop, {rule})").format(sku=why.sku, shop=f"{why.shop_price:.2f}", rule=why.price_rule) if why else ""))
         if not options.dry_run:
             local = now.astimezone(_zone(config.time_zone))
             with engine.begin() as conn:

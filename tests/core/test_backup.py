@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -290,3 +291,32 @@ def test_only_the_owner_restores_and_the_restore_is_in_the_audit(tmp_path):
     entries = [entry for entry in audit_entries(engine) if entry.action == "database_restored"]
     engine.dispose()
     assert len(entries) == 1 and entries[0].actor == "olga" and str(copy) in entries[0].new
+
+
+def test_a_backup_carries_each_price_rule_and_a_restore_brings_it_back(tmp_path):
+    """The price_rule and safety_stock rules live in the database: a copy holds them, a restore
+    puts them back as they were when it was taken."""
+    from core.audit import Actor
+    from core.channels import add_channel
+    from core.models import ChannelRule, Platform, RuleKind, RuleScope
+    from core.rules import Rule, remove_rule, save_rule
+
+    url = sqlite_url(tmp_path / "shop.sqlite")
+    engine = open_database(url)
+    manager = Actor("mina", role="manager")
+    with engine.begin() as conn:
+        add_channel(conn, "Web", Platform.SHOPIFY, "https://shop.example.com")
+    rule = Rule(RuleKind.PRICE, RuleScope.BRAND, "Acme", percent=5, ending=".99")
+    save_rule(engine, "Web", rule, manager)
+    copy = backup.backup(settings_for(tmp_path, url)).path
+    remove_rule(engine, "Web", rule, manager)
+    engine.dispose()
+    del engine
+    gc.collect()
+    backup.restore(settings_for(tmp_path, url), copy)
+    restored = open_database(url)
+    with restored.connect() as conn:
+        kept = conn.execute(select(ChannelRule.kind, ChannelRule.target, ChannelRule.percent, ChannelRule.ending,
+                                   ChannelRule.changed_by)).all()
+    restored.dispose()
+    assert [tuple(row) for row in kept] == [("price", "Acme", Decimal("5.00"), ".99", "mina")]

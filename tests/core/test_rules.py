@@ -20,6 +20,7 @@ from core.roles import NotAllowed
 from core.rules import (ProductFacts, Rule, RuleBook, RuleError, preview_rule, product_on_channels, remove_rule,
                         round_to_ending, save_rule)
 from core.sales import accept_held_back
+from core.inbox import inbox, sale_detail
 from core.pickup import complete_sale
 from core.sales import SaleError
 from core.sync import SyncOptions, apply_channel_settings, run_sync
@@ -184,11 +185,20 @@ def product_id(engine, sku: str) -> int:
         return conn.execute(select(Product.id).where(Product.sku == sku)).scalar_one()
 
 
-def test_safety_stock_price_rule_and_price_floor_reach_both_platforms(ruled_shop):
+def test_safety_stock_price_rule_and_price_floor_reach_both_platforms(ruled_shop, capsys):
     engine, store, connector = ruled_shop
     assert on_the_store(store)["POS-1"] == (2, Decimal("50.00"))
     for rule in THE_SHOPS_RULES:
         save_rule(engine, "Web", rule, MANAGER)
+    # The dry run shows each value's way: the shop's, the rule, what the store gets.
+    capsys.readouterr()
+    run_sync(engine, options=SyncOptions(dry_run=True), connectors={"Web": connector}, **QUIET)
+    planned = capsys.readouterr().out
+    assert "available=0  (POS-1: 2 in the shop, keep 2 back · category Helmets)" in planned
+    assert "available=0  (POS-3: 3 in the shop, in store only over 3000.00 · category Bikes)" in planned
+    assert ("price=39.00  (POS-6: 40.00 in the shop, price -5% ending .99 · every product, stopped at minimum "
+            "advertised price 39.00)") in planned
+    assert on_the_store(store)["POS-1"] == (2, Decimal("50.00")), "a dry run sends nothing"
     sync(engine, connector)
     assert on_the_store(store) == {
         "POS-1": (0, Decimal("47.99")),  # the last two helmets held back: 0 online
@@ -227,6 +237,10 @@ def test_safety_stock_order_for_a_held_back_product_is_flagged_and_takes_its_uni
         committed = conn.execute(select(Stock.committed).where(Stock.product_id == product_id(engine, "POS-1"))).scalar()
     assert "POS-1" in sale.held_back_reason and "keep 2 back" in sale.held_back_reason
     assert (line_state, committed) == ("none", 0)
+    [row] = [row for row in inbox(engine).rows if row.order_number == "#9000"]
+    assert row.status == "held back: a manager decides"
+    assert "accept_held_back" in sale_detail(engine, sale.id).actions
+    assert "pickup" not in sale_detail(engine, sale.id).actions
     with pytest.raises(SaleError, match="a manager accepts it first"):
         complete_sale(engine, sale.id, MANAGER, sale.version)
     with pytest.raises(NotAllowed):
