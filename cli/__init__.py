@@ -445,7 +445,8 @@ def _rules(settings, args) -> int:
     from core.audit import current_actor
     from core.db import open_database
     from core.models import Product
-    from core.rules import RuleError, product_on_channels, rule_lines
+    from core.rules import RuleError, rule_lines
+    from core.rules_view import product_on_channels
     from core.rules_file import load_rules_file
 
     engine = open_database(settings.database_url)

@@ -435,41 +435,9 @@ def remove_rule(engine: Engine, channel: str | int, rule: Rule, actor: Actor) ->
     return effect
 
 
-# --- what each product is sent, and why ------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ChannelView:
-    """One product on one web store: POS → rule → what the store gets."""
-
-    channel: str
-    pos_available: int
-    quantity: Decision
-    shop_price: Decimal
-    price: Decision
-
-
-def product_on_channels(engine: Engine, product_id: int) -> list[ChannelView]:
-    """Per web store the product is linked on, what it is sent and which rule made it."""
-    with engine.connect() as conn:
-        row = conn.execute(select(Product.sku, Product.brand, Product.category, Product.price, Product.msrp,
-                                  Product.map_price).where(Product.id == product_id)).one()
-        product = facts(row)
-        channels = conn.execute(select(SalesChannel.id, SalesChannel.name).join(
-            ProductLink, ProductLink.channel_id == SalesChannel.id).where(
-            ProductLink.product_id == product_id, SalesChannel.active.is_(True)).distinct()
-            .order_by(SalesChannel.id)).all()
-        views = []
-        for channel_id, name in channels:
-            from core.sync.export import stock_targets
-
-            locations = {location for target in stock_targets(conn, channel_id)[:1] for location in target.locations}
-            available = conn.execute(select(func.coalesce(func.sum(Stock.on_hand - Stock.committed), 0)).where(
-                Stock.product_id == product_id, Stock.location_id.in_(locations))).scalar()
-            book = rule_book(conn, channel_id)
-            views.append(ChannelView(name, int(available), book.quantity(product, int(available)), product.price,
-                                     book.price(product)))
-        return views
+def _shown_order(rule: Rule) -> tuple[int, int]:
+    """Quantities, then prices, then floors; within each, the most specific first."""
+    return ("quantity", "price", "floor").index(rule.family), PRECEDENCE.index(rule.scope)
 
 
 def rule_lines(engine: Engine) -> list[str]:
@@ -483,7 +451,7 @@ def rule_lines(engine: Engine) -> list[str]:
             if buffer:
                 lines.append("  " + _("channel safety stock {units} (safety_buffer in the settings file)").format(
                     units=buffer))
-            rules = sorted(channel_rules(conn, channel_id), key=lambda r: (r.family, PRECEDENCE.index(r.scope)))
+            rules = sorted(channel_rules(conn, channel_id), key=_shown_order)
             lines += [f"  {rule.name}  ({rule.changed_by})" for rule in rules]
             if not rules and not buffer:
                 lines.append("  " + _("no rules: the shop's quantities and prices as they are"))
@@ -524,6 +492,6 @@ def store_rules(engine: Engine) -> tuple[list[tuple[str, Rule]], list[str]]:
                                 .order_by(SalesChannel.id)).all()
         rows = []
         for channel_id, name in channels:
-            rules = sorted(channel_rules(conn, channel_id), key=lambda r: (r.family, PRECEDENCE.index(r.scope)))
+            rules = sorted(channel_rules(conn, channel_id), key=_shown_order)
             rows += [(name, rule) for rule in rules]
         return rows, [name for _id, name in channels]

@@ -40,7 +40,12 @@ SCREENS = {
     "prompt": ["l", "a"],  # a one-line question (here: a new location's name)
     "palette": ["ctrl+p"],  # every command by name
     "capture-failed": ["s", "enter"],  # a pickup whose card payment the web store refused to capture
+    "rules": ["w"],  # the web stores' rules
+    "rule": ["w", "a"],  # a rule being added: what it moves, before Enter
+    "product-web": ["c", *"NW000058", "enter", "w"],  # one product: shop → rule → store
+    "sale-held-back": ["s", "enter"],  # an order for units a rule holds back, waiting for a manager
 }
+RULED = ("rules", "rule", "product-web", "sale-held-back")  # pictured on the demo shop with rules
 CASHIER = "cara"  # who is at the counter in the approval picture
 # What a hostile customer typed into the checkout form: shown as written, nothing run or styled.
 HOSTILE_NAME = "[@click=app.quit]Quit[/] [b red]Mallory\x1b[2J\x1b]52;c;cHduZWQ=\x07"
@@ -79,6 +84,31 @@ def _hostile_copy(url: str, tmp: Path, language: str):
          {"name": HOSTILE_NAME, "email": "[b]x@example.com[/b]\x1b]0;title\x07"}),
         ("UPDATE websaleline SET title = :title WHERE id = (SELECT min(id) FROM websaleline WHERE sale_id = :id)",
          {"title": HOSTILE_TITLE})])
+
+
+def _ruled_copy(url: str, tmp: Path, language: str):
+    """The demo shop with the rules shops ask for most, and its newest sale held back by one."""
+    from decimal import Decimal
+
+    from core.audit import Actor
+    from core.i18n import _
+    from core.models import RuleKind, RuleScope
+    from core.rules import Rule, save_rule
+
+    engine = _altered_copy(url, tmp, f"ruled-{language}", [
+        ("UPDATE websale SET held_back_reason = :why WHERE id = :id",
+         {"why": _("{sku}: {quantity} ordered, {free} free for the web after {held} held back ({rule})").format(
+             sku="RL000067", quantity=1, free=0, held=2, rule=_("keep {units} back").format(units=2) + " · "
+             + _("brand {target}").format(target="Ridgeline"))})])
+    manager = Actor("max", role="manager")
+    for channel in ("Demo web store", "Demo WooCommerce"):
+        for rule in (Rule(RuleKind.SAFETY_STOCK, RuleScope.BRAND, "Ridgeline", units=2),
+                     Rule(RuleKind.IN_STORE_ONLY, RuleScope.BRAND, "Alpenrad", above_price=Decimal("1500")),
+                     Rule(RuleKind.IN_STORE_ONLY, RuleScope.BRAND, "Lumen Lights"),
+                     Rule(RuleKind.PRICE, RuleScope.CHANNEL, percent=Decimal("-5"), ending=".99"),
+                     Rule(RuleKind.PRICE_FLOOR, RuleScope.BRAND, "Northwind Cycles", percent=Decimal("90"))):
+            save_rule(engine, channel, rule, manager)
+    return engine
 
 
 def _live_demo(engine):
@@ -164,16 +194,18 @@ async def main() -> None:
             empty = open_database(f"sqlite:///{Path(tmp) / f'empty-{language}.sqlite'}")
             hostile = _hostile_copy(url, Path(tmp), language)
             declined = _capture_failed_copy(url, Path(tmp), language)
+            ruled = _ruled_copy(url, Path(tmp), language)
             for name, keys in SCREENS.items():
                 for suffix, (spoken, size) in VARIANTS.items():
                     if spoken == language:
                         used = {"first-run": empty, "sale-hostile": hostile,
-                                "capture-failed": declined}.get(name, engine)
+                                "capture-failed": declined}.get(name, ruled if name in RULED else engine)
                         print(await shoot(used, name, keys, size, suffix))
             engine.dispose()
             empty.dispose()
             hostile.dispose()
             declined.dispose()
+            ruled.dispose()
 
 
 if __name__ == "__main__":

@@ -91,7 +91,7 @@ ACTIONS: tuple[Action, ...] = (
     Action('home.resolver', 'm', 'open_resolver', N_('Matches'), N_('Resolve web listings the rules could not match'), menu=N_('Match resolver — link web listings to shop products')),
     Action('home.catalog', 'c', 'open_catalog', N_('Catalog'), N_('Search the products'), menu=N_('Catalog — search the products, see stock at each location')),
     Action('home.rules', 'w', 'open_rules', N_('Rules'), N_('Web-store rules: safety stock, in store only, prices'),
-           show=False, menu=N_('Rules — what each web store is sent: safety stock, in store only, prices')),
+           show=False, menu=N_('Rules — safety stock, in store only and prices for the web')),
     Action('home.locations', 'l', 'open_locations', N_('Locations'), N_('Add, rename or retire locations'), show=False, menu=N_("Locations — add, rename or retire the shop's locations")),
     Action('home.supplier', 'f', 'open_supplier', N_('Supplier'), N_('Supplier fulfilment: signed documents and the switch'), show=False, menu=N_('Supplier fulfilment — signed documents, switched on or off')),
     # Not on the menu (it fills 80x24 already): the owner reaches it by its key, the palette or help.

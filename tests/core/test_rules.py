@@ -17,7 +17,8 @@ from core.demo_store.store import LOCATION_ID, DemoOrder, DemoOrderLine
 from core.models import AuditEntry, Change, ChannelRule, Product, RuleKind, RuleScope, SalesChannel, Stock, WebSale, \
     WebSaleLine
 from core.roles import NotAllowed
-from core.rules import (ProductFacts, Rule, RuleBook, RuleError, preview_rule, product_on_channels, remove_rule,
+from core.rules_view import product_on_channels
+from core.rules import (ProductFacts, Rule, RuleBook, RuleError, preview_rule, remove_rule,
                         round_to_ending, save_rule)
 from core.sales import accept_held_back
 from core.inbox import inbox, sale_detail

@@ -56,9 +56,9 @@ class RuleScreen(ModalScreen):
                          id="rule-channel", compact=True)
             yield Select(kinds(), value="safety_stock", allow_blank=False, id="rule-kind", compact=True)
             yield Select(scopes(), value="brand", allow_blank=False, id="rule-scope", compact=True)
-            yield TextBox(placeholder=_("which category, brand or SKU"), id="rule-target")
-            yield TextBox(placeholder=amount_hint("safety_stock"), id="rule-amount")
-            yield TextBox(placeholder=_("price ending, like .99 (empty: to the cent)"), id="rule-ending")
+            yield TextBox(placeholder=_("which category, brand or SKU"), id="rule-target", compact=True)
+            yield TextBox(placeholder=amount_hint("safety_stock"), id="rule-amount", compact=True)
+            yield TextBox(placeholder=_("price ending, like .99 (empty: to the cent)"), id="rule-ending", compact=True)
             yield Line("", id="rule-preview")
             yield Line(_("Tab next · Enter save · Esc cancel"), id="rule-hint")
 
@@ -88,7 +88,8 @@ class RuleScreen(ModalScreen):
             rule = rule_from_form(kind, scope, target, amount, ending)
             moved = preview_rule(self.app.engine(), channel, rule).moved
         except RuleError as exc:
-            self.post_message(self.Previewed(str(exc), None))
+            # Nothing typed yet is not a mistake: the fields' hints say what goes in them.
+            self.post_message(self.Previewed(str(exc) if (target or amount or ending) else "", None))
             return
         self.post_message(self.Previewed(rule.name + " — " + ngettext(
             "moves {count} product", "moves {count} products", moved).format(count=number(moved)), rule))

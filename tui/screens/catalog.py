@@ -183,7 +183,7 @@ class CatalogScreen(ReportsFailures, Screen):
     @work(thread=True, exclusive=True, exit_on_error=False, group="catalog-web")
     def load_web(self, product_id: int) -> None:
         from core.catalog import product_detail
-        from core.rules import product_on_channels
+        from core.rules_view import product_on_channels
         from tui.dialogs.product_web import ProductWebScreen
 
         detail = product_detail(self.app.engine(), product_id, self.location_id)

@@ -10,12 +10,15 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Header
 
-from core.i18n import _, ngettext, number
+from core.i18n import N_, _, ngettext, number
 from tui.actions import ForThisPerson, bindings
 from tui.failures import ReportsFailures
+from tui.widgets.fitted_table import Col, FittedTable
 from tui.widgets.key_bar import KeyBar
 from tui.widgets.line import Line
-from tui.widgets.plain_table import PlainTable
+
+COLUMNS = [Col(N_("Store"), 14, grow=1, fit=True), Col(N_("Rule"), 26, grow=2, fit=True),
+           Col(N_("For"), 20, grow=2, fit=True), Col(N_("Set by"), 8, grow=1, fit=True)]
 
 
 class RulesScreen(ForThisPerson, ReportsFailures, Screen):
@@ -36,12 +39,7 @@ class RulesScreen(ForThisPerson, ReportsFailures, Screen):
         self.sub_title = _("Rules")
         yield Header(icon="⇄")
         yield Line(_("Rules — the most specific wins: product, brand, category, every product"), id="rules-title")
-        table = PlainTable(id="rules", cursor_type="row")
-        table.add_column(_("Store"), width=12)
-        table.add_column(_("Rule"), width=30)
-        table.add_column(_("For"), width=20)
-        table.add_column(_("Set by"), width=10)
-        yield table
+        yield FittedTable(COLUMNS, id="rules")
         yield KeyBar()
 
     def on_mount(self) -> None:
@@ -66,15 +64,10 @@ class RulesScreen(ForThisPerson, ReportsFailures, Screen):
         if event.note:
             self.notify(event.note, severity="warning" if event.warning else "information", timeout=8)
         self.rows, self.channels = event.rows, event.channels
-        table = self.query_one("#rules", DataTable)
-        keep = table.cursor_row
-        table.clear()
-        for channel, rule in event.rows:
-            table.add_row(channel, rule.what(), rule.where(), rule.changed_by or "")
-        if not event.rows:
-            table.add_row("", _("no rules: the shop's quantities and prices as they are"), "", "")
-        elif keep is not None:
-            table.move_cursor(row=min(keep, len(event.rows) - 1))
+        rows = [(str(rule.id), [channel, rule.what(), rule.where(), rule.changed_by or ""])
+                for channel, rule in event.rows]
+        self.query_one("#rules", FittedTable).set_rows(
+            rows or [("", ["", _("no rules: the shop's quantities and prices as they are"), "", ""])])
 
     def action_add(self) -> None:
         from tui.dialogs.rule import RuleScreen
