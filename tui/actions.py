@@ -112,6 +112,8 @@ ACTIONS: tuple[Action, ...] = (
     Action('inbox.next', 'pagedown', 'next_page', N_('Next page'), N_('The next page of sales'), priority=True, show=False),
     Action('inbox.previous', 'pageup', 'previous_page', N_('Prev page'), N_('The page before'), priority=True, show=False),
     Action('inbox.refresh', 'r', 'reload', N_('Refresh'), N_('Read the sales again'), show=False),
+    # rule
+    Action('rule.cancel', 'escape', 'cancel', N_('Cancel'), N_('Close without saving the rule')),
     # rules
     Action('rules.back', 'escape', 'back', N_('Back'), N_('Back to the home screen')),
     Action('rules.add', 'a', 'add', N_('Add'), N_('Add a rule, or change the one for the same products'),
@@ -130,6 +132,8 @@ ACTIONS: tuple[Action, ...] = (
     Action('pickup.photo-id', '3', "toggle('photo-id')", N_('Photo ID'), N_('A government photo ID was checked')),
     Action('pickup.confirm', 'enter', 'confirm', N_('Complete'), N_('Capture the payment and complete the pickup')),
     Action('pickup.cancel', 'escape', 'dismiss_none', N_('Cancel'), N_('Close; the sale stays as it is')),
+    # product-web
+    Action('product-web.close', 'escape,enter', 'close', N_('Close'), N_('Back to the catalog')),
     # prompt
     Action('prompt.cancel', 'escape', 'dismiss_none', N_('Cancel'), N_('Close without saving')),
     # why

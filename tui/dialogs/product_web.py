@@ -4,17 +4,17 @@ and what the store is sent."""
 from __future__ import annotations
 
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 
+from tui.actions import bindings
 from core.i18n import _, money
 from tui.plain import styled
 from tui.widgets.line import Line
 
 
 class ProductWebScreen(ModalScreen):
-    BINDINGS = [Binding("escape,enter", "close", show=False)]
+    BINDINGS = bindings("product-web")
 
     def __init__(self, sku: str, views: list):
         super().__init__()

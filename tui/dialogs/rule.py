@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Input, Select
 
+from tui.actions import bindings
 from core.i18n import _, ngettext, number
 from tui.plain import styled
 from tui.widgets.line import Line
@@ -37,7 +37,7 @@ def amount_hint(kind: str) -> str:
 class RuleScreen(ModalScreen):
     """Dismisses with (channel name, Rule), or None."""
 
-    BINDINGS = [Binding("escape", "cancel", show=False)]
+    BINDINGS = bindings("rule")
 
     class Previewed(Message):
         def __init__(self, text: str, rule):
