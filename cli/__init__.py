@@ -453,8 +453,7 @@ def _rules(settings, args) -> int:
     if args.load_rules:
         try:
             for store, rule, effect in load_rules_file(engine, Path(args.load_rules), current_actor()):
-                print(_("{store}: {rule}: moves {count} product(s), sent in the next round").format(
-                    store=store, rule=rule.name, count=effect.moved))
+                print(_("{store}: {rule}: {moves}").format(store=store, rule=rule.name, moves=effect.said(rule)))
         except RuleError as exc:
             print(_('tandem: {exc}; nothing more was changed.').format(exc=exc), file=sys.stderr)
             return EXIT_ERROR

@@ -25,7 +25,7 @@ from sqlalchemy import Connection, Engine, delete, false, func, insert, or_, sel
 
 from core.audit import Actor, record
 from core.dbtypes import utcnow
-from core.i18n import _
+from core.i18n import _, ngettext
 from core.models import (ChannelRule, Change, Product, ProductLink, RuleKind, RuleScope, SalesChannel, Stock)
 from core.roles import require
 
@@ -301,6 +301,14 @@ class RuleEffect:
     quantities: int
     prices: int
     replanned: tuple[int, ...] = ()
+    reached: int = 0  # the store's products the rule names (none: a brand or SKU mistyped?)
+
+    def said(self, rule: Rule) -> str:
+        """What the change moves, in the shop's words, with a word when it names no product."""
+        moved = ngettext("moves {count} product", "moves {count} products", self.moved).format(count=self.moved)
+        if not self.reached and rule.scope != RuleScope.CHANNEL:
+            return moved + " — " + _("no product of this store has {where}").format(where=rule.where())
+        return moved
 
     @property
     def moved(self) -> int:
@@ -338,8 +346,9 @@ def rule_effect(conn: Connection, channel_id: int, before: RuleBook, after: Rule
                 reach: Iterable[Rule]) -> RuleEffect:
     """The products of the channel within the reach of the changed rules whose sent values differ
     between the two books (the stores' availability summed over the shop, as a web store sees it)."""
-    moved, replanned, quantities, prices = [], [], 0, 0
+    moved, replanned, quantities, prices, reached = [], [], 0, 0, 0
     for row in conn.execute(_facts_query(channel_id).where(_scope_filter(list(reach)))):
+        reached += 1
         product = facts(row)
         quantity = before.quantity(product, row.available), after.quantity(product, row.available)
         price = before.price(product), after.price(product)
@@ -352,7 +361,7 @@ def rule_effect(conn: Connection, channel_id: int, before: RuleBook, after: Rule
         # product whose rule changed is planned again (the export sends only what differs).
         if quantity_moves or price_moves or quantity[0].rule != quantity[1].rule or price[0].rule != price[1].rule:
             replanned.append(row.id)
-    return RuleEffect(tuple(moved), quantities, prices, tuple(replanned))
+    return RuleEffect(tuple(moved), quantities, prices, tuple(replanned), reached)
 
 
 def _channel_id(conn: Connection, channel: str | int) -> int:
@@ -411,8 +420,7 @@ def save_rule(engine: Engine, channel: str | int, rule: Rule, actor: Actor) -> R
         _record_moves(conn, channel_id, effect.replanned)
         channel_name = conn.execute(select(SalesChannel.name).where(SalesChannel.id == channel_id)).scalar()
         record(conn, actor, "rule_changed" if old is not None else "rule_added", "channelrule", channel_name,
-               rule.family, _from_row(old).name if old is not None else None, rule.name,
-               _("moves {count} product(s)").format(count=effect.moved))
+               rule.family, _from_row(old).name if old is not None else None, rule.name, effect.said(rule))
     log.info("%s: rule %s by %s moves %d product(s)", channel_name, rule.name, actor.user, effect.moved)
     return effect
 
@@ -430,7 +438,7 @@ def remove_rule(engine: Engine, channel: str | int, rule: Rule, actor: Actor) ->
         _record_moves(conn, channel_id, effect.replanned)
         channel_name = conn.execute(select(SalesChannel.name).where(SalesChannel.id == channel_id)).scalar()
         record(conn, actor, "rule_removed", "channelrule", channel_name, kept.family, kept.name, None,
-               _("moves {count} product(s)").format(count=effect.moved))
+               effect.said(kept))
     log.info("%s: rule %s removed by %s, moves %d product(s)", channel_name, kept.name, actor.user, effect.moved)
     return effect
 

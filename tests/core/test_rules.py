@@ -366,8 +366,8 @@ def test_price_rule_file_loads_the_readmes_examples_and_the_cli_explains_a_produ
     rules.write_text(RULES_FILE)
     assert main(["--load-rules", str(rules), "--db", url]) == 0
     loaded = capsys.readouterr().out
-    assert "Web: keep 2 back · category Helmets: moves 2 product(s)" in loaded
-    assert "Web: price -5% ending .99 · every product: moves 6 product(s)" in loaded
+    assert "Web: keep 2 back · category Helmets: moves 2 products\n" in loaded
+    assert "Web: price -5% ending .99 · every product: moves 6 products\n" in loaded
     assert main(["--rules", "--db", url]) == 0
     listed = capsys.readouterr().out
     assert "in store only over 3000.00 · category Bikes" in listed and "in store only · brand Lumo" in listed
@@ -377,6 +377,12 @@ def test_price_rule_file_loads_the_readmes_examples_and_the_cli_explains_a_produ
     assert "Web: price 40.00 in the shop → 39.00 (price -5% ending .99 · every product, stopped at minimum " \
            "advertised price 39.00)" in explained
     # A file with one bad rule changes nothing, and says which rule.
+    # A brand no product has is said (a typo?), and saved: the brand may come with the next import.
+    rules.write_text('[[rules.Web]]\nbrand = "Acmee"\nsafety_stock = 1\n')
+    assert main(["--load-rules", str(rules), "--db", url]) == 0
+    assert "moves 0 products — no product of this store has brand Acmee" in capsys.readouterr().out
+    rules.write_text('[[rules.Web]]\nbrand = "Acmee"\nsafety_stock = 1\nremove = true\n')
+    assert main(["--load-rules", str(rules), "--db", url]) == 0
     rules.write_text(RULES_FILE + '\n[[rules.Web]]\nbrand = "Acme"\nsafety_stock = -1\n')
     with engine.connect() as conn:
         before = conn.execute(select(func.count()).select_from(ChannelRule)).scalar()

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.containers import Vertical
+from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Input, Select
 
 from tui.actions import bindings
-from core.i18n import _, ngettext, number
+from core.i18n import _
 from tui.plain import styled
 from tui.widgets.line import Line
 from tui.widgets.text_box import TextBox
@@ -50,15 +50,22 @@ class RuleScreen(ModalScreen):
         self.rule = None
 
     def compose(self) -> ComposeResult:
+        fields = (
+            (_("Store"), Select([(name, name) for name in self.channels], value=self.channels[0], allow_blank=False,
+                                id="rule-channel", compact=True)),
+            (_("What"), Select(kinds(), value="safety_stock", allow_blank=False, id="rule-kind", compact=True)),
+            (_("For"), Select(scopes(), value="brand", allow_blank=False, id="rule-scope", compact=True)),
+            (_("Which"), TextBox(placeholder=_("which category, brand or SKU"), id="rule-target", compact=True)),
+            (_("Amount"), TextBox(placeholder=amount_hint("safety_stock"), id="rule-amount", compact=True)),
+            (_("Ending"), TextBox(placeholder=_("price ending, like .99 (empty: to the cent)"), id="rule-ending",
+                                  compact=True)),
+        )
         with Vertical(id="rule"):
             yield Line(styled("[b]{title}[/b]", title=_("A web-store rule")))
-            yield Select([(name, name) for name in self.channels], value=self.channels[0], allow_blank=False,
-                         id="rule-channel", compact=True)
-            yield Select(kinds(), value="safety_stock", allow_blank=False, id="rule-kind", compact=True)
-            yield Select(scopes(), value="brand", allow_blank=False, id="rule-scope", compact=True)
-            yield TextBox(placeholder=_("which category, brand or SKU"), id="rule-target", compact=True)
-            yield TextBox(placeholder=amount_hint("safety_stock"), id="rule-amount", compact=True)
-            yield TextBox(placeholder=_("price ending, like .99 (empty: to the cent)"), id="rule-ending", compact=True)
+            for label, field in fields:
+                with Horizontal(classes="rule-field", id=f"{field.id}-row"):
+                    yield Line(label, classes="rule-label")
+                    yield field
             yield Line("", id="rule-preview")
             yield Line(_("Tab next · Enter save · Esc cancel"), id="rule-hint")
 
@@ -76,8 +83,8 @@ class RuleScreen(ModalScreen):
     def _fields_changed(self, event=None) -> None:
         _channel, kind, scope, *_rest = self._values()
         self.query_one("#rule-amount", Input).placeholder = amount_hint(kind)
-        self.query_one("#rule-ending", Input).display = kind == "price"
-        self.query_one("#rule-target", Input).display = scope != "channel"
+        self.query_one("#rule-ending-row").display = kind == "price"
+        self.query_one("#rule-target-row").display = scope != "channel"
         self.preview(*self._values())
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="rule-preview")
@@ -86,13 +93,12 @@ class RuleScreen(ModalScreen):
 
         try:
             rule = rule_from_form(kind, scope, target, amount, ending)
-            moved = preview_rule(self.app.engine(), channel, rule).moved
+            effect = preview_rule(self.app.engine(), channel, rule)
         except RuleError as exc:
             # Nothing typed yet is not a mistake: the fields' hints say what goes in them.
             self.post_message(self.Previewed(str(exc) if (target or amount or ending) else "", None))
             return
-        self.post_message(self.Previewed(rule.name + " — " + ngettext(
-            "moves {count} product", "moves {count} products", moved).format(count=number(moved)), rule))
+        self.post_message(self.Previewed(rule.name + " — " + effect.said(rule), rule))
 
     @on(Previewed)
     def _previewed(self, event: Previewed) -> None:

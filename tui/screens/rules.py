@@ -11,7 +11,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Header
 
 from core.i18n import N_, _, ngettext, number
-from tui.actions import ForThisPerson, bindings
+from tui.actions import ForThisPerson, bindings, key
 from tui.failures import ReportsFailures
 from tui.widgets.fitted_table import Col, FittedTable
 from tui.widgets.key_bar import KeyBar
@@ -40,6 +40,7 @@ class RulesScreen(ForThisPerson, ReportsFailures, Screen):
         yield Header(icon="⇄")
         yield Line(_("Rules — the most specific wins: product, brand, category, every product"), id="rules-title")
         yield FittedTable(COLUMNS, id="rules")
+        yield Line("", id="rules-empty")
         yield KeyBar()
 
     def on_mount(self) -> None:
@@ -66,8 +67,10 @@ class RulesScreen(ForThisPerson, ReportsFailures, Screen):
         self.rows, self.channels = event.rows, event.channels
         rows = [(str(rule.id), [channel, rule.what(), rule.where(), rule.changed_by or ""])
                 for channel, rule in event.rows]
-        self.query_one("#rules", FittedTable).set_rows(
-            rows or [("", ["", _("no rules: the shop's quantities and prices as they are"), "", ""])])
+        self.query_one("#rules", FittedTable).set_rows(rows)
+        self.query_one("#rules-empty", Line).update(
+            "" if rows else _("No rules yet: each store gets the shop's quantities and prices as they are. "
+                              "{key} adds one.").format(key=key("rules.add")))
 
     def action_add(self) -> None:
         from tui.dialogs.rule import RuleScreen
