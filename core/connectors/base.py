@@ -163,6 +163,17 @@ class PriceUpdate:
     price: Decimal
 
 
+@dataclass(frozen=True)
+class VisibilityUpdate:
+    """Publish or unpublish a listing (never delete it): a product sold in store only is taken off
+    the web store's shelves, and put back when the rule goes. `external_product_id` is what a
+    platform that hides whole products (Shopify) acts on."""
+
+    listing_external_id: str
+    external_product_id: str | None
+    visible: bool
+
+
 @dataclass
 class RequestCounter:
     requests: int = 0
@@ -197,6 +208,14 @@ class Connector(Protocol):
 
     def set_prices(self, updates: list[PriceUpdate]) -> None:
         """One call for at most `price_batch_size` updates."""
+
+    # Unpublishing (channel rules, "in store only"): `hides_whole_products` says whether the platform
+    # hides a product with all its variants (Shopify: its status) or each listing (WooCommerce: a
+    # product's or a variation's status); `set_visibility(updates)` takes at most `price_batch_size`.
+    hides_whole_products: bool
+
+    def set_visibility(self, updates: list[VisibilityUpdate]) -> None:
+        """Publish or unpublish, in one call."""
 
     # A connector whose platform takes prices in bulk (Shopify) also has `bulk_prices_from` (the
     # number of prices from which the export uses it) and `set_prices_in_bulk(updates)`, which

@@ -20,7 +20,7 @@ from typing import Iterable, Iterator
 
 from core.i18n import N_, _, money
 from core.connectors.base import (
-    WARN, CheckContext, ConnectorError, CredentialError, ListingData, OrderLine, OutcomeUnknown, PriceUpdate, RequestCounter, StockUpdate, WebOrder,
+    WARN, CheckContext, ConnectorError, CredentialError, ListingData, OrderLine, OutcomeUnknown, PriceUpdate, RequestCounter, StockUpdate, VisibilityUpdate, WebOrder,
     read_order, reading,
 )
 from core.connectors.http import RetryPolicy, StoreClient
@@ -178,6 +178,15 @@ def stock_document(calls: int, idempotent: bool = False) -> str:
     return f"mutation TandemSetStock({variables}) {{\n{fields}}}\n"
 
 
+def status_document(calls: int) -> str:
+    """`calls` productUpdate in one request, each setting one product's status (ACTIVE or DRAFT:
+    a draft is on no sales channel; nothing is deleted), aliased s0, s1, ..."""
+    variables = ", ".join(f"$product{n}: ProductUpdateInput!" for n in range(calls))
+    fields = "".join(f"  s{n}: productUpdate(product: $product{n}) {{\n    product {{ id status }}\n"
+                     "    userErrors { field message }\n  }\n" for n in range(calls))
+    return f"mutation TandemSetStatus({variables}) {{\n{fields}}}\n"
+
+
 def prices_document(calls: int) -> str:
     """`calls` productVariantsBulkUpdate in one request (one product's variants each), aliased p0, p1, ..."""
     variables = ", ".join(f"$product{n}: ID!, $variants{n}: [ProductVariantsBulkInput!]!" for n in range(calls))
@@ -321,6 +330,7 @@ CHECK_SAMPLE = 50  # listings looked at for the part-number field
 DOCUMENTS = {"check_access": CHECK_ACCESS, "check_locations": CHECK_LOCATIONS, "check_linked": CHECK_LINKED,
              "check_by_sku": CHECK_BY_SKU, "listings": LISTINGS, "orders": ORDERS, "order_lines": ORDER_LINES_PAGE,
              "set_stock": stock_document(STOCK_ALIASES), "set_prices": prices_document(PRICE_ALIASES),
+             "set_status": status_document(PRICE_ALIASES),
              "capturable": CAPTURABLE, "captures": CAPTURES, "capture": CAPTURE, "fulfil": FULFIL,
              "refundable": REFUNDABLE, "refund": REFUND, "cancel": CANCEL, **shopify_bulk.DOCUMENTS,
              "bulk_prices": BULK_PRICES, "register_webhook": REGISTER_WEBHOOK}
@@ -439,6 +449,7 @@ class ShopifyConnector:
     stock_batch_size = STOCK_BATCH * STOCK_ALIASES  # quantities per request, over several aliased calls
     price_batch_size = PRICE_ALIASES  # prices per request: at most that many products, one aliased call each
     prices_per_product = False
+    hides_whole_products = True  # a product's status: Shopify has no per-variant publishing
     bulk_prices_from = BULK_PRICES_FROM
     needs_inventory_item = True
 
@@ -942,6 +953,20 @@ class ShopifyConnector:
             errors = [error for n in range(len(products)) for error in data[f"p{n}"]["userErrors"]]
             if errors:
                 raise ConnectorError(_('the store refused the prices: {value}').format(value=errors[0]['message']))
+
+    def set_visibility(self, updates: list[VisibilityUpdate]) -> None:
+        """One request: each product's status, DRAFT to unpublish, ACTIVE to publish again."""
+        products = {u.external_product_id: u.visible for u in updates}
+        if len(products) > PRICE_ALIASES:
+            raise ValueError(_("too many products for one call"))
+        variables = {f"product{n}": {"id": product, "status": "ACTIVE" if visible else "DRAFT"}
+                     for n, (product, visible) in enumerate(products.items())}
+        data = self._graphql("set_status", variables, status_document(len(products)))
+        with reading("set_status"):
+            errors = [error for n in range(len(products)) for error in data[f"s{n}"]["userErrors"]]
+            if errors:
+                raise ConnectorError(_("the store refused to publish or unpublish: {value}").format(
+                    value=errors[0]["message"]))
 
     def register_webhooks(self, callback_url: str, secret: str | None = None) -> list[str]:
         """Subscribe `callback_url` to new and changed orders; Shopify signs them with the app's

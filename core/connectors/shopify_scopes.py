@@ -18,7 +18,7 @@ class Scope:
 
 SCOPES = (
     Scope("write_products", (N_("catalog export"),),
-          N_("reads the listings and their part-number metafield; sets prices")),
+          N_("reads the listings and their part-number metafield; sets prices; unpublishes what is sold in store only")),
     Scope("write_inventory", (N_("catalog export"), N_("several locations")),
           N_("sets the quantity available at each store location")),
     Scope("read_locations", (N_("several locations"), N_("pickups")),

@@ -24,7 +24,7 @@ import httpx
 from core.i18n import N_, _, ngettext
 from core.connectors.base import (
     WARN, CheckContext, ConnectorError, CredentialError, ListingData, OrderLine, OutcomeUnknown, PartNumberSample,
-    PriceUpdate, RequestCounter, StockUpdate, StoreRefusal, WebOrder, read_order, reading,
+    PriceUpdate, RequestCounter, StockUpdate, StoreRefusal, VisibilityUpdate, WebOrder, read_order, reading,
 )
 from core.connectors.http import RetryPolicy, StoreClient
 from core.secrets import remember_pair
@@ -223,6 +223,7 @@ class WooCommerceConnector:
     price_batch_size = BATCH
     prices_per_product = False
     needs_inventory_item = False
+    hides_whole_products = False  # a simple product's or a variation's own status
 
     def __init__(self, store_url: str, consumer_key: str, consumer_secret: str, *, mpn_meta_key: str | None = "mpn",
                  supplier_meta_key: str | None = "supplier_fulfilled",
@@ -560,6 +561,11 @@ class WooCommerceConnector:
 
     def set_prices(self, updates: list[PriceUpdate]) -> None:
         self._batch([(u.listing_external_id, {"regular_price": f"{u.price:.2f}"}) for u in updates], "set_prices")
+
+    def set_visibility(self, updates: list[VisibilityUpdate]) -> None:
+        """"private": only the shop's admins see it, nothing is deleted; "publish" puts it back."""
+        self._batch([(u.listing_external_id, {"status": "publish" if u.visible else "private"}) for u in updates],
+                    "set_status")
 
 
 def from_config(config, secrets: dict, policy: RetryPolicy | None = None) -> WooCommerceConnector:

@@ -34,6 +34,7 @@ COSTS = {"TandemCheckAccess": lambda v: 2,
          "TandemOrderLines": lambda v: 3 + v.get("lines", 1) * 9,
          "TandemBulkStatus": lambda v: 1, "TandemCurrentBulk": lambda v: 1}
 STOCK_CALL = re.compile(r"(\w+):\s*inventorySetQuantities\(input:\s*\$(\w+)\)")
+STATUS_CALL = re.compile(r"(\w+):\s*productUpdate\(product:\s*\$(\w+)\)")
 PRICE_CALL = re.compile(r"(\w+):\s*productVariantsBulkUpdate\(productId:\s*\$(\w+),\s*variants:\s*\$(\w+)\)")
 
 
@@ -198,6 +199,24 @@ def _set_prices_calls(store: DemoStore, document: str, v: dict) -> dict:
     return {alias: _set_prices(store, {"productId": v[product], "variants": v[variants]},
                                products)["productVariantsBulkUpdate"]
             for alias, product, variants in PRICE_CALL.findall(document)}
+
+
+def _set_status_calls(store: DemoStore, document: str, v: dict) -> dict:
+    """productUpdate(product: {id, status}): only the status is kept by the demo store."""
+    products = _products_by_gid(store)
+    answered = {}
+    for alias, name in STATUS_CALL.findall(document):
+        update = v[name]
+        product = products.get(update.get("id"))
+        if product is None:
+            answered[alias] = {"product": None, "userErrors": [{"field": ["id"], "message": "Product does not exist"}]}
+        elif update.get("status") not in ("ACTIVE", "ARCHIVED", "DRAFT"):
+            answered[alias] = {"product": None, "userErrors": [
+                {"field": ["status"], "message": "Status is not included in the list"}]}
+        else:
+            product.status = update["status"]
+            answered[alias] = {"product": {"id": product.gid, "status": product.status}, "userErrors": []}
+    return answered
 
 
 def _products_by_gid(store: DemoStore) -> dict:
@@ -470,6 +489,7 @@ def _answer(store: DemoStore, body: bytes, fault: str | None, base_url: str, api
             "TandemOrderLines": lambda: _order_lines(store, variables),
             "TandemSetStock": lambda: _set_stock_calls(store, document, variables),
             "TandemSetPrices": lambda: _set_prices_calls(store, document, variables),
+            "TandemSetStatus": lambda: _set_status_calls(store, document, variables),
             "TandemCapturable": lambda: _capturable(store, variables),
             "TandemCapture": lambda: _capture(store, variables),
             "TandemCaptures": lambda: _captures(store, variables),

@@ -25,6 +25,7 @@ class DemoVariant:
     mpn: str | None = None
     available: dict[str, int] = field(default_factory=dict)
     updated_at: str = "2026-11-01T00:00:00Z"
+    status: str = "publish"  # WooCommerce: a simple product's or a variation's own status
 
     @property
     def gid(self) -> str:
@@ -41,6 +42,7 @@ class DemoProduct:
     title: str
     variants: list[DemoVariant]
     mpn: str | None = None  # WooCommerce: a variable product's own part-number meta (its variations' default)
+    status: str = "ACTIVE"  # Shopify: ACTIVE, DRAFT (on no sales channel) or ARCHIVED
 
     @property
     def gid(self) -> str:

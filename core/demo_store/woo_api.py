@@ -76,6 +76,7 @@ def _product(product) -> dict:
         "manage_stock": True, "stock_quantity": variant.available.get(LOCATION_ID, 0) if simple else None,
         "date_modified_gmt": variant.updated_at.rstrip("Z"), "meta_data": _meta(variant.mpn if simple else product.mpn),
         "variations": [] if simple else [v.number for v in product.variants],
+        "status": variant.status if simple else "publish",
     }
 
 
@@ -85,7 +86,7 @@ def _variation(variant) -> dict:
         "regular_price": f"{variant.price:.2f}", "global_unique_id": variant.barcode or "",
         "stock_quantity": variant.available.get(LOCATION_ID, 0), "manage_stock": True,
         "date_modified_gmt": variant.updated_at.rstrip("Z"), "meta_data": _meta(variant.mpn),
-        "attributes": [{"id": 0, "name": "Option", "option": variant.title}],
+        "attributes": [{"id": 0, "name": "Option", "option": variant.title}], "status": variant.status,
     }
 
 
@@ -213,6 +214,13 @@ def _batch(store: DemoStore, variants_by_id: dict, body: bytes, kind: str) -> tu
         if "regular_price" in item:
             variant.price = Decimal(item["regular_price"])
             variant.updated_at = store.touch()
+        if "status" in item:
+            if item["status"] not in ("draft", "pending", "private", "publish"):
+                answered.append({"id": item["id"], "error": {"code": "rest_invalid_param",
+                                                              "message": "Invalid parameter(s): status",
+                                                              "data": {"status": 400}}})
+                continue
+            variant.status = item["status"]
         answered.append(_variation(variant) | {"id": item["id"]})
     return 200, {}, json.dumps({"update": answered}).encode()
 

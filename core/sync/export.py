@@ -21,11 +21,12 @@ from typing import Callable, Iterator, Sequence
 from sqlalchemy import Connection, Engine, bindparam, case, false, func, literal, or_, select, true, update
 
 from core.changes import ChangePosition, StoreChanges, current_position, read_store_changes, save_position, saved_position
-from core.connectors.base import Connector, ConnectorError, PriceUpdate, StockUpdate
+from core.connectors.base import Connector, ConnectorError, PriceUpdate, StockUpdate, VisibilityUpdate
 from core.i18n import _, ngettext, number
 from core.db import insert_ignoring_duplicates
 from core.dbtypes import Money, utcnow
 from core.rules import RuleBook, facts, rule_book
+from core.models import RuleKind, RuleScope
 from core.models import ChannelLocation, ExportedStock, Location, Product, ProductLink, SalesChannel, Stock, WebListing
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,7 @@ class ExportPlan:
     stock: list[tuple[int, StockUpdate]] = field(default_factory=list)
     prices: list[tuple[int, PriceUpdate]] = field(default_factory=list)
     why: dict[int, Why] = field(default_factory=dict)  # by link, filled by plan_export
+    visibility: list[VisibilityUpdate] = field(default_factory=list)  # a dry run's
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,7 @@ class ExportReport:
     prices_sent: int
     requests: int
     dry_run: bool = False
+    visibility_sent: int = 0  # listings (Shopify: products) unpublished or published again
 
 
 @dataclass(frozen=True)
@@ -159,6 +162,75 @@ def _ruled(book: RuleBook):
     terms = [func.lower(func.trim(column)).in_(sorted(keys))
              for column, keys in ((Product.sku, skus), (Product.brand, brands), (Product.category, categories)) if keys]
     return func.coalesce(or_(*terms), false()) if terms else false()
+
+
+def plan_visibility(conn: Connection, channel_id: int, whole_products: bool,
+                    products: Sequence[int] | None = None) -> list[tuple[list[int], VisibilityUpdate]]:
+    """What to unpublish (a product sold in store only) or publish again (its rule gone), with the
+    links whose marks move when the store takes it. Only what Tandem itself unpublished is ever
+    published again. A platform hiding whole products (Shopify) hides one only when every listing
+    of it on the store is in store only."""
+    book = rule_book(conn, channel_id)
+    keys = {scope: {rule.key for rule in book.rules.values()
+                    if rule.kind == RuleKind.IN_STORE_ONLY and rule.scope == scope}
+            for scope in (RuleScope.PRODUCT, RuleScope.BRAND, RuleScope.CATEGORY)}
+    terms = [func.lower(func.trim(column)).in_(sorted(keys[scope])) for scope, column in (
+        (RuleScope.PRODUCT, Product.sku), (RuleScope.BRAND, Product.brand), (RuleScope.CATEGORY, Product.category))
+        if keys[scope]]
+    candidates = (select(ProductLink.id, WebListing.external_id, WebListing.external_product_id)
+                  .join(WebListing, WebListing.id == ProductLink.listing_id)
+                  .join(Product, Product.id == ProductLink.product_id)
+                  .where(ProductLink.channel_id == channel_id,
+                         or_(ProductLink.hidden_by_rule.is_(True), *[func.coalesce(term, false()) for term in terms])))
+    if products is not None:
+        candidates = candidates.where(Product.id.in_(products))
+    found = conn.execute(candidates).all()
+    if not found:
+        return []
+    # Every listing of the products concerned, linked or not: a product hides only as a whole.
+    listings = (select(WebListing.external_id, WebListing.external_product_id, ProductLink.id.label("link"),
+                       ProductLink.hidden_by_rule, Product.sku, Product.brand, Product.category, Product.price,
+                       Product.msrp, Product.map_price)
+                .outerjoin(ProductLink, ProductLink.listing_id == WebListing.id)
+                .outerjoin(Product, Product.id == ProductLink.product_id)
+                .where(WebListing.channel_id == channel_id))
+    if whole_products:
+        listings = listings.where(WebListing.external_product_id.in_({row.external_product_id for row in found}))
+    else:
+        listings = listings.where(WebListing.external_id.in_({row.external_id for row in found}))
+    groups: dict[str, list] = {}
+    for row in conn.execute(listings):
+        groups.setdefault(row.external_product_id if whole_products else row.external_id, []).append(row)
+    planned = []
+    for rows in groups.values():
+        hide = all(row.sku is not None and book.held_back(facts(row))[0] for row in rows)
+        marked = [bool(row.hidden_by_rule) for row in rows if row.link is not None]
+        links = [row.link for row in rows if row.link is not None]
+        if hide and not all(marked) or not hide and any(marked):
+            planned.append((links, VisibilityUpdate(rows[0].external_id, rows[0].external_product_id, not hide)))
+    return planned
+
+
+def _send_visibility(engine: Engine, channel_id: int, connector: Connector,
+                     products: Sequence[int] | None = None) -> int:
+    """Each batch taken by the store moves its links' marks; returns the listings (or products)
+    published or unpublished."""
+    if getattr(connector, "set_visibility", None) is None:
+        return 0
+    with engine.connect() as conn:
+        planned = plan_visibility(conn, channel_id, connector.hides_whole_products, products)
+    size = connector.price_batch_size
+    for start in range(0, len(planned), size):
+        batch = planned[start:start + size]
+        connector.set_visibility([update_ for _links, update_ in batch])
+        with engine.begin() as conn:
+            for links, update_ in batch:
+                conn.execute(update(link_table).where(link_table.c.id.in_(links))
+                             .values(hidden_by_rule=not update_.visible))
+                log.info("listing %s %s (channel rule: in store only)", update_.external_product_id
+                         if connector.hides_whole_products else update_.listing_external_id,
+                         "published again" if update_.visible else "unpublished")
+    return len(planned)
 
 
 def plan_export(conn: Connection, channel_id: int, full: bool = False) -> ExportPlan:
@@ -304,9 +376,15 @@ def run_export(engine: Engine, channel_id: int, connector: Connector, *, full: b
     if dry_run:
         with engine.connect() as conn:
             plan = plan_export(conn, channel_id, full)
+            if getattr(connector, "set_visibility", None) is not None:
+                plan.visibility = [update_ for _links, update_ in
+                                   plan_visibility(conn, channel_id, connector.hides_whole_products)]
         return ExportReport(len(plan.stock), len(plan.prices), 0, dry_run=True), plan
     before = connector.counter.requests
     _adopt_listed_prices(engine, channel_id, products)
+    # First, so the store's place in the change sequence never moves past it: a run cut short
+    # unpublishes in the next one.
+    shown = _send_visibility(engine, channel_id, connector, products)
     skips_unstocked, per_product = connector.needs_inventory_item, connector.prices_per_product
     stock: list[tuple[int, StockUpdate]] = []
     prices: list[tuple[int, PriceUpdate]] = []
@@ -384,7 +462,7 @@ def run_export(engine: Engine, channel_id: int, connector: Connector, *, full: b
         with engine.begin() as conn:
             save(conn)
     return (ExportReport(sent["last_exported_quantity"], sent["last_exported_price"],
-                         connector.counter.requests - before), ExportPlan())
+                         connector.counter.requests - before, visibility_sent=shown), ExportPlan())
 
 
 def export_changes(engine: Engine, channel_id: int, connector: Connector,

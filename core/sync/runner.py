@@ -198,6 +198,11 @@ def sync_channel(engine: Engine, channel, connector, options: SyncOptions, log,
                 why = plan.why.get(link)
                 print(_('would set {listing_external_id} price={price}').format(listing_external_id=item.listing_external_id, price=f"{item.price:.2f}")
                       + (_("  ({sku}: {shop} in the shop, {rule})").format(sku=why.sku, shop=f"{why.shop_price:.2f}", rule=why.price_rule) if why else ""))
+            for item in plan.visibility:
+                shown = item.external_product_id if getattr(connector, "hides_whole_products", False) \
+                    else item.listing_external_id
+                print((_("would publish {listing} again (its in-store-only rule is gone)") if item.visible
+                       else _("would unpublish {listing} (sold in store only)")).format(listing=shown))
         if not options.dry_run:
             local = now.astimezone(_zone(config.time_zone))
             with engine.begin() as conn:

@@ -4,6 +4,7 @@ store is sent, which rule made it, and the orders that arrive for units a rule h
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -25,7 +26,7 @@ from core.inbox import inbox, sale_detail
 from core.pickup import complete_sale
 from core.sales import SaleError
 from core.sync import SyncOptions, apply_channel_settings, run_sync
-from core.sync.export import export_changes
+from core.sync.export import export_changes, plan_visibility
 
 from tests.core.connectors.conftest import make_store, shopify, woo
 
@@ -390,3 +391,56 @@ def test_price_rule_file_loads_the_readmes_examples_and_the_cli_explains_a_produ
     assert "rule 5 of Web: a safety stock is a whole number of units" in capsys.readouterr().err
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(ChannelRule)).scalar() == before == 4
+
+
+def listed(store) -> dict[str, str]:
+    """Each variant's visibility as its platform says it: the Shopify product's status, the
+    WooCommerce product's or variation's status."""
+    return {f"POS-{v.number}": f"{p.status}/{v.status}" for p, v in store.variants()}
+
+
+def test_safety_stock_in_store_only_unpublishes_on_both_platforms_and_publishes_back_only_its_own(ruled_shop, capsys):
+    engine, store, connector = ruled_shop
+    drafted_by_the_shop = next(p for p, v in store.variants() if v.number == 4)
+    drafted_by_the_shop.status = "DRAFT"  # the shop's own decision, on Shopify
+    next(v for _p, v in store.variants() if v.number == 4).status = "private"  # ... and on WooCommerce
+    for rule in THE_SHOPS_RULES[1:3]:  # bikes over 3,000 and the Lumo brand: in store only
+        save_rule(engine, "Web", rule, MANAGER)
+    run_sync(engine, options=SyncOptions(dry_run=True), connectors={"Web": connector}, **QUIET)
+    assert len(re.findall(r"would unpublish \S+ \(sold in store only\)", capsys.readouterr().out)) == 2
+    report = sync(engine, connector)
+    hidden = {"POS-3", "POS-5"}
+    if connector.hides_whole_products:
+        assert {sku for sku, state in listed(store).items() if state.startswith("DRAFT")} == hidden | {"POS-4"}
+    else:
+        assert {sku for sku, state in listed(store).items() if state.endswith("/private")} == hidden | {"POS-4"}
+    assert report.channels[0].status == "ok"
+    with engine.connect() as conn:
+        channel = conn.execute(select(SalesChannel.id)).scalar_one()
+        assert plan_visibility(conn, channel, connector.hides_whole_products) == [], "done once, marked"
+    for rule in THE_SHOPS_RULES[1:3]:
+        remove_rule(engine, "Web", rule, MANAGER)
+    sync(engine, connector)
+    state = listed(store)
+    assert state["POS-3"] in ("ACTIVE/publish",) and state["POS-5"] == "ACTIVE/publish"
+    # What the shop unpublished itself stays unpublished: Tandem only puts back what it took off.
+    assert state["POS-4"] in ("DRAFT/private",)
+    assert on_the_store(store)["POS-3"][0] == 3 and on_the_store(store)["POS-5"][0] == 4
+
+
+def test_safety_stock_in_store_only_hides_a_shopify_product_only_when_all_its_variants_are(engine):
+    store = make_store(products=3, orders=0, variants=2)  # (POS-1, POS-2), (POS-3, POS-4), (POS-5, POS-6)
+    import_catalog(engine, catalog(store), "Main Street", MANAGER)
+    with LoopbackServer(store) as server:
+        apply_channel_settings(engine, {"Web": {"platform": "shopify", "url": server.url, "location": "Main Street",
+                                                "store_location_id": LOCATION_ID}})
+        connector = shopify(server, lambda s: None)
+        sync(engine, connector)
+        for rule in THE_SHOPS_RULES[1:3]:  # POS-3 (a bike over 3,000) and POS-5 (Lumo): one variant each
+            save_rule(engine, "Web", rule, MANAGER)
+        sync(engine, connector)
+        assert [p.status for p in store.products] == ["ACTIVE", "ACTIVE", "ACTIVE"]
+        assert on_the_store(store)["POS-3"][0] == 0 and on_the_store(store)["POS-5"][0] == 0
+        save_rule(engine, "Web", Rule(RuleKind.IN_STORE_ONLY, RuleScope.PRODUCT, "POS-6"), MANAGER)
+        sync(engine, connector)  # now both of the third product's variants are in store only
+        assert [p.status for p in store.products] == ["ACTIVE", "ACTIVE", "DRAFT"]

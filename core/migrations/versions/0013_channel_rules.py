@@ -76,6 +76,8 @@ def upgrade() -> None:
     op.add_column('product', sa.Column('category', sa.String(length=100), nullable=True))
     op.add_column('product', sa.Column('map_price', sa.BigInteger(), nullable=True))
     op.add_column('websale', sa.Column('held_back_reason', sa.Text(), nullable=True))
+    op.add_column('productlink', sa.Column('hidden_by_rule', sa.Boolean(), nullable=False,
+                                           server_default=sa.text('false')))
     op.add_column('websale', sa.Column('held_back_accepted_by', sa.String(length=100), nullable=True))
     for statement in _product_update_trigger(TO_STORES, WATCHED):
         op.execute(statement)
@@ -85,7 +87,8 @@ def downgrade() -> None:
     for statement in _product_update_trigger(BEFORE, WATCHED[:8]):
         op.execute(statement)
     # In place (SQLite 3.35+ drops a column without copying its table), so the triggers stay.
-    for table, column in (('websale', 'held_back_accepted_by'), ('websale', 'held_back_reason'),
+    for table, column in (('productlink', 'hidden_by_rule'), ('websale', 'held_back_accepted_by'),
+                          ('websale', 'held_back_reason'),
                           ('product', 'map_price'), ('product', 'category')):
         op.drop_column(table, column)
     op.drop_table('channelrule')

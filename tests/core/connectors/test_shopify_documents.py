@@ -203,7 +203,14 @@ def test_aliased_price_documents_are_valid_at_every_size(schema, calls):
     assert validate(schema, parse(shopify.prices_document(calls))) == []
 
 
+@pytest.mark.parametrize("calls", [1, 2, shopify.PRICE_ALIASES])
+def test_aliased_status_documents_are_valid_at_every_size(schema, calls):
+    """productUpdate(product: ProductUpdateInput) with a status: unpublishing for an in-store-only rule."""
+    assert validate(schema, parse(shopify.status_document(calls))) == []
+
+
 def test_aliased_mutations_stay_within_the_cost_cap_and_the_cap_is_reached(schema):
+    assert cost(schema, shopify.status_document(shopify.PRICE_ALIASES), {}) <= QUERY_COST_LIMIT
     assert cost(schema, shopify.prices_document(shopify.PRICE_ALIASES), {}) <= QUERY_COST_LIMIT
     assert cost(schema, shopify.prices_document(shopify.PRICE_ALIASES + 1), {}) > QUERY_COST_LIMIT
     assert cost(schema, shopify.stock_document(shopify.STOCK_ALIASES), {}) <= QUERY_COST_LIMIT
