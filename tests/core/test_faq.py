@@ -48,7 +48,7 @@ def test_every_seed_fact_has_an_entry_in_both_languages(topic):
 
 def test_tandem_adds_its_own_questions():
     own = {e.topic for e in faq.ENTRIES} - set(faq.SEED_TOPICS)
-    assert {"why_ambiguous", "export_schedule", "secrets", "capture_failed", "live_sync"} <= own
+    assert {"why_ambiguous", "export_schedule", "secrets", "capture_failed", "live_sync", "channel_rules"} <= own
 
 
 @pytest.mark.parametrize(("query", "language", "topic"), [
@@ -70,7 +70,7 @@ def test_search_ignores_case_accents_and_hyphens(query, language, topic):
 
 
 def test_every_screen_has_entries_for_f1():
-    for screen in ("home", "inbox", "sale", "resolver", "returns", "accounts", "catalog"):
+    for screen in ("home", "inbox", "sale", "resolver", "returns", "accounts", "catalog", "rules"):
         assert faq.for_screen(screen), screen
 
 

@@ -9,7 +9,7 @@ from tui.screens.faq import FaqScreen
 from tests.tui.pilot_helpers import press_and_settle, settle
 
 SCREEN_KEYS = {"home": [], "inbox": ["s"], "sale": ["s", "enter"], "resolver": ["m"], "returns": ["t"],
-               "accounts": ["a"], "catalog": ["c"]}
+               "accounts": ["a"], "catalog": ["c"], "rules": ["w"]}
 
 
 @pytest.mark.parametrize("screen", SCREEN_KEYS)
