@@ -27,12 +27,12 @@ class ProductWebScreen(ModalScreen):
                 yield Line(_("Not linked on any web store."))
             for view in self.views:
                 yield Line(styled("[b]{store}[/b]", store=view.channel))
-                yield Line("  " + _("quantity {shop} → {sent}").format(shop=view.pos_available,
-                                                                        sent=view.quantity.value))
-                yield Line("    " + view.quantity.rule, classes="product-web-rule")
-                yield Line("  " + _("price {shop} → {sent}").format(shop=money(view.shop_price),
-                                                                     sent=money(view.price.value)))
-                yield Line("    " + view.price.rule, classes="product-web-rule")
+                yield Line(_("quantity {shop} → {sent}").format(shop=view.pos_available, sent=view.quantity.value),
+                           classes="product-web-value")
+                yield Line(view.quantity.rule, classes="product-web-rule")
+                yield Line(_("price {shop} → {sent}").format(shop=money(view.shop_price), sent=money(view.price.value)),
+                           classes="product-web-value")
+                yield Line(view.price.rule, classes="product-web-rule")
             yield Line(_("shop → rule → store · Esc close"), id="product-web-hint")
 
     def action_close(self) -> None:

@@ -17,8 +17,8 @@ from tui.widgets.fitted_table import Col, FittedTable
 from tui.widgets.key_bar import KeyBar
 from tui.widgets.line import Line
 
-COLUMNS = [Col(N_("Store"), 14, grow=1, fit=True), Col(N_("Rule"), 26, grow=2, fit=True),
-           Col(N_("For"), 20, grow=2, fit=True), Col(N_("Set by"), 8, grow=1, fit=True)]
+COLUMNS = [Col(N_("Store"), 12, grow=1, fit=True), Col(N_("Rule"), 30, grow=2, fit=True),
+           Col(N_("For"), 22, grow=2, fit=True), Col(N_("Set by"), 6, grow=1, fit=True)]
 
 
 class RulesScreen(ForThisPerson, ReportsFailures, Screen):
