@@ -444,3 +444,24 @@ def test_safety_stock_in_store_only_hides_a_shopify_product_only_when_all_its_va
         save_rule(engine, "Web", Rule(RuleKind.IN_STORE_ONLY, RuleScope.PRODUCT, "POS-6"), MANAGER)
         sync(engine, connector)  # now both of the third product's variants are in store only
         assert [p.status for p in store.products] == ["ACTIVE", "ACTIVE", "DRAFT"]
+
+
+def test_safety_stock_follows_a_product_moved_into_its_category_through_the_change_path(engine):
+    """A catalog import that changes a product's category (or brand, or MAP) is a change the
+    stores are told of: the rule that now reaches it decides what is sent in the next round."""
+    store = make_store(products=6, orders=0)
+    import_catalog(engine, catalog(store), "Main Street", MANAGER)
+    with LoopbackServer(store) as server:
+        apply_channel_settings(engine, {"Web": {"platform": "shopify", "url": server.url, "location": "Main Street",
+                                                "store_location_id": LOCATION_ID}})
+        connector = shopify(server, lambda s: None)
+        sync(engine, connector)
+        with engine.connect() as conn:
+            channel = conn.execute(select(SalesChannel.id)).scalar_one()
+        save_rule(engine, "Web", THE_SHOPS_RULES[0], MANAGER)  # keep two helmets back
+        export_changes(engine, channel, connector)
+        assert on_the_store(store)["POS-6"][0] == 9
+        import_catalog(engine, b"sku,description,price,category\nPOS-6,Gloves,40.00,Helmets\n", "Main Street", MANAGER)
+        report, changes = export_changes(engine, channel, connector)
+        assert changes.products == {product_id(engine, "POS-6")} and report.quantities_sent == 1
+        assert on_the_store(store)["POS-6"][0] == 7
