@@ -60,3 +60,48 @@ async def test_price_rule_shown_on_the_catalogs_product_web_view(demo_engine):
     assert f"{sku} on the web stores" in shown
     assert "price -10% ending .99 · brand Northwind Cycles" in shown
     assert "quantity" in shown and "→" in shown
+
+
+async def test_safety_stock_held_back_sale_accepted_with_k_by_a_manager_a_cashier_asked_for_approval(demo_engine):
+    from sqlalchemy import update
+
+    from core.inbox import inbox
+    from core.models import LineStock, WebSale, WebSaleLine
+    from tui.dialogs.approval import ApprovalScreen
+    from tui.dialogs.confirm import ConfirmScreen
+    from tui.screens.sale import SaleScreen
+
+    from tests.tui.pilot_helpers import open_sale
+
+    hire(demo_engine)
+    row = next(r for r in inbox(demo_engine, status="ready").rows if not r.shipping)
+    with demo_engine.begin() as conn:  # as the settle stage leaves a sale a rule held back
+        lines = [line for line, in conn.execute(select(WebSaleLine.id).where(WebSaleLine.sale_id == row.sale_id))]
+        from core.sync.settle import release_lines
+
+        release_lines(conn, lines)
+        conn.execute(update(WebSale).where(WebSale.id == row.sale_id).values(
+            held_back_reason="XX-1: 1 ordered, 0 free for the web after 2 held back (keep 2 back · brand X)"))
+    cashier = TandemApp(demo_engine, person=actor_for(demo_engine, "cara"))
+    async with cashier.run_test(size=(80, 24)) as pilot:
+        await open_sale(cashier, pilot, row.order_number)
+        shown = str(cashier.screen.query_one("#sale-summary").render())
+        assert "held back: a manager decides" in shown and "Held back by a web-store rule: XX-1" in shown
+        await press_and_settle(cashier, pilot, "p")
+        assert isinstance(cashier.screen, SaleScreen), "no pickup while held back"
+        await press_and_settle(cashier, pilot, "k")
+        assert isinstance(cashier.screen, ApprovalScreen), "a cashier's k asks for a manager"
+    manager = TandemApp(demo_engine, person=actor_for(demo_engine, "max"))
+    async with manager.run_test(size=(80, 24)) as pilot:
+        await open_sale(manager, pilot, row.order_number)
+        await press_and_settle(manager, pilot, "k")
+        assert isinstance(manager.screen, ConfirmScreen)
+        await press_and_settle(manager, pilot, "y")
+        await settle_until(manager, pilot, lambda: isinstance(manager.screen, SaleScreen)
+                           and not manager.screen.detail.sale.held_back_reason)
+    with demo_engine.connect() as conn:
+        sale = conn.execute(select(WebSale.held_back_reason, WebSale.held_back_accepted_by)
+                            .where(WebSale.id == row.sale_id)).one()
+        states = {state for state, in conn.execute(select(WebSaleLine.stock_state)
+                                                   .where(WebSaleLine.sale_id == row.sale_id))}
+    assert tuple(sale) == (None, "max") and LineStock.COMMITTED.value in states

@@ -351,26 +351,26 @@ class SaleScreen(ForThisPerson, ReportsFailures, Screen):
             self.post_message(self.Done(_("Sale cancelled.") + " " + outcome, warning=outcome.startswith(_("Cancelled here."))))
 
     def action_accept_held_back(self) -> None:
+        if self.detail and self.detail.sale.held_back_reason:
+            run_approved(self, "sale.held_back", self._confirm_held_back,
+                         _("let sale {number} take units a rule holds back").format(
+                             number=self.detail.sale.order_number))
+
+    def _confirm_held_back(self, actor) -> None:
         from tui.dialogs.confirm import ConfirmScreen
 
-        if self.detail and self.detail.sale.held_back_reason:
-            self.app.push_screen(ConfirmScreen(_("Let sale {number} take its units anyway? {reason}").format(
-                number=self.detail.sale.order_number, reason=self.detail.sale.held_back_reason)),
-                lambda yes: yes and self.accept_held_back())
+        self.app.push_screen(ConfirmScreen(_("Let sale {number} take its units anyway? {reason}").format(
+            number=self.detail.sale.order_number, reason=self.detail.sale.held_back_reason)),
+            lambda yes: yes and self.accept_held_back(actor))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="sale-write")
-    def accept_held_back(self, actor=None) -> None:
-        from core.audit import current_actor
+    def accept_held_back(self, actor) -> None:
         from core.roles import NotAllowed
         from core.sales import SaleError, accept_held_back
-        from tui.dialogs.approval import run_approved
 
         try:
-            accept_held_back(self.app.engine(), self.sale_id, actor or current_actor(), self.detail.sale.version)
-        except NotAllowed as exc:
-            self.app.call_from_thread(run_approved, self, exc.action,
-                                      lambda approved: self.accept_held_back(approved))
-        except SaleError as exc:
+            accept_held_back(self.app.engine(), self.sale_id, actor, self.detail.sale.version)
+        except (NotAllowed, SaleError) as exc:
             self.post_message(self.Done(_("Not changed: {reason}.").format(reason=exc), warning=True))
         else:
             self.post_message(self.Done(_("Accepted: its units are committed.")))
