@@ -74,6 +74,9 @@ OPEN_SALE_STATES = tuple(state for state in SaleState if state not in CLOSED_SAL
 OPEN_SALE_CONDITION = "state IN ({})".format(", ".join(f"'{state.value}'" for state in OPEN_SALE_STATES))
 
 
+HELD_BACK_CONDITION = "held_back_reason IS NOT NULL"
+
+
 class Fulfillment(StrEnum):
     STORE = "store"
     SUPPLIER = "supplier"
@@ -288,6 +291,9 @@ class WebSale(SQLModel, table=True):
         Index("ix_websale_state_hold_reason", "state", "hold_reason"),  # the home screen's counts
         Index("ix_websale_open", "channel_id", "state", sqlite_where=text(OPEN_SALE_CONDITION),
               postgresql_where=text(OPEN_SALE_CONDITION)),  # each round's settle
+        # The home screen counts the sales a rule holds back: a handful, whatever the history.
+        Index("ix_websale_held_back", "state", sqlite_where=text(HELD_BACK_CONDITION),
+              postgresql_where=text(HELD_BACK_CONDITION)),
     )
 
     id: int | None = Field(default=None, primary_key=True)

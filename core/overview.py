@@ -7,10 +7,11 @@ from core.i18n import N_, _
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, text
 
 from core.models import (
     CLOSED_SALE_STATES,
+    HELD_BACK_CONDITION,
     UNRESOLVED_MATCH_STATES,
     Location,
     Product,
@@ -43,6 +44,7 @@ class Overview:
     held_for_a_person: int  # tagged supplier-shipped while the web store may not: a person decides
     unresolved_matches: int
     last_sync: LastSync | None
+    held_back: int = 0  # ordered for units a channel rule keeps from the web: a manager decides
 
 
 def shop_overview(engine: Engine) -> Overview:
@@ -60,7 +62,7 @@ def shop_overview(engine: Engine) -> Overview:
         # reads this again on each change it hears. ix_websale_state_hold_reason covers the sales'
         # counts: SQLite takes the open states' ranges of it even when its statistics say nearly
         # every sale has one state (completed).
-        products, inactive, invalid, open_sales, held, for_a_person, unresolved = conn.execute(select(
+        products, inactive, invalid, open_sales, held, for_a_person, unresolved, held_back = conn.execute(select(
             select(Tally.value).where(Tally.name == "products").scalar_subquery(),
             count(product, product.c.active.is_(False)),
             count(product, product.c.barcode_status == "invalid"),
@@ -68,6 +70,8 @@ def shop_overview(engine: Engine) -> Overview:
             count(sale, is_held, sale.c.hold_reason.is_(None)),
             count(sale, is_held, sale.c.hold_reason.is_not(None)),
             count(listing, listing.c.match_state.in_(UNRESOLVED_MATCH_STATES)),
+            # The partial index's own condition (ix_websale_held_back), word for word.
+            count(sale, text(HELD_BACK_CONDITION), sale.c.state.in_(open_states)),
         )).one()
         products = products or 0
         locations = tuple(conn.execute(select(Location.__table__.c.name).where(Location.__table__.c.active.is_(True))
@@ -87,6 +91,7 @@ def shop_overview(engine: Engine) -> Overview:
         open_sales=open_sales,
         held_sales=held,
         held_for_a_person=for_a_person,
+        held_back=held_back,
         unresolved_matches=unresolved,
         last_sync=_alive(engine, LastSync(*last)) if last else None,
     )

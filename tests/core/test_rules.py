@@ -23,6 +23,7 @@ from core.rules import (ProductFacts, Rule, RuleBook, RuleError, preview_rule, r
                         round_to_ending, save_rule)
 from core.sales import accept_held_back
 from core.inbox import inbox, sale_detail
+from core.overview import shop_overview
 from core.pickup import complete_sale
 from core.sales import SaleError
 from core.sync import SyncOptions, apply_channel_settings, run_sync
@@ -242,6 +243,7 @@ def test_safety_stock_order_for_a_held_back_product_is_flagged_and_takes_its_uni
     [row] = [row for row in inbox(engine).rows if row.order_number == "#9000"]
     assert row.status == "held back: a manager decides"
     assert "accept_held_back" in sale_detail(engine, sale.id).actions
+    assert shop_overview(engine).held_back == 1  # the home screen's count
     assert "pickup" not in sale_detail(engine, sale.id).actions
     with pytest.raises(SaleError, match="a manager accepts it first"):
         complete_sale(engine, sale.id, MANAGER, sale.version)
@@ -255,6 +257,7 @@ def test_safety_stock_order_for_a_held_back_product_is_flagged_and_takes_its_uni
         committed = conn.execute(select(Stock.committed).where(Stock.product_id == product_id(engine, "POS-1"))).scalar()
         accepted = conn.execute(select(AuditEntry.actor).where(AuditEntry.action == "held_back_accepted")).scalar()
     assert tuple(after) == (None, "mina") and committed == 1 and accepted == "mina"
+    assert shop_overview(engine).held_back == 0
 
 
 def test_safety_stock_order_within_what_the_web_may_sell_is_not_flagged(ruled_shop):

@@ -199,7 +199,9 @@ class HomeScreen(ReportsFailures, Screen):
         held = " · ".join(part for part in (
             _("{count} held for the supplier").format(count=number(o.held_sales)) if o.held_sales else "",
             _("{count} for a person to decide").format(count=number(o.held_for_a_person)) if o.held_for_a_person
-            else "") if part) or _("none held")
+            else "",
+            _("{count} held back by a rule").format(count=number(o.held_back)) if o.held_back else "") if part) \
+            or _("none held")
         self.query_one("#sales", StatCard).show(_("{count} open").format(count=number(o.open_sales)), held)
         self.query_one("#matching", StatCard).show(
             _("{count} to resolve").format(count=number(o.unresolved_matches)),

@@ -24,6 +24,7 @@ WATCHED = ("price", "non_inventory", "version", "active", "sku", "description", 
            "category", "map_price")
 TO_STORES = ("price", "non_inventory", "brand", "category", "map_price")
 BEFORE = ("price", "non_inventory")  # 0012's
+HELD_BACK_CONDITION = "held_back_reason IS NOT NULL"  # as core.models has it today
 
 
 def _product_update_trigger(to_stores, watched) -> list[str]:
@@ -76,6 +77,8 @@ def upgrade() -> None:
     op.add_column('product', sa.Column('category', sa.String(length=100), nullable=True))
     op.add_column('product', sa.Column('map_price', sa.BigInteger(), nullable=True))
     op.add_column('websale', sa.Column('held_back_reason', sa.Text(), nullable=True))
+    op.create_index('ix_websale_held_back', 'websale', ['state'], sqlite_where=sa.text(HELD_BACK_CONDITION),
+                    postgresql_where=sa.text(HELD_BACK_CONDITION))
     op.add_column('productlink', sa.Column('hidden_by_rule', sa.Boolean(), nullable=False,
                                            server_default=sa.text('false')))
     op.add_column('websale', sa.Column('held_back_accepted_by', sa.String(length=100), nullable=True))
@@ -84,6 +87,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index('ix_websale_held_back', table_name='websale')
     for statement in _product_update_trigger(BEFORE, WATCHED[:8]):
         op.execute(statement)
     # In place (SQLite 3.35+ drops a column without copying its table), so the triggers stay.
