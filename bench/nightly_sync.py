@@ -219,6 +219,7 @@ class Night:
     requests: int
     throttled: int
     minimum: int
+    work: int  # requests less the bulk operations' status polls, whose number follows the platform's pace
     complete: bool
     peak_mb: float
     rule_change: tuple[int, int, float] | None = None  # products moved, requests, seconds
@@ -251,7 +252,8 @@ def one_night(directory: Path, platform: str, products: int, orders: int, change
               f"({dict(shop.store.throttled_by) or 'none'} since the start); by kind: "
               + ", ".join(f"{name or '?'} {count:,}" for name, count in sorted(by_name.items())), flush=True)
         complete = result["orders_imported"] == orders and shop.in_step()
-        outcome = Night(night.seconds, requests, throttled, minimum, complete, night.peak_mb)
+        work = requests - by_name.get("TandemBulkStatus", 0)
+        outcome = Night(night.seconds, requests, throttled, minimum, work, complete, night.peak_mb)
         if rules:
             # One brand's price rule changes: the next run sends the products it moves.
             effect = save_rule(shop.engine, "Web", Rule(RuleKind.PRICE, RuleScope.BRAND, "B1", percent=Decimal("-8"),
@@ -278,8 +280,10 @@ def nightly(directory: Path, platform: str, products: int, orders: int, changed:
         info(f"{platform} nightly sync, wall time (no rules: {baseline.seconds:.1f} s)", night.seconds, "s"),
         at_most(f"{platform} night with rules on {share:.0%} / without", night.seconds / baseline.seconds,
                 RULES_TIME_FLOOR, "ratio"),
-        at_most(f"{platform} night's requests with rules / without", night.requests / baseline.requests,
-                RULES_REQUEST_FLOOR, "ratio"),
+        # Polls of a bulk operation's state are counted apart: how many depends on how long the
+        # platform takes to run it, not on what is asked of it.
+        at_most(f"{platform} night's requests with rules / without (polls apart: {night.requests - night.work} "
+                f"/ {baseline.requests - baseline.work})", night.work / baseline.work, RULES_REQUEST_FLOOR, "ratio"),
         at_most(f"{platform} nightly sync, peak memory", night.peak_mb, MEMORY_FLOOR_MB, "MB"),
         Figure(f"{platform} nightly: every order in, store in step", float(night.complete), "", "yes", night.complete),
     ]

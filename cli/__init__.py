@@ -455,7 +455,7 @@ def _rules(settings, args) -> int:
             for store, rule, effect in load_rules_file(engine, Path(args.load_rules), current_actor()):
                 print(_("{store}: {rule}: {moves}").format(store=store, rule=rule.name, moves=effect.said(rule)))
         except RuleError as exc:
-            print(_('tandem: {exc}; nothing more was changed.').format(exc=exc), file=sys.stderr)
+            print(_('tandem: {exc}; nothing was changed.').format(exc=exc), file=sys.stderr)
             return EXIT_ERROR
         return EXIT_OK
     if args.explain:

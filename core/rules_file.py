@@ -92,5 +92,19 @@ def read_rules_file(path: Path) -> list[tuple[str, int, Rule, bool]]:
 
 
 def load_rules_file(engine, path: Path, actor: Actor) -> list[tuple[str, Rule, RuleEffect]]:
+    """Every rule checked, and every store named known, before the first is saved."""
+    from sqlalchemy import select
+
+    from core.models import SalesChannel
+    from core.roles import require
+
+    require(actor, "rules.change")
+    found = read_rules_file(path)
+    with engine.connect() as conn:
+        known = set(conn.execute(select(SalesChannel.name)).scalars())
+    for store, _number, _rule, _remove in found:
+        if store not in known:
+            raise RuleError(_("{path}: no web store named {name} (the names are the settings file's)").format(
+                path=path, name=repr(store)[:100]))
     return [(store, rule, (remove_rule if remove else save_rule)(engine, store, rule, actor))
-            for store, _number, rule, remove in read_rules_file(path)]
+            for store, _number, rule, remove in found]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -336,24 +337,14 @@ def ruled_shop_db(engine):
     return engine
 
 
-RULES_FILE = """
-[[rules.Web]]
-category = "Helmets"
-safety_stock = 2             # keep the last two helmets for the shop floor
+def readme_rules_file() -> str:
+    """The rules file the README shows, as a shop would copy it."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Channel rules"):]
+    return section[section.index("```toml\n") + len("```toml\n"):section.index("```\n", section.index("```toml"))]
 
-[[rules.Web]]
-category = "Bikes"
-in_store_only = true
-above_price = 3000           # never sell bikes over 3,000 online
 
-[[rules.Web]]
-brand = "Lumo"
-in_store_only = true         # this brand only in store
-
-[[rules.Web]]
-price_percent = -5
-ending = ".99"               # web price = shop price -5 %, never under the MAP (the catalog's map column)
-"""
+RULES_FILE = readme_rules_file()
 
 
 def test_price_rule_file_loads_the_readmes_examples_and_the_cli_explains_a_product(engine, tmp_path, capsys):
@@ -391,9 +382,12 @@ def test_price_rule_file_loads_the_readmes_examples_and_the_cli_explains_a_produ
     with engine.connect() as conn:
         before = conn.execute(select(func.count()).select_from(ChannelRule)).scalar()
     assert main(["--load-rules", str(rules), "--db", url]) == 1
-    assert "rule 5 of Web: a safety stock is a whole number of units" in capsys.readouterr().err
+    assert "rule 6 of Web: a safety stock is a whole number of units" in capsys.readouterr().err
+    rules.write_text(RULES_FILE.replace("rules.Web", "rules.Wbe"))  # a store's name mistyped
+    assert main(["--load-rules", str(rules), "--db", url]) == 1
+    assert "no web store named 'Wbe'" in capsys.readouterr().err
     with engine.connect() as conn:
-        assert conn.execute(select(func.count()).select_from(ChannelRule)).scalar() == before == 4
+        assert conn.execute(select(func.count()).select_from(ChannelRule)).scalar() == before == 5
 
 
 def listed(store) -> dict[str, str]:
