@@ -363,6 +363,9 @@ class WebSaleLine(SQLModel, table=True):
     tax_amount: Decimal = Field(default=Decimal("0.00"), sa_type=Money())
     stock_state: str = Field(default=LineStock.NONE, max_length=20)
     product_by_hand: bool = False  # a person chose this line's product (not a listing's link)
+    # Its units are ones a channel rule keeps from the web: not committed until a manager accepts
+    # (the sale's held_back_reason says why); the sale's other lines commit as usual.
+    held_back: bool = Field(default=False, sa_column_kwargs={"server_default": text("false")})
 
 
 class PaymentType(SQLModel, table=True):

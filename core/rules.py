@@ -39,6 +39,25 @@ PRECEDENCE = (RuleScope.PRODUCT, RuleScope.BRAND, RuleScope.CATEGORY, RuleScope.
 MAX_UNITS = 1_000_000
 
 
+def fold(text: str | None) -> str:
+    """How a rule's target and a product's SKU, brand or category are compared: spaces around
+    and capitals (accented ones too) ignored."""
+    return (text or "").strip().lower()
+
+
+def matching(column, keys: set[str]):
+    """SQL that finds at least every row whose `column` folds to one of `keys` (the rule book then
+    decides exactly). SQLite's lower() folds ASCII capitals only, so a key with other letters is
+    matched with each of them as a one-character wildcard."""
+    folded = func.lower(func.trim(column))
+    plain = sorted(key for key in keys if key.isascii())
+    terms = [folded.in_(plain)] if plain else []
+    for key in sorted(keys - set(plain)):
+        escaped = key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        terms.append(folded.like("".join(c if c.isascii() else "_" for c in escaped), escape="\\"))
+    return func.coalesce(or_(*terms), false()) if terms else false()
+
+
 class RuleError(ValueError):
     """A rule that cannot be: said in one line, nothing saved."""
 
@@ -62,7 +81,7 @@ class Rule:
 
     @property
     def key(self) -> str:
-        return self.target.strip().lower()
+        return fold(self.target)
 
     def where(self) -> str:
         """Which products, in the shop's words."""
@@ -136,8 +155,8 @@ class RuleBook:
         return not self.rules
 
     def _first(self, family: str, product: ProductFacts) -> Rule | None:
-        keys = {RuleScope.PRODUCT: product.sku.lower(), RuleScope.BRAND: (product.brand or "").strip().lower(),
-                RuleScope.CATEGORY: (product.category or "").strip().lower(), RuleScope.CHANNEL: ""}
+        keys = {RuleScope.PRODUCT: fold(product.sku), RuleScope.BRAND: fold(product.brand),
+                RuleScope.CATEGORY: fold(product.category), RuleScope.CHANNEL: ""}
         for scope in PRECEDENCE:
             if scope != RuleScope.CHANNEL and not keys[scope]:
                 continue
@@ -169,7 +188,7 @@ class RuleBook:
         return rule.kind == RuleKind.IN_STORE_ONLY, rule.units or 0, rule.name
 
     def floor(self, product: ProductFacts) -> Decision | None:
-        by_hand = self.rules.get(("floor", RuleScope.PRODUCT, product.sku.lower()))
+        by_hand = self.rules.get(("floor", RuleScope.PRODUCT, fold(product.sku)))
         if by_hand is None and product.map_price is not None:
             return Decision(product.map_price, _("minimum advertised price {amount}").format(amount=product.map_price))
         rule = self._first("floor", product)
@@ -185,11 +204,14 @@ class RuleBook:
         if rule is None:
             return Decision(product.price, _("as in the shop"))
         adjusted = product.price * (1 + (rule.percent or Decimal(0)) / 100) + (rule.amount or Decimal(0))
-        adjusted = round_to_ending(adjusted, rule.ending)
         floor = self.floor(product)
+        if adjusted <= 0 and floor is None:
+            # An amount off larger than the price: never a free or one-cent product on the web.
+            return Decision(product.price, _("{rule} would go to nothing: the shop's price").format(rule=rule.name))
+        adjusted = round_to_ending(max(adjusted, CENT), rule.ending)
         if floor is not None and adjusted < floor.value:
             return Decision(floor.value, _("{rule}, stopped at {floor}").format(rule=rule.name, floor=floor.rule))
-        return Decision(max(adjusted, CENT), rule.name)
+        return Decision(adjusted, rule.name)
 
     def touched(self) -> tuple[bool, set[str], set[str], set[str]]:
         """What the export must work out here rather than in SQL: (every product, SKUs, brands,
@@ -334,7 +356,7 @@ def _scope_filter(rules: Iterable[Rule]):
             return true()
         column = {RuleScope.PRODUCT: Product.sku, RuleScope.BRAND: Product.brand,
                   RuleScope.CATEGORY: Product.category}[rule.scope]
-        terms.append(func.lower(func.trim(column)) == rule.key)
+        terms.append(matching(column, {rule.key}))
     return or_(*terms) if terms else false()
 
 

@@ -91,6 +91,17 @@ def read_rules_file(path: Path) -> list[tuple[str, int, Rule, bool]]:
     return found
 
 
+def _rules_of(engine, store: str) -> list[Rule]:
+    from sqlalchemy import select
+
+    from core.models import SalesChannel
+    from core.rules import channel_rules
+
+    with engine.connect() as conn:
+        channel = conn.execute(select(SalesChannel.id).where(SalesChannel.name == store)).scalar_one()
+        return channel_rules(conn, channel)
+
+
 def load_rules_file(engine, path: Path, actor: Actor) -> list[tuple[str, Rule, RuleEffect]]:
     """Every rule checked, and every store named known, before the first is saved."""
     from sqlalchemy import select
@@ -102,9 +113,13 @@ def load_rules_file(engine, path: Path, actor: Actor) -> list[tuple[str, Rule, R
     found = read_rules_file(path)
     with engine.connect() as conn:
         known = set(conn.execute(select(SalesChannel.name)).scalars())
-    for store, _number, _rule, _remove in found:
+    for store, number, rule, remove in found:
         if store not in known:
             raise RuleError(_("{path}: no web store named {name} (the names are the settings file's)").format(
                 path=path, name=repr(store)[:100]))
+        if remove and not any(kept.family == rule.family and kept.scope == rule.scope and kept.key == rule.key
+                              for kept in _rules_of(engine, store)):
+            raise RuleError(_("{path}: rule {number} of {store}: no such rule to remove").format(
+                path=path, number=number, store=store))
     return [(store, rule, (remove_rule if remove else save_rule)(engine, store, rule, actor))
             for store, _number, rule, remove in found]

@@ -25,7 +25,7 @@ from core.connectors.base import Connector, ConnectorError, PriceUpdate, StockUp
 from core.i18n import _, ngettext, number
 from core.db import insert_ignoring_duplicates
 from core.dbtypes import Money, utcnow
-from core.rules import RuleBook, facts, rule_book
+from core.rules import RuleBook, facts, matching, rule_book
 from core.models import RuleKind, RuleScope
 from core.models import ChannelLocation, ExportedStock, Location, Product, ProductLink, SalesChannel, Stock, WebListing
 
@@ -159,9 +159,9 @@ def _ruled(book: RuleBook):
     every, skus, brands, categories = book.touched()
     if every:
         return true()
-    terms = [func.lower(func.trim(column)).in_(sorted(keys))
+    terms = [matching(column, keys)
              for column, keys in ((Product.sku, skus), (Product.brand, brands), (Product.category, categories)) if keys]
-    return func.coalesce(or_(*terms), false()) if terms else false()
+    return or_(*terms) if terms else false()
 
 
 def plan_visibility(conn: Connection, channel_id: int, whole_products: bool,
@@ -174,14 +174,14 @@ def plan_visibility(conn: Connection, channel_id: int, whole_products: bool,
     keys = {scope: {rule.key for rule in book.rules.values()
                     if rule.kind == RuleKind.IN_STORE_ONLY and rule.scope == scope}
             for scope in (RuleScope.PRODUCT, RuleScope.BRAND, RuleScope.CATEGORY)}
-    terms = [func.lower(func.trim(column)).in_(sorted(keys[scope])) for scope, column in (
+    terms = [matching(column, keys[scope]) for scope, column in (
         (RuleScope.PRODUCT, Product.sku), (RuleScope.BRAND, Product.brand), (RuleScope.CATEGORY, Product.category))
         if keys[scope]]
     candidates = (select(ProductLink.id, WebListing.external_id, WebListing.external_product_id)
                   .join(WebListing, WebListing.id == ProductLink.listing_id)
                   .join(Product, Product.id == ProductLink.product_id)
                   .where(ProductLink.channel_id == channel_id,
-                         or_(ProductLink.hidden_by_rule.is_(True), *[func.coalesce(term, false()) for term in terms])))
+                         or_(ProductLink.hidden_by_rule.is_(True), *terms)))
     if products is not None:
         candidates = candidates.where(Product.id.in_(products))
     found = conn.execute(candidates).all()
@@ -222,7 +222,13 @@ def _send_visibility(engine: Engine, channel_id: int, connector: Connector,
     size = connector.price_batch_size
     for start in range(0, len(planned), size):
         batch = planned[start:start + size]
-        connector.set_visibility([update_ for _links, update_ in batch])
+        try:
+            connector.set_visibility([update_ for _links, update_ in batch])
+        except ConnectorError as exc:
+            # The quantities matter more: those listings are sent 0 anyway, and the next round
+            # tries again (their marks did not move).
+            log.warning("the store did not take %d publish/unpublish change(s): %s", len(batch), exc)
+            continue
         with engine.begin() as conn:
             for links, update_ in batch:
                 conn.execute(update(link_table).where(link_table.c.id.in_(links))

@@ -140,17 +140,26 @@ def _stock_lines(state: LineStock, sales):
 
 
 def _to_commit(channel_id: int):
-    """The sales whose lines take their units now: open, shipped from the shop, not waiting for a
-    person to let them take units a rule holds back."""
+    """The sales whose lines take their units now: open and shipped from the shop."""
     return select(sale_table.c.id).where(
         sale_table.c.channel_id == channel_id, sale_table.c.fulfillment == Fulfillment.STORE.value, IS_OPEN,
-        sale_table.c.state.in_([s.value for s in OPEN_FOR_STOCK]), sale_table.c.held_back_reason.is_(None))
+        sale_table.c.state.in_([s.value for s in OPEN_FOR_STOCK]))
+
+
+def _web_locations(conn: Connection, channel_id: int) -> list[tuple[int, ...]]:
+    """The groups of shop locations whose availability the store was sent as one figure (a
+    WooCommerce store selling several: their sum), as the export makes them."""
+    from core.sync.export import stock_targets
+
+    return [target.locations for target in stock_targets(conn, channel_id)]
 
 
 def hold_back_orders(conn: Connection, channel_id: int, scope: list[int] | None = None) -> list[int]:
-    """Flag the sales that would take units a channel rule keeps from the web (held back for the
-    shop floor, or a product sold in store only): ordered before the store heard of the rule. Their
-    units are committed only once a person accepts them (core.rules_orders.accept_held_back).
+    """Hold back the lines that would take units a channel rule keeps from the web (held back for
+    the shop floor, or a product sold in store only), ordered before the store heard of the rule.
+    Those lines commit nothing until a manager accepts the sale (core.sales.accept_held_back); its
+    other lines commit as usual. Availability is counted as the export counted it (the same
+    locations), older orders first, each taking its share before the next is looked at.
     Returns the sales flagged now."""
     book = rule_book(conn, channel_id)
     if book.empty and not book.channel_buffer:
@@ -159,9 +168,9 @@ def hold_back_orders(conn: Connection, channel_id: int, scope: list[int] | None 
     if scope is not None:
         sales = sales.where(sale_table.c.id.in_(scope))
     lines = conn.execute(
-        select(line_table.c.sale_id, line_table.c.product_id, func.sum(line_table.c.quantity).label("quantity"))
-        .where(line_table.c.id.in_(_stock_lines(LineStock.NONE, sales)))
-        .group_by(line_table.c.sale_id, line_table.c.product_id)).all()
+        select(line_table.c.id, line_table.c.sale_id, line_table.c.product_id, line_table.c.quantity)
+        .where(line_table.c.id.in_(_stock_lines(LineStock.NONE, sales)), line_table.c.held_back.is_(False))
+        .order_by(line_table.c.sale_id, line_table.c.id)).all()
     if not lines:
         return []
     products = {row.id: row for row in conn.execute(select(Product.id, Product.sku, Product.brand, Product.category,
@@ -172,27 +181,42 @@ def hold_back_orders(conn: Connection, channel_id: int, scope: list[int] | None 
         select(sale_table.c.id, func.coalesce(sale_table.c.location_id, SalesChannel.location_id))
         .join(SalesChannel, SalesChannel.id == sale_table.c.channel_id)
         .where(sale_table.c.id.in_({line.sale_id for line in lines}))).all())
-    reasons: dict[int, list[str]] = defaultdict(list)
+    groups = _web_locations(conn, channel_id)
+    wanted: dict[tuple[int, int], list] = defaultdict(list)  # one sale's lines of one product
     for line in lines:
-        product = products[line.product_id]
+        wanted[(line.sale_id, line.product_id)].append(line)
+    taken: dict[tuple[int, tuple[int, ...]], int] = defaultdict(int)  # by earlier orders of this pass
+    reasons: dict[int, list[str]] = defaultdict(list)
+    held_lines: list[int] = []
+    for (sale_id, product_id), its_lines in wanted.items():
+        product, quantity = products[product_id], sum(line.quantity for line in its_lines)
         in_store_only, held, rule = book.held_back(facts(product))
         if in_store_only:
-            reasons[line.sale_id].append(_("{sku} is sold in store only ({rule})").format(sku=product.sku, rule=rule))
+            reasons[sale_id].append(_("{sku} is sold in store only ({rule})").format(sku=product.sku, rule=rule))
+            held_lines += [line.id for line in its_lines]
             continue
         if not held:
             continue
-        location = locations.get(line.sale_id) or first_location
+        location = locations.get(sale_id) or first_location
+        group = next((group for group in groups if location in group), (location,))
         on_hand, committed = conn.execute(select(func.coalesce(func.sum(stock_table.c.on_hand), 0),
                                                  func.coalesce(func.sum(stock_table.c.committed), 0)).where(
-            stock_table.c.product_id == line.product_id, stock_table.c.location_id == location)).one()
-        if on_hand - committed - held < line.quantity:
-            reasons[line.sale_id].append(
+            stock_table.c.product_id == product_id, stock_table.c.location_id.in_(group))).one()
+        free = on_hand - committed - taken[(product_id, group)] - held
+        if free < quantity:
+            reasons[sale_id].append(
                 _("{sku}: {quantity} ordered, {free} free for the web after {held} held back ({rule})").format(
-                    sku=product.sku, quantity=line.quantity, free=max(on_hand - committed - held, 0), held=held,
-                    rule=rule))
+                    sku=product.sku, quantity=quantity, free=max(free, 0), held=held, rule=rule))
+            held_lines += [line.id for line in its_lines]
+        else:
+            taken[(product_id, group)] += quantity
+    if held_lines:
+        conn.execute(update(line_table).where(line_table.c.id.in_(held_lines)).values(held_back=True))
     for sale_id, why in reasons.items():
+        before = conn.execute(select(sale_table.c.held_back_reason).where(sale_table.c.id == sale_id)).scalar()
         conn.execute(update(sale_table).where(sale_table.c.id == sale_id)
-                     .values(held_back_reason="; ".join(why), version=sale_table.c.version + 1))
+                     .values(held_back_reason="; ".join(([before] if before else []) + why),
+                             version=sale_table.c.version + 1))
     if reasons and log.isEnabledFor(logging.INFO):
         for number, why in conn.execute(select(sale_table.c.order_number, sale_table.c.held_back_reason)
                                         .where(sale_table.c.id.in_(list(reasons)))):
@@ -204,7 +228,8 @@ def _commit_stock(conn: Connection, channel_id: int, scope: list[int] | None = N
     sales = _to_commit(channel_id)
     if scope is not None:
         sales = sales.where(sale_table.c.id.in_(scope))
-    return _move(conn, _stock_lines(LineStock.NONE, sales), LineStock.COMMITTED, 0, +1)
+    return _move(conn, _stock_lines(LineStock.NONE, sales).where(line_table.c.held_back.is_(False)),
+                 LineStock.COMMITTED, 0, +1)
 
 
 def release_stock(conn: Connection, sales) -> int:

@@ -114,6 +114,16 @@ def test_price_rule_that_would_go_under_the_price_floor_stops_at_the_floor():
     assert book.price(above).value == Decimal("94.99")  # the floor only stops what goes under it
 
 
+def test_price_rule_taking_more_than_the_price_keeps_the_shops_price_unless_a_floor_says():
+    book = RuleBook.of([Rule(RuleKind.PRICE, RuleScope.CHANNEL, amount=Decimal("-50.00"))])
+    cheap = ProductFacts("T-1", None, None, Decimal("30.00"))
+    decision = book.price(cheap)
+    assert decision.value == Decimal("30.00") and "would go to nothing" in decision.rule
+    assert book.price(ProductFacts("T-2", None, None, Decimal("80.00"))).value == Decimal("30.00")
+    floored = ProductFacts("T-3", None, None, Decimal("30.00"), map_price=Decimal("25.00"))
+    assert book.price(floored).value == Decimal("25.00")
+
+
 @pytest.mark.parametrize("rule", [
     Rule(RuleKind.SAFETY_STOCK, RuleScope.BRAND, "Acme", units=-1),
     Rule(RuleKind.SAFETY_STOCK, RuleScope.BRAND, "", units=2),
@@ -383,6 +393,13 @@ def test_price_rule_file_loads_the_readmes_examples_and_the_cli_explains_a_produ
         before = conn.execute(select(func.count()).select_from(ChannelRule)).scalar()
     assert main(["--load-rules", str(rules), "--db", url]) == 1
     assert "rule 6 of Web: a safety stock is a whole number of units" in capsys.readouterr().err
+    # Taking off a rule that is not there stops the file before anything is saved.
+    rules.write_text('[[rules.Web]]\nbrand = "Grip"\nsafety_stock = 1\n\n'
+                     '[[rules.Web]]\nbrand = "Nobrand"\nin_store_only = true\nremove = true\n')
+    assert main(["--load-rules", str(rules), "--db", url]) == 1
+    assert "rule 2 of Web: no such rule to remove; nothing was changed." in capsys.readouterr().err
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(ChannelRule)).scalar() == 5
     rules.write_text(RULES_FILE.replace("rules.Web", "rules.Wbe"))  # a store's name mistyped
     assert main(["--load-rules", str(rules), "--db", url]) == 1
     assert "no web store named 'Wbe'" in capsys.readouterr().err
@@ -462,3 +479,95 @@ def test_safety_stock_follows_a_product_moved_into_its_category_through_the_chan
         report, changes = export_changes(engine, channel, connector)
         assert changes.products == {product_id(engine, "POS-6")} and report.quantities_sent == 1
         assert on_the_store(store)["POS-6"][0] == 7
+
+
+def test_safety_stock_and_price_rule_reach_brands_with_accented_capitals(engine):
+    """SQLite folds ASCII capitals only: a rule for "éclat" must still reach a brand stored as
+    "ÉCLAT " (the rule book decides; the SQL only narrows the rows)."""
+    store = make_store(products=6, orders=0)
+    shop = catalog(store).decode().replace(",Lumo,", ",ÉCLAT ,")
+    import_catalog(engine, shop.encode(), "Main Street", MANAGER)
+    with LoopbackServer(store) as server:
+        apply_channel_settings(engine, {"Web": {"platform": "shopify", "url": server.url, "location": "Main Street",
+                                                "store_location_id": LOCATION_ID}})
+        connector = shopify(server, lambda s: None)
+        sync(engine, connector)
+        save_rule(engine, "Web", Rule(RuleKind.SAFETY_STOCK, RuleScope.BRAND, "éclat", units=3), MANAGER)
+        effect = save_rule(engine, "Web", Rule(RuleKind.PRICE, RuleScope.BRAND, "Éclat", percent=Decimal("-10")),
+                           MANAGER)
+        assert effect.reached == 1 and effect.moved == 1
+        sync(engine, connector)
+    assert on_the_store(store)["POS-5"] == (1, Decimal("27.00"))
+
+
+def web_order(number: int, *lines: tuple[object, int]) -> DemoOrder:
+    return DemoOrder(number=number, name=f"#{number}", created_at=f"2026-11-27T10:{number % 60:02d}:00Z",
+                     updated_at=f"2026-11-27T10:{number % 60:02d}:00Z", email="r@example.com", customer="Rider",
+                     phone=None, address=["Rider", "1 Main St", "Springfield"],
+                     lines=[DemoOrderLine(number * 10 + n, variant, "Item", quantity, variant.price, Decimal("0"))
+                            for n, (variant, quantity) in enumerate(lines)])
+
+
+def committed_of(engine, sku: str) -> int:
+    with engine.connect() as conn:
+        return conn.execute(select(func.coalesce(func.sum(Stock.committed), 0)).join(
+            Product, Product.id == Stock.product_id).where(Product.sku == sku)).scalar()
+
+
+def test_safety_stock_counts_earlier_orders_of_the_same_import_and_holds_back_only_the_lines_it_concerns(ruled_shop):
+    engine, store, connector = ruled_shop
+    save_rule(engine, "Web", THE_SHOPS_RULES[0], MANAGER)  # two helmets kept back
+    variant = {v.number: v for _p, v in store.variants()}
+    # Five of POS-2 on hand, two kept: three for the web. Two orders of two arrive together; the
+    # second also has gloves, which nothing holds back.
+    store.place_order(web_order(801, (variant[2], 2)))
+    store.place_order(web_order(802, (variant[2], 2), (variant[6], 1)))
+    sync(engine, connector)
+    with engine.connect() as conn:
+        reasons = dict(conn.execute(select(WebSale.order_number, WebSale.held_back_reason)
+                                    .where(WebSale.order_number.in_(["#801", "#802"]))).all())
+    assert reasons["#801"] is None and "POS-2: 2 ordered, 1 free for the web" in reasons["#802"]
+    assert committed_of(engine, "POS-2") == 2, "the first order only: the second would eat the kept helmets"
+    assert committed_of(engine, "POS-6") == 1, "the gloves of the held-back order are committed as usual"
+
+
+def test_safety_stock_on_a_woocommerce_store_selling_two_locations_counts_both(engine):
+    from core.locations import add_location
+
+    store = make_store(products=6, orders=0)
+    add_location(engine, "Main Street", MANAGER)
+    add_location(engine, "Riverside", MANAGER)
+    import_catalog(engine, catalog(store), "Main Street", MANAGER)
+    import_catalog(engine, catalog(store), "Riverside", MANAGER)
+    with LoopbackServer(store) as server:
+        apply_channel_settings(engine, {"Web": {"platform": "woocommerce", "url": server.url,
+                                                "location": "Main Street",
+                                                "locations": {"Main Street": "Main Street", "Riverside": "Riverside"}}})
+        connector = woo(server, lambda s: None)
+        sync(engine, connector)
+        save_rule(engine, "Web", THE_SHOPS_RULES[0], MANAGER)
+        sync(engine, connector)
+        assert on_the_store(store)["POS-1"][0] == 2  # 2 + 2 on hand, 2 kept: the store sells the sum
+        store.place_order(web_order(803, (next(v for _p, v in store.variants() if v.number == 1), 2)))
+        sync(engine, connector)
+    with engine.connect() as conn:
+        reason = conn.execute(select(WebSale.held_back_reason).where(WebSale.order_number == "#803")).scalar()
+    assert reason is None and committed_of(engine, "POS-1") == 2
+
+
+def test_safety_stock_is_sent_even_when_the_store_refuses_to_unpublish(ruled_shop, monkeypatch):
+    from core.connectors.base import ConnectorError
+
+    engine, store, connector = ruled_shop
+
+    def refused(updates):
+        raise ConnectorError("the store refused to publish or unpublish: Status is locked")
+
+    monkeypatch.setattr(connector, "set_visibility", refused)
+    save_rule(engine, "Web", THE_SHOPS_RULES[2], MANAGER)  # Lumo in store only
+    save_rule(engine, "Web", THE_SHOPS_RULES[0], MANAGER)  # two helmets kept back
+    sync(engine, connector)
+    assert on_the_store(store)["POS-5"][0] == 0 and on_the_store(store)["POS-1"][0] == 0
+    with engine.connect() as conn:
+        channel = conn.execute(select(SalesChannel.id)).scalar_one()
+        assert len(plan_visibility(conn, channel, connector.hides_whole_products)) == 1, "tried again next round"
