@@ -258,9 +258,10 @@ class ProductLink(SQLModel, table=True):
     last_exported_quantity: int | None = None
     last_exported_price: Decimal | None = Field(default=None, sa_type=Money())
     last_exported_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    # Unpublished by Tandem for a channel rule (in store only): published again when the rule goes.
-    # A listing the shop unpublished itself is never published by Tandem.
-    hidden_by_rule: bool = Field(default=False, sa_column_kwargs={"server_default": text("false")})
+    # A channel rule (in store only) wants the listing off the web store: "tandem" when Tandem
+    # unpublished it (published again when the rule goes), "already" when the store had it
+    # unpublished already (the shop's own doing: Tandem never publishes it).
+    unpublished: str | None = Field(default=None, max_length=10)
 
 
 class ExportedStock(SQLModel, table=True):

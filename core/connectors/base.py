@@ -172,6 +172,7 @@ class VisibilityUpdate:
     listing_external_id: str
     external_product_id: str | None
     visible: bool
+    was_ours: bool = False  # publishing again: Tandem unpublished it (nothing else is ever published)
 
 
 @dataclass
@@ -216,6 +217,10 @@ class Connector(Protocol):
 
     def set_visibility(self, updates: list[VisibilityUpdate]) -> None:
         """Publish or unpublish, in one call."""
+
+    def published(self, updates: list[VisibilityUpdate]) -> set[str]:
+        """Which of these the store shows now (Shopify: product ids; WooCommerce: listing ids), read
+        just before unpublishing: what the shop took off itself is never Tandem's to put back."""
 
     # A connector whose platform takes prices in bulk (Shopify) also has `bulk_prices_from` (the
     # number of prices from which the export uses it) and `set_prices_in_bulk(updates)`, which

@@ -178,6 +178,14 @@ def stock_document(calls: int, idempotent: bool = False) -> str:
     return f"mutation TandemSetStock({variables}) {{\n{fields}}}\n"
 
 
+# Which products the store shows now, read just before unpublishing (at most 250 ids).
+PRODUCT_STATUSES = """
+query TandemProductStatuses($ids: [ID!]!) {
+  nodes(ids: $ids) { ... on Product { id status } }
+}
+"""
+
+
 def status_document(calls: int) -> str:
     """`calls` productUpdate in one request, each setting one product's status (ACTIVE or DRAFT:
     a draft is on no sales channel; nothing is deleted), aliased s0, s1, ..."""
@@ -330,7 +338,7 @@ CHECK_SAMPLE = 50  # listings looked at for the part-number field
 DOCUMENTS = {"check_access": CHECK_ACCESS, "check_locations": CHECK_LOCATIONS, "check_linked": CHECK_LINKED,
              "check_by_sku": CHECK_BY_SKU, "listings": LISTINGS, "orders": ORDERS, "order_lines": ORDER_LINES_PAGE,
              "set_stock": stock_document(STOCK_ALIASES), "set_prices": prices_document(PRICE_ALIASES),
-             "set_status": status_document(PRICE_ALIASES),
+             "set_status": status_document(PRICE_ALIASES), "product_statuses": PRODUCT_STATUSES,
              "capturable": CAPTURABLE, "captures": CAPTURES, "capture": CAPTURE, "fulfil": FULFIL,
              "refundable": REFUNDABLE, "refund": REFUND, "cancel": CANCEL, **shopify_bulk.DOCUMENTS,
              "bulk_prices": BULK_PRICES, "register_webhook": REGISTER_WEBHOOK}
@@ -953,6 +961,13 @@ class ShopifyConnector:
             errors = [error for n in range(len(products)) for error in data[f"p{n}"]["userErrors"]]
             if errors:
                 raise ConnectorError(_('the store refused the prices: {value}').format(value=errors[0]['message']))
+
+    def published(self, updates: list[VisibilityUpdate]) -> set[str]:
+        """The products among these the store has ACTIVE now (a draft or archived one is the shop's)."""
+        ids = sorted({u.external_product_id for u in updates if u.external_product_id})
+        data = self._graphql("product_statuses", {"ids": ids})
+        with reading("product_statuses"):
+            return {node["id"] for node in data["nodes"] if node and node.get("status") == "ACTIVE"}
 
     def set_visibility(self, updates: list[VisibilityUpdate]) -> None:
         """One request: each product's status, DRAFT to unpublish, ACTIVE to publish again."""

@@ -562,6 +562,29 @@ class WooCommerceConnector:
     def set_prices(self, updates: list[PriceUpdate]) -> None:
         self._batch([(u.listing_external_id, {"regular_price": f"{u.price:.2f}"}) for u in updates], "set_prices")
 
+    def published(self, updates: list[VisibilityUpdate]) -> set[str]:
+        """The listings among these the store has published now (status "publish")."""
+        simple: list[int] = []
+        variations: dict[str, list[int]] = defaultdict(list)
+        for u in updates:
+            parts = u.listing_external_id.split(":")
+            if parts[0] == "variation":
+                variations[parts[1]].append(int(parts[2]))
+            else:
+                simple.append(int(parts[1]))
+        asked = [("/products", "product:{}", simple)] + [
+            (f"/products/{parent}/variations", f"variation:{parent}:{{}}", ids) for parent, ids in variations.items()]
+        shown = set()
+        for path, named, ids in asked:
+            for start in range(0, len(ids), PAGE):
+                chunk = ids[start:start + PAGE]
+                response = self.client.request("GET", f"{API}{path}", "statuses", params={
+                    "include": ",".join(map(str, chunk)), "_fields": "id,status", "per_page": PAGE})
+                with reading("statuses"):
+                    shown |= {named.format(item["id"]) for item in self._json(response, "statuses")
+                              if item.get("status") == "publish"}
+        return shown
+
     def set_visibility(self, updates: list[VisibilityUpdate]) -> None:
         """"private": only the shop's admins see it, nothing is deleted; "publish" puts it back."""
         self._batch([(u.listing_external_id, {"status": "publish" if u.visible else "private"}) for u in updates],

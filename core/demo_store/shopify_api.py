@@ -219,6 +219,13 @@ def _set_status_calls(store: DemoStore, document: str, v: dict) -> dict:
     return answered
 
 
+def _product_statuses(store: DemoStore, v: dict) -> dict:
+    """nodes(ids:): each id's node, or null for an id the store does not know."""
+    products = _products_by_gid(store)
+    return {"nodes": [{"id": gid, "status": products[gid].status} if gid in products else None
+                      for gid in v.get("ids") or []]}
+
+
 def _products_by_gid(store: DemoStore) -> dict:
     """Read afresh for each request (a test may take a product away between two)."""
     return {product.gid: product for product in store.products}
@@ -490,6 +497,7 @@ def _answer(store: DemoStore, body: bytes, fault: str | None, base_url: str, api
             "TandemSetStock": lambda: _set_stock_calls(store, document, variables),
             "TandemSetPrices": lambda: _set_prices_calls(store, document, variables),
             "TandemSetStatus": lambda: _set_status_calls(store, document, variables),
+            "TandemProductStatuses": lambda: _product_statuses(store, variables),
             "TandemCapturable": lambda: _capturable(store, variables),
             "TandemCapture": lambda: _capture(store, variables),
             "TandemCaptures": lambda: _captures(store, variables),

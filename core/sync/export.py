@@ -167,9 +167,10 @@ def _ruled(book: RuleBook):
 def plan_visibility(conn: Connection, channel_id: int, whole_products: bool,
                     products: Sequence[int] | None = None) -> list[tuple[list[int], VisibilityUpdate]]:
     """What to unpublish (a product sold in store only) or publish again (its rule gone), with the
-    links whose marks move when the store takes it. Only what Tandem itself unpublished is ever
-    published again. A platform hiding whole products (Shopify) hides one only when every listing
-    of it on the store is in store only."""
+    links whose marks move when it is done. A platform hiding whole products (Shopify) hides one
+    only when every linked listing of it on the store is in store only (a listing linked to no
+    shop product does not count either way). Only what Tandem itself unpublished is ever published
+    again; a mark without a rule behind it any more is simply cleared."""
     book = rule_book(conn, channel_id)
     keys = {scope: {rule.key for rule in book.rules.values()
                     if rule.kind == RuleKind.IN_STORE_ONLY and rule.scope == scope}
@@ -181,18 +182,17 @@ def plan_visibility(conn: Connection, channel_id: int, whole_products: bool,
                   .join(WebListing, WebListing.id == ProductLink.listing_id)
                   .join(Product, Product.id == ProductLink.product_id)
                   .where(ProductLink.channel_id == channel_id,
-                         or_(ProductLink.hidden_by_rule.is_(True), *terms)))
+                         or_(ProductLink.unpublished.is_not(None), *terms)))
     if products is not None:
         candidates = candidates.where(Product.id.in_(products))
     found = conn.execute(candidates).all()
     if not found:
         return []
-    # Every listing of the products concerned, linked or not: a product hides only as a whole.
     listings = (select(WebListing.external_id, WebListing.external_product_id, ProductLink.id.label("link"),
-                       ProductLink.hidden_by_rule, Product.sku, Product.brand, Product.category, Product.price,
+                       ProductLink.unpublished, Product.sku, Product.brand, Product.category, Product.price,
                        Product.msrp, Product.map_price)
-                .outerjoin(ProductLink, ProductLink.listing_id == WebListing.id)
-                .outerjoin(Product, Product.id == ProductLink.product_id)
+                .join(ProductLink, ProductLink.listing_id == WebListing.id)
+                .join(Product, Product.id == ProductLink.product_id)
                 .where(WebListing.channel_id == channel_id))
     if whole_products:
         listings = listings.where(WebListing.external_product_id.in_({row.external_product_id for row in found}))
@@ -203,27 +203,34 @@ def plan_visibility(conn: Connection, channel_id: int, whole_products: bool,
         groups.setdefault(row.external_product_id if whole_products else row.external_id, []).append(row)
     planned = []
     for rows in groups.values():
-        hide = all(row.sku is not None and book.held_back(facts(row))[0] for row in rows)
-        marked = [bool(row.hidden_by_rule) for row in rows if row.link is not None]
-        links = [row.link for row in rows if row.link is not None]
-        if hide and not all(marked) or not hide and any(marked):
-            planned.append((links, VisibilityUpdate(rows[0].external_id, rows[0].external_product_id, not hide)))
+        hide = all(book.held_back(facts(row))[0] for row in rows)
+        marks = {row.unpublished for row in rows}
+        links = [row.link for row in rows]
+        if hide and None in marks or not hide and marks != {None}:
+            planned.append((links, VisibilityUpdate(rows[0].external_id, rows[0].external_product_id, not hide,
+                                                    was_ours="tandem" in marks)))
     return planned
 
 
 def _send_visibility(engine: Engine, channel_id: int, connector: Connector,
                      products: Sequence[int] | None = None) -> int:
-    """Each batch taken by the store moves its links' marks; returns the listings (or products)
-    published or unpublished."""
+    """Unpublish (only what the store still shows: what the shop took off itself is marked
+    "already" and left alone) and publish again (only what Tandem took off); each batch's marks
+    move once the store took it. Returns the listings (or products) changed on the store."""
     if getattr(connector, "set_visibility", None) is None:
         return 0
     with engine.connect() as conn:
         planned = plan_visibility(conn, channel_id, connector.hides_whole_products, products)
-    size = connector.price_batch_size
+    size, changed = connector.price_batch_size, 0
     for start in range(0, len(planned), size):
         batch = planned[start:start + size]
         try:
-            connector.set_visibility([update_ for _links, update_ in batch])
+            hiding = [update_ for _links, update_ in batch if not update_.visible]
+            shown = connector.published(hiding) if hiding else set()
+            sent = [update_ for _links, update_ in batch
+                    if (update_.visible and update_.was_ours) or (not update_.visible and _key(connector, update_) in shown)]
+            if sent:
+                connector.set_visibility(sent)
         except ConnectorError as exc:
             # The quantities matter more: those listings are sent 0 anyway, and the next round
             # tries again (their marks did not move).
@@ -231,12 +238,20 @@ def _send_visibility(engine: Engine, channel_id: int, connector: Connector,
             continue
         with engine.begin() as conn:
             for links, update_ in batch:
-                conn.execute(update(link_table).where(link_table.c.id.in_(links))
-                             .values(hidden_by_rule=not update_.visible))
-                log.info("listing %s %s (channel rule: in store only)", update_.external_product_id
-                         if connector.hides_whole_products else update_.listing_external_id,
-                         "published again" if update_.visible else "unpublished")
-    return len(planned)
+                # A product Tandem had already taken off (a variant linked since) stays Tandem's.
+                ours = _key(connector, update_) in shown or update_.was_ours
+                mark = None if update_.visible else ("tandem" if ours else "already")
+                conn.execute(update(link_table).where(link_table.c.id.in_(links)).values(unpublished=mark))
+                if update_.visible and update_.was_ours or mark == "tandem":
+                    log.info("listing %s %s (channel rule: in store only)", _key(connector, update_),
+                             "published again" if update_.visible else "unpublished")
+        changed += len(sent)
+    return changed
+
+
+def _key(connector: Connector, update_: VisibilityUpdate) -> str:
+    """What the platform publishes: a product (Shopify), or each listing (WooCommerce)."""
+    return update_.external_product_id if connector.hides_whole_products else update_.listing_external_id
 
 
 def plan_export(conn: Connection, channel_id: int, full: bool = False) -> ExportPlan:

@@ -81,8 +81,7 @@ def upgrade() -> None:
                     postgresql_where=sa.text(HELD_BACK_CONDITION))
     op.add_column('websaleline', sa.Column('held_back', sa.Boolean(), nullable=False,
                                            server_default=sa.text('false')))
-    op.add_column('productlink', sa.Column('hidden_by_rule', sa.Boolean(), nullable=False,
-                                           server_default=sa.text('false')))
+    op.add_column('productlink', sa.Column('unpublished', sa.String(length=10), nullable=True))
     op.add_column('websale', sa.Column('held_back_accepted_by', sa.String(length=100), nullable=True))
     for statement in _product_update_trigger(TO_STORES, WATCHED):
         op.execute(statement)
@@ -93,7 +92,7 @@ def downgrade() -> None:
     for statement in _product_update_trigger(BEFORE, WATCHED[:8]):
         op.execute(statement)
     # In place (SQLite 3.35+ drops a column without copying its table), so the triggers stay.
-    for table, column in (('websaleline', 'held_back'), ('productlink', 'hidden_by_rule'), ('websale', 'held_back_accepted_by'),
+    for table, column in (('websaleline', 'held_back'), ('productlink', 'unpublished'), ('websale', 'held_back_accepted_by'),
                           ('websale', 'held_back_reason'),
                           ('product', 'map_price'), ('product', 'category')):
         op.drop_column(table, column)

@@ -112,6 +112,7 @@ VARIABLES_FOR = {
     "refundable": {},
     "bulk_status": {},
     "current_bulk": {},
+    "product_statuses": {},
 }
 QUERIES = [name for name, document in shopify.DOCUMENTS.items() if document.lstrip().startswith("query")]
 
