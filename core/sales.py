@@ -194,7 +194,7 @@ def accept_held_back(engine: Engine, sale_id: int, actor: Actor, seen_version: i
             raise SaleError(_("this sale is not waiting on a web-store rule"))
         _claim(conn, sale_id, seen_version, held_back_reason=None, held_back_accepted_by=actor.user)
         conn.execute(update(line_table).where(line_table.c.sale_id == sale_id).values(held_back=False))
-        audit(conn, actor, "held_back_accepted", "websale", sale.order_number, "held_back_reason",
+        audit(conn, actor, "held_back_accepted", "websale", str(sale_id), "held_back_reason",
               sale.held_back_reason, None)
         settle_sales(conn, sale.channel_id, sale_ids=[sale_id])
     return sale.held_back_reason
