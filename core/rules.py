@@ -213,17 +213,6 @@ class RuleBook:
             return Decision(floor.value, _("{rule}, stopped at {floor}").format(rule=rule.name, floor=floor.rule))
         return Decision(adjusted, rule.name)
 
-    def touched(self) -> tuple[bool, set[str], set[str], set[str]]:
-        """What the export must work out here rather than in SQL: (every product, SKUs, brands,
-        categories) named by a rule that can move a quantity or a price."""
-        every = any(scope == RuleScope.CHANNEL and family == "price" for family, scope, _key in self.rules)
-        named: dict[RuleScope, set[str]] = {RuleScope.PRODUCT: set(), RuleScope.BRAND: set(),
-                                            RuleScope.CATEGORY: set()}
-        for (family, scope, key) in self.rules:
-            if family != "floor" and scope in named:
-                named[scope].add(key)
-        return every, named[RuleScope.PRODUCT], named[RuleScope.BRAND], named[RuleScope.CATEGORY]
-
 
 def round_to_ending(price: Decimal, ending: str | None) -> Decimal:
     """To the nearest price with the shop's ending: ".99" makes 47.32 into 46.99 or 47.99 (the
@@ -348,15 +337,17 @@ def _facts_query(channel_id: int):
             .distinct())
 
 
-def _scope_filter(rules: Iterable[Rule]):
-    """The products any of `rules` can reach, as SQL (a rule for every product: all of them)."""
-    terms = []
+def products_reached(rules: Iterable[Rule]):
+    """The products any of `rules` can reach, as SQL: at least those (the rule book then decides
+    exactly); a rule for every product reaches them all. One IN-list or LIKE per scope."""
+    keys: dict[RuleScope, set[str]] = {RuleScope.PRODUCT: set(), RuleScope.BRAND: set(), RuleScope.CATEGORY: set()}
     for rule in rules:
         if rule.scope == RuleScope.CHANNEL:
             return true()
-        column = {RuleScope.PRODUCT: Product.sku, RuleScope.BRAND: Product.brand,
-                  RuleScope.CATEGORY: Product.category}[rule.scope]
-        terms.append(matching(column, {rule.key}))
+        keys[rule.scope].add(rule.key)
+    terms = [matching(column, keys[scope]) for scope, column in (
+        (RuleScope.PRODUCT, Product.sku), (RuleScope.BRAND, Product.brand), (RuleScope.CATEGORY, Product.category))
+        if keys[scope]]
     return or_(*terms) if terms else false()
 
 
@@ -369,7 +360,7 @@ def rule_effect(conn: Connection, channel_id: int, before: RuleBook, after: Rule
     """The products of the channel within the reach of the changed rules whose sent values differ
     between the two books (the stores' availability summed over the shop, as a web store sees it)."""
     moved, replanned, quantities, prices, reached = [], [], 0, 0, 0
-    for row in conn.execute(_facts_query(channel_id).where(_scope_filter(list(reach)))):
+    for row in conn.execute(_facts_query(channel_id).where(products_reached(reach))):
         reached += 1
         product = facts(row)
         quantity = before.quantity(product, row.available), after.quantity(product, row.available)
@@ -386,7 +377,7 @@ def rule_effect(conn: Connection, channel_id: int, before: RuleBook, after: Rule
     return RuleEffect(tuple(moved), quantities, prices, tuple(replanned), reached)
 
 
-def _channel_id(conn: Connection, channel: str | int) -> int:
+def channel_id_of(conn: Connection, channel: str | int) -> int:
     if isinstance(channel, int):
         return channel
     found = conn.execute(select(SalesChannel.id).where(SalesChannel.name == channel)).scalar()
@@ -403,7 +394,7 @@ def _same_slot(rule: Rule):
 def preview_rule(engine: Engine, channel: str | int, rule: Rule, remove: bool = False) -> RuleEffect:
     """How many products saving (or removing) the rule would move, without saving it."""
     with engine.connect() as conn:
-        return _effect_of(conn, _channel_id(conn, channel), checked(rule), remove)
+        return _effect_of(conn, channel_id_of(conn, channel), checked(rule), remove)
 
 
 def _effect_of(conn: Connection, channel_id: int, rule: Rule, remove: bool) -> RuleEffect:
@@ -427,7 +418,7 @@ def save_rule(engine: Engine, channel: str | int, rule: Rule, actor: Actor) -> R
     require(actor, "rules.change")
     rule = checked(rule)
     with engine.begin() as conn:
-        channel_id = _channel_id(conn, channel)
+        channel_id = channel_id_of(conn, channel)
         effect = _effect_of(conn, channel_id, rule, remove=False)
         old = conn.execute(select(rule_table).where(rule_table.c.channel_id == channel_id, _same_slot(rule))).first()
         values = {"kind": rule.kind.value, "units": rule.units, "above_price": rule.above_price,
@@ -450,7 +441,7 @@ def save_rule(engine: Engine, channel: str | int, rule: Rule, actor: Actor) -> R
 def remove_rule(engine: Engine, channel: str | int, rule: Rule, actor: Actor) -> RuleEffect:
     require(actor, "rules.change")
     with engine.begin() as conn:
-        channel_id = _channel_id(conn, channel)
+        channel_id = channel_id_of(conn, channel)
         old = conn.execute(select(rule_table).where(rule_table.c.channel_id == channel_id, _same_slot(rule))).first()
         if old is None:
             raise RuleError(_("no such rule on this web store: {rule}").format(rule=rule.name))

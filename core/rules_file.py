@@ -18,7 +18,7 @@ from pathlib import Path
 from core.audit import Actor
 from core.i18n import _
 from core.models import RuleKind, RuleScope
-from core.rules import Rule, RuleEffect, RuleError, checked, remove_rule, save_rule
+from core.rules import Rule, RuleEffect, RuleError, channel_id_of, channel_rules, checked, remove_rule, save_rule
 
 SCOPES = {"product": RuleScope.PRODUCT, "brand": RuleScope.BRAND, "category": RuleScope.CATEGORY}
 KINDS = {"safety_stock": RuleKind.SAFETY_STOCK, "in_store_only": RuleKind.IN_STORE_ONLY,
@@ -92,14 +92,8 @@ def read_rules_file(path: Path) -> list[tuple[str, int, Rule, bool]]:
 
 
 def _rules_of(engine, store: str) -> list[Rule]:
-    from sqlalchemy import select
-
-    from core.models import SalesChannel
-    from core.rules import channel_rules
-
     with engine.connect() as conn:
-        channel = conn.execute(select(SalesChannel.id).where(SalesChannel.name == store)).scalar_one()
-        return channel_rules(conn, channel)
+        return channel_rules(conn, channel_id_of(conn, store))
 
 
 def load_rules_file(engine, path: Path, actor: Actor) -> list[tuple[str, Rule, RuleEffect]]:

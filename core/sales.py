@@ -18,7 +18,7 @@ from core.i18n import _, money
 from core.i18n import N_
 from core.audit import Actor
 from core.audit import record as audit
-from core.models import GiftCard, Location, Product, SaleState, Stock, WebSale, WebSaleLine
+from core.models import CLOSED_SALE_STATES, GiftCard, Location, Product, SaleState, Stock, WebSale, WebSaleLine
 from core.sync.matching import match_sale_lines
 from core.sync.settle import release_lines, settle_sales
 
@@ -192,6 +192,9 @@ def accept_held_back(engine: Engine, sale_id: int, actor: Actor, seen_version: i
         sale = _sale(conn, sale_id)
         if not sale.held_back_reason:
             raise SaleError(_("this sale is not waiting on a web-store rule"))
+        if sale.state in CLOSED_SALE_STATES:
+            raise SaleError(_('the sale is {value}; its lines cannot change').format(
+                value=_(STATUS_LABELS.get(sale.state, sale.state))))
         _claim(conn, sale_id, seen_version, held_back_reason=None, held_back_accepted_by=actor.user)
         conn.execute(update(line_table).where(line_table.c.sale_id == sale_id).values(held_back=False))
         audit(conn, actor, "held_back_accepted", "websale", str(sale_id), "held_back_reason",

@@ -18,15 +18,15 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Callable, Iterator, Sequence
 
-from sqlalchemy import Connection, Engine, bindparam, case, false, func, literal, or_, select, true, update
+from sqlalchemy import Connection, Engine, bindparam, case, false, func, literal, or_, select, update
 
 from core.changes import ChangePosition, StoreChanges, current_position, read_store_changes, save_position, saved_position
 from core.connectors.base import Connector, ConnectorError, PriceUpdate, StockUpdate, VisibilityUpdate
 from core.i18n import _, ngettext, number
 from core.db import insert_ignoring_duplicates
 from core.dbtypes import Money, utcnow
-from core.rules import RuleBook, facts, matching, rule_book
-from core.models import RuleKind, RuleScope
+from core.rules import RuleBook, facts, products_reached, rule_book
+from core.models import RuleKind
 from core.models import ChannelLocation, ExportedStock, Location, Product, ProductLink, SalesChannel, Stock, WebListing
 
 log = logging.getLogger(__name__)
@@ -152,16 +152,9 @@ def _planned(conn: Connection, channel_id: int, full: bool, target: StockTarget 
 
 
 def _ruled(book: RuleBook):
-    """Whether a product's quantity or price comes from a rule, as SQL (a rule for the whole
-    channel's prices: every product)."""
-    if book.empty:
-        return false()
-    every, skus, brands, categories = book.touched()
-    if every:
-        return true()
-    terms = [matching(column, keys)
-             for column, keys in ((Product.sku, skus), (Product.brand, brands), (Product.category, categories)) if keys]
-    return or_(*terms) if terms else false()
+    """Whether a product's quantity or price may come from a rule, as SQL (floors only bound what
+    a price rule makes)."""
+    return products_reached(rule for rule in book.rules.values() if rule.family != "floor")
 
 
 def plan_visibility(conn: Connection, channel_id: int, whole_products: bool,
@@ -172,17 +165,12 @@ def plan_visibility(conn: Connection, channel_id: int, whole_products: bool,
     shop product does not count either way). Only what Tandem itself unpublished is ever published
     again; a mark without a rule behind it any more is simply cleared."""
     book = rule_book(conn, channel_id)
-    keys = {scope: {rule.key for rule in book.rules.values()
-                    if rule.kind == RuleKind.IN_STORE_ONLY and rule.scope == scope}
-            for scope in (RuleScope.PRODUCT, RuleScope.BRAND, RuleScope.CATEGORY)}
-    terms = [matching(column, keys[scope]) for scope, column in (
-        (RuleScope.PRODUCT, Product.sku), (RuleScope.BRAND, Product.brand), (RuleScope.CATEGORY, Product.category))
-        if keys[scope]]
+    in_store_only = products_reached(rule for rule in book.rules.values() if rule.kind == RuleKind.IN_STORE_ONLY)
     candidates = (select(ProductLink.id, WebListing.external_id, WebListing.external_product_id)
                   .join(WebListing, WebListing.id == ProductLink.listing_id)
                   .join(Product, Product.id == ProductLink.product_id)
                   .where(ProductLink.channel_id == channel_id,
-                         or_(ProductLink.unpublished.is_not(None), *terms)))
+                         or_(ProductLink.unpublished.is_not(None), in_store_only)))
     if products is not None:
         candidates = candidates.where(Product.id.in_(products))
     found = conn.execute(candidates).all()

@@ -97,6 +97,15 @@ def _first_location(conn: Connection) -> int | None:
     return conn.execute(select(Location.id).order_by(Location.id).limit(1)).scalar()
 
 
+def _sale_locations(conn: Connection, sale_ids) -> dict[int, int | None]:
+    """Where each sale's units are: its own location, else its channel's, else the shop's first."""
+    first_location = _first_location(conn)
+    return {sale: location or first_location for sale, location in conn.execute(
+        select(sale_table.c.id, func.coalesce(sale_table.c.location_id, SalesChannel.location_id))
+        .join(SalesChannel, SalesChannel.id == sale_table.c.channel_id)
+        .where(sale_table.c.id.in_(set(sale_ids))))}
+
+
 def _move(conn: Connection, lines_query, new_state: LineStock, on_hand_sign: int, committed_sign: int) -> int:
     """Move the selected lines to `new_state` and apply their quantities to stock, once."""
     moved = conn.execute(
@@ -106,18 +115,12 @@ def _move(conn: Connection, lines_query, new_state: LineStock, on_hand_sign: int
     ).all()
     if not moved:
         return 0
-    # Each sale's stock is at its own location, else its channel's, else the shop's first one.
-    first_location = _first_location(conn)
-    locations = dict(conn.execute(
-        select(sale_table.c.id, func.coalesce(sale_table.c.location_id, SalesChannel.location_id))
-        .join(SalesChannel, SalesChannel.id == sale_table.c.channel_id)
-        .where(sale_table.c.id.in_({sale for _, _, sale in moved}))
-    ).all())
+    locations = _sale_locations(conn, (sale for _, _, sale in moved))
     totals: dict[tuple[int, int], int] = defaultdict(int)
     for product, quantity, sale in moved:
-        totals[(product, locations.get(sale) or first_location)] += quantity
+        totals[(product, locations[sale])] += quantity
     if log.isEnabledFor(logging.INFO):
-        _log_moves(conn, moved, new_state, locations, first_location)
+        _log_moves(conn, moved, new_state, locations)
     insert_ignoring_duplicates(conn, stock_table, [
         {"product_id": p, "location_id": loc, "on_hand": 0, "committed": 0, "version": 1, "updated_at": utcnow()}
         for p, loc in totals
@@ -176,11 +179,7 @@ def hold_back_orders(conn: Connection, channel_id: int, scope: list[int] | None 
     products = {row.id: row for row in conn.execute(select(Product.id, Product.sku, Product.brand, Product.category,
                                                            Product.price, Product.msrp, Product.map_price)
                                                     .where(Product.id.in_({line.product_id for line in lines})))}
-    first_location = _first_location(conn)
-    locations = dict(conn.execute(
-        select(sale_table.c.id, func.coalesce(sale_table.c.location_id, SalesChannel.location_id))
-        .join(SalesChannel, SalesChannel.id == sale_table.c.channel_id)
-        .where(sale_table.c.id.in_({line.sale_id for line in lines}))).all())
+    locations = _sale_locations(conn, (line.sale_id for line in lines))
     groups = _web_locations(conn, channel_id)
     wanted: dict[tuple[int, int], list] = defaultdict(list)  # one sale's lines of one product
     for line in lines:
@@ -197,7 +196,7 @@ def hold_back_orders(conn: Connection, channel_id: int, scope: list[int] | None 
             continue
         if not held:
             continue
-        location = locations.get(sale_id) or first_location
+        location = locations[sale_id]
         group = next((group for group in groups if location in group), (location,))
         on_hand, committed = conn.execute(select(func.coalesce(func.sum(stock_table.c.on_hand), 0),
                                                  func.coalesce(func.sum(stock_table.c.committed), 0)).where(
@@ -251,11 +250,11 @@ def sell_stock(conn: Connection, sale_id: int) -> int:
     return sold + _move(conn, _stock_lines(LineStock.NONE, sale), LineStock.SOLD, -1, 0)
 
 
-def _log_moves(conn: Connection, moved, new_state: LineStock, locations: dict, first_location) -> None:
+def _log_moves(conn: Connection, moved, new_state: LineStock, locations: dict) -> None:
     skus = dict(conn.execute(select(Product.id, Product.sku).where(Product.id.in_({p for p, _, _ in moved}))).all())
     numbers = dict(conn.execute(select(sale_table.c.id, sale_table.c.order_number)
                                 .where(sale_table.c.id.in_({s for _, _, s in moved}))).all())
     names = dict(conn.execute(select(Location.id, Location.name)).all())
     for product, quantity, sale in moved:
         when_committed(conn, log, "order %s: %d x %s %s at %s", numbers.get(sale), quantity, skus.get(product),
-                       MOVED[new_state], names.get(locations.get(sale) or first_location))
+                       MOVED[new_state], names.get(locations[sale]))

@@ -5,6 +5,7 @@ store is sent, which rule made it, and the orders that arrive for units a rule h
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 
@@ -286,14 +287,21 @@ def test_safety_stock_order_within_what_the_web_may_sell_is_not_flagged(ruled_sh
     assert reason is None and committed == 3
 
 
-def test_price_rule_change_says_what_it_moves_and_the_change_path_sends_just_those(engine):
-    store = make_store(products=6, orders=0)
-    import_catalog(engine, catalog(store), "Main Street", MANAGER)
+@contextmanager
+def shopify_shop(engine, store, shop_catalog: bytes):
+    """The shop with `shop_catalog`, its Shopify store on loopback, matched and exported once."""
+    import_catalog(engine, shop_catalog, "Main Street", MANAGER)
     with LoopbackServer(store) as server:
         apply_channel_settings(engine, {"Web": {"platform": "shopify", "url": server.url, "location": "Main Street",
                                                 "store_location_id": LOCATION_ID}})
         connector = shopify(server, lambda s: None)
         sync(engine, connector)
+        yield connector
+
+
+def test_price_rule_change_says_what_it_moves_and_the_change_path_sends_just_those(engine):
+    store = make_store(products=6, orders=0)
+    with shopify_shop(engine, store, catalog(store)) as connector:
         with engine.connect() as conn:
             channel = conn.execute(select(SalesChannel.id)).scalar_one()
         export_changes(engine, channel, connector)  # the watcher's position, after the first export
@@ -445,12 +453,7 @@ def test_safety_stock_in_store_only_unpublishes_on_both_platforms_and_publishes_
 
 def test_safety_stock_in_store_only_hides_a_shopify_product_only_when_all_its_variants_are(engine):
     store = make_store(products=3, orders=0, variants=2)  # (POS-1, POS-2), (POS-3, POS-4), (POS-5, POS-6)
-    import_catalog(engine, catalog(store), "Main Street", MANAGER)
-    with LoopbackServer(store) as server:
-        apply_channel_settings(engine, {"Web": {"platform": "shopify", "url": server.url, "location": "Main Street",
-                                                "store_location_id": LOCATION_ID}})
-        connector = shopify(server, lambda s: None)
-        sync(engine, connector)
+    with shopify_shop(engine, store, catalog(store)) as connector:
         for rule in THE_SHOPS_RULES[1:3]:  # POS-3 (a bike over 3,000) and POS-5 (Lumo): one variant each
             save_rule(engine, "Web", rule, MANAGER)
         sync(engine, connector)
@@ -465,12 +468,7 @@ def test_safety_stock_follows_a_product_moved_into_its_category_through_the_chan
     """A catalog import that changes a product's category (or brand, or MAP) is a change the
     stores are told of: the rule that now reaches it decides what is sent in the next round."""
     store = make_store(products=6, orders=0)
-    import_catalog(engine, catalog(store), "Main Street", MANAGER)
-    with LoopbackServer(store) as server:
-        apply_channel_settings(engine, {"Web": {"platform": "shopify", "url": server.url, "location": "Main Street",
-                                                "store_location_id": LOCATION_ID}})
-        connector = shopify(server, lambda s: None)
-        sync(engine, connector)
+    with shopify_shop(engine, store, catalog(store)) as connector:
         with engine.connect() as conn:
             channel = conn.execute(select(SalesChannel.id)).scalar_one()
         save_rule(engine, "Web", THE_SHOPS_RULES[0], MANAGER)  # keep two helmets back
@@ -487,12 +485,7 @@ def test_safety_stock_and_price_rule_reach_brands_with_accented_capitals(engine)
     "ÉCLAT " (the rule book decides; the SQL only narrows the rows)."""
     store = make_store(products=6, orders=0)
     shop = catalog(store).decode().replace(",Lumo,", ",ÉCLAT ,")
-    import_catalog(engine, shop.encode(), "Main Street", MANAGER)
-    with LoopbackServer(store) as server:
-        apply_channel_settings(engine, {"Web": {"platform": "shopify", "url": server.url, "location": "Main Street",
-                                                "store_location_id": LOCATION_ID}})
-        connector = shopify(server, lambda s: None)
-        sync(engine, connector)
+    with shopify_shop(engine, store, shop.encode()) as connector:
         save_rule(engine, "Web", Rule(RuleKind.SAFETY_STOCK, RuleScope.BRAND, "éclat", units=3), MANAGER)
         effect = save_rule(engine, "Web", Rule(RuleKind.PRICE, RuleScope.BRAND, "Éclat", percent=Decimal("-10")),
                            MANAGER)
@@ -572,3 +565,22 @@ def test_safety_stock_is_sent_even_when_the_store_refuses_to_unpublish(ruled_sho
     with engine.connect() as conn:
         channel = conn.execute(select(SalesChannel.id)).scalar_one()
         assert len(plan_visibility(conn, channel, connector.hides_whole_products)) == 1, "tried again next round"
+
+
+def test_safety_stock_held_back_sale_once_cancelled_cannot_be_accepted_nor_take_units(ruled_shop):
+    from core.pickup import cancel_sale
+
+    engine, store, connector = ruled_shop
+    save_rule(engine, "Web", THE_SHOPS_RULES[0], MANAGER)
+    store.place_order(web_order(804, (next(v for _p, v in store.variants() if v.number == 1), 1)))
+    sync(engine, connector)
+    with engine.connect() as conn:
+        sale = conn.execute(select(WebSale).where(WebSale.order_number == "#804")).one()
+    assert sale.held_back_reason
+    cancel_sale(engine, sale.id, MANAGER, sale.version)
+    with engine.connect() as conn:
+        version = conn.execute(select(WebSale.version).where(WebSale.id == sale.id)).scalar()
+    with pytest.raises(SaleError, match="cancelled"):
+        accept_held_back(engine, sale.id, MANAGER, version)
+    sync(engine, connector)
+    assert committed_of(engine, "POS-1") == 0
